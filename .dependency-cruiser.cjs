@@ -1,0 +1,77 @@
+// Boundary rules, checked in CI (`pnpm boundaries`). See docs/architecture.md.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'No import cycles anywhere, tests included.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-deep-package-imports',
+      severity: 'error',
+      comment:
+        'A package reaches another only through its public entry points (the "exports" map), never through its files.',
+      from: { path: '^(packages|infra|examples)/([^/]+)/' },
+      to: {
+        path: '^(packages|infra|examples)/([^/]+)/',
+        pathNot: ['^$1/$2/'],
+        dependencyTypesNot: ['npm', 'npm-dev', 'npm-peer', 'npm-optional', 'npm-no-pkg', 'npm-unknown'],
+      },
+    },
+    {
+      name: 'workspace-deps-declared',
+      severity: 'error',
+      comment: 'Every import of another package (workspace or npm) is declared in the importing package.json.',
+      from: { path: '^(packages|infra|examples)/' },
+      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+    },
+    {
+      name: 'consumer-core-aws-only-in-adapters',
+      severity: 'error',
+      comment:
+        'Inside consumer-core only adapter subfolders (leases/dynamodb, retrieval/kinesis, ...) talk to AWS; decision logic stays pure.',
+      from: {
+        path: '^packages/consumer-core/src/',
+        pathNot: '^packages/consumer-core/src/[^/]+/(dynamodb|kinesis)/',
+      },
+      to: { path: '@aws-sdk/|@smithy/' },
+    },
+    {
+      name: 'consumer-core-rxjs-only-in-stream',
+      severity: 'error',
+      comment: 'Only the RxJS surface (src/stream) imports RxJS operators.',
+      from: { path: '^packages/consumer-core/src/', pathNot: '^packages/consumer-core/src/(stream|testing)/' },
+      to: { path: 'node_modules/rxjs/' },
+    },
+    {
+      name: 'ingest-depends-on-no-shardline-package',
+      severity: 'error',
+      comment: '@shardline/ingest owns the ingest contract and depends on no other Shardline package.',
+      from: { path: '^packages/ingest/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/ingest/' },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|cdk\\.out|node_modules)/' },
+    tsPreCompilationDeps: true,
+    combinedDependencies: false,
+    tsConfig: { fileName: 'tsconfig.test.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['@shardline/source', 'import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types'],
+      extensions: ['.ts', '.mts', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

@@ -1,0 +1,213 @@
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
+
+/** Which Kinesis emulator to run. */
+export const KinesisEngine = {
+  /** kinesalite: fast, pure JS; no resharding, `ChildShards`, stream ARNs or enhanced fan-out. */
+  Fast: 'fast',
+  /** kinesis-local (kinesis-mock): resharding, `ChildShards`, stream ARNs, `SubscribeToShard`. */
+  Faithful: 'faithful',
+} as const;
+/** Which Kinesis emulator to run. */
+export type KinesisEngine = (typeof KinesisEngine)[keyof typeof KinesisEngine];
+
+/** Ports to listen on. `0` (the default) picks a free port. */
+export interface LocalStackPorts {
+  /** Kinesis (plain HTTP). @defaultValue 0 */
+  readonly kinesis?: number;
+  /** kinesis-local's TLS port, which it always opens. @defaultValue 0 */
+  readonly kinesisTls?: number;
+  /** DynamoDB. @defaultValue 0 */
+  readonly dynamodb?: number;
+  /** S3. @defaultValue 0 */
+  readonly s3?: number;
+}
+
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
+  /** The Kinesis emulator, or `false` for none. @defaultValue `'fast'` */
+  readonly kinesis?: KinesisEngine | false;
+  /** Whether to run the DynamoDB emulator (dynalite). @defaultValue true */
+  readonly dynamodb?: boolean;
+  /** Whether to run the S3 emulator (fauxqs). @defaultValue true */
+  readonly s3?: boolean;
+  /** Ports to listen on; every service listens on 127.0.0.1 (kinesis-local on all interfaces). */
+  readonly ports?: LocalStackPorts;
+  /**
+   * A directory where the services keep their data across restarts. Without it everything is in memory
+   * and gone when the stack stops. @defaultValue undefined (in memory)
+   */
+  readonly dataDir?: string;
+  /** The region the clients are configured with. @defaultValue `'us-east-1'` */
+  readonly region?: string;
+  /**
+   * How long streams and tables stay in `CREATING`/`UPDATING`/`DELETING`. AWS takes seconds; tests want
+   * little. @defaultValue 50
+   */
+  readonly stateTransitionMs?: number;
+  /** Maximum open shards per emulator (AWS's default quota is 500 or 200 by region). @defaultValue 10000 */
+  readonly shardLimit?: number;
+  /** How long to wait for every service to answer its first request. @defaultValue 30000 */
+  readonly startTimeoutMs?: number;
+  /** Aborting it during start stops what has started and rejects. */
+  readonly signal?: AbortSignal;
+  /** Called when a service exits on its own after the stack has started. */
+  readonly onServiceExit?: (exit: ServiceExit) => void;
+}
+
+/** A service that ended while the stack was running. */
+export interface ServiceExit {
+  /** The service: `kinesis`, `dynamodb` or `s3`. */
+  readonly service: string;
+  /** Its exit code, when it exited. */
+  readonly exitCode: number | null;
+  /** The signal that ended it, when one did. */
+  readonly signal: NodeJS.Signals | null;
+  /** The last lines it wrote. */
+  readonly outputTail: string;
+}
+
+/** {@link LocalStackOptions} after defaults, validated. */
+export interface ResolvedLocalStackConfig {
+  readonly kinesis: KinesisEngine | false;
+  readonly dynamodb: boolean;
+  readonly s3: boolean;
+  readonly ports: Required<LocalStackPorts>;
+  readonly dataDir: string | undefined;
+  readonly region: string;
+  readonly stateTransitionMs: number;
+  readonly shardLimit: number;
+  readonly startTimeoutMs: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onServiceExit: ((exit: ServiceExit) => void) | undefined;
+}
+
+/** Defaults of {@link LocalStackOptions}. */
+export const LOCAL_STACK_DEFAULTS = {
+  kinesis: KinesisEngine.Fast,
+  dynamodb: true,
+  s3: true,
+  ports: { kinesis: 0, kinesisTls: 0, dynamodb: 0, s3: 0 },
+  region: 'us-east-1',
+  stateTransitionMs: 50,
+  shardLimit: 10_000,
+  startTimeoutMs: 30_000,
+} as const;
+
+const KNOWN_KEYS = new Set([
+  'kinesis',
+  'dynamodb',
+  's3',
+  'ports',
+  'dataDir',
+  'region',
+  'stateTransitionMs',
+  'shardLimit',
+  'startTimeoutMs',
+  'signal',
+  'onServiceExit',
+]);
+const KNOWN_PORTS = new Set(['kinesis', 'kinesisTls', 'dynamodb', 's3']);
+
+/**
+ * Merges {@link LOCAL_STACK_DEFAULTS} with `options` and validates every field.
+ *
+ * @throws {@link ConfigurationError} listing every problem found.
+ */
+export function resolveLocalStackConfig(options: LocalStackOptions = {}): ResolvedLocalStackConfig {
+  const problems: ConfigurationProblem[] = [];
+  const problem = (path: string, message: string) => problems.push({ path, message });
+
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }]);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) problem(key, 'unknown option');
+  }
+
+  const kinesis = options.kinesis ?? LOCAL_STACK_DEFAULTS.kinesis;
+  if (kinesis !== false && kinesis !== 'fast' && kinesis !== 'faithful') {
+    problem('kinesis', `must be 'fast', 'faithful' or false, got ${JSON.stringify(kinesis)}`);
+  }
+  const dynamodb = options.dynamodb ?? LOCAL_STACK_DEFAULTS.dynamodb;
+  if (typeof dynamodb !== 'boolean') problem('dynamodb', 'must be a boolean');
+  const s3 = options.s3 ?? LOCAL_STACK_DEFAULTS.s3;
+  if (typeof s3 !== 'boolean') problem('s3', 'must be a boolean');
+
+  const ports = { ...LOCAL_STACK_DEFAULTS.ports };
+  if (options.ports !== undefined) {
+    if (typeof options.ports !== 'object' || options.ports === null) {
+      problem('ports', 'must be an object');
+    } else {
+      for (const [name, value] of Object.entries(options.ports)) {
+        if (!KNOWN_PORTS.has(name)) {
+          problem(`ports.${name}`, 'unknown port name (known: kinesis, kinesisTls, dynamodb, s3)');
+        } else if (value !== undefined) {
+          if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+            problem(`ports.${name}`, `must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+          } else {
+            ports[name as keyof typeof ports] = value;
+          }
+        }
+      }
+      const explicit = Object.entries(ports).filter(([, port]) => port !== 0);
+      const seen = new Map<number, string>();
+      for (const [name, port] of explicit) {
+        const other = seen.get(port);
+        if (other) problem(`ports.${name}`, `port ${port} is also given to ports.${other}`);
+        seen.set(port, name);
+      }
+    }
+  }
+
+  let dataDir: string | undefined;
+  if (options.dataDir !== undefined) {
+    if (typeof options.dataDir !== 'string' || options.dataDir.trim() === '') {
+      problem('dataDir', 'must be a non-empty path');
+    } else {
+      dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(options.dataDir);
+    }
+  }
+
+  const region = options.region ?? LOCAL_STACK_DEFAULTS.region;
+  if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    problem('region', `must look like an AWS region (us-east-1), got ${JSON.stringify(region)}`);
+  }
+
+  const integer = (path: string, value: unknown, min: number, max: number) => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problem(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+  };
+  const stateTransitionMs = options.stateTransitionMs ?? LOCAL_STACK_DEFAULTS.stateTransitionMs;
+  integer('stateTransitionMs', stateTransitionMs, 0, 60_000);
+  const shardLimit = options.shardLimit ?? LOCAL_STACK_DEFAULTS.shardLimit;
+  integer('shardLimit', shardLimit, 1, 1_000_000);
+  const startTimeoutMs = options.startTimeoutMs ?? LOCAL_STACK_DEFAULTS.startTimeoutMs;
+  integer('startTimeoutMs', startTimeoutMs, 100, 600_000);
+
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    problem('signal', 'must be an AbortSignal');
+  }
+  if (options.onServiceExit !== undefined && typeof options.onServiceExit !== 'function') {
+    problem('onServiceExit', 'must be a function');
+  }
+  if (kinesis === false && dynamodb === false && s3 === false) {
+    problem('(options)', 'every service is disabled: enable at least one of kinesis, dynamodb, s3');
+  }
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return {
+    kinesis,
+    dynamodb,
+    s3,
+    ports,
+    dataDir,
+    region,
+    stateTransitionMs,
+    shardLimit,
+    startTimeoutMs,
+    signal: options.signal,
+    onServiceExit: options.onServiceExit,
+  };
+}

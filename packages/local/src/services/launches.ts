@@ -1,0 +1,183 @@
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { LOCAL_CREDENTIALS } from '../clientConfig.js';
+import type { ResolvedLocalStackConfig } from '../config/resolveLocalStackConfig.js';
+import { PortInUseError } from '../errors.js';
+import type { ServiceLaunch } from './ServiceProcess.js';
+
+const require = createRequire(import.meta.url);
+// src/services and dist/services are both two levels below the package root.
+const runtimeDir = fileURLToPath(new URL('../../runtime/', import.meta.url));
+
+/** The watchdog preloaded into every emulator process. */
+export const WATCHDOG_PATH = join(runtimeDir, 'watchdog.cjs');
+const HOST_PATH = join(runtimeDir, 'service-host.mjs');
+
+function probeClientConfig(region: string, endpoint: string) {
+  return {
+    endpoint,
+    region,
+    credentials: { ...LOCAL_CREDENTIALS },
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
+    maxAttempts: 1,
+  };
+}
+
+async function probeKinesis(region: string, endpoint: string): Promise<void> {
+  const client = new KinesisClient(probeClientConfig(region, endpoint));
+  try {
+    await client.send(new ListStreamsCommand({ Limit: 1 }));
+  } finally {
+    client.destroy();
+  }
+}
+
+async function probeDynamoDB(region: string, endpoint: string): Promise<void> {
+  const client = new DynamoDBClient(probeClientConfig(region, endpoint));
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } finally {
+    client.destroy();
+  }
+}
+
+async function probeS3(region: string, endpoint: string): Promise<void> {
+  const client = new S3Client({ ...probeClientConfig(region, endpoint), forcePathStyle: true });
+  try {
+    await client.send(new ListBucketsCommand({}));
+  } finally {
+    client.destroy();
+  }
+}
+
+function hostLaunch(
+  service: string,
+  engine: string,
+  options: Record<string, unknown>,
+  probe: ServiceLaunch['probe'],
+): ServiceLaunch {
+  return { service, engine, args: [HOST_PATH, engine, JSON.stringify(options)], probe };
+}
+
+/** kinesalite in a host process. */
+export function kinesaliteLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
+  return hostLaunch(
+    'kinesis',
+    'kinesalite',
+    {
+      port: config.ports.kinesis,
+      path: config.dataDir ? join(config.dataDir, 'kinesis') : undefined,
+      stateTransitionMs: config.stateTransitionMs,
+      shardLimit: config.shardLimit,
+    },
+    (endpoint) => probeKinesis(config.region, endpoint),
+  );
+}
+
+/** dynalite in a host process. */
+export function dynaliteLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
+  return hostLaunch(
+    'dynamodb',
+    'dynalite',
+    {
+      port: config.ports.dynamodb,
+      path: config.dataDir ? join(config.dataDir, 'dynamodb') : undefined,
+      stateTransitionMs: config.stateTransitionMs,
+    },
+    (endpoint) => probeDynamoDB(config.region, endpoint),
+  );
+}
+
+/** fauxqs (S3 only is used) in a host process. */
+export function fauxqsLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
+  return hostLaunch(
+    's3',
+    'fauxqs',
+    {
+      port: config.ports.s3,
+      path: config.dataDir ? join(config.dataDir, 's3') : undefined,
+      region: config.region,
+    },
+    (endpoint) => probeS3(config.region, endpoint),
+  );
+}
+
+/**
+ * kinesis-local (a JS build of kinesis-mock). It cannot run inside another process and always listens on
+ * every interface, on a plain and a TLS port, so both ports are chosen here.
+ */
+export async function kinesisLocalLaunch(config: ResolvedLocalStackConfig): Promise<ServiceLaunch> {
+  const packageDir = dirname(require.resolve('kinesis-local/package.json'));
+  const plainPort = await portFor('kinesis (kinesis-local)', config.ports.kinesis, '0.0.0.0');
+  const tlsPort = await portFor('kinesis TLS (kinesis-local)', config.ports.kinesisTls, '0.0.0.0', [plainPort]);
+  const duration = `${config.stateTransitionMs}ms`;
+  const env: NodeJS.ProcessEnv = {
+    KINESIS_MOCK_PLAIN_PORT: String(plainPort),
+    KINESIS_MOCK_TLS_PORT: String(tlsPort),
+    KINESIS_MOCK_CERT_PATH: join(packageDir, 'server.json'),
+    AWS_REGION: config.region,
+    SHARD_LIMIT: String(config.shardLimit),
+    LOG_LEVEL: 'WARN',
+    CREATE_STREAM_DURATION: duration,
+    DELETE_STREAM_DURATION: duration,
+    UPDATE_SHARD_COUNT_DURATION: duration,
+    SPLIT_SHARD_DURATION: duration,
+    MERGE_SHARDS_DURATION: duration,
+    REGISTER_STREAM_CONSUMER_DURATION: duration,
+    DEREGISTER_STREAM_CONSUMER_DURATION: duration,
+    START_STREAM_ENCRYPTION_DURATION: duration,
+    STOP_STREAM_ENCRYPTION_DURATION: duration,
+    UPDATE_STREAM_MODE_DURATION: duration,
+  };
+  if (config.dataDir) {
+    Object.assign(env, {
+      SHOULD_PERSIST_DATA: 'true',
+      LOAD_DATA_IF_EXISTS: 'true',
+      PERSIST_PATH: join(config.dataDir, 'kinesis-faithful'),
+      PERSIST_INTERVAL: '1s',
+    });
+  }
+  return {
+    service: 'kinesis',
+    engine: 'kinesis-local',
+    args: [join(packageDir, 'main.js')],
+    env,
+    port: plainPort,
+    probe: (endpoint) => probeKinesis(config.region, endpoint),
+  };
+}
+
+/** An explicit port is checked to be free (for a clear error); `0` gets a free one. */
+export async function portFor(service: string, port: number, host: string, avoid: number[] = []): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const found = await tryListen(port, host);
+    if (found.ok) {
+      if (port !== 0 || !avoid.includes(found.port)) return found.port;
+    } else if (port !== 0) {
+      throw new PortInUseError(service, port, found.error);
+    }
+    if (attempt > 20) throw new PortInUseError(service, port, found.ok ? undefined : found.error);
+  }
+}
+
+function tryListen(
+  port: number,
+  host: string,
+): Promise<{ ok: true; port: number } | { ok: false; error: NodeJS.ErrnoException }> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, error }));
+    server.listen({ port, host, exclusive: true }, () => {
+      const address = server.address();
+      const chosen = typeof address === 'object' && address ? address.port : port;
+      server.close(() => resolve({ ok: true, port: chosen }));
+    });
+  });
+}

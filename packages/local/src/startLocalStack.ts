@@ -1,0 +1,141 @@
+import { mkdirSync } from 'node:fs';
+import { LOCAL_CREDENTIALS, type LocalStackInfo } from './clientConfig.js';
+import { type LocalStackOptions, resolveLocalStackConfig } from './config/resolveLocalStackConfig.js';
+import { LocalStackClient } from './LocalStackClient.js';
+import { ServiceProcess, type ServiceLaunch } from './services/ServiceProcess.js';
+import {
+  WATCHDOG_PATH,
+  dynaliteLaunch,
+  fauxqsLaunch,
+  kinesaliteLaunch,
+  kinesisLocalLaunch,
+} from './services/launches.js';
+
+/** A running service of a {@link LocalStack}. */
+export interface LocalService {
+  /** `kinesis`, `dynamodb` or `s3`. */
+  readonly service: string;
+  /** The emulator: `kinesalite`, `kinesis-local`, `dynalite` or `fauxqs`. */
+  readonly engine: string;
+  readonly endpoint: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+}
+
+/** Lifecycle of a {@link LocalStack}. */
+export type LocalStackState = 'running' | 'stopping' | 'stopped';
+
+/**
+ * The local AWS twin: emulators for Kinesis, DynamoDB and S3, each a child process on 127.0.0.1, plus
+ * the helpers of {@link LocalStackClient}. Made by {@link startLocalStack}.
+ */
+export class LocalStack extends LocalStackClient {
+  /** The running services. */
+  readonly services: readonly LocalService[];
+  readonly #processes: readonly ServiceProcess[];
+  #state: LocalStackState = 'running';
+  #stopping: Promise<void> | undefined;
+
+  /** @internal */
+  constructor(info: LocalStackInfo, processes: readonly ServiceProcess[]) {
+    super(info);
+    this.#processes = processes;
+    this.services = processes.map((p) => ({
+      service: p.service,
+      engine: p.engine,
+      endpoint: p.endpoint,
+      port: p.port,
+      pid: p.pid,
+    }));
+  }
+
+  /** `running` until `stop()` is called. */
+  get state(): LocalStackState {
+    return this.#state;
+  }
+
+  /** Stops every service (and destroys the helper clients). Safe to call more than once. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#state = 'stopping';
+      this.close();
+      await Promise.allSettled(this.#processes.map((p) => p.stop()));
+      this.#state = 'stopped';
+    })();
+    return this.#stopping;
+  }
+
+  /** `await using stack = await startLocalStack()` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}
+
+/**
+ * Starts the local AWS twin and resolves once every service has answered a real request.
+ *
+ * Every service listens on 127.0.0.1 on a free port (kinesis-local, the `faithful` Kinesis, also on
+ * other interfaces: it cannot bind loopback only). The services end when `stop()` is called, when the
+ * owning process exits, and within a second when the owning process is killed (even with SIGKILL).
+ *
+ * @example
+ * ```ts
+ * const stack = await startLocalStack();
+ * await stack.createStream('events', { shardCount: 4 });
+ * const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
+ * // ...
+ * await stack.stop();
+ * ```
+ *
+ * @throws {@link ConfigurationError} listing every problem with `options`.
+ * @throws {@link PortInUseError} when an explicit port is taken.
+ * @throws {@link ServiceStartError} when a service exits or does not answer in time (with its exit code
+ *   and last output); the services already started are stopped first.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const config = resolveLocalStackConfig(options);
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+
+  const launches: Promise<ServiceLaunch>[] = [];
+  if (config.kinesis === 'fast') launches.push(Promise.resolve(kinesaliteLaunch(config)));
+  if (config.kinesis === 'faithful') launches.push(kinesisLocalLaunch(config));
+  if (config.dynamodb) launches.push(Promise.resolve(dynaliteLaunch(config)));
+  if (config.s3) launches.push(Promise.resolve(fauxqsLaunch(config)));
+
+  const started = await Promise.allSettled(
+    launches.map(async (launch) =>
+      ServiceProcess.start(await launch, {
+        timeoutMs: config.startTimeoutMs,
+        watchdogPath: WATCHDOG_PATH,
+        signal: config.signal,
+      }),
+    ),
+  );
+  const processes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) {
+    await Promise.allSettled(processes.map((p) => p.stop()));
+    throw failure.reason;
+  }
+
+  const endpoint = (service: string) => processes.find((p) => p.service === service)?.endpoint;
+  const info: LocalStackInfo = {
+    region: config.region,
+    credentials: { ...LOCAL_CREDENTIALS },
+    endpoints: {
+      ...(endpoint('kinesis') ? { kinesis: endpoint('kinesis') } : {}),
+      ...(endpoint('dynamodb') ? { dynamodb: endpoint('dynamodb') } : {}),
+      ...(endpoint('s3') ? { s3: endpoint('s3') } : {}),
+    },
+    kinesisEngine: config.kinesis === false ? null : config.kinesis,
+  };
+  const stack = new LocalStack(info, processes);
+  for (const p of processes) {
+    void p.ended.then((end) => {
+      if (stack.state === 'running') {
+        config.onServiceExit?.({ service: p.service, ...end, outputTail: p.outputTail });
+      }
+    });
+  }
+  return stack;
+}

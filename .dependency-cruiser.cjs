@@ -24,7 +24,8 @@ module.exports = {
     {
       name: 'workspace-deps-declared',
       severity: 'error',
-      comment: 'Every import of another package (workspace or npm) is declared in the importing package.json.',
+      comment:
+        'Every import of another package (workspace or npm) is declared in the importing package.json.',
       from: { path: '^(packages|infra|examples)/' },
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
@@ -43,7 +44,10 @@ module.exports = {
       name: 'consumer-core-rxjs-only-in-stream',
       severity: 'error',
       comment: 'Only the RxJS surface (src/stream) imports RxJS operators.',
-      from: { path: '^packages/consumer-core/src/', pathNot: '^packages/consumer-core/src/(stream|testing)/' },
+      from: {
+        path: '^packages/consumer-core/src/',
+        pathNot: '^packages/consumer-core/src/(stream|testing)/',
+      },
       to: { path: 'node_modules/rxjs/' },
     },
     {

@@ -20,8 +20,12 @@ export async function createPersistentS3Store(root) {
   // A key maps to a readable path when every segment is a plain name; others are stored by hash.
   function bodyPath(bucket, key) {
     const segments = key.split('/');
-    const plain = segments.every((s) => s !== '' && s !== '.' && s !== '..' && !s.includes(sep) && !s.includes('\0'));
-    return plain && bucket !== META ? join(root, bucket, ...segments) : join(metaDir(bucket), `${keyId(key)}.body`);
+    const plain = segments.every(
+      (s) => s !== '' && s !== '.' && s !== '..' && !s.includes(sep) && !s.includes('\0'),
+    );
+    return plain && bucket !== META
+      ? join(root, bucket, ...segments)
+      : join(metaDir(bucket), `${keyId(key)}.body`);
   }
 
   function atomicWrite(path, data) {

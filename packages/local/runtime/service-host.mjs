@@ -1,8 +1,9 @@
 // Runs one pure-JS emulator in this process on 127.0.0.1 and reports its port on stdout as one line:
 //   SHARDLINE_READY {"port":12345}
 // Started by @shardline/local with `node --require ./watchdog.cjs service-host.mjs <service> <json options>`.
-import { createRequire } from 'node:module';
+
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const [service, rawOptions] = process.argv.slice(2);
@@ -11,7 +12,9 @@ const host = '127.0.0.1';
 
 function fail(error) {
   const code = error && typeof error === 'object' && 'code' in error ? error.code : undefined;
-  process.stdout.write(`SHARDLINE_FAILED ${JSON.stringify({ code, message: String(error?.message ?? error) })}\n`);
+  process.stdout.write(
+    `SHARDLINE_FAILED ${JSON.stringify({ code, message: String(error?.message ?? error) })}\n`,
+  );
   process.exit(code === 'EADDRINUSE' ? 98 : 1);
 }
 

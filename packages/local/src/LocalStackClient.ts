@@ -46,7 +46,10 @@ export interface CreateStreamOptions {
  * streams, DynamoDB tables (3–255 characters) and S3 buckets (3–63 characters).
  */
 export function uniqueName(prefix = 'shardline'): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 40);
+  const clean = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 40);
   return `${clean}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
@@ -120,7 +123,9 @@ export class LocalStackClient {
     let nextToken: string | undefined;
     do {
       const page = await this.kinesis.send(
-        nextToken ? new ListShardsCommand({ NextToken: nextToken }) : new ListShardsCommand({ StreamName: streamName }),
+        nextToken
+          ? new ListShardsCommand({ NextToken: nextToken })
+          : new ListShardsCommand({ StreamName: streamName }),
       );
       for (const shard of page.Shards ?? []) if (shard.ShardId) shardIds.push(shard.ShardId);
       nextToken = page.NextToken;
@@ -135,7 +140,9 @@ export class LocalStackClient {
   /** Deletes a stream (and does not wait). Missing streams are ignored. */
   async deleteStream(streamName: string): Promise<void> {
     try {
-      await this.kinesis.send(new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true }));
+      await this.kinesis.send(
+        new DeleteStreamCommand({ StreamName: streamName, EnforceConsumerDeletion: true }),
+      );
     } catch (error) {
       if (!(error instanceof StreamNotFoundException)) throw error;
     }

@@ -45,9 +45,12 @@ export class PortInUseError extends LocalStackError {
   readonly port: number;
 
   constructor(service: string, port: number, cause?: unknown) {
-    super(`Port ${port} for ${service} is already in use on this machine: pick another port or pass 0 for a free one.`, {
-      cause,
-    });
+    super(
+      `Port ${port} for ${service} is already in use on this machine: pick another port or pass 0 for a free one.`,
+      {
+        cause,
+      },
+    );
     this.service = service;
     this.port = port;
   }
@@ -67,13 +70,21 @@ export class ServiceStartError extends LocalStackError {
   constructor(
     service: string,
     reason: string,
-    details: { exitCode?: number | null; signal?: NodeJS.Signals | null; outputTail?: string; cause?: unknown },
+    details: {
+      exitCode?: number | null;
+      signal?: NodeJS.Signals | null;
+      outputTail?: string;
+      cause?: unknown;
+    },
   ) {
     const tail = details.outputTail?.trim() ?? '';
-    super(`${service} failed to start: ${reason}${tail ? `\n--- last output of ${service} ---\n${tail}` : ''}`, {
-      cause: details.cause,
-      retriable: true,
-    });
+    super(
+      `${service} failed to start: ${reason}${tail ? `\n--- last output of ${service} ---\n${tail}` : ''}`,
+      {
+        cause: details.cause,
+        retriable: true,
+      },
+    );
     this.service = service;
     this.exitCode = details.exitCode ?? null;
     this.signal = details.signal ?? null;

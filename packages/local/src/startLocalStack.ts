@@ -2,14 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { LOCAL_CREDENTIALS, type LocalStackInfo } from './clientConfig.js';
 import { type LocalStackOptions, resolveLocalStackConfig } from './config/resolveLocalStackConfig.js';
 import { LocalStackClient } from './LocalStackClient.js';
-import { ServiceProcess, type ServiceLaunch } from './services/ServiceProcess.js';
 import {
-  WATCHDOG_PATH,
   dynaliteLaunch,
   fauxqsLaunch,
   kinesaliteLaunch,
   kinesisLocalLaunch,
+  WATCHDOG_PATH,
 } from './services/launches.js';
+import { type ServiceLaunch, ServiceProcess } from './services/ServiceProcess.js';
 
 /** A running service of a {@link LocalStack}. */
 export interface LocalService {

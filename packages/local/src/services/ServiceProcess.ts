@@ -51,7 +51,13 @@ export class ServiceProcess {
   readonly #tail: OutputTail;
   #stopping: Promise<void> | undefined;
 
-  private constructor(launch: ServiceLaunch, child: ChildProcess, tail: OutputTail, port: number, ended: Promise<ProcessEnd>) {
+  private constructor(
+    launch: ServiceLaunch,
+    child: ChildProcess,
+    tail: OutputTail,
+    port: number,
+    ended: Promise<ProcessEnd>,
+  ) {
     this.service = launch.service;
     this.engine = launch.engine;
     this.port = port;
@@ -145,13 +151,17 @@ export class ServiceProcess {
           };
         }),
         ended.then((end) => ({ kind: 'ended' as const, end })),
-        sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }).then(() => ({ kind: 'timeout' as const })),
+        sleep(Math.max(0, deadline - Date.now()), undefined, { ref: false }).then(() => ({
+          kind: 'timeout' as const,
+        })),
         abortPromise(options.signal).then(() => ({ kind: 'aborted' as const })),
       ]);
       reported = undefined;
       if (outcome.kind === 'ended') throw startError(describeEnd(outcome.end), outcome.end);
-      if (outcome.kind === 'timeout') return killAndFail(startError(`no answer within ${options.timeoutMs} ms`));
-      if (outcome.kind === 'aborted') return killAndFail(startError('start aborted', undefined, options.signal?.reason));
+      if (outcome.kind === 'timeout')
+        return killAndFail(startError(`no answer within ${options.timeoutMs} ms`));
+      if (outcome.kind === 'aborted')
+        return killAndFail(startError('start aborted', undefined, options.signal?.reason));
       if (outcome.line.startsWith(FAILED)) {
         const failure = JSON.parse(outcome.line.slice(FAILED.length)) as { code?: string; message: string };
         const end = await ended;
@@ -174,7 +184,8 @@ export class ServiceProcess {
         const end = await ended;
         throw startError(describeEnd(end), end, lastError);
       }
-      if (options.signal?.aborted) return killAndFail(startError('start aborted', undefined, options.signal.reason));
+      if (options.signal?.aborted)
+        return killAndFail(startError('start aborted', undefined, options.signal.reason));
       try {
         await launch.probe(service.endpoint);
         return service;
@@ -187,7 +198,11 @@ export class ServiceProcess {
       }
       if (Date.now() + delayMs > deadline) {
         return killAndFail(
-          startError(`did not answer at ${service.endpoint} within ${options.timeoutMs} ms`, undefined, lastError),
+          startError(
+            `did not answer at ${service.endpoint} within ${options.timeoutMs} ms`,
+            undefined,
+            lastError,
+          ),
         );
       }
       await sleep(delayMs);

@@ -115,7 +115,9 @@ export function fauxqsLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
 export async function kinesisLocalLaunch(config: ResolvedLocalStackConfig): Promise<ServiceLaunch> {
   const packageDir = dirname(require.resolve('kinesis-local/package.json'));
   const plainPort = await portFor('kinesis (kinesis-local)', config.ports.kinesis, '0.0.0.0');
-  const tlsPort = await portFor('kinesis TLS (kinesis-local)', config.ports.kinesisTls, '0.0.0.0', [plainPort]);
+  const tlsPort = await portFor('kinesis TLS (kinesis-local)', config.ports.kinesisTls, '0.0.0.0', [
+    plainPort,
+  ]);
   const duration = `${config.stateTransitionMs}ms`;
   const env: NodeJS.ProcessEnv = {
     KINESIS_MOCK_PLAIN_PORT: String(plainPort),
@@ -154,7 +156,12 @@ export async function kinesisLocalLaunch(config: ResolvedLocalStackConfig): Prom
 }
 
 /** An explicit port is checked to be free (for a clear error); `0` gets a free one. */
-export async function portFor(service: string, port: number, host: string, avoid: number[] = []): Promise<number> {
+export async function portFor(
+  service: string,
+  port: number,
+  host: string,
+  avoid: number[] = [],
+): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     const found = await tryListen(port, host);
     if (found.ok) {

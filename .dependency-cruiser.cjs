@@ -18,7 +18,9 @@ module.exports = {
       to: {
         path: '^(packages|infra|examples)/([^/]+)/',
         pathNot: ['^$1/$2/'],
-        dependencyTypesNot: ['npm', 'npm-dev', 'npm-peer', 'npm-optional', 'npm-no-pkg', 'npm-unknown'],
+        // A relative path into another package; imports by package name go through its exports map
+        // (anything not exported there does not resolve, and is caught by no-unresolvable).
+        dependencyTypes: ['local'],
       },
     },
     {
@@ -27,7 +29,10 @@ module.exports = {
       comment:
         'Every import of another package (workspace or npm) is declared in the importing package.json.',
       from: { path: '^(packages|infra|examples)/' },
-      to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
+      to: {
+        dependencyTypes: ['npm-no-pkg', 'npm-unknown'],
+        dependencyTypesNot: ['npm', 'npm-dev', 'npm-peer', 'npm-optional', 'core'],
+      },
     },
     {
       name: 'consumer-core-aws-only-in-adapters',
@@ -66,7 +71,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(dist|cdk\\.out|node_modules)/' },
+    exclude: { path: '^(packages/[^/]+|infra|examples/[^/]+)/(dist|cdk\\.out)/' },
     tsPreCompilationDeps: true,
     combinedDependencies: false,
     tsConfig: { fileName: 'tsconfig.test.json' },

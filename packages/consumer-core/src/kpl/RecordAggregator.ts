@@ -79,38 +79,39 @@ export class RecordAggregator {
   get sizeBytes(): number {
     const first = this.#first;
     if (first === undefined) return 0;
-    if (this.#builder.recordCount === 1 && !isAggregated(first.data))
-      return this.#outerKeyBytes + first.data.length;
-    return this.#outerKeyBytes + this.#builder.encodedBytes;
+    const dataBytes =
+      this.#builder.recordCount === 1 && !isAggregated(first.data)
+        ? first.data.length
+        : this.#builder.encodedBytes;
+    return this.#outerKeyBytes + dataBytes;
   }
 
   /**
    * Adds `record` if the flushed record stays within `maxRecordBytes`; returns `false`, changing
    * nothing, when it would not fit (flush, then add it again: it always fits in an empty aggregator).
    *
-   * @throws {@link AggregationError} when the record is invalid, or too large to fit even alone.
+   * @throws {@link AggregationError} when the record is invalid, or too large to fit even alone (whatever
+   * the aggregator holds; nothing is changed).
    */
   tryAdd(record: UserRecord): boolean {
     validateUserRecord(record);
-    const first = this.#first;
-    if (first === undefined) {
-      const outerKeyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
-      // Alone, a record is sent as it is (see flush), unless its data could be mistaken for an aggregate.
-      const aloneBytes =
-        outerKeyBytes +
-        (isAggregated(record.data) ? this.#builder.encodedBytesWith(record) : record.data.length);
-      if (aloneBytes > this.maxRecordBytes) {
-        throw new AggregationError(
-          'data',
-          `record of ${aloneBytes} bytes (data plus partition key) exceeds maxRecordBytes ${this.maxRecordBytes}`,
-        );
-      }
-      this.#first = record;
-      this.#outerKeyBytes = outerKeyBytes;
-      this.#builder.add(record);
-      return true;
+    const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
+    // Alone, a record is sent as it is (see flush), unless its data could be mistaken for an aggregate.
+    const aloneBytes =
+      keyBytes +
+      (isAggregated(record.data) ? new AggregateBuilder().encodedBytesWith(record) : record.data.length);
+    if (aloneBytes > this.maxRecordBytes) {
+      throw new AggregationError(
+        'data',
+        `record of ${aloneBytes} bytes (data plus partition key) exceeds maxRecordBytes ${this.maxRecordBytes}`,
+      );
     }
-    if (this.#outerKeyBytes + this.#builder.encodedBytesWith(record) > this.maxRecordBytes) return false;
+    if (this.#first === undefined) {
+      this.#first = record;
+      this.#outerKeyBytes = keyBytes;
+    } else if (this.#outerKeyBytes + this.#builder.encodedBytesWith(record) > this.maxRecordBytes) {
+      return false;
+    }
     this.#builder.add(record);
     return true;
   }

@@ -252,6 +252,10 @@ describe('RecordAggregator', () => {
       AggregationError,
     );
     expect(aggregator.recordCount).toBe(0);
+    aggregator.tryAdd({ partitionKey: 'k', data: utf8('small') });
+    const big = { partitionKey: 'k', data: new Uint8Array(MAX_RECORD_BYTES) };
+    expect(() => aggregator.tryAdd(big)).toThrow(AggregationError); // not a mere "does not fit now"
+    expect(aggregator.recordCount).toBe(1);
     for (const maxRecordBytes of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => new RecordAggregator({ maxRecordBytes }), String(maxRecordBytes)).toThrow(
         ConfigurationError,

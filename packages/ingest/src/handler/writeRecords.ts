@@ -1,0 +1,125 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { THROTTLED_RECORD_ERROR_CODE } from '../contract/limits.js';
+import { UpstreamError, UpstreamFailureKind } from '../errors.js';
+import type { RecordWriteResult, RecordWriter, RecordWriterEntry } from '../kinesis/RecordWriter.js';
+
+/** Per-record codes worth a brief retry: throttling and Kinesis's transient internal failure. */
+const RETRIABLE_RECORD_CODES = new Set([
+  THROTTLED_RECORD_ERROR_CODE,
+  'InternalFailure',
+  'KMSThrottlingException',
+]);
+/** Per-record codes that mean throttling (for the 429 decision). */
+const THROTTLE_RECORD_CODES = new Set([THROTTLED_RECORD_ERROR_CODE, 'KMSThrottlingException']);
+
+/** Whether a per-record error code is throttling. */
+export function isThrottleCode(code: string): boolean {
+  return THROTTLE_RECORD_CODES.has(code);
+}
+
+/** What happened to each entry after the retries. */
+export interface WriteOutcome {
+  /** One per entry: a success, a per-record failure, or `undefined` when its call failed as a whole. */
+  readonly results: (RecordWriteResult | undefined)[];
+  /** For entries without a result: the call's error. */
+  readonly callErrors: (UpstreamError | undefined)[];
+  readonly writtenCount: number;
+}
+
+export interface WriteSettings {
+  readonly writer: RecordWriter;
+  readonly maxBatchBytes: number;
+  readonly maxBatchRecords: number;
+  readonly maxConcurrent: number;
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly random: () => number;
+}
+
+/** Splits entry indexes into `PutRecords` batches (in order, greedy), by count and bytes. */
+export function splitBatches(
+  sizes: readonly number[],
+  indexes: readonly number[],
+  maxBatchRecords: number,
+  maxBatchBytes: number,
+): number[][] {
+  const batches: number[][] = [];
+  let current: number[] = [];
+  let bytes = 0;
+  for (const i of indexes) {
+    const size = sizes[i]!;
+    if (current.length > 0 && (current.length >= maxBatchRecords || bytes + size > maxBatchBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(i);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Writes entries with as few `PutRecords` calls as the limits allow, a few at a time, and retries
+ * throttled or transiently failed entries (only those) with jittered exponential backoff.
+ */
+export async function writeRecords(
+  entries: readonly RecordWriterEntry[],
+  sizes: readonly number[],
+  settings: WriteSettings,
+  signal?: AbortSignal,
+): Promise<WriteOutcome> {
+  const n = entries.length;
+  const results = new Array<RecordWriteResult | undefined>(n).fill(undefined);
+  const callErrors = new Array<UpstreamError | undefined>(n).fill(undefined);
+  let pending: number[] = Array.from({ length: n }, (_, i) => i);
+  let writtenCount = 0;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    const isLast = attempt >= settings.maxAttempts;
+    const retry: number[] = [];
+    const batches = splitBatches(sizes, pending, settings.maxBatchRecords, settings.maxBatchBytes);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) {
+        const batch = batches[next++]!;
+        const batchEntries = batch.map((i) => entries[i]!);
+        try {
+          const out = await settings.writer.putRecords(batchEntries, signal);
+          for (let k = 0; k < batch.length; k++) {
+            const i = batch[k]!;
+            const r = out[k];
+            if (r === undefined)
+              throw new UpstreamError(UpstreamFailureKind.Unavailable, 'InvalidResponse', 'Missing result');
+            results[i] = r;
+            callErrors[i] = undefined;
+            if ('errorCode' in r) {
+              if (!isLast && RETRIABLE_RECORD_CODES.has(r.errorCode)) retry.push(i);
+            } else {
+              writtenCount += 1;
+            }
+          }
+        } catch (error) {
+          const upstream =
+            error instanceof UpstreamError
+              ? error
+              : new UpstreamError(UpstreamFailureKind.Unavailable, 'UnknownError', String(error), error);
+          for (const i of batch) {
+            // Keep an earlier per-record result of this entry: it says more than a later call failure.
+            if (results[i] === undefined) callErrors[i] = upstream;
+            if (!isLast && upstream.retriable) retry.push(i);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(settings.maxConcurrent, batches.length) }, worker));
+    if (retry.length === 0 || isLast || signal?.aborted) break;
+    // Retried entries go back in request order (splitBatches keeps order).
+    pending = retry.sort((a, b) => a - b);
+    const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
+    const delayMs = Math.floor(settings.random() * ceiling);
+    if (delayMs > 0) await sleep(delayMs, undefined, signal ? { signal } : undefined).catch(() => {});
+  }
+  return { results, callErrors, writtenCount };
+}

@@ -1,0 +1,152 @@
+import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import {
+  ConfigurationError,
+  type ConfigurationProblem,
+  UpstreamError,
+  UpstreamFailureKind,
+} from '../errors.js';
+import type { RecordWriteResult, RecordWriter, RecordWriterEntry } from './RecordWriter.js';
+
+/** Options of {@link KinesisRecordWriter}. Give `streamName` or `streamArn`. */
+export interface KinesisRecordWriterOptions {
+  /** The caller's client; the writer never destroys it. */
+  readonly client: Pick<KinesisClient, 'send'>;
+  readonly streamName?: string;
+  /** Preferred on AWS (cross-account); kinesalite does not accept it. */
+  readonly streamArn?: string;
+}
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'LimitExceededException',
+  'ThrottlingException',
+  'KMSThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+const REJECTED = new Set([
+  'ResourceNotFoundException',
+  'ResourceInUseException',
+  'AccessDeniedException',
+  'InvalidArgumentException',
+  'ValidationException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSAccessDeniedException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'IncompleteSignature',
+  'ExpiredTokenException',
+]);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+}
+
+/**
+ * Translates an error of a `PutRecords` call into an {@link UpstreamError}: throttling, a refusal for
+ * good (missing stream, access, KMS key state, invalid request) or unavailability (network, timeout,
+ * server faults, anything unknown — retrying is the safe reading).
+ */
+export function translateKinesisError(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const code = e.name ?? e.code ?? 'UnknownError';
+  const message = e.message ?? String(error);
+  if (THROTTLING.has(code) || e.$metadata?.httpStatusCode === 429) {
+    return new UpstreamError(
+      UpstreamFailureKind.Throttled,
+      code,
+      `Kinesis throttled the write: ${message}`,
+      error,
+    );
+  }
+  const status = e.$metadata?.httpStatusCode;
+  if (REJECTED.has(code) || (e.$fault === 'client' && status !== undefined && status < 500)) {
+    return new UpstreamError(
+      UpstreamFailureKind.Rejected,
+      code,
+      `Kinesis refused the write: ${message}`,
+      error,
+    );
+  }
+  return new UpstreamError(
+    UpstreamFailureKind.Unavailable,
+    code,
+    `Kinesis could not be reached or failed: ${message}`,
+    error,
+  );
+}
+
+/**
+ * The {@link RecordWriter} over an AWS SDK v3 `KinesisClient` (a peer dependency: pass your own
+ * client, configured with your retries and timeouts).
+ *
+ * @throws ConfigurationError when neither or both of `streamName` and `streamArn` are given.
+ * @example
+ * ```ts
+ * const writer = new KinesisRecordWriter({ client: new KinesisClient({}), streamName: 'events' });
+ * const handle = createIngestHandler({ recordWriter: writer, apiKeys: ['secret'] });
+ * ```
+ */
+export class KinesisRecordWriter implements RecordWriter {
+  readonly #client: Pick<KinesisClient, 'send'>;
+  readonly #target: { StreamName?: string; StreamARN?: string };
+
+  constructor(options: KinesisRecordWriterOptions) {
+    const problems: ConfigurationProblem[] = [];
+    if (typeof options?.client?.send !== 'function')
+      problems.push({ path: 'client', message: 'must be a KinesisClient' });
+    const hasName = typeof options?.streamName === 'string' && options.streamName.length > 0;
+    const hasArn = typeof options?.streamArn === 'string' && options.streamArn.length > 0;
+    if (hasName === hasArn)
+      problems.push({ path: 'streamName', message: 'give exactly one of streamName and streamArn' });
+    if (problems.length > 0) throw new ConfigurationError('KinesisRecordWriter options', problems);
+    this.#client = options.client;
+    this.#target = hasName ? { StreamName: options.streamName! } : { StreamARN: options.streamArn! };
+  }
+
+  async putRecords(
+    entries: readonly RecordWriterEntry[],
+    signal?: AbortSignal,
+  ): Promise<readonly RecordWriteResult[]> {
+    const records = new Array<{ Data: Uint8Array; PartitionKey: string }>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      records[i] = { Data: entry.data, PartitionKey: entry.partitionKey };
+    }
+    let output: PutRecordsCommandOutput;
+    try {
+      output = await this.#client.send(
+        new PutRecordsCommand({ ...this.#target, Records: records }),
+        signal ? { abortSignal: signal } : {},
+      );
+    } catch (error) {
+      throw translateKinesisError(error);
+    }
+    const results = output.Records ?? [];
+    if (results.length !== entries.length) {
+      throw new UpstreamError(
+        UpstreamFailureKind.Unavailable,
+        'InvalidResponse',
+        `PutRecords answered ${results.length} results for ${entries.length} records`,
+      );
+    }
+    const out = new Array<RecordWriteResult>(results.length);
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      out[i] =
+        r.ErrorCode !== undefined && r.ErrorCode !== null
+          ? { errorCode: r.ErrorCode, errorMessage: r.ErrorMessage ?? r.ErrorCode }
+          : { shardId: r.ShardId ?? '', sequenceNumber: r.SequenceNumber ?? '' };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,163 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '@shardline/local';
+import { spawnContender } from './contenderProcess.js';
+import type { Benchmark, BenchmarkContext, RoundInfo } from './defineBenchmark.js';
+import {
+  type BenchmarkReport,
+  buildReport,
+  formatTable,
+  type RoundResults,
+  reportProblems,
+} from './report.js';
+
+/** Options of {@link runBenchmark}. */
+export interface RunOptions {
+  readonly quick: boolean;
+  /** Overrides the benchmark's rounds (`--rounds N`). */
+  readonly rounds?: number;
+  /** Aborting it (Ctrl-C) stops the run; cleanup still runs. */
+  readonly signal: AbortSignal;
+  /** Where `<name>.json` is written. */
+  readonly resultsDir: string;
+  /**
+   * Where the table and the JSON line go.
+   * @defaultValue `process.stdout`
+   */
+  readonly write?: (text: string) => void;
+  /**
+   * Where progress goes.
+   * @defaultValue `process.stderr`
+   */
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * The contenders' order in round `round`: the declared order rotated by the round number, so that no
+ * contender always runs first (on a warm emulator) or last. Pure.
+ */
+export function roundOrder(names: readonly string[], round: number): string[] {
+  if (names.length === 0) return [];
+  const shift = round % names.length;
+  return [...names.slice(shift), ...names.slice(0, shift)];
+}
+
+function logToStderr(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** One line about the machine, printed above the table. */
+export function machineLine(): string {
+  const model = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return `Node ${process.versions.node}, ${availableParallelism()} cores (${model}), ${process.platform}/${process.arch}`;
+}
+
+/**
+ * Runs a benchmark: `setup` once, then `rounds` rounds in which every contender runs once in a rotated
+ * order; prints the table and, as the last line of stdout, the JSON report, which it also writes to
+ * `<resultsDir>/<name>.json`. Everything started through the context (local stacks, contender
+ * processes, deferred cleanups) is stopped when the run ends, whether it succeeded, failed or was aborted.
+ *
+ * @throws the first error of setup or a contender (after cleanup), or an Error when the report does not
+ *   contain every declared figure.
+ */
+export async function runBenchmark<P, S>(
+  benchmark: Benchmark<P, S>,
+  options: RunOptions,
+): Promise<BenchmarkReport> {
+  const quick = options.quick;
+  const rounds = options.rounds ?? (quick ? (benchmark.quickRounds ?? 1) : benchmark.rounds);
+  const cleanups: (() => unknown)[] = [];
+  const children = new Set<ChildProcess>();
+  const signal = options.signal;
+  const log = options.log ?? logToStderr;
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+
+  const ctx: BenchmarkContext<P> = {
+    quick,
+    rounds,
+    params: quick ? benchmark.params.quick : benchmark.params.full,
+    signal,
+    log,
+    defer: (cleanup) => {
+      cleanups.push(cleanup);
+    },
+    async startLocalStack(stackOptions: LocalStackOptions = {}): Promise<LocalStack> {
+      const stack = await startLocalStack({ ...stackOptions, signal });
+      cleanups.push(() => stack.stop());
+      log(`local stack: ${stack.services.map((s) => `${s.engine} ${s.endpoint} (pid ${s.pid})`).join(', ')}`);
+      return stack;
+    },
+    spawnContender: (file, input, spawnOptions) =>
+      spawnContender(
+        file,
+        input,
+        signal,
+        (child) => {
+          children.add(child);
+          return () => children.delete(child);
+        },
+        spawnOptions,
+      ),
+  };
+
+  const started = Date.now();
+  log(`${benchmark.name}: ${benchmark.description}`);
+  log(
+    `${quick ? 'quick' : 'full'} run, ${rounds} round(s), contenders: ${Object.keys(benchmark.contenders).join(', ')}`,
+  );
+  const results: RoundResults[] = [];
+  try {
+    const shared = (benchmark.setup ? await benchmark.setup(ctx) : undefined) as S;
+    const names = Object.keys(benchmark.contenders);
+    for (let round = 0; round < rounds; round++) {
+      const order = roundOrder(names, round);
+      const roundResults: Record<string, Readonly<Record<string, number>>> = {};
+      for (const [position, name] of order.entries()) {
+        signal.throwIfAborted();
+        const info: RoundInfo = { round, rounds, position };
+        const t0 = Date.now();
+        roundResults[name] = await benchmark.contenders[name]!(ctx, shared, info);
+        log(`round ${round + 1}/${rounds} ${name}: ${Date.now() - t0} ms`);
+      }
+      results.push(roundResults);
+    }
+  } finally {
+    for (const child of children) child.kill('SIGKILL');
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+
+  const report = buildReport(benchmark.name, quick, benchmark.figures, results);
+  const problems = reportProblems(
+    report,
+    benchmark.figures.map((f) => f.name),
+  );
+  if (problems.length > 0) {
+    throw new Error(`report of "${benchmark.name}" is malformed:\n  - ${problems.join('\n  - ')}`);
+  }
+
+  await mkdir(options.resultsDir, { recursive: true });
+  await writeFile(join(options.resultsDir, `${benchmark.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+
+  const out: string[] = [
+    '',
+    `${benchmark.name} — ${benchmark.description}`,
+    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${((Date.now() - started) / 1000).toFixed(1)} s; ${machineLine()}`,
+    '',
+    formatTable(report, benchmark.figures),
+  ];
+  if (benchmark.notes && benchmark.notes.length > 0) {
+    out.push('', ...benchmark.notes.map((n) => `Note: ${n}`));
+  }
+  out.push('', JSON.stringify(report));
+  write(`${out.join('\n')}\n`);
+  return report;
+}

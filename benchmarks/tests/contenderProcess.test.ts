@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { ContenderError, spawnContender } from '../harness/contenderProcess.js';
+
+// One real child process each (node + tsx start-up is ~0.5 s): the IPC protocol, the marks and the
+// failure path are what every CPU/RSS figure of every benchmark rests on.
+const fixture = new URL('./fixtures/probeContender.ts', import.meta.url);
+const track = () => () => {};
+
+describe('spawnContender', () => {
+  it('runs the contender in its own process and reports CPU between marks and peak RSS', async () => {
+    const report = await spawnContender(fixture, { spinMs: 200 }, new AbortController().signal, track);
+    expect(report.metrics.spin_wall_ms).toBeGreaterThanOrEqual(200);
+    // A busy loop: the process's CPU time over the span is close to its wall time.
+    expect(report.metrics.spin_cpu_us).toBeGreaterThan(150_000);
+    expect(report.marks.end!.wallMs - report.marks.start!.wallMs).toBeCloseTo(
+      report.metrics.spin_wall_ms!,
+      3,
+    );
+    expect(report.peakRssMiB).toBeGreaterThan(10);
+    expect(report.peakRssMiB).toBeLessThan(1024);
+  }, 30_000);
+
+  it('rejects with the child error and its stack', async () => {
+    const run = spawnContender(fixture, { spinMs: 0, fail: true }, new AbortController().signal, track);
+    await expect(run).rejects.toBeInstanceOf(ContenderError);
+    await expect(run).rejects.toThrow(/asked to fail/);
+  }, 30_000);
+
+  it('kills the child when aborted', async () => {
+    const controller = new AbortController();
+    const run = spawnContender(fixture, { spinMs: 20_000 }, controller.signal, track);
+    setTimeout(() => controller.abort(new Error('stop now')), 1_500);
+    const t0 = Date.now();
+    await expect(run).rejects.toThrow('stop now');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  }, 30_000);
+});

@@ -1,0 +1,84 @@
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler, decodeEnvelope, KinesisRecordWriter } from '../../src/index.js';
+import { withKinesisFault } from '../../src/testing/index.js';
+import {
+  checkVectorResponse,
+  checkVectorStored,
+  ingestVectors,
+  VECTOR_SETUP,
+} from '../../src/vectors/index.js';
+import {
+  createStream,
+  deleteStream,
+  localKinesisClient,
+  StreamTail,
+  uniqueStreamName,
+} from '../helpers/localKinesis.js';
+
+let client: KinesisClient;
+let streamName: string;
+let shardIds: string[];
+let tail: StreamTail;
+
+beforeAll(async () => {
+  client = localKinesisClient();
+  streamName = uniqueStreamName('ingest-vectors');
+  shardIds = await createStream(client, streamName, 4);
+  tail = new StreamTail(client, streamName);
+  await tail.start(shardIds);
+});
+
+afterAll(async () => {
+  await deleteStream(client, streamName);
+  client.destroy();
+});
+
+describe('the handler with the real Kinesis adapter on kinesalite', () => {
+  const vectors = ingestVectors();
+
+  it.each(vectors.map((v) => [v.id, v] as const))('%s', async (_id, vector) => {
+    const writer = withKinesisFault(new KinesisRecordWriter({ client, streamName }), vector.kinesisFaults);
+    const handle = createIngestHandler({
+      recordWriter: writer,
+      apiKeys: [VECTOR_SETUP.apiKey],
+      allowedOrigins: VECTOR_SETUP.allowedOrigins,
+      throttleRetry: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
+    const response = await handle(vector.request);
+    expect(checkVectorResponse(vector, response)).toEqual([]);
+    const stored = await tail.drain();
+    // Every record read back is byte for byte the envelope the vector expects, on the shard answered.
+    expect(checkVectorStored(vector, response.body, stored)).toEqual([]);
+    if (response.status === 200 && vector.expect.stored && vector.expect.stored.length > 0) {
+      const answered = JSON.parse(response.body) as {
+        records?: { eventId: string; shardId: string; sequenceNumber: string }[];
+      };
+      const results = answered.records ?? [JSON.parse(response.body)];
+      for (const result of results) {
+        const found = stored.find((r) => decodeEnvelope(r.data).eventId === result.eventId);
+        expect(found?.shardId).toBe(result.shardId);
+        expect(found?.sequenceNumber).toBe(result.sequenceNumber);
+      }
+    }
+    if (vector.kinesisFaults) expect(writer.faultHits).toBeGreaterThan(0);
+  });
+
+  it('answers 502 with the AWS code when the stream does not exist', async () => {
+    const handle = createIngestHandler({
+      recordWriter: new KinesisRecordWriter({ client, streamName: uniqueStreamName('missing') }),
+      apiKeys: ['k'],
+    });
+    const response = await handle({
+      method: 'POST',
+      path: '/v1/events',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
+      body: Buffer.from('{"records":[{"data":1}]}'),
+    });
+    expect(response.status).toBe(502);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: 'UpstreamRejected',
+      errorCode: 'ResourceNotFoundException',
+    });
+  });
+});

@@ -1,1 +1,96 @@
-export {};
+// @shardline/consumer-core: a native TypeScript Kinesis Client Library.
+
+// Records and positions
+export type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
+export {
+  compareExtendedSequenceNumbers,
+  isSentinel,
+  isSequenceNumber,
+  SentinelCheckpoint,
+} from './checkpoint/ExtendedSequenceNumber.js';
+// The consumer
+export type { ConsumerOptions, ResolvedConsumerConfig } from './config/resolveConsumerConfig.js';
+export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
+// Errors
+export type { ConfigurationProblem } from './errors.js';
+export {
+  CheckpointRejectedError,
+  ConfigurationError,
+  DependencyError,
+  InvalidStateError,
+  LeaseLostError,
+  LeaseTableSchemaError,
+  RecordProcessingError,
+  RetriesExhaustedError,
+  ShardlineError,
+  ThroughputExceededError,
+} from './errors.js';
+// Events and lifecycle
+export type { ConsumerEvent, ConsumerEventListener, LeaseLossReason } from './events.js';
+export { ConsumerEventType, ConsumerState } from './events.js';
+// Utilities
+export type { Clock } from './internal/clock.js';
+export { monotonicClock } from './internal/clock.js';
+export type { LogFields, Logger } from './internal/logger.js';
+export { consoleWarningsLogger, silentLogger } from './internal/logger.js';
+// KPL aggregation
+export type {
+  AggregationErrorField,
+  DeaggregatedRecord,
+  OuterRecord,
+  RecordAggregatorOptions,
+  UserRecord,
+} from './kpl/index.js';
+export {
+  AggregationError,
+  aggregate,
+  deaggregate,
+  effectiveHashKey,
+  isAggregated,
+  isValidExplicitHashKey,
+  KPL_MAGIC,
+  MAX_HASH_KEY,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_BYTES,
+  partitionKeyHash,
+  RecordAggregator,
+} from './kpl/index.js';
+export type { DynamoDBClientLike, DynamoDBLeaseStoreOptions } from './leases/dynamodb/DynamoDBLeaseStore.js';
+export { DynamoDBLeaseStore } from './leases/dynamodb/DynamoDBLeaseStore.js';
+export {
+  LeaseAttribute,
+  leaseFromItem,
+  leaseToItem,
+  MalformedLeaseItemError,
+} from './leases/dynamodb/leaseSerializer.js';
+// Leases (the lease table, KCL 2.x compatible)
+export type { HashKeyRange, Lease, NewLease } from './leases/Lease.js';
+export type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore } from './leases/LeaseStore.js';
+export type {
+  LeaseObservation,
+  LeaseObservations,
+  LeaseTakingInput,
+  LeaseTakingPlan,
+} from './leases/leaseTaking.js';
+export { isLeaseExpired, isLeaseFinished, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
+// Retrieval and shard sync
+export type { KinesisClientLike, PollingShardReaderOptions } from './retrieval/kinesis/PollingShardReader.js';
+export { PollingShardReader } from './retrieval/kinesis/PollingShardReader.js';
+export type {
+  ChildShard,
+  KinesisRecord,
+  ReadResult,
+  ShardReader,
+  ShardReadRequest,
+  StartingPosition,
+} from './retrieval/ShardReader.js';
+export type { KinesisShardListerOptions } from './shard-sync/kinesis/KinesisShardLister.js';
+export { KinesisShardLister } from './shard-sync/kinesis/KinesisShardLister.js';
+export type { ShardLister } from './shard-sync/ShardLister.js';
+export type { InitialPosition, NewLeasePlanInput, ShardDescription } from './shard-sync/shardLineage.js';
+export { eligibleLeases, isLeaseReady, planNewLeases } from './shard-sync/shardLineage.js';
+export type { Consumer, RunOptions, ShardSession } from './stream/createConsumer.js';
+export { createConsumer, createConsumerWithPorts } from './stream/createConsumer.js';
+export type { RecordBatch, ShardInfo } from './worker/RecordBatch.js';
+export { ShardCompletionReason } from './worker/RecordBatch.js';
+export type { WorkerPorts } from './worker/Worker.js';

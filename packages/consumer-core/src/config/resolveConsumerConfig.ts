@@ -1,0 +1,331 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
+import { type Clock, monotonicClock } from '../internal/clock.js';
+import { consoleWarningsLogger, type Logger } from '../internal/logger.js';
+import type { DynamoDBClientLike } from '../leases/dynamodb/DynamoDBLeaseStore.js';
+import type { KinesisClientLike } from '../retrieval/kinesis/PollingShardReader.js';
+import type { InitialPosition } from '../shard-sync/shardLineage.js';
+
+/** Options of `createConsumer`. */
+export interface ConsumerOptions {
+  /** The stream to read, by name (give `streamName` or `streamArn`, not both). */
+  readonly streamName?: string;
+  /** The stream to read, by ARN. */
+  readonly streamArn?: string;
+  /**
+   * The application: every worker with the same name shares the work and the checkpoints. Different
+   * applications read the same stream independently.
+   */
+  readonly applicationName: string;
+  /** The DynamoDB lease table. @defaultValue `applicationName` (as the Java KCL) */
+  readonly leaseTableName?: string;
+  /** Your Kinesis client (HTTP/1.1 handler on the local twin). Never destroyed by the library. */
+  readonly kinesisClient: KinesisClientLike;
+  /** Your DynamoDB client. Never destroyed by the library. */
+  readonly dynamoDBClient: DynamoDBClientLike;
+  /**
+   * Where shards without a checkpoint start: `'TRIM_HORIZON'` (oldest record kept), `'LATEST'` (only
+   * new records) or `{ atTimestamp }`. Children of a resharded shard always start at `TRIM_HORIZON`.
+   * @defaultValue `'LATEST'` (as the Java KCL)
+   */
+  readonly initialPosition?: InitialPosition;
+  /** This worker's id in the lease table. @defaultValue `<hostname>-<pid>-<random>` */
+  readonly workerId?: string;
+  /**
+   * A lease whose counter has not moved for this long (on the observer's clock) is expired and may be
+   * taken; a worker that could not renew for this long stops delivering. @defaultValue 10000
+   */
+  readonly failoverTimeMs?: number;
+  /** How often held leases are renewed. @defaultValue `failoverTimeMs / 3 - 25` (KCL: 3308 ms) */
+  readonly renewIntervalMs?: number;
+  /** How often the table is scanned for leases to take. @defaultValue `2 × (failoverTimeMs + 25)` (KCL: 20050 ms) */
+  readonly leaseTakeIntervalMs?: number;
+  /** The most leases this worker holds. @defaultValue Infinity */
+  readonly maxLeasesPerWorker?: number;
+  /** How often shards are listed for new leases (shard ends trigger a sync too). @defaultValue 60000 */
+  readonly shardSyncIntervalMs?: number;
+  /** `Limit` of each `GetRecords` (1–10,000). @defaultValue 10000 */
+  readonly maxRecordsPerFetch?: number;
+  /**
+   * Wait after a read that found no backlog. Every application polling a shard shares its 5 `GetRecords`
+   * calls per second: a caught-up reader makes `1000 / idleTimeBetweenReadsMs` calls per second, so the
+   * default leaves room for 5 applications with an average delivery delay of about half a second; 200
+   * gives one application the whole budget and the lowest latency. @defaultValue 1000
+   */
+  readonly idleTimeBetweenReadsMs?: number;
+  /** Per shard: most batches fetched and not yet handled (checkpointed or released). @defaultValue 4 */
+  readonly maxBufferedBatches?: number;
+  /** Per shard: most payload bytes fetched and not yet handled (one batch always fits). @defaultValue 16 MiB */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Checkpoints are written at most once per shard per this interval (always at shard end, at release
+   * and at stop). 0 writes every checkpoint at once. @defaultValue 5000
+   */
+  readonly checkpointIntervalMs?: number;
+  /** How long `stop()` waits for delivered batches to be handled before releasing. @defaultValue 20000 */
+  readonly shutdownTimeoutMs?: number;
+  /** Where the library logs. @defaultValue warnings and errors to the console */
+  readonly logger?: Logger;
+  /** Aborting it stops the consumer (as `stop()`). */
+  readonly signal?: AbortSignal;
+  /** The monotonic clock (tests). @defaultValue `performance.now()` */
+  readonly clock?: Clock;
+}
+
+/** {@link ConsumerOptions} after defaults, validated. */
+export interface ResolvedConsumerConfig {
+  readonly streamName: string | undefined;
+  readonly streamArn: string | undefined;
+  /** `streamName`, or the name inside `streamArn`. */
+  readonly streamLabel: string;
+  readonly applicationName: string;
+  readonly leaseTableName: string;
+  readonly kinesisClient: KinesisClientLike;
+  readonly dynamoDBClient: DynamoDBClientLike;
+  readonly initialPosition: InitialPosition;
+  readonly workerId: string;
+  readonly failoverTimeMs: number;
+  readonly renewIntervalMs: number;
+  readonly leaseTakeIntervalMs: number;
+  readonly maxLeasesPerWorker: number;
+  readonly shardSyncIntervalMs: number;
+  readonly maxRecordsPerFetch: number;
+  readonly idleTimeBetweenReadsMs: number;
+  readonly maxBufferedBatches: number;
+  readonly maxBufferedBytes: number;
+  readonly checkpointIntervalMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+  readonly clock: Clock;
+}
+
+/** Defaults of {@link ConsumerOptions} (derived defaults are computed from `failoverTimeMs`). */
+export const CONSUMER_DEFAULTS = {
+  initialPosition: 'LATEST',
+  failoverTimeMs: 10_000,
+  maxLeasesPerWorker: Number.POSITIVE_INFINITY,
+  shardSyncIntervalMs: 60_000,
+  maxRecordsPerFetch: 10_000,
+  idleTimeBetweenReadsMs: 1_000,
+  maxBufferedBatches: 4,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  checkpointIntervalMs: 5_000,
+  shutdownTimeoutMs: 20_000,
+} as const;
+
+const KNOWN_KEYS = new Set([
+  'streamName',
+  'streamArn',
+  'applicationName',
+  'leaseTableName',
+  'kinesisClient',
+  'dynamoDBClient',
+  'initialPosition',
+  'workerId',
+  'failoverTimeMs',
+  'renewIntervalMs',
+  'leaseTakeIntervalMs',
+  'maxLeasesPerWorker',
+  'shardSyncIntervalMs',
+  'maxRecordsPerFetch',
+  'idleTimeBetweenReadsMs',
+  'maxBufferedBatches',
+  'maxBufferedBytes',
+  'checkpointIntervalMs',
+  'shutdownTimeoutMs',
+  'logger',
+  'signal',
+  'clock',
+]);
+
+const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/;
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/**
+ * Merges {@link CONSUMER_DEFAULTS} with `options` and validates every field.
+ *
+ * @throws {@link ConfigurationError} listing every problem found.
+ */
+export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsumerConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }]);
+  }
+  const problems: ConfigurationProblem[] = [];
+  const problem = (path: string, message: string) => problems.push({ path, message });
+  for (const key of Object.keys(options)) if (!KNOWN_KEYS.has(key)) problem(key, 'unknown option');
+
+  const { streamName, streamArn } = options;
+  let streamLabel = '';
+  if (streamName === undefined && streamArn === undefined) {
+    problem('streamName', 'give streamName or streamArn');
+  } else if (streamName !== undefined && streamArn !== undefined) {
+    problem('streamArn', 'give streamName or streamArn, not both');
+  } else if (streamName !== undefined) {
+    if (typeof streamName !== 'string' || !STREAM_NAME.test(streamName)) {
+      problem(
+        'streamName',
+        `must be 1–128 characters of a-z A-Z 0-9 _ . -, got ${JSON.stringify(streamName)}`,
+      );
+    } else streamLabel = streamName;
+  } else {
+    const match = typeof streamArn === 'string' ? STREAM_ARN.exec(streamArn) : null;
+    if (!match) problem('streamArn', `must be a Kinesis stream ARN, got ${JSON.stringify(streamArn)}`);
+    else streamLabel = match[1]!;
+  }
+
+  const applicationName = options.applicationName;
+  if (typeof applicationName !== 'string' || applicationName.length === 0) {
+    problem('applicationName', 'is required (a non-empty string)');
+  }
+  const leaseTableName = options.leaseTableName ?? applicationName;
+  if (typeof leaseTableName !== 'string' || !TABLE_NAME.test(leaseTableName)) {
+    problem(
+      options.leaseTableName === undefined ? 'applicationName' : 'leaseTableName',
+      `must be a valid DynamoDB table name (3–255 characters of a-z A-Z 0-9 _ . -) to name the lease table, got ${JSON.stringify(leaseTableName)}`,
+    );
+  }
+  const hasSend = (value: unknown) =>
+    typeof value === 'object' && value !== null && typeof (value as { send?: unknown }).send === 'function';
+  if (!hasSend(options.kinesisClient))
+    problem('kinesisClient', 'is required (a KinesisClient from @aws-sdk/client-kinesis)');
+  if (!hasSend(options.dynamoDBClient)) {
+    problem('dynamoDBClient', 'is required (a DynamoDBClient from @aws-sdk/client-dynamodb)');
+  }
+
+  const initialPosition = options.initialPosition ?? CONSUMER_DEFAULTS.initialPosition;
+  if (initialPosition !== 'LATEST' && initialPosition !== 'TRIM_HORIZON') {
+    const at = (initialPosition as { atTimestamp?: unknown } | null)?.atTimestamp;
+    if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+      problem(
+        'initialPosition',
+        `must be 'TRIM_HORIZON', 'LATEST' or { atTimestamp: Date }, got ${JSON.stringify(initialPosition)}`,
+      );
+    }
+  }
+
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 1024) {
+    problem('workerId', 'must be a non-empty string of at most 1024 characters');
+  }
+
+  const integer = (path: string, value: unknown, min: number, max: number): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problem(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return value as number;
+  };
+  const failoverTimeMs = integer(
+    'failoverTimeMs',
+    options.failoverTimeMs ?? CONSUMER_DEFAULTS.failoverTimeMs,
+    1_000,
+    3_600_000,
+  );
+  const derivedRenew = Math.max(100, Math.floor(failoverTimeMs / 3) - 25);
+  const renewIntervalMs = integer('renewIntervalMs', options.renewIntervalMs ?? derivedRenew, 100, 3_600_000);
+  if (
+    Number.isInteger(failoverTimeMs) &&
+    Number.isInteger(renewIntervalMs) &&
+    renewIntervalMs * 2 >= failoverTimeMs
+  ) {
+    problem(
+      'renewIntervalMs',
+      `must be less than half of failoverTimeMs (${failoverTimeMs}) so a lease survives one failed renewal, got ${renewIntervalMs}`,
+    );
+  }
+  const leaseTakeIntervalMs = integer(
+    'leaseTakeIntervalMs',
+    options.leaseTakeIntervalMs ?? 2 * (failoverTimeMs + 25),
+    100,
+    3_600_000,
+  );
+  const maxLeasesPerWorker = options.maxLeasesPerWorker ?? CONSUMER_DEFAULTS.maxLeasesPerWorker;
+  if (maxLeasesPerWorker !== Number.POSITIVE_INFINITY)
+    integer('maxLeasesPerWorker', maxLeasesPerWorker, 1, 1_000_000);
+  const shardSyncIntervalMs = integer(
+    'shardSyncIntervalMs',
+    options.shardSyncIntervalMs ?? CONSUMER_DEFAULTS.shardSyncIntervalMs,
+    1_000,
+    86_400_000,
+  );
+  const maxRecordsPerFetch = integer(
+    'maxRecordsPerFetch',
+    options.maxRecordsPerFetch ?? CONSUMER_DEFAULTS.maxRecordsPerFetch,
+    1,
+    10_000,
+  );
+  const idleTimeBetweenReadsMs = integer(
+    'idleTimeBetweenReadsMs',
+    options.idleTimeBetweenReadsMs ?? CONSUMER_DEFAULTS.idleTimeBetweenReadsMs,
+    0,
+    600_000,
+  );
+  const maxBufferedBatches = integer(
+    'maxBufferedBatches',
+    options.maxBufferedBatches ?? CONSUMER_DEFAULTS.maxBufferedBatches,
+    1,
+    10_000,
+  );
+  const maxBufferedBytes = integer(
+    'maxBufferedBytes',
+    options.maxBufferedBytes ?? CONSUMER_DEFAULTS.maxBufferedBytes,
+    1,
+    2 ** 40,
+  );
+  const checkpointIntervalMs = integer(
+    'checkpointIntervalMs',
+    options.checkpointIntervalMs ?? CONSUMER_DEFAULTS.checkpointIntervalMs,
+    0,
+    3_600_000,
+  );
+  const shutdownTimeoutMs = integer(
+    'shutdownTimeoutMs',
+    options.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs,
+    0,
+    3_600_000,
+  );
+
+  const logger = options.logger ?? consoleWarningsLogger;
+  if (
+    typeof logger !== 'object' ||
+    logger === null ||
+    ['debug', 'info', 'warn', 'error'].some(
+      (m) => typeof (logger as unknown as Record<string, unknown>)[m] !== 'function',
+    )
+  ) {
+    problem('logger', 'must have debug, info, warn and error methods');
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    problem('signal', 'must be an AbortSignal');
+  const clock = options.clock ?? monotonicClock;
+  if (typeof clock?.nowMs !== 'function') problem('clock', 'must have a nowMs() method');
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return {
+    streamName,
+    streamArn,
+    streamLabel,
+    applicationName,
+    leaseTableName: leaseTableName as string,
+    kinesisClient: options.kinesisClient,
+    dynamoDBClient: options.dynamoDBClient,
+    initialPosition,
+    workerId,
+    failoverTimeMs,
+    renewIntervalMs,
+    leaseTakeIntervalMs,
+    maxLeasesPerWorker,
+    shardSyncIntervalMs,
+    maxRecordsPerFetch,
+    idleTimeBetweenReadsMs,
+    maxBufferedBatches,
+    maxBufferedBytes,
+    checkpointIntervalMs,
+    shutdownTimeoutMs,
+    logger,
+    signal: options.signal,
+    clock,
+  };
+}

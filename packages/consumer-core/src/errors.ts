@@ -1,0 +1,149 @@
+/**
+ * Base class of every error thrown by `@shardline/consumer-core`.
+ *
+ * `retriable` says whether the same call may succeed if simply made again. Expected situations (a shard
+ * ended, a lease was lost, the consumer shut down) are completion reasons, never errors.
+ */
+export class ShardlineError extends Error {
+  /** Whether trying the same call again may succeed. */
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** One problem found in options. */
+export interface ConfigurationProblem {
+  /** The option's path, e.g. `failoverTimeMs`. */
+  readonly path: string;
+  /** What is wrong with it. */
+  readonly message: string;
+}
+
+/** Options were wrong. Lists every problem found, not only the first. */
+export class ConfigurationError extends ShardlineError {
+  /** Every problem found. */
+  readonly problems: readonly ConfigurationProblem[];
+
+  constructor(problems: readonly ConfigurationProblem[], what = 'consumer options') {
+    super(
+      `Invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+        .map((p) => `  - ${p.path}: ${p.message}`)
+        .join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** The lease table exists but cannot be a lease table: wrong key schema. Never retriable. */
+export class LeaseTableSchemaError extends ShardlineError {
+  /** The table's name. */
+  readonly tableName: string;
+  /** The key schema found, e.g. `id (HASH, N), ts (RANGE, N)`. */
+  readonly keySchema: string;
+
+  constructor(tableName: string, keySchema: string) {
+    super(
+      `DynamoDB table ${tableName} exists but is not a lease table: its key schema is ${keySchema}; a lease ` +
+        'table has exactly one key, leaseKey (HASH, type S). Pick another leaseTableName or applicationName.',
+    );
+    this.tableName = tableName;
+    this.keySchema = keySchema;
+  }
+}
+
+/** A lease this worker held was taken by another worker or released; the shard is no longer ours. */
+export class LeaseLostError extends ShardlineError {
+  /** The lease (shard id). */
+  readonly leaseKey: string;
+
+  constructor(leaseKey: string, message?: string) {
+    super(message ?? `Lease ${leaseKey} is no longer held by this worker.`);
+    this.leaseKey = leaseKey;
+  }
+}
+
+/** A checkpoint was refused before anything was written (a record of another shard, or not delivered). */
+export class CheckpointRejectedError extends ShardlineError {
+  /** The shard. */
+  readonly shardId: string;
+
+  constructor(shardId: string, message: string) {
+    super(message);
+    this.shardId = shardId;
+  }
+}
+
+/** A call to AWS (or another dependency) failed. `retriable` follows the AWS error's nature. */
+export class DependencyError extends ShardlineError {
+  /** `kinesis` or `dynamodb`. */
+  readonly service: string;
+  /** The API called, e.g. `GetRecords`. */
+  readonly operation: string;
+  /** The AWS error name when there is one, e.g. `ResourceNotFoundException`. */
+  readonly errorName: string | undefined;
+
+  constructor(service: string, operation: string, cause: unknown, retriable: boolean, detail?: string) {
+    const name = cause instanceof Error ? cause.name : undefined;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(
+      `${service} ${operation} failed${detail ? ` (${detail})` : ''}: ${name ? `${name}: ` : ''}${message}`,
+      {
+        cause,
+        retriable,
+      },
+    );
+    this.service = service;
+    this.operation = operation;
+    this.errorName = name;
+  }
+}
+
+/** A provisioned-throughput limit was hit (`ProvisionedThroughputExceededException`, throttling). */
+export class ThroughputExceededError extends DependencyError {
+  constructor(service: string, operation: string, cause: unknown) {
+    super(service, operation, cause, true, 'throttled');
+  }
+}
+
+/** An operation kept failing with retriable errors and was given up after `attempts` tries. */
+export class RetriesExhaustedError extends ShardlineError {
+  /** How many tries were made. */
+  readonly attempts: number;
+
+  constructor(what: string, attempts: number, cause: unknown) {
+    super(`${what} failed ${attempts} times; giving up. Last error: ${errorText(cause)}`, { cause });
+    this.attempts = attempts;
+  }
+}
+
+/** The user's processor failed on a batch every time it was tried. */
+export class RecordProcessingError extends ShardlineError {
+  /** The shard. */
+  readonly shardId: string;
+  /** How many times the batch was tried. */
+  readonly attempts: number;
+  /** Sequence number of the batch's first record. */
+  readonly firstSequenceNumber: string | undefined;
+
+  constructor(shardId: string, attempts: number, firstSequenceNumber: string | undefined, cause: unknown) {
+    super(
+      `Processing a batch of shard ${shardId} starting at sequence number ${firstSequenceNumber ?? '(empty)'} ` +
+        `failed ${attempts} times. Last error: ${errorText(cause)}`,
+      { cause },
+    );
+    this.shardId = shardId;
+    this.attempts = attempts;
+    this.firstSequenceNumber = firstSequenceNumber;
+  }
+}
+
+/** The consumer is not in a state that allows the call (e.g. `start()` after `stop()`). */
+export class InvalidStateError extends ShardlineError {}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

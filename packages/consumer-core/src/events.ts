@@ -1,0 +1,96 @@
+import type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
+
+/** Kinds of {@link ConsumerEvent}. */
+export const ConsumerEventType = {
+  LeaseCreated: 'LEASE_CREATED',
+  LeaseTaken: 'LEASE_TAKEN',
+  LeaseLost: 'LEASE_LOST',
+  LeaseReleased: 'LEASE_RELEASED',
+  ShardStarted: 'SHARD_STARTED',
+  ShardEnded: 'SHARD_ENDED',
+  ShardHalted: 'SHARD_HALTED',
+  CheckpointWritten: 'CHECKPOINT_WRITTEN',
+  RecordsTrimmed: 'RECORDS_TRIMMED',
+  RecordOutsideShardRange: 'RECORD_OUTSIDE_SHARD_RANGE',
+  BatchDeadLettered: 'BATCH_DEAD_LETTERED',
+  Retry: 'RETRY',
+  Error: 'ERROR',
+  StateChanged: 'STATE_CHANGED',
+} as const;
+/** Kinds of {@link ConsumerEvent}. */
+export type ConsumerEventType = (typeof ConsumerEventType)[keyof typeof ConsumerEventType];
+
+/** Why a lease stopped being ours without us releasing it. */
+export type LeaseLossReason = 'TAKEN' | 'EXPIRED_LOCALLY' | 'CHECKPOINT_FENCED';
+
+/** Something that happened in the consumer: the observable trail of its decisions and failures. */
+export type ConsumerEvent =
+  | { readonly type: 'LEASE_CREATED'; readonly leaseKey: string; readonly parentShardIds: readonly string[] }
+  | {
+      readonly type: 'LEASE_TAKEN';
+      readonly leaseKey: string;
+      readonly previousOwner: string | undefined;
+      readonly stolen: boolean;
+    }
+  | { readonly type: 'LEASE_LOST'; readonly leaseKey: string; readonly reason: LeaseLossReason }
+  | { readonly type: 'LEASE_RELEASED'; readonly leaseKey: string }
+  | { readonly type: 'SHARD_STARTED'; readonly shardId: string; readonly checkpoint: ExtendedSequenceNumber }
+  | { readonly type: 'SHARD_ENDED'; readonly shardId: string; readonly childShardIds: readonly string[] }
+  | { readonly type: 'SHARD_HALTED'; readonly shardId: string; readonly error: Error }
+  | {
+      readonly type: 'CHECKPOINT_WRITTEN';
+      readonly shardId: string;
+      readonly checkpoint: ExtendedSequenceNumber;
+    }
+  | {
+      /** The checkpoint pointed at records the stream's retention already removed. */
+      readonly type: 'RECORDS_TRIMMED';
+      readonly shardId: string;
+      readonly checkpoint: ExtendedSequenceNumber;
+      /** Where reading resumed (the oldest record available). */
+      readonly resumedAt: 'TRIM_HORIZON';
+    }
+  | {
+      /** A de-aggregated user record whose hash key lies outside the shard's range (delivered anyway). */
+      readonly type: 'RECORD_OUTSIDE_SHARD_RANGE';
+      readonly shardId: string;
+      readonly sequenceNumber: string;
+      readonly subSequenceNumber: number;
+      readonly partitionKey: string;
+    }
+  | {
+      readonly type: 'BATCH_DEAD_LETTERED';
+      readonly shardId: string;
+      readonly firstSequenceNumber: string | undefined;
+      readonly recordCount: number;
+      readonly error: Error;
+    }
+  | {
+      readonly type: 'RETRY';
+      readonly operation: string;
+      readonly shardId: string | undefined;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly error: Error;
+    }
+  | { readonly type: 'ERROR'; readonly shardId: string | undefined; readonly error: Error }
+  | { readonly type: 'STATE_CHANGED'; readonly state: ConsumerState };
+
+/** Lifecycle of a consumer. */
+export const ConsumerState = {
+  Idle: 'idle',
+  Starting: 'starting',
+  Running: 'running',
+  Stopping: 'stopping',
+  Stopped: 'stopped',
+} as const;
+/** Lifecycle of a consumer. */
+export type ConsumerState = (typeof ConsumerState)[keyof typeof ConsumerState];
+
+/** Receives events. */
+export type ConsumerEventListener = (event: ConsumerEvent) => void;
+
+/** Coerces a thrown value into an Error for events. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

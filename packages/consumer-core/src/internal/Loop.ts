@@ -1,0 +1,62 @@
+import { sleepUnlessAborted } from './sleep.js';
+
+/**
+ * Runs `body` every `intervalMs` (measured from the end of one run to the start of the next) until
+ * stopped; `wake()` runs it early. Errors from `body` go to `onError` and the loop goes on.
+ */
+export class Loop {
+  readonly #controller = new AbortController();
+  readonly #intervalMs: number;
+  readonly #body: () => Promise<void>;
+  readonly #onError: (error: unknown) => void;
+  #wakeController = new AbortController();
+  #woken = false;
+  #done: Promise<void> | undefined;
+
+  constructor(intervalMs: number, body: () => Promise<void>, onError: (error: unknown) => void) {
+    this.#intervalMs = intervalMs;
+    this.#body = body;
+    this.#onError = onError;
+  }
+
+  /** The signal aborted by `stop()`; pass it to the calls made by the body. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Starts the loop; the first run is immediate unless `delayFirstRun`. */
+  start(delayFirstRun = false): void {
+    this.#done ??= this.#run(delayFirstRun);
+  }
+
+  /** Runs the body as soon as the current wait allows. */
+  wake(): void {
+    this.#woken = true;
+    this.#wakeController.abort();
+  }
+
+  /** Stops the loop and waits for a running body to finish. */
+  async stop(): Promise<void> {
+    this.#controller.abort();
+    this.#wakeController.abort();
+    await this.#done;
+  }
+
+  async #run(delayFirstRun: boolean): Promise<void> {
+    let wait = delayFirstRun;
+    while (!this.#controller.signal.aborted) {
+      if (wait && !this.#woken) {
+        await sleepUnlessAborted(this.#intervalMs, this.#wakeController.signal);
+        if (this.#controller.signal.aborted) return;
+      }
+      this.#woken = false;
+      if (this.#wakeController.signal.aborted) this.#wakeController = new AbortController();
+      wait = true;
+      try {
+        await this.#body();
+      } catch (error) {
+        if (!this.#controller.signal.aborted) this.#onError(error);
+      }
+    }
+  }
+}

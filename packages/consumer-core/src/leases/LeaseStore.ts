@@ -1,0 +1,58 @@
+import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
+import type { HashKeyRange, Lease, NewLease } from './Lease.js';
+
+/** A checkpoint write: the new position, and at shard end the children's ids. */
+export interface CheckpointUpdate {
+  /** The new checkpoint. */
+  readonly checkpoint: ExtendedSequenceNumber;
+  /** Child shard ids to record (written at `SHARD_END`; never written when empty). */
+  readonly childShardIds?: readonly string[];
+}
+
+/** Metadata that may be added to a lease without owning it (no counter change). */
+export interface LeaseMetaUpdate {
+  readonly childShardIds?: readonly string[];
+  readonly hashKeyRange?: HashKeyRange;
+}
+
+/**
+ * The lease table port. Every write is conditional exactly as in the Java KCL's
+ * `DynamoDBLeaseRefresher` (REFERENCE.md §2), so implementations can be swapped and tables shared with
+ * the KCL (one fleet at a time).
+ *
+ * Methods that can lose a race return `undefined`/`false` when the condition fails (an expected
+ * outcome); they throw a `DependencyError` (with `retriable`) when the store itself fails.
+ */
+export interface LeaseStore {
+  /** Creates the table if it is missing and checks its key schema. @throws `LeaseTableSchemaError` */
+  initialize(signal?: AbortSignal): Promise<void>;
+  /** Every lease item (consistent read). Items that are not leases (KCL 3.5 metadata) are skipped. */
+  listLeases(signal?: AbortSignal): Promise<Lease[]>;
+  /** One lease (consistent read), or `undefined`. */
+  getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Creates a lease unless one with that key exists. @returns whether it was created. */
+  createLeaseIfNotExists(lease: NewLease, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Renews: condition `leaseCounter = lease.leaseCounter AND attribute_not_exists(checkpointOwner)`,
+   * bumps the counter. @returns the renewed lease, or `undefined` when it was lost.
+   */
+  renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
+  /**
+   * Takes for `owner`: condition `leaseCounter = lease.leaseCounter`; bumps the counter, sets the owner,
+   * counts an owner switch, clears `checkpointOwner`. @returns the taken lease, or `undefined`.
+   */
+  takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  /**
+   * Releases (KCL "evict"): condition `leaseOwner = lease.leaseOwner`; bumps the counter and removes the
+   * owner so any worker may take it at once. @returns whether it was released.
+   */
+  releaseLease(lease: Lease, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Writes a checkpoint: condition `leaseCounter = lease.leaseCounter AND leaseOwner = lease.leaseOwner`
+   * (the fencing token); bumps the counter, resets `ownerSwitchesSinceCheckpoint`, clears the pending
+   * checkpoint. @returns the updated lease, or `undefined` when the lease is no longer held.
+   */
+  updateCheckpoint(lease: Lease, update: CheckpointUpdate, signal?: AbortSignal): Promise<Lease | undefined>;
+  /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
+  updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
+}

@@ -1,0 +1,388 @@
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  type ScanCommandOutput,
+  type TableDescription,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { LeaseTableSchemaError, ShardlineError } from '../../errors.js';
+import type { Logger } from '../../internal/logger.js';
+import { silentLogger } from '../../internal/logger.js';
+import { sleep } from '../../internal/sleep.js';
+import type { Lease, NewLease } from '../Lease.js';
+import { leaseFromNew } from '../Lease.js';
+import type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore } from '../LeaseStore.js';
+import { awsErrorName, translateDynamoDBError } from './awsErrors.js';
+import {
+  LeaseAttribute as A,
+  leaseFromItem,
+  leaseToItem,
+  MalformedLeaseItemError,
+} from './leaseSerializer.js';
+
+/** The part of a DynamoDB client the library uses: any `DynamoDBClient` (or a wrapper with `send`). */
+export type DynamoDBClientLike = Pick<DynamoDBClient, 'send'>;
+
+/** Options of {@link DynamoDBLeaseStore}. */
+export interface DynamoDBLeaseStoreOptions {
+  /** The user's client; never destroyed by the library. */
+  readonly client: DynamoDBClientLike;
+  /** The lease table. */
+  readonly tableName: string;
+  /** Where malformed items and table creation are reported. @defaultValue silent */
+  readonly logger?: Logger;
+  /** How long `initialize()` waits for a new table to become ACTIVE. @defaultValue 120000 */
+  readonly tableActiveTimeoutMs?: number;
+}
+
+/**
+ * The lease table on DynamoDB, in the Java KCL 2.x format, with the KCL's conditional writes expressed
+ * as condition expressions. Creates the table (on-demand billing) when it is missing.
+ */
+export class DynamoDBLeaseStore implements LeaseStore {
+  readonly #client: DynamoDBClientLike;
+  readonly #tableName: string;
+  readonly #logger: Logger;
+  readonly #tableActiveTimeoutMs: number;
+
+  constructor(options: DynamoDBLeaseStoreOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#logger = options.logger ?? silentLogger;
+    this.#tableActiveTimeoutMs = options.tableActiveTimeoutMs ?? 120_000;
+  }
+
+  /** The table's name. */
+  get tableName(): string {
+    return this.#tableName;
+  }
+
+  async initialize(signal?: AbortSignal): Promise<void> {
+    let table = await this.#describe(signal);
+    if (table === undefined) {
+      this.#logger.info('Creating the lease table (on-demand billing)', { tableName: this.#tableName });
+      try {
+        await this.#client.send(
+          new CreateTableCommand({
+            TableName: this.#tableName,
+            AttributeDefinitions: [{ AttributeName: A.LeaseKey, AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: A.LeaseKey, KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+          { abortSignal: signal },
+        );
+      } catch (error) {
+        // Another worker created it at the same moment: fine, check its schema below.
+        if (awsErrorName(error) !== 'ResourceInUseException')
+          throw translateDynamoDBError('CreateTable', error);
+      }
+      table = await this.#describe(signal);
+    }
+    if (table) this.#checkSchema(table);
+    const deadline = performance.now() + this.#tableActiveTimeoutMs;
+    let delayMs = 50;
+    while (table?.TableStatus !== 'ACTIVE') {
+      if (performance.now() > deadline) {
+        throw new ShardlineError(
+          `Lease table ${this.#tableName} is not ACTIVE after ${this.#tableActiveTimeoutMs} ms (status ${table?.TableStatus}).`,
+          { retriable: true },
+        );
+      }
+      await sleep(delayMs, signal);
+      delayMs = Math.min(delayMs * 2, 1_000);
+      table = await this.#describe(signal);
+    }
+  }
+
+  async listLeases(signal?: AbortSignal): Promise<Lease[]> {
+    const leases: Lease[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      let page: ScanCommandOutput;
+      try {
+        page = await this.#client.send(
+          new ScanCommand({ TableName: this.#tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+          { abortSignal: signal },
+        );
+      } catch (error) {
+        throw translateDynamoDBError('Scan', error);
+      }
+      for (const item of page.Items ?? []) {
+        const lease = this.#read(item);
+        if (lease) leases.push(lease);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return leases;
+  }
+
+  async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    try {
+      const { Item } = await this.#client.send(
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: { [A.LeaseKey]: { S: leaseKey } },
+          ConsistentRead: true,
+        }),
+        { abortSignal: signal },
+      );
+      return Item ? this.#read(Item) : undefined;
+    } catch (error) {
+      throw translateDynamoDBError('GetItem', error);
+    }
+  }
+
+  async createLeaseIfNotExists(lease: NewLease, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: leaseToItem(leaseFromNew(lease)),
+          ConditionExpression: 'attribute_not_exists(#key)',
+          ExpressionAttributeNames: { '#key': A.LeaseKey },
+        }),
+        { abortSignal: signal },
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
+      throw translateDynamoDBError('PutItem', error);
+    }
+  }
+
+  async renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined> {
+    const next = lease.leaseCounter + 1;
+    const ok = await this.#update(
+      'renew',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#counter = :counter AND attribute_not_exists(#checkpointOwner)',
+        UpdateExpression: 'SET #counter = :next',
+        ExpressionAttributeNames: { '#counter': A.LeaseCounter, '#checkpointOwner': A.CheckpointOwner },
+        ExpressionAttributeValues: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { N: String(next) },
+        },
+      },
+      // Lost response: the first attempt landed and the SDK's retry failed the condition.
+      (stored) => stored.leaseCounter === next && stored.leaseOwner === lease.leaseOwner,
+      signal,
+    );
+    return ok ? { ...lease, leaseCounter: next } : undefined;
+  }
+
+  async takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    const next = lease.leaseCounter + 1;
+    const switched = lease.leaseOwner !== undefined && lease.leaseOwner !== owner;
+    const ok = await this.#update(
+      'take',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#counter = :counter',
+        UpdateExpression: `SET #counter = :next, #owner = :owner${switched ? ' ADD #switches :one' : ''} REMOVE #checkpointOwner`,
+        ExpressionAttributeNames: {
+          '#counter': A.LeaseCounter,
+          '#owner': A.LeaseOwner,
+          '#checkpointOwner': A.CheckpointOwner,
+          ...(switched ? { '#switches': A.OwnerSwitchesSinceCheckpoint } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { N: String(next) },
+          ':owner': { S: owner },
+          ...(switched ? { ':one': { N: '1' } } : {}),
+        },
+      },
+      (stored) => stored.leaseCounter === next && stored.leaseOwner === owner,
+      signal,
+    );
+    return ok
+      ? {
+          ...lease,
+          leaseCounter: next,
+          leaseOwner: owner,
+          checkpointOwner: undefined,
+          ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0),
+        }
+      : undefined;
+  }
+
+  async releaseLease(lease: Lease, signal?: AbortSignal): Promise<boolean> {
+    if (lease.leaseOwner === undefined) return false;
+    return this.#update(
+      'release',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#owner = :owner',
+        UpdateExpression: 'SET #counter = #counter + :one REMOVE #owner',
+        ExpressionAttributeNames: { '#counter': A.LeaseCounter, '#owner': A.LeaseOwner },
+        ExpressionAttributeValues: { ':owner': { S: lease.leaseOwner }, ':one': { N: '1' } },
+      },
+      undefined,
+      signal,
+    );
+  }
+
+  async updateCheckpoint(
+    lease: Lease,
+    update: CheckpointUpdate,
+    signal?: AbortSignal,
+  ): Promise<Lease | undefined> {
+    if (lease.leaseOwner === undefined) return undefined;
+    const next = lease.leaseCounter + 1;
+    const children = update.childShardIds ?? [];
+    const ok = await this.#update(
+      'checkpoint',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#counter = :counter AND #owner = :owner',
+        UpdateExpression:
+          'SET #counter = :next, #checkpoint = :checkpoint, #sub = :sub, #switches = :zero' +
+          (children.length > 0 ? ', #children = :children' : '') +
+          ' REMOVE #pending, #pendingSub, #pendingState',
+        ExpressionAttributeNames: {
+          '#counter': A.LeaseCounter,
+          '#owner': A.LeaseOwner,
+          '#checkpoint': A.Checkpoint,
+          '#sub': A.CheckpointSubSequenceNumber,
+          '#switches': A.OwnerSwitchesSinceCheckpoint,
+          '#pending': A.PendingCheckpoint,
+          '#pendingSub': A.PendingCheckpointSubSequenceNumber,
+          '#pendingState': A.PendingCheckpointState,
+          ...(children.length > 0 ? { '#children': A.ChildShardIds } : {}),
+        },
+        ExpressionAttributeValues: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { N: String(next) },
+          ':owner': { S: lease.leaseOwner },
+          ':checkpoint': { S: update.checkpoint.sequenceNumber },
+          ':sub': { N: String(update.checkpoint.subSequenceNumber) },
+          ':zero': { N: '0' },
+          ...(children.length > 0 ? { ':children': { SS: [...children] } } : {}),
+        },
+      },
+      (stored) =>
+        stored.leaseCounter === next &&
+        stored.leaseOwner === lease.leaseOwner &&
+        stored.checkpoint.sequenceNumber === update.checkpoint.sequenceNumber &&
+        stored.checkpoint.subSequenceNumber === update.checkpoint.subSequenceNumber,
+      signal,
+    );
+    return ok
+      ? {
+          ...lease,
+          leaseCounter: next,
+          checkpoint: update.checkpoint,
+          ownerSwitchesSinceCheckpoint: 0,
+          pendingCheckpoint: undefined,
+          pendingCheckpointState: undefined,
+          childShardIds: children.length > 0 ? [...children] : lease.childShardIds,
+        }
+      : undefined;
+  }
+
+  async updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean> {
+    const sets: string[] = [];
+    const names: Record<string, string> = { '#key': A.LeaseKey };
+    const values: Record<string, AttributeValue> = {};
+    if (update.childShardIds && update.childShardIds.length > 0) {
+      sets.push('#children = :children');
+      names['#children'] = A.ChildShardIds;
+      values[':children'] = { SS: [...update.childShardIds] };
+    }
+    if (update.hashKeyRange) {
+      sets.push('#start = :start', '#end = :end');
+      names['#start'] = A.StartingHashKey;
+      names['#end'] = A.EndingHashKey;
+      values[':start'] = { S: update.hashKeyRange.startingHashKey };
+      values[':end'] = { S: update.hashKeyRange.endingHashKey };
+    }
+    if (sets.length === 0) return (await this.getLease(leaseKey, signal)) !== undefined;
+    return this.#update(
+      'meta',
+      {
+        Key: this.#key(leaseKey),
+        ConditionExpression: 'attribute_exists(#key)',
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+      undefined,
+      signal,
+    );
+  }
+
+  #key(leaseKey: string): Record<string, AttributeValue> {
+    return { [A.LeaseKey]: { S: leaseKey } };
+  }
+
+  #read(item: Record<string, AttributeValue>): Lease | undefined {
+    try {
+      return leaseFromItem(item);
+    } catch (error) {
+      if (!(error instanceof MalformedLeaseItemError)) throw error;
+      // Never fail the whole worker on one bad item: report it loudly and leave it alone.
+      this.#logger.error('Skipping a malformed lease item', { tableName: this.#tableName, error });
+      return undefined;
+    }
+  }
+
+  async #update(
+    operation: string,
+    input: Omit<UpdateItemCommandInput, 'TableName'>,
+    landed: ((stored: Lease) => boolean) | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<boolean> {
+    try {
+      await this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, ...input }), {
+        abortSignal: signal,
+      });
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
+        throw translateDynamoDBError(`UpdateItem (${operation})`, error);
+      }
+      // Only a retried request can have met its own earlier write (a lost response); a condition
+      // failure on the first attempt is a real one.
+      const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      if (!landed || attempts < 2) return false;
+      const key = input.Key?.[A.LeaseKey]?.S ?? '';
+      const stored = await this.getLease(key, signal);
+      return stored !== undefined && landed(stored);
+    }
+  }
+
+  async #describe(signal?: AbortSignal): Promise<TableDescription | undefined> {
+    try {
+      const { Table } = await this.#client.send(new DescribeTableCommand({ TableName: this.#tableName }), {
+        abortSignal: signal,
+      });
+      return Table;
+    } catch (error) {
+      if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+      throw translateDynamoDBError('DescribeTable', error);
+    }
+  }
+
+  #checkSchema(table: TableDescription): void {
+    const keys = table.KeySchema ?? [];
+    const types = new Map((table.AttributeDefinitions ?? []).map((d) => [d.AttributeName, d.AttributeType]));
+    const ok =
+      keys.length === 1 &&
+      keys[0]?.AttributeName === A.LeaseKey &&
+      keys[0]?.KeyType === 'HASH' &&
+      types.get(A.LeaseKey) === 'S';
+    if (!ok) {
+      const found = keys.map(
+        (k) => `${k.AttributeName} (${k.KeyType}, ${types.get(k.AttributeName) ?? '?'})`,
+      );
+      throw new LeaseTableSchemaError(this.#tableName, found.join(', ') || '(none)');
+    }
+  }
+}

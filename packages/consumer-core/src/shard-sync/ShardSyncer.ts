@@ -1,0 +1,75 @@
+import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequenceNumber.js';
+import type { ConsumerEventListener } from '../events.js';
+import type { LeaseStore } from '../leases/LeaseStore.js';
+import type { ChildShard } from '../retrieval/ShardReader.js';
+import type { ShardLister } from './ShardLister.js';
+import type { InitialPosition } from './shardLineage.js';
+import { planNewLeases } from './shardLineage.js';
+
+/** Options of {@link ShardSyncer}. */
+export interface ShardSyncerOptions {
+  readonly lister: ShardLister;
+  readonly store: LeaseStore;
+  readonly initialPosition: InitialPosition;
+  readonly onEvent: ConsumerEventListener;
+}
+
+/**
+ * Keeps the lease table in step with the stream: one lease per shard, created once (conditional put),
+ * with its parents, parents first. Runs at start, periodically, and at every shard end.
+ */
+export class ShardSyncer {
+  readonly #options: ShardSyncerOptions;
+
+  constructor(options: ShardSyncerOptions) {
+    this.#options = options;
+  }
+
+  /** Lists shards and leases and creates the missing leases. @returns how many were created. */
+  async sync(signal?: AbortSignal): Promise<number> {
+    const { lister, store, initialPosition } = this.#options;
+    const [shards, leases] = await Promise.all([lister.listShards(signal), store.listLeases(signal)]);
+    const plan = planNewLeases({
+      shards,
+      existingLeaseKeys: new Set(leases.map((lease) => lease.leaseKey)),
+      initialPosition,
+    });
+    let created = 0;
+    for (const lease of plan) {
+      if (await store.createLeaseIfNotExists(lease, signal)) {
+        created += 1;
+        this.#options.onEvent({
+          type: 'LEASE_CREATED',
+          leaseKey: lease.leaseKey,
+          parentShardIds: lease.parentShardIds,
+        });
+      }
+    }
+    return created;
+  }
+
+  /**
+   * Creates leases for the children reported at a shard's end (`ChildShards`), at `TRIM_HORIZON`: they
+   * start once every parent is at `SHARD_END`.
+   */
+  async createChildLeases(children: readonly ChildShard[], signal?: AbortSignal): Promise<void> {
+    for (const child of children) {
+      const created = await this.#options.store.createLeaseIfNotExists(
+        {
+          leaseKey: child.shardId,
+          checkpoint: sentinelPosition(SentinelCheckpoint.TrimHorizon),
+          parentShardIds: child.parentShardIds,
+          hashKeyRange: child.hashKeyRange,
+        },
+        signal,
+      );
+      if (created) {
+        this.#options.onEvent({
+          type: 'LEASE_CREATED',
+          leaseKey: child.shardId,
+          parentShardIds: child.parentShardIds,
+        });
+      }
+    }
+  }
+}

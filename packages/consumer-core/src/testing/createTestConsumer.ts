@@ -1,0 +1,57 @@
+import type { ConsumerOptions } from '../config/resolveConsumerConfig.js';
+import { resolveConsumerConfig } from '../config/resolveConsumerConfig.js';
+import { silentLogger } from '../internal/logger.js';
+import { InMemoryLeaseStore } from '../leases/InMemoryLeaseStore.js';
+import type { LeaseStore } from '../leases/LeaseStore.js';
+import { type Consumer, createConsumerWithPorts } from '../stream/createConsumer.js';
+import type { InMemoryStream } from './InMemoryStream.js';
+
+/** Options of {@link createTestConsumer}: consumer options without AWS clients or stream, plus fakes. */
+export interface TestConsumerOptions
+  extends Omit<
+    ConsumerOptions,
+    'kinesisClient' | 'dynamoDBClient' | 'streamName' | 'streamArn' | 'applicationName'
+  > {
+  /** The fake stream to read. */
+  readonly stream: InMemoryStream;
+  /** The lease table. @defaultValue a new {@link InMemoryLeaseStore} */
+  readonly leaseStore?: LeaseStore;
+  /** @defaultValue `'test-app'` */
+  readonly applicationName?: string;
+}
+
+const unusedClient = { send: () => Promise.reject(new Error('The test consumer makes no AWS calls.')) };
+
+/**
+ * A consumer over an {@link InMemoryStream} and an in-memory lease table: the real worker, leases,
+ * checkpoints and RxJS surface, without emulators. Defaults suit tests: `TRIM_HORIZON`, checkpoints
+ * written at once, a silent logger.
+ *
+ * @example
+ * ```ts
+ * const stream = new InMemoryStream({ shardCount: 2 });
+ * stream.putRecord('user-1', '{"n":1}');
+ * const consumer = createTestConsumer({ stream });
+ * await consumer.run({ processBatch: async (batch) => handled.push(...batch.records) });
+ * ```
+ */
+export function createTestConsumer(options: TestConsumerOptions): Consumer {
+  const { stream, leaseStore, ...rest } = options;
+  const config = resolveConsumerConfig({
+    initialPosition: 'TRIM_HORIZON',
+    checkpointIntervalMs: 0,
+    logger: silentLogger,
+    leaseTakeIntervalMs: 200,
+    shardSyncIntervalMs: 1_000,
+    ...rest,
+    applicationName: options.applicationName ?? 'test-app',
+    streamName: 'in-memory',
+    kinesisClient: unusedClient as unknown as ConsumerOptions['kinesisClient'],
+    dynamoDBClient: unusedClient as unknown as ConsumerOptions['dynamoDBClient'],
+  });
+  return createConsumerWithPorts(config, {
+    leaseStore: leaseStore ?? new InMemoryLeaseStore(),
+    shardReader: stream,
+    shardLister: stream,
+  });
+}

@@ -1,0 +1,389 @@
+import {
+  compareExtendedSequenceNumbers,
+  type ExtendedSequenceNumber,
+  SentinelCheckpoint,
+} from '../checkpoint/ExtendedSequenceNumber.js';
+import { ShardCheckpointer } from '../checkpoint/ShardCheckpointer.js';
+import { asError, type ConsumerEventListener } from '../events.js';
+import type { Clock } from '../internal/clock.js';
+import type { Logger } from '../internal/logger.js';
+import { backoffDelayMs } from '../internal/retry.js';
+import { sleepUnlessAborted } from '../internal/sleep.js';
+import type { Lease } from '../leases/Lease.js';
+import type { CheckpointWriteOutcome } from '../leases/LeaseCoordinator.js';
+import type { ChildShard, KinesisRecord, ShardReader, StartingPosition } from '../retrieval/ShardReader.js';
+import type { InitialPosition } from '../shard-sync/shardLineage.js';
+import type { RecordBatch, ShardCompletionReason, ShardInfo } from './RecordBatch.js';
+
+/** What a shard processor needs from the worker. */
+export interface ShardProcessorContext {
+  readonly reader: ShardReader;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly onEvent: ConsumerEventListener;
+  readonly initialPosition: InitialPosition;
+  readonly maxBufferedBatches: number;
+  readonly maxBufferedBytes: number;
+  readonly checkpointIntervalMs: number;
+  /** Fenced checkpoint write through the lease coordinator. */
+  readonly writeCheckpoint: (
+    leaseKey: string,
+    checkpoint: ExtendedSequenceNumber,
+    childShardIds: readonly string[] | undefined,
+  ) => Promise<CheckpointWriteOutcome>;
+  /** Releases the lease (owner removed). */
+  readonly releaseLease: (leaseKey: string) => Promise<boolean>;
+  /** Makes sure the children's leases exist; returns their ids. */
+  readonly prepareChildren: (
+    shardId: string,
+    reported: readonly ChildShard[] | undefined,
+  ) => Promise<string[]>;
+  /** The shard is finished (SHARD_END written): children may be taken now. */
+  readonly onShardFinished: (shardId: string) => void;
+  /** The processor completed (any reason): forget it. */
+  readonly onCompleted: (shardId: string, reason: ShardCompletionReason) => void;
+}
+
+class Batch implements RecordBatch {
+  readonly shardId: string;
+  readonly records: readonly KinesisRecord[];
+  readonly millisBehindLatest: number | undefined;
+  readonly byteCount: number;
+  readonly last: ExtendedSequenceNumber;
+  readonly #processor: ShardProcessor;
+
+  constructor(
+    processor: ShardProcessor,
+    records: readonly KinesisRecord[],
+    millisBehindLatest: number | undefined,
+    byteCount: number,
+  ) {
+    this.#processor = processor;
+    this.shardId = processor.shardId;
+    this.records = records;
+    this.millisBehindLatest = millisBehindLatest;
+    this.byteCount = byteCount;
+    const last = records[records.length - 1]!;
+    this.last = { sequenceNumber: last.sequenceNumber, subSequenceNumber: last.subSequenceNumber };
+  }
+
+  checkpoint(record?: KinesisRecord | ExtendedSequenceNumber): Promise<void> {
+    const position = record
+      ? { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber }
+      : this.last;
+    return this.#processor.checkpoint(position);
+  }
+
+  release(): void {
+    this.#processor.ack(this);
+  }
+}
+
+/**
+ * Processes one leased shard: pulls batches from the reader only while the buffer has room, hands them
+ * out in order, keeps the shard's checkpoint, and ends the session with one completion reason.
+ */
+export class ShardProcessor implements ShardInfo {
+  readonly shardId: string;
+  readonly parentShardIds: readonly string[];
+  readonly completion: Promise<ShardCompletionReason>;
+  readonly #context: ShardProcessorContext;
+  readonly #lease: Lease;
+  readonly #checkpointer: ShardCheckpointer;
+  readonly #readerController = new AbortController();
+  /** Fetched, not yet handed out. */
+  #queue: Batch[] = [];
+  /** Fetched (handed out or not), not yet handled: the buffer. */
+  #unacked: Batch[] = [];
+  #unackedBytes = 0;
+  #readEnd: { childShards: readonly ChildShard[] | undefined } | undefined;
+  #isReaderDone = false;
+  #stopReason: ShardCompletionReason | 'HALTED' | undefined;
+  #changed: (() => void) | undefined;
+  #resolveCompletion!: (reason: ShardCompletionReason) => void;
+  #isCompleted = false;
+  #finishing: Promise<void> | undefined;
+
+  constructor(lease: Lease, context: ShardProcessorContext) {
+    this.#lease = lease;
+    this.#context = context;
+    this.shardId = lease.leaseKey;
+    this.parentShardIds = lease.parentShardIds;
+    this.completion = new Promise((resolve) => {
+      this.#resolveCompletion = resolve;
+    });
+    this.#checkpointer = new ShardCheckpointer({
+      shardId: this.shardId,
+      initialCheckpoint: lease.checkpoint,
+      write: (checkpoint, children) => context.writeCheckpoint(this.shardId, checkpoint, children),
+      checkpointIntervalMs: context.checkpointIntervalMs,
+      clock: context.clock,
+      onWriteError: (error) => {
+        context.logger.warn('Checkpoint write failed; it will be retried', { shardId: this.shardId, error });
+        context.onEvent({ type: 'ERROR', shardId: this.shardId, error: asError(error) });
+      },
+      onWritten: (checkpoint) =>
+        context.onEvent({ type: 'CHECKPOINT_WRITTEN', shardId: this.shardId, checkpoint }),
+    });
+  }
+
+  /** Whether batches may still be handed out. */
+  get isActive(): boolean {
+    return this.#stopReason === undefined;
+  }
+
+  /** Starts reading. */
+  start(): void {
+    this.#context.onEvent({
+      type: 'SHARD_STARTED',
+      shardId: this.shardId,
+      checkpoint: this.#lease.checkpoint,
+    });
+    void this.#pump();
+  }
+
+  /**
+   * The next batch, in order; `undefined` once the shard was read to its end, the lease was lost, the
+   * consumer is stopping, or the shard was halted.
+   */
+  async next(): Promise<RecordBatch | undefined> {
+    for (;;) {
+      if (this.#stopReason !== undefined) return undefined;
+      const batch = this.#queue.shift();
+      if (batch) {
+        this.#checkpointer.markDelivered(batch.last);
+        return batch;
+      }
+      if (this.#isReaderDone) return undefined;
+      await this.#waitForChange();
+    }
+  }
+
+  /** See {@link RecordBatch.checkpoint}. */
+  async checkpoint(position: ExtendedSequenceNumber): Promise<void> {
+    if (this.#stopReason === 'LEASE_LOST' || this.#checkpointer.isLeaseLost) return;
+    await this.#checkpointer.checkpoint(position);
+    this.#ackThrough(position);
+  }
+
+  /** Marks a batch handled without checkpointing. */
+  ack(batch: Batch): void {
+    const index = this.#unacked.indexOf(batch);
+    if (index < 0) return;
+    this.#unacked.splice(index, 1);
+    this.#unackedBytes -= batch.byteCount;
+    this.#notify();
+  }
+
+  /** The lease is gone: stop at once, write nothing more. */
+  loseLease(): void {
+    if (this.#isCompleted) return;
+    this.#stop('LEASE_LOST');
+    this.#checkpointer.close();
+    this.#complete('LEASE_LOST');
+  }
+
+  /** Stops handing out batches after a poison batch; the lease stays held (not bounced to others). */
+  halt(error: Error): void {
+    if (this.#stopReason !== undefined) return;
+    this.#stop('HALTED');
+    this.#context.onEvent({ type: 'SHARD_HALTED', shardId: this.shardId, error });
+    this.#context.logger.error('Shard halted: a batch kept failing', { shardId: this.shardId, error });
+  }
+
+  /**
+   * Graceful stop: stop fetching, wait (up to `timeoutMs`) until every handed-out batch is handled,
+   * write the final checkpoint (or `SHARD_END` when the shard was finished), then release the lease.
+   */
+  async shutdown(timeoutMs: number): Promise<ShardCompletionReason> {
+    if (!this.#isCompleted) {
+      const wasHalted = this.#stopReason === 'HALTED';
+      if (this.#stopReason === undefined) this.#stopReason = 'SHUTDOWN';
+      this.#readerController.abort();
+      this.#dropUndelivered();
+      const deadline = this.#context.clock.nowMs() + timeoutMs;
+      while (!this.#isCompleted && this.#unacked.length > 0) {
+        const leftMs = deadline - this.#context.clock.nowMs();
+        if (leftMs <= 0) {
+          this.#context.logger.warn('Stop timed out waiting for batches to be handled', {
+            shardId: this.shardId,
+            unhandledBatches: this.#unacked.length,
+          });
+          break;
+        }
+        await this.#waitForChange(leftMs);
+      }
+      if (!this.#isCompleted) {
+        if (!wasHalted && this.#isReaderDone && this.#readEnd && this.#checkpointer.isCaughtUp) {
+          await this.#finishShard();
+        } else {
+          await this.#checkpointer.flush();
+          this.#checkpointer.close();
+          if (!this.#isCompleted) {
+            await this.#context.releaseLease(this.shardId);
+            this.#complete('SHUTDOWN');
+          }
+        }
+      }
+    }
+    return this.completion;
+  }
+
+  async #pump(): Promise<void> {
+    const start = this.#startingPosition();
+    try {
+      for await (const result of this.#context.reader.read({
+        shardId: this.shardId,
+        start,
+        hashKeyRange: this.#lease.hashKeyRange,
+        signal: this.#readerController.signal,
+        onEvent: this.#context.onEvent,
+      })) {
+        if (this.#stopReason !== undefined) break;
+        if (result.kind === 'end') {
+          this.#readEnd = { childShards: result.childShards };
+          break;
+        }
+        const batch = new Batch(this, result.records, result.millisBehindLatest, result.byteCount);
+        this.#queue.push(batch);
+        this.#unacked.push(batch);
+        this.#unackedBytes += batch.byteCount;
+        this.#notify();
+        while (
+          this.#stopReason === undefined &&
+          (this.#unacked.length >= this.#context.maxBufferedBatches ||
+            this.#unackedBytes >= this.#context.maxBufferedBytes)
+        ) {
+          await this.#waitForChange();
+        }
+      }
+    } catch (error) {
+      if (!this.#readerController.signal.aborted) {
+        this.#context.logger.error('Reading the shard failed', { shardId: this.shardId, error });
+        this.#context.onEvent({ type: 'ERROR', shardId: this.shardId, error: asError(error) });
+      }
+    }
+    this.#isReaderDone = true;
+    this.#notify();
+    if (this.#readEnd && this.#stopReason === undefined) void this.#awaitEndCheckpoint();
+  }
+
+  /** At the shard's end: wait for the application's last checkpoint, then write SHARD_END. */
+  async #awaitEndCheckpoint(): Promise<void> {
+    while (this.#stopReason === undefined && (this.#queue.length > 0 || !this.#checkpointer.isCaughtUp)) {
+      await this.#waitForChange();
+    }
+    if (this.#stopReason === undefined) await this.#finishShard();
+  }
+
+  #finishShard(): Promise<void> {
+    this.#finishing ??= (async () => {
+      let attempt = 0;
+      while (!this.#isCompleted) {
+        try {
+          const children = await this.#context.prepareChildren(this.shardId, this.#readEnd?.childShards);
+          const written = await this.#checkpointer.writeShardEnd(children);
+          if (written) {
+            this.#checkpointer.close();
+            this.#context.onEvent({ type: 'SHARD_ENDED', shardId: this.shardId, childShardIds: children });
+            await this.#context.releaseLease(this.shardId);
+            this.#complete('SHARD_END');
+            this.#context.onShardFinished(this.shardId);
+            return;
+          }
+          if (this.#checkpointer.isLeaseLost) {
+            this.loseLease();
+            return;
+          }
+        } catch (error) {
+          this.#context.onEvent({ type: 'ERROR', shardId: this.shardId, error: asError(error) });
+        }
+        attempt += 1;
+        const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 });
+        await sleepUnlessAborted(delayMs);
+      }
+    })();
+    return this.#finishing;
+  }
+
+  #startingPosition(): StartingPosition {
+    const checkpoint = this.#lease.checkpoint;
+    switch (checkpoint.sequenceNumber) {
+      case SentinelCheckpoint.TrimHorizon:
+        return { kind: 'TRIM_HORIZON' };
+      case SentinelCheckpoint.Latest:
+        return { kind: 'LATEST' };
+      case SentinelCheckpoint.AtTimestamp: {
+        const initial = this.#context.initialPosition;
+        // A table checkpointed AT_TIMESTAMP by another application setting: without a timestamp, the
+        // safe reading is from the oldest record (never skip data).
+        return typeof initial === 'object'
+          ? { kind: 'AT_TIMESTAMP', timestamp: initial.atTimestamp }
+          : { kind: 'TRIM_HORIZON' };
+      }
+      default:
+        return { kind: 'AFTER', position: checkpoint };
+    }
+  }
+
+  #ackThrough(position: ExtendedSequenceNumber): void {
+    while (
+      this.#unacked.length > 0 &&
+      compareExtendedSequenceNumbers(this.#unacked[0]!.last, position) <= 0
+    ) {
+      const batch = this.#unacked.shift()!;
+      this.#unackedBytes -= batch.byteCount;
+    }
+    // Also wakes the end-of-shard wait, which watches the checkpoint.
+    this.#notify();
+  }
+
+  #dropUndelivered(): void {
+    for (const batch of this.#queue) {
+      const index = this.#unacked.indexOf(batch);
+      if (index >= 0) {
+        this.#unacked.splice(index, 1);
+        this.#unackedBytes -= batch.byteCount;
+      }
+    }
+    this.#queue = [];
+    this.#notify();
+  }
+
+  #stop(reason: ShardCompletionReason | 'HALTED'): void {
+    this.#stopReason = reason;
+    this.#readerController.abort();
+    this.#dropUndelivered();
+  }
+
+  #complete(reason: ShardCompletionReason): void {
+    if (this.#isCompleted) return;
+    this.#isCompleted = true;
+    this.#stopReason ??= reason;
+    this.#readerController.abort();
+    this.#notify();
+    this.#resolveCompletion(reason);
+    this.#context.onCompleted(this.shardId, reason);
+  }
+
+  #notify(): void {
+    const changed = this.#changed;
+    this.#changed = undefined;
+    changed?.();
+  }
+
+  #waitForChange(timeoutMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const previous = this.#changed;
+      let timer: NodeJS.Timeout | undefined;
+      this.#changed = () => {
+        if (timer) clearTimeout(timer);
+        previous?.();
+        resolve();
+      };
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => this.#notify(), timeoutMs);
+      }
+    });
+  }
+}

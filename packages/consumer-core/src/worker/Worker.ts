@@ -1,0 +1,247 @@
+import type { ResolvedConsumerConfig } from '../config/resolveConsumerConfig.js';
+import { InvalidStateError } from '../errors.js';
+import { asError, type ConsumerEvent, type ConsumerEventListener, type ConsumerState } from '../events.js';
+import { Loop } from '../internal/Loop.js';
+import { retry } from '../internal/retry.js';
+import type { Lease } from '../leases/Lease.js';
+import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
+import type { LeaseStore } from '../leases/LeaseStore.js';
+import { isLeaseFinished } from '../leases/leaseTaking.js';
+import type { ChildShard, ShardReader } from '../retrieval/ShardReader.js';
+import type { ShardLister } from '../shard-sync/ShardLister.js';
+import { ShardSyncer } from '../shard-sync/ShardSyncer.js';
+import { eligibleLeases } from '../shard-sync/shardLineage.js';
+import { ShardProcessor } from './ShardProcessor.js';
+
+/** The ports a worker runs on (the AWS adapters in production, in-memory fakes in tests). */
+export interface WorkerPorts {
+  readonly leaseStore: LeaseStore;
+  readonly shardReader: ShardReader;
+  readonly shardLister: ShardLister;
+}
+
+/** Steals per take round and the cool-down after a move (tuned for many workers; see planLeaseTaking). */
+const MAX_LEASES_TO_STEAL_AT_ONCE = 1;
+
+/**
+ * One worker of an application: takes and renews leases, syncs shards, runs one {@link ShardProcessor}
+ * per held shard, and stops in order. Plain async code; `stream/` puts the RxJS surface on it.
+ */
+export class Worker {
+  readonly #config: ResolvedConsumerConfig;
+  readonly #ports: WorkerPorts;
+  readonly #coordinator: LeaseCoordinator;
+  readonly #syncer: ShardSyncer;
+  readonly #syncLoop: Loop;
+  readonly #processors = new Map<string, ShardProcessor>();
+  readonly #listeners = new Set<ConsumerEventListener>();
+  readonly #sessionListeners = new Set<(processor: ShardProcessor) => void>();
+  #state: ConsumerState = 'idle';
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(config: ResolvedConsumerConfig, ports: WorkerPorts) {
+    this.#config = config;
+    this.#ports = ports;
+    const onEvent = (event: ConsumerEvent) => this.#emit(event);
+    this.#syncer = new ShardSyncer({
+      lister: ports.shardLister,
+      store: ports.leaseStore,
+      initialPosition: config.initialPosition,
+      onEvent,
+    });
+    this.#coordinator = new LeaseCoordinator({
+      store: ports.leaseStore,
+      workerId: config.workerId,
+      failoverTimeMs: config.failoverTimeMs,
+      renewIntervalMs: config.renewIntervalMs,
+      leaseTakeIntervalMs: config.leaseTakeIntervalMs,
+      maxLeasesPerWorker: config.maxLeasesPerWorker,
+      maxLeasesToStealAtOnce: MAX_LEASES_TO_STEAL_AT_ONCE,
+      stealCooldownMs: config.failoverTimeMs,
+      clock: config.clock,
+      logger: config.logger,
+      onEvent,
+      eligibility: eligibleLeases,
+      onLeaseAcquired: (lease) => this.#startProcessor(lease),
+      onLeaseLost: (leaseKey) => this.#processors.get(leaseKey)?.loseLease(),
+    });
+    this.#syncLoop = new Loop(
+      config.shardSyncIntervalMs,
+      async () => {
+        await this.#syncer.sync(this.#syncLoop.signal);
+      },
+      (error) => {
+        config.logger.warn('Shard sync failed', { error });
+        this.#emit({ type: 'ERROR', shardId: undefined, error: asError(error) });
+      },
+    );
+    config.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  }
+
+  /** The lifecycle state. */
+  get state(): ConsumerState {
+    return this.#state;
+  }
+
+  /** This worker's id in the lease table. */
+  get workerId(): string {
+    return this.#config.workerId;
+  }
+
+  /** Shards being processed now. */
+  get activeShardIds(): string[] {
+    return [...this.#processors.keys()];
+  }
+
+  /** Subscribes to events. @returns an unsubscribe function. */
+  onEvent(listener: ConsumerEventListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Subscribes to new shard sessions (and receives the ones already running). @returns an unsubscribe function. */
+  onSession(listener: (processor: ShardProcessor) => void): () => void {
+    this.#sessionListeners.add(listener);
+    for (const processor of this.#processors.values()) if (processor.isActive) listener(processor);
+    return () => this.#sessionListeners.delete(listener);
+  }
+
+  /**
+   * Creates the lease table if needed, syncs shards, and starts taking leases. Resolves once the first
+   * sync is done. Calling it again returns the same promise.
+   *
+   * @throws `LeaseTableSchemaError`, `DependencyError` (the worker is then stopped).
+   * @throws {@link InvalidStateError} after `stop()`.
+   */
+  start(): Promise<void> {
+    if (this.#stopping)
+      return Promise.reject(new InvalidStateError('The consumer was stopped; create a new one.'));
+    this.#starting ??= (async () => {
+      this.#setState('starting');
+      const signal = this.#config.signal;
+      try {
+        await retry(() => this.#ports.leaseStore.initialize(signal), {
+          maxAttempts: 5,
+          initialDelayMs: 200,
+          maxDelayMs: 5_000,
+          signal,
+        });
+        await retry(() => this.#syncer.sync(signal), {
+          maxAttempts: 5,
+          initialDelayMs: 200,
+          maxDelayMs: 5_000,
+          signal,
+        });
+      } catch (error) {
+        this.#setState('stopped');
+        this.#stopping = Promise.resolve();
+        throw error;
+      }
+      if (this.#stopping) return;
+      this.#coordinator.start();
+      this.#syncLoop.start(true);
+      this.#setState('running');
+    })();
+    return this.#starting;
+  }
+
+  /**
+   * Stops in order: stop taking leases and syncing, stop fetching, let handed-out batches finish (up to
+   * `shutdownTimeoutMs`), write final checkpoints, release every lease, stop renewing. Memoized; each
+   * step reports its failure and the next still runs.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#starting?.catch(() => undefined);
+      this.#setState('stopping');
+      const step = async (name: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+        } catch (error) {
+          this.#config.logger.warn(`Stop step failed: ${name}`, { error });
+          this.#emit({ type: 'ERROR', shardId: undefined, error: asError(error) });
+        }
+      };
+      await step('stop taking leases', () => this.#coordinator.stopTaking());
+      await step('stop shard sync', () => this.#syncLoop.stop());
+      await step('drain shards and release leases', () =>
+        Promise.all([...this.#processors.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs))),
+      );
+      await step('stop lease renewal', () => this.#coordinator.stop());
+      this.#setState('stopped');
+    })();
+    return this.#stopping;
+  }
+
+  #startProcessor(lease: Lease): void {
+    if (this.#processors.has(lease.leaseKey) || this.#stopping) {
+      if (this.#stopping) void this.#coordinator.release(lease.leaseKey);
+      return;
+    }
+    if (isLeaseFinished(lease)) {
+      void this.#coordinator.release(lease.leaseKey);
+      return;
+    }
+    const config = this.#config;
+    const processor = new ShardProcessor(lease, {
+      reader: this.#ports.shardReader,
+      clock: config.clock,
+      logger: config.logger,
+      onEvent: (event) => this.#emit(event),
+      initialPosition: config.initialPosition,
+      maxBufferedBatches: config.maxBufferedBatches,
+      maxBufferedBytes: config.maxBufferedBytes,
+      checkpointIntervalMs: config.checkpointIntervalMs,
+      writeCheckpoint: (leaseKey, checkpoint, childShardIds) =>
+        this.#coordinator.checkpoint(leaseKey, { checkpoint, childShardIds }),
+      releaseLease: (leaseKey) => this.#coordinator.release(leaseKey),
+      prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
+      onShardFinished: () => {
+        this.#coordinator.requestTakeRound();
+      },
+      onCompleted: (shardId) => {
+        this.#processors.delete(shardId);
+        this.#coordinator.forget(shardId);
+      },
+    });
+    this.#processors.set(lease.leaseKey, processor);
+    processor.start();
+    for (const listener of this.#sessionListeners) listener(processor);
+  }
+
+  async #prepareChildren(shardId: string, reported: readonly ChildShard[] | undefined): Promise<string[]> {
+    if (reported && reported.length > 0) {
+      await this.#syncer.createChildLeases(reported);
+      return reported.map((child) => child.shardId).sort();
+    }
+    // The service did not report children (kinesalite, older APIs): list the stream instead.
+    const shards = await this.#ports.shardLister.listShards();
+    await this.#syncer.sync();
+    return shards
+      .filter((shard) => shard.parentShardIds.includes(shardId))
+      .map((shard) => shard.shardId)
+      .sort();
+  }
+
+  #setState(state: ConsumerState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#emit({ type: 'STATE_CHANGED', state });
+  }
+
+  /** Sends an event to every listener (the run loop reports through it too). */
+  emit(event: ConsumerEvent): void {
+    this.#emit(event);
+  }
+
+  #emit(event: ConsumerEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.#config.logger.warn('An event listener threw', { error });
+      }
+    }
+  }
+}

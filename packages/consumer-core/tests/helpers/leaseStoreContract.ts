@@ -1,0 +1,166 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { LeaseStore, NewLease } from '../../src/index.js';
+
+/**
+ * The LeaseStore contract: every implementation (in-memory, DynamoDB) must pass it, so the fakes stay
+ * honest. `makeStore` returns a fresh, initialized, empty store.
+ */
+export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseStore>): void {
+  describe(`LeaseStore contract: ${name}`, () => {
+    let store: LeaseStore;
+    const shard0: NewLease = {
+      leaseKey: 'shardId-000000000000',
+      checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
+      parentShardIds: [],
+      hashKeyRange: { startingHashKey: '0', endingHashKey: '340282366920938463463374607431768211455' },
+    };
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    it('creates a lease once, unowned with counter 0', async () => {
+      expect(await store.createLeaseIfNotExists(shard0)).toBe(true);
+      expect(
+        await store.createLeaseIfNotExists({
+          ...shard0,
+          checkpoint: { sequenceNumber: 'LATEST', subSequenceNumber: 0 },
+        }),
+      ).toBe(false);
+      const lease = await store.getLease(shard0.leaseKey);
+      expect(lease).toMatchObject({
+        leaseKey: shard0.leaseKey,
+        leaseOwner: undefined,
+        leaseCounter: 0,
+        checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
+        ownerSwitchesSinceCheckpoint: 0,
+        parentShardIds: [],
+        childShardIds: [],
+        hashKeyRange: shard0.hashKeyRange,
+        checkpointOwner: undefined,
+      });
+      expect(await store.listLeases()).toHaveLength(1);
+      expect(await store.getLease('shardId-missing')).toBeUndefined();
+    });
+
+    it('keeps both parents of a merge child', async () => {
+      await store.createLeaseIfNotExists({ ...shard0, leaseKey: 'child', parentShardIds: ['p1', 'p2'] });
+      expect((await store.getLease('child'))?.parentShardIds).toEqual(['p1', 'p2']);
+    });
+
+    it('takes with the counter as compare-and-set token', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const lease = (await store.getLease(shard0.leaseKey))!;
+      const taken = await store.takeLease(lease, 'worker-a');
+      expect(taken).toMatchObject({
+        leaseOwner: 'worker-a',
+        leaseCounter: 1,
+        ownerSwitchesSinceCheckpoint: 0,
+      });
+      // A second taker with the stale counter loses.
+      expect(await store.takeLease(lease, 'worker-b')).toBeUndefined();
+      const stored = (await store.getLease(shard0.leaseKey))!;
+      expect(stored).toMatchObject({ leaseOwner: 'worker-a', leaseCounter: 1 });
+      // Taking from another owner counts an owner switch.
+      const stolen = await store.takeLease(stored, 'worker-b');
+      expect(stolen).toMatchObject({
+        leaseOwner: 'worker-b',
+        leaseCounter: 2,
+        ownerSwitchesSinceCheckpoint: 1,
+      });
+      expect(await store.getLease(shard0.leaseKey)).toMatchObject({
+        leaseOwner: 'worker-b',
+        ownerSwitchesSinceCheckpoint: 1,
+      });
+    });
+
+    it('renews only with the current counter', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const taken = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const renewed = await store.renewLease(taken);
+      expect(renewed?.leaseCounter).toBe(2);
+      expect(await store.renewLease(taken)).toBeUndefined();
+      expect((await store.getLease(shard0.leaseKey))?.leaseCounter).toBe(2);
+    });
+
+    it('fences checkpoints by counter and owner, and resets owner switches', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const a = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const b = (await store.takeLease(a, 'worker-b'))!;
+      // worker-a still thinks it holds the lease with counter 1: its late checkpoint must not land.
+      expect(
+        await store.updateCheckpoint(a, { checkpoint: { sequenceNumber: '100', subSequenceNumber: 0 } }),
+      ).toBeUndefined();
+      const written = await store.updateCheckpoint(b, {
+        checkpoint: { sequenceNumber: '200', subSequenceNumber: 3 },
+      });
+      expect(written).toMatchObject({
+        leaseCounter: 3,
+        checkpoint: { sequenceNumber: '200', subSequenceNumber: 3 },
+      });
+      expect(await store.getLease(shard0.leaseKey)).toMatchObject({
+        leaseOwner: 'worker-b',
+        leaseCounter: 3,
+        checkpoint: { sequenceNumber: '200', subSequenceNumber: 3 },
+        ownerSwitchesSinceCheckpoint: 0,
+        pendingCheckpoint: undefined,
+      });
+    });
+
+    it('writes SHARD_END with the children, never an empty set', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const a = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const noChildren = (await store.updateCheckpoint(a, {
+        checkpoint: { sequenceNumber: '5', subSequenceNumber: 0 },
+        childShardIds: [],
+      }))!;
+      expect((await store.getLease(shard0.leaseKey))?.childShardIds).toEqual([]);
+      await store.updateCheckpoint(noChildren, {
+        checkpoint: { sequenceNumber: 'SHARD_END', subSequenceNumber: 0 },
+        childShardIds: ['shardId-000000000002', 'shardId-000000000001'],
+      });
+      const ended = await store.getLease(shard0.leaseKey);
+      expect(ended?.checkpoint.sequenceNumber).toBe('SHARD_END');
+      expect([...(ended?.childShardIds ?? [])].sort()).toEqual([
+        'shardId-000000000001',
+        'shardId-000000000002',
+      ]);
+    });
+
+    it('releases: owner removed, counter bumped, only by the owner', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const a = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      expect(await store.releaseLease({ ...a, leaseOwner: 'worker-b' })).toBe(false);
+      expect(await store.releaseLease(a)).toBe(true);
+      const released = (await store.getLease(shard0.leaseKey))!;
+      expect(released.leaseOwner).toBeUndefined();
+      expect(released.leaseCounter).toBe(2);
+      // Renewing or checkpointing a released lease fails.
+      expect(await store.renewLease(a)).toBeUndefined();
+      expect(
+        await store.updateCheckpoint(a, { checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 } }),
+      ).toBeUndefined();
+      // Anyone can take it at once.
+      expect(await store.takeLease(released, 'worker-b')).toMatchObject({
+        leaseOwner: 'worker-b',
+        ownerSwitchesSinceCheckpoint: 0,
+      });
+    });
+
+    it('adds metadata only to existing leases, without touching the counter', async () => {
+      expect(await store.updateLeaseMeta('missing', { childShardIds: ['x'] })).toBe(false);
+      await store.createLeaseIfNotExists({ ...shard0, hashKeyRange: undefined });
+      expect(
+        await store.updateLeaseMeta(shard0.leaseKey, {
+          childShardIds: ['c1'],
+          hashKeyRange: { startingHashKey: '1', endingHashKey: '2' },
+        }),
+      ).toBe(true);
+      expect(await store.getLease(shard0.leaseKey)).toMatchObject({
+        leaseCounter: 0,
+        childShardIds: ['c1'],
+        hashKeyRange: { startingHashKey: '1', endingHashKey: '2' },
+      });
+    });
+  });
+}

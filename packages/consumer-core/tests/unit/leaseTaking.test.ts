@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isLeaseExpired,
+  type Lease,
+  type LeaseObservations,
+  observeLeases,
+  planLeaseTaking,
+} from '../../src/index.js';
+
+function lease(
+  leaseKey: string,
+  leaseOwner: string | undefined,
+  leaseCounter = 1,
+  extra: Partial<Lease> = {},
+): Lease {
+  return {
+    leaseKey,
+    leaseOwner,
+    leaseCounter,
+    checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
+    pendingCheckpoint: undefined,
+    pendingCheckpointState: undefined,
+    ownerSwitchesSinceCheckpoint: 0,
+    parentShardIds: [],
+    childShardIds: [],
+    hashKeyRange: undefined,
+    checkpointOwner: undefined,
+    unknownAttributes: {},
+    ...extra,
+  };
+}
+
+const FAILOVER = 10_000;
+function plan(
+  leases: Lease[],
+  opts: {
+    me?: string;
+    held?: string[];
+    observations?: LeaseObservations;
+    nowMs?: number;
+    maxSteal?: number;
+    max?: number;
+    cooldownMs?: number;
+  } = {},
+) {
+  const nowMs = opts.nowMs ?? 0;
+  const observations = opts.observations ?? observeLeases(new Map(), leases, nowMs);
+  return planLeaseTaking({
+    leases,
+    observations,
+    nowMs,
+    workerId: opts.me ?? 'me',
+    heldLeaseKeys: new Set(opts.held ?? []),
+    failoverTimeMs: FAILOVER,
+    maxLeasesPerWorker: opts.max,
+    maxLeasesToStealAtOnce: opts.maxSteal ?? 10,
+    stealCooldownMs: opts.cooldownMs,
+  });
+}
+const keys = (leases: readonly Lease[]) => leases.map((l) => l.leaseKey);
+
+describe('lease expiry on the observer’s monotonic clock', () => {
+  it('expires a lease only when its counter stood still for the failover time since first seen', () => {
+    const l1 = lease('a', 'other', 5);
+    let observations = observeLeases(new Map(), [l1], 1_000);
+    expect(isLeaseExpired(observations.get('a'), 1_000 + FAILOVER, FAILOVER)).toBe(false);
+    expect(isLeaseExpired(observations.get('a'), 1_001 + FAILOVER, FAILOVER)).toBe(true);
+    // The counter moved: the clock restarts at the observation of the new value.
+    observations = observeLeases(observations, [lease('a', 'other', 6)], 9_000);
+    expect(isLeaseExpired(observations.get('a'), 1_001 + FAILOVER, FAILOVER)).toBe(false);
+    expect(isLeaseExpired(observations.get('a'), 9_001 + FAILOVER, FAILOVER)).toBe(true);
+  });
+
+  it('remembers when the owner changed (for the steal cool-down), not at first sight', () => {
+    let observations = observeLeases(new Map(), [lease('a', 'x')], 0);
+    expect(observations.get('a')?.ownerChangedAtMs).toBeUndefined();
+    observations = observeLeases(observations, [lease('a', 'y', 2)], 500);
+    expect(observations.get('a')?.ownerChangedAtMs).toBe(500);
+  });
+});
+
+describe('planLeaseTaking', () => {
+  it('a single worker takes every unowned lease', () => {
+    const result = plan([lease('a', undefined), lease('b', undefined), lease('c', undefined)]);
+    expect(keys(result.take)).toEqual(['a', 'b', 'c']);
+    expect(result.targetLeaseCount).toBe(3);
+  });
+
+  it('does not take live leases of another worker that holds its fair share', () => {
+    const leases = [lease('a', 'other'), lease('b', 'other'), lease('c', undefined), lease('d', undefined)];
+    const result = plan(leases);
+    expect(result.liveWorkerCount).toBe(2);
+    expect(keys(result.take)).toEqual(['c', 'd']);
+    expect(result.steal).toEqual([]);
+  });
+
+  it('takes expired leases, and unowned ones before expired ones', () => {
+    const leases = [lease('a', 'dead', 3), lease('b', undefined)];
+    const observations = observeLeases(new Map(), leases, 0);
+    const result = plan(leases, { observations, nowMs: FAILOVER + 1 });
+    expect(keys(result.take)).toEqual(['b', 'a']);
+    expect(result.liveWorkerCount).toBe(1);
+    expect(plan(leases, { observations, nowMs: FAILOVER }).take.map((l) => l.leaseKey)).toEqual(['b']);
+  });
+
+  it('treats leases left by an earlier life of the same worker id as its own', () => {
+    const result = plan([lease('a', 'me', 9)]);
+    expect(keys(result.take)).toEqual(['a']);
+  });
+
+  it('steals from an overloaded worker until the spread is at most one, and stops there', () => {
+    const leases = ['a', 'b', 'c', 'd', 'e'].map((k) => lease(k, 'busy'));
+    const first = plan(leases);
+    expect(first.targetLeaseCount).toBe(3);
+    expect(keys(first.steal)).toEqual(['a', 'b']);
+    // After the moves: busy 3, me 2 — nobody moves again (no oscillation), from either side.
+    const after = leases.map((l) => (['a', 'b'].includes(l.leaseKey) ? lease(l.leaseKey, 'me', 2) : l));
+    expect(plan(after, { held: ['a', 'b'] }).steal).toEqual([]);
+    expect(plan(after, { me: 'busy', held: ['c', 'd', 'e'] }).steal).toEqual([]);
+  });
+
+  it('evens 3,3,1 to 3,2,2 (fair share is ceil, yet the spread ends at one)', () => {
+    const leases = [
+      ...['a1', 'a2', 'a3'].map((k) => lease(k, 'A')),
+      ...['b1', 'b2', 'b3'].map((k) => lease(k, 'B')),
+      lease('c1', 'me'),
+    ];
+    const result = plan(leases, { held: ['c1'] });
+    expect(result.steal).toHaveLength(1);
+    expect(result.steal[0]!.leaseOwner).toBe('A');
+  });
+
+  it('limits steals per round and respects the cool-down after a move', () => {
+    const leases = ['a', 'b', 'c', 'd'].map((k) => lease(k, 'busy'));
+    expect(plan(leases, { maxSteal: 1 }).steal).toHaveLength(1);
+    let observations = observeLeases(
+      new Map(),
+      leases.map((l) => lease(l.leaseKey, 'old')),
+      0,
+    );
+    observations = observeLeases(observations, leases, 1_000);
+    expect(plan(leases, { observations, nowMs: 2_000, cooldownMs: 5_000 }).steal).toEqual([]);
+    expect(plan(leases, { observations, nowMs: 6_000, cooldownMs: 5_000 }).steal).toHaveLength(2);
+  });
+
+  it('honours maxLeasesPerWorker and reports uncovered leases', () => {
+    const leases = ['a', 'b', 'c'].map((k) => lease(k, undefined));
+    const result = plan(leases, { max: 2 });
+    expect(result.take).toHaveLength(2);
+    expect(result.uncoveredLeaseCount).toBe(1);
+  });
+
+  it('leaves a KCL 3.x lease in hand-off alone until it expires', () => {
+    const handoff = lease('a', undefined, 4, { checkpointOwner: 'java-old' });
+    const leases = [handoff];
+    const observations = observeLeases(new Map(), leases, 0);
+    expect(plan(leases, { observations, nowMs: 1_000 }).take).toEqual([]);
+    expect(keys(plan(leases, { observations, nowMs: FAILOVER + 1 }).take)).toEqual(['a']);
+  });
+
+  it('ignores finished leases when counting work', () => {
+    const done = lease('p', undefined, 1, {
+      checkpoint: { sequenceNumber: 'SHARD_END', subSequenceNumber: 0 },
+    });
+    expect(keys(plan([done, lease('c', undefined)]).take)).toEqual(['c']);
+  });
+});

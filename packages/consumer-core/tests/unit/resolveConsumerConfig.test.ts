@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONSUMER_DEFAULTS,
+  ConfigurationError,
+  type ConsumerOptions,
+  resolveConsumerConfig,
+} from '../../src/index.js';
+
+const client = { send: async () => ({}) } as unknown as ConsumerOptions['kinesisClient'];
+const ddb = { send: async () => ({}) } as unknown as ConsumerOptions['dynamoDBClient'];
+const valid: ConsumerOptions = {
+  streamName: 'orders',
+  applicationName: 'orders-app',
+  kinesisClient: client,
+  dynamoDBClient: ddb,
+};
+
+describe('resolveConsumerConfig', () => {
+  it('applies the defaults, deriving renew and take intervals from the failover time', () => {
+    const config = resolveConsumerConfig(valid);
+    expect(config).toMatchObject({
+      streamName: 'orders',
+      leaseTableName: 'orders-app',
+      initialPosition: CONSUMER_DEFAULTS.initialPosition,
+      failoverTimeMs: 10_000,
+      renewIntervalMs: 3_308,
+      leaseTakeIntervalMs: 20_050,
+      maxRecordsPerFetch: 10_000,
+      idleTimeBetweenReadsMs: 1_000,
+      checkpointIntervalMs: 5_000,
+      maxLeasesPerWorker: Number.POSITIVE_INFINITY,
+    });
+    expect(config.workerId).toMatch(/-\d+-[0-9a-f]{8}$/);
+    expect(resolveConsumerConfig({ ...valid, failoverTimeMs: 3_000 }).renewIntervalMs).toBe(975);
+  });
+
+  it('takes a stream ARN and the stream name inside it', () => {
+    const config = resolveConsumerConfig({
+      ...valid,
+      streamName: undefined,
+      streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks',
+    });
+    expect(config.streamLabel).toBe('clicks');
+  });
+
+  it('lists every problem in one ConfigurationError', () => {
+    let error: unknown;
+    try {
+      resolveConsumerConfig({
+        streamName: 'bad name!',
+        streamArn: 'arn:aws:kinesis:eu-west-1:123456789012:stream/x',
+        applicationName: '',
+        kinesisClient: undefined as unknown as ConsumerOptions['kinesisClient'],
+        dynamoDBClient: ddb,
+        failoverTimeMs: 500,
+        maxRecordsPerFetch: 20_000,
+        idleTimeBetweenReadsMs: -1,
+        initialPosition: 'EARLIEST' as unknown as 'LATEST',
+        checkpointIntervalMs: 1.5,
+        colour: 'blue',
+      } as ConsumerOptions);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const paths = (error as ConfigurationError).problems.map((p) => p.path).sort();
+    expect(paths).toEqual(
+      [
+        'applicationName',
+        'applicationName',
+        'checkpointIntervalMs',
+        'colour',
+        'failoverTimeMs',
+        'idleTimeBetweenReadsMs',
+        'initialPosition',
+        'kinesisClient',
+        'maxRecordsPerFetch',
+        'streamArn',
+      ].sort(),
+    );
+  });
+
+  it('refuses a renew interval that cannot keep a lease through one failed renewal', () => {
+    expect(() => resolveConsumerConfig({ ...valid, failoverTimeMs: 3_000, renewIntervalMs: 2_000 })).toThrow(
+      /renewIntervalMs: must be less than half of failoverTimeMs/,
+    );
+  });
+
+  it('needs a stream', () => {
+    expect(() => resolveConsumerConfig({ ...valid, streamName: undefined })).toThrow(
+      /give streamName or streamArn/,
+    );
+  });
+});

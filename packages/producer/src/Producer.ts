@@ -1,0 +1,746 @@
+import { Buffer } from 'node:buffer';
+import PQueue from 'p-queue';
+import {
+  type ProducerOptions,
+  type ResolvedProducerConfig,
+  resolveProducerConfig,
+} from './config/resolveProducerConfig.js';
+import type { DeadLetter } from './dead-letter/DeadLetterSink.js';
+import { DeliveryError, InvalidRecordError, ProducerClosedError, TransportError } from './errors.js';
+import { encodeEnvelope, uuidv7 } from './internal/ingest.js';
+import {
+  Emitter,
+  type ProducerEventMap,
+  type ProducerListener,
+  type ProducerMetrics,
+} from './ProducerEvents.js';
+import type { RecordOutcome, TransportRecord } from './transport/Transport.js';
+
+/** Options of one {@link Producer.put}. */
+export interface PutOptions {
+  /** 1–256 characters; picks the shard. @defaultValue the event id (spreads records over every shard) */
+  readonly partitionKey?: string;
+  /**
+   * 1–128 characters of `[A-Za-z0-9._:-]`, the same on every attempt: consumers de-duplicate on it.
+   * @defaultValue a new UUIDv7
+   */
+  readonly eventId?: string;
+  /** A decimal hash key in [0, 2^128) that overrides the partition key's hash (direct Kinesis only). */
+  readonly explicitHashKey?: string;
+}
+
+/** Where an event was written. */
+export interface PutResult {
+  readonly eventId: string;
+  readonly shardId: string;
+  /** Decimal, up to 128 bits: compare as `BigInt`, never as a number. */
+  readonly sequenceNumber: string;
+  /** Position inside a KPL aggregated record, when the event was aggregated. */
+  readonly subSequenceNumber?: number;
+}
+
+/** What {@link Producer.enqueue} resolves with once the event is in the buffer. */
+export interface Enqueued {
+  readonly eventId: string;
+  /**
+   * Settles when the event is written, or rejects with a {@link DeliveryError} after it went to the
+   * dead-letter sink. Ignoring it is safe: a rejection is never reported as unhandled.
+   */
+  readonly result: Promise<PutResult>;
+}
+
+/** What {@link Producer.close} reports. */
+export interface CloseReport {
+  /** Records written over the producer's life. */
+  readonly recordsSent: number;
+  /** Records handed to the dead-letter sink over the producer's life (close's own included). */
+  readonly deadLettered: number;
+  /** Records that close() dead-lettered because its timeout ran out before they were sent. */
+  readonly abandonedAtClose: number;
+  /**
+   * Records that could not be delivered AND that the dead-letter sink failed to take: the only records
+   * not stored anywhere. Empty unless the sink failed.
+   */
+  readonly lost: readonly DeadLetter[];
+}
+
+/** The producer's lifecycle. */
+export const ProducerState = {
+  Running: 'running',
+  Closing: 'closing',
+  Closed: 'closed',
+} as const;
+/** See {@link ProducerState}. */
+export type ProducerState = (typeof ProducerState)[keyof typeof ProducerState];
+
+interface Entry {
+  readonly seq: number;
+  readonly record: TransportRecord;
+  /** Envelope plus partition key bytes. */
+  readonly sizeBytes: number;
+  readonly requestBytes: number;
+  readonly enqueuedAtMs: number;
+  attempts: number;
+  firstSentAtMs: number | undefined;
+  dueAtMs: number;
+  isRetry: boolean;
+  resolve: (result: PutResult) => void;
+  reject: (error: DeliveryError) => void;
+}
+
+interface Prepared {
+  readonly record: TransportRecord;
+  readonly sizeBytes: number;
+  readonly requestBytes: number;
+}
+
+interface SpaceWaiter {
+  readonly bytes: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const HASH_KEY = /^(?:0|[1-9][0-9]{0,38})$/;
+const MAX_HASH_KEY = (1n << 128n) - 1n;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * A batching producer: `put` accepts events into a bounded buffer, requests of up to
+ * `maxBatchRecords` / `maxBatchBytes` leave when full or after `lingerMs`, at most
+ * `maxConcurrentRequests` at a time; only failed records are retried (same event id), with jittered
+ * exponential backoff within a deadline; a record that finally fails goes to the dead-letter sink.
+ * Create it with {@link createProducer}.
+ */
+export class Producer {
+  readonly #config: ResolvedProducerConfig;
+  readonly #queue: PQueue;
+  readonly #emitter = new Emitter();
+  readonly #abort = new AbortController();
+  #state: ProducerState = ProducerState.Running;
+  #nextSeq = 1;
+  /** Records waiting for a request, oldest first (retries re-enter at their place by `seq`). */
+  #pending: Entry[] = [];
+  /** Failed records waiting for their backoff. */
+  #retrying: Entry[] = [];
+  /** Every record accepted and not finished, by `seq` (insertion order). */
+  readonly #outstanding = new Map<number, Entry>();
+  /** ordered mode: partition keys with a record in flight or waiting for a retry. */
+  readonly #heldKeys = new Set<string>();
+  /** Records and bytes reserved: accepted (or admitted from the wait line) and not finished. */
+  #bufferedRecords = 0;
+  #bufferedBytes = 0;
+  #spaceWaiters: SpaceWaiter[] = [];
+  #flushWaiters: { seq: number; resolve: () => void }[] = [];
+  #flushThroughSeq = 0;
+  #pausedUntilMs = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAtMs = Number.POSITIVE_INFINITY;
+  #inFlight = 0;
+  #closing: Promise<CloseReport> | undefined;
+  #abandonedAtClose = 0;
+  readonly #lost: DeadLetter[] = [];
+  #metrics = {
+    recordsSent: 0,
+    bytesSent: 0,
+    requests: 0,
+    requestsFailed: 0,
+    retries: 0,
+    throttles: 0,
+    deadLettered: 0,
+  };
+
+  /** @throws {@link ConfigurationError} listing every problem of `options`. */
+  constructor(options: ProducerOptions) {
+    this.#config = resolveProducerConfig(options);
+    this.#queue = new PQueue({ concurrency: this.#config.maxConcurrentRequests });
+  }
+
+  /** `running`, `closing` or `closed`. */
+  get state(): ProducerState {
+    return this.#state;
+  }
+
+  /** Counters and the current buffer. */
+  get metrics(): ProducerMetrics {
+    return {
+      ...this.#metrics,
+      bufferedRecords: this.#bufferedRecords,
+      bufferedBytes: this.#bufferedBytes,
+      inFlightRequests: this.#inFlight,
+    };
+  }
+
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof ProducerEventMap>(name: K, listener: ProducerListener<K>): () => void {
+    return this.#emitter.on(name, listener);
+  }
+
+  /**
+   * Sends one event and resolves once it is written. Waits first for room in the buffer
+   * (backpressure). To keep many events in flight from one loop, use {@link Producer.enqueue}.
+   *
+   * @param event any JSON value (`bigint` values are written as exact integers); it becomes the `data`
+   * of the envelope `{ eventId, receivedAt, data }` that lands in Kinesis.
+   * @throws {@link InvalidRecordError} when the event cannot be sent as it is (nothing was sent).
+   * @throws {@link ProducerClosedError} when the producer is closing or closed.
+   * @throws {@link DeliveryError} when the event could not be delivered; it was dead-lettered first.
+   */
+  put(event: unknown, options: PutOptions = {}): Promise<PutResult> {
+    return this.enqueue(event, options).then((enqueued) => enqueued.result);
+  }
+
+  /**
+   * Accepts one event into the buffer, waiting while the buffer is full, and resolves as soon as it is
+   * accepted, with a `result` promise for its delivery. Awaiting `enqueue` in a loop keeps memory
+   * bounded whatever the input rate while requests stay full. When there is room, the event is in the
+   * buffer when `enqueue` returns (a `flush()` right after includes it).
+   *
+   * @throws {@link InvalidRecordError} when the event cannot be sent as it is.
+   * @throws {@link ProducerClosedError} when the producer is closing or closed.
+   */
+  enqueue(event: unknown, options: PutOptions = {}): Promise<Enqueued> {
+    let prepared: Prepared;
+    try {
+      if (this.#state !== ProducerState.Running)
+        throw new ProducerClosedError('The producer is closed: put() refused.');
+      prepared = this.#prepare(event, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#spaceWaiters.length === 0 && this.#hasRoom(prepared.sizeBytes)) {
+      this.#bufferedBytes += prepared.sizeBytes;
+      this.#bufferedRecords += 1;
+      return Promise.resolve(this.#insert(prepared));
+    }
+    return this.#waitForRoom(prepared.sizeBytes).then(() => {
+      if (this.#state !== ProducerState.Running) {
+        this.#bufferedBytes -= prepared.sizeBytes;
+        this.#bufferedRecords -= 1;
+        this.#admitWaiters();
+        throw new ProducerClosedError('The producer closed while put() waited for room.');
+      }
+      return this.#insert(prepared);
+    });
+  }
+
+  #insert(prepared: Prepared): Enqueued {
+    let resolve!: (result: PutResult) => void;
+    let reject!: (error: DeliveryError) => void;
+    const result = new Promise<PutResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    result.catch(() => {});
+    const entry: Entry = {
+      seq: this.#nextSeq++,
+      record: prepared.record,
+      sizeBytes: prepared.sizeBytes,
+      requestBytes: prepared.requestBytes,
+      enqueuedAtMs: Date.now(),
+      attempts: 0,
+      firstSentAtMs: undefined,
+      dueAtMs: 0,
+      isRetry: false,
+      resolve,
+      reject,
+    };
+    this.#outstanding.set(entry.seq, entry);
+    this.#pending.push(entry);
+    this.#pump();
+    return { eventId: prepared.record.eventId, result };
+  }
+
+  /**
+   * Sends every record accepted before the call without waiting for `lingerMs`, and resolves when each
+   * was written or dead-lettered. Never rejects for a record's failure.
+   */
+  async flush(): Promise<void> {
+    const through = this.#nextSeq - 1;
+    if (through > this.#flushThroughSeq) this.#flushThroughSeq = through;
+    if (this.#isFlushedThrough(through)) return;
+    const done = new Promise<void>((resolve) => this.#flushWaiters.push({ seq: through, resolve }));
+    this.#pump();
+    await done;
+  }
+
+  /**
+   * Stops accepting events (waiting `put`s reject with {@link ProducerClosedError}), sends what is
+   * buffered, and after `closeTimeoutMs` dead-letters what is still unsent, aborting requests in flight.
+   * Then closes the dead-letter sink and the transport. Memoized: every call gets the same report.
+   */
+  close(): Promise<CloseReport> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<CloseReport> {
+    this.#state = ProducerState.Closing;
+    for (const waiter of this.#spaceWaiters.splice(0)) {
+      waiter.reject(new ProducerClosedError('The producer closed while put() waited for room.'));
+    }
+    const flushed = this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.#config.closeTimeoutMs);
+    });
+    const isTimedOut = await Promise.race([flushed.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (isTimedOut) {
+      // Dead-letter what never left, then abort requests in flight: their records fail as ProducerClosed.
+      const unsent = [...this.#pending, ...this.#retrying];
+      this.#pending = [];
+      this.#retrying = [];
+      this.#abandonedAtClose += unsent.length;
+      await Promise.all(
+        unsent.map((entry) =>
+          this.#deadLetter(
+            entry,
+            'ProducerClosed',
+            `close() timed out after ${this.#config.closeTimeoutMs} ms before it was sent`,
+          ),
+        ),
+      );
+      this.#abort.abort(new ProducerClosedError('close() timed out'));
+      await flushed;
+    }
+    await this.#queue.onIdle();
+    this.#clearTimer();
+    try {
+      await this.#config.deadLetter.close?.();
+    } finally {
+      await this.#config.transport.close?.();
+      this.#state = ProducerState.Closed;
+    }
+    return {
+      recordsSent: this.#metrics.recordsSent,
+      deadLettered: this.#metrics.deadLettered,
+      abandonedAtClose: this.#abandonedAtClose,
+      lost: [...this.#lost],
+    };
+  }
+
+  #prepare(event: unknown, options: PutOptions): Prepared {
+    if (typeof options !== 'object' || options === null)
+      throw new InvalidRecordError('options', 'put options must be an object');
+    const eventId = options.eventId ?? uuidv7();
+    if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) {
+      throw new InvalidRecordError(
+        'eventId',
+        `eventId must be 1 to 128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(eventId)}`,
+      );
+    }
+    const partitionKey = options.partitionKey ?? eventId;
+    if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256) {
+      throw new InvalidRecordError(
+        'partitionKey',
+        `partitionKey must be a string of 1 to 256 characters, got ${JSON.stringify(partitionKey)}`,
+      );
+    }
+    // A lone surrogate has no UTF-8 form: Kinesis would hash and store another key.
+    if (LONE_SURROGATE.test(partitionKey))
+      throw new InvalidRecordError('partitionKey', 'partitionKey contains a lone UTF-16 surrogate');
+    const explicitHashKey = options.explicitHashKey;
+    if (
+      explicitHashKey !== undefined &&
+      (typeof explicitHashKey !== 'string' ||
+        !HASH_KEY.test(explicitHashKey) ||
+        BigInt(explicitHashKey) > MAX_HASH_KEY)
+    ) {
+      throw new InvalidRecordError(
+        'explicitHashKey',
+        `explicitHashKey must be a decimal integer in [0, 2^128), got ${JSON.stringify(explicitHashKey)}`,
+      );
+    }
+    const receivedAt = new Date().toISOString();
+    let envelope: Uint8Array;
+    try {
+      envelope = encodeEnvelope({ eventId, receivedAt, data: event });
+    } catch (error) {
+      throw new InvalidRecordError('data', `The event cannot be sent: ${(error as Error).message}`, error);
+    }
+    const dataOffset = Buffer.byteLength(
+      `{"eventId":"${eventId}","receivedAt":"${receivedAt}","data":`,
+      'latin1',
+    );
+    const record: TransportRecord = { eventId, partitionKey, explicitHashKey, envelope, dataOffset };
+    const sizeBytes = envelope.length + Buffer.byteLength(partitionKey, 'utf8');
+    if (sizeBytes > this.#config.maxRecordBytes) {
+      throw new InvalidRecordError(
+        'data',
+        `The event's record is ${sizeBytes} bytes (envelope plus partition key), over maxRecordBytes ${this.#config.maxRecordBytes}`,
+      );
+    }
+    const requestBytes = this.#config.transport.requestBytes(record);
+    if (requestBytes > this.#config.maxBatchBytes) {
+      throw new InvalidRecordError(
+        'data',
+        `The event needs ${requestBytes} request bytes, over maxBatchBytes ${this.#config.maxBatchBytes}`,
+      );
+    }
+    return { record, sizeBytes, requestBytes };
+  }
+
+  /** Waits (FIFO) until a record of `bytes` fits; the room is taken when the promise resolves. */
+  #waitForRoom(bytes: number): Promise<void> {
+    // Waiting puts make linger pointless: send what is buffered so room frees up.
+    this.#flushThroughSeq = this.#nextSeq - 1;
+    this.#pump();
+    return new Promise((resolve, reject) => this.#spaceWaiters.push({ bytes, resolve, reject }));
+  }
+
+  #hasRoom(bytes: number): boolean {
+    return (
+      this.#bufferedRecords < this.#config.maxBufferedRecords &&
+      this.#bufferedBytes + bytes <= this.#config.maxBufferedBytes
+    );
+  }
+
+  #admitWaiters(): void {
+    while (this.#spaceWaiters.length > 0) {
+      const waiter = this.#spaceWaiters[0]!;
+      if (!this.#hasRoom(waiter.bytes)) return;
+      this.#spaceWaiters.shift();
+      this.#bufferedBytes += waiter.bytes;
+      this.#bufferedRecords += 1;
+      waiter.resolve();
+    }
+  }
+
+  #isFlushedThrough(seq: number): boolean {
+    const first = this.#outstanding.keys().next();
+    return first.done === true || first.value > seq;
+  }
+
+  #pump(): void {
+    if (this.#state === ProducerState.Closed) return;
+    const { maxConcurrentRequests, lingerMs, maxBatchRecords } = this.#config;
+    for (;;) {
+      if (this.#inFlight >= maxConcurrentRequests || this.#pending.length === 0) break;
+      const now = Date.now();
+      if (now < this.#pausedUntilMs) {
+        this.#schedule(this.#pausedUntilMs);
+        break;
+      }
+      const oldest = this.#pending[0]!;
+      const isReady =
+        this.#pending.length >= maxBatchRecords ||
+        this.#pendingRequestBytes() >= this.#config.maxBatchBytes ||
+        oldest.isRetry ||
+        oldest.seq <= this.#flushThroughSeq ||
+        this.#state !== ProducerState.Running ||
+        now - oldest.enqueuedAtMs >= lingerMs;
+      if (!isReady) {
+        this.#schedule(oldest.enqueuedAtMs + lingerMs);
+        break;
+      }
+      const batch = this.#takeBatch();
+      if (batch.length === 0) break; // ordered: every pending key is held; a finishing request pumps again
+      this.#inFlight += 1;
+      void this.#queue.add(() => this.#send(batch));
+    }
+  }
+
+  /** Request bytes of pending records, counted only as far as one batch needs. */
+  #pendingRequestBytes(): number {
+    let bytes = 0;
+    for (const entry of this.#pending) {
+      bytes += entry.requestBytes;
+      if (bytes >= this.#config.maxBatchBytes) break;
+    }
+    return bytes;
+  }
+
+  #takeBatch(): Entry[] {
+    const { maxBatchRecords, maxBatchBytes, ordered } = this.#config;
+    const batch: Entry[] = [];
+    let bytes = 0;
+    if (!ordered) {
+      let count = 0;
+      for (const entry of this.#pending) {
+        if (count === maxBatchRecords || bytes + entry.requestBytes > maxBatchBytes) break;
+        bytes += entry.requestBytes;
+        count += 1;
+      }
+      return this.#pending.splice(0, count);
+    }
+    // Ordered: one record per partition key per request, and none of a key another record holds.
+    const keysInBatch = new Set<string>();
+    const rest: Entry[] = [];
+    let isFull = false;
+    for (const entry of this.#pending) {
+      const key = entry.record.partitionKey;
+      const isBlocked = (this.#heldKeys.has(key) && !entry.isRetry) || keysInBatch.has(key);
+      if (isFull || isBlocked || bytes + entry.requestBytes > maxBatchBytes) {
+        if (!isBlocked && !isFull) isFull = true;
+        keysInBatch.add(key); // later records of this key must not overtake it
+        rest.push(entry);
+        continue;
+      }
+      keysInBatch.add(key);
+      this.#heldKeys.add(key);
+      batch.push(entry);
+      bytes += entry.requestBytes;
+      if (batch.length === maxBatchRecords) isFull = true;
+    }
+    this.#pending = rest;
+    return batch;
+  }
+
+  #schedule(atMs: number): void {
+    if (this.#timer !== undefined && this.#timerAtMs <= atMs) return;
+    this.#clearTimer();
+    this.#timerAtMs = atMs;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAtMs = Number.POSITIVE_INFINITY;
+        this.#releaseDueRetries();
+        this.#pump();
+      },
+      Math.max(0, atMs - Date.now()),
+    );
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAtMs = Number.POSITIVE_INFINITY;
+  }
+
+  #releaseDueRetries(): void {
+    const now = Date.now();
+    const due = this.#retrying.filter((e) => e.dueAtMs <= now);
+    if (due.length > 0) {
+      this.#retrying = this.#retrying.filter((e) => e.dueAtMs > now);
+      for (const entry of due) {
+        // Back at its place by age: in ordered mode it goes before every later record of its key.
+        let lo = 0;
+        let hi = this.#pending.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.#pending[mid]!.seq < entry.seq) lo = mid + 1;
+          else hi = mid;
+        }
+        this.#pending.splice(lo, 0, entry);
+      }
+    }
+    if (this.#retrying.length > 0) this.#schedule(Math.min(...this.#retrying.map((e) => e.dueAtMs)));
+  }
+
+  async #send(batch: Entry[]): Promise<void> {
+    const { transport } = this.#config;
+    const startedAtMs = Date.now();
+    let bytes = 0;
+    for (const entry of batch) {
+      entry.attempts += 1;
+      entry.firstSentAtMs ??= startedAtMs;
+      bytes += entry.requestBytes;
+    }
+    let outcomes: readonly RecordOutcome[] | undefined;
+    let retryAfterMs: number | undefined;
+    let requestError: TransportError | undefined;
+    try {
+      const result = await transport.send(
+        batch.map((e) => e.record),
+        this.#abort.signal,
+      );
+      if (!Array.isArray(result?.outcomes) || result.outcomes.length !== batch.length) {
+        throw new TransportError(
+          'InvalidTransportResult',
+          `The ${transport.name} transport answered ${result?.outcomes?.length} outcomes for ${batch.length} records`,
+          { retriable: false },
+        );
+      }
+      outcomes = result.outcomes;
+      retryAfterMs = result.retryAfterMs;
+    } catch (error) {
+      requestError = toTransportError(error, this.#abort.signal);
+      retryAfterMs = requestError.retryAfterMs;
+    }
+    const latencyMs = Date.now() - startedAtMs;
+    this.#metrics.requests += 1;
+    if (requestError !== undefined) this.#metrics.requestsFailed += 1;
+    if (retryAfterMs !== undefined && retryAfterMs > 0) {
+      this.#pausedUntilMs = Math.max(this.#pausedUntilMs, Date.now() + retryAfterMs);
+    }
+    let succeeded = 0;
+    let throttled = 0;
+    const work: Promise<void>[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i]!;
+      const outcome: RecordOutcome =
+        outcomes?.[i] ??
+        ({
+          ok: false,
+          errorCode: requestError!.code,
+          errorMessage: requestError!.message,
+          retriable: requestError!.retriable,
+          isThrottle: requestError!.isThrottle,
+        } as const);
+      if (outcome.ok) {
+        succeeded += 1;
+        this.#metrics.recordsSent += 1;
+        this.#metrics.bytesSent += entry.sizeBytes;
+        entry.resolve({
+          eventId: entry.record.eventId,
+          shardId: outcome.shardId,
+          sequenceNumber: outcome.sequenceNumber,
+          ...(outcome.subSequenceNumber === undefined
+            ? {}
+            : { subSequenceNumber: outcome.subSequenceNumber }),
+        });
+        this.#finish(entry);
+        continue;
+      }
+      if (outcome.isThrottle) {
+        throttled += 1;
+        this.#metrics.throttles += 1;
+      }
+      const failure = this.#retryOrGiveUp(entry, outcome, retryAfterMs);
+      if (failure !== undefined) work.push(failure);
+    }
+    this.#inFlight -= 1;
+    this.#emitter.emit('batch', {
+      transport: transport.name,
+      records: batch.length,
+      bytes,
+      recordFill: batch.length / this.#config.maxBatchRecords,
+      byteFill: bytes / this.#config.maxBatchBytes,
+      latencyMs,
+      succeeded,
+      failed: batch.length - succeeded,
+      throttled,
+      requestErrorCode: requestError?.code,
+    });
+    this.#releaseDueRetries();
+    this.#pump();
+    await Promise.all(work);
+  }
+
+  /** Schedules a retry, or dead-letters the record (returns that work). */
+  #retryOrGiveUp(
+    entry: Entry,
+    outcome: Extract<RecordOutcome, { ok: false }>,
+    retryAfterMs: number | undefined,
+  ): Promise<void> | undefined {
+    const { retry, random } = this.#config;
+    if (!outcome.retriable || this.#abort.signal.aborted) {
+      return this.#deadLetter(entry, outcome.errorCode, outcome.errorMessage);
+    }
+    const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.min(entry.attempts - 1, 30));
+    // Equal jitter: 50–100 % of the exponential step, so retries of one request spread out but never go to 0.
+    const delayMs = Math.max(Math.round(ceiling / 2 + (random() * ceiling) / 2), retryAfterMs ?? 0);
+    const now = Date.now();
+    if (
+      entry.attempts >= retry.maxAttempts ||
+      now + delayMs > (entry.firstSentAtMs ?? now) + retry.deadlineMs
+    ) {
+      const why =
+        entry.attempts >= retry.maxAttempts
+          ? `${entry.attempts} attempts`
+          : `the ${retry.deadlineMs} ms retry deadline`;
+      return this.#deadLetter(entry, outcome.errorCode, `${outcome.errorMessage} (gave up after ${why})`);
+    }
+    entry.isRetry = true;
+    entry.dueAtMs = now + delayMs;
+    this.#retrying.push(entry);
+    this.#metrics.retries += 1;
+    this.#emitter.emit('retry', {
+      eventId: entry.record.eventId,
+      attempts: entry.attempts,
+      delayMs,
+      errorCode: outcome.errorCode,
+      isThrottle: outcome.isThrottle,
+    });
+    this.#schedule(entry.dueAtMs);
+    return undefined;
+  }
+
+  async #deadLetter(entry: Entry, errorCode: string, errorMessage: string): Promise<void> {
+    const { record } = entry;
+    const letter: DeadLetter = {
+      eventId: record.eventId,
+      partitionKey: record.partitionKey,
+      explicitHashKey: record.explicitHashKey,
+      dataJson: Buffer.from(
+        record.envelope.buffer,
+        record.envelope.byteOffset,
+        record.envelope.byteLength,
+      ).toString('utf8', record.dataOffset, record.envelope.byteLength - 1),
+      errorCode,
+      errorMessage,
+      attempts: entry.attempts,
+      failedAt: new Date().toISOString(),
+    };
+    let sinkError: unknown;
+    try {
+      await this.#config.deadLetter.write(letter);
+      this.#metrics.deadLettered += 1;
+    } catch (error) {
+      sinkError = error;
+      this.#lost.push(letter);
+    }
+    this.#emitter.emit('deadLetter', letter);
+    entry.reject(
+      new DeliveryError(
+        record.eventId,
+        errorCode,
+        sinkError === undefined
+          ? `Event ${record.eventId} was not delivered (${errorCode}: ${errorMessage}); it went to the dead-letter sink.`
+          : `Event ${record.eventId} was not delivered (${errorCode}: ${errorMessage}) and the dead-letter sink failed: ${String(sinkError)}`,
+        { attempts: entry.attempts, isDeadLettered: sinkError === undefined, cause: sinkError },
+      ),
+    );
+    this.#finish(entry);
+  }
+
+  #finish(entry: Entry): void {
+    this.#outstanding.delete(entry.seq);
+    this.#bufferedBytes -= entry.sizeBytes;
+    this.#bufferedRecords -= 1;
+    if (this.#config.ordered) this.#heldKeys.delete(entry.record.partitionKey);
+    this.#admitWaiters();
+    if (this.#flushWaiters.length > 0) {
+      this.#flushWaiters = this.#flushWaiters.filter((waiter) => {
+        if (!this.#isFlushedThrough(waiter.seq)) return true;
+        waiter.resolve();
+        return false;
+      });
+    }
+  }
+}
+
+function toTransportError(error: unknown, signal: AbortSignal): TransportError {
+  if (error instanceof TransportError) return error;
+  if (signal.aborted) {
+    return new TransportError('ProducerClosed', 'close() timed out while the request was in flight', {
+      retriable: false,
+      cause: error,
+    });
+  }
+  // An unknown failure of a transport: its write may or may not have happened; retry (same event ids).
+  return new TransportError(
+    'TransportFailure',
+    `The transport failed: ${String((error as Error)?.message ?? error)}`,
+    {
+      retriable: true,
+      cause: error,
+    },
+  );
+}
+
+/**
+ * Creates a {@link Producer}.
+ *
+ * @throws {@link ConfigurationError} listing every problem of `options`.
+ * @example
+ * ```ts
+ * const producer = createProducer({ transport: kinesisTransport({ client, streamName: 'orders' }) });
+ * const { shardId, sequenceNumber, eventId } = await producer.put({ orderId: 42 }, { partitionKey: 'user-7' });
+ * const report = await producer.close();
+ * ```
+ */
+export function createProducer(options: ProducerOptions): Producer {
+  return new Producer(options);
+}

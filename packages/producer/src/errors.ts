@@ -1,0 +1,105 @@
+/**
+ * Base class of every error thrown by `@shardline/producer`.
+ *
+ * `retriable` says whether the same call may succeed if simply made again.
+ */
+export class ProducerError extends Error {
+  /** Whether trying the same call again may succeed. */
+  readonly retriable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** One problem found in options. */
+export interface ConfigurationProblem {
+  /** The option's path, e.g. `retry.deadlineMs`. */
+  readonly path: string;
+  /** What is wrong with it. */
+  readonly message: string;
+}
+
+/** Options were wrong. Lists every problem found, not only the first. */
+export class ConfigurationError extends ProducerError {
+  /** Every problem found. */
+  readonly problems: readonly ConfigurationProblem[];
+
+  constructor(what: string, problems: readonly ConfigurationProblem[]) {
+    super(
+      `Invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+        .map((p) => `  - ${p.path}: ${p.message}`)
+        .join('\n')}`,
+    );
+    this.problems = problems;
+  }
+}
+
+/** An event given to `put` cannot be sent as it is (bad partition key or event id, too large, not JSON). */
+export class InvalidRecordError extends ProducerError {
+  /** The field at fault: `data`, `partitionKey`, `eventId` or `explicitHashKey`. */
+  readonly field: string;
+
+  constructor(field: string, message: string, cause?: unknown) {
+    super(message, { cause });
+    this.field = field;
+  }
+}
+
+/** The producer is closing or closed: it accepts no more events. */
+export class ProducerClosedError extends ProducerError {}
+
+/**
+ * A whole request of a transport failed (no per-record result): network fault, timeout, throttling of
+ * the whole call, an HTTP error answer. Thrown by {@link Transport.send} implementations.
+ */
+export class TransportError extends ProducerError {
+  /** A short code: the AWS error name, `HTTP_<status>`, or `NetworkError`. */
+  readonly code: string;
+  /** Whether the failure was throttling (counted as a throttle, retried after a backoff). */
+  readonly isThrottle: boolean;
+  /** How long the server asked to wait before trying again, when it said so (`Retry-After`). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { retriable: boolean; isThrottle?: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause, retriable: options.retriable });
+    this.code = code;
+    this.isThrottle = options.isThrottle ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * An event could not be delivered: retries ran out (deadline or attempts), the failure was not
+ * retriable, or the producer closed before it was sent. The event was handed to the dead-letter sink
+ * first (`isDeadLettered`), so it is not lost.
+ */
+export class DeliveryError extends ProducerError {
+  /** The event's id. */
+  readonly eventId: string;
+  /** How many times it was sent. */
+  readonly attempts: number;
+  /** The last error code (per-record code, transport code, or `ProducerClosed`). */
+  readonly code: string;
+  /** Whether the dead-letter sink took the event (false only when the sink itself failed). */
+  readonly isDeadLettered: boolean;
+
+  constructor(
+    eventId: string,
+    code: string,
+    message: string,
+    details: { attempts: number; isDeadLettered: boolean; cause?: unknown },
+  ) {
+    super(message, { cause: details.cause });
+    this.eventId = eventId;
+    this.code = code;
+    this.attempts = details.attempts;
+    this.isDeadLettered = details.isDeadLettered;
+  }
+}

@@ -1,0 +1,4 @@
+// The ingest contract used by the producer, in one place.
+
+export type { IngestErrorResponse, IngestEventsResponse } from '@shardline/ingest';
+export { encodeEnvelope, envelopeByteLength, INGEST_LIMITS, uuidv7 } from '@shardline/ingest';

@@ -1,0 +1,376 @@
+import { Buffer } from 'node:buffer';
+import {
+  type KinesisClient,
+  ListShardsCommand,
+  type ListShardsCommandOutput,
+  PutRecordsCommand,
+  type PutRecordsCommandOutput,
+  type PutRecordsRequestEntry,
+} from '@aws-sdk/client-kinesis';
+import { effectiveHashKey, RecordAggregator } from '@shardline/consumer-core';
+import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
+import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
+import { ShardMap, type ShardRange } from './ShardMap.js';
+
+const MiB = 1_048_576;
+
+/** KPL aggregation settings of {@link kinesisTransport}. */
+export interface AggregationOptions {
+  /** Largest aggregated record (data plus partition key). @defaultValue 1048576 */
+  readonly maxRecordBytes?: number;
+  /** Re-read the shard map (ListShards) at least this often. @defaultValue 60000 */
+  readonly shardMapRefreshMs?: number;
+}
+
+/** Options of {@link kinesisTransport}. */
+export interface KinesisTransportOptions {
+  /** Your Kinesis client (never destroyed by the transport). Only `send` is used. */
+  readonly client: Pick<KinesisClient, 'send'>;
+  /** The stream's name. Give this or `streamArn`. */
+  readonly streamName?: string;
+  /** The stream's ARN (kinesalite does not support ARNs: use `streamName` there). */
+  readonly streamArn?: string;
+  /**
+   * Bytes of data plus partition keys in one `PutRecords` call. AWS allows 5 MiB (10 MiB since late
+   * 2025); kinesalite refuses HTTP bodies over 7 MiB, which a base64-encoded 5 MiB still fits.
+   * @defaultValue 5242880
+   */
+  readonly maxRequestBytes?: number;
+  /**
+   * KPL aggregation: pack records bound for the same shard (by the MD5 of their partition key, or their
+   * explicit hash key, against the hash ranges of `ListShards`) into aggregated records. Consumers must
+   * de-aggregate (consumer-core and the Java KCL do). @defaultValue false
+   */
+  readonly aggregation?: boolean | AggregationOptions;
+}
+
+// Per-record codes that sending again cannot fix (KMS key disabled, missing, access denied).
+const PERMANENT_RECORD_CODES = new Set([
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'KMSAccessDeniedException',
+  'AccessDeniedException',
+]);
+const THROTTLE_CODES = new Set([
+  'ProvisionedThroughputExceededException',
+  'KMSThrottlingException',
+  'LimitExceededException',
+  'ThrottlingException',
+]);
+const PERMANENT_REQUEST_CODES = new Set([
+  ...PERMANENT_RECORD_CODES,
+  'ResourceNotFoundException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'SerializationException',
+]);
+
+/** Translates an AWS SDK error of a whole call. @internal */
+export function translateKinesisError(error: unknown, signal: AbortSignal): TransportError {
+  if (error instanceof TransportError) return error;
+  const name = (error as { name?: string })?.name ?? 'Error';
+  const message = (error as Error)?.message ?? String(error);
+  if (signal.aborted)
+    return new TransportError('ProducerClosed', `aborted: ${message}`, { retriable: false, cause: error });
+  if (THROTTLE_CODES.has(name)) {
+    return new TransportError(name, message, { retriable: true, isThrottle: true, cause: error });
+  }
+  return new TransportError(name, message, { retriable: !PERMANENT_REQUEST_CODES.has(name), cause: error });
+}
+
+function recordOutcome(
+  entry: { ShardId?: string; SequenceNumber?: string; ErrorCode?: string; ErrorMessage?: string } | undefined,
+): RecordOutcome {
+  if (entry?.SequenceNumber !== undefined && entry.ShardId !== undefined && entry.ErrorCode === undefined) {
+    return { ok: true, shardId: entry.ShardId, sequenceNumber: entry.SequenceNumber };
+  }
+  const errorCode = entry?.ErrorCode ?? 'MissingRecordResult';
+  return {
+    ok: false,
+    errorCode,
+    errorMessage: entry?.ErrorMessage ?? 'PutRecords gave no result for this record',
+    retriable: !PERMANENT_RECORD_CODES.has(errorCode),
+    isThrottle: THROTTLE_CODES.has(errorCode),
+  };
+}
+
+/** A request entry and the producer records it carries. */
+interface Outgoing {
+  readonly entry: PutRecordsRequestEntry;
+  readonly bytes: number;
+  /** Indexes into the producer's records. */
+  readonly members: readonly number[];
+  /** The shard the aggregator meant it for. */
+  readonly expectedShardId: string | undefined;
+}
+
+/**
+ * The direct transport: `PutRecords` on a Kinesis stream. Each record's data is the ingest envelope
+ * `{eventId, receivedAt, data}`, as the ingest API writes it, so every consumer sees one format.
+ * Optionally aggregates records bound for the same shard (KPL format, consumer-core's codec).
+ *
+ * @throws {@link ConfigurationError} listing every problem of `options`.
+ * @example
+ * ```ts
+ * const client = new KinesisClient({ region: 'eu-west-1' });
+ * const producer = createProducer({ transport: kinesisTransport({ client, streamName: 'events' }) });
+ * ```
+ */
+export function kinesisTransport(options: KinesisTransportOptions): KinesisTransport {
+  return new KinesisTransport(options);
+}
+
+/** See {@link kinesisTransport}. */
+export class KinesisTransport implements Transport {
+  readonly name = 'kinesis';
+  readonly limits: TransportLimits;
+  readonly #client: Pick<KinesisClient, 'send'>;
+  readonly #stream: { StreamName?: string; StreamARN?: string };
+  readonly #maxRequestBytes: number;
+  readonly #aggregation: Required<AggregationOptions> | undefined;
+  #shardMap: ShardMap | undefined;
+  #shardMapLoading: Promise<ShardMap> | undefined;
+  #isShardMapStale = false;
+  /** How many times the shard map was read (ListShards), for tests and metrics. */
+  shardMapLoads = 0;
+
+  constructor(options: KinesisTransportOptions) {
+    const problems: ConfigurationProblem[] = [];
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigurationError('kinesis transport options', [
+        { path: '(options)', message: 'must be an object' },
+      ]);
+    }
+    if (typeof options.client?.send !== 'function')
+      problems.push({ path: 'client', message: 'must be a KinesisClient' });
+    const hasName = typeof options.streamName === 'string' && options.streamName.length > 0;
+    const hasArn = typeof options.streamArn === 'string' && options.streamArn.startsWith('arn:');
+    if (options.streamName !== undefined && !hasName)
+      problems.push({ path: 'streamName', message: 'must be a non-empty string' });
+    if (options.streamArn !== undefined && !hasArn)
+      problems.push({ path: 'streamArn', message: 'must be a stream ARN (arn:...)' });
+    if (options.streamName === undefined && options.streamArn === undefined) {
+      problems.push({ path: 'streamName', message: 'give streamName or streamArn' });
+    }
+    const maxRequestBytes = options.maxRequestBytes ?? 5 * MiB;
+    if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 10 * MiB) {
+      problems.push({ path: 'maxRequestBytes', message: `must be an integer from 1024 to ${10 * MiB}` });
+    }
+    let aggregation: Required<AggregationOptions> | undefined;
+    if (options.aggregation !== undefined && options.aggregation !== false) {
+      const a = options.aggregation === true ? {} : options.aggregation;
+      aggregation = {
+        maxRecordBytes: a.maxRecordBytes ?? MiB,
+        shardMapRefreshMs: a.shardMapRefreshMs ?? 60_000,
+      };
+      if (
+        !Number.isInteger(aggregation.maxRecordBytes) ||
+        aggregation.maxRecordBytes < 1024 ||
+        aggregation.maxRecordBytes > maxRequestBytes
+      ) {
+        problems.push({
+          path: 'aggregation.maxRecordBytes',
+          message: 'must be an integer from 1024 to maxRequestBytes',
+        });
+      }
+      if (!Number.isInteger(aggregation.shardMapRefreshMs) || aggregation.shardMapRefreshMs < 0) {
+        problems.push({ path: 'aggregation.shardMapRefreshMs', message: 'must be a non-negative integer' });
+      }
+    }
+    if (problems.length > 0) throw new ConfigurationError('kinesis transport options', problems);
+    this.#client = options.client;
+    this.#stream = hasName ? { StreamName: options.streamName } : { StreamARN: options.streamArn };
+    this.#maxRequestBytes = maxRequestBytes;
+    this.#aggregation = aggregation;
+    this.limits = {
+      // PutRecords: 500 records per call. Aggregated, many records share one entry: bytes bind first.
+      maxRecordsPerRequest: aggregation === undefined ? 500 : 50_000,
+      maxRequestBytes,
+    };
+  }
+
+  /** Data plus partition key; aggregated, also the sub-record's own key table entry and framing (upper bound). */
+  requestBytes(record: TransportRecord): number {
+    const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
+    const base = record.envelope.byteLength + keyBytes;
+    if (this.#aggregation === undefined) return base;
+    return base + keyBytes + (record.explicitHashKey?.length ?? 0) * 2 + 24;
+  }
+
+  async send(records: readonly TransportRecord[], signal: AbortSignal): Promise<SendResult> {
+    const outgoing =
+      this.#aggregation === undefined ? this.#plain(records) : await this.#aggregate(records, signal);
+    const outcomes: RecordOutcome[] = new Array(records.length);
+    // Several calls only when aggregation overhead or the caller's batch exceeds one call's limits.
+    const calls = chunk(outgoing, 500, this.#maxRequestBytes);
+    if (calls.length === 1) {
+      await this.#put(calls[0]!, outcomes, signal); // a whole-call failure throws
+    } else {
+      for (const call of calls) {
+        try {
+          await this.#put(call, outcomes, signal);
+        } catch (error) {
+          const e = translateKinesisError(error, signal);
+          for (const o of call) {
+            for (const index of o.members) {
+              outcomes[index] = {
+                ok: false,
+                errorCode: e.code,
+                errorMessage: e.message,
+                retriable: e.retriable,
+                isThrottle: e.isThrottle,
+              };
+            }
+          }
+        }
+      }
+    }
+    return { outcomes };
+  }
+
+  async #put(call: readonly Outgoing[], outcomes: RecordOutcome[], signal: AbortSignal): Promise<void> {
+    let output: PutRecordsCommandOutput;
+    try {
+      output = await this.#client.send(
+        new PutRecordsCommand({ ...this.#stream, Records: call.map((o) => o.entry) }),
+        {
+          abortSignal: signal,
+        },
+      );
+    } catch (error) {
+      throw translateKinesisError(error, signal);
+    }
+    for (let i = 0; i < call.length; i++) {
+      const o = call[i]!;
+      const outcome = recordOutcome(output.Records?.[i]);
+      if (outcome.ok && o.expectedShardId !== undefined && outcome.shardId !== o.expectedShardId) {
+        // The stream was resharded since the map was read: the record is stored (consumers still get its
+        // sub-records), but the next aggregation needs a fresh map.
+        this.#isShardMapStale = true;
+      }
+      o.members.forEach((index, sub) => {
+        outcomes[index] =
+          outcome.ok && o.members.length > 1 ? { ...outcome, subSequenceNumber: sub } : outcome;
+      });
+    }
+  }
+
+  #plain(records: readonly TransportRecord[]): Outgoing[] {
+    return records.map((r, index) => ({
+      entry: { Data: r.envelope, PartitionKey: r.partitionKey, ExplicitHashKey: r.explicitHashKey },
+      bytes: r.envelope.byteLength + Buffer.byteLength(r.partitionKey, 'utf8'),
+      members: [index],
+      expectedShardId: undefined,
+    }));
+  }
+
+  async #aggregate(records: readonly TransportRecord[], signal: AbortSignal): Promise<Outgoing[]> {
+    const map = await this.#currentShardMap(signal);
+    const maxRecordBytes = this.#aggregation!.maxRecordBytes;
+    const open = new Map<string, { aggregator: RecordAggregator; members: number[] }>();
+    const out: Outgoing[] = [];
+    const seal = (shardId: string, slot: { aggregator: RecordAggregator; members: number[] }) => {
+      const outer = slot.aggregator.flush();
+      if (outer === undefined) return;
+      out.push({
+        entry: { Data: outer.data, PartitionKey: outer.partitionKey, ExplicitHashKey: outer.explicitHashKey },
+        bytes: outer.data.byteLength + Buffer.byteLength(outer.partitionKey, 'utf8'),
+        members: slot.members,
+        expectedShardId: shardId,
+      });
+      slot.members = [];
+    };
+    records.forEach((r, index) => {
+      const user = { partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: r.envelope };
+      const shardId = map.shardFor(effectiveHashKey(user));
+      if (shardId === undefined) {
+        // No open shard holds the key (the map is mid-reshard): send it alone, never aggregated blindly.
+        this.#isShardMapStale = true;
+        out.push({ ...this.#plain([r])[0]!, members: [index] });
+        return;
+      }
+      let slot = open.get(shardId);
+      if (slot === undefined) {
+        slot = { aggregator: new RecordAggregator({ maxRecordBytes }), members: [] };
+        open.set(shardId, slot);
+      }
+      if (!slot.aggregator.tryAdd(user)) {
+        seal(shardId, slot);
+        slot.aggregator.tryAdd(user);
+      }
+      slot.members.push(index);
+    });
+    for (const [shardId, slot] of open) seal(shardId, slot);
+    return out;
+  }
+
+  async #currentShardMap(signal: AbortSignal): Promise<ShardMap> {
+    const map = this.#shardMap;
+    const isFresh =
+      map !== undefined &&
+      !this.#isShardMapStale &&
+      Date.now() - map.builtAtMs < this.#aggregation!.shardMapRefreshMs;
+    if (isFresh) return map;
+    this.#shardMapLoading ??= this.#loadShardMap(signal).finally(() => {
+      this.#shardMapLoading = undefined;
+    });
+    return this.#shardMapLoading;
+  }
+
+  async #loadShardMap(signal: AbortSignal): Promise<ShardMap> {
+    const ranges: ShardRange[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const output: ListShardsCommandOutput = await this.#client.send(
+          new ListShardsCommand(nextToken === undefined ? { ...this.#stream } : { NextToken: nextToken }),
+          { abortSignal: signal },
+        );
+        for (const shard of output.Shards ?? []) {
+          // Closed shards (an ending sequence number) take no writes.
+          if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
+          if (shard.ShardId === undefined || shard.HashKeyRange === undefined) continue;
+          ranges.push({
+            shardId: shard.ShardId,
+            startingHashKey: BigInt(shard.HashKeyRange.StartingHashKey!),
+            endingHashKey: BigInt(shard.HashKeyRange.EndingHashKey!),
+          });
+        }
+        nextToken = output.NextToken;
+      } while (nextToken !== undefined);
+    } catch (error) {
+      throw translateKinesisError(error, signal);
+    }
+    this.shardMapLoads += 1;
+    this.#shardMap = new ShardMap(ranges);
+    this.#isShardMapStale = false;
+    return this.#shardMap;
+  }
+}
+
+/** Cuts entries into calls of at most `maxEntries` and `maxBytes`. @internal */
+export function chunk<T extends { bytes: number }>(
+  items: readonly T[],
+  maxEntries: number,
+  maxBytes: number,
+): T[][] {
+  const calls: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && (current.length === maxEntries || bytes + item.bytes > maxBytes)) {
+      calls.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.bytes;
+  }
+  if (current.length > 0) calls.push(current);
+  return calls;
+}

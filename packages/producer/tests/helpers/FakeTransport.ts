@@ -1,0 +1,116 @@
+import { Buffer } from 'node:buffer';
+import type {
+  RecordOutcome,
+  SendResult,
+  Transport,
+  TransportLimits,
+  TransportRecord,
+} from '@shardline/producer';
+import { TransportError } from '@shardline/producer';
+
+/** What a fake request received. */
+export interface FakeRequest {
+  readonly records: readonly TransportRecord[];
+  readonly eventIds: readonly string[];
+}
+
+/** A scripted answer: per-record outcomes computed from the records, or a whole-request error. */
+export type Script = (records: readonly TransportRecord[], call: number) => Promise<SendResult> | SendResult;
+
+/**
+ * An in-memory transport that records every request and writes to a ledger (eventId → sequence) on
+ * success; `script` decides what each request answers.
+ */
+export class FakeTransport implements Transport {
+  readonly name = 'fake';
+  readonly limits: TransportLimits;
+  readonly requests: FakeRequest[] = [];
+  /** Independent ledger: every record written, in write order. */
+  readonly written: { eventId: string; partitionKey: string; data: string }[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  script: Script | undefined;
+  #sequence = 0n;
+
+  constructor(limits: Partial<TransportLimits> = {}) {
+    this.limits = {
+      maxRecordsPerRequest: limits.maxRecordsPerRequest ?? 500,
+      maxRequestBytes: limits.maxRequestBytes ?? 5 * 1_048_576,
+    };
+  }
+
+  requestBytes(record: TransportRecord): number {
+    return record.envelope.byteLength + Buffer.byteLength(record.partitionKey, 'utf8');
+  }
+
+  async send(records: readonly TransportRecord[], _signal: AbortSignal): Promise<SendResult> {
+    this.requests.push({ records, eventIds: records.map((r) => r.eventId) });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      const result = this.script
+        ? await this.script(records, this.requests.length)
+        : FakeTransport.allOk(records);
+      this.#record(records, result.outcomes);
+      return this.#numbered(result);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  #record(records: readonly TransportRecord[], outcomes: readonly RecordOutcome[]): void {
+    outcomes.forEach((o, i) => {
+      if (!o.ok) return;
+      const r = records[i]!;
+      this.written.push({
+        eventId: r.eventId,
+        partitionKey: r.partitionKey,
+        data: Buffer.from(r.envelope).toString('utf8', r.dataOffset, r.envelope.byteLength - 1),
+      });
+    });
+  }
+
+  #numbered(result: SendResult): SendResult {
+    return {
+      ...result,
+      outcomes: result.outcomes.map((o) => (o.ok ? { ...o, sequenceNumber: this.#nextSequence() } : o)),
+    };
+  }
+
+  #nextSequence(): string {
+    this.#sequence += 1n;
+    return String(this.#sequence);
+  }
+
+  static allOk(records: readonly TransportRecord[]): SendResult {
+    return {
+      outcomes: records.map(() => ({ ok: true, shardId: 'shardId-000000000000', sequenceNumber: '0' })),
+    };
+  }
+
+  static fail(code = 'ProvisionedThroughputExceededException', retriable = true): RecordOutcome {
+    return {
+      ok: false,
+      errorCode: code,
+      errorMessage: `fake ${code}`,
+      retriable,
+      isThrottle: code === 'ProvisionedThroughputExceededException',
+    };
+  }
+
+  static requestError(retriable = true, code = 'NetworkError'): TransportError {
+    return new TransportError(code, `fake ${code}`, { retriable });
+  }
+}
+
+/** A seeded PRNG (mulberry32) so backoff jitter is reproducible; print the seed in the test. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

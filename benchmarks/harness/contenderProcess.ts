@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** Now on the monotonic clock (`process.hrtime`, CLOCK_MONOTONIC), ms: comparable across processes of one machine. */
+export function monotonicNowMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** CPU and wall time at a named point of a contender process. */
 export interface Mark {
-  /** `process.hrtime.bigint()` in ms. */
+  /** {@link monotonicNowMs} at the mark: comparable with other processes' marks and events. */
   readonly wallMs: number;
   /** `process.cpuUsage()`: user + system, µs. */
   readonly cpuUs: number;
@@ -27,6 +32,14 @@ export interface ContenderReport {
   readonly peakRssMiB: number;
 }
 
+/** An event a running contender sent with `probe.emit` (e.g. "first record"). */
+export interface ContenderEvent {
+  readonly name: string;
+  readonly data: unknown;
+  /** {@link monotonicNowMs} in the contender when it emitted the event. */
+  readonly atMs: number;
+}
+
 /** Handed to the body of {@link runContender}. */
 export interface ContenderProbe {
   /** Records wall and CPU time now under `name`. */
@@ -36,11 +49,16 @@ export interface ContenderProbe {
    * @throws Error when a mark was not recorded.
    */
   between(from: string, to: string): Span;
-  /** Aborted when the parent goes away or asks the contender to stop. */
+  /** Sends an event to the parent now (its `onEvent`), stamped with {@link monotonicNowMs}. */
+  emit(name: string, data?: unknown): void;
+  /**
+   * Aborted when the parent calls `stop()` on the contender's handle (finish, then return the
+   * metrics) or goes away.
+   */
   readonly signal: AbortSignal;
 }
 
-/** Options of `spawnContender`. */
+/** Options of `spawnContender` / `startContender`. */
 export interface SpawnContenderOptions {
   /**
    * Kill the contender when it has not reported by then.
@@ -51,25 +69,57 @@ export interface SpawnContenderOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Extra `node` flags, e.g. `--max-old-space-size=256`. */
   readonly nodeArgs?: readonly string[];
+  /** Called for every `probe.emit` of the contender, as it arrives. */
+  readonly onEvent?: (event: ContenderEvent) => void;
+}
+
+/** A running contender process (see `startContender`). */
+export interface ContenderHandle {
+  readonly pid: number | undefined;
+  /**
+   * Resolves with the report once the contender returns; rejects with {@link ContenderError} when it
+   * fails, is killed, or times out. Never an unhandled rejection if left unawaited after `kill()`.
+   */
+  readonly report: Promise<ContenderReport>;
+  /** Asks the contender to finish: aborts `probe.signal` in the child, which then reports. */
+  stop(): void;
+  /** Sends a signal (`SIGKILL` for a crash, `SIGTERM` for a plain stop). */
+  kill(signal?: NodeJS.Signals): void;
 }
 
 /** A contender process that failed: its exit and the tail of its output. */
 export class ContenderError extends Error {
   readonly file: string;
   readonly exitCode: number | null;
+  /** The signal that ended it, e.g. `SIGKILL` after `kill()`. */
+  readonly exitSignal: NodeJS.Signals | null;
   readonly outputTail: string;
-  constructor(message: string, file: string, exitCode: number | null, outputTail: string, cause?: unknown) {
-    super(`${message}${outputTail ? `\n--- last output of ${file} ---\n${outputTail}` : ''}`, { cause });
+  constructor(
+    message: string,
+    details: {
+      file: string;
+      exitCode?: number | null;
+      exitSignal?: NodeJS.Signals | null;
+      outputTail?: string;
+      cause?: unknown;
+    },
+  ) {
+    const tail = details.outputTail ?? '';
+    super(`${message}${tail ? `\n--- last output of ${details.file} ---\n${tail}` : ''}`, {
+      cause: details.cause,
+    });
     this.name = 'ContenderError';
-    this.file = file;
-    this.exitCode = exitCode;
-    this.outputTail = outputTail;
+    this.file = details.file;
+    this.exitCode = details.exitCode ?? null;
+    this.exitSignal = details.exitSignal ?? null;
+    this.outputTail = tail;
   }
 }
 
-type ParentMessage = { readonly type: 'input'; readonly input: unknown };
+type ParentMessage = { readonly type: 'input'; readonly input: unknown } | { readonly type: 'stop' };
 type ChildMessage =
   | { readonly type: 'report'; readonly report: ContenderReport }
+  | { readonly type: 'event'; readonly event: ContenderEvent }
   | { readonly type: 'error'; readonly message: string; readonly stack?: string };
 
 const OUTPUT_TAIL_CHARS = 4_000;
@@ -78,9 +128,105 @@ const OUTPUT_TAIL_CHARS = 4_000;
 export const CONTENDER_NODE_ARGS = ['--conditions=@shardline/source', '--import', 'tsx'] as const;
 
 /**
- * Runs a contender module in its own Node process (`node --conditions=@shardline/source --import tsx`),
- * sends it `input` over IPC and resolves with its report. The child's output goes to our stderr, so
- * stdout keeps only the table and the JSON line.
+ * Starts a contender module in its own Node process (`node --conditions=@shardline/source --import
+ * tsx`) and sends it `input` over IPC. The child's output goes to our stderr, so stdout keeps only the
+ * table and the JSON line. `track` is told of the child (and returns its "forget" function) so the run
+ * can kill whatever is left at the end.
+ */
+export function startContender<I>(
+  file: string | URL,
+  input: I,
+  signal: AbortSignal,
+  track: (child: ChildProcess) => () => void,
+  options: SpawnContenderOptions = {},
+): ContenderHandle {
+  const path = typeof file === 'string' ? file : fileURLToPath(file);
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  let child: ChildProcess | undefined;
+  const report = new Promise<ContenderReport>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const proc = spawn(process.execPath, [...CONTENDER_NODE_ARGS, ...(options.nodeArgs ?? []), path], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
+    });
+    child = proc;
+    const forget = track(proc);
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+
+    let result: ContenderReport | undefined;
+    let failure: Error | undefined;
+    const fail = (error: Error) => {
+      failure ??= error;
+      proc.kill('SIGKILL');
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          new ContenderError(`${path} did not report within ${timeoutMs} ms`, {
+            file: path,
+            outputTail: tail,
+          }),
+        ),
+      timeoutMs,
+    );
+    const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+
+    proc.on('message', (message: ChildMessage) => {
+      if (message.type === 'report') result = message.report;
+      else if (message.type === 'event') options.onEvent?.(message.event);
+      else fail(new ContenderError(`${path} failed: ${message.stack ?? message.message}`, { file: path }));
+    });
+    proc.on('error', (error) =>
+      fail(new ContenderError(`${path} could not start`, { file: path, outputTail: tail, cause: error })),
+    );
+    proc.on('exit', (exitCode, exitSignal) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      forget();
+      if (failure) reject(failure);
+      else if (result && exitCode === 0) resolve(result);
+      else {
+        const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
+        reject(
+          new ContenderError(`${path} ${how} without a report`, {
+            file: path,
+            exitCode,
+            exitSignal,
+            outputTail: tail,
+          }),
+        );
+      }
+    });
+    proc.send({ type: 'input', input } satisfies ParentMessage);
+  });
+  // A caller that kills a contender on purpose may never await its report.
+  report.catch(() => {});
+  return {
+    get pid() {
+      return child?.pid;
+    },
+    report,
+    stop() {
+      if (child?.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+    },
+    kill(killSignal: NodeJS.Signals = 'SIGTERM') {
+      child?.kill(killSignal);
+    },
+  };
+}
+
+/**
+ * Runs a contender to completion in its own process: `startContender(...).report`.
  *
  * @throws {@link ContenderError} when the child exits without a report, reports an error, or times out.
  */
@@ -88,68 +234,16 @@ export function spawnContender<I>(
   file: string | URL,
   input: I,
   signal: AbortSignal,
-  onChild: (child: ChildProcess) => () => void,
+  track: (child: ChildProcess) => () => void,
   options: SpawnContenderOptions = {},
 ): Promise<ContenderReport> {
-  const path = typeof file === 'string' ? file : fileURLToPath(file);
-  const timeoutMs = options.timeoutMs ?? 600_000;
-  return new Promise<ContenderReport>((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const child = spawn(process.execPath, [...CONTENDER_NODE_ARGS, ...(options.nodeArgs ?? []), path], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
-    });
-    const forget = onChild(child);
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-
-    let report: ContenderReport | undefined;
-    let failure: Error | undefined;
-    const fail = (error: Error) => {
-      failure ??= error;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(
-      () => fail(new ContenderError(`${path} did not report within ${timeoutMs} ms`, path, null, tail)),
-      timeoutMs,
-    );
-    const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    child.on('message', (message: ChildMessage) => {
-      if (message.type === 'report') report = message.report;
-      else fail(new ContenderError(`${path} failed: ${message.stack ?? message.message}`, path, null, ''));
-    });
-    child.on('error', (error) =>
-      fail(new ContenderError(`${path} could not start`, path, null, tail, error)),
-    );
-    child.on('exit', (code, exitSignal) => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      forget();
-      if (failure) reject(failure);
-      else if (report && code === 0) resolve(report);
-      else {
-        const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
-        reject(new ContenderError(`${path} ${how} without a report`, path, code, tail));
-      }
-    });
-    child.send({ type: 'input', input } satisfies ParentMessage);
-  });
+  return startContender(file, input, signal, track, options).report;
 }
 
 /**
  * The body of a contender module: receives its input from the parent, runs `body`, and reports the
  * metrics it returns together with its marks and peak RSS. Call it once at the top level of the file
- * that `spawnContender` runs.
+ * that `spawnContender` / `startContender` runs.
  *
  * @example
  * ```ts
@@ -179,7 +273,7 @@ export function runContender<I>(
     mark(name) {
       const cpu = process.cpuUsage();
       const mark = {
-        wallMs: Number(process.hrtime.bigint()) / 1e6,
+        wallMs: monotonicNowMs(),
         cpuUs: cpu.user + cpu.system,
         cpuUserUs: cpu.user,
         cpuSystemUs: cpu.system,
@@ -193,14 +287,23 @@ export function runContender<I>(
       if (!a || !b) throw new Error(`between("${from}", "${to}"): mark "${a ? to : from}" was not recorded`);
       return { wallMs: b.wallMs - a.wallMs, cpuUs: b.cpuUs - a.cpuUs };
     },
+    emit(name, data) {
+      void send({ type: 'event', event: { name, data, atMs: monotonicNowMs() } });
+    },
   };
   // The parent went away (Ctrl-C, crash): stop rather than run on as an orphan.
   process.on('disconnect', () => {
     controller.abort(new Error('parent disconnected'));
     setTimeout(() => process.exit(130), 1_000).unref();
   });
-  process.once('message', (message: ParentMessage) => {
-    if (message.type !== 'input') return;
+  let started = false;
+  process.on('message', (message: ParentMessage) => {
+    if (message.type === 'stop') {
+      controller.abort(new Error('stopped by the parent'));
+      return;
+    }
+    if (started) return;
+    started = true;
     body(message.input as I, probe).then(
       async (metrics) => {
         const peakRssMiB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB

@@ -1,5 +1,5 @@
 import type { LocalStack, LocalStackOptions } from '@shardline/local';
-import type { ContenderReport, SpawnContenderOptions } from './contenderProcess.js';
+import type { ContenderHandle, ContenderReport, SpawnContenderOptions } from './contenderProcess.js';
 
 /** Which way a figure is better. */
 export const Better = { Higher: 'higher', Lower: 'lower' } as const;
@@ -76,6 +76,13 @@ export interface BenchmarkContext<P> {
    * resolves with its report (metrics, CPU between marks, peak RSS). Killed on abort.
    */
   spawnContender<I>(file: string | URL, input: I, options?: SpawnContenderOptions): Promise<ContenderReport>;
+  /**
+   * Starts `file` like `spawnContender` but hands back the running process: `stop()` (the child's
+   * `probe.signal` aborts and it reports), `kill('SIGKILL')` (a crash), `pid`, and `report`. With
+   * `options.onEvent` it hears the child's `probe.emit` events as they happen (e.g. "first record").
+   * Killed at the end of the run if still running.
+   */
+  startContender<I>(file: string | URL, input: I, options?: SpawnContenderOptions): ContenderHandle;
 }
 
 /** A contender: runs one round and returns its metrics. */

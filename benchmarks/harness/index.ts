@@ -1,13 +1,15 @@
 // The API for writing a benchmark (benchmarks/<name>.ts) and its contender processes.
 
 export type {
+  ContenderEvent,
+  ContenderHandle,
   ContenderProbe,
   ContenderReport,
   Mark,
   Span,
   SpawnContenderOptions,
 } from './contenderProcess.js';
-export { ContenderError, runContender } from './contenderProcess.js';
+export { ContenderError, monotonicNowMs, runContender } from './contenderProcess.js';
 export type {
   Benchmark,
   BenchmarkContext,

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '@shardline/local';
-import { spawnContender } from './contenderProcess.js';
+import { spawnContender, startContender } from './contenderProcess.js';
 import type { Benchmark, BenchmarkContext, RoundInfo } from './defineBenchmark.js';
 import {
   type BenchmarkReport,
@@ -75,6 +75,10 @@ export async function runBenchmark<P, S>(
   const log = options.log ?? logToStderr;
   const write = options.write ?? ((text: string) => process.stdout.write(text));
 
+  const track = (child: ChildProcess) => {
+    children.add(child);
+    return () => children.delete(child);
+  };
   const ctx: BenchmarkContext<P> = {
     quick,
     rounds,
@@ -90,21 +94,17 @@ export async function runBenchmark<P, S>(
       log(`local stack: ${stack.services.map((s) => `${s.engine} ${s.endpoint} (pid ${s.pid})`).join(', ')}`);
       return stack;
     },
-    spawnContender: (file, input, spawnOptions) =>
-      spawnContender(
-        file,
-        input,
-        signal,
-        (child) => {
-          children.add(child);
-          return () => children.delete(child);
-        },
-        spawnOptions,
-      ),
+    spawnContender: (file, input, spawnOptions) => spawnContender(file, input, signal, track, spawnOptions),
+    startContender: (file, input, spawnOptions) => startContender(file, input, signal, track, spawnOptions),
   };
 
   const started = Date.now();
+  // Other work on the machine skews every figure: say how busy it was before we started anything.
+  const loadBefore = loadavg()[0]!;
   log(`${benchmark.name}: ${benchmark.description}`);
+  if (loadBefore > availableParallelism() / 2) {
+    log(`warning: the machine is busy (1-min load average ${loadBefore.toFixed(2)}); figures will be noisy`);
+  }
   log(
     `${quick ? 'quick' : 'full'} run, ${rounds} round(s), contenders: ${Object.keys(benchmark.contenders).join(', ')}`,
   );
@@ -150,7 +150,7 @@ export async function runBenchmark<P, S>(
   const out: string[] = [
     '',
     `${benchmark.name} — ${benchmark.description}`,
-    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${((Date.now() - started) / 1000).toFixed(1)} s; ${machineLine()}`,
+    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${((Date.now() - started) / 1000).toFixed(1)} s; ${machineLine()}; load average before the run ${loadBefore.toFixed(2)}`,
     '',
     formatTable(report, benchmark.figures),
   ];

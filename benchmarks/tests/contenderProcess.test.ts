@@ -1,9 +1,17 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { ContenderError, spawnContender } from '../harness/contenderProcess.js';
+import {
+  ContenderError,
+  type ContenderEvent,
+  monotonicNowMs,
+  spawnContender,
+  startContender,
+} from '../harness/contenderProcess.js';
 
 // One real child process each (node + tsx start-up is ~0.5 s): the IPC protocol, the marks and the
 // failure path are what every CPU/RSS figure of every benchmark rests on.
 const fixture = new URL('./fixtures/probeContender.ts', import.meta.url);
+const longRunning = new URL('./fixtures/eventContender.ts', import.meta.url);
 const track = () => () => {};
 
 describe('spawnContender', () => {
@@ -33,5 +41,43 @@ describe('spawnContender', () => {
     const t0 = Date.now();
     await expect(run).rejects.toThrow('stop now');
     expect(Date.now() - t0).toBeLessThan(10_000);
+  }, 30_000);
+
+  it('hears events as they happen, and stop() makes the contender finish and report', async () => {
+    const events: ContenderEvent[] = [];
+    let ready!: () => void;
+    const isReady = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
+    const handle = startContender(longRunning, { tickMs: 20 }, new AbortController().signal, track, {
+      onEvent: (event) => {
+        events.push(event);
+        if (event.name === 'ready') ready();
+      },
+    });
+    await isReady;
+    expect(events[0]).toMatchObject({ name: 'ready', data: { pid: handle.pid } });
+    // The child's monotonic clock is ours: its stamp is in our past.
+    expect(events[0]!.atMs).toBeLessThanOrEqual(monotonicNowMs());
+    await sleep(200);
+    handle.stop();
+    // Without stop() the contender would never return: the report proves it heard the request.
+    const report = await handle.report;
+    expect(report.metrics.ticks_count).toBeGreaterThanOrEqual(2);
+  }, 30_000);
+
+  it('kill() ends the process with the signal, as a crash', async () => {
+    let ready!: () => void;
+    const isReady = new Promise<void>((resolve) => {
+      ready = resolve;
+    });
+    const handle = startContender(longRunning, { tickMs: 20 }, new AbortController().signal, track, {
+      onEvent: () => ready(),
+    });
+    await isReady;
+    handle.kill('SIGKILL');
+    const error = await handle.report.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContenderError);
+    expect((error as ContenderError).exitSignal).toBe('SIGKILL');
   }, 30_000);
 });

@@ -5,7 +5,7 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
-import { LatencyRecorder, putEvents, runContender, sampleEvents } from '../harness/index.js';
+import { countRequests, LatencyRecorder, putEvents, runContender, sampleEvents } from '../harness/index.js';
 
 /** Input of this contender. */
 export interface KinesisLoadInput {
@@ -21,6 +21,7 @@ const MIB = 1024 * 1024;
 
 runContender<KinesisLoadInput>(async (input, probe) => {
   const kinesis = new KinesisClient(kinesisClientConfig(input.info));
+  const requests = countRequests(kinesis);
   const events = sampleEvents(input.records);
   const putBytes = events.reduce((sum, e) => sum + e.data.byteLength + Buffer.byteLength(e.partitionKey), 0);
 
@@ -81,6 +82,18 @@ runContender<KinesisLoadInput>(async (input, probe) => {
   if (gotRecords !== input.records) {
     throw new Error(`read ${gotRecords} records back, put ${input.records}`);
   }
+  // The request counter is what later benchmarks check rate limits with: keep it honest here.
+  if (requests.count('GetRecords') !== getLatency.count) {
+    throw new Error(`counted ${requests.count('GetRecords')} GetRecords calls, made ${getLatency.count}`);
+  }
+  const shardsSeen = new Set(
+    requests.requests.filter((r) => r.command === 'GetRecords').map((r) => r.shardId),
+  );
+  if (shardsSeen.size !== input.shardIds.length || shardsSeen.has(undefined)) {
+    throw new Error(
+      `the request counter followed GetRecords to ${shardsSeen.size} shards, not ${input.shardIds.length}`,
+    );
+  }
   const put = probe.between('put-start', 'put-end');
   const get = probe.between('get-start', 'get-end');
   return {
@@ -95,6 +108,7 @@ runContender<KinesisLoadInput>(async (input, probe) => {
     get_latency_p50_ms: getLatency.percentileMs(50),
     get_client_cpu_us_per_record: get.cpuUs / gotRecords,
     get_calls: getLatency.count,
+    max_get_records_per_shard_s: requests.maxPerShardPerSecond('GetRecords'),
     record_bytes: putBytes / input.records,
   };
 });

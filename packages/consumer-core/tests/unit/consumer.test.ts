@@ -1,0 +1,237 @@
+import { mergeMap } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { ConsumerEvent, KinesisRecord, RecordBatch, ShardSession } from '../../src/index.js';
+import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
+
+const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
+
+async function until(condition: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function putMany(stream: InMemoryStream, count: number, from = 0, keys = 10): string[] {
+  const written: string[] = [];
+  for (let i = from; i < from + count; i++) {
+    const body = `k${i % keys}:${i}`;
+    stream.putRecord(`k${i % keys}`, body);
+    written.push(body);
+  }
+  return written;
+}
+
+describe('consumer over the in-memory stream', () => {
+  it('run() delivers every record of every shard and checkpoints each shard at its last record', async () => {
+    const stream = new InMemoryStream({ shardCount: 3, maxRecordsPerFetch: 7 });
+    const written = putMany(stream, 200);
+    const store = new InMemoryLeaseStore();
+    const seen: string[] = [];
+    const consumer = createTestConsumer({ stream, leaseStore: store });
+    await consumer.run({ processBatch: async (batch) => void seen.push(...batch.records.map(text)) });
+    await until(() => seen.length >= 200, 5_000, 'all records');
+    await consumer.stop();
+    expect([...seen].sort()).toEqual([...written].sort());
+    for (const lease of store.snapshot()) {
+      const records = stream.recordsOf(lease.leaseKey);
+      expect(lease.checkpoint.sequenceNumber).toBe(records.at(-1)?.sequenceNumber ?? 'TRIM_HORIZON');
+      expect(lease.leaseOwner).toBeUndefined(); // released at stop
+    }
+  });
+
+  it('a second worker started after stop takes the released leases at once and continues after the checkpoint', async () => {
+    const stream = new InMemoryStream({ shardCount: 2 });
+    putMany(stream, 50);
+    const store = new InMemoryLeaseStore();
+    const first: string[] = [];
+    const a = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 60_000 });
+    await a.run({ processBatch: async (batch) => void first.push(...batch.records.map(text)) });
+    await until(() => first.length === 50);
+    await a.stop();
+    putMany(stream, 30, 50);
+    const second: string[] = [];
+    const b = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 60_000 });
+    const started = performance.now();
+    await b.run({ processBatch: async (batch) => void second.push(...batch.records.map(text)) });
+    await until(() => second.length >= 30);
+    // Far less than the failover time: the leases were released, not left to expire.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    await b.stop();
+    expect(second).toHaveLength(30);
+    expect(new Set([...first, ...second]).size).toBe(80);
+  });
+
+  it('reads children only after every parent reached SHARD_END, keeping per-key order across split and merge', async () => {
+    const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 5 });
+    const [s0, s1] = stream.openShardIds as [string, string];
+    const store = new InMemoryLeaseStore();
+    const consumer = createTestConsumer({ stream, leaseStore: store });
+    const events: ConsumerEvent[] = [];
+    consumer.events$.subscribe((e) => events.push(e));
+    const order: string[] = [];
+    const seen: string[] = [];
+    await consumer.run({
+      processBatch: async (batch) => {
+        order.push(batch.shardId);
+        seen.push(...batch.records.map(text));
+      },
+    });
+    const written = putMany(stream, 60, 0);
+    const [c0, c1] = stream.split(s0);
+    written.push(...putMany(stream, 60, 60));
+    const merged = stream.merge(c1, s1);
+    written.push(...putMany(stream, 60, 120));
+    await until(() => seen.length >= written.length, 10_000, 'all records across reshards');
+    await consumer.stop();
+    expect([...seen].sort()).toEqual([...written].sort());
+    // Order per partition key is kept across parents and children.
+    const byKey = new Map<string, number[]>();
+    for (const body of seen) {
+      const [key, n] = body.split(':') as [string, string];
+      byKey.set(key, [...(byKey.get(key) ?? []), Number(n)]);
+    }
+    for (const numbers of byKey.values()) expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
+    // No child started before all its parents ended.
+    const indexOf = (type: string, shardId: string) =>
+      events.findIndex((e) => e.type === type && 'shardId' in e && e.shardId === shardId);
+    expect(indexOf('SHARD_ENDED', s0)).toBeLessThan(indexOf('SHARD_STARTED', c0));
+    expect(indexOf('SHARD_ENDED', s0)).toBeLessThan(indexOf('SHARD_STARTED', c1));
+    expect(indexOf('SHARD_ENDED', c1)).toBeLessThan(indexOf('SHARD_STARTED', merged));
+    expect(indexOf('SHARD_ENDED', s1)).toBeLessThan(indexOf('SHARD_STARTED', merged));
+    const mergedLease = store.snapshot().find((l) => l.leaseKey === merged);
+    expect(mergedLease?.parentShardIds).toEqual([c1, s1].sort());
+    expect(store.snapshot().find((l) => l.leaseKey === s0)?.childShardIds).toEqual([c0, c1].sort());
+  });
+
+  it('hands a poison batch to the dead-letter handler and checkpoints past it', async () => {
+    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 1 });
+    putMany(stream, 3);
+    const store = new InMemoryLeaseStore();
+    const consumer = createTestConsumer({ stream, leaseStore: store });
+    const attempts = new Map<string, number>();
+    const deadLetters: string[] = [];
+    const done: string[] = [];
+    await consumer.run({
+      maxAttempts: 3,
+      retryInitialDelayMs: 1,
+      retryMaxDelayMs: 2,
+      processBatch: async (batch) => {
+        const body = text(batch.records[0]!);
+        attempts.set(body, (attempts.get(body) ?? 0) + 1);
+        if (body === 'k1:1') throw new Error('cannot handle');
+        done.push(body);
+      },
+      onPoisonBatch: async (batch, error) => {
+        expect(error.attempts).toBe(3);
+        deadLetters.push(...batch.records.map(text));
+      },
+    });
+    await until(() => done.length === 2);
+    await consumer.stop();
+    expect(attempts.get('k1:1')).toBe(3);
+    expect(deadLetters).toEqual(['k1:1']);
+    expect(done).toEqual(['k0:0', 'k2:2']);
+    expect(store.snapshot()[0]?.checkpoint.sequenceNumber).toBe(
+      stream.recordsOf('shardId-000000000000')[2]?.sequenceNumber,
+    );
+  });
+
+  it('halts only the shard whose batch keeps failing when there is no dead-letter handler', async () => {
+    const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 100 });
+    const [s0, s1] = stream.openShardIds as [string, string];
+    stream.putRecordToShard(s0, 'a', 'poison');
+    stream.putRecordToShard(s1, 'b', 'fine-1');
+    const store = new InMemoryLeaseStore();
+    const consumer = createTestConsumer({ stream, leaseStore: store });
+    const events: ConsumerEvent[] = [];
+    consumer.events$.subscribe((e) => events.push(e));
+    const done: string[] = [];
+    await consumer.run({
+      maxAttempts: 2,
+      retryInitialDelayMs: 1,
+      retryMaxDelayMs: 2,
+      processBatch: async (batch) => {
+        if (batch.records.some((r) => text(r) === 'poison')) throw new Error('bad record');
+        done.push(...batch.records.map(text));
+      },
+    });
+    await until(() => events.some((e) => e.type === 'SHARD_HALTED'));
+    stream.putRecordToShard(s1, 'b', 'fine-2');
+    await until(() => done.length === 2);
+    // The halted shard keeps its lease (so the poison is not bounced to other workers) and its checkpoint.
+    const halted = store.snapshot().find((l) => l.leaseKey === s0)!;
+    expect(halted.leaseOwner).toBe(consumer.workerId);
+    expect(halted.checkpoint.sequenceNumber).toBe('TRIM_HORIZON');
+    await consumer.stop();
+    expect(done).toEqual(['fine-1', 'fine-2']);
+  });
+
+  it('bounds the batches fetched but not handled (backpressure), whatever the backlog', async () => {
+    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 10 });
+    putMany(stream, 1_000);
+    const consumer = createTestConsumer({ stream, maxBufferedBatches: 3, shutdownTimeoutMs: 200 });
+    const received: RecordBatch[] = [];
+    consumer.shards$
+      .pipe(mergeMap((shard: ShardSession) => shard.records$))
+      .subscribe((batch) => received.push(batch));
+    await consumer.start();
+    await until(() => received.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(received).toHaveLength(3); // nothing handled yet: the reader waits
+    await received[0]!.checkpoint();
+    await until(() => received.length === 4);
+    received[1]!.release();
+    await until(() => received.length === 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(received).toHaveLength(5);
+    for (const batch of received.slice(1)) batch.release();
+    await consumer.stop();
+  });
+
+  it('ends a session with LEASE_LOST when another worker takes the lease, and fences its checkpoints', async () => {
+    const stream = new InMemoryStream({ shardCount: 1 });
+    putMany(stream, 5);
+    const store = new InMemoryLeaseStore();
+    const consumer = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 3_000 });
+    const sessions: ShardSession[] = [];
+    const batches: RecordBatch[] = [];
+    consumer.shards$.subscribe((session) => {
+      sessions.push(session);
+      session.records$.subscribe((batch) => batches.push(batch));
+    });
+    await consumer.start();
+    await until(() => batches.length === 1);
+    const lease = store.snapshot()[0]!;
+    await store.takeLease(lease, 'thief');
+    // The next renewal fails its condition: the session completes and nothing more is written.
+    expect(await sessions[0]!.completion).toBe('LEASE_LOST');
+    await batches[0]!.checkpoint();
+    expect(store.snapshot()[0]).toMatchObject({
+      leaseOwner: 'thief',
+      checkpoint: { sequenceNumber: 'TRIM_HORIZON' },
+    });
+    await consumer.stop();
+  });
+
+  it('with RxJS: completion is SHARD_END once the application checkpointed the last record', async () => {
+    const stream = new InMemoryStream({ shardCount: 1 });
+    const [s0] = stream.openShardIds as [string];
+    putMany(stream, 4);
+    stream.split(s0);
+    const consumer = createTestConsumer({ stream });
+    const completions: Record<string, string> = {};
+    consumer.shards$.subscribe((session) => {
+      void session.completion.then((reason) => {
+        completions[session.shardId] = reason;
+      });
+      session.records$.subscribe((batch) => void batch.checkpoint());
+    });
+    await consumer.start();
+    await until(() => completions[s0] !== undefined);
+    expect(completions[s0]).toBe('SHARD_END');
+    await consumer.stop();
+    expect(Object.values(completions).filter((r) => r === 'SHUTDOWN')).toHaveLength(2);
+  });
+});

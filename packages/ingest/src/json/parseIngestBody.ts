@@ -23,6 +23,14 @@ export type ParsedIngestBody =
   | { readonly kind: 'invalid'; readonly problems: readonly IngestProblem[]; readonly problemCount: number };
 
 const ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+/** Record "indexes" that are not indexes: the top level of a batch, and the body of `/v1/event`. */
+const TOP = -2;
+const SINGLE = -1;
+
+/** The JSON Pointer of a record: `/records/3`, or `""` for `/v1/event`'s body (and the top level). */
+function recordPath(record: number): string {
+  return record >= 0 ? `/records/${record}` : '';
+}
 
 /** Known field names, as bits (a record remembers which it has seen). */
 const Field = { Unknown: 0, Data: 1, PartitionKey: 2, EventId: 4, Records: 8 } as const;
@@ -90,8 +98,11 @@ class IngestBodyParser {
   readonly #problems: IngestProblem[] = [];
   #problemCount = 0;
   readonly #records: ScannedRecord[] = [];
-  /** Where the reader is, for the path of a syntax error. */
-  #where = '';
+  /** Where the reader is, for the path of a syntax error: a record index (or TOP) and a suffix. */
+  #whereRecord = TOP;
+  #whereSuffix = '';
+  /** The name `#readName` read, when it is not one of the known fields (or had escapes). */
+  #name: string | undefined;
 
   constructor(body: Uint8Array, maxProblems: number) {
     this.#s = new JsonScanner(body, 0, body.length, maxProblems);
@@ -104,13 +115,18 @@ class IngestBodyParser {
     try {
       if (s.peek() < 0) return { kind: 'syntax', problems: [{ path: '', message: 'The body is empty' }] };
       if (isBatch) this.#parseBatch();
-      else this.#parseRecord('');
+      else this.#parseRecord(SINGLE);
       s.expectEnd();
     } catch (error) {
       if (error instanceof JsonSyntaxError) {
         return {
           kind: 'syntax',
-          problems: [{ path: this.#where, message: `Invalid JSON: ${error.message}` }],
+          problems: [
+            {
+              path: recordPath(this.#whereRecord) + this.#whereSuffix,
+              message: `Invalid JSON: ${error.message}`,
+            },
+          ],
         };
       }
       throw error;
@@ -136,8 +152,11 @@ class IngestBodyParser {
     if (dropped > 0) this.#problemCount += dropped;
   }
 
-  /** Reads a field name at the cursor; returns the field and leaves the cursor after the ':'. */
-  #readName(parentPath: string): { field: Field; name: string | undefined } {
+  /**
+   * Reads a field name at the cursor and leaves the cursor after the ':'. Returns the field; the name
+   * itself is decoded (into `#name`) only when it is not a plain known one.
+   */
+  #readName(record: number): Field {
     const s = this.#s;
     if (s.peek() !== JsonByte.QUOTE) s.fail('Expected a field name (a string)');
     const start = s.pos + 1;
@@ -149,21 +168,23 @@ class IngestBodyParser {
     if ((flags & STRING_HAS_ESCAPE) === 0 && (flags & STRING_HAS_NON_ASCII) === 0) {
       switch (end - start) {
         case 4:
-          if (matches(b, start, end, 'data')) return { field: Field.Data, name: undefined };
+          if (matches(b, start, end, 'data')) return Field.Data;
           break;
         case 7:
-          if (matches(b, start, end, 'records')) return { field: Field.Records, name: undefined };
-          if (matches(b, start, end, 'eventId')) return { field: Field.EventId, name: undefined };
+          if (matches(b, start, end, 'records')) return Field.Records;
+          if (matches(b, start, end, 'eventId')) return Field.EventId;
           break;
         case 12:
-          if (matches(b, start, end, 'partitionKey')) return { field: Field.PartitionKey, name: undefined };
+          if (matches(b, start, end, 'partitionKey')) return Field.PartitionKey;
           break;
       }
     }
     const name = this.#decode(start, end, flags);
-    if (s.issueCount > issuesBefore)
-      this.#takeIssues(issuesBefore, `${parentPath}/${escapePointerToken(name)}`);
-    return { field: fieldOf(name), name };
+    this.#name = name;
+    if (s.issueCount > issuesBefore) {
+      this.#takeIssues(issuesBefore, `${recordPath(record)}/${escapePointerToken(name)}`);
+    }
+    return fieldOf(name);
   }
 
   #decode(start: number, end: number, flags: number): string {
@@ -189,8 +210,11 @@ class IngestBodyParser {
       s.pos += 1;
     } else {
       for (;;) {
-        this.#where = '';
-        const { field, name } = this.#readName('');
+        this.#whereRecord = TOP;
+        this.#whereSuffix = '';
+        this.#name = undefined;
+        const field = this.#readName(TOP);
+        const name = this.#name;
         if (field === Field.Records) {
           if (hasRecords) {
             this.#problem('/records', 'Duplicate field "records"');
@@ -213,13 +237,14 @@ class IngestBodyParser {
         break;
       }
     }
-    this.#where = '';
+    this.#whereSuffix = '';
     if (!hasRecords) this.#problem('/records', 'Missing required field "records"');
   }
 
   #parseRecords(): void {
     const s = this.#s;
-    this.#where = '/records';
+    this.#whereRecord = TOP;
+    this.#whereSuffix = '/records';
     const c = s.peek();
     if (c !== JsonByte.OPEN_BRACKET) {
       this.#problem('/records', `"records" must be an array, not ${typeName(c)}`);
@@ -232,14 +257,15 @@ class IngestBodyParser {
       s.pos += 1;
     } else {
       for (;;) {
-        this.#parseRecord(`/records/${count}`);
+        this.#parseRecord(count);
         count += 1;
         const next = s.peek();
         if (next === JsonByte.COMMA) {
           s.pos += 1;
           continue;
         }
-        this.#where = '/records';
+        this.#whereRecord = TOP;
+        this.#whereSuffix = '/records';
         s.expect(JsonByte.CLOSE_BRACKET, "',' or ']'");
         break;
       }
@@ -256,16 +282,19 @@ class IngestBodyParser {
   #skipAt(path: string): void {
     const s = this.#s;
     const before = s.issueCount;
-    this.#where = path;
+    this.#whereRecord = TOP;
+    this.#whereSuffix = path;
     s.skipValue(Number.MAX_SAFE_INTEGER);
     if (s.issueCount > before) this.#takeIssues(before, path);
   }
 
-  #parseRecord(path: string): void {
+  #parseRecord(record: number): void {
     const s = this.#s;
-    this.#where = path;
+    this.#whereRecord = record;
+    this.#whereSuffix = '';
     const c = s.peek();
     if (c !== JsonByte.OPEN_BRACE) {
+      const path = recordPath(record);
       this.#problem(path, `A record must be an object, not ${typeName(c)}`);
       this.#skipAt(path);
       return;
@@ -281,18 +310,20 @@ class IngestBodyParser {
       s.pos += 1;
     } else {
       for (;;) {
-        this.#where = path;
-        const { field, name } = this.#readName(path);
+        this.#whereRecord = record;
+        this.#whereSuffix = '';
+        this.#name = undefined;
+        const field = this.#readName(record);
+        const name = this.#name;
         if (field !== Field.Unknown && field !== Field.Records && (seen & field) !== 0) {
-          const fieldPath = `${path}/${fieldName(field)}`;
+          const fieldPath = `${recordPath(record)}/${fieldName(field)}`;
           this.#problem(fieldPath, `Duplicate field "${fieldName(field)}"`);
           this.#skipAt(fieldPath);
         } else {
           seen |= field;
           switch (field) {
             case Field.Data: {
-              const dataPath = `${path}/data`;
-              this.#where = dataPath;
+              this.#whereSuffix = '/data';
               s.peek();
               dataStart = s.pos;
               s.sawWhitespace = false;
@@ -300,15 +331,15 @@ class IngestBodyParser {
               s.skipValue(INGEST_LIMITS.maxDataDepth);
               dataEnd = s.pos;
               dataHasWhitespace = s.sawWhitespace;
-              if (s.issueCount > before) this.#takeIssues(before, dataPath);
+              if (s.issueCount > before) this.#takeIssues(before, `${recordPath(record)}/data`);
               break;
             }
             case Field.PartitionKey: {
-              const value = this.#readIdString(`${path}/partitionKey`, 'partitionKey');
+              const value = this.#readIdString(record, 'partitionKey', '/partitionKey');
               if (value !== undefined) {
                 if (value.length > INGEST_LIMITS.maxPartitionKeyLength) {
                   this.#problem(
-                    `${path}/partitionKey`,
+                    `${recordPath(record)}/partitionKey`,
                     `"partitionKey" must be 1 to ${INGEST_LIMITS.maxPartitionKeyLength} UTF-16 code units long, not ${value.length}`,
                   );
                 } else {
@@ -318,11 +349,11 @@ class IngestBodyParser {
               break;
             }
             case Field.EventId: {
-              const value = this.#readIdString(`${path}/eventId`, 'eventId');
+              const value = this.#readIdString(record, 'eventId', '/eventId');
               if (value !== undefined) {
                 if (value.length > INGEST_LIMITS.maxEventIdLength || !ID_PATTERN.test(value)) {
                   this.#problem(
-                    `${path}/eventId`,
+                    `${recordPath(record)}/eventId`,
                     `"eventId" must be 1 to ${INGEST_LIMITS.maxEventIdLength} characters of [A-Za-z0-9._:-]`,
                   );
                 } else {
@@ -333,7 +364,7 @@ class IngestBodyParser {
             }
             default: {
               const display = name ?? fieldName(field);
-              const fieldPath = `${path}/${escapePointerToken(display)}`;
+              const fieldPath = `${recordPath(record)}/${escapePointerToken(display)}`;
               this.#problem(
                 fieldPath,
                 `Unknown field "${display}" (allowed: "data", "partitionKey", "eventId")`,
@@ -347,23 +378,25 @@ class IngestBodyParser {
           s.pos += 1;
           continue;
         }
-        this.#where = path;
+        this.#whereSuffix = '';
         s.expect(JsonByte.CLOSE_BRACE, "',' or '}'");
         break;
       }
     }
-    if ((seen & Field.Data) === 0) this.#problem(`${path}/data`, 'Missing required field "data"');
+    if ((seen & Field.Data) === 0)
+      this.#problem(`${recordPath(record)}/data`, 'Missing required field "data"');
     if (this.#problemCount === 0) {
       this.#records.push({ dataStart, dataEnd, dataHasWhitespace, partitionKey, eventId });
     }
   }
 
   /** Reads a string field; reports a problem and returns `undefined` when it is not a non-empty string. */
-  #readIdString(path: string, field: string): string | undefined {
+  #readIdString(record: number, field: string, suffix: string): string | undefined {
     const s = this.#s;
-    this.#where = path;
+    this.#whereSuffix = suffix;
     const c = s.peek();
     if (c !== JsonByte.QUOTE) {
+      const path = recordPath(record) + suffix;
       this.#problem(
         path,
         c === 0x6e
@@ -378,12 +411,12 @@ class IngestBodyParser {
     const flags = s.scanString();
     const end = s.pos - 1;
     if (s.issueCount > before) {
-      this.#takeIssues(before, path);
+      this.#takeIssues(before, recordPath(record) + suffix);
       return undefined;
     }
     const value = this.#decode(start, end, flags);
     if (value.length === 0) {
-      this.#problem(path, `"${field}" must not be empty`);
+      this.#problem(recordPath(record) + suffix, `"${field}" must not be empty`);
       return undefined;
     }
     return value;

@@ -374,7 +374,8 @@ function answerWrite(
       if (e.kind === UpstreamFailureKind.Rejected) isAnyRejected = true;
     }
   }
-  for (const e of callErrors) if (e) config.onError(e);
+  // One report per failed call, not per record.
+  for (const e of new Set(callErrors)) if (e) config.onError(e);
 
   if (!isBatch) {
     const eventId = eventIds[0]!;

@@ -26,6 +26,7 @@ export interface WriteOutcome {
   readonly writtenCount: number;
 }
 
+/** How {@link writeRecords} splits, spreads and retries (from the handler's resolved config). */
 export interface WriteSettings {
   readonly writer: RecordWriter;
   readonly maxBatchBytes: number;

@@ -7,8 +7,9 @@ export interface ScanIssue {
   readonly message: string;
 }
 
-/** Flags returned by {@link JsonScanner.scanString}. */
+/** Flag returned by {@link JsonScanner.scanString}: the string holds a backslash escape. */
 export const STRING_HAS_ESCAPE = 1;
+/** Flag returned by {@link JsonScanner.scanString}: the string holds bytes ≥ 0x80. */
 export const STRING_HAS_NON_ASCII = 2;
 
 const QUOTE = 0x22;
@@ -81,11 +82,12 @@ export class JsonScanner {
     this.#isUtf8Known = isUtf8(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end));
   }
 
-  /** Throws a {@link JsonSyntaxError} at `offset`. */
+  /** Throws a {@link JsonSyntaxError} at `offset`. @throws JsonSyntaxError always */
   fail(message: string, offset = this.pos): never {
     throw new JsonSyntaxError(`${message} at byte ${offset}`, offset);
   }
 
+  /** Records a non-fatal problem (kept up to `maxIssues`, counted always). */
   issue(message: string, offset: number): void {
     this.issueCount += 1;
     if (this.issues.length < this.#maxIssues)

@@ -952,6 +952,15 @@ let cached: readonly IngestVector[] | undefined;
  * Every request/response vector of the ingest API contract: the single source of truth that the
  * handler's tests, the local gateway, the Lambda adapter and the VTL templates replay. Built on first
  * call (some bodies are 10 MiB) and shared afterwards: do not mutate.
+ *
+ * @example
+ * ```ts
+ * for (const vector of ingestVectors()) {
+ *   const writer = withKinesisFault(realOrFakeWriter, vector.kinesisFaults);
+ *   const response = await gateway(vector.request); // configured with VECTOR_SETUP
+ *   expect(checkVectorResponse(vector, response)).toEqual([]);
+ * }
+ * ```
  */
 export function ingestVectors(): readonly IngestVector[] {
   cached ??= Object.freeze(build());

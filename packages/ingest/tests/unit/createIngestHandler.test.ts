@@ -7,6 +7,7 @@ import {
   type IngestHandlerOptions,
   type IngestRequest,
   type RecordWriter,
+  resolveIngestHandlerConfig,
   UpstreamError,
 } from '../../src/index.js';
 import { InMemoryRecordWriter } from '../../src/testing/index.js';
@@ -294,5 +295,28 @@ describe('createIngestHandler', () => {
     const body = JSON.parse(response.body);
     expect(body.failedRecordCount).toBe(1);
     expect(body.records[1].errorCode).toBe('ServiceUnavailable');
+  });
+});
+
+describe('resolveIngestHandlerConfig', () => {
+  it('fills the documented defaults', () => {
+    const config = resolveIngestHandlerConfig({
+      recordWriter: new InMemoryRecordWriter(),
+      apiKeys: new Set(['a']),
+    });
+    expect(config).toMatchObject({
+      allowedOrigins: '*',
+      maxBodyBytes: 10 * 1024 * 1024,
+      maxRecordBytes: 1024 * 1024,
+      maxPutRecordsBytes: 5 * 1024 * 1024,
+      maxPutRecordsRecords: 500,
+      maxConcurrentPutRecords: 4,
+      throttleRetry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 400 },
+      retryAfterSeconds: 1,
+      corsMaxAgeSeconds: 600,
+    });
+    expect(config.checkApiKey('a')).toBe(true);
+    expect(config.checkApiKey('b')).toBe(false);
+    expect(config.checkApiKey('')).toBe(false);
   });
 });

@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, createReadStream, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ProducerOptions } from '../config/resolveProducerConfig.js';
+import { createProducer } from '../Producer.js';
+import type { Transport } from '../transport/Transport.js';
+import { Journal } from './Journal.js';
+import { Pacer } from './Pacer.js';
+import { Progress, type ProgressMode } from './Progress.js';
+import { type CsvReject, readCsv } from './readCsv.js';
+import { RowMapper, RowMappingError, type RowMappingOptions, rowEventId } from './rowMapping.js';
+
+/** Options of {@link replayCsv}. */
+export interface ReplayOptions {
+  readonly file: string;
+  readonly transport: Transport;
+  readonly mapping: RowMappingOptions;
+  /** Producer tuning (transport and dead letters are set by the replay). */
+  readonly producer?: Omit<ProducerOptions, 'transport' | 'deadLetter'>;
+  readonly journalPath?: string;
+  readonly rejectsPath: string;
+  readonly deadLettersPath: string;
+  readonly ratePerSecond?: number;
+  readonly speed?: number;
+  /** Stop after this many data rows. */
+  readonly limitRows?: number;
+  /** The source's identity in event ids. @defaultValue SHA-256 of the file's bytes */
+  readonly sourceId?: string;
+  readonly progress: ProgressMode;
+  readonly progressIntervalMs?: number;
+  /** Stops reading (then flushes and writes the journal). */
+  readonly signal?: AbortSignal;
+  /** Test hook: called before each journal write with (acked, journaled) rows; may hang. */
+  readonly beforeJournalWrite?: (ackedRows: number, journaledRows: number) => Promise<void> | void;
+}
+
+/** The outcome of a replay. */
+export interface ReplaySummary {
+  readonly file: string;
+  readonly sourceId: string;
+  /** Data rows read in this run. */
+  readonly rows: number;
+  /** Rows acknowledged in this run. */
+  readonly acked: number;
+  /** Rows skipped because the journal had them. */
+  readonly skipped: number;
+  readonly rejected: number;
+  readonly deadLettered: number;
+  readonly retries: number;
+  readonly throttles: number;
+  readonly elapsedMs: number;
+  /** Whether every row of the file (up to the limit) is acknowledged, in this run or an earlier one. */
+  readonly isComplete: boolean;
+  readonly rejectsPath: string | undefined;
+  readonly deadLettersPath: string | undefined;
+}
+
+/** SHA-256 of the file's bytes and its count of physical lines. */
+export async function identifySource(path: string): Promise<{ sourceId: string; lines: number }> {
+  const hash = createHash('sha256');
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    const bytes = chunk as Buffer;
+    hash.update(bytes);
+    for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) lines += 1;
+    if (bytes.length > 0) last = bytes[bytes.length - 1]!;
+  }
+  if (last !== 0x0a) lines += 1;
+  return { sourceId: hash.digest('hex'), lines };
+}
+
+/**
+ * Replays a CSV file through a producer: one event per row with a deterministic event id, rejects to a
+ * JSONL file with their physical line, acknowledged rows to the journal. Used by `shardline-produce replay`.
+ *
+ * @throws CsvHeaderError, RowMappingError (options do not match the header) or JournalError.
+ */
+export async function replayCsv(options: ReplayOptions): Promise<ReplaySummary> {
+  const startedAtMs = Date.now();
+  const { sourceId: contentId, lines } = await identifySource(options.file);
+  const sourceId = options.sourceId ?? contentId;
+  const journal =
+    options.journalPath === undefined
+      ? undefined
+      : await Journal.open(options.journalPath, sourceId, resolve(options.file));
+  if (journal !== undefined) journal.beforeWrite = options.beforeJournalWrite;
+  rmSync(options.rejectsPath, { force: true });
+
+  const producer = createProducer({
+    ...options.producer,
+    transport: options.transport,
+    deadLetter: { path: options.deadLettersPath },
+  });
+  const stats = { rows: 0, acked: 0, skipped: 0, rejected: 0, deadLettered: 0, retries: 0, throttles: 0 };
+  producer.on('retry', (e) => {
+    stats.retries += 1;
+    if (e.isThrottle) stats.throttles += 1;
+  });
+  const progress = new Progress(
+    options.progress,
+    () => ({ ...stats, estimatedRows: Math.max(0, lines - 1) }),
+    options.progressIntervalMs,
+  );
+  const journalTimer = setInterval(() => void journal?.write(), 200);
+  const reject = (item: Pick<CsvReject, 'rowNumber' | 'line' | 'endLine' | 'reason' | 'raw'>) => {
+    stats.rejected += 1;
+    appendFileSync(
+      options.rejectsPath,
+      `${JSON.stringify({ line: item.line, endLine: item.endLine, row: item.rowNumber, reason: item.reason, raw: item.raw })}\n`,
+    );
+  };
+
+  const pacer = new Pacer({ ratePerSecond: options.ratePerSecond, speed: options.speed });
+  let mapper: RowMapper | undefined;
+  const deliveries = new Set<Promise<void>>();
+  progress.start();
+  try {
+    for await (const item of readCsv(options.file, (columns) => {
+      mapper = new RowMapper(columns, options.mapping);
+    })) {
+      if (options.signal?.aborted) break;
+      if (options.limitRows !== undefined && item.rowNumber > options.limitRows) break;
+      stats.rows += 1;
+      if (item.kind === 'reject') {
+        reject(item);
+        continue;
+      }
+      if (journal?.acked.has(item.rowNumber)) {
+        stats.skipped += 1;
+        continue;
+      }
+      let mapped: ReturnType<RowMapper['map']>;
+      try {
+        mapped = mapper!.map(item.values);
+      } catch (error) {
+        if (!(error instanceof RowMappingError)) throw error;
+        reject({
+          rowNumber: item.rowNumber,
+          line: item.line,
+          endLine: item.line,
+          reason: error.message,
+          raw: item.values.join(','),
+        });
+        continue;
+      }
+      try {
+        await pacer.wait(mapped.eventTimeMs, options.signal);
+      } catch {
+        break; // aborted while pacing
+      }
+      const rowNumber = item.rowNumber;
+      const { result } = await producer.enqueue(mapped.event, {
+        eventId: rowEventId(sourceId, rowNumber),
+        partitionKey: mapped.partitionKey,
+      });
+      const delivery: Promise<void> = result.then(
+        () => {
+          stats.acked += 1;
+          journal?.ack(rowNumber);
+          if ((journal?.unwrittenRows ?? 0) >= 1_000) void journal?.write();
+          deliveries.delete(delivery);
+        },
+        () => {
+          stats.deadLettered += 1;
+          deliveries.delete(delivery);
+        },
+      );
+      deliveries.add(delivery);
+    }
+  } finally {
+    await producer.close();
+    await Promise.all(deliveries);
+    clearInterval(journalTimer);
+    await journal?.close();
+    progress.stop();
+  }
+  const isComplete =
+    !options.signal?.aborted &&
+    stats.rejected === 0 &&
+    stats.deadLettered === 0 &&
+    stats.acked + stats.skipped === stats.rows;
+  return {
+    file: options.file,
+    sourceId,
+    ...stats,
+    elapsedMs: Date.now() - startedAtMs,
+    isComplete,
+    rejectsPath: stats.rejected > 0 ? options.rejectsPath : undefined,
+    deadLettersPath: stats.deadLettered > 0 ? options.deadLettersPath : undefined,
+  };
+}

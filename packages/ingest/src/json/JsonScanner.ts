@@ -151,7 +151,8 @@ export class JsonScanner {
 
   #scanEscape(p: number): number {
     const b = this.bytes;
-    const e = b[p + 1];
+    // Never look past `end`: the scanner may read a slice of a larger buffer.
+    const e = p + 1 < this.end ? b[p + 1] : undefined;
     switch (e) {
       case 0x22:
       case 0x5c:
@@ -166,7 +167,7 @@ export class JsonScanner {
         const unit = this.#hex4(p + 2);
         if (unit >= 0xd800 && unit <= 0xdbff) {
           // A high surrogate must be followed at once by an escaped low surrogate.
-          if (b[p + 6] === BACKSLASH && b[p + 7] === 0x75) {
+          if (p + 12 <= this.end && b[p + 6] === BACKSLASH && b[p + 7] === 0x75) {
             const low = this.#hex4(p + 8);
             if (low >= 0xdc00 && low <= 0xdfff) return p + 12;
           }
@@ -266,10 +267,20 @@ export class JsonScanner {
     const b = this.bytes;
     const p = this.pos;
     const c = b[p];
-    if (c === 0x74 && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65) this.pos = p + 4;
-    else if (c === 0x66 && b[p + 1] === 0x61 && b[p + 2] === 0x6c && b[p + 3] === 0x73 && b[p + 4] === 0x65)
+    const room = this.end - p;
+    if (room >= 4 && c === 0x74 && b[p + 1] === 0x72 && b[p + 2] === 0x75 && b[p + 3] === 0x65)
+      this.pos = p + 4;
+    else if (
+      room >= 5 &&
+      c === 0x66 &&
+      b[p + 1] === 0x61 &&
+      b[p + 2] === 0x6c &&
+      b[p + 3] === 0x73 &&
+      b[p + 4] === 0x65
+    )
       this.pos = p + 5;
-    else if (c === 0x6e && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c) this.pos = p + 4;
+    else if (room >= 4 && c === 0x6e && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c)
+      this.pos = p + 4;
     else this.fail(`Unexpected ${describeByte(c)}`, p);
     const n = this.pos < this.end ? b[this.pos]! : 0;
     if (isWordByte(n)) this.fail(`Unexpected ${describeByte(n)}`, this.pos);

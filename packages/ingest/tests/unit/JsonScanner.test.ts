@@ -162,8 +162,8 @@ describe('JsonScanner', () => {
     expect(s.issueCount).toBe(0);
   });
 
-  it('agrees with JSON.parse on random mutations of valid documents', () => {
-    const seed = testSeed();
+  const seed = testSeed();
+  it(`agrees with JSON.parse on random mutations of valid documents (SEED=${seed})`, () => {
     const random = seededRandom(seed);
     const corpus = [
       '{"records":[{"data":{"a":[1,2.5,-3e2,true,false,null,"x\\ny"]},"eventId":"e"}]}',
@@ -247,5 +247,28 @@ describe('parseIngestBody', () => {
   it('gives the path where a syntax error happened', () => {
     const parsed = parseIngestBody(Buffer.from('{"records":[{"data":1},{"data":[1,}]}'), true);
     expect(parsed).toMatchObject({ kind: 'syntax', problems: [{ path: '/records/1/data' }] });
+  });
+});
+
+describe('JsonScanner on a slice of a larger buffer', () => {
+  it.each([
+    ['a literal', 'tr', 'ue'],
+    ['an escape', '"a\\', 'n"'],
+    ['a surrogate pair', '"\\ud83d', '\\ude00"'],
+    ['a number', '12', '34'],
+  ])('never reads past the end (%s cut short)', (_name, head, tail) => {
+    const bytes = Buffer.from(head + tail);
+    const s = new JsonScanner(bytes, 0, head.length);
+    let outcome: 'syntax' | 'issue' | 'ok';
+    try {
+      s.skipValue(64);
+      s.expectEnd();
+      outcome = s.issueCount > 0 ? 'issue' : 'ok';
+    } catch (error) {
+      expect(error).toBeInstanceOf(JsonSyntaxError);
+      outcome = 'syntax';
+    }
+    // A cut number is still a (shorter) number; everything else is incomplete.
+    expect(outcome).toBe(head === '12' ? 'ok' : 'syntax');
   });
 });

@@ -211,9 +211,11 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     problem('workerId', 'must be a non-empty string of at most 1024 characters');
   }
 
+  const invalid = new Set<string>();
   const integer = (path: string, value: unknown, min: number, max: number): number => {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       problem(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      invalid.add(path);
     }
     return value as number;
   };
@@ -223,11 +225,13 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     1_000,
     3_600_000,
   );
-  const derivedRenew = Math.max(100, Math.floor(failoverTimeMs / 3) - 25);
+  // Derived defaults come from a valid failover time only, so one mistake is reported once.
+  const baseFailoverMs = invalid.has('failoverTimeMs') ? CONSUMER_DEFAULTS.failoverTimeMs : failoverTimeMs;
+  const derivedRenew = Math.max(100, Math.floor(baseFailoverMs / 3) - 25);
   const renewIntervalMs = integer('renewIntervalMs', options.renewIntervalMs ?? derivedRenew, 100, 3_600_000);
   if (
-    Number.isInteger(failoverTimeMs) &&
-    Number.isInteger(renewIntervalMs) &&
+    !invalid.has('failoverTimeMs') &&
+    !invalid.has('renewIntervalMs') &&
     renewIntervalMs * 2 >= failoverTimeMs
   ) {
     problem(
@@ -237,7 +241,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   }
   const leaseTakeIntervalMs = integer(
     'leaseTakeIntervalMs',
-    options.leaseTakeIntervalMs ?? 2 * (failoverTimeMs + 25),
+    options.leaseTakeIntervalMs ?? 2 * (baseFailoverMs + 25),
     100,
     3_600_000,
   );

@@ -1,0 +1,224 @@
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
+import { localStackFromContext } from '@shardline/local/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  ConfigurationError,
+  type Consumer,
+  type ConsumerEvent,
+  type ConsumerOptions,
+  createConsumer,
+  LeaseTableSchemaError,
+  silentLogger,
+} from '../../src/index.js';
+import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+
+const local = localStackFromContext();
+const kinesis = new KinesisClient(kinesisClientConfig(local.info));
+const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const consumers: Consumer[] = [];
+
+afterAll(async () => {
+  await Promise.allSettled(consumers.map((c) => c.stop()));
+  kinesis.destroy();
+  dynamodb.destroy();
+  local.close();
+});
+
+function consumer(
+  options: Partial<ConsumerOptions> & Pick<ConsumerOptions, 'streamName' | 'applicationName'>,
+): Consumer {
+  const c = createConsumer({
+    kinesisClient: kinesis,
+    dynamoDBClient: dynamodb,
+    initialPosition: 'TRIM_HORIZON',
+    idleTimeBetweenReadsMs: 100,
+    leaseTakeIntervalMs: 500,
+    checkpointIntervalMs: 200,
+    logger: silentLogger,
+    ...options,
+  });
+  consumers.push(c);
+  return c;
+}
+
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+describe('consumer on the local twin', () => {
+  it('adopts a lease table written by the Java KCL: resumes after each checkpoint, starts the child of a SHARD_END parent, keeps unknown attributes', async () => {
+    const stream = await local.createStream(uniqueName('kcl'), { shardCount: 2 });
+    const [s0, s1] = stream.shardIds as [string, string];
+    const written = await putRecords(kinesis, stream.streamName, makeRecords(120));
+    const of = (shardId: string) => written.filter((r) => r.shardId === shardId);
+    const checkpointAt = of(s0)[9]!;
+    const table = uniqueName('kcl-app');
+    await local.createLeaseTable(table);
+    const put = (Item: Record<string, AttributeValue>) =>
+      dynamodb.send(new PutItemCommand({ TableName: table, Item }));
+    // Items exactly as the KCL 2.x/3.x serializer writes them (REFERENCE.md §2).
+    await put({
+      leaseKey: { S: s0 },
+      leaseOwner: { S: 'java-worker-gone' },
+      leaseCounter: { N: '17' },
+      checkpoint: { S: checkpointAt.sequenceNumber },
+      checkpointSubSequenceNumber: { N: '0' },
+      ownerSwitchesSinceCheckpoint: { N: '0' },
+      throughputKBps: { N: '3.25' },
+      entityType: { S: 'LEASE' },
+    });
+    await put({
+      leaseKey: { S: 'shardId-000000000099' },
+      leaseCounter: { N: '40' },
+      checkpoint: { S: 'SHARD_END' },
+      checkpointSubSequenceNumber: { N: '0' },
+      ownerSwitchesSinceCheckpoint: { N: '0' },
+      childShardIds: { SS: [s1] },
+      entityType: { S: 'LEASE' },
+    });
+    await put({
+      leaseKey: { S: s1 },
+      leaseCounter: { N: '0' },
+      checkpoint: { S: 'TRIM_HORIZON' },
+      checkpointSubSequenceNumber: { N: '0' },
+      ownerSwitchesSinceCheckpoint: { N: '0' },
+      parentShardId: { SS: ['shardId-000000000099'] },
+      entityType: { S: 'LEASE' },
+    });
+    await put({
+      leaseKey: { S: 'WorkerMetricStats:java-worker-gone' },
+      entityType: { S: 'WORKER_METRIC_STATS' },
+    });
+    await put({
+      leaseKey: { S: 'Leader' },
+      entityType: { S: 'LEADER' },
+      leaderId: { S: 'java-worker-gone' },
+    });
+
+    const seen: string[] = [];
+    const c = consumer({ streamName: stream.streamName, applicationName: table, failoverTimeMs: 3_000 });
+    await c.run({ processBatch: async (batch) => void seen.push(...batch.records.map((r) => text(r.data))) });
+    const expected = [...of(s0).slice(10), ...of(s1)].map((r) => r.body);
+    await until(() => seen.length >= expected.length, 30_000, 'records after the KCL checkpoints');
+    await c.stop();
+    expect([...seen].sort()).toEqual([...expected].sort());
+
+    const { Item } = await dynamodb.send(
+      new GetItemCommand({ TableName: table, Key: { leaseKey: { S: s0 } }, ConsistentRead: true }),
+    );
+    expect(Item?.throughputKBps).toEqual({ N: '3.25' });
+    expect(Item?.entityType).toEqual({ S: 'LEASE' });
+    expect(Item?.leaseOwner).toBeUndefined();
+    expect(Item?.checkpoint).toEqual({ S: of(s0).at(-1)!.sequenceNumber });
+    const metrics = await dynamodb.send(
+      new GetItemCommand({ TableName: table, Key: { leaseKey: { S: 'Leader' } }, ConsistentRead: true }),
+    );
+    expect(metrics.Item?.leaderId).toEqual({ S: 'java-worker-gone' });
+  });
+
+  it('two applications read the same stream independently, each with its own table and checkpoints', async () => {
+    const stream = await local.createStream(uniqueName('two-apps'), { shardCount: 2 });
+    const written = await putRecords(kinesis, stream.streamName, makeRecords(300));
+    const apps = [uniqueName('app-a'), uniqueName('app-b')];
+    const seen = apps.map(() => [] as string[]);
+    const running = apps.map((applicationName) =>
+      consumer({ streamName: stream.streamName, applicationName }),
+    );
+    await Promise.all(
+      running.map((c, i) =>
+        c.run({
+          processBatch: async (batch) => void seen[i]!.push(...batch.records.map((r) => text(r.data))),
+        }),
+      ),
+    );
+    await until(() => seen.every((s) => s.length >= written.length), 30_000, 'both applications');
+    await Promise.all(running.map((c) => c.stop()));
+    for (const s of seen) expect([...s].sort()).toEqual(written.map((r) => r.body).sort());
+    for (const table of apps) {
+      for (const shardId of stream.shardIds) {
+        const { Item } = await dynamodb.send(
+          new GetItemCommand({ TableName: table, Key: { leaseKey: { S: shardId } } }),
+        );
+        const last = written.filter((r) => r.shardId === shardId).at(-1)!;
+        expect(Item?.checkpoint).toEqual({ S: last.sequenceNumber });
+      }
+    }
+  });
+
+  it('a graceful stop releases the leases; a worker started right after takes them at once and continues after the checkpoint', async () => {
+    const stream = await local.createStream(uniqueName('handoff'), { shardCount: 3 });
+    const applicationName = uniqueName('handoff-app');
+    const first = await putRecords(kinesis, stream.streamName, makeRecords(150));
+    const seenA: string[] = [];
+    const a = consumer({ streamName: stream.streamName, applicationName, failoverTimeMs: 10_000 });
+    await a.run({
+      processBatch: async (batch) => void seenA.push(...batch.records.map((r) => text(r.data))),
+    });
+    await until(() => seenA.length >= first.length, 30_000, 'worker A');
+    const released: ConsumerEvent[] = [];
+    a.events$.subscribe((e) => e.type === 'LEASE_RELEASED' && released.push(e));
+    await a.stop();
+    expect(released).toHaveLength(3);
+
+    const second = await putRecords(kinesis, stream.streamName, makeRecords(90, 'r', 16, 150));
+    const seenB: string[] = [];
+    const b = consumer({ streamName: stream.streamName, applicationName, failoverTimeMs: 10_000 });
+    const taken: number[] = [];
+    const startedAt = performance.now();
+    b.events$.subscribe((e) => e.type === 'LEASE_TAKEN' && taken.push(performance.now() - startedAt));
+    await b.run({
+      processBatch: async (batch) => void seenB.push(...batch.records.map((r) => text(r.data))),
+    });
+    await until(() => seenB.length >= second.length, 30_000, 'worker B');
+    await b.stop();
+    expect(taken).toHaveLength(3);
+    // Far below the 10 s failover time: nobody waited for expiry.
+    expect(Math.max(...taken)).toBeLessThan(3_000);
+    expect([...seenB].sort()).toEqual(second.map((r) => r.body).sort());
+  });
+
+  it('rejects bad options with one error listing every problem, and a table with the wrong key schema', async () => {
+    const error = (() => {
+      try {
+        createConsumer({
+          streamName: '',
+          applicationName: 'ab',
+          kinesisClient: kinesis,
+          dynamoDBClient: undefined as unknown as DynamoDBClient,
+          failoverTimeMs: 10,
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).problems.map((p) => p.path).sort()).toEqual(
+      ['applicationName', 'dynamoDBClient', 'failoverTimeMs', 'streamName'].sort(),
+    );
+
+    const stream = await local.createStream(uniqueName('schema'), { shardCount: 1 });
+    const table = uniqueName('not-leases');
+    await local.createTable({
+      TableName: table,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    const c = consumer({ streamName: stream.streamName, applicationName: table });
+    const failure = await c.start().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(LeaseTableSchemaError);
+    expect((failure as Error).message).toMatch(/pk \(HASH, S\), sk \(RANGE, N\)/);
+    expect(c.state).toBe('stopped');
+  });
+});

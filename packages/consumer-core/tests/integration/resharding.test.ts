@@ -1,0 +1,127 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
+import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
+import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { afterAll, expect, it } from 'vitest';
+import { type ConsumerEvent, createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
+import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+
+const local = localStackFromContext();
+const faithful = faithfulKinesisFromContext();
+const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
+const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+
+afterAll(() => {
+  kinesis.destroy();
+  dynamodb.destroy();
+  local.close();
+  faithful.close();
+});
+
+it('split then merge while consuming: every record, per-key order kept, no child before its parents ended', async () => {
+  const streamName = uniqueName('reshard');
+  const applicationName = uniqueName('reshard-app');
+  const stream = await faithful.createStream(streamName, { shardCount: 2 });
+  const consumer = createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient: kinesis,
+    dynamoDBClient: dynamodb,
+    initialPosition: 'TRIM_HORIZON',
+    idleTimeBetweenReadsMs: 100,
+    leaseTakeIntervalMs: 300,
+    shardSyncIntervalMs: 1_000,
+    checkpointIntervalMs: 100,
+    logger: silentLogger,
+  });
+  const events: { event: ConsumerEvent; atMs: number }[] = [];
+  consumer.events$.subscribe((event) => events.push({ event, atMs: performance.now() }));
+  const seen: { body: string; shardId: string; atMs: number }[] = [];
+  await consumer.run({
+    processBatch: async (batch) => {
+      for (const r of batch.records)
+        seen.push({
+          body: new TextDecoder().decode(r.data),
+          shardId: batch.shardId,
+          atMs: performance.now(),
+        });
+    },
+  });
+  try {
+    const written = await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 0));
+    const parent = stream.shardIds[0]!;
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    const range = Shards.find((s) => s.ShardId === parent)!.HashKeyRange!;
+    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: parent,
+        NewStartingHashKey: String(middle),
+      }),
+    );
+    const afterSplit = await faithful.waitForStream(streamName);
+    written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 200))));
+    const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
+    expect(children).toHaveLength(2);
+    await kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: children[0]!,
+        AdjacentShardToMerge: children[1]!,
+      }),
+    );
+    const afterMerge = await faithful.waitForStream(streamName);
+    const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
+    expect(merged).toHaveLength(1);
+    written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 400))));
+
+    await until(
+      () => new Set(seen.map((s) => s.body)).size >= written.length,
+      45_000,
+      'every record across the reshards',
+    );
+    await until(
+      () => events.some((e) => e.event.type === 'SHARD_STARTED' && e.event.shardId === merged[0]),
+      10_000,
+      'the merged shard to start',
+    );
+    expect(new Set(seen.map((s) => s.body))).toEqual(new Set(written.map((r) => r.body)));
+
+    // Per partition key, records arrive in the order they were written, across parent and children.
+    const position = new Map(written.map((r, i) => [r.body, i]));
+    const byKey = new Map<string, number[]>();
+    for (const s of seen) {
+      const key = written[position.get(s.body)!]!.partitionKey;
+      byKey.set(key, [...(byKey.get(key) ?? []), position.get(s.body)!]);
+    }
+    for (const order of byKey.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
+
+    // No child was read before every parent had ended (SHARD_END written).
+    const endedAt = (shardId: string) =>
+      events.find((e) => e.event.type === 'SHARD_ENDED' && e.event.shardId === shardId)?.atMs ??
+      Number.POSITIVE_INFINITY;
+    const firstReadAt = (shardId: string) =>
+      seen.find((s) => s.shardId === shardId)?.atMs ?? Number.POSITIVE_INFINITY;
+    for (const child of children) {
+      expect(endedAt(parent)).toBeLessThan(firstReadAt(child));
+      expect(endedAt(child)).toBeLessThan(firstReadAt(merged[0]!));
+    }
+
+    const leases = await new DynamoDBLeaseStore({
+      client: dynamodb,
+      tableName: applicationName,
+    }).listLeases();
+    const lease = (key: string) => leases.find((l) => l.leaseKey === key)!;
+    expect(lease(parent).checkpoint.sequenceNumber).toBe('SHARD_END');
+    expect([...lease(parent).childShardIds].sort()).toEqual([...children].sort());
+    expect([...lease(merged[0]!).parentShardIds].sort()).toEqual([...children].sort());
+  } finally {
+    await consumer.stop();
+  }
+});

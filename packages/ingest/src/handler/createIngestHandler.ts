@@ -1,4 +1,10 @@
-import { API_KEY_HEADER, INGEST_ERROR_STATUS, IngestErrorCode, IngestRoute } from '../contract/limits.js';
+import {
+  API_KEY_HEADER,
+  EVENT_ID_PATTERN,
+  INGEST_ERROR_STATUS,
+  IngestErrorCode,
+  IngestRoute,
+} from '../contract/limits.js';
 import type {
   IngestErrorResponse,
   IngestEventsResponse,
@@ -6,7 +12,7 @@ import type {
   IngestRecordResult,
 } from '../contract/types.js';
 import { spliceEnvelope } from '../envelope/envelopeCodec.js';
-import { UpstreamFailureKind } from '../errors.js';
+import { IngestError, UpstreamFailureKind } from '../errors.js';
 import { compactJsonLength } from '../json/JsonScanner.js';
 import { parseIngestBody } from '../json/parseIngestBody.js';
 import type { RecordWriterEntry } from '../kinesis/RecordWriter.js';
@@ -293,7 +299,16 @@ async function handle(
   let oversize: IngestProblem[] | undefined;
   for (let i = 0; i < n; i++) {
     const r = records[i]!;
-    const eventId = r.eventId ?? config.generateEventId();
+    let eventId = r.eventId;
+    if (eventId === undefined) {
+      eventId = config.generateEventId();
+      // A custom generator must keep to the contract (the envelope writes ids as ASCII).
+      if (!EVENT_ID_PATTERN.test(eventId)) {
+        throw new IngestError(
+          `generateEventId returned ${JSON.stringify(eventId)}, not 1 to 128 of [A-Za-z0-9._:-]`,
+        );
+      }
+    }
     // The event id spreads records over every shard (Kinesis hashes the key with MD5) and sends a
     // retried event to the same shard as its first attempt.
     const partitionKey = r.partitionKey ?? eventId;

@@ -115,6 +115,18 @@ describe('createIngestHandler', () => {
     expect(writer.records.map((r) => r.partitionKey)).toEqual(['gen-1', 'mine']);
   });
 
+  it('answers 500 and writes nothing when a custom event id generator breaks the contract', async () => {
+    const errors: unknown[] = [];
+    const { handle, writer } = handler({
+      generateEventId: () => 'not valid',
+      onError: (e) => errors.push(e),
+    });
+    const response = await handle(post('{"records":[{"data":1}]}'));
+    expect(response.status).toBe(500);
+    expect(writer.calls).toHaveLength(0);
+    expect(String(errors[0])).toMatch(/generateEventId/);
+  });
+
   it('spreads records without a partition key over every shard', async () => {
     const { handle, writer } = handler();
     const records = Array.from({ length: 400 }, (_, i) => `{"data":${i}}`);

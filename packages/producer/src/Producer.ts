@@ -567,6 +567,8 @@ export class Producer {
     let succeeded = 0;
     let throttled = 0;
     const work: Promise<void>[] = [];
+    // One jitter draw per request: its failed records come due together and go out in one request again.
+    const jitter = this.#config.random();
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i]!;
       const outcome: RecordOutcome =
@@ -597,7 +599,7 @@ export class Producer {
         throttled += 1;
         this.#metrics.throttles += 1;
       }
-      const failure = this.#retryOrGiveUp(entry, outcome, retryAfterMs);
+      const failure = this.#retryOrGiveUp(entry, outcome, retryAfterMs, jitter);
       if (failure !== undefined) work.push(failure);
     }
     this.#inFlight -= 1;
@@ -623,14 +625,15 @@ export class Producer {
     entry: Entry,
     outcome: Extract<RecordOutcome, { ok: false }>,
     retryAfterMs: number | undefined,
+    jitter: number,
   ): Promise<void> | undefined {
-    const { retry, random } = this.#config;
+    const { retry } = this.#config;
     if (!outcome.retriable || this.#abort.signal.aborted) {
       return this.#deadLetter(entry, outcome.errorCode, outcome.errorMessage);
     }
     const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.min(entry.attempts - 1, 30));
     // Equal jitter: 50–100 % of the exponential step, so retries of one request spread out but never go to 0.
-    const delayMs = Math.max(Math.round(ceiling / 2 + (random() * ceiling) / 2), retryAfterMs ?? 0);
+    const delayMs = Math.max(Math.round(ceiling / 2 + (jitter * ceiling) / 2), retryAfterMs ?? 0);
     const now = Date.now();
     if (
       entry.attempts >= retry.maxAttempts ||

@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { RangeSet } from './RangeSet.js';
 
@@ -91,13 +91,17 @@ export class Journal {
         }
       });
     }
+    if (exists) {
+      // Cut a torn last line off, so that the next line starts clean.
+      const bytes = readFileSync(path);
+      if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a)
+        truncateSync(path, bytes.lastIndexOf(0x0a) + 1);
+    }
     const handle = await open(path, 'a');
     const journal = new Journal(path, handle, acked);
-    if (!exists || readFileSync(path, 'utf8').trim() === '') {
+    if (!exists || readFileSync(path).length === 0) {
       const header: JournalHeader = { journal: 1, sourceId, file };
       await handle.write(`${JSON.stringify(header)}\n`);
-    } else if (!readFileSync(path, 'utf8').endsWith('\n')) {
-      await handle.write('\n'); // end a torn line so the next one starts clean
     }
     return journal;
   }

@@ -1,0 +1,201 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import { ConfigurationError, createProducer, type DeadLetter, httpTransport } from '@shardline/producer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+interface Received {
+  readonly headers: IncomingMessage['headers'];
+  readonly body: { records: { eventId: string; partitionKey: string; data: unknown }[] };
+  readonly raw: string;
+}
+type Handler = (
+  req: Received,
+  call: number,
+) => { status: number; body?: unknown; headers?: Record<string, string> };
+
+let server: Server;
+let base: string;
+let handler: Handler = () => ({ status: 500 });
+const received: Received[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let bytes = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') bytes = gunzipSync(bytes);
+      const raw = bytes.toString('utf8');
+      const r: Received = { headers: req.headers, body: JSON.parse(raw), raw };
+      received.push(r);
+      const answer = handler(r, received.length);
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+function written(req: Received) {
+  return req.body.records.map((r, i) => ({
+    eventId: r.eventId,
+    shardId: 'shardId-000000000000',
+    sequenceNumber: `${1000 + i}`,
+  }));
+}
+
+function producerFor(options: { gzip?: boolean } = {}) {
+  const letters: DeadLetter[] = [];
+  const producer = createProducer({
+    transport: httpTransport({ url: base, apiKey: 'secret', ...options }),
+    lingerMs: 60_000,
+    retry: { initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 5_000 },
+    deadLetter: (l) => {
+      letters.push(l);
+    },
+  });
+  return { producer, letters };
+}
+
+describe('httpTransport', () => {
+  it('validates its options', () => {
+    expect(() => httpTransport({ url: 'ftp://x', apiKey: '' })).toThrow(ConfigurationError);
+  });
+
+  it('POSTs /v1/events with the key, gzip when asked, data spliced exactly', async () => {
+    received.length = 0;
+    handler = (req) => ({ status: 200, body: { failedRecordCount: 0, records: written(req) } });
+    const { producer } = producerFor({ gzip: true });
+    const results = Promise.all([
+      producer.put({ id: 12345678901234567890n }, { eventId: 'h1', partitionKey: 'k"1' }),
+      producer.put('x', { eventId: 'h2' }),
+    ]);
+    await producer.flush();
+    expect((await results).map((r) => r.sequenceNumber)).toEqual(['1000', '1001']);
+    expect(received[0]!.headers['x-api-key']).toBe('secret');
+    expect(received[0]!.headers['content-encoding']).toBe('gzip');
+    expect(received[0]!.raw).toBe(
+      '{"records":[{"eventId":"h1","partitionKey":"k\\"1","data":{"id":12345678901234567890}},{"eventId":"h2","partitionKey":"h2","data":"x"}]}',
+    );
+    await producer.close();
+  });
+
+  it('retries only the failed entries of a 207, with the same event ids', async () => {
+    received.length = 0;
+    handler = (req, call) => {
+      if (call > 1) return { status: 200, body: { failedRecordCount: 0, records: written(req) } };
+      const records = req.body.records.map((r, i) =>
+        i % 2 === 1
+          ? {
+              eventId: r.eventId,
+              errorCode: 'ProvisionedThroughputExceededException',
+              errorMessage: 'slow down',
+            }
+          : { eventId: r.eventId, shardId: 's', sequenceNumber: '1' },
+      );
+      return { status: 207, body: { failedRecordCount: 2, records } };
+    };
+    const { producer } = producerFor();
+    const puts = ['a', 'b', 'c', 'd'].map((id) => producer.put(id, { eventId: id }));
+    await producer.flush();
+    await Promise.all(puts);
+    expect(received.map((r) => r.body.records.map((x) => x.eventId))).toEqual([
+      ['a', 'b', 'c', 'd'],
+      ['b', 'd'],
+    ]);
+    expect(producer.metrics.throttles).toBe(2);
+    await producer.close();
+  });
+
+  it('honours 429 with Retry-After before the next request', async () => {
+    received.length = 0;
+    const times: number[] = [];
+    handler = (req, call) => {
+      times.push(Date.now());
+      if (call === 1) {
+        const records = req.body.records.map((r) => ({
+          eventId: r.eventId,
+          errorCode: 'ProvisionedThroughputExceededException',
+          errorMessage: 'x',
+        }));
+        return {
+          status: 429,
+          body: { failedRecordCount: records.length, records },
+          headers: { 'retry-after': '1' },
+        };
+      }
+      return { status: 200, body: { failedRecordCount: 0, records: written(req) } };
+    };
+    const { producer } = producerFor();
+    const put = producer.put('t', { eventId: 't1' });
+    await producer.flush();
+    await put;
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(990);
+    await producer.close();
+  });
+
+  it('dead-letters records named by a 400 and retries the others; 403 dead-letters all', async () => {
+    received.length = 0;
+    handler = (req, call) => {
+      if (call === 1) {
+        return {
+          status: 400,
+          body: {
+            error: 'ValidationFailed',
+            message: 'bad',
+            problems: [{ path: '/records/1/data', message: 'too deep' }],
+          },
+        };
+      }
+      return { status: 200, body: { failedRecordCount: 0, records: written(req) } };
+    };
+    const { producer, letters } = producerFor();
+    const ok = producer.put(1, { eventId: 'v0' });
+    const bad = producer.put(2, { eventId: 'v1' }).catch((e: unknown) => e);
+    await producer.flush();
+    await ok;
+    expect(await bad).toMatchObject({ code: 'HTTP_400' });
+    expect(letters.map((l) => [l.eventId, l.errorMessage])).toEqual([['v1', '/records/1/data: too deep']]);
+    expect(received[1]!.body.records.map((r) => r.eventId)).toEqual(['v0']);
+
+    handler = () => ({ status: 403, body: { error: 'Forbidden', message: 'bad key' } });
+    const denied = producer.put(3, { eventId: 'v2' }).catch((e: unknown) => e);
+    await producer.flush();
+    expect(await denied).toMatchObject({ code: 'HTTP_403', attempts: 1 });
+    await producer.close();
+  });
+
+  it('retries a 503 and a dropped connection', async () => {
+    received.length = 0;
+    handler = (req, call) => {
+      if (call === 1) return { status: 503, body: { error: 'UpstreamUnavailable', message: 'later' } };
+      return { status: 200, body: { failedRecordCount: 0, records: written(req) } };
+    };
+    const { producer } = producerFor();
+    const put = producer.put('z', { eventId: 'r1' });
+    await producer.flush();
+    await expect(put).resolves.toMatchObject({ eventId: 'r1' });
+    expect(received).toHaveLength(2);
+    await producer.close();
+
+    let calls = 0;
+    const flaky: typeof fetch = async (input, init) => {
+      calls += 1;
+      if (calls === 1) throw new TypeError('fetch failed: ECONNRESET');
+      return fetch(input, init);
+    };
+    handler = (req) => ({ status: 200, body: { failedRecordCount: 0, records: written(req) } });
+    const second = createProducer({
+      transport: httpTransport({ url: base, apiKey: 'k', fetch: flaky }),
+      lingerMs: 1,
+      retry: { initialDelayMs: 5, maxDelayMs: 10 },
+      deadLetter: () => {},
+    });
+    await expect(second.put('y', { eventId: 'r2' })).resolves.toMatchObject({ eventId: 'r2' });
+    expect(calls).toBe(2);
+    await second.close();
+  });
+});

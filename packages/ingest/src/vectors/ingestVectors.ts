@@ -245,6 +245,26 @@ function build(): IngestVector[] {
     request: request('/v1/events', Buffer.alloc(INGEST_LIMITS.maxBodyBytes + 1, 0x7b)),
     expect: failure(413, 'PayloadTooLarge'),
   });
+  {
+    // Exactly 10 MiB: one record, then whitespace (insignificant, outside data).
+    const atLimit = Buffer.alloc(INGEST_LIMITS.maxBodyBytes, 0x20);
+    atLimit.write(events([one]), 0, 'utf8');
+    add({
+      id: 'size/body-at-limit',
+      description: 'a body of exactly 10 MiB is accepted',
+      tags: [T.LargeBody, T.Stored],
+      request: request('/v1/events', atLimit),
+      expect: ok([oneStored]),
+    });
+    add({
+      id: 'size/gzip-at-limit',
+      description:
+        'a gzip body that inflates to exactly 10 MiB is accepted (the limit applies after decompression)',
+      tags: [T.Encoding, T.Stored],
+      request: request('/v1/events', gzip(atLimit), { 'content-encoding': 'gzip' }),
+      expect: ok([oneStored]),
+    });
+  }
   add({
     id: 'encoding/gzip',
     description: 'Content-Encoding: gzip is inflated',

@@ -15,7 +15,7 @@ import { spliceEnvelope } from '../envelope/envelopeCodec.js';
 import { IngestError, UpstreamFailureKind } from '../errors.js';
 import { compactJsonLength } from '../json/JsonScanner.js';
 import { parseIngestBody } from '../json/parseIngestBody.js';
-import type { RecordWriterEntry } from '../kinesis/RecordWriter.js';
+import { isRecordWriteFailure, type RecordWriterEntry } from '../kinesis/RecordWriter.js';
 import { gunzipBounded, type RequestBody, readBounded } from './readBody.js';
 import {
   type IngestHandlerOptions,
@@ -382,7 +382,7 @@ function answerWrite(
     const r = results[i];
     if (r !== undefined) {
       hasRecordResult = true;
-      if (!('errorCode' in r) || !isThrottleCode(r.errorCode)) isAllThrottled = false;
+      if (!isRecordWriteFailure(r) || !isThrottleCode(r.errorCode)) isAllThrottled = false;
     } else {
       const e = callErrors[i]!;
       if (e.kind !== UpstreamFailureKind.Throttled) isAllThrottled = false;
@@ -395,7 +395,7 @@ function answerWrite(
   if (!isBatch) {
     const eventId = eventIds[0]!;
     const r = results[0];
-    if (r !== undefined && !('errorCode' in r)) {
+    if (r !== undefined && !isRecordWriteFailure(r)) {
       return answer(config, headers, 200, { eventId, shardId: r.shardId, sequenceNumber: r.sequenceNumber });
     }
     const errorCode = r !== undefined ? r.errorCode : callErrors[0]!.code;
@@ -438,7 +438,7 @@ function answerWrite(
       const e = callErrors[i]!;
       out[i] = { eventId, errorCode: e.code, errorMessage: e.message };
       failed += 1;
-    } else if ('errorCode' in r) {
+    } else if (isRecordWriteFailure(r)) {
       out[i] = { eventId, errorCode: r.errorCode, errorMessage: r.errorMessage };
       failed += 1;
     } else {

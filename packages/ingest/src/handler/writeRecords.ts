@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { THROTTLED_RECORD_ERROR_CODE } from '../contract/limits.js';
 import { UpstreamError, UpstreamFailureKind } from '../errors.js';
-import type { RecordWriteResult, RecordWriter, RecordWriterEntry } from '../kinesis/RecordWriter.js';
+import {
+  isRecordWriteFailure,
+  type RecordWriteResult,
+  type RecordWriter,
+  type RecordWriterEntry,
+} from '../kinesis/RecordWriter.js';
 
 /** Per-record codes worth a brief retry: throttling and Kinesis's transient internal failure. */
 const RETRIABLE_RECORD_CODES = new Set([
@@ -86,20 +91,15 @@ export async function writeRecords(
       while (next < batches.length) {
         const batch = batches[next++]!;
         const batchEntries = batch.map((i) => entries[i]!);
+        let out: readonly RecordWriteResult[];
         try {
-          const out = await settings.writer.putRecords(batchEntries, signal);
-          for (let k = 0; k < batch.length; k++) {
-            const i = batch[k]!;
-            const r = out[k];
-            if (r === undefined)
-              throw new UpstreamError(UpstreamFailureKind.Unavailable, 'InvalidResponse', 'Missing result');
-            results[i] = r;
-            callErrors[i] = undefined;
-            if ('errorCode' in r) {
-              if (!isLast && RETRIABLE_RECORD_CODES.has(r.errorCode)) retry.push(i);
-            } else {
-              writtenCount += 1;
-            }
+          out = await settings.writer.putRecords(batchEntries, signal);
+          if (out.length !== batch.length) {
+            throw new UpstreamError(
+              UpstreamFailureKind.Unavailable,
+              'InvalidResponse',
+              `The writer answered ${out.length} results for ${batch.length} records`,
+            );
           }
         } catch (error) {
           const upstream =
@@ -110,6 +110,18 @@ export async function writeRecords(
             // Keep an earlier per-record result of this entry: it says more than a later call failure.
             if (results[i] === undefined) callErrors[i] = upstream;
             if (!isLast && upstream.retriable) retry.push(i);
+          }
+          continue;
+        }
+        for (let k = 0; k < batch.length; k++) {
+          const i = batch[k]!;
+          const r = out[k]!;
+          results[i] = r;
+          callErrors[i] = undefined;
+          if (isRecordWriteFailure(r)) {
+            if (!isLast && RETRIABLE_RECORD_CODES.has(r.errorCode)) retry.push(i);
+          } else {
+            writtenCount += 1;
           }
         }
       }

@@ -271,6 +271,27 @@ describe('createIngestHandler', () => {
     ]);
   });
 
+  it('treats a writer answering the wrong number of results as unavailable, retrying the call', async () => {
+    let count = 0;
+    const handle = createIngestHandler({
+      recordWriter: {
+        putRecords: async () => {
+          count += 1;
+          return [];
+        },
+      },
+      apiKeys: [KEY],
+      throttleRetry: { maxAttempts: 2, baseDelayMs: 0 },
+    });
+    const response = await handle(post('{"records":[{"data":1},{"data":2}]}'));
+    expect(response.status).toBe(503);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: 'UpstreamUnavailable',
+      errorCode: 'InvalidResponse',
+    });
+    expect(count).toBe(2);
+  });
+
   it('does not retry a rejected call', async () => {
     let count = 0;
     const handle = createIngestHandler({

@@ -569,6 +569,7 @@ export class Producer {
     const work: Promise<void>[] = [];
     // One jitter draw per request: its failed records come due together and go out in one request again.
     const jitter = this.#config.random();
+    const answeredAtMs = Date.now();
     for (let i = 0; i < batch.length; i++) {
       const entry = batch[i]!;
       const outcome: RecordOutcome =
@@ -599,7 +600,7 @@ export class Producer {
         throttled += 1;
         this.#metrics.throttles += 1;
       }
-      const failure = this.#retryOrGiveUp(entry, outcome, retryAfterMs, jitter);
+      const failure = this.#retryOrGiveUp(entry, outcome, retryAfterMs, jitter, answeredAtMs);
       if (failure !== undefined) work.push(failure);
     }
     this.#inFlight -= 1;
@@ -626,6 +627,7 @@ export class Producer {
     outcome: Extract<RecordOutcome, { ok: false }>,
     retryAfterMs: number | undefined,
     jitter: number,
+    now: number,
   ): Promise<void> | undefined {
     const { retry } = this.#config;
     if (!outcome.retriable || this.#abort.signal.aborted) {
@@ -634,7 +636,6 @@ export class Producer {
     const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.min(entry.attempts - 1, 30));
     // Equal jitter: 50–100 % of the exponential step, so retries of one request spread out but never go to 0.
     const delayMs = Math.max(Math.round(ceiling / 2 + (jitter * ceiling) / 2), retryAfterMs ?? 0);
-    const now = Date.now();
     if (
       entry.attempts >= retry.maxAttempts ||
       now + delayMs > (entry.firstSentAtMs ?? now) + retry.deadlineMs

@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { decodeEnvelope } from '@shardline/ingest';
+import { kinesisClientConfig, uniqueName } from '@shardline/local';
+import { localStackFromContext } from '@shardline/local/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readAll } from '../helpers/kinesis.js';
+import { collect, killAndWait, spawnCli, waitForOutput } from '../helpers/processes.js';
+
+const local = localStackFromContext();
+const kinesis = new KinesisClient(kinesisClientConfig(local.info));
+const dir = mkdtempSync(join(tmpdir(), 'producer-replay-'));
+afterAll(() => {
+  kinesis.destroy();
+  local.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const dataFile = (name: string) => fileURLToPath(new URL(`../../../../data/${name}`, import.meta.url));
+const ECOMMERCE = dataFile('ecommerce-events-2019-10-sample.csv');
+const RETAIL = dataFile('online-retail-2010-12-sample.csv');
+
+/** The ledger, computed here from the file alone: row number → expected event id. */
+function expectedIds(file: string, rows: number): Map<string, number> {
+  const sourceId = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const ids = new Map<string, number>();
+  for (let row = 1; row <= rows; row++) {
+    ids.set(createHash('sha256').update(`${sourceId}\n${row}`).digest('hex').slice(0, 32), row);
+  }
+  return ids;
+}
+
+let runs = 0;
+async function replay(args: string[], env: NodeJS.ProcessEnv = {}) {
+  // Output files always go to the test's folder, never the working directory (the repository).
+  runs += 1;
+  const files = [
+    ...(args.includes('--rejects') ? [] : ['--rejects', join(dir, `run${runs}.rejects.jsonl`)]),
+    ...['--dead-letters', join(dir, `run${runs}.dead-letters.jsonl`)],
+  ];
+  const child = spawnCli(
+    ['replay', ...args, ...files, '--progress', 'lines', '--progress-interval-ms', '500'],
+    { ...local.env, ...env },
+  );
+  return { child, ...collect(child) };
+}
+
+describe('shardline-produce replay, direct Kinesis transport', () => {
+  it('replays the e-commerce sample: every row read back by eventId, 19-digit ids kept as strings', async () => {
+    const stream = await local.createStream(uniqueName('replay-ecom'), { shardCount: 2 });
+    const { done } = await replay([
+      ECOMMERCE,
+      '--stream',
+      stream.streamName,
+      '--partition-key',
+      'user_id',
+      '--event-time',
+      'event_time',
+    ]);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/replay complete/);
+    expect(result.stdout).toMatch(/acknowledged {2}1000/);
+
+    const ledger = expectedIds(ECOMMERCE, 1_000);
+    const lines = readFileSync(ECOMMERCE, 'utf8').trimEnd().split('\n').slice(1); // no quoted fields in this file
+    const stored = await readAll(kinesis, stream.streamName);
+    expect(stored).toHaveLength(1_000);
+    for (const record of stored) {
+      const event = decodeEnvelope(record.data, { integers: 'string' });
+      const row = ledger.get(event.eventId);
+      expect(row, event.eventId).toBeDefined();
+      const fields = lines[row! - 1]!.split(',');
+      expect(event.data).toMatchObject({ event_time: fields[0], category_id: fields[3], user_id: fields[7] });
+      expect(event.dataJson).toContain(`"category_id":"${fields[3]}"`);
+      expect(record.partitionKey).toBe(fields[7]);
+    }
+    expect(new Set(stored.map((r) => decodeEnvelope(r.data).eventId)).size).toBe(1_000);
+  });
+
+  it('replays the online-retail sample (BOM, quoted commas), with mapping and types', async () => {
+    const stream = await local.createStream(uniqueName('replay-retail'), { shardCount: 2 });
+    const { done } = await replay([
+      RETAIL,
+      '--stream',
+      stream.streamName,
+      '--aggregate',
+      '--map',
+      'InvoiceNo=invoice',
+      '--map',
+      'Description=description',
+      '--map',
+      'Quantity=quantity',
+      '--map',
+      'CustomerID=customerId',
+      '--type',
+      'quantity=number',
+      '--partition-key',
+      'InvoiceNo',
+      '--event-time',
+      'InvoiceDate',
+      '--event-time-format',
+      'dmy',
+    ]);
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    const ledger = expectedIds(RETAIL, 400);
+    const { deaggregate } = await import('@shardline/consumer-core');
+    const events = (await readAll(kinesis, stream.streamName))
+      .flatMap((r) => deaggregate(r.data) ?? [{ partitionKey: r.partitionKey, data: r.data }])
+      .map((u) => decodeEnvelope(u.data));
+    expect(events.map((e) => ledger.get(e.eventId)).sort((a, b) => a! - b!)).toEqual(
+      Array.from({ length: 400 }, (_, i) => i + 1),
+    );
+    const first = events.find((e) => ledger.get(e.eventId) === 1)!;
+    expect(first.data).toEqual({
+      invoice: '536365',
+      description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+      quantity: 6,
+      customerId: '17850',
+    });
+    const quoted = readFileSync(RETAIL, 'utf8').match(/"([^"]*,[^"]*)"/)?.[1];
+    expect(quoted).toBeDefined();
+    expect(events.some((e) => (e.data as { description: string }).description === quoted)).toBe(true);
+  });
+
+  it('SIGKILL mid-file, then resume from the journal: no row missing, re-sent rows only with their own eventId', async () => {
+    const stream = await local.createStream(uniqueName('replay-kill'), { shardCount: 2 });
+    const journal = join(dir, 'kill.journal');
+    const common = [
+      ECOMMERCE,
+      '--stream',
+      stream.streamName,
+      '--journal',
+      journal,
+      '--batch-records',
+      '25',
+      '--linger-ms',
+      '5',
+    ];
+    // Paced so acknowledgements and journal writes interleave; the hook holds the journal at >= 300 rows.
+    const first = await replay([...common, '--rate', '800'], {
+      SHARDLINE_PRODUCE_TEST_HOOK: 'before-journal-write:300',
+    });
+    await waitForOutput(first.child, first.output, (o) => /HOOK before-journal-write/.test(o.stderr));
+    // Let more rows be acknowledged (and written to Kinesis) while the journal is held, then kill.
+    await new Promise((r) => setTimeout(r, 300));
+    await killAndWait(first.child);
+    const killed = await first.done;
+    expect(killed.signal).toBe('SIGKILL');
+    const hook = /HOOK before-journal-write acked=(\d+) journaled=(\d+)/.exec(killed.stderr)!;
+    expect(Number(hook[1])).toBeGreaterThanOrEqual(300);
+
+    // What the journal held at the kill: the rows the resume may skip.
+    const ledger = expectedIds(ECOMMERCE, 1_000);
+    const journaled = new Set<number>();
+    for (const line of readFileSync(journal, 'utf8').trim().split('\n').slice(1)) {
+      for (const [from, to] of JSON.parse(line).acked as [number, number][])
+        for (let r = from; r <= to; r++) journaled.add(r);
+    }
+    expect(journaled.size).toBe(Number(hook[2]));
+    const beforeResume = (await readAll(kinesis, stream.streamName)).map(
+      (r) => decodeEnvelope(r.data).eventId,
+    );
+    expect(beforeResume.length).toBeGreaterThan(journaled.size); // some rows were written but not journaled
+    expect(beforeResume.length).toBeLessThan(1_000); // killed mid-file
+
+    const second = await replay(common);
+    const resumed = await second.done;
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(new RegExp(`skipped +${journaled.size} `));
+
+    const ids = (await readAll(kinesis, stream.streamName)).map((r) => decodeEnvelope(r.data).eventId);
+    const counts = new Map<string, number>();
+    for (const id of ids) {
+      expect(ledger.has(id), `unknown eventId ${id}`).toBe(true);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(1_000); // no row missing
+    for (const [id, count] of counts) {
+      expect(count).toBeLessThanOrEqual(2);
+      // A row is sent twice only if it was written before the kill and not journaled.
+      if (count === 2) expect(journaled.has(ledger.get(id)!)).toBe(false);
+    }
+    const resent = [...counts.values()].filter((c) => c === 2).length;
+    expect(resent).toBe(beforeResume.length - journaled.size);
+  });
+
+  it('malformed rows go to the rejects file with their physical line, the run goes on and exits 1', async () => {
+    const stream = await local.createStream(uniqueName('replay-rejects'), { shardCount: 1 });
+    const csv = join(dir, 'bad.csv');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(csv, 'id,text\r\n1,"two\r\nlines"\r\n2,"bad"x\r\n3,ok\r\n4\r\n5,"fine, really"\r\n');
+    const rejects = join(dir, 'bad.rejects.jsonl');
+    const { done } = await replay([csv, '--stream', stream.streamName, '--rejects', rejects]);
+    const result = await done;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/replay INCOMPLETE/);
+    const lines = readFileSync(rejects, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.line, l.row])).toEqual([
+      [4, 2],
+      [6, 4],
+    ]);
+    expect(existsSync(join(dir, `run${runs}.dead-letters.jsonl`))).toBe(false);
+    const texts = (await readAll(kinesis, stream.streamName))
+      .map((r) => (decodeEnvelope(r.data).data as { text: string }).text)
+      .sort();
+    expect(texts).toEqual(['fine, really', 'ok', 'two\r\nlines']);
+  });
+});

@@ -437,7 +437,15 @@ export class Producer {
       const batch = this.#takeBatch();
       if (batch.length === 0) break; // ordered: every pending key is held; a finishing request pumps again
       this.#inFlight += 1;
-      void this.#queue.add(() => this.#send(batch));
+      this.#queue
+        .add(() => this.#send(batch))
+        .catch((error: unknown) => {
+          // #send settles every record itself; reaching here is a bug, made loud rather than silent.
+          process.emitWarning(
+            `shardline producer: a request task failed: ${String(error)}`,
+            'ShardlineProducerWarning',
+          );
+        });
     }
   }
 

@@ -1,0 +1,148 @@
+import {
+  ListShardsCommand,
+  ProvisionedThroughputExceededException,
+  type PutRecordsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-kinesis';
+import { deaggregate } from '@shardline/consumer-core';
+import { ConfigurationError, createProducer, kinesisTransport } from '@shardline/producer';
+import { describe, expect, it } from 'vitest';
+import { chunk, translateKinesisError } from '../../src/transport/kinesis/kinesisTransport.js';
+import { ShardMap } from '../../src/transport/kinesis/ShardMap.js';
+
+const MAX = (1n << 128n) - 1n;
+const signal = new AbortController().signal;
+
+describe('ShardMap', () => {
+  it('finds the shard holding a hash key, and nothing in a gap', () => {
+    const map = new ShardMap([
+      { shardId: 'b', startingHashKey: 100n, endingHashKey: 199n },
+      { shardId: 'a', startingHashKey: 0n, endingHashKey: 99n },
+      { shardId: 'd', startingHashKey: 300n, endingHashKey: MAX },
+    ]);
+    expect([0n, 99n, 100n, 199n, 250n, 300n, MAX].map((h) => map.shardFor(h))).toEqual([
+      'a',
+      'a',
+      'b',
+      'b',
+      undefined,
+      'd',
+      'd',
+    ]);
+  });
+});
+
+describe('chunk', () => {
+  it('cuts at the entry count and at the byte limit, never leaving an entry out', () => {
+    const items = [5, 5, 5, 9, 1, 1, 1].map((bytes) => ({ bytes }));
+    expect(chunk(items, 3, 10).map((c) => c.map((i) => i.bytes))).toEqual([[5, 5], [5], [9, 1], [1, 1]]);
+    expect(chunk(items, 2, 100).map((c) => c.length)).toEqual([2, 2, 2, 1]);
+  });
+});
+
+describe('translateKinesisError', () => {
+  it('marks throttling retriable, a missing stream final, unknown faults retriable', () => {
+    const throttled = translateKinesisError(
+      new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} }),
+      signal,
+    );
+    expect(throttled).toMatchObject({
+      retriable: true,
+      isThrottle: true,
+      code: 'ProvisionedThroughputExceededException',
+    });
+    expect(
+      translateKinesisError(new ResourceNotFoundException({ message: 'x', $metadata: {} }), signal),
+    ).toMatchObject({ retriable: false });
+    expect(
+      translateKinesisError(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }), signal),
+    ).toMatchObject({ retriable: true });
+  });
+});
+
+describe('kinesisTransport', () => {
+  it('lists every wrong option', () => {
+    const error = (() => {
+      try {
+        kinesisTransport({
+          client: {} as never,
+          streamArn: 'orders',
+          maxRequestBytes: 1,
+          aggregation: { maxRecordBytes: 10 },
+        });
+      } catch (e) {
+        return e as ConfigurationError;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error!.problems.map((p) => p.path)).toEqual([
+      'client',
+      'streamArn',
+      'maxRequestBytes',
+      'aggregation.maxRecordBytes',
+    ]);
+  });
+
+  it('aggregates per shard of the ListShards map and gives each event its sub-sequence number', async () => {
+    const puts: PutRecordsCommand[] = [];
+    const client = {
+      send: async (command: unknown) => {
+        if (command instanceof ListShardsCommand) {
+          return {
+            Shards: [
+              {
+                ShardId: 'low',
+                HashKeyRange: { StartingHashKey: '0', EndingHashKey: String(2n ** 127n - 1n) },
+                SequenceNumberRange: { StartingSequenceNumber: '1' },
+              },
+              {
+                ShardId: 'high',
+                HashKeyRange: { StartingHashKey: String(2n ** 127n), EndingHashKey: String(MAX) },
+                SequenceNumberRange: { StartingSequenceNumber: '1' },
+              },
+              // A closed parent: no writes go there.
+              {
+                ShardId: 'old',
+                HashKeyRange: { StartingHashKey: '0', EndingHashKey: String(MAX) },
+                SequenceNumberRange: { StartingSequenceNumber: '0', EndingSequenceNumber: '9' },
+              },
+            ],
+          };
+        }
+        const put = command as PutRecordsCommand;
+        puts.push(put);
+        return {
+          Records: put.input.Records!.map((_e, i) => ({
+            ShardId: i === 0 ? 'low' : 'high',
+            SequenceNumber: String(100 + i),
+          })),
+        };
+      },
+    };
+    const transport = kinesisTransport({ client: client as never, streamName: 's', aggregation: true });
+    const producer = createProducer({ transport, lingerMs: 60_000, deadLetter: () => {} });
+    // Explicit hash keys pin the shards: 3 events low, 2 high.
+    const keys = ['1', '2', String(2n ** 127n + 5n), '3', String(MAX)];
+    const results = Promise.all(
+      keys.map((k, i) => producer.put({ i }, { eventId: `e${i}`, explicitHashKey: k })),
+    );
+    await producer.flush();
+    const answered = await results;
+    await producer.close();
+    expect(puts).toHaveLength(1);
+    const entries = puts[0]!.input.Records!;
+    expect(entries).toHaveLength(2);
+    expect(deaggregate(entries[0]!.Data!)!.map((u) => u.explicitHashKey)).toEqual(['1', '2', '3']);
+    expect(deaggregate(entries[1]!.Data!)!.map((u) => u.explicitHashKey)).toEqual([
+      String(2n ** 127n + 5n),
+      String(MAX),
+    ]);
+    expect(answered.map((r) => [r.eventId, r.shardId, r.sequenceNumber, r.subSequenceNumber])).toEqual([
+      ['e0', 'low', '100', 0],
+      ['e1', 'low', '100', 1],
+      ['e2', 'high', '101', 0],
+      ['e3', 'low', '100', 2],
+      ['e4', 'high', '101', 1],
+    ]);
+  });
+});

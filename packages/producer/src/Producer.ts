@@ -121,6 +121,10 @@ export class Producer {
   #nextSeq = 1;
   /** Records waiting for a request, oldest first (retries re-enter at their place by `seq`). */
   #pending: Entry[] = [];
+  /** Sum of `requestBytes` over #pending. */
+  #pendingBytes = 0;
+  /** ordered: the last batch attempt found every pending record's key held; nothing to do until that changes. */
+  #isOrderBlocked = false;
   /** Failed records waiting for their backoff. */
   #retrying: Entry[] = [];
   /** Every record accepted and not finished, by `seq` (insertion order). */
@@ -247,6 +251,8 @@ export class Producer {
     };
     this.#outstanding.set(entry.seq, entry);
     this.#pending.push(entry);
+    this.#pendingBytes += entry.requestBytes;
+    if (!this.#heldKeys.has(entry.record.partitionKey)) this.#isOrderBlocked = false;
     this.#pump();
     return { eventId: prepared.record.eventId, result };
   }
@@ -290,6 +296,7 @@ export class Producer {
       // Dead-letter what never left, then abort requests in flight: their records fail as ProducerClosed.
       const unsent = [...this.#pending, ...this.#retrying];
       this.#pending = [];
+      this.#pendingBytes = 0;
       this.#retrying = [];
       this.#abandonedAtClose += unsent.length;
       await Promise.all(
@@ -416,7 +423,7 @@ export class Producer {
     if (this.#state === ProducerState.Closed) return;
     const { maxConcurrentRequests, lingerMs, maxBatchRecords } = this.#config;
     for (;;) {
-      if (this.#inFlight >= maxConcurrentRequests || this.#pending.length === 0) break;
+      if (this.#inFlight >= maxConcurrentRequests || this.#pending.length === 0 || this.#isOrderBlocked) break;
       const now = Date.now();
       if (now < this.#pausedUntilMs) {
         this.#schedule(this.#pausedUntilMs);
@@ -425,7 +432,7 @@ export class Producer {
       const oldest = this.#pending[0]!;
       const isReady =
         this.#pending.length >= maxBatchRecords ||
-        this.#pendingRequestBytes() >= this.#config.maxBatchBytes ||
+        this.#pendingBytes >= this.#config.maxBatchBytes ||
         oldest.isRetry ||
         oldest.seq <= this.#flushThroughSeq ||
         this.#state !== ProducerState.Running ||
@@ -449,16 +456,6 @@ export class Producer {
     }
   }
 
-  /** Request bytes of pending records, counted only as far as one batch needs. */
-  #pendingRequestBytes(): number {
-    let bytes = 0;
-    for (const entry of this.#pending) {
-      bytes += entry.requestBytes;
-      if (bytes >= this.#config.maxBatchBytes) break;
-    }
-    return bytes;
-  }
-
   #takeBatch(): Entry[] {
     const { maxBatchRecords, maxBatchBytes, ordered } = this.#config;
     const batch: Entry[] = [];
@@ -470,6 +467,7 @@ export class Producer {
         bytes += entry.requestBytes;
         count += 1;
       }
+      this.#pendingBytes -= bytes;
       return this.#pending.splice(0, count);
     }
     // Ordered: one record per partition key per request, and none of a key another record holds.
@@ -492,6 +490,8 @@ export class Producer {
       if (batch.length === maxBatchRecords) isFull = true;
     }
     this.#pending = rest;
+    this.#pendingBytes -= bytes;
+    if (batch.length === 0) this.#isOrderBlocked = true;
     return batch;
   }
 
@@ -531,6 +531,8 @@ export class Producer {
           else hi = mid;
         }
         this.#pending.splice(lo, 0, entry);
+        this.#pendingBytes += entry.requestBytes;
+        this.#isOrderBlocked = false;
       }
     }
     if (this.#retrying.length > 0) this.#schedule(Math.min(...this.#retrying.map((e) => e.dueAtMs)));
@@ -711,7 +713,7 @@ export class Producer {
     this.#outstanding.delete(entry.seq);
     this.#bufferedBytes -= entry.sizeBytes;
     this.#bufferedRecords -= 1;
-    if (this.#config.ordered) this.#heldKeys.delete(entry.record.partitionKey);
+    if (this.#config.ordered && this.#heldKeys.delete(entry.record.partitionKey)) this.#isOrderBlocked = false;
     this.#admitWaiters();
     if (this.#flushWaiters.length > 0) {
       this.#flushWaiters = this.#flushWaiters.filter((waiter) => {

@@ -189,6 +189,12 @@ class RxConsumer implements Consumer {
       maxDelayMs: options.retryMaxDelayMs ?? 30_000,
     };
     const shard: ShardInfo = { shardId: processor.shardId, parentShardIds: processor.parentShardIds };
+    if (!processor.claim()) {
+      this.#config.logger.error('Shard already consumed through shards$; run() leaves it alone', {
+        shardId: shard.shardId,
+      });
+      return;
+    }
     for (;;) {
       const batch = await processor.next();
       if (!batch) return;
@@ -276,22 +282,30 @@ class RxConsumer implements Consumer {
     if (!session) {
       let isSubscribed = false;
       const records$ = new Observable<RecordBatch>((subscriber) => {
-        if (isSubscribed) {
+        if (isSubscribed || !processor.claim()) {
           subscriber.error(
-            new InvalidStateError(`records$ of shard ${processor.shardId} can be subscribed only once.`),
+            new InvalidStateError(
+              `records$ of shard ${processor.shardId} can be consumed only once (one subscriber, not with run()).`,
+            ),
           );
           return;
         }
         isSubscribed = true;
         let isClosed = false;
+        let isComplete = false;
         void (async () => {
           try {
             for (;;) {
               const batch = await processor.next();
-              if (isClosed) return;
+              if (isClosed) {
+                // Pulled after the unsubscribe: nobody will handle it, so it must not hold the buffer.
+                batch?.release();
+                return;
+              }
               if (!batch) break;
               subscriber.next(batch);
             }
+            isComplete = true;
             subscriber.complete();
           } catch (error) {
             subscriber.error(error);
@@ -299,6 +313,9 @@ class RxConsumer implements Consumer {
         })();
         return () => {
           isClosed = true;
+          // Nobody reads this shard any more: checkpoint what was handled and release the lease, so
+          // that it is taken again (by this worker or another) instead of staying leased and unread.
+          if (!isComplete) void processor.shutdown(this.#config.shutdownTimeoutMs);
         };
       });
       session = {

@@ -3,6 +3,8 @@ import { resolveConsumerConfig } from '../config/resolveConsumerConfig.js';
 import { silentLogger } from '../internal/logger.js';
 import { InMemoryLeaseStore } from '../leases/InMemoryLeaseStore.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
+import type { ShardReader } from '../retrieval/ShardReader.js';
+import type { ShardLister } from '../shard-sync/ShardLister.js';
 import { type Consumer, createConsumerWithPorts } from '../stream/createConsumer.js';
 import type { InMemoryStream } from './InMemoryStream.js';
 
@@ -12,8 +14,8 @@ export interface TestConsumerOptions
     ConsumerOptions,
     'kinesisClient' | 'dynamoDBClient' | 'streamName' | 'streamArn' | 'applicationName'
   > {
-  /** The fake stream to read. */
-  readonly stream: InMemoryStream;
+  /** The fake stream to read: an {@link InMemoryStream}, or any reader and lister of your own. */
+  readonly stream: ShardReader & ShardLister;
   /** The lease table. @defaultValue a new {@link InMemoryLeaseStore} */
   readonly leaseStore?: LeaseStore;
   /** @defaultValue `'test-app'` */

@@ -127,6 +127,19 @@ export class ShardProcessor implements ShardInfo {
     });
   }
 
+  #isClaimed = false;
+  #shuttingDown: Promise<ShardCompletionReason> | undefined;
+
+  /**
+   * Claims the right to pull batches (one consumer per session: `run()` or one `records$` subscriber).
+   * @returns false when already claimed.
+   */
+  claim(): boolean {
+    if (this.#isClaimed) return false;
+    this.#isClaimed = true;
+    return true;
+  }
+
   /** Whether batches may still be handed out. */
   get isActive(): boolean {
     return this.#stopReason === undefined;
@@ -195,7 +208,12 @@ export class ShardProcessor implements ShardInfo {
    * Graceful stop: stop fetching, wait (up to `timeoutMs`) until every handed-out batch is handled,
    * write the final checkpoint (or `SHARD_END` when the shard was finished), then release the lease.
    */
-  async shutdown(timeoutMs: number): Promise<ShardCompletionReason> {
+  shutdown(timeoutMs: number): Promise<ShardCompletionReason> {
+    this.#shuttingDown ??= this.#shutdown(timeoutMs);
+    return this.#shuttingDown;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<ShardCompletionReason> {
     if (!this.#isCompleted) {
       const wasHalted = this.#stopReason === 'HALTED';
       if (this.#stopReason === undefined) this.#stopReason = 'SHUTDOWN';
@@ -230,38 +248,52 @@ export class ShardProcessor implements ShardInfo {
   }
 
   async #pump(): Promise<void> {
-    const start = this.#startingPosition();
-    try {
-      for await (const result of this.#context.reader.read({
-        shardId: this.shardId,
-        start,
-        hashKeyRange: this.#lease.hashKeyRange,
-        signal: this.#readerController.signal,
-        onEvent: this.#context.onEvent,
-      })) {
-        if (this.#stopReason !== undefined) break;
-        if (result.kind === 'end') {
-          this.#readEnd = { childShards: result.childShards };
-          break;
+    let start = this.#startingPosition();
+    let failures = 0;
+    while (this.#stopReason === undefined && !this.#readEnd) {
+      try {
+        for await (const result of this.#context.reader.read({
+          shardId: this.shardId,
+          start,
+          hashKeyRange: this.#lease.hashKeyRange,
+          signal: this.#readerController.signal,
+          onEvent: this.#context.onEvent,
+        })) {
+          if (this.#stopReason !== undefined) break;
+          if (result.kind === 'end') {
+            this.#readEnd = { childShards: result.childShards };
+            break;
+          }
+          failures = 0;
+          const batch = new Batch(this, result.records, result.millisBehindLatest, result.byteCount);
+          // A reader that fails is restarted right after the last record it handed over.
+          start = { kind: 'AFTER', position: batch.last };
+          this.#queue.push(batch);
+          this.#unacked.push(batch);
+          this.#unackedBytes += batch.byteCount;
+          this.#notify();
+          while (
+            this.#stopReason === undefined &&
+            (this.#unacked.length >= this.#context.maxBufferedBatches ||
+              this.#unackedBytes >= this.#context.maxBufferedBytes)
+          ) {
+            await this.#waitForChange();
+          }
         }
-        const batch = new Batch(this, result.records, result.millisBehindLatest, result.byteCount);
-        this.#queue.push(batch);
-        this.#unacked.push(batch);
-        this.#unackedBytes += batch.byteCount;
-        this.#notify();
-        while (
-          this.#stopReason === undefined &&
-          (this.#unacked.length >= this.#context.maxBufferedBatches ||
-            this.#unackedBytes >= this.#context.maxBufferedBytes)
-        ) {
-          await this.#waitForChange();
+      } catch (error) {
+        if (!this.#readerController.signal.aborted) {
+          this.#context.logger.error('Reading the shard failed; reading again', {
+            shardId: this.shardId,
+            error,
+          });
+          this.#context.onEvent({ type: 'ERROR', shardId: this.shardId, error: asError(error) });
         }
       }
-    } catch (error) {
-      if (!this.#readerController.signal.aborted) {
-        this.#context.logger.error('Reading the shard failed', { shardId: this.shardId, error });
-        this.#context.onEvent({ type: 'ERROR', shardId: this.shardId, error: asError(error) });
-      }
+      if (this.#stopReason !== undefined || this.#readEnd) break;
+      // The reader stopped without reaching the shard's end: never leave a leased shard unread.
+      failures += 1;
+      const delayMs = backoffDelayMs(failures, { initialDelayMs: 200, maxDelayMs: 30_000 });
+      if (!(await sleepUnlessAborted(delayMs, this.#readerController.signal))) break;
     }
     this.#isReaderDone = true;
     this.#notify();
@@ -279,7 +311,9 @@ export class ShardProcessor implements ShardInfo {
   #finishShard(): Promise<void> {
     this.#finishing ??= (async () => {
       let attempt = 0;
-      while (!this.#isCompleted) {
+      // While stopping, a table that keeps failing must not hold up stop(): after a few tries the lease
+      // is released without SHARD_END, and the next worker re-reads the (checkpointed) end of the shard.
+      while (!this.#isCompleted && !(this.#stopReason === 'SHUTDOWN' && attempt >= 3)) {
         try {
           const children = await this.#context.prepareChildren(this.shardId, this.#readEnd?.childShards);
           const written = await this.#checkpointer.writeShardEnd(children);
@@ -300,7 +334,12 @@ export class ShardProcessor implements ShardInfo {
         }
         attempt += 1;
         const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 });
-        await sleepUnlessAborted(delayMs);
+        await sleepUnlessAborted(this.#stopReason === 'SHUTDOWN' ? Math.min(delayMs, 500) : delayMs);
+      }
+      if (!this.#isCompleted) {
+        this.#checkpointer.close();
+        await this.#context.releaseLease(this.shardId);
+        this.#complete('SHUTDOWN');
       }
     })();
     return this.#finishing;

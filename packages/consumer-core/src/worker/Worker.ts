@@ -117,6 +117,10 @@ export class Worker {
   start(): Promise<void> {
     if (this.#stopping)
       return Promise.reject(new InvalidStateError('The consumer was stopped; create a new one.'));
+    if (this.#config.signal?.aborted) {
+      void this.stop();
+      return Promise.reject(new InvalidStateError('The consumer’s signal was aborted before start().'));
+    }
     this.#starting ??= (async () => {
       this.#setState('starting');
       const signal = this.#config.signal;

@@ -235,3 +235,74 @@ describe('consumer over the in-memory stream', () => {
     expect(Object.values(completions).filter((r) => r === 'SHUTDOWN')).toHaveLength(2);
   });
 });
+
+describe('consumer robustness', () => {
+  it('restarts a reader that failed, right after the last record it handed over', async () => {
+    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 2 });
+    putMany(stream, 10);
+    let failures = 0;
+    // A reader that throws once after its second batch (a named fault point).
+    const flaky = {
+      listShards: () => stream.listShards(),
+      read: async function* (request: Parameters<typeof stream.read>[0]) {
+        let batches = 0;
+        for await (const result of stream.read(request)) {
+          yield result;
+          if (++batches === 2 && failures === 0) {
+            failures += 1;
+            throw new Error('reader fault (injected)');
+          }
+        }
+      },
+    };
+    const consumer = createTestConsumer({ stream: flaky });
+    const seen: string[] = [];
+    await consumer.run({ processBatch: async (batch) => void seen.push(...batch.records.map(text)) });
+    await until(() => seen.length >= 10);
+    await consumer.stop();
+    expect(failures).toBe(1);
+    expect(seen).toEqual(stream.recordsOf('shardId-000000000000').map(text));
+  });
+
+  it('unsubscribing from records$ releases the shard, which is taken again and read from the checkpoint', async () => {
+    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 3 });
+    putMany(stream, 9);
+    const store = new InMemoryLeaseStore();
+    const consumer = createTestConsumer({ stream, leaseStore: store });
+    const sessions: ShardSession[] = [];
+    const firstBodies: string[] = [];
+    consumer.shards$.subscribe((session) => {
+      sessions.push(session);
+      if (sessions.length === 1) {
+        const subscription = session.records$.subscribe((batch) => {
+          firstBodies.push(...batch.records.map(text));
+          void batch.checkpoint();
+          subscription.unsubscribe();
+        });
+      } else {
+        session.records$.subscribe((batch) => void batch.checkpoint());
+      }
+    });
+    await consumer.start();
+    expect(await until(() => sessions.length === 1).then(() => sessions[0]!.completion)).toBe('SHUTDOWN');
+    await until(() => sessions.length === 2, 3_000, 'the shard taken again');
+    await until(
+      () =>
+        store.snapshot()[0]?.checkpoint.sequenceNumber ===
+        stream.recordsOf('shardId-000000000000')[8]?.sequenceNumber,
+    );
+    await consumer.stop();
+    expect(firstBodies).toHaveLength(3);
+  });
+
+  it('a session is consumed once: records$ after run() took it fails clearly', async () => {
+    const stream = new InMemoryStream({ shardCount: 1 });
+    const consumer = createTestConsumer({ stream });
+    const errors: unknown[] = [];
+    await consumer.run({ processBatch: async () => {} });
+    consumer.shards$.subscribe((session) => session.records$.subscribe({ error: (e) => errors.push(e) }));
+    await until(() => errors.length === 1);
+    expect(String(errors[0])).toMatch(/can be consumed only once/);
+    await consumer.stop();
+  });
+});

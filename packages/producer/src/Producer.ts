@@ -423,7 +423,8 @@ export class Producer {
     if (this.#state === ProducerState.Closed) return;
     const { maxConcurrentRequests, lingerMs, maxBatchRecords } = this.#config;
     for (;;) {
-      if (this.#inFlight >= maxConcurrentRequests || this.#pending.length === 0 || this.#isOrderBlocked) break;
+      if (this.#inFlight >= maxConcurrentRequests || this.#pending.length === 0 || this.#isOrderBlocked)
+        break;
       const now = Date.now();
       if (now < this.#pausedUntilMs) {
         this.#schedule(this.#pausedUntilMs);
@@ -713,7 +714,8 @@ export class Producer {
     this.#outstanding.delete(entry.seq);
     this.#bufferedBytes -= entry.sizeBytes;
     this.#bufferedRecords -= 1;
-    if (this.#config.ordered && this.#heldKeys.delete(entry.record.partitionKey)) this.#isOrderBlocked = false;
+    if (this.#config.ordered && this.#heldKeys.delete(entry.record.partitionKey))
+      this.#isOrderBlocked = false;
     this.#admitWaiters();
     if (this.#flushWaiters.length > 0) {
       this.#flushWaiters = this.#flushWaiters.filter((waiter) => {

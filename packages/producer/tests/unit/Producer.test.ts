@@ -492,6 +492,23 @@ describe('flush, close, events', () => {
     expect(report.recordsSent).toBe(0);
   });
 
+  it('close() rejects the puts waiting for room with ProducerClosedError, and sends the buffered ones', async () => {
+    const transport = new FakeTransport();
+    const gate = deferred();
+    transport.script = async (records) => {
+      await gate.promise;
+      return FakeTransport.allOk(records);
+    };
+    const { producer } = setup({ maxBufferedRecords: 2 }, transport);
+    const accepted = [producer.put('a'), producer.put('b')];
+    const waiting = producer.put('c');
+    const closing = producer.close();
+    await expect(waiting).rejects.toBeInstanceOf(ProducerClosedError);
+    gate.resolve();
+    await Promise.all(accepted);
+    expect((await closing).recordsSent).toBe(2);
+  });
+
   it('emits batch and retry events with fill and latency', async () => {
     const transport = new FakeTransport();
     transport.script = (records, call) => ({

@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ConfigurationError, createProducer, type DeadLetter, httpTransport } from '@shardline/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/cli.js';
 
 interface Received {
   readonly headers: IncomingMessage['headers'];
@@ -197,5 +201,57 @@ describe('httpTransport', () => {
     await expect(second.put('y', { eventId: 'r2' })).resolves.toMatchObject({ eventId: 'r2' });
     expect(calls).toBe(2);
     await second.close();
+  });
+
+  it('shardline-produce replay --url sends every row of the retail sample through the API, gzip on', async () => {
+    received.length = 0;
+    handler = (req) => ({ status: 200, body: { failedRecordCount: 0, records: written(req) } });
+    const dir = mkdtempSync(join(tmpdir(), 'producer-cli-http-'));
+    let out = '';
+    try {
+      const code = await runCli(
+        [
+          'replay',
+          new URL('../../../../data/online-retail-2010-12-sample.csv', import.meta.url).pathname,
+          '--url',
+          base,
+          '--gzip',
+          '--partition-key',
+          'InvoiceNo',
+          '--progress',
+          'none',
+          '--rejects',
+          join(dir, 'r.jsonl'),
+          '--dead-letters',
+          join(dir, 'd.jsonl'),
+        ],
+        {
+          env: { SHARDLINE_API_KEY: 'from-env' },
+          isTty: false,
+          stdout: (t) => {
+            out += t;
+          },
+          stderr: () => {},
+        },
+      );
+      expect(code, out).toBe(0);
+      const records = received.flatMap((r) => r.body.records);
+      expect(records).toHaveLength(400);
+      expect(new Set(records.map((r) => r.eventId)).size).toBe(400);
+      expect(
+        received.every(
+          (r) => r.headers['x-api-key'] === 'from-env' && r.headers['content-encoding'] === 'gzip',
+        ),
+      ).toBe(true);
+      const firstLine = readFileSync(
+        new URL('../../../../data/online-retail-2010-12-sample.csv', import.meta.url),
+        'utf8',
+      ).split('\n')[1]!;
+      expect(records.find((r) => r.partitionKey === '536365')!.data).toMatchObject({
+        InvoiceNo: firstLine.split(',')[0],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

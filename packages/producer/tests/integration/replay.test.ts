@@ -190,6 +190,31 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
     expect(resent).toBe(beforeResume.length - journaled.size);
   });
 
+  it('Ctrl-C (SIGINT) sends what is buffered, writes the journal and exits 130; a rerun finishes the file', async () => {
+    const stream = await local.createStream(uniqueName('replay-sigint'), { shardCount: 1 });
+    const journal = join(dir, 'sigint.journal');
+    const common = [RETAIL, '--stream', stream.streamName, '--journal', journal];
+    const first = await replay([...common, '--rate', '200']);
+    await waitForOutput(first.child, first.output, (o) => /^progress rows=[1-9]\d*\//m.test(o.stderr));
+    first.child.kill('SIGINT');
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stdout).toMatch(/replay INCOMPLETE/);
+    const acked = Number(/acknowledged +(\d+)/.exec(stopped.stdout)![1]);
+    expect(acked).toBeGreaterThan(0);
+    expect(acked).toBeLessThan(400);
+    const afterStop = (await readAll(kinesis, stream.streamName)).length;
+    expect(afterStop).toBe(acked); // a graceful stop leaves nothing unjournaled
+
+    const second = await replay(common);
+    const finished = await second.done;
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(finished.stdout).toMatch(new RegExp(`skipped +${acked} `));
+    const ids = (await readAll(kinesis, stream.streamName)).map((r) => decodeEnvelope(r.data).eventId);
+    expect(ids).toHaveLength(400);
+    expect(new Set(ids).size).toBe(400);
+  });
+
   it('malformed rows go to the rejects file with their physical line, the run goes on and exits 1', async () => {
     const stream = await local.createStream(uniqueName('replay-rejects'), { shardCount: 1 });
     const csv = join(dir, 'bad.csv');

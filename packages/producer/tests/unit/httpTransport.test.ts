@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ConfigurationError, createProducer, type DeadLetter, httpTransport } from '@shardline/producer';
+import {
+  ConfigurationError,
+  createProducer,
+  type DeadLetter,
+  HttpTransport,
+  httpTransport,
+} from '@shardline/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
 
@@ -65,6 +71,26 @@ function producerFor(options: { gzip?: boolean } = {}) {
 }
 
 describe('httpTransport', () => {
+  it('counts request bytes so that a body never exceeds the sum (the 10 MiB body limit holds)', () => {
+    const transport = httpTransport({ url: base, apiKey: 'k' });
+    const records = ['k', 'ключ-🙂', 'a"b\\c', 'x'.repeat(256)].map((partitionKey, i) => {
+      const data = Buffer.from(JSON.stringify({ i, text: 'é😀'.repeat(i * 10) }));
+      const head = Buffer.from(`{"eventId":"id-${i}","receivedAt":"2026-11-25T17:00:00.000Z","data":`);
+      return {
+        eventId: `id-${i}`,
+        partitionKey,
+        explicitHashKey: undefined,
+        envelope: Buffer.concat([head, data, Buffer.from('}')]),
+        dataOffset: head.length,
+      };
+    });
+    const body = HttpTransport.body(records);
+    expect(JSON.parse(body.toString('utf8')).records[1].partitionKey).toBe('ключ-🙂');
+    const counted = records.reduce((sum, r) => sum + transport.requestBytes(r), 0);
+    expect(body.length).toBeLessThanOrEqual(counted + 16);
+    expect(transport.limits.maxRequestBytes + 16).toBe(10 * 1_048_576);
+  });
+
   it('validates its options', () => {
     expect(() => httpTransport({ url: 'ftp://x', apiKey: '' })).toThrow(ConfigurationError);
   });

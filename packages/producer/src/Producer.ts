@@ -293,12 +293,13 @@ export class Producer {
     const isTimedOut = await Promise.race([flushed.then(() => false), timedOut]);
     clearTimeout(timer);
     if (isTimedOut) {
-      // Dead-letter what never left, then abort requests in flight: their records fail as ProducerClosed.
+      // Abort requests in flight (their records fail as ProducerClosed) and dead-letter what never left.
       const unsent = [...this.#pending, ...this.#retrying];
       this.#pending = [];
       this.#pendingBytes = 0;
       this.#retrying = [];
       this.#abandonedAtClose += unsent.length;
+      this.#abort.abort(new ProducerClosedError('close() timed out'));
       await Promise.all(
         unsent.map((entry) =>
           this.#deadLetter(
@@ -308,7 +309,6 @@ export class Producer {
           ),
         ),
       );
-      this.#abort.abort(new ProducerClosedError('close() timed out'));
       await flushed;
     }
     await this.#queue.onIdle();
@@ -552,6 +552,11 @@ export class Producer {
     let retryAfterMs: number | undefined;
     let requestError: TransportError | undefined;
     try {
+      if (this.#abort.signal.aborted) {
+        throw new TransportError('ProducerClosed', 'close() timed out before the request was sent', {
+          retriable: false,
+        });
+      }
       const result = await transport.send(
         batch.map((e) => e.record),
         this.#abort.signal,

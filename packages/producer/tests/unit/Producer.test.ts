@@ -509,6 +509,34 @@ describe('flush, close, events', () => {
     expect((await closing).recordsSent).toBe(2);
   });
 
+  it('close() aborts a request still in flight at closeTimeoutMs; its records are dead-lettered as ProducerClosed', async () => {
+    const transport = new FakeTransport();
+    let sawAbort = false;
+    transport.send = (records, signal) =>
+      new Promise((_resolve, reject) => {
+        transport.requests.push({ records, eventIds: records.map((r) => r.eventId) });
+        signal.addEventListener('abort', () => {
+          sawAbort = true;
+          reject(signal.reason);
+        });
+      });
+    const { producer, letters } = setup({ closeTimeoutMs: 50 }, transport);
+    const puts = [
+      producer.put(1, { eventId: 'h1' }).catch((e: unknown) => e),
+      producer.put(2, { eventId: 'h2' }).catch((e: unknown) => e),
+    ];
+    await new Promise((r) => setTimeout(r, 20)); // the request is in flight
+    const report = await producer.close();
+    expect(sawAbort).toBe(true);
+    expect((await Promise.all(puts)).map((e) => (e as DeliveryError).code)).toEqual([
+      'ProducerClosed',
+      'ProducerClosed',
+    ]);
+    expect(letters.map((l) => l.eventId).sort()).toEqual(['h1', 'h2']);
+    expect(report).toMatchObject({ recordsSent: 0, deadLettered: 2, lost: [] });
+    expect(producer.state).toBe('closed');
+  });
+
   it('emits batch and retry events with fill and latency', async () => {
     const transport = new FakeTransport();
     transport.script = (records, call) => ({

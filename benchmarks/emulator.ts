@@ -21,7 +21,7 @@ async function load(
   stack: LocalStack,
   shardCount: number,
 ): Promise<RoundMetrics> {
-  // A fresh stream every round: kinesalite slows down as a stream fills.
+  // A fresh stream every round: every round and contender starts from the same empty stream.
   const stream = await stack.createStream(uniqueName(`bench-emulator-${shardCount}`), { shardCount });
   try {
     const input: KinesisLoadInput = {
@@ -36,7 +36,11 @@ async function load(
     const report = await ctx.spawnContender(LOAD, input);
     return { ...report.metrics, client_peak_rss_mib: report.peakRssMiB };
   } finally {
-    await stack.deleteStream(stream.streamName); // frees the emulator's memory for the next round
+    // Streams must not pile up in the emulator over the rounds; a failed delete must not hide the
+    // contender's own error.
+    await stack
+      .deleteStream(stream.streamName)
+      .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
   }
 }
 

@@ -2,7 +2,7 @@
  * `pnpm bench <name> | --all | --list`: runs the benchmarks of this folder (see docs/benchmarks.md).
  * Started by the root script as `node --conditions=@shardline/source --import tsx benchmarks/run.ts`.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -78,13 +78,19 @@ async function one(command: Extract<BenchCommand, { mode: 'one' }>): Promise<num
   }
 }
 
+let currentChild: ChildProcess | undefined;
+
 function runChild(name: string, command: Extract<BenchCommand, { mode: 'all' }>): Promise<number> {
   const args = [...CONTENDER_NODE_ARGS, join(here, 'run.ts'), name];
   if (command.quick) args.push('--quick');
   if (command.rounds !== undefined) args.push('--rounds', String(command.rounds));
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: 'inherit' });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    currentChild = child;
+    child.on('exit', (code, signal) => {
+      currentChild = undefined;
+      resolve(code ?? (signal ? 128 : 1));
+    });
     child.on('error', () => resolve(1));
   });
 }
@@ -92,11 +98,15 @@ function runChild(name: string, command: Extract<BenchCommand, { mode: 'all' }>)
 async function all(command: Extract<BenchCommand, { mode: 'all' }>): Promise<number> {
   // Each benchmark in its own process: one's memory or leftovers cannot skew the next.
   let interrupted = false;
-  const onSignal = () => {
-    interrupted = true; // the child got the same Ctrl-C from the terminal; wait for it to clean up
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Ctrl-C reaches the running benchmark from the terminal (same process group): let it clean up.
+  process.on('SIGINT', () => {
+    interrupted = true;
+  });
+  // SIGTERM (a CI timeout, `kill`) is sent to us alone: pass it on.
+  process.on('SIGTERM', () => {
+    interrupted = true;
+    currentChild?.kill('SIGTERM');
+  });
   const outcomes: { name: string; code: number; seconds: number }[] = [];
   for (const name of benchmarkNames()) {
     if (interrupted) break;

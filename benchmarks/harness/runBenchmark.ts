@@ -44,6 +44,9 @@ export function roundOrder(names: readonly string[], round: number): string[] {
   return [...names.slice(shift), ...names.slice(0, shift)];
 }
 
+/** A `--quick` run is a smoke test that CI runs for every benchmark: it must stay under this. */
+export const QUICK_BUDGET_S = 20;
+
 function logToStderr(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
@@ -147,10 +150,16 @@ export async function runBenchmark<P, S>(
   await mkdir(options.resultsDir, { recursive: true });
   await writeFile(join(options.resultsDir, `${benchmark.name}.json`), `${JSON.stringify(report, null, 2)}\n`);
 
+  const elapsedS = (Date.now() - started) / 1000;
+  if (quick && elapsedS > QUICK_BUDGET_S) {
+    log(
+      `warning: this quick run took ${elapsedS.toFixed(1)} s; a quick run must stay under ${QUICK_BUDGET_S} s`,
+    );
+  }
   const out: string[] = [
     '',
     `${benchmark.name} — ${benchmark.description}`,
-    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${((Date.now() - started) / 1000).toFixed(1)} s; ${machineLine()}; load average before the run ${loadBefore.toFixed(2)}`,
+    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${elapsedS.toFixed(1)} s; ${machineLine()}; load average before the run ${loadBefore.toFixed(2)}`,
     '',
     formatTable(report, benchmark.figures),
   ];

@@ -35,11 +35,22 @@ export class Loop {
     this.#wakeController.abort();
   }
 
-  /** Stops the loop and waits for a running body to finish. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the loop and waits for a running body to finish, at most `maxWaitMs`: a body stuck on a call
+   * that ignores the abort signal must not hold up a shutdown (its late result is ignored).
+   */
+  async stop(maxWaitMs = 5_000): Promise<void> {
     this.#controller.abort();
     this.#wakeController.abort();
-    await this.#done;
+    if (!this.#done) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#done,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, maxWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   async #run(delayFirstRun: boolean): Promise<void> {

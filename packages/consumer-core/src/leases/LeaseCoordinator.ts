@@ -1,9 +1,11 @@
+import { ShardlineError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import { Loop } from '../internal/Loop.js';
 import type { Logger } from '../internal/logger.js';
 import { Mutex } from '../internal/Mutex.js';
 import { isRetriableError, retry } from '../internal/retry.js';
+import { withTimeout } from '../internal/withTimeout.js';
 import type { Lease } from './Lease.js';
 import type { CheckpointUpdate, LeaseStore } from './LeaseStore.js';
 import { type LeaseObservations, observeLeases, planLeaseTaking } from './leaseTaking.js';
@@ -31,6 +33,13 @@ export interface LeaseCoordinatorOptions {
   readonly onLeasesListed?: (leases: readonly Lease[]) => void;
 }
 
+/** Signals a retry after adopting the counter of this worker's own write that had landed. */
+class CounterAdoptedError extends ShardlineError {
+  constructor() {
+    super('The previous write had landed; retrying with its counter.', { retriable: true });
+  }
+}
+
 /** Outcome of {@link LeaseCoordinator.checkpoint}. */
 export type CheckpointWriteOutcome = 'WRITTEN' | 'LEASE_LOST';
 
@@ -40,6 +49,8 @@ interface HeldLease {
   /** When the last successful counter-bumping write (take, renew, checkpoint) was sent. */
   lastWriteSentAtMs: number;
   isLost: boolean;
+  /** A counter-bumping write failed without an answer (timeout, network): it may have landed. */
+  hasUncertainWrite: boolean;
 }
 
 /**
@@ -59,6 +70,7 @@ export class LeaseCoordinator {
   readonly #takeLoop: Loop;
   #observations: LeaseObservations = new Map();
   #isTaking = true;
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LeaseCoordinatorOptions) {
     this.#options = options;
@@ -79,6 +91,15 @@ export class LeaseCoordinator {
   start(): void {
     this.#renewLoop.start(true);
     this.#takeLoop.start(false);
+    // A renewal stuck on a request that never returns must not keep a lease "held": check expiry on
+    // its own timer as well.
+    this.#expiryTimer ??= setInterval(
+      () => {
+        for (const key of [...this.#held.keys()]) this.isHeld(key);
+      },
+      Math.max(25, Math.floor(this.safetyMarginMs / 2)),
+    );
+    this.#expiryTimer.unref?.();
   }
 
   /** Runs a take round soon (after a parent shard ended, for instance). */
@@ -89,13 +110,16 @@ export class LeaseCoordinator {
   /** Stops taking new leases; renewals go on. */
   async stopTaking(): Promise<void> {
     this.#isTaking = false;
-    await this.#takeLoop.stop();
+    await this.#takeLoop.stop(1_000);
   }
 
   /** Stops every loop. Held leases are not released (see {@link release}). */
   async stop(): Promise<void> {
     this.#isTaking = false;
-    await Promise.all([this.#takeLoop.stop(), this.#renewLoop.stop()]);
+    if (this.#expiryTimer) clearInterval(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+    // Leases were released before this step; a renewal stuck on the network is abandoned, not awaited.
+    await Promise.all([this.#takeLoop.stop(1_000), this.#renewLoop.stop(1_000)]);
   }
 
   /** Keys of the leases this worker holds (and has not lost). */
@@ -178,8 +202,16 @@ export class LeaseCoordinator {
         async () => {
           if (!this.isHeld(leaseKey)) return 'LEASE_LOST' as const;
           const sentAtMs = this.#options.clock.nowMs();
-          const updated = await this.#options.store.updateCheckpoint(held.lease, update, signal);
+          const updated = await this.#uncertain(held, () =>
+            withTimeout(
+              'checkpoint',
+              this.#options.failoverTimeMs,
+              (callSignal) => this.#options.store.updateCheckpoint(held.lease, update, callSignal),
+              signal,
+            ),
+          );
           if (!updated) {
+            if (await this.#adoptOwnLandedWrite(held, signal)) throw new CounterAdoptedError();
             this.#markLost(leaseKey, held, 'CHECKPOINT_FENCED');
             return 'LEASE_LOST' as const;
           }
@@ -218,12 +250,21 @@ export class LeaseCoordinator {
       this.#held.delete(leaseKey);
       if (held.isLost) return false;
       try {
-        const released = await retry(() => this.#options.store.releaseLease(held.lease, signal), {
-          maxAttempts: 3,
-          initialDelayMs: 100,
-          maxDelayMs: 1_000,
-          signal,
-        });
+        const released = await retry(
+          () =>
+            withTimeout(
+              'release',
+              this.#options.failoverTimeMs,
+              (callSignal) => this.#options.store.releaseLease(held.lease, callSignal),
+              signal,
+            ),
+          {
+            maxAttempts: 3,
+            initialDelayMs: 100,
+            maxDelayMs: 1_000,
+            signal,
+          },
+        );
         if (released) this.#options.onEvent({ type: 'LEASE_RELEASED', leaseKey });
         return released;
       } catch (error) {
@@ -256,6 +297,7 @@ export class LeaseCoordinator {
       mutex: new Mutex(),
       lastWriteSentAtMs: sentAtMs,
       isLost: false,
+      hasUncertainWrite: false,
     });
     this.#options.onEvent({
       type: 'LEASE_TAKEN',
@@ -276,8 +318,19 @@ export class LeaseCoordinator {
         await retry(
           async () => {
             const sentAtMs = clock.nowMs();
-            const renewed = await store.renewLease(held.lease, this.#renewLoop.signal);
+            // Never wait past the point where the lease would expire locally anyway.
+            const leftMs = held.lastWriteSentAtMs + failoverTimeMs - this.safetyMarginMs - sentAtMs;
+            const renewed = await this.#uncertain(held, () =>
+              withTimeout(
+                'renew',
+                leftMs,
+                (signal) => store.renewLease(held.lease, signal),
+                this.#renewLoop.signal,
+              ),
+            );
             if (!renewed) {
+              if (await this.#adoptOwnLandedWrite(held, this.#renewLoop.signal))
+                throw new CounterAdoptedError();
               this.#markLost(leaseKey, held, 'TAKEN');
               return;
             }
@@ -310,6 +363,40 @@ export class LeaseCoordinator {
         this.isHeld(leaseKey);
       }
     });
+  }
+
+  /** Runs a counter-bumping write, remembering when it failed without an answer. */
+  async #uncertain<T>(held: HeldLease, write: () => Promise<T>): Promise<T> {
+    try {
+      const result = await write();
+      // A condition failure keeps the flag: it may be this very write's predecessor that landed.
+      if (result) held.hasUncertainWrite = false;
+      return result;
+    } catch (error) {
+      if (isRetriableError(error)) held.hasUncertainWrite = true;
+      throw error;
+    }
+  }
+
+  /**
+   * After a write that failed without an answer, a condition failure may be this worker's own write
+   * having landed (counter one ahead, owner still this worker). Then the stored counter is adopted and
+   * the caller tries again. @returns whether it was adopted.
+   */
+  async #adoptOwnLandedWrite(held: HeldLease, signal: AbortSignal | undefined): Promise<boolean> {
+    if (!held.hasUncertainWrite) return false;
+    held.hasUncertainWrite = false;
+    const stored = await this.#options.store.getLease(held.lease.leaseKey, signal);
+    if (
+      stored === undefined ||
+      stored.leaseOwner !== this.#options.workerId ||
+      stored.leaseCounter !== held.lease.leaseCounter + 1 ||
+      stored.checkpointOwner !== undefined
+    ) {
+      return false;
+    }
+    held.lease = stored;
+    return true;
   }
 
   #markLost(

@@ -31,6 +31,8 @@ export interface ShardProcessorContext {
     checkpoint: ExtendedSequenceNumber,
     childShardIds: readonly string[] | undefined,
   ) => Promise<CheckpointWriteOutcome>;
+  /** Whether the lease is still held (renewed recently enough): checked before every batch handed out. */
+  readonly isLeaseHeld: (leaseKey: string) => boolean;
   /** Releases the lease (owner removed). */
   readonly releaseLease: (leaseKey: string) => Promise<boolean>;
   /** Makes sure the children's leases exist; returns their ids. */
@@ -162,6 +164,11 @@ export class ShardProcessor implements ShardInfo {
   async next(): Promise<RecordBatch | undefined> {
     for (;;) {
       if (this.#stopReason !== undefined) return undefined;
+      if (!this.#context.isLeaseHeld(this.shardId)) {
+        // Possibly lost (renewals failing): deliver nothing more than another worker could also get.
+        this.loseLease();
+        return undefined;
+      }
       const batch = this.#queue.shift();
       if (batch) {
         this.#checkpointer.markDelivered(batch.last);

@@ -37,6 +37,8 @@ export class Worker {
   readonly #listeners = new Set<ConsumerEventListener>();
   readonly #sessionListeners = new Set<(processor: ShardProcessor) => void>();
   #state: ConsumerState = 'idle';
+  /** Aborted by stop(): a start still creating the table or syncing gives up at once. */
+  readonly #startController = new AbortController();
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
@@ -123,7 +125,9 @@ export class Worker {
     }
     this.#starting ??= (async () => {
       this.#setState('starting');
-      const signal = this.#config.signal;
+      const signal = this.#config.signal
+        ? AbortSignal.any([this.#config.signal, this.#startController.signal])
+        : this.#startController.signal;
       try {
         await retry(() => this.#ports.leaseStore.initialize(signal), {
           maxAttempts: 5,
@@ -139,7 +143,7 @@ export class Worker {
         });
       } catch (error) {
         this.#setState('stopped');
-        this.#stopping = Promise.resolve();
+        this.#stopping ??= Promise.resolve();
         throw error;
       }
       if (this.#stopping) return;
@@ -157,6 +161,7 @@ export class Worker {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
+      this.#startController.abort(new InvalidStateError('stop() was called while starting.'));
       await this.#starting?.catch(() => undefined);
       this.#setState('stopping');
       const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -199,6 +204,7 @@ export class Worker {
       checkpointIntervalMs: config.checkpointIntervalMs,
       writeCheckpoint: (leaseKey, checkpoint, childShardIds) =>
         this.#coordinator.checkpoint(leaseKey, { checkpoint, childShardIds }),
+      isLeaseHeld: (leaseKey) => this.#coordinator.isHeld(leaseKey),
       releaseLease: (leaseKey) => this.#coordinator.release(leaseKey),
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
       onShardFinished: () => {

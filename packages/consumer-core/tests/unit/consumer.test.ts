@@ -306,3 +306,45 @@ describe('consumer robustness', () => {
     await consumer.stop();
   });
 });
+
+describe('zombie protection', () => {
+  it('a worker whose renewals hang stops delivering the shard within the failover time', async () => {
+    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 1 });
+    putMany(stream, 5);
+    let isHanging = false;
+    const store = new InMemoryLeaseStore({
+      beforeOperation: ({ operation }) =>
+        isHanging && operation === 'renew' ? new Promise<void>(() => {}) : undefined, // a request that never returns
+    });
+    const consumer = createTestConsumer({
+      stream,
+      leaseStore: store,
+      failoverTimeMs: 1_000,
+      shutdownTimeoutMs: 100,
+    });
+    const sessions: ShardSession[] = [];
+    const deliveredAt: number[] = [];
+    const batches: RecordBatch[] = [];
+    consumer.shards$.subscribe((session) => {
+      sessions.push(session);
+      session.records$.subscribe((batch) => {
+        deliveredAt.push(performance.now());
+        batches.push(batch);
+      });
+    });
+    await consumer.start();
+    await until(() => batches.length >= 1);
+    isHanging = true;
+    const hungAt = performance.now();
+    await until(() => sessions.length === 1);
+    expect(await sessions[0]!.completion).toBe('LEASE_LOST');
+    const lostAfterMs = performance.now() - hungAt;
+    expect(lostAfterMs).toBeLessThan(1_000); // before another worker could take it
+    // Nothing handed out after the loss, even though batches are waiting.
+    const countAtLoss = batches.length;
+    batches[0]!.release();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(batches).toHaveLength(countAtLoss);
+    await consumer.stop();
+  });
+});

@@ -3,6 +3,7 @@ import {
   type ConsumerEvent,
   DependencyError,
   eligibleLeases,
+  type LeaseStore,
   monotonicClock,
   type NewLease,
   silentLogger,
@@ -25,12 +26,7 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-function coordinator(
-  store: InMemoryLeaseStore,
-  events: ConsumerEvent[],
-  lost: string[],
-  failoverTimeMs = 1_000,
-) {
+function coordinator(store: LeaseStore, events: ConsumerEvent[], lost: string[], failoverTimeMs = 1_000) {
   return new LeaseCoordinator({
     store,
     workerId: 'me',
@@ -129,5 +125,51 @@ describe('LeaseCoordinator', () => {
     expect(store.snapshot()[0]).toMatchObject({ leaseOwner: 'other', checkpoint: { sequenceNumber: '10' } });
     expect(lost).toEqual(['s1']);
     expect(events).toContainEqual({ type: 'LEASE_LOST', leaseKey: 's1', reason: 'CHECKPOINT_FENCED' });
+  });
+
+  it('keeps a lease when its own write landed but the answer was lost (timeout), adopting the counter', async () => {
+    const inner = new InMemoryLeaseStore();
+    await inner.createLeaseIfNotExists(newLease('s1'));
+    let landedButFailed = 0;
+    let isArmed = false;
+    const store: LeaseStore = Object.assign(Object.create(null), {
+      initialize: () => inner.initialize(),
+      listLeases: () => inner.listLeases(),
+      getLease: (key: string) => inner.getLease(key),
+      createLeaseIfNotExists: (l: NewLease) => inner.createLeaseIfNotExists(l),
+      takeLease: (l: Parameters<LeaseStore['takeLease']>[0], owner: string) => inner.takeLease(l, owner),
+      releaseLease: (l: Parameters<LeaseStore['releaseLease']>[0]) => inner.releaseLease(l),
+      updateCheckpoint: (
+        l: Parameters<LeaseStore['updateCheckpoint']>[0],
+        u: Parameters<LeaseStore['updateCheckpoint']>[1],
+      ) => inner.updateCheckpoint(l, u),
+      updateLeaseMeta: (k: string, u: Parameters<LeaseStore['updateLeaseMeta']>[1]) =>
+        inner.updateLeaseMeta(k, u),
+      renewLease: async (l: Parameters<LeaseStore['renewLease']>[0]) => {
+        const renewed = await inner.renewLease(l);
+        if (isArmed && landedButFailed === 0) {
+          landedButFailed += 1; // the named point: written, answer lost
+          throw new DependencyError(
+            'dynamodb',
+            'UpdateItem',
+            new Error('timeout after the write (injected)'),
+            true,
+          );
+        }
+        return renewed;
+      },
+    });
+    const events: ConsumerEvent[] = [];
+    const lost: string[] = [];
+    const c = coordinator(store, events, lost, 3_000);
+    c.start();
+    await until(() => c.isHeld('s1'));
+    isArmed = true;
+    await until(() => landedButFailed === 1);
+    const counterAfterFault = (await inner.getLease('s1'))!.leaseCounter;
+    await until(() => inner.snapshot()[0]!.leaseCounter >= counterAfterFault + 2, 3_000);
+    await c.stop();
+    expect(lost).toEqual([]);
+    expect(c.heldLeaseKeys()).toEqual(['s1']);
   });
 });

@@ -33,7 +33,11 @@ it('a caught-up reader stays within the 5 GetRecords calls/s per shard budget wh
     logger: silentLogger,
   });
   let seen = 0;
-  await consumer.run({ processBatch: async (batch) => void (seen += batch.records.length) });
+  await consumer.run({
+    processBatch: async (batch) => {
+      seen += batch.records.length;
+    },
+  });
   let written = 0;
   try {
     // About 50 records/s for 3 s, a few at a time.

@@ -246,6 +246,24 @@ export class Worker {
   }
 
   #emit(event: ConsumerEvent): void {
+    // The situations an operator must see even without an events$ subscriber.
+    if (event.type === 'RECORDS_TRIMMED') {
+      this.#config.logger.warn(
+        'Records after the checkpoint were already trimmed by the stream’s retention',
+        {
+          shardId: event.shardId,
+          checkpoint: event.checkpoint,
+          resumedAt: event.resumedAt,
+        },
+      );
+    } else if (event.type === 'RECORD_OUTSIDE_SHARD_RANGE') {
+      this.#config.logger.warn('A KPL sub-record hashes outside its shard’s range (delivered anyway)', {
+        shardId: event.shardId,
+        sequenceNumber: event.sequenceNumber,
+        subSequenceNumber: event.subSequenceNumber,
+        partitionKey: event.partitionKey,
+      });
+    }
     for (const listener of this.#listeners) {
       try {
         listener(event);

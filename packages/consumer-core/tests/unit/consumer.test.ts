@@ -348,3 +348,42 @@ describe('zombie protection', () => {
     await consumer.stop();
   });
 });
+
+describe('operator visibility', () => {
+  it('logs and emits a trimmed-checkpoint gap reported by the reader', async () => {
+    const stream = new InMemoryStream({ shardCount: 1 });
+    putMany(stream, 2);
+    const reader = {
+      listShards: () => stream.listShards(),
+      read: async function* (request: Parameters<typeof stream.read>[0]) {
+        request.onEvent({
+          type: 'RECORDS_TRIMMED',
+          shardId: request.shardId,
+          checkpoint: { sequenceNumber: '1', subSequenceNumber: 0 },
+          resumedAt: 'TRIM_HORIZON',
+        });
+        yield* stream.read({ ...request, start: { kind: 'TRIM_HORIZON' } });
+      },
+    };
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (message: string) => void warnings.push(message),
+    };
+    const consumer = createTestConsumer({ stream: reader, logger });
+    const events: ConsumerEvent[] = [];
+    consumer.events$.subscribe((e) => events.push(e));
+    let seen = 0;
+    await consumer.run({
+      processBatch: async (batch) => {
+        seen += batch.records.length;
+      },
+    });
+    await until(() => seen === 2);
+    await consumer.stop();
+    expect(events.filter((e) => e.type === 'RECORDS_TRIMMED')).toHaveLength(1);
+    expect(warnings.some((w) => w.includes('trimmed'))).toBe(true);
+  });
+});

@@ -18,10 +18,10 @@ export async function withTimeout<T>(
   run: (signal: AbortSignal) => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
+  if (signal?.aborted) throw signal.reason;
   const controller = new AbortController();
-  const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     return await Promise.race([
       run(controller.signal),
@@ -34,12 +34,16 @@ export async function withTimeout<T>(
           },
           Math.max(1, timeoutMs),
         );
-        if (signal?.aborted) reject(signal.reason);
-        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+        onAbort = () => {
+          controller.abort(signal?.reason);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    // One listener per call, always removed: long-lived loop signals must not accumulate them.
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

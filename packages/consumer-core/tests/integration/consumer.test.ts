@@ -52,8 +52,8 @@ const text = (data: Uint8Array) => new TextDecoder().decode(data);
 
 describe('consumer on the local twin', () => {
   it('adopts a lease table written by the Java KCL: resumes after each checkpoint, starts the child of a SHARD_END parent, keeps unknown attributes', async () => {
-    const stream = await local.createStream(uniqueName('kcl'), { shardCount: 2 });
-    const [s0, s1] = stream.shardIds as [string, string];
+    const stream = await local.createStream(uniqueName('kcl'), { shardCount: 3 });
+    const [s0, s1, s2] = stream.shardIds as [string, string, string];
     const written = await putRecords(kinesis, stream.streamName, makeRecords(120));
     const of = (shardId: string) => written.filter((r) => r.shardId === shardId);
     const checkpointAt = of(s0)[9]!;
@@ -100,10 +100,29 @@ describe('consumer on the local twin', () => {
       leaderId: { S: 'java-worker-gone' },
     });
 
+    // A KCL 3.x graceful hand-off left half-way: java-old still processing, java-next to take over.
+    await put({
+      leaseKey: { S: s2 },
+      leaseOwner: { S: 'java-next' },
+      checkpointOwner: { S: 'java-old' },
+      leaseCounter: { N: '8' },
+      checkpoint: { S: of(s2)[4]!.sequenceNumber },
+      checkpointSubSequenceNumber: { N: '0' },
+      ownerSwitchesSinceCheckpoint: { N: '0' },
+      entityType: { S: 'LEASE' },
+    });
+
     const seen: string[] = [];
+    const firstSeenAt = new Map<string, number>();
     const c = consumer({ streamName: stream.streamName, applicationName: table, failoverTimeMs: 3_000 });
-    await c.run({ processBatch: async (batch) => void seen.push(...batch.records.map((r) => text(r.data))) });
-    const expected = [...of(s0).slice(10), ...of(s1)].map((r) => r.body);
+    const startedAt = performance.now();
+    await c.run({
+      processBatch: async (batch) => {
+        if (!firstSeenAt.has(batch.shardId)) firstSeenAt.set(batch.shardId, performance.now() - startedAt);
+        seen.push(...batch.records.map((r) => text(r.data)));
+      },
+    });
+    const expected = [...of(s0).slice(10), ...of(s1), ...of(s2).slice(5)].map((r) => r.body);
     await until(() => seen.length >= expected.length, 30_000, 'records after the KCL checkpoints');
     await c.stop();
     expect([...seen].sort()).toEqual([...expected].sort());
@@ -119,6 +138,15 @@ describe('consumer on the local twin', () => {
       new GetItemCommand({ TableName: table, Key: { leaseKey: { S: 'Leader' } }, ConsistentRead: true }),
     );
     expect(metrics.Item?.leaderId).toEqual({ S: 'java-worker-gone' });
+    // The hand-off lease was left alone until it expired (never processed by two workers), then taken,
+    // which clears checkpointOwner.
+    expect(firstSeenAt.get(s2)).toBeGreaterThanOrEqual(3_000);
+    expect(firstSeenAt.get(s1)).toBeLessThan(3_000); // the unowned child of a SHARD_END parent at once
+    const handoff = await dynamodb.send(
+      new GetItemCommand({ TableName: table, Key: { leaseKey: { S: s2 } }, ConsistentRead: true }),
+    );
+    expect(handoff.Item?.checkpointOwner).toBeUndefined();
+    expect(handoff.Item?.ownerSwitchesSinceCheckpoint).toEqual({ N: '0' });
   });
 
   it('two applications read the same stream independently, each with its own table and checkpoints', async () => {

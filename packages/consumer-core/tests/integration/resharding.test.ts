@@ -125,3 +125,31 @@ it('split then merge while consuming: every record, per-key order kept, no child
     await consumer.stop();
   }
 });
+
+it('reads a stream named by ARN (ListShards, GetShardIterator with StreamARN)', async () => {
+  const streamName = uniqueName('by-arn');
+  const stream = await faithful.createStream(streamName, { shardCount: 2 });
+  expect(stream.streamArn).toMatch(/^arn:aws:kinesis:/);
+  const written = await putRecords(kinesis, streamName, makeRecords(40));
+  const consumer = createConsumer({
+    streamArn: stream.streamArn,
+    applicationName: uniqueName('by-arn-app'),
+    kinesisClient: kinesis,
+    dynamoDBClient: dynamodb,
+    initialPosition: 'TRIM_HORIZON',
+    idleTimeBetweenReadsMs: 100,
+    logger: silentLogger,
+  });
+  const seen: string[] = [];
+  await consumer.run({
+    processBatch: async (batch) => {
+      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
+    },
+  });
+  try {
+    await until(() => seen.length >= written.length, 20_000, 'records read by ARN');
+  } finally {
+    await consumer.stop();
+  }
+  expect([...seen].sort()).toEqual(written.map((r) => r.body).sort());
+});

@@ -65,7 +65,12 @@ export {
 } from './leases/dynamodb/leaseSerializer.js';
 // Leases (the lease table, KCL 2.x compatible)
 export type { HashKeyRange, Lease, NewLease } from './leases/Lease.js';
-export type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore } from './leases/LeaseStore.js';
+export type {
+  CheckpointUpdate,
+  LeaseMetaUpdate,
+  LeaseStore,
+  PrepareCheckpointUpdate,
+} from './leases/LeaseStore.js';
 export type {
   LeaseObservation,
   LeaseObservations,

@@ -14,12 +14,20 @@ export type CheckpointWriter = (
   childShardIds: readonly string[] | undefined,
 ) => Promise<'WRITTEN' | 'LEASE_LOST'>;
 
+/** Writes a prepared checkpoint (and its state) to the lease table, fenced by the lease counter. */
+export type PreparedCheckpointWriter = (
+  pendingCheckpoint: ExtendedSequenceNumber,
+  state: Uint8Array | undefined,
+) => Promise<'WRITTEN' | 'LEASE_LOST'>;
+
 /** Options of {@link ShardCheckpointer}. */
 export interface ShardCheckpointerOptions {
   readonly shardId: string;
   /** The checkpoint stored when processing started. */
   readonly initialCheckpoint: ExtendedSequenceNumber;
   readonly write: CheckpointWriter;
+  /** Writes a prepared checkpoint. */
+  readonly prepare: PreparedCheckpointWriter;
   /** Writes happen at most once per this interval; 0 writes at once. */
   readonly checkpointIntervalMs: number;
   readonly clock: Clock;
@@ -87,14 +95,7 @@ export class ShardCheckpointer {
    * @throws {@link CheckpointRejectedError} when `position` is after the last delivered record.
    */
   async checkpoint(position: ExtendedSequenceNumber): Promise<void> {
-    if (this.#delivered === undefined || compareExtendedSequenceNumbers(position, this.#delivered) > 0) {
-      throw new CheckpointRejectedError(
-        this.#options.shardId,
-        `Cannot checkpoint shard ${this.#options.shardId} at ${formatPosition(position)}: the last delivered record is ${
-          this.#delivered ? formatPosition(this.#delivered) : '(none)'
-        }. A checkpoint may never pass a record that was not delivered.`,
-      );
-    }
+    this.#checkDelivered(position);
     if (compareExtendedSequenceNumbers(position, this.#requested) <= 0) return;
     this.#requested = position;
     if (this.#isClosed) return;
@@ -103,6 +104,39 @@ export class ShardCheckpointer {
       return;
     }
     this.#schedule();
+  }
+
+  #checkDelivered(position: ExtendedSequenceNumber): void {
+    if (this.#delivered === undefined || compareExtendedSequenceNumbers(position, this.#delivered) > 0) {
+      throw new CheckpointRejectedError(
+        this.#options.shardId,
+        `Cannot checkpoint shard ${this.#options.shardId} at ${formatPosition(position)}: the last delivered record is ${
+          this.#delivered ? formatPosition(this.#delivered) : '(none)'
+        }. A checkpoint may never pass a record that was not delivered.`,
+      );
+    }
+  }
+
+  /**
+   * Records a prepared checkpoint at `position` with optional `state`, at once (not coalesced): the
+   * first phase of a two-phase checkpoint. The next checkpoint clears it.
+   *
+   * @returns whether it was written (`false`: the lease is gone).
+   * @throws {@link CheckpointRejectedError} when `position` is after the last delivered record or
+   *   before the requested checkpoint; the store's error when it keeps failing.
+   */
+  async prepare(position: ExtendedSequenceNumber, state: Uint8Array | undefined): Promise<boolean> {
+    this.#checkDelivered(position);
+    if (compareExtendedSequenceNumbers(position, this.#requested) < 0) {
+      throw new CheckpointRejectedError(
+        this.#options.shardId,
+        `Cannot prepare a checkpoint of shard ${this.#options.shardId} at ${formatPosition(position)}: it is before the checkpoint ${formatPosition(this.#requested)}.`,
+      );
+    }
+    if (this.#isLeaseLost) return false;
+    const outcome = await this.#options.prepare(position, state);
+    if (outcome === 'LEASE_LOST') this.#isLeaseLost = true;
+    return outcome === 'WRITTEN';
   }
 
   /** Writes the requested checkpoint now if it is ahead of the written one. Never throws. */

@@ -1,10 +1,19 @@
 import type { Lease, NewLease } from './Lease.js';
 import { leaseFromNew } from './Lease.js';
-import type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore } from './LeaseStore.js';
+import type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
 
 /** A write the in-memory store is about to make, for fault injection in tests. */
 export interface InMemoryLeaseStoreOperation {
-  readonly operation: 'create' | 'renew' | 'take' | 'release' | 'checkpoint' | 'meta' | 'list' | 'get';
+  readonly operation:
+    | 'create'
+    | 'renew'
+    | 'take'
+    | 'release'
+    | 'checkpoint'
+    | 'prepare'
+    | 'meta'
+    | 'list'
+    | 'get';
   readonly leaseKey: string | undefined;
 }
 
@@ -111,6 +120,26 @@ export class InMemoryLeaseStore implements LeaseStore {
         update.childShardIds && update.childShardIds.length > 0
           ? [...update.childShardIds]
           : stored.childShardIds,
+    });
+  }
+
+  async prepareCheckpoint(lease: Lease, update: PrepareCheckpointUpdate): Promise<Lease | undefined> {
+    await this.#before('prepare', lease.leaseKey);
+    const stored = this.#leases.get(lease.leaseKey);
+    if (
+      !stored ||
+      stored.leaseCounter !== lease.leaseCounter ||
+      stored.leaseOwner === undefined ||
+      stored.leaseOwner !== lease.leaseOwner
+    ) {
+      return undefined;
+    }
+    const state = update.pendingCheckpointState;
+    return this.#store({
+      ...stored,
+      leaseCounter: stored.leaseCounter + 1,
+      pendingCheckpoint: update.pendingCheckpoint,
+      pendingCheckpointState: state && state.length > 0 ? state : undefined,
     });
   }
 

@@ -7,7 +7,7 @@ import { Mutex } from '../internal/Mutex.js';
 import { isRetriableError, retry } from '../internal/retry.js';
 import { withTimeout } from '../internal/withTimeout.js';
 import type { Lease } from './Lease.js';
-import type { CheckpointUpdate, LeaseStore } from './LeaseStore.js';
+import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
 import { type LeaseObservations, observeLeases, planLeaseTaking } from './leaseTaking.js';
 
 /** Options of {@link LeaseCoordinator}. */
@@ -190,10 +190,41 @@ export class LeaseCoordinator {
    * @returns `LEASE_LOST` when the lease is no longer ours (nothing was written).
    * @throws the store's error when it keeps failing.
    */
-  async checkpoint(
+  checkpoint(
     leaseKey: string,
     update: CheckpointUpdate,
     signal?: AbortSignal,
+  ): Promise<CheckpointWriteOutcome> {
+    return this.#fencedWrite(
+      leaseKey,
+      'checkpoint',
+      (lease, callSignal) => this.#options.store.updateCheckpoint(lease, update, callSignal),
+      signal,
+    );
+  }
+
+  /**
+   * Records a prepared checkpoint (two-phase checkpoint), fenced and serialized like {@link checkpoint}.
+   * @returns `LEASE_LOST` when the lease is no longer ours (nothing was written).
+   */
+  prepareCheckpoint(
+    leaseKey: string,
+    update: PrepareCheckpointUpdate,
+    signal?: AbortSignal,
+  ): Promise<CheckpointWriteOutcome> {
+    return this.#fencedWrite(
+      leaseKey,
+      'prepareCheckpoint',
+      (lease, callSignal) => this.#options.store.prepareCheckpoint(lease, update, callSignal),
+      signal,
+    );
+  }
+
+  async #fencedWrite(
+    leaseKey: string,
+    operation: string,
+    write: (lease: Lease, signal: AbortSignal) => Promise<Lease | undefined>,
+    signal: AbortSignal | undefined,
   ): Promise<CheckpointWriteOutcome> {
     const held = this.#held.get(leaseKey);
     if (!held) return 'LEASE_LOST';
@@ -204,9 +235,9 @@ export class LeaseCoordinator {
           const sentAtMs = this.#options.clock.nowMs();
           const updated = await this.#uncertain(held, () =>
             withTimeout(
-              'checkpoint',
+              operation,
               this.#options.failoverTimeMs,
-              (callSignal) => this.#options.store.updateCheckpoint(held.lease, update, callSignal),
+              (callSignal) => write(held.lease, callSignal),
               signal,
             ),
           );
@@ -228,7 +259,7 @@ export class LeaseCoordinator {
           onRetry: (error, attempt, delayMs) =>
             this.#options.onEvent({
               type: 'RETRY',
-              operation: 'checkpoint',
+              operation,
               shardId: leaseKey,
               attempt,
               delayMs,

@@ -9,6 +9,14 @@ export interface CheckpointUpdate {
   readonly childShardIds?: readonly string[];
 }
 
+/** A prepared checkpoint (KCL two-phase checkpoint): the position and optional application state. */
+export interface PrepareCheckpointUpdate {
+  /** The position the application intends to checkpoint next. */
+  readonly pendingCheckpoint: ExtendedSequenceNumber;
+  /** Application state stored with it (e.g. what an archiver is about to write). Never written when empty. */
+  readonly pendingCheckpointState?: Uint8Array;
+}
+
 /** Metadata that may be added to a lease without owning it (no counter change). */
 export interface LeaseMetaUpdate {
   readonly childShardIds?: readonly string[];
@@ -53,6 +61,16 @@ export interface LeaseStore {
    * checkpoint. @returns the updated lease, or `undefined` when the lease is no longer held.
    */
   updateCheckpoint(lease: Lease, update: CheckpointUpdate, signal?: AbortSignal): Promise<Lease | undefined>;
+  /**
+   * Records a prepared checkpoint (KCL `prepareCheckpoint`): same condition and counter bump as
+   * {@link LeaseStore.updateCheckpoint}; the checkpoint itself is unchanged. The next checkpoint clears it.
+   * @returns the updated lease, or `undefined` when the lease is no longer held.
+   */
+  prepareCheckpoint(
+    lease: Lease,
+    update: PrepareCheckpointUpdate,
+    signal?: AbortSignal,
+  ): Promise<Lease | undefined>;
   /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
 }

@@ -188,7 +188,7 @@ class RxConsumer implements Consumer {
       initialDelayMs: options.retryInitialDelayMs ?? 500,
       maxDelayMs: options.retryMaxDelayMs ?? 30_000,
     };
-    const shard: ShardInfo = { shardId: processor.shardId, parentShardIds: processor.parentShardIds };
+    const shard: ShardInfo = shardInfoOf(processor);
     if (!processor.claim()) {
       this.#config.logger.error('Shard already consumed through shards$; run() leaves it alone', {
         shardId: shard.shardId,
@@ -319,8 +319,7 @@ class RxConsumer implements Consumer {
         };
       });
       session = {
-        shardId: processor.shardId,
-        parentShardIds: processor.parentShardIds,
+        ...shardInfoOf(processor),
         records$,
         completion: processor.completion,
       };
@@ -328,4 +327,14 @@ class RxConsumer implements Consumer {
     }
     return session;
   }
+}
+
+function shardInfoOf(processor: ShardProcessor): ShardInfo {
+  return {
+    shardId: processor.shardId,
+    parentShardIds: processor.parentShardIds,
+    startingCheckpoint: processor.startingCheckpoint,
+    pendingCheckpoint: processor.pendingCheckpoint,
+    pendingCheckpointState: processor.pendingCheckpointState,
+  };
 }

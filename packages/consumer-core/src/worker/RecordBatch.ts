@@ -18,6 +18,15 @@ export interface ShardInfo {
   readonly shardId: string;
   /** Parents (two for a merge child); they were all processed to `SHARD_END` before this shard started. */
   readonly parentShardIds: readonly string[];
+  /** The checkpoint this session started after (a sequence number or a sentinel such as `TRIM_HORIZON`). */
+  readonly startingCheckpoint: ExtendedSequenceNumber;
+  /**
+   * A prepared checkpoint left by the previous owner (see {@link RecordBatch.prepareCheckpoint}): what it
+   * intended to checkpoint next, e.g. to redo an interrupted write identically.
+   */
+  readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
+  /** The application state stored with `pendingCheckpoint`. */
+  readonly pendingCheckpointState: Uint8Array | undefined;
 }
 
 /**
@@ -42,6 +51,18 @@ export interface RecordBatch {
    * @throws `CheckpointRejectedError` when `record` is not a delivered record of this shard.
    */
   checkpoint(record?: KinesisRecord | ExtendedSequenceNumber): Promise<void>;
+  /**
+   * First phase of a two-phase checkpoint (KCL `prepareCheckpoint`): records, at once and fenced by the
+   * lease counter, that the application intends to checkpoint at `record` (default: this batch's last),
+   * with optional `state` (stored as `pendingCheckpointState`). The checkpoint itself does not move; the
+   * next `checkpoint()` clears it. A worker that takes the lease later finds it in
+   * `ShardInfo.pendingCheckpoint`/`pendingCheckpointState` — the way to redo an interrupted side effect
+   * (an archive object, say) identically after a crash.
+   *
+   * @throws `LeaseLostError` when the lease is gone (nothing was written); `CheckpointRejectedError`
+   *   for a position after the last delivered record or before the current checkpoint.
+   */
+  prepareCheckpoint(record?: KinesisRecord | ExtendedSequenceNumber, state?: Uint8Array): Promise<void>;
   /** Frees this batch's buffer share without checkpointing (for applications that checkpoint less often). */
   release(): void;
 }

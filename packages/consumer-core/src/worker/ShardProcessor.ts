@@ -4,6 +4,7 @@ import {
   SentinelCheckpoint,
 } from '../checkpoint/ExtendedSequenceNumber.js';
 import { ShardCheckpointer } from '../checkpoint/ShardCheckpointer.js';
+import { LeaseLostError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
@@ -33,6 +34,12 @@ export interface ShardProcessorContext {
   ) => Promise<CheckpointWriteOutcome>;
   /** Whether the lease is still held (renewed recently enough): checked before every batch handed out. */
   readonly isLeaseHeld: (leaseKey: string) => boolean;
+  /** Fenced prepared-checkpoint write through the lease coordinator. */
+  readonly prepareCheckpoint: (
+    leaseKey: string,
+    pendingCheckpoint: ExtendedSequenceNumber,
+    state: Uint8Array | undefined,
+  ) => Promise<CheckpointWriteOutcome>;
   /** Releases the lease (owner removed). */
   readonly releaseLease: (leaseKey: string) => Promise<boolean>;
   /** Makes sure the children's leases exist; returns their ids. */
@@ -76,6 +83,13 @@ class Batch implements RecordBatch {
     return this.#processor.checkpoint(position);
   }
 
+  prepareCheckpoint(record?: KinesisRecord | ExtendedSequenceNumber, state?: Uint8Array): Promise<void> {
+    const position = record
+      ? { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber }
+      : this.last;
+    return this.#processor.prepareCheckpoint(position, state);
+  }
+
   release(): void {
     this.#processor.ack(this);
   }
@@ -88,6 +102,9 @@ class Batch implements RecordBatch {
 export class ShardProcessor implements ShardInfo {
   readonly shardId: string;
   readonly parentShardIds: readonly string[];
+  readonly startingCheckpoint: ExtendedSequenceNumber;
+  readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
+  readonly pendingCheckpointState: Uint8Array | undefined;
   readonly completion: Promise<ShardCompletionReason>;
   readonly #context: ShardProcessorContext;
   readonly #lease: Lease;
@@ -111,6 +128,9 @@ export class ShardProcessor implements ShardInfo {
     this.#context = context;
     this.shardId = lease.leaseKey;
     this.parentShardIds = lease.parentShardIds;
+    this.startingCheckpoint = lease.checkpoint;
+    this.pendingCheckpoint = lease.pendingCheckpoint;
+    this.pendingCheckpointState = lease.pendingCheckpointState;
     this.completion = new Promise((resolve) => {
       this.#resolveCompletion = resolve;
     });
@@ -118,6 +138,7 @@ export class ShardProcessor implements ShardInfo {
       shardId: this.shardId,
       initialCheckpoint: lease.checkpoint,
       write: (checkpoint, children) => context.writeCheckpoint(this.shardId, checkpoint, children),
+      prepare: (pending, state) => context.prepareCheckpoint(this.shardId, pending, state),
       checkpointIntervalMs: context.checkpointIntervalMs,
       clock: context.clock,
       onWriteError: (error) => {
@@ -184,6 +205,17 @@ export class ShardProcessor implements ShardInfo {
     if (this.#stopReason === 'LEASE_LOST' || this.#checkpointer.isLeaseLost) return;
     await this.#checkpointer.checkpoint(position);
     this.#ackThrough(position);
+  }
+
+  /** See {@link RecordBatch.prepareCheckpoint}. */
+  async prepareCheckpoint(position: ExtendedSequenceNumber, state: Uint8Array | undefined): Promise<void> {
+    const written = this.#stopReason !== 'LEASE_LOST' && (await this.#checkpointer.prepare(position, state));
+    if (!written) {
+      throw new LeaseLostError(
+        this.shardId,
+        `Lease ${this.shardId} was lost: the prepared checkpoint was not written.`,
+      );
+    }
   }
 
   /** Marks a batch handled without checkpointing. */

@@ -204,6 +204,8 @@ export class Worker {
       checkpointIntervalMs: config.checkpointIntervalMs,
       writeCheckpoint: (leaseKey, checkpoint, childShardIds) =>
         this.#coordinator.checkpoint(leaseKey, { checkpoint, childShardIds }),
+      prepareCheckpoint: (leaseKey, pendingCheckpoint, pendingCheckpointState) =>
+        this.#coordinator.prepareCheckpoint(leaseKey, { pendingCheckpoint, pendingCheckpointState }),
       isLeaseHeld: (leaseKey) => this.#coordinator.isHeld(leaseKey),
       releaseLease: (leaseKey) => this.#coordinator.release(leaseKey),
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),

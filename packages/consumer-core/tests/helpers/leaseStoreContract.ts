@@ -162,5 +162,31 @@ export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseS
         hashKeyRange: { startingHashKey: '1', endingHashKey: '2' },
       });
     });
+
+    it('prepares a checkpoint fenced like a checkpoint; the next checkpoint clears it', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const a = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const prepared = await store.prepareCheckpoint(a, {
+        pendingCheckpoint: { sequenceNumber: '300', subSequenceNumber: 1 },
+        pendingCheckpointState: new Uint8Array([1, 2, 3]),
+      });
+      expect(prepared?.leaseCounter).toBe(2);
+      expect(
+        await store.prepareCheckpoint(a, {
+          pendingCheckpoint: { sequenceNumber: '301', subSequenceNumber: 0 },
+        }),
+      ).toBeUndefined();
+      const stored = (await store.getLease(shard0.leaseKey))!;
+      expect(stored.checkpoint.sequenceNumber).toBe('TRIM_HORIZON');
+      expect(stored.pendingCheckpoint).toEqual({ sequenceNumber: '300', subSequenceNumber: 1 });
+      expect(stored.pendingCheckpointState).toEqual(new Uint8Array([1, 2, 3]));
+      await store.updateCheckpoint(prepared!, {
+        checkpoint: { sequenceNumber: '300', subSequenceNumber: 1 },
+      });
+      const committed = (await store.getLease(shard0.leaseKey))!;
+      expect(committed.pendingCheckpoint).toBeUndefined();
+      expect(committed.pendingCheckpointState).toBeUndefined();
+      expect(committed.checkpoint).toEqual({ sequenceNumber: '300', subSequenceNumber: 1 });
+    });
   });
 }

@@ -443,3 +443,50 @@ describe('graceful stop', () => {
     expect(lease.checkpoint.sequenceNumber).toBe(stream.recordsOf('shardId-000000000000')[1]!.sequenceNumber);
   });
 });
+
+describe('two-phase checkpoint', () => {
+  it('a prepared checkpoint and its state reach the next owner; the next checkpoint clears them', async () => {
+    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 3 });
+    putMany(stream, 6);
+    const store = new InMemoryLeaseStore();
+    const first = createTestConsumer({ stream, leaseStore: store, shutdownTimeoutMs: 100 });
+    let prepared = false;
+    await first.run({
+      processBatch: async (batch) => {
+        await batch.prepareCheckpoint(undefined, new TextEncoder().encode('object-key-1'));
+        prepared = true;
+        return new Promise(() => {}); // the side effect never completes: no checkpoint
+      },
+    });
+    await until(() => prepared);
+    const lease = store.snapshot()[0]!;
+    expect(lease.checkpoint.sequenceNumber).toBe('TRIM_HORIZON');
+    expect(lease.pendingCheckpoint?.sequenceNumber).toBe(
+      stream.recordsOf('shardId-000000000000')[2]!.sequenceNumber,
+    );
+    await first.stop();
+
+    const infos: { pending?: string; state?: string; starting: string }[] = [];
+    const next = createTestConsumer({ stream, leaseStore: store });
+    await next.run({
+      processBatch: async (_batch, shard) => {
+        infos.push({
+          pending: shard.pendingCheckpoint?.sequenceNumber,
+          state: shard.pendingCheckpointState && new TextDecoder().decode(shard.pendingCheckpointState),
+          starting: shard.startingCheckpoint.sequenceNumber,
+        });
+      },
+    });
+    await until(() => infos.length >= 2, 3_000, 'the next owner');
+    await next.stop();
+    expect(infos[0]).toEqual({
+      pending: stream.recordsOf('shardId-000000000000')[2]!.sequenceNumber,
+      state: 'object-key-1',
+      starting: 'TRIM_HORIZON',
+    });
+    const after = store.snapshot()[0]!;
+    expect(after.pendingCheckpoint).toBeUndefined();
+    expect(after.pendingCheckpointState).toBeUndefined();
+    expect(after.checkpoint.sequenceNumber).toBe(stream.recordsOf('shardId-000000000000')[5]!.sequenceNumber);
+  });
+});

@@ -19,6 +19,10 @@ function make(intervalMs: number, outcome: () => 'WRITTEN' | 'LEASE_LOST' = () =
       );
       return outcome();
     },
+    prepare: async (position, state) => {
+      writes.push(`prepare ${position.sequenceNumber}${state ? ` [${[...state].join(',')}]` : ''}`);
+      return outcome();
+    },
     checkpointIntervalMs: intervalMs,
     clock: { nowMs: () => nowMs },
     onWriteError: () => {},
@@ -86,5 +90,15 @@ describe('ShardCheckpointer', () => {
     expect(lost.checkpointer.isLeaseLost).toBe(true);
     expect(await lost.checkpointer.writeShardEnd([])).toBe(false);
     expect(lost.writes).toEqual(['3:0']);
+  });
+
+  it('prepares a checkpoint at once, within what was delivered and not before the checkpoint', async () => {
+    const { checkpointer, writes } = make(60_000);
+    checkpointer.markDelivered(at(10));
+    await checkpointer.checkpoint(at(4));
+    await expect(checkpointer.prepare(at(11), undefined)).rejects.toBeInstanceOf(CheckpointRejectedError);
+    await expect(checkpointer.prepare(at(3), undefined)).rejects.toBeInstanceOf(CheckpointRejectedError);
+    expect(await checkpointer.prepare(at(9), new Uint8Array([7]))).toBe(true);
+    expect(writes).toEqual(['prepare 9 [7]']); // the coalesced checkpoint at 4 is not written yet
   });
 });

@@ -17,7 +17,12 @@ import { silentLogger } from '../../internal/logger.js';
 import { sleep } from '../../internal/sleep.js';
 import type { Lease, NewLease } from '../Lease.js';
 import { leaseFromNew } from '../Lease.js';
-import type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore } from '../LeaseStore.js';
+import type {
+  CheckpointUpdate,
+  LeaseMetaUpdate,
+  LeaseStore,
+  PrepareCheckpointUpdate,
+} from '../LeaseStore.js';
 import { awsErrorName, translateDynamoDBError } from './awsErrors.js';
 import {
   LeaseAttribute as A,
@@ -283,6 +288,57 @@ export class DynamoDBLeaseStore implements LeaseStore {
           pendingCheckpoint: undefined,
           pendingCheckpointState: undefined,
           childShardIds: children.length > 0 ? [...children] : lease.childShardIds,
+        }
+      : undefined;
+  }
+
+  async prepareCheckpoint(
+    lease: Lease,
+    update: PrepareCheckpointUpdate,
+    signal?: AbortSignal,
+  ): Promise<Lease | undefined> {
+    if (lease.leaseOwner === undefined) return undefined;
+    const next = lease.leaseCounter + 1;
+    const state = update.pendingCheckpointState;
+    const hasState = state !== undefined && state.length > 0;
+    const pending = update.pendingCheckpoint;
+    const ok = await this.#update(
+      'prepare',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#counter = :counter AND #owner = :owner',
+        UpdateExpression:
+          'SET #counter = :next, #pending = :pending, #pendingSub = :pendingSub' +
+          (hasState ? ', #pendingState = :state' : ' REMOVE #pendingState'),
+        ExpressionAttributeNames: {
+          '#counter': A.LeaseCounter,
+          '#owner': A.LeaseOwner,
+          '#pending': A.PendingCheckpoint,
+          '#pendingSub': A.PendingCheckpointSubSequenceNumber,
+          '#pendingState': A.PendingCheckpointState,
+        },
+        ExpressionAttributeValues: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { N: String(next) },
+          ':owner': { S: lease.leaseOwner },
+          ':pending': { S: pending.sequenceNumber },
+          ':pendingSub': { N: String(pending.subSequenceNumber) },
+          ...(hasState ? { ':state': { B: state } } : {}),
+        },
+      },
+      (stored) =>
+        stored.leaseCounter === next &&
+        stored.leaseOwner === lease.leaseOwner &&
+        stored.pendingCheckpoint?.sequenceNumber === pending.sequenceNumber &&
+        stored.pendingCheckpoint?.subSequenceNumber === pending.subSequenceNumber,
+      signal,
+    );
+    return ok
+      ? {
+          ...lease,
+          leaseCounter: next,
+          pendingCheckpoint: pending,
+          pendingCheckpointState: hasState ? state : undefined,
         }
       : undefined;
   }

@@ -1,4 +1,4 @@
-import { mergeMap } from 'rxjs';
+import { concatMap, mergeMap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, KinesisRecord, RecordBatch, ShardSession } from '../../src/index.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
@@ -488,5 +488,56 @@ describe('two-phase checkpoint', () => {
     expect(after.pendingCheckpoint).toBeUndefined();
     expect(after.pendingCheckpointState).toBeUndefined();
     expect(after.checkpoint.sequenceNumber).toBe(stream.recordsOf('shardId-000000000000')[5]!.sequenceNumber);
+  });
+});
+
+describe('buffering sink pattern (RxJS)', () => {
+  it('a sink that checkpoints only after its buffered writes are durable loses nothing and duplicates nothing across a graceful stop', async () => {
+    const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 4 });
+    putMany(stream, 80);
+    const store = new InMemoryLeaseStore();
+    const durable: string[] = [];
+
+    const runSink = (consumer: ReturnType<typeof createTestConsumer>) =>
+      consumer.shards$.subscribe((session) => {
+        let buffer: RecordBatch[] = [];
+        const flush = async () => {
+          const batches = buffer;
+          buffer = [];
+          if (batches.length === 0) return;
+          durable.push(...batches.flatMap((b) => b.records.map(text))); // the "object" is durable now
+          await batches.at(-1)!.checkpoint(); // then checkpoint its last record
+        };
+        session.records$
+          .pipe(
+            concatMap(async (batch) => {
+              buffer.push(batch);
+              if (buffer.length >= 3) await flush();
+            }),
+          )
+          .subscribe({ complete: () => void flush() }); // the session ends (stop, shard end): flush
+      });
+
+    const a = createTestConsumer({
+      stream,
+      leaseStore: store,
+      maxBufferedBatches: 8,
+      checkpointIntervalMs: 60_000,
+    });
+    runSink(a);
+    await a.start();
+    await until(() => durable.length >= 30);
+    await a.stop();
+    const afterFirst = durable.length;
+    expect(store.snapshot().every((l) => l.leaseOwner === undefined)).toBe(true);
+
+    const b = createTestConsumer({ stream, leaseStore: store, maxBufferedBatches: 8 });
+    runSink(b);
+    await b.start();
+    await until(() => durable.length >= 80, 5_000, 'the second worker');
+    await b.stop();
+    expect(afterFirst).toBeGreaterThanOrEqual(30);
+    expect(durable).toHaveLength(80); // no duplicate
+    expect(new Set(durable).size).toBe(80); // no gap
   });
 });

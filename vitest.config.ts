@@ -53,7 +53,13 @@ export default defineConfig({
   resolve: { conditions: sourceConditions },
   ssr: { resolve: { conditions: sourceConditions } },
   test: {
-    projects: workspaceDirs.flatMap(projectsFor),
+    projects: [
+      ...workspaceDirs.flatMap(projectsFor),
+      {
+        extends: true,
+        test: { name: 'benchmarks:unit', root: join(root, 'benchmarks'), include: ['tests/**/*.test.ts'] },
+      },
+    ],
     reporters: ['default', join(root, 'scripts/vitest/summaryReporter.ts')],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },

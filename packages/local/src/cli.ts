@@ -27,6 +27,10 @@ interface UpFlags {
   kinesis: 'fast' | 'faithful';
   dynamodb: boolean;
   s3: boolean;
+  gateway: boolean;
+  gatewayStream: { name: string; shards: number }[];
+  apiKey?: string[];
+  gatewayPort?: number;
   kinesisPort?: number;
   dynamodbPort?: number;
   s3Port?: number;
@@ -46,6 +50,16 @@ export function describeStack(stack: LocalStack): string {
   }
   if (stack.info.kinesisEngine === 'faithful') {
     lines.push('', '  note: kinesis-local listens on all interfaces, not only 127.0.0.1.');
+  }
+  if (stack.info.ingest) {
+    const { url, apiKey, streamName } = stack.info.ingest;
+    lines.push(
+      '',
+      `Ingest API (writes to stream '${streamName}'):`,
+      '',
+      `  curl -s ${url}/v1/events -H 'content-type: application/json' -H 'x-api-key: ${apiKey}' \\`,
+      `       -d '{"records":[{"data":{"event_type":"view","product_id":"44600062"}}]}'`,
+    );
   }
   lines.push('', 'Paste into another shell:', '');
   for (const [key, value] of Object.entries(stack.env)) lines.push(`  export ${key}=${value}`);
@@ -71,7 +85,17 @@ async function up(flags: UpFlags): Promise<void> {
     kinesis: flags.kinesis,
     dynamodb: flags.dynamodb,
     s3: flags.s3,
-    ports: { kinesis: flags.kinesisPort, dynamodb: flags.dynamodbPort, s3: flags.s3Port },
+    gateway: flags.gateway && {
+      streamName: flags.gatewayStream.at(-1)?.name,
+      shardCount: flags.gatewayStream.at(-1)?.shards,
+      apiKeys: flags.apiKey,
+    },
+    ports: {
+      kinesis: flags.kinesisPort,
+      dynamodb: flags.dynamodbPort,
+      s3: flags.s3Port,
+      gateway: flags.gatewayPort,
+    },
     dataDir: flags.dataDir,
     region: flags.region,
     signal: abort.signal,
@@ -83,7 +107,15 @@ async function up(flags: UpFlags): Promise<void> {
     },
   };
   stack = await startLocalStack(options);
-  for (const s of flags.stream ?? []) await stack.createStream(s.name, { shardCount: s.shards });
+  for (const s of flags.stream ?? []) {
+    if (s.name === stack.info.ingest?.streamName) {
+      process.stderr.write(
+        `stream '${s.name}' is the ingest gateway's, created with it: --stream ${s.name} ignored\n`,
+      );
+      continue;
+    }
+    await stack.createStream(s.name, { shardCount: s.shards });
+  }
   for (const t of flags.table ?? []) await stack.createLeaseTable(t);
   for (const b of flags.bucket ?? []) await stack.createBucket(b);
 
@@ -115,6 +147,16 @@ export function buildCli(): Command {
     )
     .option('--no-dynamodb', 'do not start the DynamoDB emulator')
     .option('--no-s3', 'do not start the S3 emulator')
+    .option('--no-gateway', 'do not start the ingest gateway')
+    .option('--gateway-stream <name[:shards]>', 'stream the ingest gateway writes to', streamSpec, [
+      { name: 'events', shards: 4 },
+    ])
+    .option(
+      '--api-key <key>',
+      'an API key the ingest gateway accepts (repeatable; default: a random one)',
+      collect,
+    )
+    .option('--gateway-port <port>', 'ingest gateway port (default: a free one)', port)
     .option('--kinesis-port <port>', 'Kinesis port (default: a free one)', port)
     .option('--dynamodb-port <port>', 'DynamoDB port (default: a free one)', port)
     .option('--s3-port <port>', 'S3 port (default: a free one)', port)

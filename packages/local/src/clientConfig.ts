@@ -14,6 +14,8 @@ export interface LocalEndpoints {
   readonly dynamodb?: string;
   /** S3 (fauxqs), path-style. */
   readonly s3?: string;
+  /** The ingest gateway's base URL (`POST ${ingest}/v1/events`). */
+  readonly ingest?: string;
 }
 
 /**
@@ -26,6 +28,8 @@ export interface LocalStackInfo {
   readonly endpoints: LocalEndpoints;
   /** Which Kinesis emulator serves `endpoints.kinesis`. */
   readonly kinesisEngine: 'fast' | 'faithful' | null;
+  /** The ingest gateway, when it runs: its stream and an accepted API key. */
+  readonly ingest?: { readonly url: string; readonly apiKey: string; readonly streamName: string };
 }
 
 /** Client configuration shared by every AWS SDK v3 client aimed at the local stack. */
@@ -78,7 +82,8 @@ export function s3ClientConfig(info: LocalStackInfo): LocalS3ClientConfig {
 
 /**
  * Environment variables that point AWS SDKs and CLIs at the local stack (`AWS_ENDPOINT_URL_<SERVICE>`
- * is read by the AWS SDKs and the AWS CLI).
+ * is read by the AWS SDKs and the AWS CLI), plus `SHARDLINE_INGEST_URL`, `SHARDLINE_INGEST_API_KEY`
+ * and `SHARDLINE_STREAM` when the ingest gateway runs.
  */
 export function localStackEnv(info: LocalStackInfo): Record<string, string> {
   const env: Record<string, string> = {
@@ -90,5 +95,10 @@ export function localStackEnv(info: LocalStackInfo): Record<string, string> {
   if (info.endpoints.kinesis) env.AWS_ENDPOINT_URL_KINESIS = info.endpoints.kinesis;
   if (info.endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = info.endpoints.dynamodb;
   if (info.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = info.endpoints.s3;
+  if (info.ingest) {
+    env.SHARDLINE_INGEST_URL = info.ingest.url;
+    env.SHARDLINE_INGEST_API_KEY = info.ingest.apiKey;
+    env.SHARDLINE_STREAM = info.ingest.streamName;
+  }
   return env;
 }

@@ -15,6 +15,7 @@ export {
   s3ClientConfig,
 } from './clientConfig.js';
 export type {
+  LocalGatewayOptions,
   LocalStackOptions,
   LocalStackPorts,
   ResolvedLocalStackConfig,
@@ -34,6 +35,9 @@ export {
   ResourceNotReadyError,
   ServiceStartError,
 } from './errors.js';
+export type { IngestGateway, IngestGatewayOptions } from './gateway/IngestGateway.js';
+// The ingest gateway
+export { buildGatewayApp, startIngestGateway } from './gateway/IngestGateway.js';
 export type { CreateStreamOptions, LocalStream } from './LocalStackClient.js';
 // Resources
 export { LocalStackClient, uniqueName } from './LocalStackClient.js';

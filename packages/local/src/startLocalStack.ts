@@ -5,6 +5,7 @@ import { LocalStackClient } from './LocalStackClient.js';
 import {
   dynaliteLaunch,
   fauxqsLaunch,
+  gatewayLaunch,
   kinesaliteLaunch,
   kinesisLocalLaunch,
   WATCHDOG_PATH,
@@ -119,7 +120,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 
   const endpoint = (service: string) => processes.find((p) => p.service === service)?.endpoint;
-  const info: LocalStackInfo = {
+  let info: LocalStackInfo = {
     region: config.region,
     credentials: { ...LOCAL_CREDENTIALS },
     endpoints: {
@@ -129,6 +130,41 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     },
     kinesisEngine: config.kinesis === false ? null : config.kinesis,
   };
+  if (config.gateway) {
+    // The gateway needs its stream: create it (or find it, with a data directory) before starting.
+    const helper = new LocalStackClient(info);
+    try {
+      await helper
+        .createStream(config.gateway.streamName, { shardCount: config.gateway.shardCount })
+        .catch(async (error) => {
+          if ((error as Error).name !== 'ResourceInUseException') throw error;
+          await helper.waitForStream(config.gateway ? config.gateway.streamName : '');
+        });
+      const gateway = await ServiceProcess.start(
+        gatewayLaunch(config, config.gateway, info.endpoints.kinesis!),
+        {
+          timeoutMs: config.startTimeoutMs,
+          watchdogPath: WATCHDOG_PATH,
+          signal: config.signal,
+        },
+      );
+      processes.push(gateway);
+      info = {
+        ...info,
+        endpoints: { ...info.endpoints, ingest: gateway.endpoint },
+        ingest: {
+          url: gateway.endpoint,
+          apiKey: config.gateway.apiKeys[0]!,
+          streamName: config.gateway.streamName,
+        },
+      };
+    } catch (error) {
+      await Promise.allSettled(processes.map((p) => p.stop()));
+      throw error;
+    } finally {
+      helper.close();
+    }
+  }
   const stack = new LocalStack(info, processes);
   for (const p of processes) {
     void p.ended.then((end) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
 
@@ -21,6 +22,18 @@ export interface LocalStackPorts {
   readonly dynamodb?: number;
   /** S3. @defaultValue 0 */
   readonly s3?: number;
+  /** The ingest gateway. @defaultValue 0 */
+  readonly gateway?: number;
+}
+
+/** The local ingest gateway: the ingest API (`POST /v1/events`) writing to a stream of the twin. */
+export interface LocalGatewayOptions {
+  /** The stream it writes to; created when missing. @defaultValue `'events'` */
+  readonly streamName?: string;
+  /** Shards of the stream when it is created. @defaultValue 4 */
+  readonly shardCount?: number;
+  /** Accepted `x-api-key` values. @defaultValue one random key, in `info.ingest.apiKey` */
+  readonly apiKeys?: readonly string[];
 }
 
 /** Options of {@link startLocalStack}. */
@@ -31,6 +44,11 @@ export interface LocalStackOptions {
   readonly dynamodb?: boolean;
   /** Whether to run the S3 emulator (fauxqs). @defaultValue true */
   readonly s3?: boolean;
+  /**
+   * Also run the ingest gateway (needs Kinesis): `true` for the defaults of {@link LocalGatewayOptions}.
+   * @defaultValue false
+   */
+  readonly gateway?: boolean | LocalGatewayOptions;
   /** Ports to listen on; every service listens on 127.0.0.1 (kinesis-local on all interfaces). */
   readonly ports?: LocalStackPorts;
   /**
@@ -72,6 +90,7 @@ export interface ResolvedLocalStackConfig {
   readonly kinesis: KinesisEngine | false;
   readonly dynamodb: boolean;
   readonly s3: boolean;
+  readonly gateway: Required<LocalGatewayOptions> | false;
   readonly ports: Required<LocalStackPorts>;
   readonly dataDir: string | undefined;
   readonly region: string;
@@ -87,7 +106,8 @@ export const LOCAL_STACK_DEFAULTS = {
   kinesis: KinesisEngine.Fast,
   dynamodb: true,
   s3: true,
-  ports: { kinesis: 0, kinesisTls: 0, dynamodb: 0, s3: 0 },
+  ports: { kinesis: 0, kinesisTls: 0, dynamodb: 0, s3: 0, gateway: 0 },
+  gateway: { streamName: 'events', shardCount: 4 },
   region: 'us-east-1',
   stateTransitionMs: 50,
   shardLimit: 10_000,
@@ -98,6 +118,7 @@ const KNOWN_KEYS = new Set([
   'kinesis',
   'dynamodb',
   's3',
+  'gateway',
   'ports',
   'dataDir',
   'region',
@@ -107,7 +128,7 @@ const KNOWN_KEYS = new Set([
   'signal',
   'onServiceExit',
 ]);
-const KNOWN_PORTS = new Set(['kinesis', 'kinesisTls', 'dynamodb', 's3']);
+const KNOWN_PORTS = new Set(['kinesis', 'kinesisTls', 'dynamodb', 's3', 'gateway']);
 
 /**
  * Merges {@link LOCAL_STACK_DEFAULTS} with `options` and validates every field.
@@ -141,7 +162,7 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
     } else {
       for (const [name, value] of Object.entries(options.ports)) {
         if (!KNOWN_PORTS.has(name)) {
-          problem(`ports.${name}`, 'unknown port name (known: kinesis, kinesisTls, dynamodb, s3)');
+          problem(`ports.${name}`, 'unknown port name (known: kinesis, kinesisTls, dynamodb, s3, gateway)');
         } else if (value !== undefined) {
           if (!Number.isInteger(value) || value < 0 || value > 65_535) {
             problem(`ports.${name}`, `must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
@@ -157,6 +178,37 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
         if (other) problem(`ports.${name}`, `port ${port} is also given to ports.${other}`);
         seen.set(port, name);
       }
+    }
+  }
+
+  let gateway: Required<LocalGatewayOptions> | false = false;
+  if (options.gateway !== undefined && options.gateway !== false) {
+    const g: LocalGatewayOptions = options.gateway === true ? {} : options.gateway;
+    if (typeof g !== 'object' || g === null) {
+      problem('gateway', 'must be a boolean or an object');
+    } else {
+      for (const key of Object.keys(g)) {
+        if (!['streamName', 'shardCount', 'apiKeys'].includes(key))
+          problem(`gateway.${key}`, 'unknown option');
+      }
+      const streamName = g.streamName ?? LOCAL_STACK_DEFAULTS.gateway.streamName;
+      if (typeof streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName)) {
+        problem('gateway.streamName', 'must be a stream name (1–128 of a-z A-Z 0-9 _ . -)');
+      }
+      const shardCount = g.shardCount ?? LOCAL_STACK_DEFAULTS.gateway.shardCount;
+      if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 1_000) {
+        problem('gateway.shardCount', `must be an integer from 1 to 1000, got ${JSON.stringify(shardCount)}`);
+      }
+      const apiKeys = g.apiKeys ?? [`local-${randomBytes(12).toString('hex')}`];
+      if (
+        !Array.isArray(apiKeys) ||
+        apiKeys.length === 0 ||
+        apiKeys.some((k) => typeof k !== 'string' || k === '')
+      ) {
+        problem('gateway.apiKeys', 'must be a non-empty list of non-empty strings');
+      }
+      if (kinesis === false) problem('gateway', 'needs a Kinesis emulator (kinesis is false)');
+      gateway = { streamName, shardCount, apiKeys: [...apiKeys] };
     }
   }
 
@@ -201,6 +253,7 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
     kinesis,
     dynamodb,
     s3,
+    gateway,
     ports,
     dataDir,
     region,

@@ -96,9 +96,9 @@ export class ServiceProcess {
     const tail = new OutputTail();
     const child = spawn(process.execPath, ['--require', options.watchdogPath, ...launch.args], {
       // Own process group: a Ctrl-C in the owner's terminal reaches the owner only, which then stops the
-      // services in order; stdin is the watchdog's lifeline to the owner.
+      // services in order. The watchdog inside notices the owner's death by being re-parented.
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...launch.env },
     });
     const ended = new Promise<ProcessEnd>((resolve) => {
@@ -211,13 +211,12 @@ export class ServiceProcess {
   }
 
   /**
-   * Stops the process: closes its lifeline (it exits by itself), then kills its process group if it
-   * is still there after `graceMs`. Safe to call more than once.
+   * Stops the process: SIGTERM to its process group (the watchdog exits on it), then SIGKILL if it is
+   * still there after `graceMs`. Safe to call more than once.
    */
   stop(graceMs = 2_000): Promise<void> {
     this.#stopping ??= (async () => {
       if (!this.isRunning) return;
-      this.#child.stdin?.end();
       killGroup(this.#child, 'SIGTERM');
       const exited = await Promise.race([this.ended.then(() => true), sleep(graceMs, false, { ref: false })]);
       if (!exited) {

@@ -155,6 +155,43 @@ export async function kinesisLocalLaunch(config: ResolvedLocalStackConfig): Prom
   };
 }
 
+const GATEWAY_MAIN = fileURLToPath(
+  new URL(`../gateway/main.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url),
+);
+
+/**
+ * The ingest gateway in its own process, writing to `streamName` on `kinesisEndpoint`. From sources
+ * (`.ts`), it runs through tsx with the `@shardline/source` condition, as the tests do.
+ */
+export function gatewayLaunch(
+  config: ResolvedLocalStackConfig,
+  gateway: { streamName: string; apiKeys: readonly string[] },
+  kinesisEndpoint: string,
+): ServiceLaunch {
+  const fromSource = GATEWAY_MAIN.endsWith('.ts');
+  const loader = fromSource ? ['--conditions=@shardline/source', '--import', import.meta.resolve('tsx')] : [];
+  const options = {
+    kinesisEndpoint,
+    region: config.region,
+    credentials: { ...LOCAL_CREDENTIALS },
+    streamName: gateway.streamName,
+    apiKeys: gateway.apiKeys,
+    port: config.ports.gateway,
+  };
+  return {
+    service: 'gateway',
+    engine: 'shardline-ingest',
+    args: [...loader, GATEWAY_MAIN, JSON.stringify(options)],
+    probe: async (endpoint) => {
+      // Any HTTP answer from the contract handler (a 404 here) proves it serves.
+      const response = await fetch(`${endpoint}/`, { signal: AbortSignal.timeout(2_000) });
+      if (!response.headers.get('content-type')?.startsWith('application/json')) {
+        throw new Error(`unexpected answer ${response.status}`);
+      }
+    },
+  };
+}
+
 /** An explicit port is checked to be free (for a clear error); `0` gets a free one. */
 export async function portFor(
   service: string,

@@ -53,13 +53,17 @@ describe('owner death', () => {
   });
 
   it('Ctrl-C (SIGINT) of `shardline-local up` stops every service and exits', async () => {
-    const cli = spawnTs(mainScript, ['up', '--stream', 'events:2', '--bucket', 'archive']);
+    const cli = spawnTs(mainScript, ['up', '--stream', 'orders:2', '--bucket', 'archive']);
     try {
       const printed = await waitForLine(cli, /Press Ctrl-C to stop/, 20_000, true);
       expect(printed).toMatch(/^ {2}export AWS_ENDPOINT_URL_KINESIS=http:\/\/127\.0\.0\.1:\d+$/m);
       expect(printed).toMatch(/^ {2}export AWS_ENDPOINT_URL_S3=http:\/\/127\.0\.0\.1:\d+$/m);
-      const pids = childPids(cli.pid!);
-      expect(pids.length).toBeGreaterThanOrEqual(3);
+      expect(printed).toMatch(/^ {2}export SHARDLINE_INGEST_URL=http:\/\/127\.0\.0\.1:\d+$/m);
+      expect(printed).toMatch(/^ {2}curl -s http:\/\/127\.0\.0\.1:\d+\/v1\/events /m);
+      const pids = childPids(cli.pid!).filter((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('watchdog.cjs'),
+      );
+      expect(pids.length).toBe(4); // kinesis, dynamodb, s3 and the ingest gateway
       const exit = new Promise<number | null>((resolve) => cli.once('exit', (code) => resolve(code)));
       cli.kill('SIGINT');
       expect(await exit).toBe(130);

@@ -307,11 +307,6 @@ export class LeaseCoordinator {
     });
   }
 
-  /** Forgets a lease without writing (after a loss, or when the shard's work is done and released). */
-  forget(leaseKey: string): void {
-    this.#held.delete(leaseKey);
-  }
-
   async #take(lease: Lease, stolen: boolean, signal: AbortSignal): Promise<void> {
     const { store, workerId, clock } = this.#options;
     const sentAtMs = clock.nowMs();

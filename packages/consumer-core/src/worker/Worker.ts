@@ -184,8 +184,19 @@ export class Worker {
   }
 
   #startProcessor(lease: Lease): void {
-    if (this.#processors.has(lease.leaseKey) || this.#stopping) {
-      if (this.#stopping) void this.#coordinator.release(lease.leaseKey);
+    if (this.#stopping) {
+      void this.#coordinator.release(lease.leaseKey);
+      return;
+    }
+    const previous = this.#processors.get(lease.leaseKey);
+    if (previous) {
+      // Taken again while the previous session is still finishing its release: start once it is done,
+      // from the lease as taken (its checkpoint includes the previous session's final one).
+      void previous.completion.then(() => {
+        if (!this.#processors.has(lease.leaseKey) && this.#coordinator.isHeld(lease.leaseKey)) {
+          this.#startProcessor(this.#coordinator.heldLease(lease.leaseKey) ?? lease);
+        }
+      });
       return;
     }
     if (isLeaseFinished(lease)) {
@@ -213,8 +224,9 @@ export class Worker {
         this.#coordinator.requestTakeRound();
       },
       onCompleted: (shardId) => {
-        this.#processors.delete(shardId);
-        this.#coordinator.forget(shardId);
+        // The coordinator already dropped the lease (released, lost or expired); forgetting it here
+        // could drop a new take of the same lease.
+        if (this.#processors.get(shardId) === processor) this.#processors.delete(shardId);
       },
     });
     this.#processors.set(lease.leaseKey, processor);

@@ -110,9 +110,9 @@ export function transportFromFlags(flags: ReplayFlags, env: NodeJS.ProcessEnv): 
   const isKinesis = flags.stream !== undefined;
   if (isHttp === isKinesis) throw new UsageError('give either --url (with --api-key) or --stream');
   if (isHttp) {
-    const apiKey = flags.apiKey ?? env.SHARDLINE_API_KEY;
+    const apiKey = flags.apiKey ?? env.SHARDLINE_INGEST_API_KEY;
     if (apiKey === undefined || apiKey === '')
-      throw new UsageError('--url needs --api-key (or SHARDLINE_API_KEY)');
+      throw new UsageError('--url needs --api-key (or SHARDLINE_INGEST_API_KEY)');
     for (const flag of ['endpointUrl', 'region', 'aggregate'] as const) {
       if (flags[flag] !== undefined)
         throw new UsageError(
@@ -179,7 +179,7 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
     .description('replay a CSV event log: one event per row, with a deterministic eventId')
     .argument('<file.csv>', 'the CSV file (UTF-8, header line first)')
     .option('--url <url>', 'the ingest API base URL (POST <url>/v1/events)', url)
-    .option('--api-key <key>', 'the ingest API key (default: $SHARDLINE_API_KEY)')
+    .option('--api-key <key>', 'the ingest API key (default: $SHARDLINE_INGEST_API_KEY)')
     .option('--gzip', 'compress requests to the ingest API')
     .option('--stream <name>', 'write to this Kinesis stream directly (PutRecords)')
     .option('--endpoint-url <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)', url)

@@ -252,7 +252,7 @@ describe('httpTransport', () => {
           join(dir, 'd.jsonl'),
         ],
         {
-          env: { SHARDLINE_API_KEY: 'from-env' },
+          env: { SHARDLINE_INGEST_API_KEY: 'from-env' },
           isTty: false,
           stdout: (t) => {
             out += t;

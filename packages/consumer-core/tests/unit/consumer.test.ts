@@ -541,3 +541,27 @@ describe('buffering sink pattern (RxJS)', () => {
     expect(new Set(durable).size).toBe(80); // no gap
   });
 });
+
+describe('lifecycle', () => {
+  it('aborting the signal stops the consumer like stop(): leases released, state stopped, start refused', async () => {
+    const stream = new InMemoryStream({ shardCount: 2 });
+    putMany(stream, 10);
+    const store = new InMemoryLeaseStore();
+    const controller = new AbortController();
+    const consumer = createTestConsumer({ stream, leaseStore: store, signal: controller.signal });
+    const states: string[] = [];
+    consumer.events$.subscribe((e) => e.type === 'STATE_CHANGED' && states.push(e.state));
+    let seen = 0;
+    await consumer.run({
+      processBatch: async (batch) => {
+        seen += batch.records.length;
+      },
+    });
+    await until(() => seen === 10);
+    controller.abort();
+    await until(() => consumer.state === 'stopped');
+    expect(states).toEqual(['starting', 'running', 'stopping', 'stopped']);
+    expect(store.snapshot().every((l) => l.leaseOwner === undefined)).toBe(true);
+    await expect(consumer.start()).rejects.toThrow(/stopped|aborted/);
+  });
+});

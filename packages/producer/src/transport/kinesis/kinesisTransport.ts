@@ -7,7 +7,6 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { effectiveHashKey, RecordAggregator } from '@shardline/consumer-core';
 import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
@@ -136,6 +135,7 @@ export class KinesisTransport implements Transport {
   #shardMap: ShardMap | undefined;
   #shardMapLoading: Promise<ShardMap> | undefined;
   #isShardMapStale = false;
+  #kpl: Promise<typeof import('@shardline/consumer-core')> | undefined;
   /** How many times the shard map was read (ListShards), for tests and metrics. */
   shardMapLoads = 0;
 
@@ -270,11 +270,16 @@ export class KinesisTransport implements Transport {
   }
 
   async #aggregate(records: readonly TransportRecord[], signal: AbortSignal): Promise<Outgoing[]> {
+    // Loaded on first use: the consumer library (and its peers, rxjs and the DynamoDB client) is needed
+    // only by producers that aggregate.
+    this.#kpl ??= import('@shardline/consumer-core');
+    const { effectiveHashKey, RecordAggregator } = await this.#kpl;
     const map = await this.#currentShardMap(signal);
     const maxRecordBytes = this.#aggregation!.maxRecordBytes;
-    const open = new Map<string, { aggregator: RecordAggregator; members: number[] }>();
+    type Slot = { aggregator: InstanceType<typeof RecordAggregator>; members: number[] };
+    const open = new Map<string, Slot>();
     const out: Outgoing[] = [];
-    const seal = (shardId: string, slot: { aggregator: RecordAggregator; members: number[] }) => {
+    const seal = (shardId: string, slot: Slot) => {
       const outer = slot.aggregator.flush();
       if (outer === undefined) return;
       out.push({

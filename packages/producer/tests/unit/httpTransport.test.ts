@@ -198,6 +198,20 @@ describe('httpTransport', () => {
     await producer.close();
   });
 
+  it('dead-letters only the records with an explicitHashKey (the API has none) and sends the others', async () => {
+    received.length = 0;
+    handler = (req) => ({ status: 200, body: { failedRecordCount: 0, records: written(req) } });
+    const { producer, letters } = producerFor();
+    const plain = producer.put(1, { eventId: 'x-plain' });
+    const hashed = producer.put(2, { eventId: 'x-hashed', explicitHashKey: '42' }).catch((e: unknown) => e);
+    await producer.flush();
+    await expect(plain).resolves.toMatchObject({ eventId: 'x-plain' });
+    expect(await hashed).toMatchObject({ code: 'UnsupportedExplicitHashKey' });
+    expect(letters.map((l) => l.eventId)).toEqual(['x-hashed']);
+    expect(received.map((r) => r.body.records.map((x) => x.eventId))).toEqual([['x-plain']]);
+    await producer.close();
+  });
+
   it('retries a 503 and a dropped connection', async () => {
     received.length = 0;
     handler = (req, call) => {

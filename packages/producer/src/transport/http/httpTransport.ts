@@ -138,15 +138,26 @@ export class HttpTransport implements Transport {
   }
 
   async send(records: readonly TransportRecord[], signal: AbortSignal): Promise<SendResult> {
-    const withHashKey = records.findIndex((r) => r.explicitHashKey !== undefined);
-    if (withHashKey >= 0) {
-      throw new TransportError(
-        'UnsupportedExplicitHashKey',
-        'The ingest API takes no explicitHashKey: use the Kinesis transport',
-        {
-          retriable: false,
-        },
-      );
+    if (records.some((r) => r.explicitHashKey !== undefined)) {
+      // The API has no explicitHashKey: those records fail for good; the others go as usual.
+      const sendable = records.filter((r) => r.explicitHashKey === undefined);
+      const sent = sendable.length === 0 ? { outcomes: [] } : await this.send(sendable, signal);
+      let next = 0;
+      return {
+        ...sent,
+        outcomes: records.map(
+          (r): RecordOutcome =>
+            r.explicitHashKey === undefined
+              ? sent.outcomes[next++]!
+              : {
+                  ok: false,
+                  errorCode: 'UnsupportedExplicitHashKey',
+                  errorMessage: 'The ingest API takes no explicitHashKey: use the Kinesis transport',
+                  retriable: false,
+                  isThrottle: false,
+                },
+        ),
+      };
     }
     const raw = HttpTransport.body(records);
     const body = this.#isGzip ? await gzip(raw) : raw;

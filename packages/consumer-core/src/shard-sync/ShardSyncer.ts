@@ -28,7 +28,11 @@ export class ShardSyncer {
   /** Lists shards and leases and creates the missing leases. @returns how many were created. */
   async sync(signal?: AbortSignal): Promise<number> {
     const { lister, store, initialPosition } = this.#options;
-    const [shards, leases] = await Promise.all([lister.listShards(signal), store.listLeases(signal)]);
+    const leases = await store.listLeases(signal);
+    // A new application starting at LATEST or a timestamp needs no lease for shards closed before then:
+    // let ListShards leave them out (ShardFilter). Later syncs list everything to follow the lineage.
+    const isFirstSync = leases.length === 0 && initialPosition !== 'TRIM_HORIZON';
+    const shards = await lister.listShards(signal, isFirstSync ? initialPosition : undefined);
     const plan = planNewLeases({
       shards,
       existingLeaseKeys: new Set(leases.map((lease) => lease.leaseKey)),

@@ -1,9 +1,16 @@
-import { ListShardsCommand, type ListShardsCommandOutput } from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
+import { DependencyError } from '../../errors.js';
 import { retry } from '../../internal/retry.js';
 import { translateKinesisError } from '../../retrieval/kinesis/awsErrors.js';
 import type { KinesisClientLike } from '../../retrieval/kinesis/PollingShardReader.js';
 import type { ShardLister } from '../ShardLister.js';
-import type { ShardDescription } from '../shardLineage.js';
+import type { InitialPosition, ShardDescription } from '../shardLineage.js';
+
+const FILTER_REJECTIONS = new Set([
+  'ValidationException',
+  'InvalidArgumentException',
+  'SerializationException',
+]);
 
 /** Options of {@link KinesisShardLister}. */
 export interface KinesisShardListerOptions {
@@ -19,13 +26,32 @@ export interface KinesisShardListerOptions {
 export class KinesisShardLister implements ShardLister {
   readonly #client: KinesisClientLike;
   readonly #stream: { StreamName?: string; StreamARN?: string };
+  #isFilterUnsupported = false;
 
   constructor(options: KinesisShardListerOptions) {
     this.#client = options.client;
     this.#stream = options.streamArn ? { StreamARN: options.streamArn } : { StreamName: options.streamName };
   }
 
-  async listShards(signal?: AbortSignal): Promise<ShardDescription[]> {
+  async listShards(signal?: AbortSignal, from?: InitialPosition): Promise<ShardDescription[]> {
+    const filter: ShardFilter | undefined =
+      from === undefined || from === 'TRIM_HORIZON' || this.#isFilterUnsupported
+        ? undefined
+        : from === 'LATEST'
+          ? { Type: 'AT_LATEST' }
+          : { Type: 'AT_TIMESTAMP', Timestamp: from.atTimestamp };
+    if (!filter) return this.#list(undefined, signal);
+    try {
+      return await this.#list(filter, signal);
+    } catch (error) {
+      // Services without ShardFilter (kinesalite, older endpoints) reject it: list everything instead.
+      if (!(error instanceof DependencyError) || !FILTER_REJECTIONS.has(error.errorName ?? '')) throw error;
+      this.#isFilterUnsupported = true;
+      return this.#list(undefined, signal);
+    }
+  }
+
+  async #list(filter: ShardFilter | undefined, signal: AbortSignal | undefined): Promise<ShardDescription[]> {
     const shards: ShardDescription[] = [];
     let nextToken: string | undefined;
     do {
@@ -35,7 +61,11 @@ export class KinesisShardLister implements ShardLister {
           try {
             // A page after the first names only the token (ListShards rejects StreamName with NextToken).
             return await this.#client.send(
-              new ListShardsCommand(token ? { NextToken: token } : { ...this.#stream }),
+              new ListShardsCommand(
+                token
+                  ? { NextToken: token }
+                  : { ...this.#stream, ...(filter ? { ShardFilter: filter } : {}) },
+              ),
               { abortSignal: signal },
             );
           } catch (error) {

@@ -1,0 +1,86 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
+import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { afterAll, expect, it } from 'vitest';
+import { createConsumer, DynamoDBLeaseStore, type KinesisClientLike, silentLogger } from '../../src/index.js';
+import { instrumentKinesisClient } from '../../src/testing/index.js';
+import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+
+const local = localStackFromContext();
+const faithful = faithfulKinesisFromContext();
+const fast = new KinesisClient(kinesisClientConfig(local.info));
+const faithfulKinesis = new KinesisClient(kinesisClientConfig(faithful.info));
+const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+
+afterAll(() => {
+  fast.destroy();
+  faithfulKinesis.destroy();
+  dynamodb.destroy();
+  local.close();
+  faithful.close();
+});
+
+async function latestRun(
+  kinesis: KinesisClientLike,
+  streamName: string,
+  applicationName: string,
+  shardCount: number,
+) {
+  const before = await putRecords(kinesis, streamName, makeRecords(20, 'before'));
+  const instrumented = instrumentKinesisClient(kinesis);
+  const consumer = createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient: instrumented.client,
+    dynamoDBClient: dynamodb,
+    initialPosition: 'LATEST',
+    idleTimeBetweenReadsMs: 100,
+    logger: silentLogger,
+  });
+  const seen: string[] = [];
+  await consumer.run({
+    processBatch: async (batch) => {
+      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
+    },
+  });
+  try {
+    // LATEST starts at the newest record when each shard's iterator is made: wait for every reader.
+    await until(() => instrumented.getRecordsCallTimesMs().size >= shardCount, 15_000, 'every shard polled');
+    const after = await putRecords(kinesis, streamName, makeRecords(20, 'after'));
+    await until(() => seen.length >= after.length, 15_000, 'records written after the start');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([...seen].sort()).toEqual(after.map((r) => r.body).sort());
+    expect(seen.some((body) => before.some((r) => r.body === body))).toBe(false);
+  } finally {
+    await consumer.stop();
+  }
+}
+
+it('LATEST on kinesalite: only records written after the start are delivered', async () => {
+  const stream = await local.createStream(uniqueName('latest'), { shardCount: 2 });
+  await latestRun(fast, stream.streamName, uniqueName('latest-app'), 2);
+});
+
+it('LATEST on a resharded stream (kinesis-local): no lease for the closed parent, its open children start at LATEST', async () => {
+  const streamName = uniqueName('latest-reshard');
+  const stream = await faithful.createStream(streamName, { shardCount: 1 });
+  const parent = stream.shardIds[0]!;
+  const { Shards = [] } = await faithfulKinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  const range = Shards[0]!.HashKeyRange!;
+  const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
+  await faithfulKinesis.send(
+    new SplitShardCommand({
+      StreamName: streamName,
+      ShardToSplit: parent,
+      NewStartingHashKey: String(middle),
+    }),
+  );
+  await faithful.waitForStream(streamName);
+  const applicationName = uniqueName('latest-reshard-app');
+  await latestRun(faithfulKinesis, streamName, applicationName, 2);
+  const leases = await new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName }).listLeases();
+  expect(leases.map((l) => l.leaseKey)).not.toContain(parent);
+  expect(leases).toHaveLength(2);
+  for (const lease of leases) expect(lease.parentShardIds).toEqual([parent]);
+});

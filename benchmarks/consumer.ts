@@ -1,0 +1,318 @@
+/**
+ * `pnpm bench consumer`: a consumer-core worker against a bare GetShardIterator + GetRecords loop and
+ * against lifion-kinesis 1.3.3, on kinesalite with 4 shards, every contender in its own process with a
+ * fresh stream (and a fresh lease table) each round.
+ *
+ * - Drain: 200,000 sample events pre-loaded, read from TRIM_HORIZON; every processor JSON-decodes each
+ *   record. Throughput and CPU from the first GetShardIterator to the last record; peak RSS.
+ * - Latency: the benchmark process puts 50 records/s for 60 s into a live stream; put → processor
+ *   latency on the cross-process monotonic clock; GetRecords calls per shard counted at the worker's
+ *   client.
+ */
+import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { kinesisClientConfig, type LocalStack, uniqueName } from '@shardline/local';
+import type { DrainInput, LatencyInput, ReceivedEvent } from './consumer/shared.js';
+import { READY_EVENT, RECEIVED_EVENT } from './consumer/shared.js';
+import {
+  type BenchmarkContext,
+  defineBenchmark,
+  LatencyRecorder,
+  monotonicNowMs,
+  putEvents,
+  type RoundMetrics,
+  type SampleEvent,
+  sampleEvents,
+} from './harness/index.js';
+
+interface Params {
+  /** Records pre-loaded for each drain. */
+  readonly records: number;
+  /** Put rate of the latency runs, records/s. */
+  readonly putRatePerS: number;
+  /** How long the latency runs put, ms. */
+  readonly putDurationMs: number;
+}
+
+interface Shared {
+  readonly stack: LocalStack;
+  /** The benchmark process's own client: pre-loading and the latency runs' puts. */
+  readonly kinesis: KinesisClient;
+  readonly events: readonly SampleEvent[];
+}
+
+const SHARDS = 4;
+const BARE_LOOP = new URL('./consumer/bareLoop.ts', import.meta.url);
+const SHARDLINE_DRAIN = new URL('./consumer/shardlineDrain.ts', import.meta.url);
+const LIFION_DRAIN = new URL('./consumer/lifionDrain.ts', import.meta.url);
+const SHARDLINE_LATENCY = new URL('./consumer/shardlineLatency.ts', import.meta.url);
+const LIFION_LATENCY = new URL('./consumer/lifionLatency.ts', import.meta.url);
+// aws-sdk v2 (lifion-kinesis) prints an end-of-support notice at load without this.
+const CONTENDER_ENV = { AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1' };
+
+/** A fresh stream for one contender run, deleted afterwards (a failed delete never hides the run's error). */
+async function withStream<T>(
+  ctx: BenchmarkContext<Params>,
+  stack: LocalStack,
+  prefix: string,
+  body: (streamName: string, shardIds: readonly string[]) => Promise<T>,
+): Promise<T> {
+  const stream = await stack.createStream(uniqueName(prefix), { shardCount: SHARDS });
+  try {
+    return await body(stream.streamName, stream.shardIds);
+  } finally {
+    await stack
+      .deleteStream(stream.streamName)
+      .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
+  }
+}
+
+/**
+ * lifion-kinesis' state table, created ahead as lifion would create it: lifion waits for a table it
+ * created with aws-sdk v2's `tableExists` waiter, which polls every 20 s, so its own creation would add
+ * 20 s of start-up to each run (never inside the measured spans, but beyond a quick run's budget).
+ */
+async function createLifionTable(stack: LocalStack, tableName: string): Promise<void> {
+  await stack.createTable({
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'consumerGroup', AttributeType: 'S' },
+      { AttributeName: 'streamName', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'consumerGroup', KeyType: 'HASH' },
+      { AttributeName: 'streamName', KeyType: 'RANGE' },
+    ],
+  });
+}
+
+/** The contender's table: consumer-core creates its lease table itself; lifion's is created ahead. */
+async function freshTable(shared: Shared, prefix: string, isLifion: boolean): Promise<string> {
+  const tableName = uniqueName(`${prefix}-leases`);
+  if (isLifion) await createLifionTable(shared.stack, tableName);
+  return tableName;
+}
+
+/** Pre-loads a fresh stream with the sample events, then runs a drain contender on it. */
+function drain(file: URL, prefix: string, isLifion = false) {
+  return (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> =>
+    withStream(ctx, shared.stack, prefix, async (streamName, shardIds) => {
+      await putEvents(shared.kinesis, {
+        streamName,
+        events: shared.events,
+        concurrency: SHARDS,
+        signal: ctx.signal,
+      });
+      const input: DrainInput = {
+        info: shared.stack.info,
+        streamName,
+        shardIds,
+        records: shared.events.length,
+        tableName: await freshTable(shared, prefix, isLifion),
+      };
+      const report = await ctx.spawnContender(file, input, { env: CONTENDER_ENV });
+      return { ...report.metrics, peak_rss_mib: report.peakRssMiB };
+    });
+}
+
+/**
+ * Starts a latency contender on a fresh, empty stream; once it reads every shard, puts `putRatePerS`
+ * records/s for `putDurationMs` (each put started on schedule, not after the previous one returned) and
+ * measures put → processor for every record: the put is stamped just before it is sent, the receipt by
+ * the contender when its processor gets the batch, both on the machine's monotonic clock.
+ */
+function latency(
+  file: URL,
+  prefix: string,
+  options: { idleTimeBetweenReadsMs?: number; isLifion?: boolean } = {},
+) {
+  const { idleTimeBetweenReadsMs, isLifion = false } = options;
+  return (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> =>
+    withStream(ctx, shared.stack, prefix, async (streamName, shardIds) => {
+      const { putRatePerS, putDurationMs } = ctx.params;
+      const count = Math.round((putRatePerS * putDurationMs) / 1000);
+      const events = shared.events.slice(0, count);
+      if (events.length < count) throw new Error(`only ${events.length} sample events for ${count} puts`);
+      const putAtMs = new Float64Array(count).fill(Number.NaN);
+      const received = new Uint8Array(count);
+      const recorder = new LatencyRecorder();
+      let markReady: () => void = () => {};
+      const ready = new Promise<void>((resolve) => {
+        markReady = resolve;
+      });
+      const input: LatencyInput = {
+        info: shared.stack.info,
+        streamName,
+        shardIds,
+        records: count,
+        tableName: await freshTable(shared, prefix, isLifion),
+        ...(idleTimeBetweenReadsMs === undefined ? {} : { idleTimeBetweenReadsMs }),
+      };
+      const handle = ctx.startContender(file, input, {
+        env: CONTENDER_ENV,
+        onEvent: (event) => {
+          if (event.name === READY_EVENT) markReady();
+          if (event.name !== RECEIVED_EVENT) return;
+          const { indexes, atMs } = event.data as ReceivedEvent;
+          for (const index of indexes) {
+            // A redelivery is not a new latency sample.
+            if (received[index] === 1) continue;
+            received[index] = 1;
+            recorder.record(atMs - (putAtMs[index] as number));
+          }
+        },
+      });
+      await Promise.race([ready, handle.report]);
+
+      const intervalMs = 1000 / putRatePerS;
+      const startMs = monotonicNowMs();
+      const puts: Promise<unknown>[] = [];
+      for (let i = 0; i < count; i++) {
+        ctx.signal.throwIfAborted();
+        const waitMs = startMs + i * intervalMs - monotonicNowMs();
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        const event = events[i] as SampleEvent;
+        putAtMs[i] = monotonicNowMs();
+        puts.push(
+          shared.kinesis.send(
+            new PutRecordCommand({
+              StreamName: streamName,
+              PartitionKey: event.partitionKey,
+              Data: event.data,
+            }),
+          ),
+        );
+      }
+      const putWallMs = monotonicNowMs() - startMs;
+      await Promise.all(puts);
+      const report = await handle.report;
+      if (recorder.count !== count)
+        throw new Error(`latency of ${recorder.count} records measured, put ${count}`);
+      return {
+        ...report.metrics,
+        latency_p50_ms: recorder.percentileMs(50),
+        latency_p99_ms: recorder.percentileMs(99),
+        latency_max_ms: recorder.percentileMs(100),
+        put_rate_per_s: count / (putWallMs / 1000),
+        peak_rss_mib: report.peakRssMiB,
+      };
+    });
+}
+
+export default defineBenchmark<Params, Shared>({
+  name: 'consumer',
+  description:
+    'consumer-core worker vs a bare GetRecords loop and lifion-kinesis 1.3.3: drain of 200k events on 4 shards, put → processor latency at 50 records/s',
+  rounds: 3,
+  quickRounds: 1,
+  params: {
+    full: { records: 200_000, putRatePerS: 50, putDurationMs: 60_000 },
+    quick: { records: 1_000, putRatePerS: 50, putDurationMs: 800 },
+  },
+  setup: async (ctx) => {
+    const stack = await ctx.startLocalStack({ s3: false });
+    const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
+    ctx.defer(() => kinesis.destroy());
+    return { stack, kinesis, events: sampleEvents(ctx.params.records) };
+  },
+  contenders: {
+    'bare-loop': drain(BARE_LOOP, 'bench-consumer-bare'),
+    shardline: drain(SHARDLINE_DRAIN, 'bench-consumer-shardline'),
+    lifion: drain(LIFION_DRAIN, 'bench-consumer-lifion', true),
+    'shardline-latency-200': latency(SHARDLINE_LATENCY, 'bench-consumer-lat200', {
+      idleTimeBetweenReadsMs: 200,
+    }),
+    'shardline-latency-default': latency(SHARDLINE_LATENCY, 'bench-consumer-latdef'),
+    'lifion-latency': latency(LIFION_LATENCY, 'bench-consumer-latlifion', { isLifion: true }),
+  },
+  figures: [
+    { name: 'records_per_s', unit: '1/s', better: 'higher', from: 'shardline', baseline: 'bare-loop' },
+    { name: 'cpu_us_per_record', unit: 'us', better: 'lower', from: 'shardline', baseline: 'bare-loop' },
+    { name: 'peak_rss_mib', unit: 'MiB', better: 'lower', from: 'shardline', baseline: 'bare-loop' },
+    {
+      name: 'drain_max_get_records_per_shard_s',
+      unit: '1/s',
+      better: 'lower',
+      from: 'shardline',
+      baseline: 'bare-loop',
+      baselineMetric: 'max_get_records_per_shard_s',
+    },
+    {
+      name: 'lifion_records_per_s',
+      unit: '1/s',
+      better: 'higher',
+      from: 'lifion',
+      metric: 'records_per_s',
+      baseline: 'bare-loop',
+    },
+    {
+      name: 'lifion_cpu_us_per_record',
+      unit: 'us',
+      better: 'lower',
+      from: 'lifion',
+      metric: 'cpu_us_per_record',
+      baseline: 'bare-loop',
+    },
+    {
+      name: 'lifion_peak_rss_mib',
+      unit: 'MiB',
+      better: 'lower',
+      from: 'lifion',
+      metric: 'peak_rss_mib',
+      baseline: 'bare-loop',
+    },
+    {
+      name: 'latency_p50_ms',
+      unit: 'ms',
+      better: 'lower',
+      from: 'shardline-latency-200',
+      baseline: 'lifion-latency',
+    },
+    {
+      name: 'latency_p99_ms',
+      unit: 'ms',
+      better: 'lower',
+      from: 'shardline-latency-200',
+      baseline: 'lifion-latency',
+    },
+    {
+      name: 'max_get_records_per_shard_s',
+      unit: '1/s',
+      better: 'lower',
+      from: 'shardline-latency-200',
+      baseline: null,
+      reference: { max: 5, source: 'REFERENCE.md §1: GetRecords, 5 calls/s per shard' },
+    },
+    {
+      name: 'latency_default_p50_ms',
+      unit: 'ms',
+      better: 'lower',
+      from: 'shardline-latency-default',
+      metric: 'latency_p50_ms',
+      baseline: 'lifion-latency',
+    },
+    {
+      name: 'latency_default_p99_ms',
+      unit: 'ms',
+      better: 'lower',
+      from: 'shardline-latency-default',
+      metric: 'latency_p99_ms',
+      baseline: 'lifion-latency',
+    },
+    {
+      name: 'default_max_get_records_per_shard_s',
+      unit: '1/s',
+      better: 'lower',
+      from: 'shardline-latency-default',
+      metric: 'max_get_records_per_shard_s',
+      baseline: null,
+      reference: { max: 5, source: 'REFERENCE.md §1: GetRecords, 5 calls/s per shard' },
+    },
+  ],
+  notes: [
+    'Every contender runs in its own process on a fresh 4-shard kinesalite stream (and a fresh lease/state table on dynalite); kinesalite, dynalite and the benchmark process are never in its CPU or RSS.',
+    'Drain: 200,000 sample events (~330 B of JSON) pre-loaded; CPU and time from the first GetShardIterator to the last record; every processor JSON-decodes each record (lifion-kinesis decodes it itself). consumer-core and lifion-kinesis run with their defaults.',
+    'Latency: 50 records/s for 60 s put one PutRecord at a time on schedule by the benchmark process, from when each put is sent to when the processor gets its batch; lifion-kinesis with its defaults (pollDelay 250 ms, noRecordsPollDelay 1000 ms).',
+    "max_get_records_per_shard_s: most GetRecords calls to one shard in any 1-s window, counted by a middleware on the worker's Kinesis client over the whole latency run.",
+  ],
+});

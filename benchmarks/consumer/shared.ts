@@ -1,0 +1,105 @@
+/**
+ * What every contender of `pnpm bench consumer` shares: inputs, the JSON decode every processor does,
+ * and the ledger that checks each one saw every record (independently of the component's own report).
+ */
+import type { LocalStackInfo } from '@shardline/local';
+
+/** Input of the drain contenders (bare loop, consumer-core worker, lifion-kinesis). */
+export interface DrainInput {
+  readonly info: LocalStackInfo;
+  readonly streamName: string;
+  readonly shardIds: readonly string[];
+  /** Records pre-loaded in the stream: the contender stops once it has seen every one of them. */
+  readonly records: number;
+  /** A fresh lease/state table name for this contender and round (consumer-core, lifion-kinesis). */
+  readonly tableName: string;
+}
+
+/** Input of the latency contenders: they read a live stream into which the parent puts at a steady rate. */
+export interface LatencyInput {
+  readonly info: LocalStackInfo;
+  readonly streamName: string;
+  readonly shardIds: readonly string[];
+  /** Records the parent will put: the contender stops once it has seen every one of them. */
+  readonly records: number;
+  readonly tableName: string;
+  /** consumer-core's `idleTimeBetweenReadsMs`; absent: the library's default. */
+  readonly idleTimeBetweenReadsMs?: number;
+}
+
+/**
+ * Sent by a latency contender (`probe.emit`) for each batch its processor received: the events' indexes
+ * (from `event_id`) and the contender's {@link monotonicNowMs} when its processor got the batch.
+ */
+export interface ReceivedEvent {
+  readonly indexes: readonly number[];
+  readonly atMs: number;
+}
+
+/** Sent once by a latency contender when it reads every shard and the parent may start putting. */
+export const READY_EVENT = 'ready';
+/** Sent by a latency contender for each batch (data: {@link ReceivedEvent}). */
+export const RECEIVED_EVENT = 'received';
+
+/** A decoded sample event: only `event_id` is read, the rest is decoded like a real processor would. */
+interface DecodedEvent {
+  readonly event_id: string;
+}
+
+const decoder = new TextDecoder();
+
+/** What every processor does with a record: UTF-8 decode and JSON.parse its data. */
+export function decodeEvent(data: Uint8Array): DecodedEvent {
+  return JSON.parse(decoder.decode(data)) as DecodedEvent;
+}
+
+/** The index `sampleEvents` encoded in an event id (`evt-` + base 36). */
+export function eventIndex(event: DecodedEvent): number {
+  return Number.parseInt(event.event_id.slice(4), 36);
+}
+
+/**
+ * Which of the `expected` events were seen: one byte per event, so the ledger costs the same small,
+ * fixed memory in every contender.
+ */
+export class EventLedger {
+  readonly #seen: Uint8Array;
+  #distinct = 0;
+  #duplicates = 0;
+
+  constructor(readonly expected: number) {
+    this.#seen = new Uint8Array(expected);
+  }
+
+  /** Records one event; returns true once every expected event was seen. */
+  see(index: number): boolean {
+    if (!Number.isInteger(index) || index < 0 || index >= this.expected) {
+      throw new Error(`event index ${index} outside 0..${this.expected - 1}`);
+    }
+    if (this.#seen[index] === 1) this.#duplicates++;
+    else {
+      this.#seen[index] = 1;
+      this.#distinct++;
+    }
+    return this.#distinct === this.expected;
+  }
+
+  get complete(): boolean {
+    return this.#distinct === this.expected;
+  }
+
+  get distinct(): number {
+    return this.#distinct;
+  }
+
+  get duplicates(): number {
+    return this.#duplicates;
+  }
+
+  /** @throws Error when some expected events were never seen. */
+  assertComplete(who: string): void {
+    if (!this.complete) {
+      throw new Error(`${who} saw ${this.#distinct} of ${this.expected} events`);
+    }
+  }
+}

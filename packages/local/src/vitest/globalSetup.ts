@@ -11,8 +11,18 @@ declare module 'vitest' {
   }
 }
 
-let stacks: Promise<LocalStack[]> | undefined;
-let users = 0;
+interface SharedStacks {
+  stacks: Promise<LocalStack[]> | undefined;
+  users: number;
+}
+
+// Vitest loads a global setup file once per project, as separate module instances in the same process:
+// the run's stacks live on globalThis so that every integration project shares one twin.
+const SHARED = Symbol.for('@shardline/local/vitest/globalSetup');
+const shared: SharedStacks = ((globalThis as Record<symbol, unknown>)[SHARED] ??= {
+  stacks: undefined,
+  users: 0,
+}) as SharedStacks;
 
 /**
  * Vitest global setup: one local twin for the whole run, shared by every integration project. Tests
@@ -20,19 +30,19 @@ let users = 0;
  * streams, tables and buckets so that they never see each other's data.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  users += 1;
-  stacks ??= Promise.all([
+  shared.users += 1;
+  shared.stacks ??= Promise.all([
     startLocalStack(),
     startLocalStack({ kinesis: 'faithful', dynamodb: false, s3: false }),
   ]);
-  const [local, faithful] = await stacks;
+  const [local, faithful] = await shared.stacks;
   project.provide('shardline:local', local!.info);
   project.provide('shardline:localFaithful', faithful!.info);
   return async () => {
-    users -= 1;
-    if (users > 0) return;
-    const running = await stacks;
-    stacks = undefined;
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    const running = await shared.stacks;
+    shared.stacks = undefined;
     await Promise.all((running ?? []).map((stack) => stack.stop()));
   };
 }

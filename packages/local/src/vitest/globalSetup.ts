@@ -19,10 +19,9 @@ interface SharedStacks {
 // Vitest loads a global setup file once per project, as separate module instances in the same process:
 // the run's stacks live on globalThis so that every integration project shares one twin.
 const SHARED = Symbol.for('@shardline/local/vitest/globalSetup');
-const shared: SharedStacks = ((globalThis as Record<symbol, unknown>)[SHARED] ??= {
-  stacks: undefined,
-  users: 0,
-}) as SharedStacks;
+const registry = globalThis as Record<symbol, SharedStacks | undefined>;
+registry[SHARED] ??= { stacks: undefined, users: 0 };
+const shared: SharedStacks = registry[SHARED];
 
 /**
  * Vitest global setup: one local twin for the whole run, shared by every integration project. Tests

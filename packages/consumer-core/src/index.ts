@@ -1,6 +1,6 @@
 // @shardline/consumer-core: a native TypeScript Kinesis Client Library.
 
-// Records and positions
+// Positions: sequence numbers and checkpoint sentinels
 export type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
 export {
   compareExtendedSequenceNumbers,
@@ -8,9 +8,11 @@ export {
   isSequenceNumber,
   SentinelCheckpoint,
 } from './checkpoint/ExtendedSequenceNumber.js';
-// The consumer
+
+// Configuration
 export type { ConsumerOptions, ResolvedConsumerConfig } from './config/resolveConsumerConfig.js';
 export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
+
 // Errors
 export type { ConfigurationProblem } from './errors.js';
 export {
@@ -25,15 +27,18 @@ export {
   ShardlineError,
   ThroughputExceededError,
 } from './errors.js';
+
 // Events and lifecycle
 export type { ConsumerEvent, ConsumerEventListener, LeaseLossReason } from './events.js';
 export { ConsumerEventType, ConsumerState } from './events.js';
-// Utilities
+
+// Utilities: clock and logger ports
 export type { Clock } from './internal/clock.js';
 export { monotonicClock } from './internal/clock.js';
 export type { LogFields, Logger } from './internal/logger.js';
 export { consoleWarningsLogger, silentLogger } from './internal/logger.js';
-// KPL aggregation
+
+// KPL aggregation (the codec's one owner is src/kpl; the producer uses it from here)
 export type {
   AggregationErrorField,
   DeaggregatedRecord,
@@ -55,6 +60,8 @@ export {
   partitionKeyHash,
   RecordAggregator,
 } from './kpl/index.js';
+
+// Leases: the DynamoDB lease table (Java KCL 2.x format)
 export type { DynamoDBClientLike, DynamoDBLeaseStoreOptions } from './leases/dynamodb/DynamoDBLeaseStore.js';
 export { DynamoDBLeaseStore } from './leases/dynamodb/DynamoDBLeaseStore.js';
 export {
@@ -63,7 +70,8 @@ export {
   leaseToItem,
   MalformedLeaseItemError,
 } from './leases/dynamodb/leaseSerializer.js';
-// Leases (the lease table, KCL 2.x compatible)
+
+// Leases: value type, store port, pure lease-taking decisions
 export type { HashKeyRange, Lease, NewLease } from './leases/Lease.js';
 export type {
   CheckpointUpdate,
@@ -78,7 +86,8 @@ export type {
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, isLeaseFinished, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
-// Retrieval and shard sync
+
+// Retrieval: polling reader and its port
 export type { KinesisClientLike, PollingShardReaderOptions } from './retrieval/kinesis/PollingShardReader.js';
 export { PollingShardReader } from './retrieval/kinesis/PollingShardReader.js';
 export type {
@@ -89,11 +98,15 @@ export type {
   ShardReadRequest,
   StartingPosition,
 } from './retrieval/ShardReader.js';
+
+// Shard sync: listing and lineage
 export type { KinesisShardListerOptions } from './shard-sync/kinesis/KinesisShardLister.js';
 export { KinesisShardLister } from './shard-sync/kinesis/KinesisShardLister.js';
 export type { ShardLister } from './shard-sync/ShardLister.js';
 export type { InitialPosition, NewLeasePlanInput, ShardDescription } from './shard-sync/shardLineage.js';
 export { eligibleLeases, isLeaseReady, planNewLeases } from './shard-sync/shardLineage.js';
+
+// The consumer: createConsumer, run(), sessions and batches
 export type { Consumer, RunOptions, ShardSession } from './stream/createConsumer.js';
 export { createConsumer, createConsumerWithPorts } from './stream/createConsumer.js';
 export type { RecordBatch, ShardInfo } from './worker/RecordBatch.js';

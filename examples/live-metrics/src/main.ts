@@ -1,0 +1,62 @@
+// Live metrics over the event stream, with RxJS: events per type per minute, the top brands and the
+// view -> cart -> purchase funnel, refreshed every few seconds. An independent application: it has its
+// own lease table and checkpoints, whatever else reads the stream.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { createConsumer } from '@shardline/consumer-core';
+import { decodeEnvelope } from '@shardline/ingest';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { auditTime, concatMap, from, mergeMap, scan } from 'rxjs';
+import { addEvent, emptyMetrics, renderMetrics, type ShopEvent } from './metrics.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const streamName = process.env.SHARDLINE_STREAM ?? 'events';
+const applicationName = process.env.SHARDLINE_APP ?? 'live-metrics';
+const refreshMs = Number(process.env.SHARDLINE_REFRESH_MS ?? 2_000);
+const requestHandler = new NodeHttpHandler(); // HTTP/1.1 for the local Kinesis emulator
+
+const consumer = createConsumer({
+  streamName,
+  applicationName,
+  kinesisClient: new KinesisClient({ requestHandler }),
+  dynamoDBClient: new DynamoDBClient({ requestHandler }),
+  initialPosition: 'TRIM_HORIZON',
+});
+
+const events$ = consumer.shards$.pipe(
+  mergeMap((shard) =>
+    shard.records$.pipe(
+      // Counted, then checkpointed: after a crash the batches since the last checkpoint count again.
+      concatMap(async (batch) => {
+        const events = batch.records.map((record) => decodeEnvelope<ShopEvent>(record.data).data);
+        await batch.checkpoint();
+        return events;
+      }),
+    ),
+  ),
+  mergeMap((events) => from(events)),
+);
+
+const isTty = process.stdout.isTTY === true;
+const subscription = events$
+  .pipe(
+    scan((metrics, event) => addEvent(metrics, event), emptyMetrics()),
+    auditTime(refreshMs),
+  )
+  .subscribe((metrics) => {
+    // A refreshing table on a terminal; plain blocks otherwise (logs, pipes, tests).
+    process.stdout.write(
+      isTty ? `\x1b[2J\x1b[H${renderMetrics(metrics)}\n` : `${renderMetrics(metrics)}\n---\n`,
+    );
+  });
+
+await consumer.start();
+process.stderr.write(`live metrics of ${streamName} as ${applicationName}; Ctrl-C to stop\n`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void consumer.stop().then(() => {
+      subscription.unsubscribe();
+      process.stderr.write('stopped\n');
+    });
+  });
+}

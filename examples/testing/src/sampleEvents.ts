@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { encodeEnvelope } from '@shardline/ingest';
+import type { LocalStackClient } from '@shardline/local';
+
+const sample = fileURLToPath(new URL('../../../data/ecommerce-events-2019-10-sample.csv', import.meta.url));
+
+/** A sample event as the examples see it in `data`. */
+export interface SampleEvent {
+  readonly eventId: string;
+  readonly data: Record<string, string>;
+}
+
+/** The first `count` rows of the e-commerce sample (its rows have no quoted fields), as events. */
+export function sampleEvents(count: number): SampleEvent[] {
+  const [header, ...rows] = readFileSync(sample, 'utf8').trim().split('\n');
+  const columns = header!.split(',');
+  return rows.slice(0, count).map((row, i) => {
+    const values = row.split(',');
+    return {
+      eventId: `sample-${i}`,
+      data: Object.fromEntries(columns.map((column, c) => [column, values[c] ?? ''])),
+    };
+  });
+}
+
+/** Writes events in the ingest envelope, partitioned by session, 500 per call. The test's own ledger. */
+export async function putEvents(
+  local: LocalStackClient,
+  streamName: string,
+  events: readonly SampleEvent[],
+): Promise<void> {
+  for (let i = 0; i < events.length; i += 500) {
+    const slice = events.slice(i, i + 500);
+    const out = await local.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: slice.map((e) => ({
+          PartitionKey: e.data.user_session || e.eventId,
+          Data: encodeEnvelope({ eventId: e.eventId, data: e.data }),
+        })),
+      }),
+    );
+    if ((out.FailedRecordCount ?? 0) > 0) throw new Error(`${out.FailedRecordCount} records failed`);
+  }
+}

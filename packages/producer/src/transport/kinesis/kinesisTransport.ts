@@ -135,7 +135,7 @@ export class KinesisTransport implements Transport {
   #shardMap: ShardMap | undefined;
   #shardMapLoading: Promise<ShardMap> | undefined;
   #isShardMapStale = false;
-  #kpl: Promise<typeof import('@shardline/consumer-core')> | undefined;
+  #kpl: Promise<typeof import('@shardline/consumer-core/kpl')> | undefined;
   /** How many times the shard map was read (ListShards), for tests and metrics. */
   shardMapLoads = 0;
 
@@ -272,7 +272,7 @@ export class KinesisTransport implements Transport {
   async #aggregate(records: readonly TransportRecord[], signal: AbortSignal): Promise<Outgoing[]> {
     // Loaded on first use: the consumer library (and its peers, rxjs and the DynamoDB client) is needed
     // only by producers that aggregate.
-    this.#kpl ??= import('@shardline/consumer-core');
+    this.#kpl ??= import('@shardline/consumer-core/kpl');
     const { effectiveHashKey, RecordAggregator } = await this.#kpl;
     const map = await this.#currentShardMap(signal);
     const maxRecordBytes = this.#aggregation!.maxRecordBytes;

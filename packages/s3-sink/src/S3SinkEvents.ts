@@ -1,0 +1,159 @@
+import type { ExtendedSequenceNumber } from '@shardline/consumer-core';
+
+/** Why a buffer was closed into a range. */
+export const SealReason = {
+  /** `bufferSizeBytes` reached. */
+  Size: 'size',
+  /** `bufferIntervalMs` passed since its oldest record was added. */
+  Interval: 'interval',
+  /** One more partition than `maxActivePartitions`. */
+  PartitionLimit: 'partition-limit',
+  /** The shard was read to its end (objects are closed at `SHARD_END`). */
+  ShardEnd: 'shard-end',
+  /** The sink is stopping. */
+  Stop: 'stop',
+  /** The range a previous owner prepared was read again: it is redone exactly. */
+  Redo: 'redo',
+} as const;
+/** See {@link SealReason}. */
+export type SealReason = (typeof SealReason)[keyof typeof SealReason];
+
+/** Event types of {@link S3SinkEvent}. */
+export const S3SinkEventType = {
+  RangeSealed: 'RANGE_SEALED',
+  RangePrepared: 'RANGE_PREPARED',
+  ObjectWritten: 'OBJECT_WRITTEN',
+  RangeCheckpointed: 'RANGE_CHECKPOINTED',
+  RangeAbandoned: 'RANGE_ABANDONED',
+  RecordsAlreadyArchived: 'RECORDS_ALREADY_ARCHIVED',
+  PendingRangeMismatch: 'PENDING_RANGE_MISMATCH',
+  MultipartUploadAborted: 'MULTIPART_UPLOAD_ABORTED',
+  Retry: 'RETRY',
+  Error: 'ERROR',
+} as const;
+/** See {@link S3SinkEventType}. */
+export type S3SinkEventType = (typeof S3SinkEventType)[keyof typeof S3SinkEventType];
+
+/** What the sink reports (the consumer's own events are on `sink.consumer.events$`). */
+export type S3SinkEvent =
+  | {
+      readonly type: 'RANGE_SEALED';
+      readonly shardId: string;
+      readonly reason: SealReason;
+      readonly first: ExtendedSequenceNumber;
+      readonly last: ExtendedSequenceNumber;
+      readonly recordCount: number;
+      readonly inputBytes: number;
+      /** How long its oldest record waited in the buffer. */
+      readonly bufferAgeMs: number;
+    }
+  | {
+      /** The intended range is in the lease table (`pendingCheckpoint`): uploads may start. */
+      readonly type: 'RANGE_PREPARED';
+      readonly shardId: string;
+      readonly last: ExtendedSequenceNumber;
+      readonly objectCount: number;
+    }
+  | {
+      readonly type: 'OBJECT_WRITTEN';
+      readonly shardId: string;
+      readonly key: string;
+      readonly kind: 'data' | 'error';
+      readonly recordCount: number;
+      /** Bytes stored (after compression). */
+      readonly bytes: number;
+      readonly uncompressedBytes: number;
+      readonly isMultipart: boolean;
+      /** From the first attempt to the durable object, retries included. */
+      readonly uploadLatencyMs: number;
+    }
+  | {
+      readonly type: 'RANGE_CHECKPOINTED';
+      readonly shardId: string;
+      readonly checkpoint: ExtendedSequenceNumber;
+      readonly recordCount: number;
+    }
+  | {
+      /** A range was left unwritten (lease lost): the next owner redoes it. */
+      readonly type: 'RANGE_ABANDONED';
+      readonly shardId: string;
+      readonly recordCount: number;
+      readonly reason: string;
+    }
+  | {
+      /**
+       * Records between the checkpoint and a previous owner's pending range: already in S3 (a range is
+       * prepared only once every earlier one is durable), so they are not written again.
+       */
+      readonly type: 'RECORDS_ALREADY_ARCHIVED';
+      readonly shardId: string;
+      readonly recordCount: number;
+    }
+  | {
+      /** A redone range gave other keys than the previous owner's (the configuration changed?). */
+      readonly type: 'PENDING_RANGE_MISMATCH';
+      readonly shardId: string;
+      readonly message: string;
+    }
+  | {
+      readonly type: 'MULTIPART_UPLOAD_ABORTED';
+      readonly shardId: string;
+      readonly key: string;
+      readonly uploadId: string;
+      /** `failure` (this upload failed) or `takeover` (left by a previous owner of the shard). */
+      readonly reason: 'failure' | 'takeover';
+    }
+  | {
+      readonly type: 'RETRY';
+      readonly shardId: string;
+      readonly key: string;
+      readonly attempt: number;
+      readonly delayMs: number;
+      readonly error: Error;
+    }
+  | { readonly type: 'ERROR'; readonly shardId: string | undefined; readonly error: Error };
+
+/** Information given to a hook. */
+export interface S3SinkHookInfo {
+  readonly shardId: string;
+  readonly first: ExtendedSequenceNumber;
+  readonly last: ExtendedSequenceNumber;
+  readonly recordCount: number;
+  /** The objects' keys. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * Named points of the write path, for fault-injection tests: each hook is awaited (a hook that never
+ * resolves holds the sink at that point, e.g. for a SIGKILL). Not for production logic.
+ */
+export interface S3SinkHooks {
+  /** A buffer was closed into a range; nothing is written yet. */
+  readonly rangeSealed?: (info: S3SinkHookInfo) => Promise<void> | void;
+  /** The pending checkpoint is written; no object upload has started. */
+  readonly pendingWritten?: (info: S3SinkHookInfo) => Promise<void> | void;
+  /** Every object (and manifest) of the range is durable; the checkpoint is not written yet. */
+  readonly objectsWritten?: (info: S3SinkHookInfo) => Promise<void> | void;
+  /** The checkpoint after the range is written. */
+  readonly checkpointed?: (info: S3SinkHookInfo) => Promise<void> | void;
+}
+
+/** Counters and gauges of one sink worker (see `S3Sink.metrics()`). */
+export interface S3SinkMetrics {
+  readonly objectsWritten: number;
+  readonly errorObjectsWritten: number;
+  /** Bytes stored (after compression). */
+  readonly bytesWritten: number;
+  readonly recordsWritten: number;
+  /** Records written to the error output. */
+  readonly errorRecords: number;
+  /** S3 request failures (each retried). */
+  readonly uploadErrors: number;
+  /** Records and bytes in open buffers now. */
+  readonly bufferedRecords: number;
+  readonly bufferedBytes: number;
+  /** Age of the oldest buffered record (0 when empty). */
+  readonly oldestBufferAgeMs: number;
+  /** Shards this worker archives now. */
+  readonly activeShards: number;
+}

@@ -1,0 +1,382 @@
+import {
+  compareExtendedSequenceNumbers,
+  type ExtendedSequenceNumber,
+  isSequenceNumber,
+  type KinesisRecord,
+  LeaseLostError,
+  type RecordBatch,
+  type ShardSession,
+} from '@shardline/consumer-core';
+import type { ResolvedS3SinkConfig } from './config/resolveS3SinkConfig.js';
+import { PendingStateError } from './errors.js';
+import { backoffDelayMs, sleepUnlessAborted } from './internal/retry.js';
+import {
+  decodePendingRange,
+  encodePendingRange,
+  keysDigest,
+  type ObjectLayout,
+  type ObjectPlan,
+  type PendingRange,
+  planObjects,
+  type RoutedRecord,
+  type SealedRange,
+} from './objects/planObjects.js';
+import type { RecordRoute } from './routing/RecordRouter.js';
+import { type S3SinkEvent, type S3SinkHookInfo, SealReason } from './S3SinkEvents.js';
+import type { ObjectWriter } from './upload/ObjectWriter.js';
+
+/** What a shard archiver needs from the sink. */
+export interface ShardArchiverContext {
+  readonly config: ResolvedS3SinkConfig;
+  readonly layout: ObjectLayout;
+  readonly route: (record: KinesisRecord) => RecordRoute;
+  readonly writer: ObjectWriter;
+  readonly emit: (event: S3SinkEvent) => void;
+  /** Aborted once the sink's stop deadline passes: give up writing (the next owner redoes the range). */
+  readonly hardStopSignal: AbortSignal;
+  /** Whether the sink is stopping (a completed session then seals with reason `stop`). */
+  readonly isStopping: () => boolean;
+  readonly onObjectWritten: (plan: ObjectPlan, bytes: number) => void;
+}
+
+/** A previous owner's pending range, to redo exactly. */
+interface Redo {
+  readonly pending: ExtendedSequenceNumber;
+  readonly range: PendingRange | undefined;
+}
+
+/**
+ * Archives one leased shard: buffers its records, closes ranges by size, interval, partition limit, or at
+ * the end, and for each range: records it as the lease's pending checkpoint, writes its objects,
+ * checkpoints. After a crash the next owner finds the pending range and writes it again identically.
+ */
+export class ShardArchiver {
+  readonly shardId: string;
+  readonly #session: ShardSession;
+  readonly #context: ShardArchiverContext;
+  #entries: RoutedRecord[] = [];
+  #inputBytes = 0;
+  #partitions = new Set<string>();
+  #openedAtMs = 0;
+  #lastBatch: RecordBatch | undefined;
+  #redo: Redo | undefined;
+  #skipped = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #isAbandoned = false;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #done: Promise<void>;
+  #resolveDone!: () => void;
+
+  constructor(session: ShardSession, context: ShardArchiverContext) {
+    this.shardId = session.shardId;
+    this.#session = session;
+    this.#context = context;
+    this.#done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    const pending = session.pendingCheckpoint;
+    if (
+      pending !== undefined &&
+      isSequenceNumber(pending.sequenceNumber) &&
+      (!isSequenceNumber(session.startingCheckpoint.sequenceNumber) ||
+        compareExtendedSequenceNumbers(pending, session.startingCheckpoint) > 0)
+    ) {
+      let range: PendingRange | undefined;
+      if (session.pendingCheckpointState) {
+        try {
+          range = decodePendingRange(session.pendingCheckpointState);
+        } catch (error) {
+          context.emit({
+            type: 'ERROR',
+            shardId: this.shardId,
+            error: new PendingStateError(
+              this.shardId,
+              `The pending checkpoint's state of ${this.shardId} is not a range of this sink; redoing up to the pending checkpoint as one range`,
+              error,
+            ),
+          });
+        }
+      }
+      this.#redo = { pending, range };
+    }
+  }
+
+  /** Records and bytes buffered now, and when the oldest arrived (wall clock), for metrics. */
+  get buffered(): { records: number; bytes: number; openedAtMs: number | undefined } {
+    return {
+      records: this.#entries.length,
+      bytes: this.#inputBytes,
+      openedAtMs: this.#entries.length > 0 ? this.#openedAtMs : undefined,
+    };
+  }
+
+  /** Resolves once the session is over and every range was written or abandoned. */
+  get done(): Promise<void> {
+    return this.#done;
+  }
+
+  /** Starts: aborts multipart uploads a previous owner left, then consumes the session. */
+  start(): void {
+    const { config } = this.#context;
+    this.#chain = this.#enqueue(async () => {
+      try {
+        await this.#context.writer.abortIncompleteUploads(this.shardId);
+      } catch (error) {
+        // Not fatal: a leftover upload costs storage, never correctness (lifecycle rules clean up too).
+        this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
+      }
+    });
+    if (config.bufferIntervalMs > 0) {
+      const tickMs = Math.max(50, Math.min(1_000, Math.floor(config.bufferIntervalMs / 4)));
+      this.#timer = setInterval(() => this.#onTick(), tickMs);
+      this.#timer.unref?.();
+    }
+    this.#session.records$.subscribe({
+      next: (batch) => {
+        void this.#enqueue(() => this.#onBatch(batch));
+      },
+      error: (error: unknown) => {
+        this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
+        void this.#enqueue(() => this.#finish()).finally(() => this.#resolveDone());
+      },
+      complete: () => {
+        void this.#enqueue(() => this.#finish()).finally(() => this.#resolveDone());
+      },
+    });
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.#chain.then(task).catch((error: unknown) => {
+      this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
+      this.#context.config.logger.error('Archiving a shard failed', { shardId: this.shardId, error });
+    });
+    this.#chain = next;
+    return next;
+  }
+
+  #onTick(): void {
+    if (this.#isAbandoned || this.#redo || this.#entries.length === 0) return;
+    const ageMs = this.#context.config.nowMs() - this.#openedAtMs;
+    if (ageMs >= this.#context.config.bufferIntervalMs) {
+      void this.#enqueue(async () => {
+        // Checked again in the queue: a size seal may have emptied the buffer meanwhile.
+        if (
+          this.#entries.length > 0 &&
+          !this.#redo &&
+          this.#context.config.nowMs() - this.#openedAtMs >= this.#context.config.bufferIntervalMs
+        ) {
+          await this.#seal(SealReason.Interval);
+        }
+      });
+    }
+  }
+
+  async #onBatch(batch: RecordBatch): Promise<void> {
+    if (this.#isAbandoned) return;
+    this.#lastBatch = batch;
+    const { config } = this.#context;
+    for (const record of batch.records) {
+      if (this.#isAbandoned) return;
+      const redo = this.#redo;
+      if (redo) {
+        if (redo.range && compareExtendedSequenceNumbers(record, redo.range.first) < 0) {
+          // Before the pending range: in objects already (a range is prepared only once every
+          // earlier range is durable), only their checkpoint write was lost.
+          this.#skipped += 1;
+          continue;
+        }
+        if (this.#skipped > 0) {
+          this.#context.emit({
+            type: 'RECORDS_ALREADY_ARCHIVED',
+            shardId: this.shardId,
+            recordCount: this.#skipped,
+          });
+          this.#skipped = 0;
+        }
+        if (compareExtendedSequenceNumbers(record, redo.pending) > 0) {
+          // The pending record itself was not read (trimmed by retention?): close what was read.
+          this.#context.emit({
+            type: 'PENDING_RANGE_MISMATCH',
+            shardId: this.shardId,
+            message: `record ${record.sequenceNumber} is past the pending checkpoint ${redo.pending.sequenceNumber}, which was never read`,
+          });
+          if (this.#entries.length > 0) await this.#seal(SealReason.Redo);
+          this.#redo = undefined;
+        } else {
+          this.#add(record);
+          if (compareExtendedSequenceNumbers(record, redo.pending) === 0) await this.#seal(SealReason.Redo);
+          continue;
+        }
+      }
+      const route = this.#context.route(record);
+      if (
+        this.#entries.length > 0 &&
+        !this.#partitions.has(route.partitionId) &&
+        this.#partitions.size >= config.maxActivePartitions
+      ) {
+        await this.#seal(SealReason.PartitionLimit);
+      }
+      this.#add(record, route);
+      if (this.#inputBytes >= config.bufferSizeBytes) await this.#seal(SealReason.Size);
+    }
+    if (config.bufferIntervalMs === 0 && !this.#redo && this.#entries.length > 0) {
+      await this.#seal(SealReason.Interval);
+    }
+  }
+
+  #add(record: KinesisRecord, route: RecordRoute = this.#context.route(record)): void {
+    if (this.#entries.length === 0) this.#openedAtMs = this.#context.config.nowMs();
+    this.#entries.push({ record, route });
+    this.#inputBytes += record.data.byteLength;
+    this.#partitions.add(route.partitionId);
+  }
+
+  async #finish(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#isAbandoned || this.#entries.length === 0) return;
+    if (this.#redo) {
+      // Never cut a redo short: the pending range stays in the lease table and the next owner redoes
+      // it whole, so its objects are the same as the previous owner's.
+      this.#abandon(
+        'the pending range of a previous owner was not read completely; the next owner redoes it',
+      );
+      return;
+    }
+    await this.#seal(this.#context.isStopping() ? SealReason.Stop : SealReason.ShardEnd);
+  }
+
+  #abandon(reason: string): void {
+    this.#context.emit({
+      type: 'RANGE_ABANDONED',
+      shardId: this.shardId,
+      recordCount: this.#entries.length,
+      reason,
+    });
+    this.#isAbandoned = true;
+    this.#entries = [];
+    this.#inputBytes = 0;
+    this.#partitions.clear();
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  /** Closes the buffer into a range and writes it: prepare, objects, checkpoint. */
+  async #seal(reason: SealReason): Promise<void> {
+    const entries = this.#entries;
+    const batch = this.#lastBatch;
+    if (entries.length === 0 || !batch) return;
+    const { config, emit } = this.#context;
+    const redo = reason === SealReason.Redo ? this.#redo : undefined;
+    const range: SealedRange = {
+      shardId: this.shardId,
+      first: position(entries[0]!.record),
+      last: position(entries[entries.length - 1]!.record),
+      records: entries,
+      inputBytes: this.#inputBytes,
+    };
+    const bufferAgeMs = Math.max(0, config.nowMs() - this.#openedAtMs);
+    const plans = planObjects(range, this.#context.layout);
+    const pending: PendingRange = {
+      first: range.first,
+      last: range.last,
+      recordCount: entries.length,
+      objectCount: plans.length,
+      keysSha256: keysDigest(plans),
+    };
+    const info: S3SinkHookInfo = {
+      shardId: this.shardId,
+      first: range.first,
+      last: range.last,
+      recordCount: entries.length,
+      keys: plans.map((p) => p.key),
+    };
+    emit({
+      type: 'RANGE_SEALED',
+      shardId: this.shardId,
+      reason,
+      first: range.first,
+      last: range.last,
+      recordCount: entries.length,
+      inputBytes: range.inputBytes,
+      bufferAgeMs,
+    });
+    await config.hooks.rangeSealed?.(info);
+    if (redo?.range && redo.range.keysSha256 !== pending.keysSha256) {
+      emit({
+        type: 'PENDING_RANGE_MISMATCH',
+        shardId: this.shardId,
+        message: `the redone range gives ${plans.length} object(s) with other keys than the previous owner's ${redo.range.objectCount} (was the key layout changed?)`,
+      });
+    }
+
+    const state = encodePendingRange(pending);
+    if (!(await this.#prepare(batch, range.last, state))) {
+      this.#abandon('the lease was lost before the range was recorded; nothing was written');
+      return;
+    }
+    emit({ type: 'RANGE_PREPARED', shardId: this.shardId, last: range.last, objectCount: plans.length });
+    await config.hooks.pendingWritten?.(info);
+
+    const control = {
+      signal: this.#context.hardStopSignal,
+      // Fenced: re-writing the pending checkpoint fails once another worker took the lease.
+      mayRetry: () => this.#prepare(batch, range.last, state),
+    };
+    for (const plan of plans) {
+      const written = await this.#context.writer.write(plan, control);
+      if (!written) {
+        this.#abandon(
+          'the lease was lost, or the sink stopped, while writing; the next owner redoes the range',
+        );
+        return;
+      }
+      this.#context.onObjectWritten(plan, written.manifest.bytes);
+      emit({
+        type: 'OBJECT_WRITTEN',
+        shardId: this.shardId,
+        key: plan.key,
+        kind: plan.kind,
+        recordCount: plan.recordCount,
+        bytes: written.manifest.bytes,
+        uncompressedBytes: plan.uncompressedBytes,
+        isMultipart: written.isMultipart,
+        uploadLatencyMs: written.uploadLatencyMs,
+      });
+    }
+    await config.hooks.objectsWritten?.(info);
+
+    // The range is durable: only now does the checkpoint move past it.
+    await batch.checkpoint(range.last);
+    if (redo) this.#redo = undefined;
+    this.#entries = [];
+    this.#inputBytes = 0;
+    this.#partitions.clear();
+    emit({
+      type: 'RANGE_CHECKPOINTED',
+      shardId: this.shardId,
+      checkpoint: range.last,
+      recordCount: entries.length,
+    });
+    await config.hooks.checkpointed?.(info);
+  }
+
+  /** Writes the pending checkpoint, retrying table failures; `false` when the lease is gone. */
+  async #prepare(batch: RecordBatch, last: ExtendedSequenceNumber, state: Uint8Array): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.#context.hardStopSignal.aborted) return false;
+      try {
+        await batch.prepareCheckpoint(last, state);
+        return true;
+      } catch (error) {
+        if (error instanceof LeaseLostError) return false;
+        this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
+        if ((error as { retriable?: unknown }).retriable !== true) return false;
+        const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 });
+        if (!(await sleepUnlessAborted(delayMs, this.#context.hardStopSignal))) return false;
+      }
+    }
+  }
+}
+
+function position(record: KinesisRecord): ExtendedSequenceNumber {
+  return { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber };
+}

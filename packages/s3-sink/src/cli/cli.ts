@@ -1,0 +1,275 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { InitialPosition } from '@shardline/consumer-core';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
+import { ConfigurationError } from '../errors.js';
+import { createS3Sink } from '../S3Sink.js';
+import type { S3SinkEvent, S3SinkHooks } from '../S3SinkEvents.js';
+
+/** Exit codes of `shardline-s3-sink`. */
+export const ExitCode = {
+  /** Stopped on request after a graceful stop. */
+  Ok: 0,
+  /** Failed to start or to stop cleanly. */
+  Failed: 1,
+  /** Bad flags or options. */
+  Usage: 2,
+} as const;
+
+/** What the CLI needs from its process (injected, so tests run it in-process too). */
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Aborted on SIGINT/SIGTERM: the sink stops gracefully. */
+  readonly signal: AbortSignal;
+  /** Test hooks (from the process's test hook variable). */
+  readonly hooks?: S3SinkHooks;
+  /** Wraps the S3 client (fault injection in tests). */
+  readonly wrapS3Client?: (client: S3Client) => S3Client;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError('must be a positive integer');
+  }
+  return n;
+}
+function nonNegativeInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+function partitionKey(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`'${value}' is not <name>=<query>`);
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}
+function initialPosition(value: string): InitialPosition {
+  if (value === 'TRIM_HORIZON' || value === 'LATEST') return value;
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError('must be TRIM_HORIZON, LATEST or an ISO-8601 time');
+  }
+  return { atTimestamp: date };
+}
+
+interface Flags {
+  stream?: string;
+  streamArn?: string;
+  bucket: string;
+  app?: string;
+  prefix?: string;
+  errorPrefix?: string;
+  partitionKey?: Record<string, string>;
+  maxActivePartitions?: number;
+  compression: 'none' | 'gzip';
+  bufferSizeBytes?: number;
+  bufferIntervalMs?: number;
+  newline: boolean;
+  recordContent?: 'envelope' | 'data';
+  invalidRecords?: 'error-output' | 'archive';
+  manifestPrefix?: string;
+  manifests: boolean;
+  uploadPartSizeBytes?: number;
+  initialPosition?: InitialPosition;
+  workerId?: string;
+  failoverTimeMs?: number;
+  idleTimeBetweenReadsMs?: number;
+  shutdownTimeoutMs?: number;
+  region?: string;
+  kinesisEndpoint?: string;
+  dynamodbEndpoint?: string;
+  s3Endpoint?: string;
+  events: boolean;
+}
+
+function program(): Command {
+  return new Command('shardline-s3-sink')
+    .description(
+      'Archives a Kinesis stream to S3 like Firehose, with exactly-once objects. Runs until SIGINT/SIGTERM, then flushes its buffers and releases its leases.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+    .option('--stream <name>', 'the stream (or --stream-arn)')
+    .option('--stream-arn <arn>', 'the stream, by ARN')
+    .requiredOption('--bucket <name>', 'destination bucket')
+    .option('--app <name>', 'application (lease table) name (default: <stream>-s3-sink)')
+    .option('--prefix <template>', "key prefix, Firehose syntax (default: '' + yyyy/MM/dd/HH/)")
+    .option('--error-prefix <template>', 'error output prefix (must contain !{firehose:error-output-type})')
+    .option(
+      '--partition-key <name=query>',
+      'dynamic partitioning, e.g. type=data.event_type (repeatable)',
+      partitionKey,
+    )
+    .option('--max-active-partitions <n>', 'partitions per buffer (default 500)', positiveInteger)
+    .addOption(
+      new Option('--compression <codec>', 'object compression').choices(['none', 'gzip']).default('none'),
+    )
+    .option('--buffer-size-bytes <n>', 'buffer size per shard (default 5 MiB)', positiveInteger)
+    .option('--buffer-interval-ms <n>', 'buffer interval (default 300000)', nonNegativeInteger)
+    .option('--no-newline', 'no newline after each record')
+    .addOption(
+      new Option('--record-content <what>', 'what is written per record').choices(['envelope', 'data']),
+    )
+    .addOption(
+      new Option('--invalid-records <policy>', 'records that are not envelopes').choices([
+        'error-output',
+        'archive',
+      ]),
+    )
+    .option('--manifest-prefix <prefix>', "where manifests go (default 'manifests/')")
+    .option('--no-manifests', 'write no manifests')
+    .option('--upload-part-size-bytes <n>', 'multipart part size (default 8 MiB)', positiveInteger)
+    .option('--initial-position <pos>', 'TRIM_HORIZON (default), LATEST or an ISO time', initialPosition)
+    .option('--worker-id <id>', 'this worker id in the lease table')
+    .option('--failover-time-ms <n>', 'lease failover time (default 10000)', positiveInteger)
+    .option('--idle-time-between-reads-ms <n>', 'wait after an empty read (default 1000)', nonNegativeInteger)
+    .option(
+      '--shutdown-timeout-ms <n>',
+      'how long a stop waits for the last writes (default 20000)',
+      nonNegativeInteger,
+    )
+    .option('--region <region>', 'AWS region (default: $AWS_REGION)')
+    .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
+    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)')
+    .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
+    .option('--events', 'print every sink event as a JSON line on stdout');
+}
+
+/** Runs `shardline-s3-sink` with `argv` (without `node` and the script). Resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = program()
+      .parse([...argv], { from: 'user' })
+      .opts<Flags>();
+  } catch (error) {
+    const message = (error as Error).message;
+    if ((error as { code?: string }).code === 'commander.helpDisplayed') {
+      io.stdout(`${program().helpInformation()}`);
+      return ExitCode.Ok;
+    }
+    io.stderr(`shardline-s3-sink: ${message}\n${program().helpInformation()}`);
+    return ExitCode.Usage;
+  }
+  const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    io.stderr('shardline-s3-sink: no region: pass --region or set AWS_REGION\n');
+    return ExitCode.Usage;
+  }
+  const endpoint = (flag: string | undefined, variable: string) =>
+    flag ?? io.env[variable] ?? io.env.AWS_ENDPOINT_URL;
+  const kinesisEndpoint = endpoint(flags.kinesisEndpoint, 'AWS_ENDPOINT_URL_KINESIS');
+  const dynamodbEndpoint = endpoint(flags.dynamodbEndpoint, 'AWS_ENDPOINT_URL_DYNAMODB');
+  const s3Endpoint = endpoint(flags.s3Endpoint, 'AWS_ENDPOINT_URL_S3');
+  // HTTP/1.1 for Kinesis: the local emulators cannot speak HTTP/2.
+  const kinesisClient = new KinesisClient({
+    region,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
+  });
+  const dynamoDBClient = new DynamoDBClient({
+    region,
+    ...(dynamodbEndpoint ? { endpoint: dynamodbEndpoint } : {}),
+  });
+  let s3Client = new S3Client({
+    region,
+    ...(s3Endpoint
+      ? {
+          endpoint: s3Endpoint,
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }
+      : {}),
+  });
+  if (io.wrapS3Client) s3Client = io.wrapS3Client(s3Client);
+  const streamLabel = flags.stream ?? flags.streamArn?.split('/').pop() ?? 'stream';
+  const options: S3SinkOptions = {
+    streamName: flags.stream,
+    streamArn: flags.streamArn,
+    bucket: flags.bucket,
+    applicationName: flags.app ?? `${streamLabel}-s3-sink`,
+    kinesisClient,
+    dynamoDBClient,
+    s3Client,
+    prefix: flags.prefix,
+    errorPrefix: flags.errorPrefix,
+    partitionKeys: flags.partitionKey,
+    maxActivePartitions: flags.maxActivePartitions,
+    compression: flags.compression,
+    bufferSizeBytes: flags.bufferSizeBytes,
+    bufferIntervalMs: flags.bufferIntervalMs,
+    newlineDelimiter: flags.newline,
+    recordContent: flags.recordContent,
+    invalidRecordPolicy: flags.invalidRecords,
+    manifestPrefix: flags.manifests ? flags.manifestPrefix : null,
+    uploadPartSizeBytes: flags.uploadPartSizeBytes,
+    initialPosition: flags.initialPosition,
+    consumer: {
+      ...(flags.workerId === undefined ? {} : { workerId: flags.workerId }),
+      ...(flags.failoverTimeMs === undefined ? {} : { failoverTimeMs: flags.failoverTimeMs }),
+      ...(flags.idleTimeBetweenReadsMs === undefined
+        ? {}
+        : { idleTimeBetweenReadsMs: flags.idleTimeBetweenReadsMs }),
+      ...(flags.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: flags.shutdownTimeoutMs }),
+    },
+    hooks: io.hooks,
+  };
+  const destroy = () => {
+    kinesisClient.destroy();
+    dynamoDBClient.destroy();
+    s3Client.destroy();
+  };
+  let sink: ReturnType<typeof createS3Sink>;
+  try {
+    sink = createS3Sink(options);
+  } catch (error) {
+    destroy();
+    if (error instanceof ConfigurationError) {
+      io.stderr(`shardline-s3-sink: ${error.message}\n`);
+      return ExitCode.Usage;
+    }
+    throw error;
+  }
+  if (flags.events) sink.events$.subscribe((event) => io.stdout(`${eventLine(event)}\n`));
+  sink.events$.subscribe((event) => {
+    if (event.type === 'ERROR')
+      io.stderr(`shardline-s3-sink: ${event.shardId ?? ''} ${event.error.message}\n`);
+  });
+  try {
+    await sink.start();
+  } catch (error) {
+    io.stderr(`shardline-s3-sink: could not start: ${(error as Error).message}\n`);
+    await sink.stop();
+    destroy();
+    return ExitCode.Failed;
+  }
+  io.stderr(
+    `shardline-s3-sink: archiving ${streamLabel} to s3://${flags.bucket} as worker ${sink.consumer.workerId}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.stderr('shardline-s3-sink: stopping: writing open buffers, releasing leases\n');
+  await sink.stop();
+  const m = sink.metrics();
+  io.stderr(
+    `shardline-s3-sink: stopped: ${m.objectsWritten} objects, ${m.recordsWritten} records, ${m.errorRecords} error records\n`,
+  );
+  destroy();
+  return ExitCode.Ok;
+}
+
+function eventLine(event: S3SinkEvent): string {
+  return JSON.stringify(event, (_key, value: unknown) =>
+    value instanceof Error ? { name: value.name, message: value.message } : value,
+  );
+}

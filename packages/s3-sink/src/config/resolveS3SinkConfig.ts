@@ -1,0 +1,376 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  type ConsumerOptions,
+  consoleWarningsLogger,
+  type DynamoDBClientLike,
+  type InitialPosition,
+  type KinesisClientLike,
+  type Logger,
+} from '@shardline/consumer-core';
+import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
+import { DEFAULT_TIME_LAYOUT, type KeyTemplate, parseKeyTemplate } from '../keys/KeyTemplate.js';
+import { type CompressionCodec, gzipCompression, noCompression } from '../objects/compression.js';
+import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
+import { InvalidRecordPolicy, RecordContent } from '../routing/RecordRouter.js';
+import type { S3SinkHooks } from '../S3SinkEvents.js';
+
+/** The S3 client calls the sink makes (your `S3Client`; never destroyed by the sink). */
+export type S3ClientLike = Pick<S3Client, 'send' | 'config'>;
+
+/** Consumer settings the sink lets you tune (the others it sets itself, see the README). */
+export type S3SinkConsumerOptions = Pick<
+  ConsumerOptions,
+  | 'leaseTableName'
+  | 'workerId'
+  | 'failoverTimeMs'
+  | 'renewIntervalMs'
+  | 'leaseTakeIntervalMs'
+  | 'maxLeasesPerWorker'
+  | 'shardSyncIntervalMs'
+  | 'maxRecordsPerFetch'
+  | 'idleTimeBetweenReadsMs'
+  | 'shutdownTimeoutMs'
+>;
+
+/** Options of {@link createS3Sink}. */
+export interface S3SinkOptions {
+  /** The stream, by name (or give `streamArn`). */
+  readonly streamName?: string;
+  /** The stream, by ARN. */
+  readonly streamArn?: string;
+  /** The destination bucket (it must exist). */
+  readonly bucket: string;
+  /** The consumer application: its lease table (same name) holds the shards' checkpoints. */
+  readonly applicationName: string;
+  readonly kinesisClient: KinesisClientLike;
+  readonly dynamoDBClient: DynamoDBClientLike;
+  /** Needs `forcePathStyle` and `requestChecksumCalculation: 'WHEN_REQUIRED'` on emulators. */
+  readonly s3Client: S3ClientLike;
+  /**
+   * Key prefix (Firehose syntax). Without any `!{...}` expression, Firehose's time layout
+   * `yyyy/MM/dd/HH/` is appended. Expressions: `!{timestamp:<format>}`, `!{partitionKeyFromQuery:<name>}`.
+   * @defaultValue `''` (keys `yyyy/MM/dd/HH/<stream>-<shardId>-<firstSequenceNumber>[.gz]`)
+   */
+  readonly prefix?: string;
+  /**
+   * Prefix of the error output; must contain `!{firehose:error-output-type}`.
+   * @defaultValue `'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/'`
+   */
+  readonly errorPrefix?: string;
+  /**
+   * Dynamic partitioning: partition key name → query on the envelope (`data.event_type`; syntax in
+   * `EnvelopeQuery`). Every key must appear in `prefix` as `!{partitionKeyFromQuery:<name>}`.
+   * @defaultValue `{}`
+   */
+  readonly partitionKeys?: Readonly<Record<string, string>>;
+  /**
+   * Most partitions open at once per shard buffer (Firehose: 500 per stream). A record of one more
+   * partition closes the buffer first (no record is error-routed for this limit).
+   * @defaultValue 500
+   */
+  readonly maxActivePartitions?: number;
+  /** Buffer size per shard, in record bytes as read from Kinesis (1 KiB–128 MiB). @defaultValue 5 MiB */
+  readonly bufferSizeBytes?: number;
+  /** Longest time a record waits in a buffer (0–900 s; 0: one range per batch). @defaultValue 300000 */
+  readonly bufferIntervalMs?: number;
+  /** `'none'`, `'gzip'` or your deterministic codec. @defaultValue 'none' */
+  readonly compression?: 'none' | 'gzip' | CompressionCodec;
+  /** Newline after each record (Firehose's option). @defaultValue true */
+  readonly newlineDelimiter?: boolean;
+  /** `'envelope'` (the record's data as it arrived) or `'data'` (the envelope's data only). @defaultValue 'envelope' */
+  readonly recordContent?: RecordContent;
+  /** Records that are not event envelopes: `'error-output'` or `'archive'`. @defaultValue 'error-output' */
+  readonly invalidRecordPolicy?: InvalidRecordPolicy;
+  /** Where manifests go (`<manifestPrefix><object key>.json`); `null`: none. @defaultValue 'manifests/' */
+  readonly manifestPrefix?: string | null;
+  /** Multipart part size (5 MiB–5 GiB; objects larger than one part use multipart). @defaultValue 8 MiB */
+  readonly uploadPartSizeBytes?: number;
+  /** Parts uploaded at once per object. @defaultValue 4 */
+  readonly uploadQueueSize?: number;
+  /** First retry delay after an S3 error (jittered, doubling). @defaultValue 200 */
+  readonly retryInitialDelayMs?: number;
+  /** Largest retry delay. S3 writes are retried until they succeed, the lease is lost, or stop. @defaultValue 30000 */
+  readonly retryMaxDelayMs?: number;
+  /** Where shards start without a checkpoint. @defaultValue 'TRIM_HORIZON' */
+  readonly initialPosition?: InitialPosition;
+  /** Lease and polling settings passed to the consumer. @defaultValue `{}` */
+  readonly consumer?: S3SinkConsumerOptions;
+  /** @defaultValue warnings and errors to the console */
+  readonly logger?: Logger;
+  /** Aborting it stops the sink (gracefully). */
+  readonly signal?: AbortSignal;
+  /** Wall clock for buffer ages (ms). @defaultValue `Date.now` */
+  readonly nowMs?: () => number;
+  /** Named points for fault-injection tests. @defaultValue none */
+  readonly hooks?: S3SinkHooks;
+}
+
+/** {@link S3SinkOptions} after defaults and validation. */
+export interface ResolvedS3SinkConfig {
+  readonly streamName: string | undefined;
+  readonly streamArn: string | undefined;
+  /** The stream's name as used in file names. */
+  readonly streamLabel: string;
+  readonly bucket: string;
+  readonly applicationName: string;
+  readonly kinesisClient: KinesisClientLike;
+  readonly dynamoDBClient: DynamoDBClientLike;
+  readonly s3Client: S3ClientLike;
+  readonly prefix: KeyTemplate;
+  readonly errorPrefix: KeyTemplate;
+  readonly partitionQueries: ReadonlyMap<string, EnvelopeQuery>;
+  readonly maxActivePartitions: number;
+  readonly bufferSizeBytes: number;
+  readonly bufferIntervalMs: number;
+  readonly codec: CompressionCodec;
+  readonly newlineDelimiter: boolean;
+  readonly recordContent: RecordContent;
+  readonly invalidRecordPolicy: InvalidRecordPolicy;
+  readonly manifestPrefix: string | null;
+  readonly uploadPartSizeBytes: number;
+  readonly uploadQueueSize: number;
+  readonly retryInitialDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly initialPosition: InitialPosition;
+  readonly consumer: S3SinkConsumerOptions;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+  readonly nowMs: () => number;
+  readonly hooks: S3SinkHooks;
+}
+
+const MIB = 1024 * 1024;
+
+/** Defaults of {@link S3SinkOptions} (Firehose's where Firehose has one). */
+export const S3_SINK_DEFAULTS = {
+  prefix: '',
+  errorPrefix: 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/',
+  maxActivePartitions: 500,
+  bufferSizeBytes: 5 * MIB,
+  bufferIntervalMs: 300_000,
+  compression: 'none',
+  newlineDelimiter: true,
+  recordContent: RecordContent.Envelope,
+  invalidRecordPolicy: InvalidRecordPolicy.ErrorOutput,
+  manifestPrefix: 'manifests/',
+  uploadPartSizeBytes: 8 * MIB,
+  uploadQueueSize: 4,
+  retryInitialDelayMs: 200,
+  retryMaxDelayMs: 30_000,
+  initialPosition: 'TRIM_HORIZON',
+} as const;
+
+/** Limits checked by {@link resolveS3SinkConfig}. */
+export const S3_SINK_LIMITS = {
+  minBufferSizeBytes: 1024,
+  maxBufferSizeBytes: 128 * MIB,
+  maxBufferIntervalMs: 900_000,
+  maxActivePartitions: 10_000,
+  // S3: parts of 5 MiB to 5 GiB, at most 10,000 parts.
+  minPartSizeBytes: 5 * MIB,
+  maxPartSizeBytes: 5 * 1024 * MIB,
+} as const;
+
+/**
+ * Merges defaults and options and validates every field.
+ *
+ * @throws {@link ConfigurationError} listing every problem.
+ */
+export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfig {
+  const problems: ConfigurationProblem[] = [];
+  const problem = (path: string, message: string) => problems.push({ path, message });
+  const o = (options ?? {}) as Partial<S3SinkOptions>;
+
+  const integer = (path: string, value: unknown, min: number, max: number): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problem(path, `must be an integer from ${min} to ${max}, got ${String(value)}`);
+      return min;
+    }
+    return value;
+  };
+  const nonEmpty = (path: string, value: unknown): string => {
+    if (typeof value !== 'string' || value.length === 0) {
+      problem(path, 'is required (a non-empty string)');
+      return '';
+    }
+    return value;
+  };
+
+  if ((o.streamName === undefined) === (o.streamArn === undefined)) {
+    problem('streamName', 'give exactly one of streamName and streamArn');
+  }
+  const streamLabel = o.streamName ?? o.streamArn?.split('/').pop() ?? '';
+  const bucket = nonEmpty('bucket', o.bucket);
+  if (bucket && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    problem('bucket', `"${bucket}" is not a valid bucket name`);
+  }
+  const applicationName = nonEmpty('applicationName', o.applicationName);
+  for (const client of ['kinesisClient', 'dynamoDBClient', 's3Client'] as const) {
+    if (typeof (o[client] as { send?: unknown } | undefined)?.send !== 'function') {
+      problem(client, 'is required (an AWS SDK v3 client)');
+    }
+  }
+
+  const partitionKeys = o.partitionKeys ?? {};
+  const partitionQueries = new Map<string, EnvelopeQuery>();
+  for (const [name, source] of Object.entries(partitionKeys)) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+      problem(`partitionKeys.${name}`, 'names are 1–64 of [A-Za-z0-9_-]');
+    const query = typeof source === 'string' ? parseEnvelopeQuery(source) : 'must be a query string';
+    if (typeof query === 'string') problem(`partitionKeys.${name}`, query);
+    else partitionQueries.set(name, query);
+  }
+  const names = [...Object.keys(partitionKeys)];
+
+  let prefixSource = o.prefix ?? S3_SINK_DEFAULTS.prefix;
+  if (typeof prefixSource !== 'string') {
+    problem('prefix', 'must be a string');
+    prefixSource = '';
+  }
+  if (!prefixSource.includes('!{')) prefixSource += DEFAULT_TIME_LAYOUT;
+  const prefix = parseKeyTemplate(prefixSource, {
+    path: 'prefix',
+    partitionKeyNames: names,
+    isErrorPrefix: false,
+  });
+  problems.push(...prefix.problems);
+  for (const name of names) {
+    if (!prefix.template.partitionKeyNames.includes(name)) {
+      problem(`partitionKeys.${name}`, `is not used in prefix (add !{partitionKeyFromQuery:${name}})`);
+    }
+  }
+  const errorPrefixSource = o.errorPrefix ?? S3_SINK_DEFAULTS.errorPrefix;
+  const errorPrefix = parseKeyTemplate(typeof errorPrefixSource === 'string' ? errorPrefixSource : '', {
+    path: 'errorPrefix',
+    partitionKeyNames: [],
+    isErrorPrefix: true,
+  });
+  problems.push(...errorPrefix.problems);
+  const maxActivePartitions = integer(
+    'maxActivePartitions',
+    o.maxActivePartitions ?? S3_SINK_DEFAULTS.maxActivePartitions,
+    1,
+    S3_SINK_LIMITS.maxActivePartitions,
+  );
+  const bufferSizeBytes = integer(
+    'bufferSizeBytes',
+    o.bufferSizeBytes ?? S3_SINK_DEFAULTS.bufferSizeBytes,
+    S3_SINK_LIMITS.minBufferSizeBytes,
+    S3_SINK_LIMITS.maxBufferSizeBytes,
+  );
+  const bufferIntervalMs = integer(
+    'bufferIntervalMs',
+    o.bufferIntervalMs ?? S3_SINK_DEFAULTS.bufferIntervalMs,
+    0,
+    S3_SINK_LIMITS.maxBufferIntervalMs,
+  );
+  const compression = o.compression ?? S3_SINK_DEFAULTS.compression;
+  let codec: CompressionCodec = noCompression;
+  if (compression === 'gzip') codec = gzipCompression;
+  else if (compression === 'none') codec = noCompression;
+  else if (
+    typeof compression === 'object' &&
+    compression !== null &&
+    typeof compression.compress === 'function' &&
+    typeof compression.name === 'string' &&
+    typeof compression.extension === 'string' &&
+    typeof compression.contentType === 'string'
+  ) {
+    codec = compression;
+  } else problem('compression', "must be 'none', 'gzip' or a CompressionCodec");
+  const newlineDelimiter = o.newlineDelimiter ?? S3_SINK_DEFAULTS.newlineDelimiter;
+  if (typeof newlineDelimiter !== 'boolean') problem('newlineDelimiter', 'must be a boolean');
+  const recordContent = o.recordContent ?? S3_SINK_DEFAULTS.recordContent;
+  if (!Object.values(RecordContent).includes(recordContent)) {
+    problem('recordContent', `must be one of ${Object.values(RecordContent).join(', ')}`);
+  }
+  const invalidRecordPolicy = o.invalidRecordPolicy ?? S3_SINK_DEFAULTS.invalidRecordPolicy;
+  if (!Object.values(InvalidRecordPolicy).includes(invalidRecordPolicy)) {
+    problem('invalidRecordPolicy', `must be one of ${Object.values(InvalidRecordPolicy).join(', ')}`);
+  }
+  const manifestPrefix = o.manifestPrefix === undefined ? S3_SINK_DEFAULTS.manifestPrefix : o.manifestPrefix;
+  if (manifestPrefix !== null && typeof manifestPrefix !== 'string') {
+    problem('manifestPrefix', 'must be a string or null');
+  }
+  const uploadPartSizeBytes = integer(
+    'uploadPartSizeBytes',
+    o.uploadPartSizeBytes ?? S3_SINK_DEFAULTS.uploadPartSizeBytes,
+    S3_SINK_LIMITS.minPartSizeBytes,
+    S3_SINK_LIMITS.maxPartSizeBytes,
+  );
+  const uploadQueueSize = integer(
+    'uploadQueueSize',
+    o.uploadQueueSize ?? S3_SINK_DEFAULTS.uploadQueueSize,
+    1,
+    64,
+  );
+  const retryInitialDelayMs = integer(
+    'retryInitialDelayMs',
+    o.retryInitialDelayMs ?? S3_SINK_DEFAULTS.retryInitialDelayMs,
+    1,
+    600_000,
+  );
+  const retryMaxDelayMs = integer(
+    'retryMaxDelayMs',
+    o.retryMaxDelayMs ?? S3_SINK_DEFAULTS.retryMaxDelayMs,
+    1,
+    3_600_000,
+  );
+  if (retryMaxDelayMs < retryInitialDelayMs)
+    problem('retryMaxDelayMs', 'must be at least retryInitialDelayMs');
+  const consumer = o.consumer ?? {};
+  const allowed = new Set<string>([
+    'leaseTableName',
+    'workerId',
+    'failoverTimeMs',
+    'renewIntervalMs',
+    'leaseTakeIntervalMs',
+    'maxLeasesPerWorker',
+    'shardSyncIntervalMs',
+    'maxRecordsPerFetch',
+    'idleTimeBetweenReadsMs',
+    'shutdownTimeoutMs',
+  ]);
+  for (const key of Object.keys(consumer)) {
+    if (!allowed.has(key)) {
+      problem(
+        `consumer.${key}`,
+        'is set by the sink itself (checkpoints, buffers and the initial position follow its objects)',
+      );
+    }
+  }
+  if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problem('nowMs', 'must be a function');
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return {
+    streamName: o.streamName,
+    streamArn: o.streamArn,
+    streamLabel,
+    bucket,
+    applicationName,
+    kinesisClient: o.kinesisClient!,
+    dynamoDBClient: o.dynamoDBClient!,
+    s3Client: o.s3Client!,
+    prefix: prefix.template,
+    errorPrefix: errorPrefix.template,
+    partitionQueries,
+    maxActivePartitions,
+    bufferSizeBytes,
+    bufferIntervalMs,
+    codec,
+    newlineDelimiter,
+    recordContent,
+    invalidRecordPolicy,
+    manifestPrefix,
+    uploadPartSizeBytes,
+    uploadQueueSize,
+    retryInitialDelayMs,
+    retryMaxDelayMs,
+    initialPosition: o.initialPosition ?? S3_SINK_DEFAULTS.initialPosition,
+    consumer,
+    logger: o.logger ?? consoleWarningsLogger,
+    signal: o.signal,
+    nowMs: o.nowMs ?? Date.now,
+    hooks: o.hooks ?? {},
+  };
+}

@@ -1,0 +1,55 @@
+// @shardline/s3-sink: a Firehose-style Kinesis to S3 archiver with exactly-once objects.
+
+// Configuration
+export type {
+  ResolvedS3SinkConfig,
+  S3ClientLike,
+  S3SinkConsumerOptions,
+  S3SinkOptions,
+} from './config/resolveS3SinkConfig.js';
+export { resolveS3SinkConfig, S3_SINK_DEFAULTS, S3_SINK_LIMITS } from './config/resolveS3SinkConfig.js';
+
+// Errors
+export type { ConfigurationProblem } from './errors.js';
+export {
+  ConfigurationError,
+  PartitioningError,
+  PendingStateError,
+  S3SinkError,
+  S3WriteError,
+} from './errors.js';
+
+// Keys
+export type { KeyTemplate, KeyTemplatePart, KeyValues, TimestampToken } from './keys/KeyTemplate.js';
+export {
+  DEFAULT_TIME_LAYOUT,
+  ErrorOutputType,
+  objectFileName,
+  parseKeyTemplate,
+  renderKeyTemplate,
+} from './keys/KeyTemplate.js';
+
+// Objects: compression, planning, pending ranges
+export type { CompressionCodec } from './objects/compression.js';
+export { gzipCompression, noCompression } from './objects/compression.js';
+export type {
+  ObjectLayout,
+  ObjectPlan,
+  PendingRange,
+  RoutedRecord,
+  SealedRange,
+} from './objects/planObjects.js';
+export { decodePendingRange, encodePendingRange, keysDigest, planObjects } from './objects/planObjects.js';
+
+// Routing: envelope queries and the record router
+export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';
+export { evaluateEnvelopeQuery, parseEnvelopeQuery } from './routing/EnvelopeQuery.js';
+export type { DataRoute, ErrorRoute, RecordRoute, RecordRouterSettings } from './routing/RecordRouter.js';
+export { createRecordRouter, InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
+
+// The sink
+export type { S3Sink } from './S3Sink.js';
+export { createS3Sink, S3SinkState } from './S3Sink.js';
+export type { S3SinkEvent, S3SinkHookInfo, S3SinkHooks, S3SinkMetrics } from './S3SinkEvents.js';
+export { S3SinkEventType, SealReason } from './S3SinkEvents.js';
+export type { ObjectManifest } from './upload/ObjectWriter.js';

@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { ExtendedSequenceNumber, KinesisRecord } from '@shardline/consumer-core';
+import {
+  type ErrorOutputType,
+  type KeyTemplate,
+  objectFileName,
+  renderKeyTemplate,
+} from '../keys/KeyTemplate.js';
+import type { RecordRoute } from '../routing/RecordRouter.js';
+
+/** A record with its route, inside a sealed range. */
+export interface RoutedRecord {
+  readonly record: KinesisRecord;
+  readonly route: RecordRoute;
+}
+
+/** A contiguous run of one shard's records, closed and about to become objects. */
+export interface SealedRange {
+  readonly shardId: string;
+  /** First record of the range. */
+  readonly first: ExtendedSequenceNumber;
+  /** Last record of the range: the checkpoint once its objects are durable. */
+  readonly last: ExtendedSequenceNumber;
+  /** The records, in shard order. */
+  readonly records: readonly RoutedRecord[];
+  /** Payload bytes of the records as read from Kinesis. */
+  readonly inputBytes: number;
+}
+
+/** One object to write: everything about it except the compressed body. */
+export interface ObjectPlan {
+  readonly key: string;
+  /** `data`, or `error` for the error output. */
+  readonly kind: 'data' | 'error';
+  readonly errorOutputType: ErrorOutputType | undefined;
+  readonly partitionValues: Readonly<Record<string, string>>;
+  readonly shardId: string;
+  /** First and last record in the object (shard order). */
+  readonly first: ExtendedSequenceNumber;
+  readonly last: ExtendedSequenceNumber;
+  readonly recordCount: number;
+  /** Arrival time of the oldest record (the key's time), ISO-8601 UTC. */
+  readonly oldestArrival: string;
+  /** The uncompressed body, as chunks (records and delimiters). */
+  readonly chunks: readonly Uint8Array[];
+  readonly uncompressedBytes: number;
+}
+
+/** How objects are named and laid out. */
+export interface ObjectLayout {
+  /** The stream's name (or the last part of its ARN), in file names. */
+  readonly streamLabel: string;
+  readonly prefix: KeyTemplate;
+  readonly errorPrefix: KeyTemplate;
+  /** The codec's key extension. */
+  readonly extension: string;
+  readonly newlineDelimiter: boolean;
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
+/**
+ * Splits a sealed range into objects: one per destination (partition, or error type), each keyed by its
+ * first record. Pure: the same range and layout always give the same objects and keys, in the same
+ * order (by first record) — the basis of exactly-once objects.
+ */
+export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPlan[] {
+  const groups = new Map<string, RoutedRecord[]>();
+  for (const entry of range.records) {
+    const id = entry.route.partitionId;
+    let group = groups.get(id);
+    if (!group) {
+      group = [];
+      groups.set(id, group);
+    }
+    group.push(entry);
+  }
+  const plans: ObjectPlan[] = [];
+  for (const group of groups.values()) {
+    const head = group[0]!;
+    const tail = group[group.length - 1]!;
+    const route = head.route;
+    const timestampMs = head.record.approximateArrivalTimestamp.getTime();
+    const prefix =
+      route.kind === 'error'
+        ? renderKeyTemplate(layout.errorPrefix, { timestampMs, errorOutputType: route.errorOutputType })
+        : renderKeyTemplate(layout.prefix, { timestampMs, partitionValues: route.partitionValues });
+    const chunks: Uint8Array[] = [];
+    let uncompressedBytes = 0;
+    for (const { route: r } of group) {
+      chunks.push(r.bytes);
+      uncompressedBytes += r.bytes.byteLength;
+      // Error lines are always one per line, whatever the data objects use.
+      if (layout.newlineDelimiter || r.kind === 'error') {
+        chunks.push(NEWLINE);
+        uncompressedBytes += 1;
+      }
+    }
+    plans.push({
+      key: prefix + objectFileName(layout.streamLabel, range.shardId, head.record, layout.extension),
+      kind: route.kind,
+      errorOutputType: route.kind === 'error' ? route.errorOutputType : undefined,
+      partitionValues: route.kind === 'data' ? route.partitionValues : {},
+      shardId: range.shardId,
+      first: position(head.record),
+      last: position(tail.record),
+      recordCount: group.length,
+      oldestArrival: head.record.approximateArrivalTimestamp.toISOString(),
+      chunks,
+      uncompressedBytes,
+    });
+  }
+  return plans;
+}
+
+function position(record: KinesisRecord): ExtendedSequenceNumber {
+  return { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber };
+}
+
+/** What the sink stores with a pending checkpoint: the intended range and a digest of its objects. */
+export interface PendingRange {
+  readonly first: ExtendedSequenceNumber;
+  readonly last: ExtendedSequenceNumber;
+  readonly recordCount: number;
+  readonly objectCount: number;
+  /** SHA-256 (hex) of the objects' keys, newline-joined: a redo must produce the same keys. */
+  readonly keysSha256: string;
+}
+
+/** The digest of a plan's keys stored in {@link PendingRange}. */
+export function keysDigest(plans: readonly ObjectPlan[]): string {
+  return createHash('sha256')
+    .update(plans.map((p) => p.key).join('\n'))
+    .digest('hex');
+}
+
+const STATE_VERSION = 1;
+
+/** Encodes a {@link PendingRange} as the lease's `pendingCheckpointState` (small JSON). */
+export function encodePendingRange(range: PendingRange): Uint8Array {
+  return new TextEncoder().encode(
+    JSON.stringify({
+      v: STATE_VERSION,
+      first: [range.first.sequenceNumber, range.first.subSequenceNumber],
+      last: [range.last.sequenceNumber, range.last.subSequenceNumber],
+      records: range.recordCount,
+      objects: range.objectCount,
+      keys: range.keysSha256,
+    }),
+  );
+}
+
+/**
+ * Decodes a `pendingCheckpointState` written by {@link encodePendingRange}.
+ * @throws Error when it is not one.
+ */
+export function decodePendingRange(state: Uint8Array): PendingRange {
+  const value = JSON.parse(new TextDecoder().decode(state)) as Record<string, unknown>;
+  const pair = (v: unknown): ExtendedSequenceNumber => {
+    if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'number') {
+      throw new Error('not a pending range');
+    }
+    return { sequenceNumber: v[0], subSequenceNumber: v[1] };
+  };
+  if (value.v !== STATE_VERSION) throw new Error(`unknown pending range version ${String(value.v)}`);
+  if (
+    typeof value.records !== 'number' ||
+    typeof value.objects !== 'number' ||
+    typeof value.keys !== 'string'
+  ) {
+    throw new Error('not a pending range');
+  }
+  return {
+    first: pair(value.first),
+    last: pair(value.last),
+    recordCount: value.records,
+    objectCount: value.objects,
+    keysSha256: value.keys,
+  };
+}

@@ -1,0 +1,166 @@
+import type { KinesisRecord } from '@shardline/consumer-core';
+import { BigIntegerMode, decodeEnvelope } from '@shardline/ingest';
+import { ErrorOutputType } from '../keys/KeyTemplate.js';
+import { type EnvelopeQuery, evaluateEnvelopeQuery } from './EnvelopeQuery.js';
+
+/** What goes into an object for each record. */
+export const RecordContent = {
+  /** The Kinesis record's data as it arrived (the whole event envelope). */
+  Envelope: 'envelope',
+  /** Only the envelope's `data`, as its exact JSON text. */
+  Data: 'data',
+} as const;
+/** See {@link RecordContent}. */
+export type RecordContent = (typeof RecordContent)[keyof typeof RecordContent];
+
+/** What happens to a record that is not an event envelope (not JSON, or JSON of another shape). */
+export const InvalidRecordPolicy = {
+  /** Written to the error output (`processing-failed`) with the reason. */
+  ErrorOutput: 'error-output',
+  /** Archived as it is, like any record (it still fails dynamic partitioning: error output). */
+  Archive: 'archive',
+} as const;
+/** See {@link InvalidRecordPolicy}. */
+export type InvalidRecordPolicy = (typeof InvalidRecordPolicy)[keyof typeof InvalidRecordPolicy];
+
+/** A record routed to a data object. */
+export interface DataRoute {
+  readonly kind: 'data';
+  /** The bytes written for it (without the delimiter). */
+  readonly bytes: Uint8Array;
+  /** Partition key values (empty without dynamic partitioning). */
+  readonly partitionValues: Readonly<Record<string, string>>;
+  /** One string per distinct partition (`''` without dynamic partitioning). */
+  readonly partitionId: string;
+}
+
+/** A record routed to the error output. */
+export interface ErrorRoute {
+  readonly kind: 'error';
+  readonly errorOutputType: ErrorOutputType;
+  /** One JSON line describing the failure, with the record's data in base64. */
+  readonly bytes: Uint8Array;
+  /** Short reason, as in the line's `errorMessage`. */
+  readonly reason: string;
+  readonly partitionId: string;
+}
+
+/** Where a record goes. */
+export type RecordRoute = DataRoute | ErrorRoute;
+
+/** Settings of {@link createRecordRouter}. */
+export interface RecordRouterSettings {
+  readonly recordContent: RecordContent;
+  readonly invalidRecordPolicy: InvalidRecordPolicy;
+  /** Queries by partition key name (empty: no dynamic partitioning). */
+  readonly partitionQueries: ReadonlyMap<string, EnvelopeQuery>;
+}
+
+/** Characters a partition value may not hold: it becomes part of an S3 key. */
+function isUnsafeValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x2f /* / */ || c === 0x5c /* \ */) return true;
+  }
+  return value === '.' || value === '..';
+}
+const MAX_VALUE_LENGTH = 256;
+
+/**
+ * Makes the router: a pure function from a record to its destination. The same record always gets the
+ * same route, so a replayed range produces the same objects.
+ */
+export function createRecordRouter(settings: RecordRouterSettings): (record: KinesisRecord) => RecordRoute {
+  const isPartitioned = settings.partitionQueries.size > 0;
+  const mustDecode =
+    isPartitioned ||
+    settings.recordContent === RecordContent.Data ||
+    settings.invalidRecordPolicy === InvalidRecordPolicy.ErrorOutput;
+  return (record) => {
+    if (!mustDecode) return { kind: 'data', bytes: record.data, partitionValues: {}, partitionId: '' };
+    let envelope: ReturnType<typeof decodeEnvelope>;
+    try {
+      envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.String });
+    } catch (error) {
+      const reason = `Not an event envelope: ${(error as Error).message}`;
+      if (settings.invalidRecordPolicy === InvalidRecordPolicy.ErrorOutput) {
+        return errorRoute(record, ErrorOutputType.ProcessingFailed, 'EnvelopeDecodeError', reason);
+      }
+      if (isPartitioned) {
+        return errorRoute(record, ErrorOutputType.PartitioningFailed, 'PartitioningFailed', reason);
+      }
+      return { kind: 'data', bytes: record.data, partitionValues: {}, partitionId: '' };
+    }
+    const partitionValues: Record<string, string> = {};
+    if (isPartitioned) {
+      let data: { value: unknown } | undefined;
+      const input = {
+        eventId: envelope.eventId,
+        receivedAt: envelope.receivedAt,
+        partitionKey: record.partitionKey,
+        data: () => {
+          data ??= { value: envelope.data };
+          return data.value;
+        },
+      };
+      for (const [name, query] of settings.partitionQueries) {
+        const value = evaluateEnvelopeQuery(query, input);
+        const problem =
+          typeof value !== 'string'
+            ? value.error
+            : value.length === 0
+              ? `${query.source} is empty`
+              : value.length > MAX_VALUE_LENGTH
+                ? `${query.source} is longer than ${MAX_VALUE_LENGTH} characters`
+                : isUnsafeValue(value)
+                  ? `${query.source} = ${JSON.stringify(value)} cannot be part of a key ("/", "\\", control characters, "." and ".." are refused)`
+                  : undefined;
+        if (problem !== undefined || typeof value !== 'string') {
+          return errorRoute(
+            record,
+            ErrorOutputType.PartitioningFailed,
+            'PartitioningFailed',
+            `partition key ${name}: ${problem}`,
+          );
+        }
+        partitionValues[name] = value;
+      }
+    }
+    const bytes = settings.recordContent === RecordContent.Data ? envelope.dataBytes : record.data;
+    return {
+      kind: 'data',
+      bytes,
+      partitionValues,
+      partitionId: isPartitioned ? JSON.stringify(Object.values(partitionValues)) : '',
+    };
+  };
+}
+
+const encoder = new TextEncoder();
+
+function errorRoute(
+  record: KinesisRecord,
+  errorOutputType: ErrorOutputType,
+  errorCode: string,
+  reason: string,
+): ErrorRoute {
+  // No processing time in the line: a replayed record must produce the same bytes.
+  const line = JSON.stringify({
+    errorCode,
+    errorMessage: reason,
+    sequenceNumber: record.sequenceNumber,
+    subSequenceNumber: record.subSequenceNumber,
+    partitionKey: record.partitionKey,
+    arrivalTimestamp: record.approximateArrivalTimestamp.toISOString(),
+    rawData: Buffer.from(record.data.buffer, record.data.byteOffset, record.data.byteLength).toString(
+      'base64',
+    ),
+  });
+  return {
+    kind: 'error',
+    errorOutputType,
+    bytes: encoder.encode(line),
+    reason,
+    partitionId: `!error:${errorOutputType}`,
+  };
+}

@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  type ListMultipartUploadsCommandOutput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { ExtendedSequenceNumber } from '@shardline/consumer-core';
+import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
+import { S3WriteError } from '../errors.js';
+import { backoffDelayMs, sleepUnlessAborted } from '../internal/retry.js';
+import type { ObjectPlan } from '../objects/planObjects.js';
+import type { S3SinkEvent } from '../S3SinkEvents.js';
+
+/** The manifest written next to each object (`<manifestPrefix><key>.json`). */
+export interface ObjectManifest {
+  readonly version: 1;
+  readonly bucket: string;
+  readonly key: string;
+  readonly kind: 'data' | 'error';
+  readonly errorOutputType: string | undefined;
+  readonly partitionValues: Readonly<Record<string, string>>;
+  readonly stream: string;
+  readonly shardId: string;
+  readonly firstSequenceNumber: string;
+  readonly firstSubSequenceNumber: number;
+  readonly lastSequenceNumber: string;
+  readonly lastSubSequenceNumber: number;
+  readonly recordCount: number;
+  /** Bytes stored (after compression). */
+  readonly bytes: number;
+  readonly uncompressedBytes: number;
+  readonly compression: string;
+  /** SHA-256 (hex) of the stored bytes. */
+  readonly sha256: string;
+  /** SHA-256 (hex) of the uncompressed bytes (stable whatever the compression library). */
+  readonly uncompressedSha256: string;
+  /** Arrival time of the oldest record (the key's time). */
+  readonly oldestArrival: string;
+}
+
+/** How a write attempt may go on. */
+export interface WriteControl {
+  /** Aborted: stop retrying (stop deadline, lease lost). */
+  readonly signal: AbortSignal;
+  /**
+   * Called before each retry: resolves `false` when the range must be abandoned (the lease is gone).
+   * The sink re-writes its pending checkpoint here, which is fenced by the lease counter.
+   */
+  readonly mayRetry: () => Promise<boolean>;
+}
+
+/** An object made durable. */
+export interface WrittenObject {
+  readonly manifest: ObjectManifest;
+  readonly isMultipart: boolean;
+  readonly uploadLatencyMs: number;
+}
+
+/**
+ * Writes objects with `@aws-sdk/lib-storage` `Upload` (one `PutObject` up to a part, multipart above),
+ * then their manifests; retries S3 failures with jittered backoff, and aborts the multipart upload of
+ * every failed attempt.
+ */
+export class ObjectWriter {
+  readonly #config: ResolvedS3SinkConfig;
+  readonly #emit: (event: S3SinkEvent) => void;
+  readonly #onUploadError: () => void;
+
+  constructor(config: ResolvedS3SinkConfig, emit: (event: S3SinkEvent) => void, onUploadError: () => void) {
+    this.#config = config;
+    this.#emit = emit;
+    this.#onUploadError = onUploadError;
+  }
+
+  /**
+   * Compresses and writes one object and its manifest.
+   * @returns the object, or `undefined` when abandoned (signal aborted, or `mayRetry` said no).
+   */
+  async write(plan: ObjectPlan, control: WriteControl): Promise<WrittenObject | undefined> {
+    const config = this.#config;
+    const body = await config.codec.compress(plan.chunks);
+    const uncompressedHash = createHash('sha256');
+    for (const chunk of plan.chunks) uncompressedHash.update(chunk);
+    const manifest: ObjectManifest = {
+      version: 1,
+      bucket: config.bucket,
+      key: plan.key,
+      kind: plan.kind,
+      errorOutputType: plan.errorOutputType,
+      partitionValues: plan.partitionValues,
+      stream: config.streamLabel,
+      shardId: plan.shardId,
+      firstSequenceNumber: plan.first.sequenceNumber,
+      firstSubSequenceNumber: plan.first.subSequenceNumber,
+      lastSequenceNumber: plan.last.sequenceNumber,
+      lastSubSequenceNumber: plan.last.subSequenceNumber,
+      recordCount: plan.recordCount,
+      bytes: body.byteLength,
+      uncompressedBytes: plan.uncompressedBytes,
+      compression: config.codec.name,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      uncompressedSha256: uncompressedHash.digest('hex'),
+      oldestArrival: plan.oldestArrival,
+    };
+    const startedAtMs = performance.now();
+    const isMultipart = body.byteLength > config.uploadPartSizeBytes;
+    const isWritten = await this.#withRetries(plan, control, 'Upload', () =>
+      this.#upload(plan, body, manifest),
+    );
+    if (!isWritten) return undefined;
+    if (config.manifestPrefix !== null) {
+      const manifestKey = `${config.manifestPrefix}${plan.key}.json`;
+      const text = `${JSON.stringify(manifest)}\n`;
+      const isManifestWritten = await this.#withRetries(plan, control, 'PutObject (manifest)', async () => {
+        await config.s3Client.send(
+          new PutObjectCommand({
+            Bucket: config.bucket,
+            Key: manifestKey,
+            Body: text,
+            ContentType: 'application/json',
+          }),
+        );
+      });
+      if (!isManifestWritten) return undefined;
+    }
+    return { manifest, isMultipart, uploadLatencyMs: Math.round(performance.now() - startedAtMs) };
+  }
+
+  async #upload(plan: ObjectPlan, body: Uint8Array, manifest: ObjectManifest): Promise<void> {
+    const config = this.#config;
+    const upload = new Upload({
+      client: config.s3Client as S3Client,
+      partSize: config.uploadPartSizeBytes,
+      queueSize: config.uploadQueueSize,
+      // Aborted here, with retries: lib-storage's own abort is one try that an outage makes fail.
+      leavePartsOnError: true,
+      params: {
+        Bucket: config.bucket,
+        Key: plan.key,
+        Body: body,
+        ContentType: config.codec.contentType,
+        Metadata: {
+          'shardline-shard-id': plan.shardId,
+          'shardline-first-sequence-number': positionText(plan.first),
+          'shardline-last-sequence-number': positionText(plan.last),
+          'shardline-record-count': String(plan.recordCount),
+          'shardline-sha256': manifest.sha256,
+        },
+      },
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      if (upload.uploadId !== undefined)
+        await this.abortMultipartUpload(plan.shardId, plan.key, upload.uploadId, 'failure');
+      throw error;
+    }
+  }
+
+  async #withRetries(
+    plan: ObjectPlan,
+    control: WriteControl,
+    operation: string,
+    attempt: () => Promise<void>,
+  ): Promise<boolean> {
+    for (let n = 1; ; n++) {
+      if (control.signal.aborted) return false;
+      try {
+        await attempt();
+        return true;
+      } catch (error) {
+        this.#onUploadError();
+        const failure = new S3WriteError(plan.key, operation, n, { cause: error, retriable: true });
+        if (control.signal.aborted) return false;
+        const delayMs = backoffDelayMs(n, {
+          initialDelayMs: this.#config.retryInitialDelayMs,
+          maxDelayMs: this.#config.retryMaxDelayMs,
+        });
+        this.#config.logger.warn('S3 write failed; retrying', { key: plan.key, attempt: n, delayMs, error });
+        this.#emit({
+          type: 'RETRY',
+          shardId: plan.shardId,
+          key: plan.key,
+          attempt: n,
+          delayMs,
+          error: failure,
+        });
+        if (!(await sleepUnlessAborted(delayMs, control.signal))) return false;
+        if (!(await control.mayRetry())) return false;
+      }
+    }
+  }
+
+  /** Aborts a multipart upload (a few tries; the takeover sweep and a lifecycle rule catch the rest). */
+  async abortMultipartUpload(
+    shardId: string,
+    key: string,
+    uploadId: string,
+    reason: 'failure' | 'takeover',
+  ): Promise<boolean> {
+    for (let n = 1; n <= 5; n++) {
+      try {
+        await this.#config.s3Client.send(
+          new AbortMultipartUploadCommand({ Bucket: this.#config.bucket, Key: key, UploadId: uploadId }),
+        );
+        this.#emit({ type: 'MULTIPART_UPLOAD_ABORTED', shardId, key, uploadId, reason });
+        return true;
+      } catch (error) {
+        const name = (error as { name?: string }).name;
+        if (name === 'NoSuchUpload') return true;
+        if (n === 5) {
+          this.#config.logger.error('Could not abort a multipart upload', { key, uploadId, error });
+          this.#emit({ type: 'ERROR', shardId, error: error as Error });
+          return false;
+        }
+        await sleepUnlessAborted(
+          backoffDelayMs(n, { initialDelayMs: this.#config.retryInitialDelayMs, maxDelayMs: 2_000 }),
+          undefined,
+        );
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Lists the bucket's incomplete multipart uploads under the sink's prefixes and aborts those of
+   * `shardId` (file names `<stream>-<shardId>-<sequence number>...`): left by a worker that died.
+   * @returns how many were aborted.
+   */
+  async abortIncompleteUploads(shardId: string): Promise<number> {
+    const config = this.#config;
+    const roots = [config.prefix.staticPrefix, config.errorPrefix.staticPrefix].sort();
+    const prefixes = roots.filter((root, i) => !roots.slice(0, i).some((other) => root.startsWith(other)));
+    const fileName = new RegExp(
+      `(^|/)${escapeRegExp(`${config.streamLabel}-${shardId}-`)}\\d+(-\\d+)?[^/]*$`,
+    );
+    let aborted = 0;
+    for (const prefix of prefixes) {
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (;;) {
+        const page: ListMultipartUploadsCommandOutput = await config.s3Client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: config.bucket,
+            Prefix: prefix || undefined,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        for (const upload of page.Uploads ?? []) {
+          if (upload.Key && upload.UploadId && fileName.test(upload.Key)) {
+            if (await this.abortMultipartUpload(shardId, upload.Key, upload.UploadId, 'takeover'))
+              aborted += 1;
+          }
+        }
+        if (!page.IsTruncated) break;
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+        if (keyMarker === undefined && uploadIdMarker === undefined) break;
+      }
+    }
+    return aborted;
+  }
+}
+
+function positionText(p: ExtendedSequenceNumber): string {
+  return p.subSequenceNumber > 0 ? `${p.sequenceNumber}.${p.subSequenceNumber}` : p.sequenceNumber;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

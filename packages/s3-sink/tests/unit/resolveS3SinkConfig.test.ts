@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigurationError,
+  gzipCompression,
+  resolveS3SinkConfig,
+  S3_SINK_DEFAULTS,
+  type S3SinkOptions,
+} from '../../src/index.js';
+
+const client = { send: async () => ({}) } as never;
+const base: S3SinkOptions = {
+  streamName: 'orders',
+  bucket: 'archive-bucket',
+  applicationName: 'orders-archive',
+  kinesisClient: client,
+  dynamoDBClient: client,
+  s3Client: client,
+};
+
+function problemsOf(options: Partial<S3SinkOptions>): { path: string; message: string }[] {
+  try {
+    resolveS3SinkConfig({ ...base, ...options } as S3SinkOptions);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return [...(error as ConfigurationError).problems];
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('resolveS3SinkConfig', () => {
+  it('applies the Firehose defaults', () => {
+    const config = resolveS3SinkConfig(base);
+    expect(config.bufferSizeBytes).toBe(5 * 1024 * 1024);
+    expect(config.bufferIntervalMs).toBe(300_000);
+    expect(config.codec.name).toBe('none');
+    expect(config.newlineDelimiter).toBe(true);
+    expect(config.prefix.source).toBe('!{timestamp:yyyy/MM/dd/HH}/');
+    expect(config.errorPrefix.source).toBe(S3_SINK_DEFAULTS.errorPrefix);
+    expect(config.initialPosition).toBe('TRIM_HORIZON');
+    expect(config.streamLabel).toBe('orders');
+  });
+
+  it('appends the time layout to a prefix without expressions only', () => {
+    expect(resolveS3SinkConfig({ ...base, prefix: 'raw/' }).prefix.source).toBe(
+      'raw/!{timestamp:yyyy/MM/dd/HH}/',
+    );
+    expect(resolveS3SinkConfig({ ...base, prefix: 'raw/!{timestamp:yyyy}/' }).prefix.source).toBe(
+      'raw/!{timestamp:yyyy}/',
+    );
+  });
+
+  it('takes gzip and a custom codec', () => {
+    expect(resolveS3SinkConfig({ ...base, compression: 'gzip' }).codec).toBe(gzipCompression);
+    const codec = {
+      name: 'zstd',
+      extension: '.zst',
+      contentType: 'application/zstd',
+      compress: async () => new Uint8Array(),
+    };
+    expect(resolveS3SinkConfig({ ...base, compression: codec }).codec).toBe(codec);
+  });
+
+  it('lists every problem in one error', () => {
+    const problems = problemsOf({
+      streamName: undefined,
+      bucket: 'Not_A_Bucket',
+      bufferSizeBytes: 200 * 1024 * 1024,
+      bufferIntervalMs: 901_000,
+      prefix: 'data/!{partitionKeyFromQuery:type}/!{unknown:x}/!{firehose:random-string}/',
+      errorPrefix: 'errors/',
+      partitionKeys: { region: 'data.region', bad: 'payload.x' },
+      uploadPartSizeBytes: 1024,
+      compression: 'zip' as never,
+      consumer: { checkpointIntervalMs: 1 } as never,
+    });
+    const paths = problems.map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'streamName',
+        'bucket',
+        'bufferSizeBytes',
+        'bufferIntervalMs',
+        'prefix',
+        'errorPrefix',
+        'partitionKeys.bad',
+        'partitionKeys.region',
+        'uploadPartSizeBytes',
+        'compression',
+        'consumer.checkpointIntervalMs',
+      ]),
+    );
+    const prefixMessages = problems.filter((p) => p.path === 'prefix').map((p) => p.message);
+    expect(prefixMessages.some((m) => m.includes('!{partitionKeyFromQuery:type}'))).toBe(true);
+    expect(prefixMessages.some((m) => m.includes('unknown expression !{unknown:x}'))).toBe(true);
+    expect(prefixMessages.some((m) => m.includes('random-string'))).toBe(true);
+    expect(problems.find((p) => p.path === 'partitionKeys.region')?.message).toContain('not used in prefix');
+    expect(problems.find((p) => p.path === 'errorPrefix')?.message).toContain(
+      '!{firehose:error-output-type}',
+    );
+  });
+
+  it('refuses a buffer below the minimum and clients without send', () => {
+    const problems = problemsOf({ bufferSizeBytes: 10, s3Client: {} as never });
+    expect(problems.map((p) => p.path).sort()).toEqual(['bufferSizeBytes', 's3Client']);
+  });
+
+  it('refuses the error output type outside the error prefix', () => {
+    const problems = problemsOf({ prefix: 'x/!{firehose:error-output-type}/' });
+    expect(problems[0]?.message).toContain('only in errorPrefix');
+  });
+});

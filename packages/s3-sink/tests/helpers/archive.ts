@@ -1,0 +1,178 @@
+import { gunzipSync } from 'node:zlib';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { encodeEnvelope } from '@shardline/ingest';
+
+/** What the test wrote: the independent ledger archives are checked against. */
+export interface WrittenEvent {
+  readonly eventId: string;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+  readonly partitionKey: string;
+}
+
+/**
+ * Writes `count` envelopes (PutRecords, 500 at a time, failed entries retried) and returns the ledger.
+ * `data(i)` gives each event's data; `raw(i)` may replace the whole record with other bytes.
+ */
+export async function putEvents(
+  kinesis: KinesisClient,
+  streamName: string,
+  count: number,
+  options: {
+    readonly prefix?: string;
+    readonly data?: (i: number) => unknown;
+    readonly raw?: (i: number) => Uint8Array | undefined;
+    readonly padBytes?: number;
+  } = {},
+): Promise<WrittenEvent[]> {
+  const prefix = options.prefix ?? 'ev';
+  const pad = options.padBytes ? 'x'.repeat(options.padBytes) : undefined;
+  const written: WrittenEvent[] = [];
+  for (let start = 0; start < count; start += 500) {
+    let entries = Array.from({ length: Math.min(500, count - start) }, (_, k) => {
+      const i = start + k;
+      const eventId = `${prefix}-${i}`;
+      const data = options.data?.(i) ?? { i, event_type: ['view', 'cart', 'purchase'][i % 3], pad };
+      return {
+        eventId,
+        Data: options.raw?.(i) ?? encodeEnvelope({ eventId, data }),
+        PartitionKey: `user-${i % 97}`,
+      };
+    });
+    for (let attempt = 0; entries.length > 0; attempt++) {
+      if (attempt > 20) throw new Error('PutRecords kept failing');
+      const out = await kinesis.send(
+        new PutRecordsCommand({
+          StreamName: streamName,
+          Records: entries.map((e) => ({ Data: e.Data, PartitionKey: e.PartitionKey })),
+        }),
+      );
+      const retry: typeof entries = [];
+      (out.Records ?? []).forEach((r, k) => {
+        const e = entries[k]!;
+        if (r.SequenceNumber && r.ShardId) {
+          written.push({
+            eventId: e.eventId,
+            shardId: r.ShardId,
+            sequenceNumber: r.SequenceNumber,
+            partitionKey: e.PartitionKey,
+          });
+        } else retry.push(e);
+      });
+      entries = retry;
+    }
+  }
+  return written;
+}
+
+/** One archived object, read back from S3. */
+export interface ArchivedObject {
+  readonly key: string;
+  readonly body: Buffer;
+  /** Its lines (the delimiter removed; the last empty piece dropped). */
+  readonly lines: string[];
+}
+
+/** Lists every object under `prefix` and reads it (gunzipping `.gz`). */
+export async function readObjects(s3: S3Client, bucket: string, prefix = ''): Promise<ArchivedObject[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  const objects: ArchivedObject[] = [];
+  for (const key of keys.sort()) {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const raw = Buffer.from(await out.Body!.transformToByteArray());
+    const body = key.endsWith('.gz') ? gunzipSync(raw) : raw;
+    const lines = body.toString('utf8').split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    objects.push({ key, body: raw, lines });
+  }
+  return objects;
+}
+
+/** Incomplete multipart uploads in the bucket. */
+export async function incompleteUploads(s3: S3Client, bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+  return (out.Uploads ?? []).map((u) => `${u.Key} ${u.UploadId}`);
+}
+
+/** Data objects (not manifests, not the error output) and their records' event ids. */
+export function eventIdsOf(objects: readonly ArchivedObject[]): { key: string; eventIds: string[] }[] {
+  return objects
+    .filter((o) => !o.key.startsWith('manifests/') && !o.key.startsWith('errors/'))
+    .map((o) => ({
+      key: o.key,
+      eventIds: o.lines.map((l) => (JSON.parse(l) as { eventId: string }).eventId),
+    }));
+}
+
+/**
+ * Checks the archive against the ledger: every written event exactly once, each object's records of the
+ * shard named by its key in shard order, starting at the key's sequence number. Returns the problems.
+ */
+export function checkExactlyOnce(
+  objects: readonly ArchivedObject[],
+  written: readonly WrittenEvent[],
+  keyPattern: RegExp,
+): string[] {
+  const problems: string[] = [];
+  const byId = new Map(written.map((w) => [w.eventId, w]));
+  const seenIds = new Map<string, string>();
+  const seenSeqs = new Set<string>();
+  for (const { key, eventIds } of eventIdsOf(objects)) {
+    const m = keyPattern.exec(key);
+    if (!m?.groups) {
+      problems.push(`key ${key} does not match ${keyPattern}`);
+      continue;
+    }
+    let previous: bigint | undefined;
+    eventIds.forEach((id, index) => {
+      const w = byId.get(id);
+      if (!w) {
+        problems.push(`${key}: unknown event ${id}`);
+        return;
+      }
+      const other = seenIds.get(id);
+      if (other !== undefined) problems.push(`event ${id} twice: in ${other} and ${key}`);
+      seenIds.set(id, key);
+      const seqKey = `${w.shardId}/${w.sequenceNumber}`;
+      if (seenSeqs.has(seqKey) && other === undefined) problems.push(`sequence ${seqKey} twice`);
+      seenSeqs.add(seqKey);
+      if (w.shardId !== m.groups!.shard) problems.push(`${key}: event ${id} is from ${w.shardId}`);
+      const seq = BigInt(w.sequenceNumber);
+      if (index === 0 && w.sequenceNumber !== m.groups!.seq) {
+        problems.push(`${key}: first record ${w.sequenceNumber} is not the key's`);
+      }
+      if (previous !== undefined && seq <= previous) problems.push(`${key}: not in shard order at ${id}`);
+      previous = seq;
+    });
+  }
+  const missing = written.filter((w) => !seenIds.has(w.eventId));
+  if (missing.length > 0) problems.push(`${missing.length} events missing, e.g. ${missing[0]!.eventId}`);
+  return problems;
+}
+
+/** Polls until `check` returns true. */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { silentLogger } from '@shardline/consumer-core';
+import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
+import { localStackFromContext } from '@shardline/local/vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
+import { checkExactlyOnce, eventIdsOf, putEvents, readObjects, until } from '../helpers/archive.js';
+
+const local = localStackFromContext();
+const kinesis = new KinesisClient(kinesisClientConfig(local.info));
+const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const s3 = new S3Client(s3ClientConfig(local.info));
+const sinks: S3Sink[] = [];
+
+afterAll(async () => {
+  await Promise.allSettled(sinks.map((s) => s.stop()));
+  kinesis.destroy();
+  dynamodb.destroy();
+  s3.destroy();
+  local.close();
+});
+
+function sink(options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName' | 'bucket'>): S3Sink {
+  const s = createS3Sink({
+    applicationName: uniqueName('sink-app'),
+    kinesisClient: kinesis,
+    dynamoDBClient: dynamodb,
+    s3Client: s3,
+    logger: silentLogger,
+    consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 500 },
+    ...options,
+  });
+  sinks.push(s);
+  return s;
+}
+
+describe('s3-sink round trip', () => {
+  it('archives every record exactly once, in shard order, under the default key layout (gzip), with manifests', async () => {
+    const stream = await local.createStream(uniqueName('rt'), { shardCount: 2 });
+    const bucket = uniqueName('rt');
+    await local.createBucket(bucket);
+    const written = await putEvents(kinesis, stream.streamName, 3000);
+    const s = sink({
+      streamName: stream.streamName,
+      bucket,
+      compression: 'gzip',
+      bufferSizeBytes: 32 * 1024,
+      bufferIntervalMs: 1000,
+    });
+    const events: S3SinkEvent[] = [];
+    s.events$.subscribe((e) => events.push(e));
+    await s.start();
+    await until(
+      async () =>
+        eventIdsOf(await readObjects(s3, bucket)).reduce((n, o) => n + o.eventIds.length, 0) >= 3000,
+      40_000,
+      'every record archived',
+    );
+    await s.stop();
+
+    const objects = await readObjects(s3, bucket);
+    const keyPattern = new RegExp(
+      `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)\\.gz$`,
+    );
+    expect(checkExactlyOnce(objects, written, keyPattern)).toEqual([]);
+    const dataObjects = eventIdsOf(objects);
+    expect(dataObjects.length).toBeGreaterThan(4); // cut by size: 3000 records of ~100 bytes, 32 KiB buffers
+    const now = new Date();
+    const hour = `${now.getUTCFullYear()}/${String(now.getUTCMonth() + 1).padStart(2, '0')}/`;
+    expect(dataObjects.every((o) => o.key.startsWith(hour))).toBe(true);
+
+    // One manifest per object, agreeing with the object itself.
+    for (const object of objects.filter((o) => !o.key.startsWith('manifests/'))) {
+      const manifest = objects.find((o) => o.key === `manifests/${object.key}.json`);
+      expect(manifest, object.key).toBeDefined();
+      const m = JSON.parse(manifest!.body.toString()) as Record<string, unknown>;
+      expect(m.recordCount).toBe(object.lines.length);
+      expect(m.bytes).toBe(object.body.length);
+      expect(m.sha256).toBe(createHash('sha256').update(object.body).digest('hex'));
+      const head = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: object.key }));
+      expect(head.Metadata?.['shardline-record-count']).toBe(String(object.lines.length));
+    }
+    const sealed = events.filter((e) => e.type === 'RANGE_SEALED');
+    expect(sealed.some((e) => e.type === 'RANGE_SEALED' && e.reason === 'size')).toBe(true);
+    expect(events.filter((e) => e.type === 'OBJECT_WRITTEN')).toHaveLength(dataObjects.length);
+    expect(s.metrics().recordsWritten).toBe(3000);
+  });
+});

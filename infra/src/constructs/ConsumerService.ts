@@ -1,0 +1,185 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from '../config/acknowledge.js';
+import { ProblemList } from '../config/ProblemList.js';
+import type { ArchiveBucket } from './ArchiveBucket.js';
+import type { EventStream } from './EventStream.js';
+import type { LeaseTable } from './LeaseTable.js';
+
+/** Props of {@link ConsumerService}. */
+export interface ConsumerServiceProps {
+  readonly cluster: ecs.ICluster;
+  readonly stream: EventStream;
+  /** This application's own lease table (its name is the application name). */
+  readonly leaseTable: LeaseTable;
+  /** The image holding the consumer app. */
+  readonly image: ecs.ContainerImage;
+  /** The container command (the app and its arguments). @defaultValue the image's own */
+  readonly command?: readonly string[];
+  /** More environment variables (no secrets: use `secrets`). */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Secrets from Secrets Manager or SSM, by variable name. */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
+  /** The archive this app writes to, and the key prefix it may write under. @defaultValue none */
+  readonly archive?: { readonly bucket: ArchiveBucket; readonly prefix?: string };
+  /** Task CPU units (256, 512, 1024, 2048, 4096). @defaultValue 512 */
+  readonly cpu?: number;
+  /** Task memory in MiB. @defaultValue 1024 */
+  readonly memoryMiB?: number;
+  /** Shards one task reads (the service runs ⌈open shards / shardsPerTask⌉ tasks). @defaultValue 4 */
+  readonly shardsPerTask?: number;
+  /** @defaultValue 1 */
+  readonly minTasks?: number;
+  /** @defaultValue 8 */
+  readonly maxTasks?: number;
+  /** @defaultValue logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A Fargate service running one Shardline consumer application (the s3-sink, live metrics, your app)
+ * with least-privilege IAM: read the stream (and decrypt it), work its own lease table, and — for an
+ * archiver — write objects under its prefix of the archive bucket; nothing else. Tasks get
+ * `SHARDLINE_STREAM`, `SHARDLINE_APP` and `SHARDLINE_LEASE_TABLE` (and `SHARDLINE_BUCKET`,
+ * `SHARDLINE_PREFIX` for an archiver). The service scales by shard count: ⌈open shards /
+ * shardsPerTask⌉ tasks, on the stream's published `OpenShardCount`; leases spread the shards.
+ *
+ * @throws ConfigurationError when props are wrong (every problem listed).
+ */
+export class ConsumerService extends Construct {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ConsumerServiceProps) {
+    super(scope, id);
+    const problems = new ProblemList('ConsumerService');
+    for (const key of ['cluster', 'stream', 'leaseTable', 'image'] as const) {
+      if (props[key] === undefined) problems.add(key, 'is required');
+    }
+    const cpu = props.cpu ?? 512;
+    const memoryMiB = props.memoryMiB ?? 1024;
+    if (props.cpu !== undefined && !FARGATE_CPU.includes(props.cpu))
+      problems.add('cpu', `must be one of ${FARGATE_CPU.join(', ')}, got ${props.cpu}`);
+    problems.integer('memoryMiB', props.memoryMiB, 512, 122_880);
+    if (Number.isInteger(memoryMiB) && Number.isInteger(cpu) && (memoryMiB < cpu || memoryMiB > cpu * 8)) {
+      problems.add(
+        'memoryMiB',
+        `must be between 1× and 8× cpu for Fargate (cpu ${cpu}: ${cpu}–${cpu * 8} MiB), got ${memoryMiB}`,
+      );
+    }
+    problems.integer('shardsPerTask', props.shardsPerTask, 1, 1000);
+    problems.integer('minTasks', props.minTasks, 0, 1000);
+    problems.integer('maxTasks', props.maxTasks, 1, 1000);
+    const minTasks = props.minTasks ?? 1;
+    const maxTasks = props.maxTasks ?? 8;
+    if (minTasks > maxTasks)
+      problems.add('minTasks', `must not exceed maxTasks (${maxTasks}), got ${minTasks}`);
+    if (
+      props.command !== undefined &&
+      (props.command.length === 0 || props.command.some((c) => typeof c !== 'string'))
+    ) {
+      problems.add('command', 'must be a non-empty list of strings');
+    }
+    for (const name of Object.keys(props.environment ?? {})) {
+      if (!ENV_NAME.test(name)) problems.add(`environment.${name}`, 'is not a valid variable name');
+      if (
+        name.startsWith('SHARDLINE_') &&
+        [
+          'SHARDLINE_STREAM',
+          'SHARDLINE_APP',
+          'SHARDLINE_LEASE_TABLE',
+          'SHARDLINE_BUCKET',
+          'SHARDLINE_PREFIX',
+        ].includes(name)
+      ) {
+        problems.add(`environment.${name}`, 'is set by the construct');
+      }
+    }
+    problems.throwIfAny();
+
+    const tableName = props.leaseTable.table.tableName;
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu, memoryLimitMiB: memoryMiB });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.taskDefinition.addContainer('App', {
+      image: props.image,
+      command: props.command ? [...props.command] : undefined,
+      environment: {
+        SHARDLINE_STREAM: props.stream.stream.streamName,
+        SHARDLINE_APP: tableName,
+        SHARDLINE_LEASE_TABLE: tableName,
+        ...(props.archive
+          ? {
+              SHARDLINE_BUCKET: props.archive.bucket.bucket.bucketName,
+              SHARDLINE_PREFIX: props.archive.prefix ?? '',
+            }
+          : {}),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...props.environment,
+      },
+      secrets: props.secrets ? { ...props.secrets } : undefined,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: id }),
+      // SIGTERM → the consumer's stop(): final checkpoints and lease release before Fargate kills it.
+      stopTimeout: Duration.seconds(60),
+    });
+    const role = this.taskDefinition.taskRole;
+    props.stream.grantRead(role);
+    props.leaseTable.grantWorker(role);
+    if (props.archive) {
+      const { bucket, prefix = '' } = props.archive;
+      bucket.grantArchiveWrite(role, prefix);
+      const logicalId = Stack.of(bucket).getLogicalId(bucket.bucket.node.defaultChild as s3.CfnBucket);
+      acknowledgeNag(
+        role,
+        `IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`,
+        'An archiver writes new object keys under its prefix (s3:PutObject, s3:AbortMultipartUpload only): the keys are not known in advance.',
+      );
+    }
+    const executionRole = this.taskDefinition.obtainExecutionRole();
+    acknowledgeNag(
+      executionRole,
+      'IAM5[Resource::*]',
+      'The task execution role pulls the image: ecr:GetAuthorizationToken has no resource-level permission (AWS requires "*").',
+    );
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: minTasks,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { rollback: true },
+      enableExecuteCommand: false,
+    });
+    if (maxTasks > minTasks) {
+      const shardsPerTask = props.shardsPerTask ?? 4;
+      const scaling = this.service.autoScaleTaskCount({
+        minCapacity: Math.max(minTasks, 1),
+        maxCapacity: maxTasks,
+      });
+      // Exact capacity per shard range: k tasks for ((k-1)·shardsPerTask, k·shardsPerTask] shards.
+      const steps: appscaling.ScalingInterval[] = [];
+      for (let k = Math.max(minTasks, 1); k <= maxTasks; k++) {
+        steps.push({
+          lower: k === Math.max(minTasks, 1) ? undefined : (k - 1) * shardsPerTask,
+          upper: k === maxTasks ? undefined : k * shardsPerTask,
+          change: k,
+        });
+      }
+      scaling.scaleOnMetric('ByShardCount', {
+        metric: props.stream.metricOpenShardCount(),
+        scalingSteps: steps,
+        adjustmentType: appscaling.AdjustmentType.EXACT_CAPACITY,
+      });
+    }
+  }
+}

@@ -1,0 +1,392 @@
+import {
+  INGEST_EVENT_REQUEST_SCHEMA,
+  INGEST_EVENTS_REQUEST_SCHEMA,
+  type JsonSchema,
+} from '@shardline/ingest';
+import { Duration, Size } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from '../config/acknowledge.js';
+import { ProblemList } from '../config/ProblemList.js';
+import {
+  EVENT_RESPONSE_TEMPLATE,
+  EVENTS_RESPONSE_TEMPLATE,
+  eventRequestTemplate,
+  eventsRequestTemplate,
+  KINESIS_ERROR_RESPONSE_TEMPLATE,
+} from '../direct/templates.js';
+import { bundledFunction, lambdaEntry } from './bundledFunction.js';
+import type { EventStream } from './EventStream.js';
+
+/** How API Gateway reaches Kinesis. */
+export const IngestIntegrationMode = {
+  /** A Lambda function runs the contract's handler: answers exactly like the local gateway. */
+  Function: 'function',
+  /** No function: an AWS-service integration to `kinesis:PutRecords` with VTL templates (README lists the differences). */
+  Direct: 'direct',
+} as const;
+/** See {@link IngestIntegrationMode}. */
+export type IngestIntegrationMode = (typeof IngestIntegrationMode)[keyof typeof IngestIntegrationMode];
+
+/** Props of {@link IngestApi}. */
+export interface IngestApiProps {
+  /** The stream the API writes to. */
+  readonly stream: EventStream;
+  /** @defaultValue 'function' */
+  readonly mode?: IngestIntegrationMode;
+  /** Origins allowed by CORS. @defaultValue '*' */
+  readonly allowedOrigins?: '*' | readonly string[];
+  /** Steady requests per second per API key (usage plan). @defaultValue 500 */
+  readonly rateLimitPerSecond?: number;
+  /** Burst of requests per API key (usage plan). @defaultValue 1000 */
+  readonly burstLimit?: number;
+  /** The stage name (the URL's first segment, before `/v1/events`). @defaultValue 'prod' */
+  readonly stageName?: string;
+  /** Days to keep access logs. @defaultValue 90 */
+  readonly accessLogRetentionDays?: logs.RetentionDays;
+  /** A WAF web ACL to associate with the stage. @defaultValue none */
+  readonly webAclArn?: string;
+  /** Memory of the `function` mode's Lambda. @defaultValue 512 */
+  readonly functionMemoryMb?: number;
+}
+
+const JSON_TYPE = 'application/json';
+const CORS_HEADERS = 'Content-Type,Content-Encoding,X-Api-Key';
+const STAGE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
+
+/**
+ * The ingest API (`POST /v1/events`, `POST /v1/event`) on API Gateway: a REST API with API keys, a usage
+ * plan with throttling, JSON access logs, CORS, and API Gateway's own answers (bad key, too large,
+ * throttled, bad body, unknown route) in the contract's error shape. Two integration modes:
+ *
+ * - `function` (default): a Lambda function (Node.js 22, bundled by esbuild) runs the contract's
+ *   handler behind a proxy integration. Lambda takes at most 6 MB of request payload (a base64 body
+ *   of ~4.5 MB of raw bytes): larger bodies get API Gateway's 413, in the contract's shape.
+ * - `direct`: API Gateway calls `kinesis:PutRecords` itself with a role that may only put to this
+ *   stream; the body is validated by models made from the contract's JSON Schemas and VTL templates
+ *   build the envelopes and map Kinesis's answers to 200/207/429/413/502/503.
+ *
+ * @throws ConfigurationError when props are wrong (every problem listed).
+ * @example
+ * ```ts
+ * const stream = new EventStream(this, 'Events');
+ * const api = new IngestApi(this, 'Ingest', { stream, allowedOrigins: ['https://shop.example.com'] });
+ * new CfnOutput(this, 'Url', { value: api.url });
+ * ```
+ */
+export class IngestApi extends Construct {
+  readonly api: apigateway.RestApi;
+  readonly mode: IngestIntegrationMode;
+  /** The API key of the usage plan (its value: `aws apigateway get-api-key --include-value`). */
+  readonly apiKey: apigateway.IApiKey;
+  readonly usagePlan: apigateway.UsagePlan;
+  readonly accessLogs: logs.LogGroup;
+  /** The `function` mode's Lambda. */
+  readonly handlerFunction: lambda.IFunction | undefined;
+  /** The role API Gateway assumes in `direct` mode. */
+  readonly integrationRole: iam.Role | undefined;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+    const problems = new ProblemList('IngestApi');
+    if (props.stream === undefined) problems.add('stream', 'is required');
+    problems.oneOf('mode', props.mode, Object.values(IngestIntegrationMode));
+    problems.integer('rateLimitPerSecond', props.rateLimitPerSecond, 1, 10_000);
+    problems.integer('burstLimit', props.burstLimit, 1, 5_000);
+    problems.integer('functionMemoryMb', props.functionMemoryMb, 128, 10_240);
+    problems.matches('stageName', props.stageName, STAGE_NAME, '1–128 characters of a-z A-Z 0-9 _');
+    const origins = props.allowedOrigins ?? '*';
+    if (origins !== '*') {
+      if (!Array.isArray(origins) || origins.length === 0)
+        problems.add('allowedOrigins', "must be '*' or a non-empty list");
+      else
+        origins.forEach((o, i) => {
+          if (!/^https?:\/\/[^/\s]+$/.test(o))
+            problems.add(
+              `allowedOrigins.${i}`,
+              `must be an origin like https://shop.example.com, got ${JSON.stringify(o)}`,
+            );
+        });
+    }
+    const mode = props.mode ?? IngestIntegrationMode.Function;
+    if (mode === IngestIntegrationMode.Direct && props.functionMemoryMb !== undefined) {
+      problems.add('functionMemoryMb', "applies to mode 'function' only");
+    }
+    problems.throwIfAny();
+    this.mode = mode;
+
+    // Answers built by API Gateway itself (not by the handler or a template) carry one static origin.
+    const gatewayOrigin = origins === '*' ? '*' : origins[0]!;
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetentionDays ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: `Shardline ingest API (${mode} mode)`,
+      cloudWatchRole: true,
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      // function mode: every body reaches the function as base64 bytes, gzip included (it inflates);
+      // direct mode: API Gateway inflates gzip bodies before the templates (compression enabled).
+      binaryMediaTypes: mode === IngestIntegrationMode.Function ? ['*/*'] : undefined,
+      minCompressionSize: mode === IngestIntegrationMode.Direct ? Size.kibibytes(1) : undefined,
+      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: origins === '*' ? apigateway.Cors.ALL_ORIGINS : [...origins],
+        allowMethods: ['POST', 'OPTIONS'],
+        allowHeaders: CORS_HEADERS.split(','),
+        exposeHeaders: ['Retry-After'],
+        maxAge: Duration.hours(1),
+        statusCode: 204,
+      },
+    });
+    acknowledgeNag(
+      this.api,
+      'IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      "API Gateway's account-level logging role needs exactly this AWS managed policy to write execution and access logs.",
+    );
+    this.#addGatewayResponses(gatewayOrigin);
+
+    const v1 = this.api.root.addResource('v1');
+    const eventsResource = v1.addResource('events');
+    const eventResource = v1.addResource('event');
+    if (mode === IngestIntegrationMode.Function) {
+      const fn = bundledFunction(this, 'Handler', {
+        entry: lambdaEntry('ingestFunction'),
+        description: 'Shardline ingest API: the contract handler behind API Gateway',
+        memorySizeMb: props.functionMemoryMb ?? 512,
+        // Under API Gateway's 29 s integration timeout, so the function answers (503) before it.
+        timeout: Duration.seconds(25),
+        environment: {
+          STREAM_NAME: props.stream.stream.streamName,
+          ALLOWED_ORIGINS: origins === '*' ? '*' : origins.join(','),
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      });
+      props.stream.grantWrite(fn);
+      this.handlerFunction = fn;
+      const integration = new apigateway.LambdaIntegration(fn, { proxy: true });
+      for (const resource of [eventsResource, eventResource]) {
+        resource.addMethod('POST', integration, { apiKeyRequired: true });
+      }
+    } else {
+      const role = new iam.Role(this, 'IntegrationRole', {
+        assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        description: 'API Gateway direct integration: PutRecords on the Shardline event stream only',
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['kinesis:PutRecords'],
+          resources: [props.stream.stream.streamArn],
+        }),
+      );
+      props.stream.key.grant(role, 'kms:GenerateDataKey');
+      this.integrationRole = role;
+      const validator = this.api.addRequestValidator('BodyValidator', {
+        requestValidatorName: 'contract-body',
+        validateRequestBody: true,
+        validateRequestParameters: false,
+      });
+      const streamName = props.stream.stream.streamName;
+      this.#addDirectMethod(
+        eventsResource,
+        'IngestEventsRequest',
+        INGEST_EVENTS_REQUEST_SCHEMA,
+        eventsRequestTemplate(streamName),
+        EVENTS_RESPONSE_TEMPLATE,
+        role,
+        validator,
+        gatewayOrigin,
+      );
+      this.#addDirectMethod(
+        eventResource,
+        'IngestEventRequest',
+        INGEST_EVENT_REQUEST_SCHEMA,
+        eventRequestTemplate(streamName),
+        EVENT_RESPONSE_TEMPLATE,
+        role,
+        validator,
+        gatewayOrigin,
+      );
+    }
+
+    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
+      description: 'Shardline ingest API clients',
+      throttle: { rateLimit: props.rateLimitPerSecond ?? 500, burstLimit: props.burstLimit ?? 1000 },
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+    });
+    this.apiKey = this.api.addApiKey('ApiKey', { description: 'Shardline ingest API key' });
+    this.usagePlan.addApiKey(this.apiKey);
+    if (props.webAclArn !== undefined) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: props.webAclArn,
+      });
+    }
+  }
+
+  /** The base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod/` (then `v1/events`). */
+  get url(): string {
+    return this.api.url;
+  }
+
+  /** 5xx answers per minute (API Gateway's `5XXError` count). */
+  metricServerErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.api.metricServerError({ statistic: 'Sum', period: Duration.minutes(1), ...props });
+  }
+
+  #addDirectMethod(
+    resource: apigateway.Resource,
+    modelName: string,
+    schema: JsonSchema,
+    requestTemplate: string,
+    responseTemplate: string,
+    role: iam.IRole,
+    validator: apigateway.IRequestValidator,
+    origin: string,
+  ): void {
+    // The model is the contract's JSON Schema itself (draft-04 keywords only).
+    const cfnModel = new apigateway.CfnModel(this, `${modelName}Model`, {
+      restApiId: this.api.restApiId,
+      contentType: JSON_TYPE,
+      name: modelName,
+      description: `The ingest contract's ${modelName} JSON Schema`,
+      schema,
+    });
+    const model = apigateway.Model.fromModelName(this, `${modelName}Ref`, cfnModel.ref);
+    const headers = {
+      'method.response.header.Access-Control-Allow-Origin': `'${origin}'`,
+      'method.response.header.Access-Control-Expose-Headers': "'Retry-After'",
+      'method.response.header.Vary': "'Origin'",
+      'method.response.header.Cache-Control': "'no-store'",
+    };
+    const integration = new apigateway.AwsIntegration({
+      service: 'kinesis',
+      action: 'PutRecords',
+      integrationHttpMethod: 'POST',
+      options: {
+        credentialsRole: role,
+        passthroughBehavior: apigateway.PassthroughBehavior.NEVER,
+        requestParameters: { 'integration.request.header.Content-Type': "'application/x-amz-json-1.1'" },
+        requestTemplates: { [JSON_TYPE]: requestTemplate },
+        integrationResponses: [
+          {
+            statusCode: '200',
+            responseTemplates: { [JSON_TYPE]: responseTemplate },
+            responseParameters: headers,
+          },
+          {
+            statusCode: '400',
+            selectionPattern: '4\\d{2}',
+            responseTemplates: { [JSON_TYPE]: KINESIS_ERROR_RESPONSE_TEMPLATE },
+            responseParameters: headers,
+          },
+          {
+            statusCode: '503',
+            selectionPattern: '5\\d{2}',
+            responseTemplates: { [JSON_TYPE]: KINESIS_ERROR_RESPONSE_TEMPLATE },
+            responseParameters: headers,
+          },
+        ],
+      },
+    });
+    const responseParameters = Object.fromEntries(
+      [...Object.keys(headers), 'method.response.header.Retry-After'].map((h) => [h, true]),
+    );
+    resource.addMethod('POST', integration, {
+      apiKeyRequired: true,
+      requestValidator: validator,
+      requestModels: { [JSON_TYPE]: model },
+      methodResponses: ['200', '207', '400', '413', '429', '502', '503'].map((statusCode) => ({
+        statusCode,
+        responseParameters,
+      })),
+    });
+  }
+
+  #addGatewayResponses(origin: string): void {
+    const headers = {
+      'Access-Control-Allow-Origin': `'${origin}'`,
+      'Access-Control-Expose-Headers': "'Retry-After'",
+      'Cache-Control': "'no-store'",
+      Vary: "'Origin'",
+    };
+    const body = (error: string, message: string) =>
+      JSON.stringify({ error, message }).replace('"__MESSAGE__"', '$context.error.messageString');
+    const responses: [string, apigateway.ResponseType, string, string, string, Record<string, string>?][] = [
+      [
+        'TooLarge',
+        apigateway.ResponseType.REQUEST_TOO_LARGE,
+        '413',
+        'PayloadTooLarge',
+        'The body is larger than API Gateway accepts (10 MB; 6 MB of payload in function mode)',
+      ],
+      ['BadKey', apigateway.ResponseType.INVALID_API_KEY, '403', 'Forbidden', 'Missing or unknown x-api-key'],
+      ['Denied', apigateway.ResponseType.ACCESS_DENIED, '403', 'Forbidden', 'Missing or unknown x-api-key'],
+      [
+        'NoRoute',
+        apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+        '403',
+        'NotFound',
+        'No such route: POST /v1/events or POST /v1/event',
+      ],
+      [
+        'Throttled',
+        apigateway.ResponseType.THROTTLED,
+        '429',
+        'Throttled',
+        'Too many requests for this API key',
+        { 'Retry-After': "'1'" },
+      ],
+      [
+        'Quota',
+        apigateway.ResponseType.QUOTA_EXCEEDED,
+        '429',
+        'Throttled',
+        'The quota of this API key is used up',
+        { 'Retry-After': "'3600'" },
+      ],
+      ['BadBody', apigateway.ResponseType.BAD_REQUEST_BODY, '400', 'ValidationFailed', '__MESSAGE__'],
+      [
+        'MediaType',
+        apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+        '415',
+        'UnsupportedMediaType',
+        'Content-Type must be application/json',
+      ],
+      [
+        'Timeout',
+        apigateway.ResponseType.INTEGRATION_TIMEOUT,
+        '503',
+        'UpstreamUnavailable',
+        'The write timed out and may have happened: retry with the same eventIds',
+        { 'Retry-After': "'1'" },
+      ],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '500', 'InternalError', '__MESSAGE__'],
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '400', 'InvalidBody', '__MESSAGE__'],
+    ];
+    for (const [id, type, statusCode, error, message, extra] of responses) {
+      this.api.addGatewayResponse(id, {
+        type,
+        statusCode:
+          type === apigateway.ResponseType.DEFAULT_4XX || type === apigateway.ResponseType.DEFAULT_5XX
+            ? undefined
+            : statusCode,
+        responseHeaders: { ...headers, ...extra },
+        templates: { [JSON_TYPE]: body(error, message) },
+      });
+    }
+  }
+}

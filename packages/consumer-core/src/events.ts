@@ -6,6 +6,10 @@ export const ConsumerEventType = {
   LeaseTaken: 'LEASE_TAKEN',
   LeaseLost: 'LEASE_LOST',
   LeaseReleased: 'LEASE_RELEASED',
+  LeaseHandoffRequested: 'LEASE_HANDOFF_REQUESTED',
+  LeaseHandoffStarted: 'LEASE_HANDOFF_STARTED',
+  LeaseHandedOff: 'LEASE_HANDED_OFF',
+  DuplicateWorkerId: 'DUPLICATE_WORKER_ID',
   ShardStarted: 'SHARD_STARTED',
   ShardEnded: 'SHARD_ENDED',
   ShardHalted: 'SHARD_HALTED',
@@ -34,6 +38,30 @@ export type ConsumerEvent =
     }
   | { readonly type: 'LEASE_LOST'; readonly leaseKey: string; readonly reason: LeaseLossReason }
   | { readonly type: 'LEASE_RELEASED'; readonly leaseKey: string }
+  | {
+      /** This worker asked another for a live lease (rebalancing); it starts once the owner let go. */
+      readonly type: 'LEASE_HANDOFF_REQUESTED';
+      readonly leaseKey: string;
+      readonly previousOwner: string;
+    }
+  | {
+      /** Another worker asked for one of this worker's leases: the shard winds down, then hands over. */
+      readonly type: 'LEASE_HANDOFF_STARTED';
+      readonly leaseKey: string;
+      readonly nextOwner: string;
+    }
+  | {
+      /** This worker's final checkpoint is written and the lease now belongs to `nextOwner`. */
+      readonly type: 'LEASE_HANDED_OFF';
+      readonly leaseKey: string;
+      readonly nextOwner: string;
+    }
+  | {
+      /** Another live process renews leases under this worker's id: they are left alone (fix the ids). */
+      readonly type: 'DUPLICATE_WORKER_ID';
+      readonly workerId: string;
+      readonly leaseKeys: readonly string[];
+    }
   | { readonly type: 'SHARD_STARTED'; readonly shardId: string; readonly checkpoint: ExtendedSequenceNumber }
   | { readonly type: 'SHARD_ENDED'; readonly shardId: string; readonly childShardIds: readonly string[] }
   | { readonly type: 'SHARD_HALTED'; readonly shardId: string; readonly error: Error }

@@ -13,7 +13,9 @@ export interface InMemoryLeaseStoreOperation {
     | 'prepare'
     | 'meta'
     | 'list'
-    | 'get';
+    | 'get'
+    | 'requestHandoff'
+    | 'completeHandoff';
   readonly leaseKey: string | undefined;
 }
 
@@ -70,7 +72,11 @@ export class InMemoryLeaseStore implements LeaseStore {
   async renewLease(lease: Lease): Promise<Lease | undefined> {
     await this.#before('renew', lease.leaseKey);
     const stored = this.#leases.get(lease.leaseKey);
-    if (!stored || stored.leaseCounter !== lease.leaseCounter || stored.checkpointOwner !== undefined) {
+    if (
+      !stored ||
+      stored.leaseCounter !== lease.leaseCounter ||
+      stored.checkpointOwner !== lease.checkpointOwner
+    ) {
       return undefined;
     }
     return this.#store({ ...stored, leaseCounter: stored.leaseCounter + 1 });
@@ -101,14 +107,7 @@ export class InMemoryLeaseStore implements LeaseStore {
   async updateCheckpoint(lease: Lease, update: CheckpointUpdate): Promise<Lease | undefined> {
     await this.#before('checkpoint', lease.leaseKey);
     const stored = this.#leases.get(lease.leaseKey);
-    if (
-      !stored ||
-      stored.leaseCounter !== lease.leaseCounter ||
-      stored.leaseOwner === undefined ||
-      stored.leaseOwner !== lease.leaseOwner
-    ) {
-      return undefined;
-    }
+    if (!stored || !this.#isFenceHeld(stored, lease)) return undefined;
     return this.#store({
       ...stored,
       leaseCounter: stored.leaseCounter + 1,
@@ -126,14 +125,7 @@ export class InMemoryLeaseStore implements LeaseStore {
   async prepareCheckpoint(lease: Lease, update: PrepareCheckpointUpdate): Promise<Lease | undefined> {
     await this.#before('prepare', lease.leaseKey);
     const stored = this.#leases.get(lease.leaseKey);
-    if (
-      !stored ||
-      stored.leaseCounter !== lease.leaseCounter ||
-      stored.leaseOwner === undefined ||
-      stored.leaseOwner !== lease.leaseOwner
-    ) {
-      return undefined;
-    }
+    if (!stored || !this.#isFenceHeld(stored, lease)) return undefined;
     const state = update.pendingCheckpointState;
     return this.#store({
       ...stored,
@@ -141,6 +133,41 @@ export class InMemoryLeaseStore implements LeaseStore {
       pendingCheckpoint: update.pendingCheckpoint,
       pendingCheckpointState: state && state.length > 0 ? state : undefined,
     });
+  }
+
+  async requestHandoff(lease: Lease, nextOwner: string): Promise<Lease | undefined> {
+    await this.#before('requestHandoff', lease.leaseKey);
+    const stored = this.#leases.get(lease.leaseKey);
+    if (
+      !stored ||
+      stored.leaseOwner === undefined ||
+      stored.leaseOwner !== lease.leaseOwner ||
+      stored.leaseCounter !== lease.leaseCounter ||
+      stored.checkpointOwner !== undefined
+    ) {
+      return undefined;
+    }
+    return this.#store({ ...stored, leaseOwner: nextOwner, checkpointOwner: stored.leaseOwner });
+  }
+
+  async completeHandoff(lease: Lease): Promise<boolean> {
+    await this.#before('completeHandoff', lease.leaseKey);
+    const stored = this.#leases.get(lease.leaseKey);
+    if (
+      !stored ||
+      lease.checkpointOwner === undefined ||
+      stored.checkpointOwner !== lease.checkpointOwner ||
+      stored.leaseCounter !== lease.leaseCounter
+    ) {
+      return false;
+    }
+    this.#store({
+      ...stored,
+      leaseCounter: stored.leaseCounter + 1,
+      checkpointOwner: undefined,
+      ownerSwitchesSinceCheckpoint: stored.ownerSwitchesSinceCheckpoint + 1,
+    });
+    return true;
   }
 
   async updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate): Promise<boolean> {
@@ -156,6 +183,13 @@ export class InMemoryLeaseStore implements LeaseStore {
       hashKeyRange: update.hashKeyRange ?? stored.hashKeyRange,
     });
     return true;
+  }
+
+  /** The fencing condition of checkpoint writes: same counter, and the same owner (or hand-off giver). */
+  #isFenceHeld(stored: Lease, lease: Lease): boolean {
+    if (stored.leaseCounter !== lease.leaseCounter) return false;
+    if (lease.checkpointOwner !== undefined) return stored.checkpointOwner === lease.checkpointOwner;
+    return stored.leaseOwner !== undefined && stored.leaseOwner === lease.leaseOwner;
   }
 
   #store(lease: Lease): Lease {

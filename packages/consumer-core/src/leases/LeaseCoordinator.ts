@@ -8,7 +8,13 @@ import { isRetriableError, retry } from '../internal/retry.js';
 import { withTimeout } from '../internal/withTimeout.js';
 import type { Lease } from './Lease.js';
 import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
-import { type LeaseObservations, observeLeases, planLeaseTaking } from './leaseTaking.js';
+import {
+  isLeaseExpired,
+  type LeaseObservations,
+  type LeaseTakingPlan,
+  observeLeases,
+  planLeaseTaking,
+} from './leaseTaking.js';
 
 /** Options of {@link LeaseCoordinator}. */
 export interface LeaseCoordinatorOptions {
@@ -29,8 +35,16 @@ export interface LeaseCoordinatorOptions {
   readonly onLeaseAcquired: (lease: Lease) => void;
   /** A lease was lost (taken by another worker or expired locally): stop delivering it now. */
   readonly onLeaseLost: (leaseKey: string) => void;
+  /**
+   * Another worker asked for this lease (cooperative hand-off): stop fetching, let the delivered batches
+   * be checkpointed, then call {@link LeaseCoordinator.release} (which completes the hand-off).
+   * Without it, a hand-off request is treated as a lost lease.
+   */
+  readonly onHandoffRequested?: (leaseKey: string, nextOwner: string) => void;
   /** Called after every listing of the table (shard sync uses it). */
   readonly onLeasesListed?: (leases: readonly Lease[]) => void;
+  /** Called with every take round's plan (metrics). */
+  readonly onRoundPlanned?: (plan: LeaseTakingPlan) => void;
 }
 
 /** Signals a retry after adopting the counter of this worker's own write that had landed. */
@@ -51,6 +65,16 @@ interface HeldLease {
   isLost: boolean;
   /** A counter-bumping write failed without an answer (timeout, network): it may have landed. */
   hasUncertainWrite: boolean;
+  /** Another worker asked for it: `lease.checkpointOwner` is this worker, `lease.leaseOwner` the next. */
+  isHandingOff: boolean;
+}
+
+/** A lease being handed to this worker: polled until the old owner completes the hand-off. */
+interface PendingHandoff {
+  lease: Lease;
+  readonly previousOwner: string;
+  /** When this worker first saw the lease's current counter (the hand-off expires like any lease). */
+  counterSeenAtMs: number;
 }
 
 /**
@@ -68,7 +92,14 @@ export class LeaseCoordinator {
   readonly #held = new Map<string, HeldLease>();
   readonly #renewLoop: Loop;
   readonly #takeLoop: Loop;
+  readonly #handoffLoop: Loop;
+  readonly #pending = new Map<string, PendingHandoff>();
   #observations: LeaseObservations = new Map();
+  /** Lease keys held by this worker at the previous take round (for duplicate worker id detection). */
+  #heldAtPreviousRound = new Set<string>();
+  /** Leases renewed under this worker's id by another live process. */
+  #foreignLeaseKeys = new Set<string>();
+  #fastRoundTimer: NodeJS.Timeout | undefined;
   #isTaking = true;
   #expiryTimer: NodeJS.Timeout | undefined;
 
@@ -80,6 +111,21 @@ export class LeaseCoordinator {
     };
     this.#renewLoop = new Loop(options.renewIntervalMs, () => this.renewAll(), onError('renewal'));
     this.#takeLoop = new Loop(options.leaseTakeIntervalMs, () => this.takeRound(), onError('taking'));
+    this.#handoffLoop = new Loop(
+      this.handoffPollIntervalMs,
+      () => this.#pollHandoffs(),
+      onError('hand-off polling'),
+    );
+  }
+
+  /** How often a lease being handed to this worker is read until the old owner lets go. */
+  get handoffPollIntervalMs(): number {
+    return Math.max(50, Math.min(250, Math.floor(this.#options.renewIntervalMs / 4)));
+  }
+
+  /** Leases being handed to this worker right now (their old owner is finishing). */
+  pendingHandoffKeys(): string[] {
+    return [...this.#pending.keys()];
   }
 
   /** How long before the failover time a held lease is treated as possibly lost. */
@@ -91,6 +137,7 @@ export class LeaseCoordinator {
   start(): void {
     this.#renewLoop.start(true);
     this.#takeLoop.start(false);
+    this.#handoffLoop.start(true);
     // A renewal stuck on a request that never returns must not keep a lease "held": check expiry on
     // its own timer as well.
     this.#expiryTimer ??= setInterval(
@@ -110,6 +157,7 @@ export class LeaseCoordinator {
   /** Stops taking new leases; renewals go on. */
   async stopTaking(): Promise<void> {
     this.#isTaking = false;
+    if (this.#fastRoundTimer) clearTimeout(this.#fastRoundTimer);
     await this.#takeLoop.stop(1_000);
   }
 
@@ -117,9 +165,14 @@ export class LeaseCoordinator {
   async stop(): Promise<void> {
     this.#isTaking = false;
     if (this.#expiryTimer) clearInterval(this.#expiryTimer);
+    if (this.#fastRoundTimer) clearTimeout(this.#fastRoundTimer);
     this.#expiryTimer = undefined;
     // Leases were released before this step; a renewal stuck on the network is abandoned, not awaited.
-    await Promise.all([this.#takeLoop.stop(1_000), this.#renewLoop.stop(1_000)]);
+    await Promise.all([
+      this.#takeLoop.stop(1_000),
+      this.#renewLoop.stop(1_000),
+      this.#handoffLoop.stop(1_000),
+    ]);
   }
 
   /** Keys of the leases this worker holds (and has not lost). */
@@ -151,35 +204,128 @@ export class LeaseCoordinator {
     await Promise.all([...this.#held.keys()].map((key) => this.#renew(key)));
   }
 
-  /** One take round: list the table, observe counters, take what the plan says. */
+  /**
+   * One take round: list the table, observe counters, take what the plan says. Steals are cooperative
+   * hand-offs when the store supports them. While leases are moving, the next round comes after
+   * `renewIntervalMs` instead of `leaseTakeIntervalMs`, so joining workers reach their share quickly
+   * while a settled fleet scans no more often than the Java KCL.
+   */
   async takeRound(): Promise<void> {
     const { store, clock, workerId } = this.#options;
     const signal = this.#takeLoop.signal;
     const leases = await store.listLeases(signal);
     const nowMs = clock.nowMs();
-    this.#observations = observeLeases(this.#observations, leases, nowMs);
+    const previous = this.#observations;
+    this.#observations = observeLeases(previous, leases, nowMs);
+    this.#detectDuplicateWorkerId(leases, previous);
     this.#options.onLeasesListed?.(leases);
     if (!this.#isTaking) return;
+    const heldLeaseKeys = new Set(this.heldLeaseKeys());
     const plan = planLeaseTaking({
       leases,
       observations: this.#observations,
       nowMs,
       workerId,
-      heldLeaseKeys: new Set(this.heldLeaseKeys()),
+      heldLeaseKeys,
       failoverTimeMs: this.#options.failoverTimeMs,
       isEligible: this.#options.eligibility(leases),
       maxLeasesPerWorker: this.#options.maxLeasesPerWorker,
-      maxLeasesToStealAtOnce: this.#options.maxLeasesToStealAtOnce,
+      maxLeasesToStealAtOnce: Number.POSITIVE_INFINITY,
       stealCooldownMs: this.#options.stealCooldownMs,
+      foreignLeaseKeys: this.#unconfirmedOwnLeaseKeys(leases, nowMs),
     });
+    this.#options.onRoundPlanned?.(plan);
     if (plan.uncoveredLeaseCount > 0) {
       this.#options.logger.warn('maxLeasesPerWorker leaves shards without a worker', {
         uncoveredLeaseCount: plan.uncoveredLeaseCount,
         liveWorkerCount: plan.liveWorkerCount,
+        maxLeasesPerWorker: this.#options.maxLeasesPerWorker,
       });
     }
+    // Steal half of what is missing per round (at least one, at most maxLeasesToStealAtOnce when
+    // given): workers that join together and each plan from the same listing then do not overshoot.
+    const stealLimit = Math.min(
+      this.#options.maxLeasesToStealAtOnce,
+      Math.max(1, Math.ceil(plan.steal.length / 2)),
+    );
     for (const lease of plan.take) await this.#take(lease, false, signal);
-    for (const lease of plan.steal) await this.#take(lease, true, signal);
+    for (const lease of plan.steal.slice(0, stealLimit)) await this.#steal(lease, signal);
+    const isMoving =
+      plan.take.length > 0 ||
+      plan.steal.length > 0 ||
+      plan.blockedByCooldownCount > 0 ||
+      this.#pending.size > 0 ||
+      leases.some((lease) => this.#observations.get(lease.leaseKey)?.ownerChangedAtMs === nowMs) ||
+      leases.some((lease) => lease.checkpointOwner !== undefined);
+    if (isMoving) this.#scheduleFastRound();
+  }
+
+  /**
+   * Leases owned by this worker id that this process does not hold and may not take back yet: renewed
+   * by a twin process, or not watched for two renew intervals (a live twin would have renewed by then).
+   * A restart with a stable worker id so retakes its old leases after about two renew intervals.
+   */
+  #unconfirmedOwnLeaseKeys(leases: readonly Lease[], nowMs: number): Set<string> {
+    const keys = new Set(this.#foreignLeaseKeys);
+    const watchMs = Math.min(this.#options.failoverTimeMs, 2 * this.#options.renewIntervalMs);
+    for (const lease of leases) {
+      if (lease.leaseOwner !== this.#options.workerId || this.#held.has(lease.leaseKey)) continue;
+      if (lease.checkpointOwner !== undefined) continue;
+      const seenAtMs = this.#observations.get(lease.leaseKey)?.counterSeenAtMs ?? nowMs;
+      if (nowMs - seenAtMs < watchMs) {
+        keys.add(lease.leaseKey);
+        this.#scheduleFastRound();
+      }
+    }
+    return keys;
+  }
+
+  #scheduleFastRound(): void {
+    if (this.#fastRoundTimer || !this.#isTaking) return;
+    this.#fastRoundTimer = setTimeout(() => {
+      this.#fastRoundTimer = undefined;
+      if (this.#isTaking) this.#takeLoop.wake();
+    }, this.#options.renewIntervalMs);
+    this.#fastRoundTimer.unref?.();
+  }
+
+  /**
+   * Two live processes with one worker id: a lease owned by this id, not held by this process (now nor
+   * at the previous round), whose counter moved since the previous round, is renewed by someone else.
+   */
+  #detectDuplicateWorkerId(leases: readonly Lease[], previous: LeaseObservations): void {
+    const { workerId } = this.#options;
+    const heldNow = new Set(this.#held.keys());
+    const foreign = new Set<string>();
+    for (const lease of leases) {
+      if (lease.leaseOwner !== workerId || lease.checkpointOwner !== undefined) continue;
+      if (heldNow.has(lease.leaseKey) || this.#heldAtPreviousRound.has(lease.leaseKey)) continue;
+      if (this.#pending.has(lease.leaseKey)) continue;
+      const seen = previous.get(lease.leaseKey);
+      const wasForeign = this.#foreignLeaseKeys.has(lease.leaseKey);
+      if (seen && seen.leaseOwner === workerId && seen.leaseCounter !== lease.leaseCounter) {
+        foreign.add(lease.leaseKey);
+      } else if (
+        wasForeign &&
+        !isLeaseExpired(
+          this.#observations.get(lease.leaseKey),
+          this.#options.clock.nowMs(),
+          this.#options.failoverTimeMs,
+        )
+      ) {
+        foreign.add(lease.leaseKey);
+      }
+    }
+    const fresh = [...foreign].filter((key) => !this.#foreignLeaseKeys.has(key));
+    this.#foreignLeaseKeys = foreign;
+    this.#heldAtPreviousRound = heldNow;
+    if (fresh.length > 0) {
+      this.#options.logger.error(
+        'Another live process uses this worker id: its leases are left alone. Give every process its own workerId.',
+        { workerId, leaseKeys: fresh },
+      );
+      this.#options.onEvent({ type: 'DUPLICATE_WORKER_ID', workerId, leaseKeys: fresh });
+    }
   }
 
   /**
@@ -243,6 +389,9 @@ export class LeaseCoordinator {
           );
           if (!updated) {
             if (await this.#adoptOwnLandedWrite(held, signal)) throw new CounterAdoptedError();
+            // Asked for by another worker: write again with the hand-off fence (checkpointOwner = us).
+            if (await this.#noticeHandoff(held, signal ?? this.#renewLoop.signal))
+              throw new CounterAdoptedError();
             this.#markLost(leaseKey, held, 'CHECKPOINT_FENCED');
             return 'LEASE_LOST' as const;
           }
@@ -280,13 +429,17 @@ export class LeaseCoordinator {
     return held.mutex.run(async () => {
       this.#held.delete(leaseKey);
       if (held.isLost) return false;
+      const { store } = this.#options;
+      const handoff =
+        held.isHandingOff && store.completeHandoff ? store.completeHandoff.bind(store) : undefined;
       try {
         const released = await retry(
           () =>
             withTimeout(
-              'release',
+              handoff ? 'completeHandoff' : 'release',
               this.#options.failoverTimeMs,
-              (callSignal) => this.#options.store.releaseLease(held.lease, callSignal),
+              (callSignal) =>
+                handoff ? handoff(held.lease, callSignal) : store.releaseLease(held.lease, callSignal),
               signal,
             ),
           {
@@ -296,7 +449,11 @@ export class LeaseCoordinator {
             signal,
           },
         );
-        if (released) this.#options.onEvent({ type: 'LEASE_RELEASED', leaseKey });
+        if (released && handoff) {
+          this.#options.onEvent({ type: 'LEASE_HANDED_OFF', leaseKey, nextOwner: held.lease.leaseOwner! });
+        } else if (released) {
+          this.#options.onEvent({ type: 'LEASE_RELEASED', leaseKey });
+        }
         return released;
       } catch (error) {
         // It expires on its own after the failover time: slower for the next worker, never unsafe.
@@ -324,6 +481,7 @@ export class LeaseCoordinator {
       lastWriteSentAtMs: sentAtMs,
       isLost: false,
       hasUncertainWrite: false,
+      isHandingOff: false,
     });
     this.#options.onEvent({
       type: 'LEASE_TAKEN',
@@ -332,6 +490,80 @@ export class LeaseCoordinator {
       stolen,
     });
     this.#options.onLeaseAcquired(taken);
+  }
+
+  /** Asks the owner of a live lease to hand it over (or takes it outright without hand-off support). */
+  async #steal(lease: Lease, signal: AbortSignal): Promise<void> {
+    const { store, workerId, clock } = this.#options;
+    if (!store.requestHandoff || lease.leaseOwner === undefined) {
+      await this.#take(lease, true, signal);
+      return;
+    }
+    let requested: Lease | undefined;
+    try {
+      requested = await store.requestHandoff(lease, workerId, signal);
+    } catch (error) {
+      this.#options.logger.warn('Requesting a hand-off failed', { leaseKey: lease.leaseKey, error });
+      return;
+    }
+    if (!requested) return;
+    this.#pending.set(lease.leaseKey, {
+      lease: requested,
+      previousOwner: lease.leaseOwner,
+      counterSeenAtMs: this.#observations.get(lease.leaseKey)?.counterSeenAtMs ?? clock.nowMs(),
+    });
+    this.#options.onEvent({
+      type: 'LEASE_HANDOFF_REQUESTED',
+      leaseKey: lease.leaseKey,
+      previousOwner: lease.leaseOwner,
+    });
+    this.#handoffLoop.wake();
+  }
+
+  /**
+   * Reads each lease being handed to this worker: once the old owner removed `checkpointOwner` (after
+   * its last checkpoint), renew it (a write of our own starts our holding time) and start processing
+   * exactly after that checkpoint. A hand-off whose giver stopped writing for the failover time is
+   * taken as an expired lease.
+   */
+  async #pollHandoffs(): Promise<void> {
+    const { store, workerId, clock, failoverTimeMs } = this.#options;
+    const signal = this.#handoffLoop.signal;
+    for (const [leaseKey, pending] of [...this.#pending]) {
+      const stored = await store.getLease(leaseKey, signal);
+      const nowMs = clock.nowMs();
+      if (stored === undefined || stored.leaseOwner !== workerId) {
+        this.#pending.delete(leaseKey); // someone else got it (expiry, or an operator reset)
+        continue;
+      }
+      if (stored.leaseCounter !== pending.lease.leaseCounter) pending.counterSeenAtMs = nowMs;
+      pending.lease = stored;
+      if (stored.checkpointOwner === undefined) {
+        this.#pending.delete(leaseKey);
+        const sentAtMs = clock.nowMs();
+        const renewed = await store.renewLease(stored, signal).catch(() => undefined);
+        if (renewed) this.#adopt(renewed, sentAtMs, pending.previousOwner);
+        // Otherwise the next take round finds it (ours, or expired) like any other lease.
+        continue;
+      }
+      if (nowMs - pending.counterSeenAtMs > failoverTimeMs) {
+        this.#pending.delete(leaseKey);
+        await this.#take(stored, true, signal);
+      }
+    }
+  }
+
+  #adopt(lease: Lease, sentAtMs: number, previousOwner: string | undefined): void {
+    this.#held.set(lease.leaseKey, {
+      lease,
+      mutex: new Mutex(),
+      lastWriteSentAtMs: sentAtMs,
+      isLost: false,
+      hasUncertainWrite: false,
+      isHandingOff: false,
+    });
+    this.#options.onEvent({ type: 'LEASE_TAKEN', leaseKey: lease.leaseKey, previousOwner, stolen: true });
+    this.#options.onLeaseAcquired(lease);
   }
 
   async #renew(leaseKey: string): Promise<void> {
@@ -357,6 +589,7 @@ export class LeaseCoordinator {
             if (!renewed) {
               if (await this.#adoptOwnLandedWrite(held, this.#renewLoop.signal))
                 throw new CounterAdoptedError();
+              if (await this.#noticeHandoff(held, this.#renewLoop.signal)) return;
               this.#markLost(leaseKey, held, 'TAKEN');
               return;
             }
@@ -391,6 +624,33 @@ export class LeaseCoordinator {
     });
   }
 
+  /**
+   * After a renewal failed its condition: whether another worker asked for the lease (the stored lease
+   * names this worker as `checkpointOwner`, same counter). Then the lease stays held (renewed with the
+   * hand-off condition) while the shard winds down. @returns whether a hand-off was noticed.
+   */
+  async #noticeHandoff(held: HeldLease, signal: AbortSignal): Promise<boolean> {
+    if (held.isHandingOff || !this.#options.onHandoffRequested) return false;
+    const stored = await this.#options.store.getLease(held.lease.leaseKey, signal);
+    if (
+      stored === undefined ||
+      stored.checkpointOwner !== this.#options.workerId ||
+      stored.leaseCounter !== held.lease.leaseCounter ||
+      stored.leaseOwner === undefined
+    ) {
+      return false;
+    }
+    held.lease = stored;
+    held.isHandingOff = true;
+    this.#options.onEvent({
+      type: 'LEASE_HANDOFF_STARTED',
+      leaseKey: stored.leaseKey,
+      nextOwner: stored.leaseOwner!,
+    });
+    this.#options.onHandoffRequested(stored.leaseKey, stored.leaseOwner!);
+    return true;
+  }
+
   /** Runs a counter-bumping write, remembering when it failed without an answer. */
   async #uncertain<T>(held: HeldLease, write: () => Promise<T>): Promise<T> {
     try {
@@ -415,9 +675,9 @@ export class LeaseCoordinator {
     const stored = await this.#options.store.getLease(held.lease.leaseKey, signal);
     if (
       stored === undefined ||
-      stored.leaseOwner !== this.#options.workerId ||
+      stored.leaseOwner !== held.lease.leaseOwner ||
       stored.leaseCounter !== held.lease.leaseCounter + 1 ||
-      stored.checkpointOwner !== undefined
+      stored.checkpointOwner !== held.lease.checkpointOwner
     ) {
       return false;
     }

@@ -42,7 +42,8 @@ export interface LeaseStore {
   createLeaseIfNotExists(lease: NewLease, signal?: AbortSignal): Promise<boolean>;
   /**
    * Renews: condition `leaseCounter = lease.leaseCounter AND attribute_not_exists(checkpointOwner)`,
-   * bumps the counter. @returns the renewed lease, or `undefined` when it was lost.
+   * bumps the counter. While this worker hands the lease off (`lease.checkpointOwner` set), the
+   * condition is `leaseCounter = lease.leaseCounter AND checkpointOwner = lease.checkpointOwner`. @returns the renewed lease, or `undefined` when it was lost.
    */
   renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined>;
   /**
@@ -57,7 +58,7 @@ export interface LeaseStore {
   releaseLease(lease: Lease, signal?: AbortSignal): Promise<boolean>;
   /**
    * Writes a checkpoint: condition `leaseCounter = lease.leaseCounter AND leaseOwner = lease.leaseOwner`
-   * (the fencing token); bumps the counter, resets `ownerSwitchesSinceCheckpoint`, clears the pending
+   * (the fencing token; `checkpointOwner = lease.checkpointOwner` instead while handing the lease off); bumps the counter, resets `ownerSwitchesSinceCheckpoint`, clears the pending
    * checkpoint. @returns the updated lease, or `undefined` when the lease is no longer held.
    */
   updateCheckpoint(lease: Lease, update: CheckpointUpdate, signal?: AbortSignal): Promise<Lease | undefined>;
@@ -71,6 +72,21 @@ export interface LeaseStore {
     update: PrepareCheckpointUpdate,
     signal?: AbortSignal,
   ): Promise<Lease | undefined>;
+  /**
+   * Starts a cooperative hand-off (KCL 3.x): condition `leaseOwner = lease.leaseOwner AND leaseCounter =
+   * lease.leaseCounter AND attribute_not_exists(checkpointOwner)`; sets `leaseOwner = nextOwner`,
+   * `checkpointOwner = lease.leaseOwner`, no counter change. The old owner's next renewal then fails and
+   * it finishes, checkpoints and calls {@link LeaseStore.completeHandoff}. Optional: a store without it
+   * makes rebalancing take leases outright (the old owner stops at its next renewal).
+   * @returns the lease as stored, or `undefined` when the condition failed.
+   */
+  requestHandoff?(lease: Lease, nextOwner: string, signal?: AbortSignal): Promise<Lease | undefined>;
+  /**
+   * Ends a hand-off on the old owner's side: condition `leaseCounter = lease.leaseCounter AND
+   * checkpointOwner = lease.checkpointOwner`; bumps the counter, counts an owner switch, removes
+   * `checkpointOwner` (the next owner then holds the lease). @returns whether it was written.
+   */
+  completeHandoff?(lease: Lease, signal?: AbortSignal): Promise<boolean>;
   /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
 }

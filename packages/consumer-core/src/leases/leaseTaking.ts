@@ -80,6 +80,11 @@ export interface LeaseTakingInput {
   readonly maxLeasesToStealAtOnce?: number;
   /** A lease whose owner changed less than this long ago is not stolen (no thrash). @defaultValue 0 */
   readonly stealCooldownMs?: number;
+  /**
+   * Leases owned by this worker's id that another live process may be renewing (two processes with
+   * one worker id, or not yet watched long enough to tell): left alone entirely. @defaultValue none
+   */
+  readonly foreignLeaseKeys?: ReadonlySet<string>;
 }
 
 /** What to take, and the figures behind it. */
@@ -94,6 +99,10 @@ export interface LeaseTakingPlan {
   readonly liveWorkerCount: number;
   /** Eligible leases that no worker may take because `maxLeasesPerWorker` caps every live worker. */
   readonly uncoveredLeaseCount: number;
+  /** Over-loaded workers whose leases were all within the steal cool-down (a later round may move them). */
+  readonly blockedByCooldownCount: number;
+  /** Leases this worker holds or is being handed (the load the plan started from). */
+  readonly heldCount: number;
 }
 
 /**
@@ -115,11 +124,16 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
   let eligibleCount = 0;
   for (const lease of input.leases) {
     if (!isEligible(lease)) continue;
+    // Renewed by another live process under this worker's id: neither taken nor stolen nor counted.
+    if (lease.leaseOwner === workerId && input.foreignLeaseKeys?.has(lease.leaseKey)) continue;
     eligibleCount += 1;
     const observation = input.observations.get(lease.leaseKey);
     const expired = isLeaseExpired(observation, nowMs, failoverTimeMs);
     const seenAtMs = observation?.counterSeenAtMs ?? nowMs;
     if (lease.leaseOwner === workerId && input.heldLeaseKeys.has(lease.leaseKey)) {
+      mine += 1;
+    } else if (lease.leaseOwner === workerId && lease.checkpointOwner !== undefined && !expired) {
+      // Being handed to this worker (cooperative hand-off in progress): already counts as ours.
       mine += 1;
     } else if (lease.checkpointOwner !== undefined) {
       // KCL 3.x hand-off in progress: the checkpoint owner still processes. Only expiry frees it.
@@ -152,6 +166,7 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
   let load = mine + take.length;
 
   const steal: Lease[] = [];
+  let blockedByCooldownCount = 0;
   const loads = new Map([...liveByOwner].map(([owner, leases]) => [owner, leases.length]));
   while (steal.length < maxSteal && load < targetLeaseCount) {
     let victim: string | undefined;
@@ -167,9 +182,15 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
         const changedAt = input.observations.get(lease.leaseKey)?.ownerChangedAtMs;
         return changedAt === undefined || nowMs - changedAt >= cooldownMs;
       })
-      .sort((a, b) => (a.leaseKey < b.leaseKey ? -1 : 1));
+      // Each taker prefers different leases, so workers joining at once rarely race for the same one.
+      .sort(
+        (a, b) =>
+          stealRank(workerId, a.leaseKey) - stealRank(workerId, b.leaseKey) ||
+          (a.leaseKey < b.leaseKey ? -1 : 1),
+      );
     const chosen = candidates[0];
     if (!chosen) {
+      blockedByCooldownCount += 1;
       loads.delete(victim);
       continue;
     }
@@ -177,11 +198,30 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
     loads.set(victim, loads.get(victim)! - 1);
     load += 1;
   }
-  return { take, steal, targetLeaseCount, liveWorkerCount, uncoveredLeaseCount };
+  return {
+    take,
+    steal,
+    targetLeaseCount,
+    liveWorkerCount,
+    uncoveredLeaseCount,
+    blockedByCooldownCount,
+    heldCount: mine,
+  };
 }
 
 function addTo(map: Map<string, Lease[]>, key: string, lease: Lease): void {
   const list = map.get(key);
   if (list) list.push(lease);
   else map.set(key, [lease]);
+}
+
+/** A stable pseudo-random rank of a lease for one taker (FNV-1a of both ids). */
+function stealRank(workerId: string, leaseKey: string): number {
+  let hash = 0x811c9dc5;
+  const text = `${workerId}\u0000${leaseKey}`;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }

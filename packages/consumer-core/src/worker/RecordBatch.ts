@@ -9,6 +9,12 @@ export const ShardCompletionReason = {
   LeaseLost: 'LEASE_LOST',
   /** The consumer stopped; the lease was released after a final checkpoint. */
   Shutdown: 'SHUTDOWN',
+  /**
+   * Another worker asked for the lease (rebalancing): `records$` completed, the final checkpoint was
+   * written after the delivered batches were checkpointed, and the lease went to the next owner, which
+   * continues exactly after it. Handle it as `SHUTDOWN` (flush, checkpoint what was delivered).
+   */
+  HandedOff: 'HANDED_OFF',
 } as const;
 /** Why a shard's session ended. */
 export type ShardCompletionReason = (typeof ShardCompletionReason)[keyof typeof ShardCompletionReason];

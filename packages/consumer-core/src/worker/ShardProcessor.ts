@@ -248,14 +248,25 @@ export class ShardProcessor implements ShardInfo {
    * write the final checkpoint (or `SHARD_END` when the shard was finished), then release the lease.
    */
   shutdown(timeoutMs: number): Promise<ShardCompletionReason> {
-    this.#shuttingDown ??= this.#shutdown(timeoutMs);
+    this.#shuttingDown ??= this.#shutdown(timeoutMs, 'SHUTDOWN');
     return this.#shuttingDown;
   }
 
-  async #shutdown(timeoutMs: number): Promise<ShardCompletionReason> {
+  /**
+   * Cooperative hand-off (another worker asked for the lease): the same steps as {@link shutdown} —
+   * stop fetching, complete `records$`, wait (up to `timeoutMs`) until every handed-out batch is
+   * checkpointed, write the final checkpoint — then the lease goes to the next owner, which starts
+   * exactly after that checkpoint. Completes `HANDED_OFF` (or `SHARD_END` when the shard was finished).
+   */
+  handOff(timeoutMs: number): Promise<ShardCompletionReason> {
+    this.#shuttingDown ??= this.#shutdown(timeoutMs, 'HANDED_OFF');
+    return this.#shuttingDown;
+  }
+
+  async #shutdown(timeoutMs: number, reason: 'SHUTDOWN' | 'HANDED_OFF'): Promise<ShardCompletionReason> {
     if (!this.#isCompleted) {
       const wasHalted = this.#stopReason === 'HALTED';
-      if (this.#stopReason === undefined) this.#stopReason = 'SHUTDOWN';
+      if (this.#stopReason === undefined) this.#stopReason = reason;
       this.#readerController.abort();
       this.#dropUndelivered();
       const deadline = this.#context.clock.nowMs() + timeoutMs;
@@ -278,7 +289,7 @@ export class ShardProcessor implements ShardInfo {
           this.#checkpointer.close();
           if (!this.#isCompleted) {
             await this.#context.releaseLease(this.shardId);
-            this.#complete('SHUTDOWN');
+            this.#complete(reason);
           }
         }
       }
@@ -352,7 +363,7 @@ export class ShardProcessor implements ShardInfo {
       let attempt = 0;
       // While stopping, a table that keeps failing must not hold up stop(): after a few tries the lease
       // is released without SHARD_END, and the next worker re-reads the (checkpointed) end of the shard.
-      while (!this.#isCompleted && !(this.#stopReason === 'SHUTDOWN' && attempt >= 3)) {
+      while (!this.#isCompleted && !(this.#isWindingDown && attempt >= 3)) {
         try {
           const children = await this.#context.prepareChildren(this.shardId, this.#readEnd?.childShards);
           const written = await this.#checkpointer.writeShardEnd(children);
@@ -373,7 +384,7 @@ export class ShardProcessor implements ShardInfo {
         }
         attempt += 1;
         const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 });
-        await sleepUnlessAborted(this.#stopReason === 'SHUTDOWN' ? Math.min(delayMs, 500) : delayMs);
+        await sleepUnlessAborted(this.#isWindingDown ? Math.min(delayMs, 500) : delayMs);
       }
       if (!this.#isCompleted) {
         this.#checkpointer.close();
@@ -382,6 +393,11 @@ export class ShardProcessor implements ShardInfo {
       }
     })();
     return this.#finishing;
+  }
+
+  /** Stopping or handing off: the lease is about to go. */
+  get #isWindingDown(): boolean {
+    return this.#stopReason === 'SHUTDOWN' || this.#stopReason === 'HANDED_OFF';
   }
 
   #startingPosition(): StartingPosition {

@@ -20,8 +20,11 @@ export interface WorkerPorts {
   readonly shardLister: ShardLister;
 }
 
-/** Steals per take round and the cool-down after a move (tuned for many workers; see planLeaseTaking). */
-const MAX_LEASES_TO_STEAL_AT_ONCE = 1;
+/**
+ * Upper bound of steals per take round; the coordinator steals half of what is missing per round (at
+ * least one), and the cool-down keeps a lease that just moved from moving again.
+ */
+const MAX_LEASES_TO_STEAL_AT_ONCE = Number.POSITIVE_INFINITY;
 
 /**
  * One worker of an application: takes and renews leases, syncs shards, runs one {@link ShardProcessor}
@@ -67,6 +70,11 @@ export class Worker {
       eligibility: eligibleLeases,
       onLeaseAcquired: (lease) => this.#startProcessor(lease),
       onLeaseLost: (leaseKey) => this.#processors.get(leaseKey)?.loseLease(),
+      onHandoffRequested: (leaseKey) => {
+        const processor = this.#processors.get(leaseKey);
+        if (processor) void processor.handOff(config.shutdownTimeoutMs);
+        else void this.#coordinator.release(leaseKey);
+      },
     });
     this.#syncLoop = new Loop(
       config.shardSyncIntervalMs,

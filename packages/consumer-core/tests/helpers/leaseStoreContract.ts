@@ -188,5 +188,43 @@ export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseS
       expect(committed.pendingCheckpointState).toBeUndefined();
       expect(committed.checkpoint).toEqual({ sequenceNumber: '300', subSequenceNumber: 1 });
     });
+    it('hands a lease off (KCL 3.x): the giver renews and checkpoints until it completes, then the taker owns it', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const a = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const requested = await store.requestHandoff!(a, 'worker-b');
+      expect(requested).toMatchObject({
+        leaseOwner: 'worker-b',
+        checkpointOwner: 'worker-a',
+        leaseCounter: 1,
+      });
+      // A second request, or the giver's plain renewal, fails.
+      expect(await store.requestHandoff!(a, 'worker-c')).toBeUndefined();
+      expect(await store.renewLease(a)).toBeUndefined();
+      // The giver, knowing it hands off, renews and checkpoints under the checkpointOwner fence.
+      const stored = (await store.getLease(shard0.leaseKey))!;
+      expect(stored).toMatchObject({ leaseOwner: 'worker-b', checkpointOwner: 'worker-a', leaseCounter: 1 });
+      const renewed = (await store.renewLease(stored))!;
+      const checkpointed = (await store.updateCheckpoint(renewed, {
+        checkpoint: { sequenceNumber: '42', subSequenceNumber: 0 },
+      }))!;
+      expect(checkpointed.leaseCounter).toBe(3);
+      expect(await store.completeHandoff!(renewed)).toBe(false); // stale counter
+      expect(await store.completeHandoff!(checkpointed)).toBe(true);
+      const done = (await store.getLease(shard0.leaseKey))!;
+      expect(done).toMatchObject({
+        leaseOwner: 'worker-b',
+        checkpointOwner: undefined,
+        leaseCounter: 4,
+        checkpoint: { sequenceNumber: '42', subSequenceNumber: 0 },
+        ownerSwitchesSinceCheckpoint: 1,
+      });
+      // The giver's late checkpoint is fenced; the taker renews normally.
+      expect(
+        await store.updateCheckpoint(checkpointed, {
+          checkpoint: { sequenceNumber: '43', subSequenceNumber: 0 },
+        }),
+      ).toBeUndefined();
+      expect((await store.renewLease(done))?.leaseCounter).toBe(5);
+    });
   });
 }

@@ -163,16 +163,21 @@ export class DynamoDBLeaseStore implements LeaseStore {
 
   async renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined> {
     const next = lease.leaseCounter + 1;
+    const handingOff = lease.checkpointOwner !== undefined;
     const ok = await this.#update(
       'renew',
       {
         Key: this.#key(lease.leaseKey),
-        ConditionExpression: '#counter = :counter AND attribute_not_exists(#checkpointOwner)',
+        // While handing off, the giver keeps the lease alive until its last checkpoint is written.
+        ConditionExpression: handingOff
+          ? '#counter = :counter AND #checkpointOwner = :checkpointOwner'
+          : '#counter = :counter AND attribute_not_exists(#checkpointOwner)',
         UpdateExpression: 'SET #counter = :next',
         ExpressionAttributeNames: { '#counter': A.LeaseCounter, '#checkpointOwner': A.CheckpointOwner },
         ExpressionAttributeValues: {
           ':counter': { N: String(lease.leaseCounter) },
           ':next': { N: String(next) },
+          ...(handingOff ? { ':checkpointOwner': { S: lease.checkpointOwner! } } : {}),
         },
       },
       // Lost response: the first attempt landed and the SDK's retry failed the condition.
@@ -240,20 +245,20 @@ export class DynamoDBLeaseStore implements LeaseStore {
     signal?: AbortSignal,
   ): Promise<Lease | undefined> {
     if (lease.leaseOwner === undefined) return undefined;
+    const fence = this.#fence(lease);
     const next = lease.leaseCounter + 1;
     const children = update.childShardIds ?? [];
     const ok = await this.#update(
       'checkpoint',
       {
         Key: this.#key(lease.leaseKey),
-        ConditionExpression: '#counter = :counter AND #owner = :owner',
+        ConditionExpression: fence.condition,
         UpdateExpression:
           'SET #counter = :next, #checkpoint = :checkpoint, #sub = :sub, #switches = :zero' +
           (children.length > 0 ? ', #children = :children' : '') +
           ' REMOVE #pending, #pendingSub, #pendingState',
         ExpressionAttributeNames: {
-          '#counter': A.LeaseCounter,
-          '#owner': A.LeaseOwner,
+          ...fence.names,
           '#checkpoint': A.Checkpoint,
           '#sub': A.CheckpointSubSequenceNumber,
           '#switches': A.OwnerSwitchesSinceCheckpoint,
@@ -263,9 +268,8 @@ export class DynamoDBLeaseStore implements LeaseStore {
           ...(children.length > 0 ? { '#children': A.ChildShardIds } : {}),
         },
         ExpressionAttributeValues: {
-          ':counter': { N: String(lease.leaseCounter) },
+          ...fence.values,
           ':next': { N: String(next) },
-          ':owner': { S: lease.leaseOwner },
           ':checkpoint': { S: update.checkpoint.sequenceNumber },
           ':sub': { N: String(update.checkpoint.subSequenceNumber) },
           ':zero': { N: '0' },
@@ -298,6 +302,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
     signal?: AbortSignal,
   ): Promise<Lease | undefined> {
     if (lease.leaseOwner === undefined) return undefined;
+    const fence = this.#fence(lease);
     const next = lease.leaseCounter + 1;
     const state = update.pendingCheckpointState;
     const hasState = state !== undefined && state.length > 0;
@@ -306,21 +311,19 @@ export class DynamoDBLeaseStore implements LeaseStore {
       'prepare',
       {
         Key: this.#key(lease.leaseKey),
-        ConditionExpression: '#counter = :counter AND #owner = :owner',
+        ConditionExpression: fence.condition,
         UpdateExpression:
           'SET #counter = :next, #pending = :pending, #pendingSub = :pendingSub' +
           (hasState ? ', #pendingState = :state' : ' REMOVE #pendingState'),
         ExpressionAttributeNames: {
-          '#counter': A.LeaseCounter,
-          '#owner': A.LeaseOwner,
+          ...fence.names,
           '#pending': A.PendingCheckpoint,
           '#pendingSub': A.PendingCheckpointSubSequenceNumber,
           '#pendingState': A.PendingCheckpointState,
         },
         ExpressionAttributeValues: {
-          ':counter': { N: String(lease.leaseCounter) },
+          ...fence.values,
           ':next': { N: String(next) },
-          ':owner': { S: lease.leaseOwner },
           ':pending': { S: pending.sequenceNumber },
           ':pendingSub': { N: String(pending.subSequenceNumber) },
           ...(hasState ? { ':state': { B: state } } : {}),
@@ -341,6 +344,61 @@ export class DynamoDBLeaseStore implements LeaseStore {
           pendingCheckpointState: hasState ? state : undefined,
         }
       : undefined;
+  }
+
+  async requestHandoff(lease: Lease, nextOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
+    if (lease.leaseOwner === undefined) return undefined;
+    const ok = await this.#update(
+      'requestHandoff',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression:
+          '#owner = :owner AND #counter = :counter AND attribute_not_exists(#checkpointOwner)',
+        UpdateExpression: 'SET #owner = :next, #checkpointOwner = :owner',
+        ExpressionAttributeNames: {
+          '#owner': A.LeaseOwner,
+          '#counter': A.LeaseCounter,
+          '#checkpointOwner': A.CheckpointOwner,
+        },
+        ExpressionAttributeValues: {
+          ':owner': { S: lease.leaseOwner },
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { S: nextOwner },
+        },
+      },
+      (stored) =>
+        stored.leaseOwner === nextOwner &&
+        stored.checkpointOwner === lease.leaseOwner &&
+        stored.leaseCounter === lease.leaseCounter,
+      signal,
+    );
+    return ok ? { ...lease, leaseOwner: nextOwner, checkpointOwner: lease.leaseOwner } : undefined;
+  }
+
+  async completeHandoff(lease: Lease, signal?: AbortSignal): Promise<boolean> {
+    if (lease.checkpointOwner === undefined) return false;
+    const next = lease.leaseCounter + 1;
+    return this.#update(
+      'completeHandoff',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#counter = :counter AND #checkpointOwner = :checkpointOwner',
+        UpdateExpression: 'SET #counter = :next ADD #switches :one REMOVE #checkpointOwner',
+        ExpressionAttributeNames: {
+          '#counter': A.LeaseCounter,
+          '#checkpointOwner': A.CheckpointOwner,
+          '#switches': A.OwnerSwitchesSinceCheckpoint,
+        },
+        ExpressionAttributeValues: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { N: String(next) },
+          ':checkpointOwner': { S: lease.checkpointOwner },
+          ':one': { N: '1' },
+        },
+      },
+      (stored) => stored.leaseCounter === next && stored.checkpointOwner === undefined,
+      signal,
+    );
   }
 
   async updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean> {
@@ -372,6 +430,32 @@ export class DynamoDBLeaseStore implements LeaseStore {
       undefined,
       signal,
     );
+  }
+
+  /**
+   * The fencing condition of checkpoint writes: the counter, and the owner — or, while this worker hands
+   * the lease off, `checkpointOwner` (the KCL 3.x giver checkpoints until it completes the hand-off).
+   */
+  #fence(lease: Lease): {
+    condition: string;
+    names: Record<string, string>;
+    values: Record<string, AttributeValue>;
+  } {
+    if (lease.checkpointOwner !== undefined) {
+      return {
+        condition: '#counter = :counter AND #checkpointOwner = :checkpointOwner',
+        names: { '#counter': A.LeaseCounter, '#checkpointOwner': A.CheckpointOwner },
+        values: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':checkpointOwner': { S: lease.checkpointOwner },
+        },
+      };
+    }
+    return {
+      condition: '#counter = :counter AND #owner = :owner',
+      names: { '#counter': A.LeaseCounter, '#owner': A.LeaseOwner },
+      values: { ':counter': { N: String(lease.leaseCounter) }, ':owner': { S: lease.leaseOwner ?? '' } },
+    };
   }
 
   #key(leaseKey: string): Record<string, AttributeValue> {

@@ -188,6 +188,21 @@ async function measured<I>(
   return { ...report, cpuPercent };
 }
 
+/** One line per contender and round, so that candidate and baseline of the same round can be paired. */
+function logRound(
+  ctx: BenchmarkContext<Params>,
+  name: string,
+  metrics: RoundMetrics,
+  cpuPercent: Readonly<Record<string, number>>,
+): void {
+  const cpu = Object.entries(cpuPercent)
+    .map(([process, percent]) => `${process} ${percent.toFixed(0)}%`)
+    .join(', ');
+  ctx.log(
+    `  ${name}: ${Math.round(metrics.records_per_s!)} records/s, ${metrics.requests_per_s!.toFixed(1)} requests/s, client ${metrics.cpu_us_per_record!.toFixed(1)} us/record (${metrics.client_cpu_percent!.toFixed(0)}% CPU), ${cpu}`,
+  );
+}
+
 async function putLoop(ctx: BenchmarkContext<Params>, shared: Shared, loop: 'bare' | 'naive') {
   const records = loop === 'bare' ? ctx.params.records : ctx.params.naiveRecords;
   return withStream(ctx, shared, records, async (stream) => {
@@ -199,6 +214,7 @@ async function putLoop(ctx: BenchmarkContext<Params>, shared: Shared, loop: 'bar
       concurrency: CONCURRENCY,
     };
     const report = await measured(ctx, shared, PUT_LOOP, input);
+    logRound(ctx, `${loop}-loop`, report.metrics, report.cpuPercent);
     return { ...report.metrics, emulator_cpu_percent: report.cpuPercent.emulator! };
   });
 }
@@ -212,6 +228,7 @@ async function producerDirect(ctx: BenchmarkContext<Params>, shared: Shared) {
       transport: 'kinesis',
     };
     const report = await measured(ctx, shared, PRODUCER_LOAD, input);
+    logRound(ctx, 'producer-direct', report.metrics, report.cpuPercent);
     return {
       ...report.metrics,
       emulator_cpu_percent: report.cpuPercent.emulator!,
@@ -254,6 +271,7 @@ async function producerHttp(ctx: BenchmarkContext<Params>, shared: Shared) {
       gateway.stop();
       stopped = true;
       const server = await gateway.report;
+      logRound(ctx, 'producer-http', client.metrics, client.cpuPercent);
       if (server.metrics.errors !== 0)
         throw new Error(`the gateway reported ${server.metrics.errors} errors`);
       const records = ctx.params.records;
@@ -332,6 +350,9 @@ async function replay(ctx: BenchmarkContext<Params>, shared: Shared, file: strin
       throw new Error(`replay of ${rows} rows exited with ${code}, acknowledged ${acked}:\n${stdout}`);
     }
     if (samples.length < 5) throw new Error(`only ${samples.length} RSS samples of the replay`);
+    ctx.log(
+      `  replay of ${rows} rows: peak RSS ${peak.toFixed(1)} MiB, ${Math.round(rows / (wallMs / 1000))} rows/s`,
+    );
     // The rows sent per second as the user sees them: process start to exit, tsx start-up included.
     return {
       replay_peak_rss_mib: peak,
@@ -375,7 +396,7 @@ export default defineBenchmark<Params, Shared>({
   quickRounds: 1,
   params: {
     full: { records: 200_000, naiveRecords: 10_000, replayRows: 1_000_000, smallReplayRows: 100_000 },
-    quick: { records: 4_000, naiveRecords: 500, replayRows: 10_000, smallReplayRows: 2_000 },
+    quick: { records: 2_000, naiveRecords: 200, replayRows: 5_000, smallReplayRows: 1_000 },
   },
   setup: async (ctx) => {
     const stack = await ctx.startLocalStack({ dynamodb: false, s3: false });
@@ -439,6 +460,15 @@ export default defineBenchmark<Params, Shared>({
       description:
         'POST /v1/events answered per second vs the direct transport’s PutRecords calls per second',
     },
+    {
+      name: 'http_client_cpu_us_per_record',
+      unit: 'us',
+      better: 'lower',
+      from: 'producer-http',
+      metric: 'cpu_us_per_record',
+      baseline: 'producer-direct',
+      baselineMetric: 'cpu_us_per_record',
+    },
     { name: 'gateway_cpu_percent', unit: '%', better: 'lower', from: 'producer-http', baseline: null },
     {
       name: 'http_emulator_cpu_percent',
@@ -468,13 +498,7 @@ export default defineBenchmark<Params, Shared>({
       baseline: 'replay-small',
       description: 'peak RSS of shardline-produce replay: 1,000,000 rows vs 100,000 (ratio ≈ 1: flat)',
     },
-    {
-      name: 'replay_rss_growth_mib',
-      unit: 'MiB',
-      better: 'lower',
-      from: 'replay-large',
-      baseline: 'replay-small',
-    },
+    { name: 'replay_rss_growth_mib', unit: 'MiB', better: 'lower', from: 'replay-large', baseline: null },
     {
       name: 'replay_rows_per_s',
       unit: '1/s',

@@ -37,11 +37,6 @@ export const REFERENCE_PIPELINE_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] 
     reason:
       'Environment variables hold names only (stream, table, bucket, prefix); no secret is passed in the environment (ConsumerService has a secrets prop).',
   },
-  {
-    id: 'AwsSolutions::AwsSolutions-L1',
-    reason:
-      'The functions run on Node.js 22, the Node runtime this code base targets (Node ≥ 20.19); a newer runtime is adopted with the toolchain.',
-  },
 ]);
 
 /** Acknowledges {@link REFERENCE_PIPELINE_ACKNOWLEDGEMENTS} on a stack (cdk-nag 3.x). */

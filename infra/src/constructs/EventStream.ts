@@ -248,7 +248,8 @@ export class EventStream extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
       );
-      for (const alarm of alarms) alarm.addAlarmAction(new actions.LambdaAction(scaler));
+      for (const alarm of alarms)
+        alarm.addAlarmAction(new actions.LambdaAction(scaler, { useUniquePermissionId: true }));
     }
     this.scalingAlarms = alarms;
   }

@@ -64,7 +64,7 @@ const STAGE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
  * plan with throttling, JSON access logs, CORS, and API Gateway's own answers (bad key, too large,
  * throttled, bad body, unknown route) in the contract's error shape. Two integration modes:
  *
- * - `function` (default): a Lambda function (Node.js 22, bundled by esbuild) runs the contract's
+ * - `function` (default): a Lambda function (Node.js 24, bundled by esbuild) runs the contract's
  *   handler behind a proxy integration. Lambda takes at most 6 MB of request payload (a base64 body
  *   of ~4.5 MB of raw bytes): larger bodies get API Gateway's 413, in the contract's shape.
  * - `direct`: API Gateway calls `kinesis:PutRecords` itself with a role that may only put to this

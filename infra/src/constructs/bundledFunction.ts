@@ -37,7 +37,7 @@ export interface BundledFunctionProps {
 }
 
 /**
- * A Node.js 22 function on arm64, bundled locally by esbuild (a dev dependency: no Docker), as ESM,
+ * A Node.js 24 function (the newest Lambda runtime: cdk-nag L1) on arm64, bundled locally by esbuild (a dev dependency: no Docker), as ESM,
  * resolving workspace packages from their sources (`@shardline/source`), with its own log group.
  */
 export function bundledFunction(
@@ -51,7 +51,7 @@ export function bundledFunction(
     entry: props.entry,
     handler: 'handler',
     description: props.description,
-    runtime: lambda.Runtime.NODEJS_22_X,
+    runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySizeMb ?? 256,
     timeout: props.timeout ?? Duration.seconds(30),

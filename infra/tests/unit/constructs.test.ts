@@ -1,0 +1,332 @@
+import { INGEST_EVENTS_REQUEST_SCHEMA } from '@shardline/ingest';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ArchiveBucket } from '../../src/constructs/ArchiveBucket.js';
+import { ConsumerService } from '../../src/constructs/ConsumerService.js';
+import { EventStream } from '../../src/constructs/EventStream.js';
+import { IngestApi } from '../../src/constructs/IngestApi.js';
+import { LeaseTable } from '../../src/constructs/LeaseTable.js';
+import { ConfigurationError } from '../../src/errors.js';
+import { referenceTemplate } from '../helpers/synthStack.js';
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+/** Every policy statement attached to roles whose logical id starts with `rolePrefix`. */
+function statementsOf(template: Template, rolePrefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const out: Statement[] = [];
+  for (const policy of Object.values(policies)) {
+    const roles = JSON.stringify(policy.Properties.Roles);
+    if (!roles.includes(rolePrefix)) continue;
+    out.push(...(policy.Properties.PolicyDocument.Statement as Statement[]));
+  }
+  return out;
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+}
+
+function emptyStack(): Stack {
+  return new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S', {
+    env: { account: '111111111111', region: 'eu-west-1' },
+  });
+}
+
+describe('ReferencePipelineStack (function mode)', () => {
+  const { stack, template } = referenceTemplate();
+
+  it('encrypts the on-demand stream with a rotating customer-managed key', () => {
+    template.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+      StreamEncryption: {
+        EncryptionType: 'KMS',
+        KeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^EventsKey'), 'Arn'] },
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('gives the ingest function exactly PutRecords/PutRecord on the stream and GenerateDataKey on its key', () => {
+    const statements = statementsOf(template, 'IngestHandlerServiceRole');
+    expect(actionsOf(statements)).toEqual(['kinesis:PutRecord', 'kinesis:PutRecords', 'kms:GenerateDataKey']);
+    const kinesis = statements.find((s) => JSON.stringify(s.Action).includes('kinesis'))!;
+    expect(JSON.stringify(kinesis.Resource)).toMatch(/EventsStream[0-9A-F]+","Arn"/);
+    const kms = statements.find((s) => JSON.stringify(s.Action).includes('kms'))!;
+    expect(JSON.stringify(kms.Resource)).toMatch(/EventsKey[0-9A-F]+","Arn"/);
+  });
+
+  it('lets each consumer read the stream, decrypt it and work its own lease table, nothing more', () => {
+    for (const [prefix, table, writesArchive] of [
+      ['S3SinkTaskTaskRole', 'S3SinkLeasesTable', true],
+      ['LiveMetricsTaskTaskRole', 'LiveMetricsLeasesTable', false],
+    ] as const) {
+      const statements = statementsOf(template, prefix);
+      expect(actionsOf(statements)).toEqual(
+        [
+          'dynamodb:DeleteItem',
+          'dynamodb:DescribeTable',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:Scan',
+          'dynamodb:UpdateItem',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+          'kms:Decrypt',
+          ...(writesArchive ? ['s3:AbortMultipartUpload', 's3:PutObject'] : []),
+        ].sort(),
+      );
+      const dynamo = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!;
+      expect(JSON.stringify(dynamo.Resource)).toContain(table);
+      expect(JSON.stringify(dynamo.Resource)).not.toContain(
+        prefix.startsWith('S3') ? 'LiveMetricsLeases' : 'S3SinkLeases',
+      );
+      if (writesArchive) {
+        const s3 = statements.find((s) => JSON.stringify(s.Action).includes('s3:'))!;
+        expect(JSON.stringify(s3.Resource)).toMatch(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/events\/\*"/);
+      }
+    }
+  });
+
+  it('creates KCL-compatible lease tables: leaseKey hash key only, on-demand, point-in-time recovery', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const table of Object.values(tables)) {
+      expect(table.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      });
+    }
+  });
+
+  it('protects the archive: encryption, no public access, TLS only, multipart abort, access logs', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'archive/' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('runs the function behind a proxy integration with API keys, a throttled usage plan and access logs', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod === 'POST',
+    );
+    expect(methods).toHaveLength(2);
+    for (const m of methods) {
+      expect(m.Properties.ApiKeyRequired).toBe(true);
+      expect(m.Properties.Integration.Type).toBe('AWS_PROXY');
+    }
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 500, BurstLimit: 1000 },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+  });
+
+  it("answers API Gateway's own errors in the contract's shape (413 too large, 403 bad key, 429 throttled)", () => {
+    for (const [type, status, error] of [
+      ['REQUEST_TOO_LARGE', '413', 'PayloadTooLarge'],
+      ['INVALID_API_KEY', '403', 'Forbidden'],
+      ['THROTTLED', '429', 'Throttled'],
+      ['BAD_REQUEST_BODY', '400', 'ValidationFailed'],
+    ] as const) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: status,
+        ResponseTemplates: { 'application/json': Match.stringLikeRegexp(`"error":"${error}"`) },
+        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
+      });
+    }
+  });
+
+  it('alarms on iterator age and on API 5xx', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GetRecords.IteratorAgeMilliseconds',
+      Namespace: 'AWS/Kinesis',
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5XXError',
+      Namespace: 'AWS/ApiGateway',
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('scales consumer tasks by the published open shard count', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ExactCapacity' }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OpenShardCount',
+      Namespace: 'Shardline/Streams',
+    });
+    expect(stack.s3Sink.service).toBeDefined();
+  });
+});
+
+describe('IngestApi direct mode', () => {
+  const { template } = referenceTemplate({ ingestMode: 'direct' });
+
+  it('integrates with kinesis:PutRecords through a role that may only put to this stream', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.HttpMethod === 'POST',
+    );
+    expect(methods).toHaveLength(2);
+    for (const m of methods) {
+      const integration = m.Properties.Integration;
+      expect(integration.Type).toBe('AWS');
+      expect(JSON.stringify(integration.Uri)).toContain(':kinesis:action/PutRecords');
+      expect(integration.PassthroughBehavior).toBe('NEVER');
+      expect(JSON.stringify(integration.RequestTemplates['application/json'])).toContain(
+        '$util.base64Encode($envelope)',
+      );
+      expect(integration.IntegrationResponses.map((r: { StatusCode: string }) => r.StatusCode)).toEqual([
+        '200',
+        '400',
+        '503',
+      ]);
+      expect(m.Properties.RequestValidatorId).toBeDefined();
+    }
+    const statements = statementsOf(template, 'IngestIntegrationRole');
+    expect(actionsOf(statements)).toEqual(['kinesis:PutRecords', 'kms:GenerateDataKey']);
+    expect(JSON.stringify(statements.find((s) => s.Action === 'kinesis:PutRecords')?.Resource)).toMatch(
+      /EventsStream/,
+    );
+    expect(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('ingest') },
+      }),
+    ).toEqual({});
+  });
+
+  it("validates bodies with the contract's own JSON Schema as the model", () => {
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Name: 'IngestEventsRequest',
+      ContentType: 'application/json',
+      Schema: JSON.parse(JSON.stringify(INGEST_EVENTS_REQUEST_SCHEMA)),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+  });
+});
+
+describe('EventStream provisioned with a scaler', () => {
+  const stack = emptyStack();
+  const events = new EventStream(stack, 'Events', { capacityMode: 'provisioned', shardCount: 2 });
+  const template = Template.fromStack(stack);
+
+  it('alarms on incoming bytes, records and throttling, and each alarm invokes the scaler', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'IncomingBytes',
+      'IncomingRecords',
+      'WriteProvisionedThroughputExceeded',
+    ]);
+    for (const alarm of alarms)
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/EventsScaler[0-9A-F]+","Arn"/);
+    // 80 % of 2 shards, per minute: 0.8 × 60 s × 2 × 1 MiB.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IncomingBytes',
+      Threshold: 0.8 * 60 * 2 * 1024 * 1024,
+    });
+    expect(events.scalingAlarms).toHaveLength(3);
+  });
+
+  it('lets the scaler call UpdateShardCount on this stream only', () => {
+    const statements = statementsOf(template, 'EventsScalerServiceRole');
+    const kinesis = statements.find((s) => JSON.stringify(s.Action).includes('kinesis:UpdateShardCount'))!;
+    expect(JSON.stringify(kinesis.Resource)).toMatch(/EventsStream[0-9A-F]+","Arn"/);
+    const put = statements.find((s) => s.Action === 'cloudwatch:PutMetricData') as Statement & {
+      Condition: unknown;
+    };
+    expect(put.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'Shardline/Streams' } });
+  });
+});
+
+describe('props are validated at synth with every problem listed', () => {
+  it('EventStream', () => {
+    const stack = emptyStack();
+    const error = (() => {
+      try {
+        new EventStream(stack, 'E', {
+          shardCount: 0,
+          retentionHours: 1,
+          streamName: 'bad name',
+          scaling: { minShards: 10, maxShards: 2, maxUpdatesPerDay: 11 },
+        });
+      } catch (e) {
+        return e;
+      }
+    })() as ConfigurationError;
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.problems.map((p) => p.path).sort()).toEqual(
+      [
+        'retentionHours',
+        'scaling',
+        'scaling',
+        'scaling.maxUpdatesPerDay',
+        'shardCount',
+        'shardCount',
+        'streamName',
+      ].sort(),
+    );
+  });
+
+  it('IngestApi, LeaseTable, ArchiveBucket, ConsumerService', () => {
+    const stack = emptyStack();
+    const events = new EventStream(stack, 'E');
+    expect(
+      () =>
+        new IngestApi(stack, 'A', {
+          stream: events,
+          mode: 'proxy' as 'direct',
+          allowedOrigins: ['shop'],
+          burstLimit: 0,
+        }),
+    ).toThrow(/3 problems[\s\S]*mode[\s\S]*burstLimit[\s\S]*allowedOrigins\.0/);
+    expect(() => new LeaseTable(stack, 'L', { tableName: 'x' })).toThrow(ConfigurationError);
+    expect(
+      () => new ArchiveBucket(stack, 'B', { bucketName: 'Bad_Name', abortIncompleteMultipartUploadDays: 0 }),
+    ).toThrow(/2 problems/);
+    const table = new LeaseTable(stack, 'T', { tableName: 'app-1' });
+    expect(
+      () =>
+        new ConsumerService(stack, 'C', {
+          cluster: undefined as never,
+          stream: events,
+          leaseTable: table,
+          image: undefined as never,
+          cpu: 300,
+          minTasks: 5,
+          maxTasks: 2,
+          environment: { SHARDLINE_STREAM: 'x' },
+        }),
+    ).toThrow(/cluster[\s\S]*image[\s\S]*cpu[\s\S]*minTasks[\s\S]*SHARDLINE_STREAM/);
+  });
+});

@@ -8,6 +8,7 @@ export type LeaseTableRequestKind =
   | 'take'
   | 'checkpoint'
   | 'release'
+  | 'handoff'
   | 'meta'
   | 'create'
   | 'scan'
@@ -56,6 +57,9 @@ function kindOf(command: { constructor: { name: string } }): LeaseTableRequestKi
   if (names.includes(LeaseAttribute.Checkpoint)) return 'checkpoint';
   if (update.startsWith('SET #counter = :next, #owner')) return 'take';
   if (update.includes('REMOVE #owner')) return 'release';
+  if (names.includes(LeaseAttribute.CheckpointOwner) && !update.startsWith('SET #counter = :next ADD'))
+    return update === 'SET #counter = :next' ? 'renew' : 'handoff';
+  if (update.includes('REMOVE #checkpointOwner')) return 'handoff';
   if (update === 'SET #counter = :next') return 'renew';
   return 'meta';
 }

@@ -1,0 +1,108 @@
+// One worker of a multi-process test fleet, run as its own OS process. It appends to its own ledger
+// (one line per fact, wall-clock ms of this host first):
+//   <ms> D <shardId> <firstSeq> <lastSeq>       a batch was delivered to processBatch
+//   <ms> P <shardId> <seq> <body>               a record was processed
+//   <ms> E <TYPE> <leaseKey|shardId> [<extra>]  a lease/checkpoint event (CHECKPOINT_WRITTEN extra = seq)
+//   <ms> R <kind> <count>                       lease-table requests by kind (at stop)
+// Environment: SHARDLINE_TEST (JSON): FleetWorkerSpec.
+
+import { appendFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { dynamoDBClientConfig, kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { createConsumer, silentLogger } from '../../src/index.js';
+import { instrumentDynamoDBClient } from '../../src/testing/index.js';
+import { seededRandom, serviceError } from './faults.js';
+
+export interface FleetWorkerSpec {
+  readonly info: LocalStackInfo;
+  readonly streamName: string;
+  readonly applicationName: string;
+  readonly workerId: string;
+  readonly ledgerPath: string;
+  /** DynamoDB through this endpoint (a cuttable proxy) instead of the twin's. */
+  readonly dynamoDBEndpoint?: string;
+  readonly failoverTimeMs?: number;
+  readonly leaseTakeIntervalMs?: number;
+  readonly checkpointIntervalMs?: number;
+  readonly processDelayMs?: number;
+  /** Throttle this share of lease-table requests (ProvisionedThroughputExceededException), seeded. */
+  readonly throttle?: { readonly share: number; readonly seed: number };
+}
+
+const spec = JSON.parse(process.env.SHARDLINE_TEST ?? '{}') as FleetWorkerSpec;
+const write = (line: string) => appendFileSync(spec.ledgerPath, `${Date.now()} ${line}\n`);
+const kinesis = new KinesisClient(kinesisClientConfig(spec.info));
+const dynamoConfig = dynamoDBClientConfig(spec.info);
+const dynamodb = new DynamoDBClient({
+  ...dynamoConfig,
+  ...(spec.dynamoDBEndpoint ? { endpoint: spec.dynamoDBEndpoint } : {}),
+});
+const random = seededRandom(spec.throttle?.seed ?? 1);
+let throttled = 0;
+const throttling = {
+  send: ((command: { constructor: { name: string } }, options?: unknown) => {
+    if (spec.throttle && random() < spec.throttle.share) {
+      throttled += 1;
+      return Promise.reject(serviceError('ProvisionedThroughputExceededException'));
+    }
+    return dynamodb.send(command as never, options as never);
+  }) as DynamoDBClient['send'],
+};
+const counted = instrumentDynamoDBClient(throttling);
+const consumer = createConsumer({
+  streamName: spec.streamName,
+  applicationName: spec.applicationName,
+  workerId: spec.workerId,
+  kinesisClient: kinesis,
+  dynamoDBClient: counted.client,
+  initialPosition: 'TRIM_HORIZON',
+  failoverTimeMs: spec.failoverTimeMs ?? 3_000,
+  leaseTakeIntervalMs: spec.leaseTakeIntervalMs ?? 1_000,
+  idleTimeBetweenReadsMs: 200,
+  maxRecordsPerFetch: 20,
+  checkpointIntervalMs: spec.checkpointIntervalMs ?? 200,
+  shutdownTimeoutMs: 5_000,
+  logger: silentLogger,
+});
+consumer.events$.subscribe((event) => {
+  switch (event.type) {
+    case 'CHECKPOINT_WRITTEN':
+      write(`E ${event.type} ${event.shardId} ${event.checkpoint.sequenceNumber}`);
+      break;
+    case 'LEASE_TAKEN':
+    case 'LEASE_RELEASED':
+    case 'LEASE_HANDED_OFF':
+    case 'LEASE_HANDOFF_STARTED':
+    case 'LEASE_HANDOFF_REQUESTED':
+      write(`E ${event.type} ${event.leaseKey}`);
+      break;
+    case 'LEASE_LOST':
+      write(`E ${event.type} ${event.leaseKey} ${event.reason}`);
+      break;
+    case 'DUPLICATE_WORKER_ID':
+      write(`E ${event.type} ${event.leaseKeys.join(',')}`);
+      break;
+  }
+});
+
+await consumer.run({
+  processBatch: async (batch) => {
+    write(`D ${batch.shardId} ${batch.records[0]!.sequenceNumber} ${batch.records.at(-1)!.sequenceNumber}`);
+    for (const record of batch.records) {
+      write(`P ${batch.shardId} ${record.sequenceNumber} ${new TextDecoder().decode(record.data)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, spec.processDelayMs ?? 5));
+  },
+});
+process.stdout.write('RUNNING\n');
+process.once('SIGTERM', () => {
+  void consumer.stop().then(() => {
+    for (const [kind, count] of counted.counts()) write(`R ${kind} ${count}`);
+    write(`R throttled ${throttled}`);
+    kinesis.destroy();
+    dynamodb.destroy();
+    process.stdout.write('STOPPED\n');
+    process.exit(0);
+  });
+});

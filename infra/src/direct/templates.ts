@@ -1,6 +1,7 @@
 // VTL mapping templates of the ingest API's `direct` mode (API Gateway → kinesis:PutRecords, no
 // function). Written for API Gateway's Velocity 1.7 engine; rendered in tests by velocityjs with a
-// stand-in for $input, $util and $context (tests/helpers/apiGatewayVtl.ts).
+// stand-in for $input, $util and $context (tests/helpers/apiGatewayVtl.ts). String methods are the
+// ones Java and JavaScript share (substring, indexOf, startsWith), so both engines read them alike.
 
 /** Per-record error code Kinesis gives a throttled entry. */
 const THROTTLED = 'ProvisionedThroughputExceededException';
@@ -19,8 +20,8 @@ const RECEIVED_AT = `#set($q = '"')
  * envelope is `{"eventId","receivedAt","data"}` in this order, the data as `$input.json` serialises it.
  */
 const ENTRY = `#if("$!r.eventId" == "")#set($eventId = "$context.requestId:$i")#else#set($eventId = "$r.eventId")#end
-#set($data = $input.json("$path.data"))
-#if("$!r.partitionKey" == "")#set($partitionKey = "$q$eventId$q")#else#set($partitionKey = $input.json("$path.partitionKey"))#end
+#set($data = $input.json("\${path}.data"))
+#if("$!r.partitionKey" == "")#set($partitionKey = "$q$eventId$q")#else#set($partitionKey = $input.json("\${path}.partitionKey"))#end
 #set($envelope = "{\${q}eventId\${q}:\${q}\${eventId}\${q},\${q}receivedAt\${q}:\${q}\${receivedAt}\${q},\${q}data\${q}:\${data}}")
 {"Data":"$util.base64Encode($envelope)","PartitionKey":$partitionKey}`;
 
@@ -88,12 +89,15 @@ export const EVENT_RESPONSE_TEMPLATE = `#set($r = $input.path('$'))
  */
 export const KINESIS_ERROR_RESPONSE_TEMPLATE = `#set($e = $input.path('$'))
 #set($type = "$!e.__type")
-#if($type.contains("#"))#set($type = $type.substring($type.indexOf("#")))#set($type = $type.substring(1))#end
+#set($message = "$!e.message")
+## AWS JSON errors may name the type with its namespace: "...#ResourceNotFoundException".
+#set($hash = $type.indexOf("#"))
+#if($hash >= 0)#set($hash = $hash + 1)#set($type = $type.substring($hash))#end
 #if($type == "${THROTTLED}" || $type == "LimitExceededException" || $type == "KMSThrottlingException")
 #set($context.responseOverride.status = 429)
 #set($context.responseOverride.header.Retry-After = "1")
 {"error":"Throttled","message":"Kinesis throttled the request: retry with the same eventIds","errorCode":"$type"}
-#elseif($type == "ValidationException" && "$!e.message".contains("1048576"))
+#elseif($type == "ValidationException" && $message.indexOf("1048576") >= 0)
 #set($context.responseOverride.status = 413)
 {"error":"PayloadTooLarge","message":"A record is larger than Kinesis's 1 MiB record limit"}
 #elseif($type == "ResourceNotFoundException" || $type == "AccessDeniedException" || $type == "ValidationException" || $type.startsWith("KMS"))

@@ -53,7 +53,14 @@ export function jsonPath(root: Json | undefined, path: string): Json | undefined
     rest = rest.slice(m[0].length);
     const key = m[1] ?? m[3] ?? m[4] ?? m[5];
     if (value === null || value === undefined || typeof value !== 'object') return undefined;
-    value = key !== undefined ? (Array.isArray(value) ? undefined : value[key]) : Array.isArray(value) ? value[Number(m[2])] : undefined;
+    value =
+      key !== undefined
+        ? Array.isArray(value)
+          ? undefined
+          : value[key]
+        : Array.isArray(value)
+          ? value[Number(m[2])]
+          : undefined;
   }
   return value;
 }
@@ -115,7 +122,8 @@ export function clfTime(epochMs: number): string {
 function wrap(value: Json | undefined): unknown {
   if (typeof value === 'string') return new JavaString(value);
   if (Array.isArray(value)) return value.map(wrap);
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrap(v)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrap(v)]));
   return value;
 }
 
@@ -127,7 +135,11 @@ export function renderMappingTemplate(
   template: string,
   body: string,
   context: VtlContext,
-  params: { header?: Record<string, string>; path?: Record<string, string>; querystring?: Record<string, string> } = {},
+  params: {
+    header?: Record<string, string>;
+    path?: Record<string, string>;
+    querystring?: Record<string, string>;
+  } = {},
 ): VtlResult {
   let parsed: Json | undefined;
   const root = () => {
@@ -140,7 +152,11 @@ export function renderMappingTemplate(
     json: (path: unknown) => JSON.stringify(jsonPath(root(), String(path)) ?? null),
     path: (path: unknown) => wrap(jsonPath(root(), String(path))),
     params: (name?: unknown) => {
-      const all = { path: params.path ?? {}, querystring: params.querystring ?? {}, header: params.header ?? {} };
+      const all = {
+        path: params.path ?? {},
+        querystring: params.querystring ?? {},
+        header: params.header ?? {},
+      };
       if (name === undefined) return all;
       const key = String(name);
       return all.path[key] ?? all.querystring[key] ?? all.header[key] ?? '';
@@ -156,12 +172,13 @@ export function renderMappingTemplate(
   };
   const ctx = {
     ...context,
-    requestId: new JavaString(context.requestId),
-    requestTime: new JavaString(clfTime(context.requestTimeEpoch)),
+    requestTime: clfTime(context.requestTimeEpoch),
     responseOverride,
   };
   const output = velocity.render(template, { input, util, context: ctx }, {}, { escape: false });
-  const headerOverrides = Object.fromEntries(Object.entries(responseOverride.header).map(([k, v]) => [k, String(v)]));
+  const headerOverrides = Object.fromEntries(
+    Object.entries(responseOverride.header).map(([k, v]) => [k, String(v)]),
+  );
   const status = responseOverride.status === undefined ? undefined : Number(String(responseOverride.status));
   return { output, statusOverride: status, headerOverrides };
 }

@@ -11,7 +11,12 @@ const context = {
   apiId: 'abcd1234',
   resourcePath: '/',
   httpMethod: 'GET',
-  identity: { sourceIp: '192.0.2.1', userAgent: 'curl/7.84.0', accountId: '111122223333', apiKey: 'MyTestKey' },
+  identity: {
+    sourceIp: '192.0.2.1',
+    userAgent: 'curl/7.84.0',
+    accountId: '111122223333',
+    apiKey: 'MyTestKey',
+  },
 };
 
 describe('the API Gateway VTL stand-in, against the documented examples', () => {
@@ -41,7 +46,8 @@ describe('the API Gateway VTL stand-in, against the documented examples', () => 
   });
 
   it('the PetStore response template: $input.path objects, #foreach, $foreach.hasNext', () => {
-    const body = '[{"id":1,"type":"dog","price":249.99},{"id":2,"type":"cat","price":124.99},{"id":3,"type":"fish","price":0.99}]';
+    const body =
+      '[{"id":1,"type":"dog","price":249.99},{"id":2,"type":"cat","price":124.99},{"id":3,"type":"fish","price":0.99}]';
     const template = `#set($inputRoot = $input.path('$'))
 [
 #foreach($elem in $inputRoot)
@@ -66,19 +72,33 @@ describe('the API Gateway VTL stand-in, against the documented examples', () => 
       body,
       context,
     ).output;
-    expect(JSON.parse(out)).toEqual({ pets: [{ id: 1 }, { id: 2 }, { id: 3 }], count: 3, name: 'shop', first: 1 });
+    expect(JSON.parse(out)).toEqual({
+      pets: [{ id: 1 }, { id: 2 }, { id: 3 }],
+      count: 3,
+      name: 'shop',
+      first: 1,
+    });
   });
 
   it('$input.params() returns every parameter, $input.params(x) one of them', () => {
-    const out = renderMappingTemplate(`$input.params('x-api-key')|$input.params().header.get('x-api-key')`, '', context, {
-      header: { 'x-api-key': 'k1' },
-    }).output;
+    const out = renderMappingTemplate(
+      `$input.params('x-api-key')|$input.params().header.get('x-api-key')`,
+      '',
+      context,
+      {
+        header: { 'x-api-key': 'k1' },
+      },
+    ).output;
     expect(out).toBe('k1|k1');
   });
 
   it("$util.escapeJavaScript escapes single quotes to \\', which the documented replaceAll idiom turns back", () => {
     expect(escapeJavaScript(`it's "q" \\ /\n`)).toBe(`it\\'s \\"q\\" \\\\ \\/\\n`);
-    const out = renderMappingTemplate(`"$util.escapeJavaScript($input.path('$.s')).replaceAll("\\\\'","'")"`, `{"s":"it's \\"q\\""}`, context).output;
+    const out = renderMappingTemplate(
+      `"$util.escapeJavaScript($input.path('$.s')).replaceAll("\\\\'","'")"`,
+      `{"s":"it's \\"q\\""}`,
+      context,
+    ).output;
     expect(JSON.parse(out)).toBe(`it's "q"`);
   });
 

@@ -1,7 +1,6 @@
 import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
-  isSequenceNumber,
   type KinesisRecord,
   LeaseLostError,
   type RecordBatch,
@@ -77,8 +76,8 @@ export class ShardArchiver {
     const pending = session.pendingCheckpoint;
     if (
       pending !== undefined &&
-      isSequenceNumber(pending.sequenceNumber) &&
-      (!isSequenceNumber(session.startingCheckpoint.sequenceNumber) ||
+      isDecimal(pending.sequenceNumber) &&
+      (!isDecimal(session.startingCheckpoint.sequenceNumber) ||
         compareExtendedSequenceNumbers(pending, session.startingCheckpoint) > 0)
     ) {
       let range: PendingRange | undefined;
@@ -119,6 +118,15 @@ export class ShardArchiver {
   start(): void {
     const { config } = this.#context;
     this.#chain = this.#enqueue(async () => {
+      // Uploads the previous owner recorded with its pending range, then any other one left over.
+      for (const upload of this.#redo?.range?.multipartUploads ?? []) {
+        await this.#context.writer.abortMultipartUpload(
+          this.shardId,
+          upload.key,
+          upload.uploadId,
+          'takeover',
+        );
+      }
       try {
         await this.#context.writer.abortIncompleteUploads(this.shardId);
       } catch (error) {
@@ -275,12 +283,13 @@ export class ShardArchiver {
     };
     const bufferAgeMs = Math.max(0, config.nowMs() - this.#openedAtMs);
     const plans = planObjects(range, this.#context.layout);
-    const pending: PendingRange = {
+    let pending: PendingRange = {
       first: range.first,
       last: range.last,
       recordCount: entries.length,
       objectCount: plans.length,
       keysSha256: keysDigest(plans),
+      multipartUploads: [],
     };
     const info: S3SinkHookInfo = {
       shardId: this.shardId,
@@ -308,7 +317,7 @@ export class ShardArchiver {
       });
     }
 
-    const state = encodePendingRange(pending);
+    let state = encodePendingRange(pending);
     if (!(await this.#prepare(batch, range.last, state))) {
       this.#abandon('the lease was lost before the range was recorded; nothing was written');
       return;
@@ -320,6 +329,11 @@ export class ShardArchiver {
       signal: this.#context.hardStopSignal,
       // Fenced: re-writing the pending checkpoint fails once another worker took the lease.
       mayRetry: () => this.#prepare(batch, range.last, state),
+      onMultipartUploadCreated: (key: string, uploadId: string) => {
+        pending = { ...pending, multipartUploads: [...pending.multipartUploads, { key, uploadId }] };
+        state = encodePendingRange(pending);
+        return this.#prepare(batch, range.last, state);
+      },
     };
     for (const plan of plans) {
       const written = await this.#context.writer.write(plan, control);
@@ -375,6 +389,14 @@ export class ShardArchiver {
       }
     }
   }
+}
+
+/**
+ * A sequence number rather than a sentinel. (consumer-core's `isSequenceNumber` accepts at most 39 digits,
+ * while Kinesis sequence numbers have 56 or more.)
+ */
+function isDecimal(value: string): boolean {
+  return /^\d+$/.test(value);
 }
 
 function position(record: KinesisRecord): ExtendedSequenceNumber {

@@ -67,7 +67,7 @@ export function testHooksFromEnv(
               }
               // Parts go out concurrently: hold a later part until the first is in S3, then hang.
               await first;
-              const held = reach(`${command.input.Key} part ${command.input.PartNumber}`);
+              const held = reach(`${command.input.Key} ${uploadId} part ${command.input.PartNumber}`);
               if (held) await held;
             }
             return send(command);

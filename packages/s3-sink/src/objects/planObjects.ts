@@ -125,6 +125,11 @@ export interface PendingRange {
   readonly objectCount: number;
   /** SHA-256 (hex) of the objects' keys, newline-joined: a redo must produce the same keys. */
   readonly keysSha256: string;
+  /**
+   * Multipart uploads started for the range (recorded before their first part): the next owner aborts
+   * them after a crash, even where `ListMultipartUploads` is not available.
+   */
+  readonly multipartUploads: readonly { readonly key: string; readonly uploadId: string }[];
 }
 
 /** The digest of a plan's keys stored in {@link PendingRange}. */
@@ -146,6 +151,7 @@ export function encodePendingRange(range: PendingRange): Uint8Array {
       records: range.recordCount,
       objects: range.objectCount,
       keys: range.keysSha256,
+      mpu: range.multipartUploads.map((u) => [u.key, u.uploadId]),
     }),
   );
 }
@@ -170,7 +176,15 @@ export function decodePendingRange(state: Uint8Array): PendingRange {
   ) {
     throw new Error('not a pending range');
   }
+  const mpu = value.mpu ?? [];
+  if (
+    !Array.isArray(mpu) ||
+    !mpu.every((u) => Array.isArray(u) && typeof u[0] === 'string' && typeof u[1] === 'string')
+  ) {
+    throw new Error('not a pending range');
+  }
   return {
+    multipartUploads: (mpu as [string, string][]).map(([key, uploadId]) => ({ key, uploadId })),
     first: pair(value.first),
     last: pair(value.last),
     recordCount: value.records,

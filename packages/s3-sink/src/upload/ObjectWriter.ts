@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   type ListMultipartUploadsCommandOutput,
   PutObjectCommand,
@@ -50,6 +51,11 @@ export interface WriteControl {
    * The sink re-writes its pending checkpoint here, which is fenced by the lease counter.
    */
   readonly mayRetry: () => Promise<boolean>;
+  /**
+   * A multipart upload was created: resolves `false` when it must not go on (the lease is gone). No part
+   * is sent before it resolves, so the next owner always knows which upload to abort.
+   */
+  readonly onMultipartUploadCreated: (key: string, uploadId: string) => Promise<boolean>;
 }
 
 /** An object made durable. */
@@ -108,7 +114,7 @@ export class ObjectWriter {
     const startedAtMs = performance.now();
     const isMultipart = body.byteLength > config.uploadPartSizeBytes;
     const isWritten = await this.#withRetries(plan, control, 'Upload', () =>
-      this.#upload(plan, body, manifest),
+      this.#upload(plan, body, manifest, control),
     );
     if (!isWritten) return undefined;
     if (config.manifestPrefix !== null) {
@@ -129,10 +135,34 @@ export class ObjectWriter {
     return { manifest, isMultipart, uploadLatencyMs: Math.round(performance.now() - startedAtMs) };
   }
 
-  async #upload(plan: ObjectPlan, body: Uint8Array, manifest: ObjectManifest): Promise<void> {
+  async #upload(
+    plan: ObjectPlan,
+    body: Uint8Array,
+    manifest: ObjectManifest,
+    control: WriteControl,
+  ): Promise<void> {
     const config = this.#config;
+    // The same client, but its answer to CreateMultipartUpload is held until the upload id is recorded.
+    const client = Object.create(config.s3Client) as S3Client;
+    const send = config.s3Client.send.bind(config.s3Client) as (
+      command: unknown,
+      options?: unknown,
+    ) => Promise<unknown>;
+    (client as { send: unknown }).send = async (command: unknown, options?: unknown) => {
+      const out = await send(command, options);
+      if (command instanceof CreateMultipartUploadCommand) {
+        const uploadId = (out as { UploadId?: string }).UploadId;
+        if (uploadId !== undefined && !(await control.onMultipartUploadCreated(plan.key, uploadId))) {
+          await this.abortMultipartUpload(plan.shardId, plan.key, uploadId, 'failure');
+          throw new S3WriteError(plan.key, 'CreateMultipartUpload', 1, {
+            cause: new Error('the lease was lost before the upload could be recorded'),
+          });
+        }
+      }
+      return out;
+    };
     const upload = new Upload({
-      client: config.s3Client as S3Client,
+      client,
       partSize: config.uploadPartSizeBytes,
       queueSize: config.uploadQueueSize,
       // Aborted here, with retries: lib-storage's own abort is one try that an outage makes fail.

@@ -110,6 +110,7 @@ describe('planObjects', () => {
       recordCount: 20,
       objectCount: 3,
       keysSha256: 'ab'.repeat(32),
+      multipartUploads: [{ key: 'a/b', uploadId: 'u-1' }],
     };
     expect(decodePendingRange(encodePendingRange(pending))).toEqual(pending);
     expect(() => decodePendingRange(new TextEncoder().encode('{"v":9}'))).toThrow(/version/);

@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LocalStackInfo } from '@shardline/local';
+import { localStackEnv } from '@shardline/local';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/** A `shardline-s3-sink` process and its output so far. */
+export interface SinkProcess {
+  readonly child: ChildProcess;
+  readonly output: () => { stdout: string; stderr: string };
+  /** The JSON event lines printed so far (`--events`). */
+  readonly events: () => Array<Record<string, unknown>>;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+/** Runs `shardline-s3-sink` as a separate Node process against the local twin, from the sources. */
+export function spawnSink(
+  info: LocalStackInfo,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): SinkProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@shardline/source',
+      '--import',
+      'tsx',
+      cliMain,
+      '--kinesis-endpoint',
+      info.endpoints.kinesis!,
+      '--dynamodb-endpoint',
+      info.endpoints.dynamodb!,
+      '--s3-endpoint',
+      info.endpoints.s3!,
+      '--events',
+      ...args,
+    ],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        ...localStackEnv(info),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        ...env,
+      },
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    child.once('exit', (code, signal) => setImmediate(() => resolve({ code, signal })));
+  });
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    events: () =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    exited,
+  };
+}
+
+/** Resolves when `predicate` holds for the process's output; rejects if it exits first or on timeout. */
+export async function waitFor(
+  sink: SinkProcess,
+  predicate: (o: { stdout: string; stderr: string }) => boolean,
+  what: string,
+  timeoutMs = 45_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (predicate(sink.output())) return;
+    if (sink.child.exitCode !== null || sink.child.signalCode !== null) {
+      throw new Error(`sink exited before ${what}:\n${sink.output().stderr.slice(-3000)}`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}:\n${sink.output().stderr.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGKILLs the process (if alive) and waits for it. */
+export async function kill(sink: SinkProcess): Promise<void> {
+  if (sink.child.exitCode === null && sink.child.signalCode === null) sink.child.kill('SIGKILL');
+  await sink.exited;
+}
+
+/** SIGTERMs the process (graceful stop) and waits; SIGKILL after `timeoutMs`. */
+export async function stopGracefully(
+  sink: SinkProcess,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null }> {
+  if (sink.child.exitCode !== null || sink.child.signalCode !== null) return sink.exited;
+  sink.child.kill('SIGTERM');
+  const timer = setTimeout(() => sink.child.kill('SIGKILL'), timeoutMs);
+  const result = await sink.exited;
+  clearTimeout(timer);
+  return result;
+}

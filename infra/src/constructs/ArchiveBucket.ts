@@ -21,8 +21,13 @@ export interface ArchiveBucketProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** The S3 actions an archiver needs: write objects (multipart included) and abort its own uploads. */
+/**
+ * The S3 actions an archiver needs on objects: write them (`s3:PutObject` covers multipart uploads) and
+ * abort its own unfinished uploads.
+ */
 export const ARCHIVE_WRITER_ACTIONS = Object.freeze(['s3:PutObject', 's3:AbortMultipartUpload'] as const);
+/** The bucket-level action an archiver needs: find the uploads a crashed worker left (to abort them). */
+export const ARCHIVE_WRITER_BUCKET_ACTIONS = Object.freeze(['s3:ListBucketMultipartUploads'] as const);
 
 const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -100,9 +105,16 @@ export class ArchiveBucket extends Construct {
 
   /**
    * Lets an archiver write objects under `prefix` (all keys when absent): exactly
-   * {@link ARCHIVE_WRITER_ACTIONS}, nothing to read, list or delete.
+   * {@link ARCHIVE_WRITER_ACTIONS} on those keys and {@link ARCHIVE_WRITER_BUCKET_ACTIONS} on the
+   * bucket; nothing to read or delete.
    */
   grantArchiveWrite(grantee: iam.IGrantable, prefix?: string): iam.Grant {
+    iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: [...ARCHIVE_WRITER_BUCKET_ACTIONS],
+      resourceArns: [this.bucket.bucketArn],
+      resource: this.bucket,
+    });
     return iam.Grant.addToPrincipalOrResource({
       grantee,
       actions: [...ARCHIVE_WRITER_ACTIONS],

@@ -123,6 +123,7 @@ export class ConsumerService extends Construct {
               SHARDLINE_PREFIX: props.archive.prefix ?? '',
             }
           : {}),
+        AWS_REGION: Stack.of(this).region,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...props.environment,
       },

@@ -13,10 +13,22 @@ import { EventStream, type EventStreamProps } from '../constructs/EventStream.js
 import { IngestApi, type IngestIntegrationMode } from '../constructs/IngestApi.js';
 import { LeaseTable } from '../constructs/LeaseTable.js';
 
+/**
+ * The s3-sink's command: the `shardline-s3-sink` CLI, its flags from the environment the
+ * ConsumerService sets; objects, errors and manifests all under `SHARDLINE_PREFIX` (the only keys it may
+ * write).
+ */
+const S3_SINK_SHELL = [
+  'exec node packages/s3-sink/bin/shardline-s3-sink.js',
+  '--stream "$SHARDLINE_STREAM" --app "$SHARDLINE_APP" --bucket "$SHARDLINE_BUCKET"',
+  '--prefix "${SHARDLINE_PREFIX}events/" --manifest-prefix "${SHARDLINE_PREFIX}manifests/"',
+  '--error-prefix "${SHARDLINE_PREFIX}errors/!{firehose:error-output-type}/" --compression gzip',
+].join(' ');
+
 /** Default container commands, run from the repository root inside the image (docker/consumer.Dockerfile). */
 export const DEFAULT_COMMANDS = Object.freeze({
-  /** The s3-sink CLI (`shardline-s3-sink`), configured by the `SHARDLINE_*` environment. */
-  s3Sink: Object.freeze(['node', 'packages/s3-sink/bin/shardline-s3-sink.js']),
+  /** The s3-sink CLI (`shardline-s3-sink`), its flags taken from the `SHARDLINE_*` environment. */
+  s3Sink: Object.freeze(['sh', '-c', S3_SINK_SHELL]),
   /** The live-metrics example. */
   liveMetrics: Object.freeze([
     'node',
@@ -44,7 +56,7 @@ export interface ReferencePipelineStackProps extends StackProps {
   readonly s3SinkCommand?: readonly string[];
   /** The live-metrics app's command. @defaultValue {@link DEFAULT_COMMANDS}.liveMetrics */
   readonly liveMetricsCommand?: readonly string[];
-  /** Archive key prefix of the s3-sink. @defaultValue 'events/' */
+  /** The s3-sink's key prefix (its objects, errors and manifests; the only keys it may write). @defaultValue 's3-sink/' */
   readonly archivePrefix?: string;
   /** Alarm when the oldest unread record is older than this. @defaultValue 5 minutes */
   readonly maxIteratorAge?: Duration;
@@ -140,7 +152,7 @@ export class ReferencePipelineStack extends Stack {
       leaseTable: sinkTable,
       image,
       command: props.s3SinkCommand ?? DEFAULT_COMMANDS.s3Sink,
-      archive: { bucket: this.archive, prefix: props.archivePrefix ?? 'events/' },
+      archive: { bucket: this.archive, prefix: props.archivePrefix ?? 's3-sink/' },
     });
     const metricsTable = new LeaseTable(this, 'LiveMetricsLeases', {
       tableName: `${this.stackName}-live-metrics`,

@@ -76,7 +76,9 @@ describe('ReferencePipelineStack (function mode)', () => {
           'kinesis:GetShardIterator',
           'kinesis:ListShards',
           'kms:Decrypt',
-          ...(writesArchive ? ['s3:AbortMultipartUpload', 's3:PutObject'] : []),
+          ...(writesArchive
+            ? ['s3:AbortMultipartUpload', 's3:ListBucketMultipartUploads', 's3:PutObject']
+            : []),
         ].sort(),
       );
       const dynamo = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb'))!;
@@ -85,10 +87,37 @@ describe('ReferencePipelineStack (function mode)', () => {
         prefix.startsWith('S3') ? 'LiveMetricsLeases' : 'S3SinkLeases',
       );
       if (writesArchive) {
-        const s3 = statements.find((s) => JSON.stringify(s.Action).includes('s3:'))!;
-        expect(JSON.stringify(s3.Resource)).toMatch(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/events\/\*"/);
+        const objects = statements.find((s) => JSON.stringify(s.Action).includes('s3:PutObject'))!;
+        expect(JSON.stringify(objects.Resource)).toMatch(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/s3-sink\/\*"/);
+        const bucket = statements.find((s) => s.Action === 's3:ListBucketMultipartUploads')!;
+        expect(bucket.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ArchiveBucket/), 'Arn'] });
       }
     }
+  });
+
+  it('runs the s3-sink CLI with its flags from the environment the service sets', () => {
+    const tasks = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const sink = tasks
+      .map((t) => t.Properties.ContainerDefinitions[0])
+      .find((c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    const env = Object.fromEntries(
+      sink.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining([
+        'SHARDLINE_STREAM',
+        'SHARDLINE_APP',
+        'SHARDLINE_BUCKET',
+        'SHARDLINE_PREFIX',
+        'AWS_REGION',
+      ]),
+    );
+    expect(env.SHARDLINE_PREFIX).toBe('s3-sink/');
+    const shell = sink.Command[2] as string;
+    for (const name of ['SHARDLINE_STREAM', 'SHARDLINE_APP', 'SHARDLINE_BUCKET'])
+      expect(shell).toContain(`"$${name}"`);
+    // Objects, manifests and errors all under the prefix the task role may write.
+    expect(shell.match(/\$\{SHARDLINE_PREFIX\}/g)).toHaveLength(3);
   });
 
   it('creates KCL-compatible lease tables: leaseKey hash key only, on-demand, point-in-time recovery', () => {

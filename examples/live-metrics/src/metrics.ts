@@ -96,7 +96,8 @@ export function renderMetrics(metrics: Metrics): string {
   const { view, cart, purchase } = metrics.funnel;
   lines.push(
     '',
-    `conversion (sessions): view ${view} -> cart ${cart} (${percent(cart, view)}) -> purchase ${purchase} (${percent(purchase, cart)})`,
+    // Rates of sessions that viewed: a session may buy without a cart event in the window seen.
+    `conversion (sessions): view ${view} -> cart ${cart} (${percent(cart, view)}) -> purchase ${purchase} (${percent(purchase, view)})`,
     `totals: ${top(metrics.perType, 10)
       .map(([type, n]) => `${type} ${n}`)
       .join(', ')}`,

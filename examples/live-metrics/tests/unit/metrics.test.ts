@@ -21,7 +21,7 @@ describe('live metrics', () => {
     expect(m.funnel).toEqual({ view: 2, cart: 1, purchase: 1 });
     expect([...m.perMinute.keys()]).toEqual(['2019-10-01 00:00', '2019-10-01 00:01', '2019-10-01 00:02']);
     const text = renderMetrics(m);
-    expect(text).toContain('conversion (sessions): view 2 -> cart 1 (50.0%) -> purchase 1 (100.0%)');
+    expect(text).toContain('conversion (sessions): view 2 -> cart 1 (50.0%) -> purchase 1 (50.0%)');
     expect(text).toContain('totals: view 3, cart 1, purchase 1');
   });
 

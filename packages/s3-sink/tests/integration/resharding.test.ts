@@ -1,0 +1,99 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+  SplitShardCommand,
+} from '@aws-sdk/client-kinesis';
+import { S3Client } from '@aws-sdk/client-s3';
+import { silentLogger } from '@shardline/consumer-core';
+import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
+import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { afterAll, expect, it } from 'vitest';
+import { createS3Sink, type S3SinkEvent } from '../../src/index.js';
+import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
+
+const local = localStackFromContext();
+const faithful = faithfulKinesisFromContext();
+const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
+const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const s3 = new S3Client(s3ClientConfig(local.info));
+
+afterAll(() => {
+  kinesis.destroy();
+  dynamodb.destroy();
+  s3.destroy();
+  local.close();
+  faithful.close();
+});
+
+it('split then merge while archiving (kinesis-local): every record once, each shard closed at SHARD_END', async () => {
+  const streamName = uniqueName('reshard');
+  const stream = await faithful.createStream(streamName, { shardCount: 2 });
+  const bucket = uniqueName('reshard');
+  await local.createBucket(bucket);
+  const sink = createS3Sink({
+    streamName,
+    bucket,
+    applicationName: uniqueName('reshard-app'),
+    kinesisClient: kinesis,
+    dynamoDBClient: dynamodb,
+    s3Client: s3,
+    logger: silentLogger,
+    compression: 'gzip',
+    bufferSizeBytes: 4 * 1024,
+    bufferIntervalMs: 500,
+    consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 300, shardSyncIntervalMs: 1_000 },
+  });
+  const events: S3SinkEvent[] = [];
+  sink.events$.subscribe((e) => events.push(e));
+  await sink.start();
+  try {
+    const written = await putEvents(kinesis, streamName, 150, { prefix: 'p' });
+    const parent = stream.shardIds[0]!;
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    const range = Shards.find((s) => s.ShardId === parent)!.HashKeyRange!;
+    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
+    await kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: parent,
+        NewStartingHashKey: String(middle),
+      }),
+    );
+    const afterSplit = await faithful.waitForStream(streamName);
+    written.push(...(await putEvents(kinesis, streamName, 150, { prefix: 's' })));
+    const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
+    expect(children).toHaveLength(2);
+    await kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: children[0]!,
+        AdjacentShardToMerge: children[1]!,
+      }),
+    );
+    const afterMerge = await faithful.waitForStream(streamName);
+    const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
+    written.push(...(await putEvents(kinesis, streamName, 150, { prefix: 'm' })));
+    await until(
+      () => sink.metrics().recordsWritten >= written.length,
+      45_000,
+      'every record across the reshards',
+    );
+    await sink.stop();
+
+    const objects = await readObjects(s3, bucket);
+    const keys = new RegExp(
+      `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)\\.gz$`,
+    );
+    expect(checkExactlyOnce(objects, written, keys)).toEqual([]);
+    // The parent and both children were closed at their end; the merged child holds the last records.
+    const endedShards = new Set(
+      events.flatMap((e) => (e.type === 'RANGE_SEALED' && e.reason === 'shard-end' ? [e.shardId] : [])),
+    );
+    expect([...endedShards].sort()).toEqual(expect.arrayContaining([parent, ...children].sort()));
+    expect(objects.some((o) => o.key.includes(`-${merged[0]}-`))).toBe(true);
+  } finally {
+    await sink.stop();
+  }
+});

@@ -16,13 +16,13 @@ import { LeaseTable } from '../constructs/LeaseTable.js';
 /**
  * The s3-sink's command: the `shardline-s3-sink` CLI, its flags from the environment the
  * ConsumerService sets; objects, errors and manifests all under `SHARDLINE_PREFIX` (the only keys it may
- * write).
+ * write). No `${…}` in the command: CloudFormation tooling reads it as a substitution.
  */
 const S3_SINK_SHELL = [
   'exec node packages/s3-sink/bin/shardline-s3-sink.js',
   '--stream "$SHARDLINE_STREAM" --app "$SHARDLINE_APP" --bucket "$SHARDLINE_BUCKET"',
-  '--prefix "${SHARDLINE_PREFIX}events/" --manifest-prefix "${SHARDLINE_PREFIX}manifests/"',
-  '--error-prefix "${SHARDLINE_PREFIX}errors/!{firehose:error-output-type}/" --compression gzip',
+  '--prefix "$SHARDLINE_PREFIX"events/ --manifest-prefix "$SHARDLINE_PREFIX"manifests/',
+  `--error-prefix "$SHARDLINE_PREFIX"'errors/!{firehose:error-output-type}/' --compression gzip`,
 ].join(' ');
 
 /** Default container commands, run from the repository root inside the image (docker/consumer.Dockerfile). */

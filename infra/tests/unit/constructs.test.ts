@@ -117,7 +117,7 @@ describe('ReferencePipelineStack (function mode)', () => {
     for (const name of ['SHARDLINE_STREAM', 'SHARDLINE_APP', 'SHARDLINE_BUCKET'])
       expect(shell).toContain(`"$${name}"`);
     // Objects, manifests and errors all under the prefix the task role may write.
-    expect(shell.match(/\$\{SHARDLINE_PREFIX\}/g)).toHaveLength(3);
+    expect(shell.match(/"\$SHARDLINE_PREFIX"/g)).toHaveLength(3);
   });
 
   it('creates KCL-compatible lease tables: leaseKey hash key only, on-demand, point-in-time recovery', () => {

@@ -3,7 +3,7 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
 import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
 import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
 
@@ -12,10 +12,9 @@ const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const s3 = new S3Client(s3ClientConfig(local.info));
 const running: SinkProcess[] = [];
 
-afterEach(async () => {
+afterAll(async () => {
+  // Tests run side by side: leftovers are killed once, at the end (each test stops its own on success).
   await Promise.allSettled(running.splice(0).map(kill));
-});
-afterAll(() => {
   kinesis.destroy();
   s3.destroy();
   local.close();
@@ -76,7 +75,8 @@ const points = [
 ] as const;
 
 describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
-  it.each(points)(
+  // Each point has its own stream, bucket and application: they run side by side (the processes mostly wait).
+  it.concurrent.each(points)(
     '$point: after a restart S3 holds every record exactly once, no multipart upload left',
     async ({ point, redo }) => {
       const stream = await local.createStream(uniqueName(`crash-${point}`), { shardCount: 1 });

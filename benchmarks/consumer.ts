@@ -207,7 +207,7 @@ export default defineBenchmark<Params, Shared>({
   quickRounds: 1,
   params: {
     full: { records: 200_000, putRatePerS: 50, putDurationMs: 60_000 },
-    quick: { records: 1_000, putRatePerS: 50, putDurationMs: 800 },
+    quick: { records: 500, putRatePerS: 50, putDurationMs: 400 },
   },
   setup: async (ctx) => {
     const stack = await ctx.startLocalStack({ s3: false });

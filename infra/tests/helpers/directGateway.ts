@@ -28,6 +28,59 @@ const models = {
   '/v1/event': compile(INGEST_EVENT_REQUEST_SCHEMA),
 };
 
+/** Kinesis's HTTP answer to a PutRecords request body (AWS JSON 1.1, as API Gateway receives it). */
+export interface KinesisWireAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** Where the simulated integration sends the PutRecords request the template built. */
+export type KinesisBackend = (vector: IngestVector, putRecordsJson: string) => Promise<KinesisWireAnswer>;
+
+/**
+ * An in-memory Kinesis on the wire: enforces the 1 MiB record limit with Kinesis's validation error,
+ * applies the vector's faults (`withKinesisFault`), answers as Kinesis does (`__type` errors).
+ */
+export function inMemoryKinesis(kinesis: InMemoryRecordWriter): KinesisBackend {
+  return async (vector, putRecordsJson) => {
+    const request = JSON.parse(putRecordsJson) as { Records: { Data: string; PartitionKey: string }[] };
+    const entries: RecordWriterEntry[] = request.Records.map((r) => ({
+      partitionKey: r.PartitionKey,
+      data: Buffer.from(r.Data, 'base64'),
+    }));
+    const oversize = entries.findIndex(
+      (e) => e.data.length + Buffer.byteLength(e.partitionKey) > INGEST_LIMITS.maxRecordBytes,
+    );
+    if (oversize >= 0) {
+      return {
+        status: 400,
+        body: JSON.stringify({
+          __type: 'ValidationException',
+          message: `1 validation error detected: Value at 'records.${oversize + 1}.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048576`,
+        }),
+      };
+    }
+    try {
+      const results = await withKinesisFault(kinesis, vector.kinesisFaults).putRecords(entries);
+      return {
+        status: 200,
+        body: JSON.stringify({
+          FailedRecordCount: results.filter((r) => 'errorCode' in r).length,
+          Records: results.map((r) =>
+            'errorCode' in r
+              ? { ErrorCode: r.errorCode, ErrorMessage: r.errorMessage }
+              : { ShardId: r.shardId, SequenceNumber: r.sequenceNumber },
+          ),
+        }),
+      };
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      const status = error.kind === 'unavailable' ? (error.code === 'InternalFailure' ? 500 : 503) : 400;
+      return { status, body: JSON.stringify({ __type: error.code, message: error.message }) };
+    }
+  };
+}
+
 /** What the simulated direct integration did with one request. */
 export interface DirectRun {
   readonly response: VectorResponse;
@@ -39,13 +92,13 @@ export interface DirectRun {
 /**
  * API Gateway's `direct` mode for one vector request, step by step as IngestApi configures it: API key
  * (INVALID_API_KEY gateway response), media type (no template for it → UNSUPPORTED_MEDIA_TYPE), JSON
- * parse and the contract model (BAD_REQUEST_BODY), the request template, one PutRecords call (to an
- * in-memory Kinesis with the vector's faults, enforcing Kinesis's 1 MiB record limit), the integration
+ * parse and the contract model (BAD_REQUEST_BODY), the request template, one PutRecords call to
+ * `backend` (an in-memory Kinesis with the vector's faults, or kinesalite on the wire), the integration
  * response selected by status (2xx, 4\d{2} → 400, 5\d{2} → 503) and its template.
  */
 export async function runDirect(
   vector: IngestVector,
-  kinesis: InMemoryRecordWriter,
+  backend: KinesisBackend,
   streamName = 'events',
 ): Promise<DirectRun> {
   const requestId = randomUUID();
@@ -86,44 +139,14 @@ export async function runDirect(
   const rendered = renderMappingTemplate(template, text, context);
   const putRecords = JSON.parse(rendered.output) as DirectRun['putRecords'] & {};
 
-  // Kinesis: one call, validated first (every record ≤ 1 MiB of data + key), then the faults.
-  let kinesisStatus = 200;
-  let kinesisBody: unknown;
-  const entries: RecordWriterEntry[] = putRecords.Records.map((r) => ({
-    partitionKey: r.PartitionKey,
-    data: Buffer.from(r.Data, 'base64'),
-  }));
-  const oversize = entries.findIndex(
-    (e) => e.data.length + Buffer.byteLength(e.partitionKey) > INGEST_LIMITS.maxRecordBytes,
-  );
-  if (oversize >= 0) {
-    kinesisStatus = 400;
-    kinesisBody = {
-      __type: 'ValidationException',
-      message: `1 validation error detected: Value at 'records.${oversize + 1}.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048576`,
-    };
-  } else {
-    try {
-      const results = await withKinesisFault(kinesis, vector.kinesisFaults).putRecords(entries);
-      kinesisBody = {
-        FailedRecordCount: results.filter((r) => 'errorCode' in r).length,
-        Records: results.map((r) =>
-          'errorCode' in r
-            ? { ErrorCode: r.errorCode, ErrorMessage: r.errorMessage }
-            : { ShardId: r.shardId, SequenceNumber: r.sequenceNumber },
-        ),
-      };
-    } catch (error) {
-      if (!(error instanceof UpstreamError)) throw error;
-      kinesisStatus = error.kind === 'unavailable' ? (error.code === 'InternalFailure' ? 500 : 503) : 400;
-      kinesisBody = { __type: error.code, message: error.message };
-    }
-  }
+  // Kinesis: one PutRecords call with the template's output as the request body.
+  const wire = await backend(vector, rendered.output);
+  const kinesisStatus = wire.status;
   const [selected, responseTemplate] =
     kinesisStatus < 300
       ? [200, route === '/v1/events' ? EVENTS_RESPONSE_TEMPLATE : EVENT_RESPONSE_TEMPLATE]
       : [kinesisStatus < 500 ? 400 : 503, KINESIS_ERROR_RESPONSE_TEMPLATE];
-  const out = renderMappingTemplate(responseTemplate, JSON.stringify(kinesisBody), context);
+  const out = renderMappingTemplate(responseTemplate, wire.body, context);
   const headers = Object.fromEntries(
     Object.entries(out.headerOverrides).map(([k, v]) => [k.toLowerCase(), v]),
   );

@@ -8,7 +8,7 @@ import {
   VectorTag,
 } from '@shardline/ingest/vectors';
 import { describe, expect, it } from 'vitest';
-import { runDirect } from '../helpers/directGateway.js';
+import { inMemoryKinesis, runDirect } from '../helpers/directGateway.js';
 
 // The direct mode's VTL templates against the contract vectors, with the documented exceptions
 // (infra/README.md, "What the direct mode cannot do"). Each exception says why; none hides a
@@ -79,7 +79,7 @@ const run = vectors.filter((v) => !skipped.includes(v));
 describe('direct mode: VTL templates against the contract vectors', () => {
   it.each(run.map((v) => [v.id, v] as const))('%s', async (_id, vector) => {
     const kinesis = new InMemoryRecordWriter({ shardCount: 4 });
-    const { response, requestId, putRecords } = await runDirect(vector, kinesis);
+    const { response, requestId, putRecords } = await runDirect(vector, inMemoryKinesis(kinesis));
     const different = DIFFERENT[vector.id];
     if (different) {
       expect(response.status).toBe(different.status);
@@ -121,7 +121,7 @@ describe('direct mode: VTL templates against the contract vectors', () => {
     const vector = vectors.find((v) => v.id === 'media/case-and-parameters')!;
     const kinesis = new InMemoryRecordWriter();
     const before = Date.now();
-    await runDirect(vector, kinesis);
+    await runDirect(vector, inMemoryKinesis(kinesis));
     const envelope = decodeEnvelope(kinesis.records[0]!.data);
     expect(envelope.receivedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(envelope.receivedAtMs).toBeGreaterThanOrEqual(before);

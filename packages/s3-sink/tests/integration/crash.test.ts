@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
+import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
 import { localStackFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
@@ -67,18 +68,40 @@ async function isUploadOpen(bucket: string, key: string, uploadId: string): Prom
 }
 
 const points = [
-  { point: 'range-sealed', redo: false },
-  { point: 'pending-written', redo: true },
-  { point: 'mid-multipart', redo: true },
-  { point: 'objects-written', redo: true },
-  { point: 'checkpointed', redo: false },
+  { point: 'range-sealed', at: 1, redo: false, lostCheckpoint: false },
+  { point: 'pending-written', at: 1, redo: true, lostCheckpoint: false },
+  { point: 'mid-multipart', at: 1, redo: true, lostCheckpoint: false },
+  { point: 'objects-written', at: 1, redo: true, lostCheckpoint: false },
+  { point: 'checkpointed', at: 1, redo: false, lostCheckpoint: false },
+  // The second range is prepared, and the checkpoint after the first is rolled back, as if its write
+  // had been lost: the first range's records are in S3 already and must not be written again.
+  { point: 'pending-written', at: 2, redo: true, lostCheckpoint: true },
 ] as const;
+
+/** Sets a lease's checkpoint back to TRIM_HORIZON (the pending fields stay). */
+async function rollBackCheckpoint(table: string): Promise<void> {
+  const ddb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { leaseKey: { S: 'shardId-000000000000' } },
+        UpdateExpression: 'SET #c = :th',
+        ConditionExpression: 'attribute_exists(pendingCheckpoint)',
+        ExpressionAttributeNames: { '#c': 'checkpoint' },
+        ExpressionAttributeValues: { ':th': { S: 'TRIM_HORIZON' } },
+      }),
+    );
+  } finally {
+    ddb.destroy();
+  }
+}
 
 describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
   // Each point has its own stream, bucket and application: they run side by side (the processes mostly wait).
   it.concurrent.each(points)(
-    '$point: after a restart S3 holds every record exactly once, no multipart upload left',
-    async ({ point, redo }) => {
+    '$point:$at (lost checkpoint: $lostCheckpoint): after a restart S3 holds every record exactly once, no multipart upload left',
+    async ({ point, at, redo, lostCheckpoint }) => {
       const stream = await local.createStream(uniqueName(`crash-${point}`), { shardCount: 1 });
       const bucket = uniqueName('crash');
       await local.createBucket(bucket);
@@ -94,12 +117,13 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       });
       const args = ['--stream', stream.streamName, '--bucket', bucket, '--app', app, ...SINK_FLAGS];
 
-      const first = spawnSink(local.info, args, { SHARDLINE_S3_SINK_TEST_HOOK: `${point}:1` });
+      const first = spawnSink(local.info, args, { SHARDLINE_S3_SINK_TEST_HOOK: `${point}:${at}` });
       running.push(first);
       await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`);
       // mid-multipart: the first part is in S3 and the upload is open; the crash leaves it incomplete.
       const hooked = /HOOK mid-multipart (\S+) (\S+) part/.exec(first.output().stderr);
       await kill(first);
+      if (lostCheckpoint) await rollBackCheckpoint(app);
       if (point === 'mid-multipart') {
         expect(hooked).not.toBeNull();
         expect(await isUploadOpen(bucket, hooked![1]!, hooked![2]!)).toBe(true);
@@ -129,6 +153,7 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       const events = second.events();
       const redone = events.filter((e) => e.type === 'RANGE_SEALED' && e.reason === 'redo');
       expect(redone.length).toBe(redo ? 1 : 0);
+      expect(events.some((e) => e.type === 'RECORDS_ALREADY_ARCHIVED')).toBe(lostCheckpoint);
       if (point === 'mid-multipart') {
         expect(events.some((e) => e.type === 'MULTIPART_UPLOAD_ABORTED' && e.reason === 'takeover')).toBe(
           true,

@@ -129,9 +129,12 @@ export class IngestApi extends Construct {
       description: `Shardline ingest API (${mode} mode)`,
       cloudWatchRole: true,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // function mode: every body reaches the function as base64 bytes, gzip included (it inflates);
+      // function mode: JSON bodies reach the function as base64 bytes, exactly as sent, gzip included
+      // (the handler inflates and checks UTF-8 itself);
       // direct mode: API Gateway inflates gzip bodies before the templates (compression enabled).
-      binaryMediaTypes: mode === IngestIntegrationMode.Function ? ['*/*'] : undefined,
+      // Not '*/*': that would also turn the CORS preflight's bodiless request into binary, which its mock
+      // integration cannot map.
+      binaryMediaTypes: mode === IngestIntegrationMode.Function ? ['application/*'] : undefined,
       minCompressionSize: mode === IngestIntegrationMode.Direct ? Size.kibibytes(1) : undefined,
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
       deployOptions: {
@@ -324,7 +327,9 @@ export class IngestApi extends Construct {
       Vary: "'Origin'",
     };
     const body = (error: string, message: string) =>
-      JSON.stringify({ error, message }).replace('"__MESSAGE__"', '$context.error.messageString');
+      JSON.stringify({ error, message })
+        .replace('"__MESSAGE__"', '$context.error.messageString')
+        .replace('__TYPE__', '$context.error.responseType');
     const responses: [string, apigateway.ResponseType, string, string, string, Record<string, string>?][] = [
       [
         'TooLarge',
@@ -375,7 +380,8 @@ export class IngestApi extends Construct {
         { 'Retry-After': "'1'" },
       ],
       ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '500', 'InternalError', '__MESSAGE__'],
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '400', 'InvalidBody', '__MESSAGE__'],
+      // Any other refusal by API Gateway (WAF, quota...): named by its response type.
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '400', '__TYPE__', '__MESSAGE__'],
     ];
     for (const [id, type, statusCode, error, message, extra] of responses) {
       this.api.addGatewayResponse(id, {

@@ -6,19 +6,20 @@ export const LAMBDA_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 
 /**
  * The proxy event API Gateway (REST, payload 1.0) hands the function for a request, with the API's
- * `binaryMediaTypes: ['*\/*']`: the body base64-encoded, headers as sent (API Gateway keeps their case;
- * the vectors send lower case), the stage prefix not part of `path`.
+ * `binaryMediaTypes: ['application/*']`: an `application/…` body base64-encoded (exact bytes), any other
+ * as UTF-8 text; headers as sent (the vectors send lower case); the stage prefix not part of `path`.
  */
 export function proxyEventOf(request: VectorRequest): ApiGatewayProxyEvent {
   const headers: Record<string, string> = { ...request.headers };
   const multiValueHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]]));
+  const isBinary = /^application\//i.test(headers['content-type'] ?? '');
   return {
     httpMethod: request.method,
     path: request.path,
     headers,
     multiValueHeaders,
-    body: request.body.length === 0 ? null : Buffer.from(request.body).toString('base64'),
-    isBase64Encoded: request.body.length > 0,
+    body: request.body.length === 0 ? null : Buffer.from(request.body).toString(isBinary ? 'base64' : 'utf8'),
+    isBase64Encoded: request.body.length > 0 && isBinary,
   };
 }
 

@@ -175,7 +175,7 @@ describe('ReferencePipelineStack (function mode)', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
     });
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['application/*'] });
   });
 
   it("answers API Gateway's own errors in the contract's shape (413 too large, 403 bad key, 429 throttled)", () => {

@@ -14,6 +14,7 @@ export const ConsumerEventType = {
   ShardEnded: 'SHARD_ENDED',
   ShardHalted: 'SHARD_HALTED',
   CheckpointWritten: 'CHECKPOINT_WRITTEN',
+  BatchProcessed: 'BATCH_PROCESSED',
   RecordsTrimmed: 'RECORDS_TRIMMED',
   RecordOutsideShardRange: 'RECORD_OUTSIDE_SHARD_RANGE',
   BatchDeadLettered: 'BATCH_DEAD_LETTERED',
@@ -69,6 +70,14 @@ export type ConsumerEvent =
       readonly type: 'CHECKPOINT_WRITTEN';
       readonly shardId: string;
       readonly checkpoint: ExtendedSequenceNumber;
+    }
+  | {
+      /** A batch was handled (checkpointed or released): the source of the records/bytes metrics. */
+      readonly type: 'BATCH_PROCESSED';
+      readonly shardId: string;
+      readonly recordCount: number;
+      readonly byteCount: number;
+      readonly millisBehindLatest: number | undefined;
     }
   | {
       /** The checkpoint pointed at records the stream's retention already removed. */

@@ -87,6 +87,9 @@ export type {
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, isLeaseFinished, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
 
+// Metrics: OpenTelemetry instrument names (recorded through the global or the given MeterProvider)
+export { ConsumerMetricName } from './metrics/ConsumerMetrics.js';
+
 // Retrieval: polling reader and its port
 export type { KinesisClientLike, PollingShardReaderOptions } from './retrieval/kinesis/PollingShardReader.js';
 export { PollingShardReader } from './retrieval/kinesis/PollingShardReader.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { MeterProvider } from '@opentelemetry/api';
 import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
 import { type Clock, monotonicClock } from '../internal/clock.js';
 import { consoleWarningsLogger, type Logger } from '../internal/logger.js';
@@ -71,6 +72,11 @@ export interface ConsumerOptions {
   readonly signal?: AbortSignal;
   /** The monotonic clock (tests). @defaultValue `performance.now()` */
   readonly clock?: Clock;
+  /**
+   * Where metrics go (OpenTelemetry metrics API, see `ConsumerMetricName`).
+   * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
+   */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** {@link ConsumerOptions} after defaults, validated. */
@@ -99,6 +105,7 @@ export interface ResolvedConsumerConfig {
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
+  readonly meterProvider: MeterProvider | undefined;
 }
 
 /** Defaults of {@link ConsumerOptions} (derived defaults are computed from `failoverTimeMs`). */
@@ -138,6 +145,7 @@ const KNOWN_KEYS = new Set([
   'logger',
   'signal',
   'clock',
+  'meterProvider',
 ]);
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
@@ -305,6 +313,13 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     problem('signal', 'must be an AbortSignal');
   const clock = options.clock ?? monotonicClock;
   if (typeof clock?.nowMs !== 'function') problem('clock', 'must have a nowMs() method');
+  const meterProvider = options.meterProvider;
+  if (
+    meterProvider !== undefined &&
+    typeof (meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function'
+  ) {
+    problem('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+  }
 
   if (problems.length > 0) throw new ConfigurationError(problems);
   return {
@@ -331,5 +346,6 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     logger,
     signal: options.signal,
     clock,
+    meterProvider,
   };
 }

@@ -400,9 +400,11 @@ export class LeaseCoordinator {
           return 'WRITTEN' as const;
         },
         {
+          // The write holds the lease's mutex (renewals wait): back off no longer than a renewal would,
+          // so a throttled table does not starve the renewals of a healthy lease.
           maxAttempts: 8,
-          initialDelayMs: 100,
-          maxDelayMs: 2_000,
+          initialDelayMs: 50,
+          maxDelayMs: Math.max(100, this.#options.failoverTimeMs / 10),
           signal,
           isRetriable: (error) => isRetriableError(error) && this.isHeld(leaseKey),
           onRetry: (error, attempt, delayMs) =>

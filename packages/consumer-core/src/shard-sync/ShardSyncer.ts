@@ -1,5 +1,6 @@
 import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { ConsumerEventListener } from '../events.js';
+import { retry } from '../internal/retry.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import type { ChildShard } from '../retrieval/ShardReader.js';
 import type { ShardLister } from './ShardLister.js';
@@ -28,7 +29,7 @@ export class ShardSyncer {
   /** Lists shards and leases and creates the missing leases. @returns how many were created. */
   async sync(signal?: AbortSignal): Promise<number> {
     const { lister, store, initialPosition } = this.#options;
-    const leases = await store.listLeases(signal);
+    const leases = await this.#retried(() => store.listLeases(signal), signal);
     // A new application starting at LATEST or a timestamp needs no lease for shards closed before then:
     // let ListShards leave them out (ShardFilter). Later syncs list everything to follow the lineage.
     const isFirstSync = leases.length === 0 && initialPosition !== 'TRIM_HORIZON';
@@ -40,7 +41,7 @@ export class ShardSyncer {
     });
     let created = 0;
     for (const lease of plan) {
-      if (await store.createLeaseIfNotExists(lease, signal)) {
+      if (await this.#retried(() => store.createLeaseIfNotExists(lease, signal), signal)) {
         created += 1;
         this.#options.onEvent({
           type: 'LEASE_CREATED',
@@ -58,13 +59,17 @@ export class ShardSyncer {
    */
   async createChildLeases(children: readonly ChildShard[], signal?: AbortSignal): Promise<void> {
     for (const child of children) {
-      const created = await this.#options.store.createLeaseIfNotExists(
-        {
-          leaseKey: child.shardId,
-          checkpoint: sentinelPosition(SentinelCheckpoint.TrimHorizon),
-          parentShardIds: child.parentShardIds,
-          hashKeyRange: child.hashKeyRange,
-        },
+      const created = await this.#retried(
+        () =>
+          this.#options.store.createLeaseIfNotExists(
+            {
+              leaseKey: child.shardId,
+              checkpoint: sentinelPosition(SentinelCheckpoint.TrimHorizon),
+              parentShardIds: child.parentShardIds,
+              hashKeyRange: child.hashKeyRange,
+            },
+            signal,
+          ),
         signal,
       );
       if (created) {
@@ -75,5 +80,10 @@ export class ShardSyncer {
         });
       }
     }
+  }
+
+  /** One lease-table call, retried on throttling and transient faults (a sync makes many). */
+  #retried<T>(call: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    return retry(call, { maxAttempts: 6, initialDelayMs: 100, maxDelayMs: 2_000, signal });
   }
 }

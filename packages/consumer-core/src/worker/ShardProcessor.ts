@@ -224,7 +224,18 @@ export class ShardProcessor implements ShardInfo {
     if (index < 0) return;
     this.#unacked.splice(index, 1);
     this.#unackedBytes -= batch.byteCount;
+    this.#reportProcessed(batch);
     this.#notify();
+  }
+
+  #reportProcessed(batch: Batch): void {
+    this.#context.onEvent({
+      type: 'BATCH_PROCESSED',
+      shardId: this.shardId,
+      recordCount: batch.records.length,
+      byteCount: batch.byteCount,
+      millisBehindLatest: batch.millisBehindLatest,
+    });
   }
 
   /** The lease is gone: stop at once, write nothing more. */
@@ -427,6 +438,7 @@ export class ShardProcessor implements ShardInfo {
     ) {
       const batch = this.#unacked.shift()!;
       this.#unackedBytes -= batch.byteCount;
+      this.#reportProcessed(batch);
     }
     // Also wakes the end-of-shard wait, which watches the checkpoint.
     this.#notify();

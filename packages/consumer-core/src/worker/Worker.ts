@@ -7,6 +7,7 @@ import type { Lease } from '../leases/Lease.js';
 import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import { isLeaseFinished } from '../leases/leaseTaking.js';
+import { ConsumerMetrics } from '../metrics/ConsumerMetrics.js';
 import type { ChildShard, ShardReader } from '../retrieval/ShardReader.js';
 import type { ShardLister } from '../shard-sync/ShardLister.js';
 import { ShardSyncer } from '../shard-sync/ShardSyncer.js';
@@ -36,6 +37,7 @@ export class Worker {
   readonly #coordinator: LeaseCoordinator;
   readonly #syncer: ShardSyncer;
   readonly #syncLoop: Loop;
+  readonly #metrics: ConsumerMetrics;
   readonly #processors = new Map<string, ShardProcessor>();
   readonly #listeners = new Set<ConsumerEventListener>();
   readonly #sessionListeners = new Set<(processor: ShardProcessor) => void>();
@@ -48,6 +50,13 @@ export class Worker {
   constructor(config: ResolvedConsumerConfig, ports: WorkerPorts) {
     this.#config = config;
     this.#ports = ports;
+    this.#metrics = new ConsumerMetrics({
+      meterProvider: config.meterProvider,
+      applicationName: config.applicationName,
+      streamName: config.streamLabel,
+      workerId: config.workerId,
+      clock: config.clock,
+    });
     const onEvent = (event: ConsumerEvent) => this.#emit(event);
     this.#syncer = new ShardSyncer({
       lister: ports.shardLister,
@@ -138,18 +147,19 @@ export class Worker {
         : this.#startController.signal;
       try {
         await retry(() => this.#ports.leaseStore.initialize(signal), {
-          maxAttempts: 5,
+          maxAttempts: 10, // a throttled table at start-up is retried, not fatal
           initialDelayMs: 200,
           maxDelayMs: 5_000,
           signal,
         });
         await retry(() => this.#syncer.sync(signal), {
-          maxAttempts: 5,
+          maxAttempts: 10, // a throttled table at start-up is retried, not fatal
           initialDelayMs: 200,
           maxDelayMs: 5_000,
           signal,
         });
       } catch (error) {
+        this.#metrics.close();
         this.#setState('stopped');
         this.#stopping ??= Promise.resolve();
         throw error;
@@ -186,6 +196,7 @@ export class Worker {
         Promise.all([...this.#processors.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs))),
       );
       await step('stop lease renewal', () => this.#coordinator.stop());
+      this.#metrics.close();
       this.#setState('stopped');
     })();
     return this.#stopping;
@@ -286,6 +297,7 @@ export class Worker {
         partitionKey: event.partitionKey,
       });
     }
+    this.#metrics.onEvent(event);
     for (const listener of this.#listeners) {
       try {
         listener(event);

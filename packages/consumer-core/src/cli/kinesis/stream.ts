@@ -1,0 +1,99 @@
+import {
+  GetRecordsCommand,
+  type GetRecordsCommandOutput,
+  GetShardIteratorCommand,
+  KinesisClient,
+  type ShardIteratorType,
+} from '@aws-sdk/client-kinesis';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
+import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
+import type { ShardDescription } from '../../shard-sync/shardLineage.js';
+import type { AwsConnection } from '../connection.js';
+
+/** The stream as the CLI sees it. */
+export interface CliStream {
+  listShards(): Promise<ShardDescription[]>;
+  /**
+   * How far the checkpoint is behind the tip (`MillisBehindLatest` of one `GetRecords` with `Limit: 1`
+   * after the checkpoint), or undefined when it cannot be told (sentinel checkpoint, trimmed records).
+   */
+  lagMs(shardId: string, checkpoint: ExtendedSequenceNumber): Promise<number | undefined>;
+  /**
+   * The checkpoint that makes a worker resume at the first record that arrived at or after `at`: the
+   * last record before `at` (found by reading forward from ever earlier points), or `TRIM_HORIZON`.
+   */
+  checkpointBefore(shardId: string, at: Date): Promise<ExtendedSequenceNumber>;
+  destroy(): void;
+}
+
+/** Opens `streamName` with a Kinesis client of its own (HTTP/1.1, as the local emulators need). */
+export function openStream(connection: AwsConnection, streamName: string): CliStream {
+  const client = new KinesisClient({
+    region: connection.region,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    ...(connection.kinesisEndpoint ? { endpoint: connection.kinesisEndpoint } : {}),
+    ...(connection.credentials ? { credentials: connection.credentials } : {}),
+  });
+  const lister = new KinesisShardLister({ client, streamName });
+  const iterator = async (
+    shardId: string,
+    type: ShardIteratorType,
+    extra: { StartingSequenceNumber?: string; Timestamp?: Date } = {},
+  ) =>
+    (
+      await client.send(
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: shardId,
+          ShardIteratorType: type,
+          ...extra,
+        }),
+      )
+    ).ShardIterator;
+  return {
+    listShards: () => lister.listShards(),
+    lagMs: async (shardId, checkpoint) => {
+      if (!/^\d+$/.test(checkpoint.sequenceNumber)) return undefined;
+      try {
+        const start = await iterator(shardId, 'AFTER_SEQUENCE_NUMBER', {
+          StartingSequenceNumber: checkpoint.sequenceNumber,
+        });
+        if (!start) return undefined;
+        const page = await client.send(new GetRecordsCommand({ ShardIterator: start, Limit: 1 }));
+        return page.MillisBehindLatest;
+      } catch {
+        return undefined;
+      }
+    },
+    checkpointBefore: async (shardId, at) => {
+      // Read forward from ever earlier points (the smallest window holding a record before `at` is
+      // read to `at` only), keeping the last record that arrived before `at`.
+      const windowsMs = [10_000, 60_000, 600_000, 3_600_000, 86_400_000, Number.POSITIVE_INFINITY];
+      for (const windowMs of windowsMs) {
+        let shardIterator = Number.isFinite(windowMs)
+          ? await iterator(shardId, 'AT_TIMESTAMP', { Timestamp: new Date(at.getTime() - windowMs) })
+          : await iterator(shardId, 'TRIM_HORIZON');
+        let last: string | undefined;
+        while (shardIterator) {
+          const page: GetRecordsCommandOutput = await client.send(
+            new GetRecordsCommand({ ShardIterator: shardIterator, Limit: 1_000 }),
+          );
+          const records = page.Records ?? [];
+          const reachedAt = records.some(
+            (r) => (r.ApproximateArrivalTimestamp?.getTime() ?? 0) >= at.getTime(),
+          );
+          for (const record of records) {
+            if ((record.ApproximateArrivalTimestamp?.getTime() ?? 0) >= at.getTime()) break;
+            last = record.SequenceNumber;
+          }
+          if (reachedAt || (records.length === 0 && (page.MillisBehindLatest ?? 0) === 0)) break;
+          shardIterator = page.NextShardIterator;
+        }
+        if (last !== undefined) return { sequenceNumber: last, subSequenceNumber: 0 };
+      }
+      return { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 };
+    },
+    destroy: () => client.destroy(),
+  };
+}

@@ -1,0 +1,98 @@
+import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../checkpoint/ExtendedSequenceNumber.js';
+import type { Lease } from '../leases/Lease.js';
+import type { ShardDescription } from '../shard-sync/shardLineage.js';
+
+/** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
+export type Liveness = 'live' | 'not-renewed' | 'unowned';
+
+/** One row of `shardline status`. */
+export interface ShardStatusRow {
+  readonly shardId: string;
+  /** `open`, `closed` (resharded away, still listed) or `gone` (trimmed from the stream's listing). */
+  readonly shard: 'open' | 'closed' | 'gone';
+  readonly owner: string | undefined;
+  /** The next owner while a cooperative hand-off runs (`checkpointOwner` is the current one). */
+  readonly handingOffTo: string | undefined;
+  readonly liveness: Liveness;
+  readonly checkpoint: string;
+  /** `MillisBehindLatest` after the checkpoint, when known. */
+  readonly lagMs: number | undefined;
+  readonly parentShardIds: readonly string[];
+  readonly childShardIds: readonly string[];
+  /** `finished` (SHARD_END), `waiting-for-parents`, `ready`, or `no-lease`. */
+  readonly lineage: 'finished' | 'waiting-for-parents' | 'ready' | 'no-lease';
+  readonly leaseCounter: number | undefined;
+}
+
+/** Formats a checkpoint for people: the sentinel, or the sequence number (with `/sub` when inside a KPL record). */
+export function formatCheckpoint(checkpoint: ExtendedSequenceNumber): string {
+  return checkpoint.subSequenceNumber > 0
+    ? `${checkpoint.sequenceNumber}/${checkpoint.subSequenceNumber}`
+    : checkpoint.sequenceNumber;
+}
+
+/**
+ * Builds the status rows from two listings of the table taken `watchMs` apart and the stream's shards:
+ * a lease is live when its counter moved in between (workers renew well within that time).
+ */
+export function shardStatusRows(
+  before: readonly Lease[],
+  after: readonly Lease[],
+  shards: readonly ShardDescription[],
+  lags: ReadonlyMap<string, number | undefined>,
+): ShardStatusRow[] {
+  const counters = new Map(before.map((l) => [l.leaseKey, l.leaseCounter]));
+  const leases = new Map(after.map((l) => [l.leaseKey, l]));
+  const listed = new Map(shards.map((s) => [s.shardId, s]));
+  const ids = [...new Set([...listed.keys(), ...leases.keys()])].sort();
+  return ids.map((shardId) => {
+    const lease = leases.get(shardId);
+    const shard = listed.get(shardId);
+    const parents = lease?.parentShardIds ?? shard?.parentShardIds ?? [];
+    const isFinished = lease?.checkpoint.sequenceNumber === SentinelCheckpoint.ShardEnd;
+    const parentsDone = parents.every((p) => {
+      const parent = leases.get(p);
+      return parent === undefined || parent.checkpoint.sequenceNumber === SentinelCheckpoint.ShardEnd;
+    });
+    const owner = lease?.checkpointOwner ?? lease?.leaseOwner;
+    const moved = lease !== undefined && counters.get(shardId) !== lease.leaseCounter;
+    return {
+      shardId,
+      shard: shard === undefined ? 'gone' : shard.isOpen ? 'open' : 'closed',
+      owner,
+      handingOffTo: lease?.checkpointOwner !== undefined ? lease.leaseOwner : undefined,
+      liveness: owner === undefined ? 'unowned' : moved ? 'live' : 'not-renewed',
+      checkpoint: lease ? formatCheckpoint(lease.checkpoint) : '-',
+      lagMs: lags.get(shardId),
+      parentShardIds: parents,
+      childShardIds: lease?.childShardIds ?? [],
+      lineage: !lease ? 'no-lease' : isFinished ? 'finished' : parentsDone ? 'ready' : 'waiting-for-parents',
+      leaseCounter: lease?.leaseCounter,
+    };
+  });
+}
+
+/** Renders rows as an aligned text table. */
+export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
+  const header = ['SHARD', 'STATE', 'OWNER', 'LEASE', 'CHECKPOINT', 'LAG', 'PARENTS', 'CHILDREN', 'LINEAGE'];
+  const lines = rows.map((r) => [
+    r.shardId,
+    r.shard,
+    r.owner ? (r.handingOffTo ? `${r.owner} -> ${r.handingOffTo}` : r.owner) : '-',
+    r.liveness,
+    r.checkpoint,
+    r.lagMs === undefined ? '-' : `${r.lagMs} ms`,
+    r.parentShardIds.join(',') || '-',
+    r.childShardIds.join(',') || '-',
+    r.lineage,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines]
+    .map((cells) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

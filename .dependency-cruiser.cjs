@@ -14,10 +14,10 @@ module.exports = {
       severity: 'error',
       comment:
         'A package reaches another only through its public entry points (the "exports" map), never through its files.',
-      from: { path: '^(packages|infra|examples)/([^/]+)/' },
+      from: { path: '^(packages/[^/]+|examples/[^/]+|infra)/' },
       to: {
-        path: '^(packages|infra|examples)/([^/]+)/',
-        pathNot: ['^$1/$2/'],
+        path: '^(packages|infra|examples)/',
+        pathNot: ['^$1/'],
         // A relative path into another package; imports by package name go through its exports map
         // (anything not exported there does not resolve, and is caught by no-unresolvable).
         dependencyTypes: ['local'],

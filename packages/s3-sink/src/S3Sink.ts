@@ -41,6 +41,9 @@ export interface S3Sink {
   metrics(): S3SinkMetrics;
 }
 
+/** GetRecords returns up to 10 MiB. */
+const GET_RECORDS_MAX_BYTES = 10 * 1024 * 1024;
+
 /** Extra time after the consumer's stop before abandoning writes still retrying. */
 const STOP_GRACE_MS = 2_000;
 
@@ -104,10 +107,12 @@ class DefaultS3Sink implements S3Sink {
       logger: config.logger,
       ...config.consumer,
       // A range's checkpoint is written before the next range is recorded (the redo relies on it
-      // only for speed: see ShardArchiver), and the buffer must hold a whole range plus the next one.
+      // only for speed: see ShardArchiver). The consumer's buffer must hold a whole range, the next
+      // one, and one more GetRecords answer (up to 10 MiB): a batch only partly in a written range
+      // stays unhandled, and must not stop the reader until the interval closes the next range.
       checkpointIntervalMs: 0,
       maxBufferedBatches: 10_000,
-      maxBufferedBytes: 2 * config.bufferSizeBytes,
+      maxBufferedBytes: 2 * config.bufferSizeBytes + GET_RECORDS_MAX_BYTES,
     });
     config.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }

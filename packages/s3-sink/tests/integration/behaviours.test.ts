@@ -122,7 +122,7 @@ describe('s3-sink behaviours', () => {
   });
 
   it('S3 outage: retries with backoff, stops fetching (memory bounded), then catches up with nothing lost or doubled', async () => {
-    const stream = await local.createStream(uniqueName('outage'), { shardCount: 2 });
+    const stream = await local.createStream(uniqueName('outage'), { shardCount: 1 });
     const bucket = uniqueName('outage');
     await local.createBucket(bucket);
     // Injected fault: the S3 client's send fails while `isDown` (below the SDK's retries, which are inside send).
@@ -139,13 +139,19 @@ describe('s3-sink behaviours', () => {
       }
       return send(command, options);
     };
-    // Counts GetRecords calls to see the reader stop.
+    // Counts GetRecords calls and the bytes they fetched, to see the reader stop.
     const counted = new KinesisClient(kinesisClientConfig(local.info));
     const kSend = counted.send.bind(counted) as (c: unknown, o?: unknown) => Promise<unknown>;
     let getRecordsCalls = 0;
-    (counted as { send: unknown }).send = (command: unknown, options?: unknown) => {
-      if (command instanceof GetRecordsCommand) getRecordsCalls += 1;
-      return kSend(command, options);
+    let fetchedBytes = 0;
+    (counted as { send: unknown }).send = async (command: unknown, options?: unknown) => {
+      const out = await kSend(command, options);
+      if (command instanceof GetRecordsCommand) {
+        getRecordsCalls += 1;
+        for (const r of (out as { Records?: { Data?: Uint8Array }[] }).Records ?? [])
+          fetchedBytes += r.Data?.length ?? 0;
+      }
+      return out;
     };
     const bufferSizeBytes = 16 * 1024;
     const { sink: s, events } = sink({
@@ -157,27 +163,37 @@ describe('s3-sink behaviours', () => {
       bufferSizeBytes,
       retryInitialDelayMs: 50,
       retryMaxDelayMs: 400,
-      consumer: { maxRecordsPerFetch: 100 },
+      consumer: { maxRecordsPerFetch: 200 },
     });
-    const written = await putEvents(kinesis, stream.streamName, 300, { prefix: 'a' });
+    const written = await putEvents(kinesis, stream.streamName, 200, { prefix: 'a', padBytes: 2048 });
     await s.start();
-    await until(() => s.metrics().recordsWritten >= 300, 20_000, 'first records');
+    await until(() => s.metrics().recordsWritten >= 200, 20_000, 'first records');
     isDown = true;
-    written.push(...(await putEvents(kinesis, stream.streamName, 2000, { prefix: 'b' })));
+    const fetchedBefore = fetchedBytes;
+    // About 12.5 MiB during the outage: more than the consumer may buffer (2 × 16 KiB + 10 MiB).
+    written.push(...(await putEvents(kinesis, stream.streamName, 6000, { prefix: 'b', padBytes: 2048 })));
     await until(() => failedCalls > 5, 10_000, 'the outage to bite');
-    await new Promise((r) => setTimeout(r, 1_000));
+    const bound = 2 * bufferSizeBytes + 10 * 1024 * 1024 + 200 * 2200;
+    await until(
+      () => fetchedBytes - fetchedBefore > bound - 400 * 2200,
+      20_000,
+      'the reader to fill the buffer',
+    );
+    await new Promise((r) => setTimeout(r, 300));
     const callsBefore = getRecordsCalls;
     let maxBuffered = 0;
     for (let i = 0; i < 10; i++) {
       maxBuffered = Math.max(maxBuffered, s.metrics().bufferedBytes);
       await new Promise((r) => setTimeout(r, 100));
     }
-    // Blocked readers: no fetch while the ranges cannot be written (idle polling would make ~20 calls).
-    expect(getRecordsCalls - callsBefore).toBeLessThanOrEqual(2);
-    // Per shard at most one range being written plus what the consumer may prefetch (2 × buffer + one batch).
-    expect(maxBuffered).toBeLessThanOrEqual(2 * (3 * bufferSizeBytes));
+    // The reader stopped: no fetch while the range cannot be written (polling would make ~10 calls)...
+    expect(getRecordsCalls - callsBefore).toBe(0);
+    // ...after fetching no more than the consumer's buffer (plus one answer), of 12.5 MiB available.
+    expect(fetchedBytes - fetchedBefore).toBeLessThanOrEqual(bound);
+    // The sink's own buffer: the range being written (one buffer and at most one record more).
+    expect(maxBuffered).toBeLessThanOrEqual(bufferSizeBytes + 2300);
     isDown = false;
-    await until(() => s.metrics().recordsWritten >= 2300, 30_000, 'catching up');
+    await until(() => s.metrics().recordsWritten >= 6200, 40_000, 'catching up');
     await s.stop();
     const objects = await readObjects(s3, bucket);
     expect(checkExactlyOnce(objects, written, defaultKeys(stream.streamName))).toEqual([]);

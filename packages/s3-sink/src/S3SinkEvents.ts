@@ -8,8 +8,11 @@ export const SealReason = {
   Interval: 'interval',
   /** One more partition than `maxActivePartitions`. */
   PartitionLimit: 'partition-limit',
-  /** The shard was read to its end (objects are closed at `SHARD_END`). */
-  ShardEnd: 'shard-end',
+  /**
+   * The shard's session ended while the sink runs: the shard was read to its end (its objects are closed
+   * before `SHARD_END` is written), or its lease is being handed to another worker.
+   */
+  SessionEnd: 'session-end',
   /** The sink is stopping. */
   Stop: 'stop',
   /** The range a previous owner prepared was read again: it is redone exactly. */

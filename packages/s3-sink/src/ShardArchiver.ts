@@ -250,7 +250,7 @@ export class ShardArchiver {
       );
       return;
     }
-    await this.#seal(this.#context.isStopping() ? SealReason.Stop : SealReason.ShardEnd);
+    await this.#seal(this.#context.isStopping() ? SealReason.Stop : SealReason.SessionEnd);
   }
 
   #abandon(reason: string): void {

@@ -89,7 +89,7 @@ it('split then merge while archiving (kinesis-local): every record once, each sh
     expect(checkExactlyOnce(objects, written, keys)).toEqual([]);
     // The parent and both children were closed at their end; the merged child holds the last records.
     const endedShards = new Set(
-      events.flatMap((e) => (e.type === 'RANGE_SEALED' && e.reason === 'shard-end' ? [e.shardId] : [])),
+      events.flatMap((e) => (e.type === 'RANGE_SEALED' && e.reason === 'session-end' ? [e.shardId] : [])),
     );
     expect([...endedShards].sort()).toEqual(expect.arrayContaining([parent, ...children].sort()));
     expect(objects.some((o) => o.key.includes(`-${merged[0]}-`))).toBe(true);

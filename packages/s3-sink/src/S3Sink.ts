@@ -1,6 +1,7 @@
 import { type Consumer, createConsumer } from '@shardline/consumer-core';
 import { type Observable, Subject } from 'rxjs';
 import { resolveS3SinkConfig, type S3SinkOptions } from './config/resolveS3SinkConfig.js';
+import { InvalidStateError } from './errors.js';
 import type { ObjectLayout, ObjectPlan } from './objects/planObjects.js';
 import { createRecordRouter } from './routing/RecordRouter.js';
 import type { S3SinkEvent, S3SinkMetrics } from './S3SinkEvents.js';
@@ -27,7 +28,8 @@ export interface S3Sink {
   readonly state: S3SinkState;
   /**
    * Creates the lease table if missing and starts archiving the shards this worker leases.
-   * @throws like `Consumer.start()` (`LeaseTableSchemaError`, `DependencyError`, `InvalidStateError`).
+   * @throws {@link InvalidStateError} when called twice; like `Consumer.start()` otherwise
+   *   (`LeaseTableSchemaError`, `DependencyError`).
    */
   start(): Promise<void>;
   /**
@@ -123,7 +125,7 @@ class DefaultS3Sink implements S3Sink {
 
   async start(): Promise<void> {
     if (this.#state !== S3SinkState.Idle) {
-      throw new Error(`start() was already called (state ${this.#state})`);
+      throw new InvalidStateError(`start() was already called (state ${this.#state})`);
     }
     this.#state = S3SinkState.Starting;
     const config = this.#config;

@@ -64,16 +64,8 @@ export class S3WriteError extends S3SinkError {
   }
 }
 
-/** A query of `partitionKeys` could not be evaluated on a record (routed to the error output). */
-export class PartitioningError extends S3SinkError {
-  /** The partition key's name. */
-  readonly partitionKey: string;
-
-  constructor(partitionKey: string, message: string) {
-    super(message);
-    this.partitionKey = partitionKey;
-  }
-}
+/** A call that the sink's state does not allow (e.g. `start()` twice, or after `stop()`). */
+export class InvalidStateError extends S3SinkError {}
 
 /** The state stored with a pending checkpoint could not be read (written by another version?). */
 export class PendingStateError extends S3SinkError {

@@ -13,7 +13,7 @@ export { resolveS3SinkConfig, S3_SINK_DEFAULTS, S3_SINK_LIMITS } from './config/
 export type { ConfigurationProblem } from './errors.js';
 export {
   ConfigurationError,
-  PartitioningError,
+  InvalidStateError,
   PendingStateError,
   S3SinkError,
   S3WriteError,

@@ -16,7 +16,7 @@ export const SentinelCheckpoint = {
 export type SentinelCheckpoint = (typeof SentinelCheckpoint)[keyof typeof SentinelCheckpoint];
 
 /**
- * A position in a shard: a Kinesis sequence number (decimal string, up to 128 bits) or a sentinel, plus
+ * A position in a shard: a Kinesis sequence number (a decimal string; real ones have 56 digits, more than 128 bits) or a sentinel, plus
  * the index of a user record inside a KPL aggregated record (0 for plain records).
  */
 export interface ExtendedSequenceNumber {
@@ -25,7 +25,8 @@ export interface ExtendedSequenceNumber {
 }
 
 const SENTINELS = new Set<string>(Object.values(SentinelCheckpoint));
-const DECIMAL = /^(0|[1-9][0-9]{0,38})$/;
+// The API's pattern is 0|([1-9]\d{0,128}); real sequence numbers have 56 digits (far beyond 2^128).
+const DECIMAL = /^(0|[1-9][0-9]{0,128})$/;
 
 /** Whether `value` is one of the sentinel checkpoint strings. */
 export function isSentinel(value: string): value is SentinelCheckpoint {
@@ -49,7 +50,7 @@ function rank(sequenceNumber: string): number {
 }
 
 /**
- * Orders two positions: sequence numbers compared as 128-bit integers (never as strings or JS numbers),
+ * Orders two positions: sequence numbers compared as BigInt (never as strings or JS numbers),
  * then sub-sequence numbers. Start sentinels come before every sequence number and `SHARD_END` after.
  *
  * @returns a negative number, 0, or a positive number.

@@ -13,7 +13,7 @@ export interface KinesisRecord {
   readonly partitionKey: string;
   /** The explicit hash key of a KPL sub-record, when the producer set one. */
   readonly explicitHashKey: string | undefined;
-  /** The Kinesis sequence number (decimal string up to 128 bits; compare as BigInt). */
+  /** The Kinesis sequence number (decimal string, 56 digits on AWS; compare as BigInt). */
   readonly sequenceNumber: string;
   /** Index inside a KPL aggregated record; 0 for plain records. */
   readonly subSequenceNumber: number;

@@ -24,6 +24,10 @@ describe('compareExtendedSequenceNumbers', () => {
     expect(isSentinel('SHARD_END')).toBe(true);
     expect(isSentinel('123')).toBe(false);
     expect(isSequenceNumber('123')).toBe(true);
+    // A real one: 56 digits, far beyond 128 bits.
+    expect(isSequenceNumber('49590338271490256608559692538361571095921575989136588898')).toBe(true);
+    expect(isSequenceNumber(`1${'0'.repeat(128)}`)).toBe(true);
+    expect(isSequenceNumber(`1${'0'.repeat(129)}`)).toBe(false);
     expect(isSequenceNumber('0123')).toBe(false);
     expect(isSequenceNumber('LATEST')).toBe(false);
   });

@@ -1,6 +1,12 @@
 import type { Lease, NewLease } from './Lease.js';
 import { leaseFromNew } from './Lease.js';
-import type { CheckpointUpdate, LeaseMetaUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
+import {
+  type CheckpointUpdate,
+  type LeaseMetaUpdate,
+  type LeaseStore,
+  type PrepareCheckpointUpdate,
+  TAKE_HINT_ATTRIBUTE,
+} from './LeaseStore.js';
 
 /** A write the in-memory store is about to make, for fault injection in tests. */
 export interface InMemoryLeaseStoreOperation {
@@ -181,6 +187,10 @@ export class InMemoryLeaseStore implements LeaseStore {
           ? [...update.childShardIds]
           : stored.childShardIds,
       hashKeyRange: update.hashKeyRange ?? stored.hashKeyRange,
+      unknownAttributes:
+        update.takeHint === undefined
+          ? stored.unknownAttributes
+          : { ...stored.unknownAttributes, [TAKE_HINT_ATTRIBUTE]: { S: update.takeHint } },
     });
     return true;
   }

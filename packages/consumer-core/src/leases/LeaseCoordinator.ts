@@ -7,7 +7,12 @@ import { Mutex } from '../internal/Mutex.js';
 import { isRetriableError, retry } from '../internal/retry.js';
 import { withTimeout } from '../internal/withTimeout.js';
 import type { Lease } from './Lease.js';
-import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
+import {
+  type CheckpointUpdate,
+  type LeaseStore,
+  type PrepareCheckpointUpdate,
+  takeHintOf,
+} from './LeaseStore.js';
 import {
   isLeaseExpired,
   type LeaseObservations,
@@ -67,6 +72,8 @@ interface HeldLease {
   hasUncertainWrite: boolean;
   /** Another worker asked for it: `lease.checkpointOwner` is this worker, `lease.leaseOwner` the next. */
   isHandingOff: boolean;
+  /** The take hint last seen on it (a change means a peer stopped: run a take round). */
+  takeHint: string | undefined;
 }
 
 /** A lease being handed to this worker: polled until the old owner completes the hand-off. */
@@ -100,6 +107,7 @@ export class LeaseCoordinator {
   /** Leases renewed under this worker's id by another live process. */
   #foreignLeaseKeys = new Set<string>();
   #fastRoundTimer: NodeJS.Timeout | undefined;
+  #lastListing: readonly Lease[] = [];
   #isTaking = true;
   #expiryTimer: NodeJS.Timeout | undefined;
 
@@ -121,6 +129,41 @@ export class LeaseCoordinator {
   /** How often a lease being handed to this worker is read until the old owner lets go. */
   get handoffPollIntervalMs(): number {
     return Math.max(50, Math.min(250, Math.floor(this.#options.renewIntervalMs / 4)));
+  }
+
+  /**
+   * Tells each live peer to run a take round now (a stopping worker, after releasing its leases): writes a
+   * take hint on one lease of each, which the peer's next renewal reads. Best effort.
+   */
+  async hintPeers(): Promise<void> {
+    const { store, workerId, clock, failoverTimeMs } = this.#options;
+    const nowMs = clock.nowMs();
+    const byPeer = new Map<string, string>();
+    for (const lease of this.#lastListing) {
+      const owner = lease.leaseOwner;
+      if (!owner || owner === workerId || lease.checkpointOwner !== undefined || byPeer.has(owner)) continue;
+      if (isLeaseExpired(this.#observations.get(lease.leaseKey), nowMs, failoverTimeMs)) continue;
+      byPeer.set(owner, lease.leaseKey);
+    }
+    const hint = `${workerId} stopped ${Date.now()}`;
+    await Promise.all(
+      [...byPeer.values()].map((leaseKey) =>
+        store.updateLeaseMeta(leaseKey, { takeHint: hint }).catch((error: unknown) => {
+          this.#options.logger.debug('Could not leave a take hint', { leaseKey, error });
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) for the hand-offs to this worker still running: a stopping worker then
+   * releases what it received instead of leaving it to expire.
+   */
+  async settleHandoffs(timeoutMs: number): Promise<void> {
+    const deadline = this.#options.clock.nowMs() + timeoutMs;
+    while (this.#pending.size > 0 && this.#options.clock.nowMs() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Leases being handed to this worker right now (their old owner is finishing). */
@@ -214,6 +257,7 @@ export class LeaseCoordinator {
     const { store, clock, workerId } = this.#options;
     const signal = this.#takeLoop.signal;
     const leases = await store.listLeases(signal);
+    this.#lastListing = leases;
     const nowMs = clock.nowMs();
     const previous = this.#observations;
     this.#observations = observeLeases(previous, leases, nowMs);
@@ -484,6 +528,7 @@ export class LeaseCoordinator {
       isLost: false,
       hasUncertainWrite: false,
       isHandingOff: false,
+      takeHint: takeHintOf(lease),
     });
     this.#options.onEvent({
       type: 'LEASE_TAKEN',
@@ -563,6 +608,7 @@ export class LeaseCoordinator {
       isLost: false,
       hasUncertainWrite: false,
       isHandingOff: false,
+      takeHint: takeHintOf(lease),
     });
     this.#options.onEvent({ type: 'LEASE_TAKEN', leaseKey: lease.leaseKey, previousOwner, stolen: true });
     this.#options.onLeaseAcquired(lease);
@@ -574,6 +620,11 @@ export class LeaseCoordinator {
     await held.mutex.run(async () => {
       if (!this.isHeld(leaseKey)) return;
       const { store, clock, failoverTimeMs } = this.#options;
+      // A checkpoint written a moment ago bumped the counter like a renewal: skip this one. (At most a
+      // third of an interval, so the longest gap between writes stays well inside the failover time.)
+      if (!held.isHandingOff && clock.nowMs() - held.lastWriteSentAtMs < this.#options.renewIntervalMs / 3) {
+        return;
+      }
       try {
         await retry(
           async () => {
@@ -597,6 +648,11 @@ export class LeaseCoordinator {
             }
             held.lease = renewed;
             held.lastWriteSentAtMs = sentAtMs;
+            const hint = takeHintOf(renewed);
+            if (hint !== undefined && hint !== held.takeHint) {
+              held.takeHint = hint;
+              this.requestTakeRound(); // a peer stopped and released its leases: take them now
+            }
           },
           {
             // A throttled or briefly unavailable table must not cost a healthy worker its leases: keep

@@ -21,6 +21,20 @@ export interface PrepareCheckpointUpdate {
 export interface LeaseMetaUpdate {
   readonly childShardIds?: readonly string[];
   readonly hashKeyRange?: HashKeyRange;
+  /**
+   * A take hint (`shardlineTakeHint`, an attribute the KCL ignores): written by a stopping worker on one
+   * lease of each live peer, whose next renewal reads it and runs a take round at once.
+   */
+  readonly takeHint?: string;
+}
+
+/** The attribute of {@link LeaseMetaUpdate.takeHint}. */
+export const TAKE_HINT_ATTRIBUTE = 'shardlineTakeHint';
+
+/** The take hint of a lease as stored (see {@link LeaseMetaUpdate.takeHint}), if any. */
+export function takeHintOf(lease: Lease): string | undefined {
+  const value = lease.unknownAttributes[TAKE_HINT_ATTRIBUTE] as { S?: unknown } | undefined;
+  return typeof value?.S === 'string' ? value.S : undefined;
 }
 
 /**
@@ -41,7 +55,8 @@ export interface LeaseStore {
   /** Creates a lease unless one with that key exists. @returns whether it was created. */
   createLeaseIfNotExists(lease: NewLease, signal?: AbortSignal): Promise<boolean>;
   /**
-   * Renews: condition `leaseCounter = lease.leaseCounter AND attribute_not_exists(checkpointOwner)`,
+   * Renews (returning the lease as stored, so a take hint is seen): condition `leaseCounter =
+   * lease.leaseCounter AND attribute_not_exists(checkpointOwner)`,
    * bumps the counter. While this worker hands the lease off (`lease.checkpointOwner` set), the
    * condition is `leaseCounter = lease.leaseCounter AND checkpointOwner = lease.checkpointOwner`. @returns the renewed lease, or `undefined` when it was lost.
    */

@@ -195,6 +195,16 @@ export class Worker {
       await step('drain shards and release leases', () =>
         Promise.all([...this.#processors.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs))),
       );
+      // Leases still being handed to this worker are released as they arrive (not left to expire).
+      await step('settle hand-offs to this worker', () =>
+        this.#coordinator.settleHandoffs(
+          Math.min(this.#config.shutdownTimeoutMs, this.#config.failoverTimeMs),
+        ),
+      );
+      await step('drain shards handed over meanwhile', () =>
+        Promise.all([...this.#processors.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs))),
+      );
+      await step('tell peers to take the released leases', () => this.#coordinator.hintPeers());
       await step('stop lease renewal', () => this.#coordinator.stop());
       this.#metrics.close();
       this.#setState('stopped');

@@ -276,7 +276,7 @@ describe('a fleet of worker processes', () => {
   it('zombie cut off from DynamoDB (TCP proxy) longer than the failover time: it stops delivering before its leases are taken; its late checkpoints never land', async () => {
     const fleet = await setUp('zombie', 4);
     await fleet.put(200);
-    const proxy = await startTcpProxy(local.info.endpoints.dynamodb);
+    const proxy = await startTcpProxy(local.info.endpoints.dynamodb!);
     try {
       const w1 = await fleet.start('w1');
       const zombie = await fleet.start('zombie', { dynamoDBEndpoint: proxy.endpoint, processDelayMs: 50 });
@@ -356,7 +356,7 @@ describe('a fleet of worker processes', () => {
     const disruptions: { workerId: string; atMs: number; what: string }[] = [];
     try {
       for (const id of ids) {
-        const proxy = await startTcpProxy(local.info.endpoints.dynamodb);
+        const proxy = await startTcpProxy(local.info.endpoints.dynamodb!);
         proxies.set(id, proxy);
         live.set(id, await fleet.start(id, { dynamoDBEndpoint: proxy.endpoint }));
       }

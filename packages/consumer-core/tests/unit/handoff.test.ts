@@ -94,6 +94,31 @@ describe('cooperative hand-off between workers', () => {
     expect(seen).toHaveLength(written.length); // nothing twice
   });
 
+  it('a stopping worker’s take hint makes a peer take the released leases at its next renewal, not its next scan', async () => {
+    const stream = new InMemoryStream({ shardCount: 4 });
+    const written = putMany(stream, 40);
+    const store = new InMemoryLeaseStore();
+    const seen: string[] = [];
+    // Scans every 60 s: without the hint the released leases would wait up to a minute.
+    const slow = { failoverTimeMs: 3_000, leaseTakeIntervalMs: 60_000 } as const;
+    const a = createTestConsumer({ stream, leaseStore: store, workerId: 'a', ...slow });
+    await a.run({ processBatch: async (batch) => void seen.push(...batch.records.map(text)) });
+    await until(() => store.snapshot().every((l) => l.leaseOwner === 'a'));
+    const b = createTestConsumer({ stream, leaseStore: store, workerId: 'b', ...slow });
+    await b.run({ processBatch: async (batch) => void seen.push(...batch.records.map(text)) });
+    await until(() => store.snapshot().filter((l) => l.leaseOwner === 'b').length === 2, 10_000, '2/2');
+    await until(() => written.every((w) => seen.includes(w)));
+    const stoppedAt = performance.now();
+    await a.stop();
+    await until(() => store.snapshot().every((l) => l.leaseOwner === 'b'), 5_000, 'b to take all 4');
+    // One renew interval (975 ms) plus a scan, far below the 60 s scan interval.
+    expect(performance.now() - stoppedAt).toBeLessThan(2_500);
+    written.push(...putMany(stream, 40, 40));
+    await until(() => written.every((w) => seen.includes(w)));
+    expect(seen).toHaveLength(written.length);
+    await b.stop();
+  });
+
   it('a restart with the same worker id takes its old leases back well before they would expire', async () => {
     const stream = new InMemoryStream({ shardCount: 2 });
     const store = new InMemoryLeaseStore();

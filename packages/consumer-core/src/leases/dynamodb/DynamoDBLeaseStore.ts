@@ -23,6 +23,7 @@ import type {
   LeaseStore,
   PrepareCheckpointUpdate,
 } from '../LeaseStore.js';
+import { TAKE_HINT_ATTRIBUTE } from '../LeaseStore.js';
 import { awsErrorName, translateDynamoDBError } from './awsErrors.js';
 import {
   LeaseAttribute as A,
@@ -164,10 +165,13 @@ export class DynamoDBLeaseStore implements LeaseStore {
   async renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined> {
     const next = lease.leaseCounter + 1;
     const handingOff = lease.checkpointOwner !== undefined;
+    let hint: AttributeValue | undefined;
     const ok = await this.#update(
       'renew',
       {
         Key: this.#key(lease.leaseKey),
+        // The item comes back (no extra request, no extra capacity): a take hint is seen at once.
+        ReturnValues: 'ALL_NEW',
         // While handing off, the giver keeps the lease alive until its last checkpoint is written.
         ConditionExpression: handingOff
           ? '#counter = :counter AND #checkpointOwner = :checkpointOwner'
@@ -183,8 +187,15 @@ export class DynamoDBLeaseStore implements LeaseStore {
       // Lost response: the first attempt landed and the SDK's retry failed the condition.
       (stored) => stored.leaseCounter === next && stored.leaseOwner === lease.leaseOwner,
       signal,
+      (attributes) => {
+        hint = attributes[TAKE_HINT_ATTRIBUTE];
+      },
     );
-    return ok ? { ...lease, leaseCounter: next } : undefined;
+    if (!ok) return undefined;
+    const unknownAttributes = hint
+      ? { ...lease.unknownAttributes, [TAKE_HINT_ATTRIBUTE]: hint }
+      : lease.unknownAttributes;
+    return { ...lease, leaseCounter: next, unknownAttributes };
   }
 
   async takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
@@ -410,6 +421,11 @@ export class DynamoDBLeaseStore implements LeaseStore {
       names['#children'] = A.ChildShardIds;
       values[':children'] = { SS: [...update.childShardIds] };
     }
+    if (update.takeHint !== undefined) {
+      sets.push('#hint = :hint');
+      names['#hint'] = TAKE_HINT_ATTRIBUTE;
+      values[':hint'] = { S: update.takeHint };
+    }
     if (update.hashKeyRange) {
       sets.push('#start = :start', '#end = :end');
       names['#start'] = A.StartingHashKey;
@@ -478,11 +494,16 @@ export class DynamoDBLeaseStore implements LeaseStore {
     input: Omit<UpdateItemCommandInput, 'TableName'>,
     landed: ((stored: Lease) => boolean) | undefined,
     signal: AbortSignal | undefined,
+    onAttributes?: (attributes: Record<string, AttributeValue>) => void,
   ): Promise<boolean> {
     try {
-      await this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, ...input }), {
-        abortSignal: signal,
-      });
+      const output = await this.#client.send(
+        new UpdateItemCommand({ TableName: this.#tableName, ...input }),
+        {
+          abortSignal: signal,
+        },
+      );
+      if (output?.Attributes) onAttributes?.(output.Attributes);
       return true;
     } catch (error) {
       if (awsErrorName(error) !== 'ConditionalCheckFailedException') {

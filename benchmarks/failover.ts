@@ -168,7 +168,7 @@ async function shardlineRound(ctx: BenchmarkContext<Params>, shared: Shared) {
       const counts = await owners();
       return counts.get('B') === SHARDS / 2 && counts.get('C') === SHARDS / 2;
     });
-    await sleep(1_000);
+    await sleep(ctx.quick ? 0 : 1_000);
     const cShards = await heldBy('C')();
     const killedAtMs = monotonicNowMs();
     c.kill('SIGKILL');
@@ -223,7 +223,7 @@ export default defineBenchmark<Params, Shared>({
     // The KCL's failover time and renew interval; lease-table scans every 5 s.
     full: { steadyWindowMs: 60_000, failoverTimeMs: 10_000, leaseTakeIntervalMs: 5_000 },
     // Smoke only: a short failover time so the whole sequence fits in about 20 s.
-    quick: { steadyWindowMs: 2_000, failoverTimeMs: 3_000, leaseTakeIntervalMs: 1_500 },
+    quick: { steadyWindowMs: 1_000, failoverTimeMs: 3_000, leaseTakeIntervalMs: 1_500 },
   },
   setup: async (ctx) => {
     const stack = await ctx.startLocalStack({ s3: false });

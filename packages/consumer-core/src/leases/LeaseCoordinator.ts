@@ -521,6 +521,7 @@ export class LeaseCoordinator {
       return;
     }
     if (!taken) return; // another worker was faster, or the counter moved: next round.
+    this.#pending.delete(lease.leaseKey);
     this.#held.set(lease.leaseKey, {
       lease: taken,
       mutex: new Mutex(),
@@ -577,6 +578,10 @@ export class LeaseCoordinator {
     const { store, workerId, clock, failoverTimeMs } = this.#options;
     const signal = this.#handoffLoop.signal;
     for (const [leaseKey, pending] of [...this.#pending]) {
+      if (this.#held.has(leaseKey)) {
+        this.#pending.delete(leaseKey); // taken meanwhile (the hand-off expired): nothing to adopt
+        continue;
+      }
       const stored = await store.getLease(leaseKey, signal);
       const nowMs = clock.nowMs();
       if (stored === undefined || stored.leaseOwner !== workerId) {

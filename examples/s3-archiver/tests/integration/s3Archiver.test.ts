@@ -31,7 +31,9 @@ it('archives every event once, partitioned by event type, and flushes its buffer
     example.child.kill('SIGTERM');
     expect(await example.exit()).toBe(0);
     // The hour is the arrival time of the object's oldest record (UTC), as with Firehose.
-    expect(example.output()).toMatch(/^object events\/type=view\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\S+\.gz \d+ records$/m);
+    expect(example.output()).toMatch(
+      /^object events\/type=view\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\S+\.gz \d+ records$/m,
+    );
   } finally {
     example.child.kill('SIGKILL');
   }

@@ -88,8 +88,14 @@ export class ObjectWriter {
   async write(plan: ObjectPlan, control: WriteControl): Promise<WrittenObject | undefined> {
     const config = this.#config;
     const body = await config.codec.compress(plan.chunks);
-    const uncompressedHash = createHash('sha256');
-    for (const chunk of plan.chunks) uncompressedHash.update(chunk);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    let uncompressedSha256 = sha256;
+    // Uncompressed, the body is the chunks themselves: one pass over the bytes is enough.
+    if (config.codec.name !== 'none') {
+      const uncompressedHash = createHash('sha256');
+      for (const chunk of plan.chunks) uncompressedHash.update(chunk);
+      uncompressedSha256 = uncompressedHash.digest('hex');
+    }
     const manifest: ObjectManifest = {
       version: 1,
       bucket: config.bucket,
@@ -107,8 +113,8 @@ export class ObjectWriter {
       bytes: body.byteLength,
       uncompressedBytes: plan.uncompressedBytes,
       compression: config.codec.name,
-      sha256: createHash('sha256').update(body).digest('hex'),
-      uncompressedSha256: uncompressedHash.digest('hex'),
+      sha256,
+      uncompressedSha256,
       oldestArrival: plan.oldestArrival,
     };
     const startedAtMs = performance.now();

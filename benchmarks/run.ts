@@ -70,6 +70,7 @@ async function one(command: Extract<BenchCommand, { mode: 'one' }>): Promise<num
       signal: controller.signal,
       resultsDir,
       ...(command.rounds === undefined ? {} : { rounds: command.rounds }),
+      ...(command.contenders === undefined ? {} : { contenders: command.contenders }),
     });
     return 0;
   } catch (error) {

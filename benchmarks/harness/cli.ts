@@ -4,17 +4,26 @@ import { parseArgs } from 'node:util';
 export type BenchCommand =
   | { readonly mode: 'help' }
   | { readonly mode: 'list' }
-  | { readonly mode: 'one'; readonly name: string; readonly quick: boolean; readonly rounds?: number }
+  | {
+      readonly mode: 'one';
+      readonly name: string;
+      readonly quick: boolean;
+      readonly rounds?: number;
+      /** Only these contenders run (`--contenders a,b`); only figures they make are reported. */
+      readonly contenders?: readonly string[];
+    }
   | { readonly mode: 'all'; readonly quick: boolean; readonly rounds?: number };
 
 /** Usage text of `pnpm bench`. */
 export const USAGE = `Usage:
-  pnpm bench <name> [--quick] [--rounds N]   run benchmarks/<name>.ts
+  pnpm bench <name> [--quick] [--rounds N] [--contenders a,b]
+                                             run benchmarks/<name>.ts
   pnpm bench --all [--quick] [--rounds N]    run every benchmark in turn (CI: --all --quick)
   pnpm bench --list                          list the benchmarks
 
   --quick       a smoke run (under 20 s per benchmark) that still emits every figure
   --rounds N    override the number of rounds
+  --contenders  run only these contenders (comma-separated); figures that need another are left out
 Results: the table and, as the last line, one JSON object; the same JSON in bench-results/<name>.json.`;
 
 /**
@@ -32,6 +41,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchCommand {
       options: {
         quick: { type: 'boolean', default: false },
         rounds: { type: 'string' },
+        contenders: { type: 'string' },
         list: { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -61,9 +71,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchCommand {
   if (name !== undefined && !/^[a-z][a-z0-9-]*$/.test(name))
     problems.push(`"${name}" is not a benchmark name`);
   if (values.list && (values.quick || rounds !== undefined)) problems.push('--list takes no other option');
+  let contenders: string[] | undefined;
+  if (values.contenders !== undefined) {
+    contenders = values.contenders
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== '');
+    if (contenders.length === 0) problems.push('--contenders needs at least one contender name');
+    if (values.all || values.list) problems.push('--contenders goes with one benchmark name');
+  }
   if (problems.length > 0) throw new Error(`${problems.join('\n')}\n\n${USAGE}`);
   const extra = rounds === undefined ? {} : { rounds };
   if (values.list) return { mode: 'list' };
   if (values.all) return { mode: 'all', quick: values.quick, ...extra };
-  return { mode: 'one', name: name!, quick: values.quick, ...extra };
+  return { mode: 'one', name: name!, quick: values.quick, ...extra, ...(contenders ? { contenders } : {}) };
 }

@@ -4,7 +4,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '@shardline/local';
 import { spawnContender, startContender } from './contenderProcess.js';
-import type { Benchmark, BenchmarkContext, RoundInfo } from './defineBenchmark.js';
+import type { Benchmark, BenchmarkContext, FigureSpec, RoundInfo } from './defineBenchmark.js';
 import {
   type BenchmarkReport,
   buildReport,
@@ -18,6 +18,12 @@ export interface RunOptions {
   readonly quick: boolean;
   /** Overrides the benchmark's rounds (`--rounds N`). */
   readonly rounds?: number;
+  /**
+   * Only these contenders run; figures whose candidate or baseline contender is not among them are left
+   * out of the report (`--contenders`).
+   * @defaultValue every contender of the benchmark
+   */
+  readonly contenders?: readonly string[];
   /** Aborting it (Ctrl-C) stops the run; cleanup still runs. */
   readonly signal: AbortSignal;
   /** Where `<name>.json` is written. */
@@ -42,6 +48,29 @@ export function roundOrder(names: readonly string[], round: number): string[] {
   if (names.length === 0) return [];
   const shift = round % names.length;
   return [...names.slice(shift), ...names.slice(0, shift)];
+}
+
+/**
+ * The contenders and figures of a run restricted to `selected` (every contender when undefined). Pure.
+ *
+ * @throws Error naming unknown contenders, or saying that no figure is left.
+ */
+export function selectContenders(
+  contenderNames: readonly string[],
+  figures: readonly FigureSpec[],
+  selected: readonly string[] | undefined,
+): { readonly names: string[]; readonly figures: FigureSpec[] } {
+  if (selected === undefined) return { names: [...contenderNames], figures: [...figures] };
+  const unknown = selected.filter((name) => !contenderNames.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`unknown contender(s) ${unknown.join(', ')}; known: ${contenderNames.join(', ')}`);
+  }
+  const names = contenderNames.filter((name) => selected.includes(name));
+  const kept = figures.filter(
+    (f) => names.includes(f.from) && (f.baseline === null || names.includes(f.baseline)),
+  );
+  if (kept.length === 0) throw new Error(`no figure is made by the contenders ${names.join(', ')} alone`);
+  return { names, figures: kept };
 }
 
 /** A `--quick` run is a smoke test that CI runs for every benchmark: it must stay under this. */
@@ -101,6 +130,11 @@ export async function runBenchmark<P, S>(
     startContender: (file, input, spawnOptions) => startContender(file, input, signal, track, spawnOptions),
   };
 
+  const selection = selectContenders(
+    Object.keys(benchmark.contenders),
+    benchmark.figures,
+    options.contenders,
+  );
   const started = Date.now();
   // Other work on the machine skews every figure: say how busy it was before we started anything.
   const loadBefore = loadavg()[0]!;
@@ -108,13 +142,11 @@ export async function runBenchmark<P, S>(
   if (loadBefore > availableParallelism() / 2) {
     log(`warning: the machine is busy (1-min load average ${loadBefore.toFixed(2)}); figures will be noisy`);
   }
-  log(
-    `${quick ? 'quick' : 'full'} run, ${rounds} round(s), contenders: ${Object.keys(benchmark.contenders).join(', ')}`,
-  );
+  log(`${quick ? 'quick' : 'full'} run, ${rounds} round(s), contenders: ${selection.names.join(', ')}`);
   const results: RoundResults[] = [];
   try {
     const shared = (benchmark.setup ? await benchmark.setup(ctx) : undefined) as S;
-    const names = Object.keys(benchmark.contenders);
+    const names = selection.names;
     for (let round = 0; round < rounds; round++) {
       const order = roundOrder(names, round);
       const roundResults: Record<string, Readonly<Record<string, number>>> = {};
@@ -138,10 +170,10 @@ export async function runBenchmark<P, S>(
     }
   }
 
-  const report = buildReport(benchmark.name, quick, benchmark.figures, results);
+  const report = buildReport(benchmark.name, quick, selection.figures, results);
   const problems = reportProblems(
     report,
-    benchmark.figures.map((f) => f.name),
+    selection.figures.map((f) => f.name),
   );
   if (problems.length > 0) {
     throw new Error(`report of "${benchmark.name}" is malformed:\n  - ${problems.join('\n  - ')}`);
@@ -161,7 +193,7 @@ export async function runBenchmark<P, S>(
     `${benchmark.name} — ${benchmark.description}`,
     `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${elapsedS.toFixed(1)} s; ${machineLine()}; load average before the run ${loadBefore.toFixed(2)}`,
     '',
-    formatTable(report, benchmark.figures),
+    formatTable(report, selection.figures),
   ];
   if (benchmark.notes && benchmark.notes.length > 0) {
     out.push('', ...benchmark.notes.map((n) => `Note: ${n}`));

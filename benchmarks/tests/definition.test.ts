@@ -69,6 +69,18 @@ describe('parseBenchArgs', () => {
     });
     expect(parseBenchArgs(['--', 'emulator'])).toEqual({ mode: 'one', name: 'emulator', quick: false });
   });
+  it('parses --contenders into a list, for one benchmark only', () => {
+    expect(parseBenchArgs(['consumer', '--contenders', 'bare-loop, shardline'])).toEqual({
+      mode: 'one',
+      name: 'consumer',
+      quick: false,
+      contenders: ['bare-loop', 'shardline'],
+    });
+    expect(() => parseBenchArgs(['--all', '--contenders', 'x'])).toThrow(
+      /--contenders goes with one benchmark/,
+    );
+    expect(() => parseBenchArgs(['consumer', '--contenders', ','])).toThrow(/at least one contender/);
+  });
   it('parses --all --quick and --list', () => {
     expect(parseBenchArgs(['--all', '--quick'])).toEqual({ mode: 'all', quick: true });
     expect(parseBenchArgs(['--list'])).toEqual({ mode: 'list' });

@@ -63,6 +63,22 @@ module.exports = {
       to: { path: '^(packages|infra|examples)/', pathNot: '^packages/ingest/' },
     },
     {
+      name: 'kpl-depends-on-no-shardline-package',
+      severity: 'error',
+      comment:
+        '@shardline/kpl (the KPL codec) is installed by producers and consumers alike: it depends on no other Shardline package, except the shared foundation @shardline/common. Its tests may use a shared test kit like every package.',
+      from: { path: '^packages/kpl/src/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/(kpl|common)/' },
+    },
+    {
+      name: 'producer-not-on-consumer-core',
+      severity: 'error',
+      comment:
+        'The producer reaches the KPL codec through @shardline/kpl; a producer user never installs the consumer or its peers (RxJS, the DynamoDB client).',
+      from: { path: '^packages/producer/' },
+      to: { path: '^packages/consumer-core/' },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       comment: 'bin/ scripts load the build output (dist/), which does not exist before the build.',

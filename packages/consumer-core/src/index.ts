@@ -38,29 +38,6 @@ export { monotonicClock } from './internal/clock.js';
 export type { LogFields, Logger } from './internal/logger.js';
 export { consoleWarningsLogger, silentLogger } from './internal/logger.js';
 
-// KPL aggregation (the codec's one owner is src/kpl; the producer uses it from here)
-export type {
-  AggregationErrorField,
-  DeaggregatedRecord,
-  OuterRecord,
-  RecordAggregatorOptions,
-  UserRecord,
-} from './kpl/index.js';
-export {
-  AggregationError,
-  aggregate,
-  deaggregate,
-  effectiveHashKey,
-  isAggregated,
-  isValidExplicitHashKey,
-  KPL_MAGIC,
-  MAX_HASH_KEY,
-  MAX_PARTITION_KEY_LENGTH,
-  MAX_RECORD_BYTES,
-  partitionKeyHash,
-  RecordAggregator,
-} from './kpl/index.js';
-
 // Leases: the DynamoDB lease table (Java KCL 2.x format)
 export type { DynamoDBClientLike, DynamoDBLeaseStoreOptions } from './leases/dynamodb/DynamoDBLeaseStore.js';
 export { DynamoDBLeaseStore } from './leases/dynamodb/DynamoDBLeaseStore.js';

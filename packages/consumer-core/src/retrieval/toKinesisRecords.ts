@@ -1,8 +1,8 @@
+import { deaggregate, effectiveHashKey } from '@shardline/kpl';
 import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
 } from '../checkpoint/ExtendedSequenceNumber.js';
-import { deaggregate, effectiveHashKey } from '../kpl/index.js';
 import type { HashKeyRange } from '../leases/Lease.js';
 import type { KinesisRecord } from './ShardReader.js';
 

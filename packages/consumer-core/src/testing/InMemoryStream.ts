@@ -1,5 +1,5 @@
+import { partitionKeyHash } from '@shardline/kpl';
 import { compareExtendedSequenceNumbers } from '../checkpoint/ExtendedSequenceNumber.js';
-import { partitionKeyHash } from '../kpl/index.js';
 import type { HashKeyRange } from '../leases/Lease.js';
 import type {
   ChildShard,

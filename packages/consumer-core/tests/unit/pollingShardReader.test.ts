@@ -1,6 +1,6 @@
+import { aggregate } from '@shardline/kpl';
 import { describe, expect, it } from 'vitest';
 import {
-  aggregate,
   type ConsumerEvent,
   PollingShardReader,
   type ReadResult,

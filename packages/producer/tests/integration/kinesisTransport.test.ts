@@ -6,8 +6,8 @@ import {
   ListShardsCommand,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-kinesis';
-import { deaggregate, partitionKeyHash } from '@shardline/consumer-core';
 import { decodeEnvelope } from '@shardline/ingest';
+import { deaggregate, partitionKeyHash } from '@shardline/kpl';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localStackFromContext } from '@shardline/local/vitest';
 import { createProducer, DeliveryError, kinesisTransport, type ProducerOptions } from '@shardline/producer';
@@ -184,7 +184,7 @@ describe('kinesisTransport on kinesalite', () => {
     await producer.close();
   });
 
-  it('aggregation packs records of one shard only, and consumer-core de-aggregates every one', async () => {
+  it('aggregation packs records of one shard only, and the KPL codec de-aggregates every one', async () => {
     const stream = await local.createStream(uniqueName('prod-agg'), { shardCount: 4 });
     const transport = kinesisTransport({ client: kinesis, streamName: stream.streamName, aggregation: true });
     const producer = createProducer({ ...fast, lingerMs: 100, transport, deadLetter: () => {} });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
+import { deaggregate } from '@shardline/kpl';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localStackFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -109,7 +110,6 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     const ledger = expectedIds(RETAIL, 400);
-    const { deaggregate } = await import('@shardline/consumer-core');
     const events = (await readAll(kinesis, stream.streamName))
       .flatMap((r) => deaggregate(r.data) ?? [{ partitionKey: r.partitionKey, data: r.data }])
       .map((u) => decodeEnvelope(u.data));

@@ -4,8 +4,8 @@ import {
   ListShardsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { deaggregate, partitionKeyHash } from '@shardline/consumer-core';
 import { decodeEnvelope } from '@shardline/ingest';
+import { deaggregate, partitionKeyHash } from '@shardline/kpl';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
 import { faithfulKinesisFromContext } from '@shardline/local/vitest';
 import { createProducer, kinesisTransport } from '@shardline/producer';

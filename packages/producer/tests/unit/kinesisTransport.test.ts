@@ -4,7 +4,7 @@ import {
   type PutRecordsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
-import { deaggregate } from '@shardline/consumer-core';
+import { deaggregate } from '@shardline/kpl';
 import { ConfigurationError, createProducer, kinesisTransport } from '@shardline/producer';
 import { describe, expect, it } from 'vitest';
 import { chunk, translateKinesisError } from '../../src/transport/kinesis/kinesisTransport.js';

@@ -7,6 +7,7 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
+import { effectiveHashKey, RecordAggregator } from '@shardline/kpl';
 import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
@@ -38,7 +39,7 @@ export interface KinesisTransportOptions {
   /**
    * KPL aggregation: pack records bound for the same shard (by the MD5 of their partition key, or their
    * explicit hash key, against the hash ranges of `ListShards`) into aggregated records. Consumers must
-   * de-aggregate (consumer-core and the Java KCL do). @defaultValue false
+   * de-aggregate (`@shardline/consumer-core` and the Java KCL do). @defaultValue false
    */
   readonly aggregation?: boolean | AggregationOptions;
 }
@@ -111,7 +112,7 @@ interface Outgoing {
 /**
  * The direct transport: `PutRecords` on a Kinesis stream. Each record's data is the ingest envelope
  * `{eventId, receivedAt, data}`, as the ingest API writes it, so every consumer sees one format.
- * Optionally aggregates records bound for the same shard (KPL format, consumer-core's codec).
+ * Optionally aggregates records bound for the same shard (KPL format, the codec of `@shardline/kpl`).
  *
  * @throws {@link ConfigurationError} listing every problem of `options`.
  * @example
@@ -135,7 +136,6 @@ export class KinesisTransport implements Transport {
   #shardMap: ShardMap | undefined;
   #shardMapLoading: Promise<ShardMap> | undefined;
   #isShardMapStale = false;
-  #kpl: Promise<typeof import('@shardline/consumer-core/kpl')> | undefined;
   /** How many times the shard map was read (ListShards), for tests and metrics. */
   shardMapLoads = 0;
 
@@ -270,13 +270,9 @@ export class KinesisTransport implements Transport {
   }
 
   async #aggregate(records: readonly TransportRecord[], signal: AbortSignal): Promise<Outgoing[]> {
-    // Loaded on first use: the consumer library (and its peers, rxjs and the DynamoDB client) is needed
-    // only by producers that aggregate.
-    this.#kpl ??= import('@shardline/consumer-core/kpl');
-    const { effectiveHashKey, RecordAggregator } = await this.#kpl;
     const map = await this.#currentShardMap(signal);
     const maxRecordBytes = this.#aggregation!.maxRecordBytes;
-    type Slot = { aggregator: InstanceType<typeof RecordAggregator>; members: number[] };
+    type Slot = { aggregator: RecordAggregator; members: number[] };
     const open = new Map<string, Slot>();
     const out: Outgoing[] = [];
     const seal = (shardId: string, slot: Slot) => {

@@ -1,9 +1,9 @@
 import { Buffer } from 'node:buffer';
-import { ConfigurationError } from '../errors.js';
 import { AggregateBuilder } from './AggregateBuilder.js';
 import { AggregationError } from './AggregationError.js';
-import { MAX_RECORD_BYTES } from './constants.js';
 import { isAggregated } from './deaggregate.js';
+import { ConfigurationError } from './errors.js';
+import { MAX_RECORD_BYTES } from './kinesisLimits.js';
 import type { UserRecord } from './UserRecord.js';
 import { validateUserRecord } from './UserRecord.js';
 

@@ -8,7 +8,7 @@ import {
   isAggregated,
   KPL_MAGIC,
   type UserRecord,
-} from '../../src/kpl/index.js';
+} from '../../src/index.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);

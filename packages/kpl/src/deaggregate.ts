@@ -1,8 +1,8 @@
 import { hash } from 'node:crypto';
 import { DIGEST_BYTES, FRAME_BYTES, KPL_MAGIC, MAGIC_BYTES } from './constants.js';
+import { isValidExplicitHashKey } from './kinesisLimits.js';
 import { AggregatedRecordTag, RecordTag, TagTag } from './messages.js';
 import type { DeaggregatedRecord } from './UserRecord.js';
-import { isValidExplicitHashKey } from './UserRecord.js';
 import { WireFormatError, WireReader } from './wire.js';
 
 // ignoreBOM keeps a leading U+FEFF: it is part of the key, not a byte order mark.

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../src/errors.js';
 import {
   AggregationError,
   aggregate,
+  ConfigurationError,
   deaggregate,
   effectiveHashKey,
   MAX_RECORD_BYTES,
   type OuterRecord,
   RecordAggregator,
   type UserRecord,
-} from '../../src/kpl/index.js';
+} from '../../src/index.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const keyBytes = (key: string): number => Buffer.byteLength(key, 'utf8');

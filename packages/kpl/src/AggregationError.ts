@@ -1,4 +1,4 @@
-import { ShardlineError } from '../errors.js';
+import { ShardlineError } from './errors.js';
 
 /** The input that an {@link AggregationError} is about. */
 export type AggregationErrorField = 'partitionKey' | 'explicitHashKey' | 'data' | 'records';

@@ -6,7 +6,7 @@ import {
   isValidExplicitHashKey,
   MAX_HASH_KEY,
   partitionKeyHash,
-} from '../../src/kpl/index.js';
+} from '../../src/index.js';
 
 /** MD5 of the UTF-8 key as an unsigned big-endian integer, built digit by digit from the hex digest. */
 function expectedHash(key: string): bigint {

@@ -281,7 +281,7 @@ export default defineBenchmark<Params, Shared>({
       better: 'lower',
       from: 'shardline-latency-200',
       baseline: null,
-      reference: { max: 5, source: 'REFERENCE.md §1: GetRecords, 5 calls/s per shard' },
+      reference: { max: 5, source: 'docs/kinesis-limits.md: GetRecords, 5 calls/s per shard' },
     },
     {
       name: 'latency_default_p50_ms',
@@ -306,7 +306,7 @@ export default defineBenchmark<Params, Shared>({
       from: 'shardline-latency-default',
       metric: 'max_get_records_per_shard_s',
       baseline: null,
-      reference: { max: 5, source: 'REFERENCE.md §1: GetRecords, 5 calls/s per shard' },
+      reference: { max: 5, source: 'docs/kinesis-limits.md: GetRecords, 5 calls/s per shard' },
     },
   ],
   notes: [

@@ -65,7 +65,11 @@ export default defineBenchmark<Params, { stack: LocalStack }>({
       better: 'higher',
       from: 'kinesalite-1-shard',
       baseline: null,
-      reference: { min: 11_000, max: 16_000, source: 'REFERENCE.md §6: kinesalite PutRecords on one shard' },
+      reference: {
+        min: 11_000,
+        max: 16_000,
+        source: 'docs/local-emulators.md: kinesalite PutRecords on one shard',
+      },
     },
     { name: 'put_mib_per_s', unit: 'MiB/s', better: 'higher', from: 'kinesalite-1-shard', baseline: null },
     { name: 'put_latency_p50_ms', unit: 'ms', better: 'lower', from: 'kinesalite-1-shard', baseline: null },

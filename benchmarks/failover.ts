@@ -42,7 +42,7 @@ interface Shared {
 
 const SHARDS = 16;
 const WORKER = new URL('./failover/worker.ts', import.meta.url);
-/** The Java KCL's defaults (REFERENCE.md §2). */
+/** The Java KCL's defaults (docs/kcl-compatibility.md). */
 const KCL = { failoverMs: 10_000, renewMs: 10_000 / 3 - 25, takeIntervalMs: 2 * (10_000 + 25) } as const;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -292,6 +292,6 @@ export default defineBenchmark<Params, Shared>({
   ],
   notes: [
     'Settings of a full run: failoverTimeMs 10000 (KCL default), renewIntervalMs default (failover/3 − 25 = 3308, as the KCL), leaseTakeIntervalMs 5000 (KCL: 20050), checkpointIntervalMs default 5000, a producer writing 160 records/s. A quick run uses failoverTimeMs 3000 and leaseTakeIntervalMs 1500 (smoke only).',
-    'kcl-defaults is derived from the Java KCL defaults (REFERENCE.md §2), not run: graceful and crash = failover 10 000 + half a lease-taker interval (10 025) = 20 025 ms (the KCL never releases on shutdown); join = 8 rounds × 20 050 ms (one steal per round); requests = 60 000 / 3 308 renewals + 2 workers × 60 000 / 20 050 scans / 16 leases = 18.51 per lease-minute; duplicates on a graceful stop: 0 when the application checkpoints in shutdownRequested.',
+    'kcl-defaults is derived from the Java KCL defaults (docs/kcl-compatibility.md), not run: graceful and crash = failover 10 000 + half a lease-taker interval (10 025) = 20 025 ms (the KCL never releases on shutdown); join = 8 rounds × 20 050 ms (one steal per round); requests = 60 000 / 3 308 renewals + 2 workers × 60 000 / 20 050 scans / 16 leases = 18.51 per lease-minute; duplicates on a graceful stop: 0 when the application checkpoints in shutdownRequested.',
   ],
 });

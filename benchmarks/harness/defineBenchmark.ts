@@ -15,7 +15,7 @@ export interface Reference {
   readonly value?: number;
   readonly min?: number;
   readonly max?: number;
-  /** Where the number comes from, e.g. `REFERENCE.md §6`. */
+  /** Where the number comes from, e.g. `docs/kinesis-limits.md`. */
   readonly source: string;
 }
 

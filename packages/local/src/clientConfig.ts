@@ -41,7 +41,7 @@ export interface LocalClientConfig {
   readonly maxAttempts: number;
 }
 
-/** S3 client configuration: path-style addressing, checksums only when required (REFERENCE.md §6). */
+/** S3 client configuration: path-style addressing, checksums only when required (docs/local-emulators.md). */
 export interface LocalS3ClientConfig extends LocalClientConfig {
   readonly forcePathStyle: true;
   readonly requestChecksumCalculation: 'WHEN_REQUIRED';

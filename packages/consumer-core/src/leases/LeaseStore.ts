@@ -39,7 +39,7 @@ export function takeHintOf(lease: Lease): string | undefined {
 
 /**
  * The lease table port. Every write is conditional exactly as in the Java KCL's
- * `DynamoDBLeaseRefresher` (REFERENCE.md §2), so implementations can be swapped and tables shared with
+ * `DynamoDBLeaseRefresher` (docs/kcl-compatibility.md), so implementations can be swapped and tables shared with
  * the KCL (one fleet at a time).
  *
  * Methods that can lose a race return `undefined`/`false` when the condition fails (an expected

@@ -61,7 +61,7 @@ describe('consumer on the local twin', () => {
     await local.createLeaseTable(table);
     const put = (Item: Record<string, AttributeValue>) =>
       dynamodb.send(new PutItemCommand({ TableName: table, Item }));
-    // Items exactly as the KCL 2.x/3.x serializer writes them (REFERENCE.md §2).
+    // Items exactly as the KCL 2.x/3.x serializer writes them (docs/kcl-compatibility.md).
     await put({
       leaseKey: { S: s0 },
       leaseOwner: { S: 'java-worker-gone' },

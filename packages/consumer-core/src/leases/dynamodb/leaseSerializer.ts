@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ShardlineError } from '../../errors.js';
 import type { Lease } from '../Lease.js';
 
-/** Attribute names of the Java KCL's `DynamoDBLeaseSerializer` (REFERENCE.md §2). */
+/** Attribute names of the Java KCL's `DynamoDBLeaseSerializer` (docs/kcl-compatibility.md). */
 export const LeaseAttribute = {
   LeaseKey: 'leaseKey',
   LeaseOwner: 'leaseOwner',

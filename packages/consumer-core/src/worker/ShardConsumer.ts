@@ -16,8 +16,8 @@ import type { ChildShard, KinesisRecord, ShardReader, StartingPosition } from '.
 import type { InitialPosition } from '../shard-sync/shardLineage.js';
 import type { RecordBatch, ShardCompletionReason, ShardInfo } from './RecordBatch.js';
 
-/** What a shard processor needs from the worker. */
-export interface ShardProcessorContext {
+/** What a shard consumer needs from the worker. */
+export interface ShardConsumerContext {
   readonly reader: ShardReader;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -49,7 +49,7 @@ export interface ShardProcessorContext {
   ) => Promise<string[]>;
   /** The shard is finished (SHARD_END written): children may be taken now. */
   readonly onShardFinished: (shardId: string) => void;
-  /** The processor completed (any reason): forget it. */
+  /** The shard consumer completed (any reason): forget it. */
   readonly onCompleted: (shardId: string, reason: ShardCompletionReason) => void;
 }
 
@@ -59,16 +59,16 @@ class Batch implements RecordBatch {
   readonly millisBehindLatest: number | undefined;
   readonly byteCount: number;
   readonly last: ExtendedSequenceNumber;
-  readonly #processor: ShardProcessor;
+  readonly #shardConsumer: ShardConsumer;
 
   constructor(
-    processor: ShardProcessor,
+    shardConsumer: ShardConsumer,
     records: readonly KinesisRecord[],
     millisBehindLatest: number | undefined,
     byteCount: number,
   ) {
-    this.#processor = processor;
-    this.shardId = processor.shardId;
+    this.#shardConsumer = shardConsumer;
+    this.shardId = shardConsumer.shardId;
     this.records = records;
     this.millisBehindLatest = millisBehindLatest;
     this.byteCount = byteCount;
@@ -80,33 +80,34 @@ class Batch implements RecordBatch {
     const position = record
       ? { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber }
       : this.last;
-    return this.#processor.checkpoint(position);
+    return this.#shardConsumer.checkpoint(position);
   }
 
   prepareCheckpoint(record?: KinesisRecord | ExtendedSequenceNumber, state?: Uint8Array): Promise<void> {
     const position = record
       ? { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber }
       : this.last;
-    return this.#processor.prepareCheckpoint(position, state);
+    return this.#shardConsumer.prepareCheckpoint(position, state);
   }
 
   release(): void {
-    this.#processor.ack(this);
+    this.#shardConsumer.ack(this);
   }
 }
 
 /**
- * Processes one leased shard: pulls batches from the reader only while the buffer has room, hands them
- * out in order, keeps the shard's checkpoint, and ends the session with one completion reason.
+ * Consumes one leased shard (the KCL's shard consumer): pulls batches from the reader only while the
+ * buffer has room, hands them out in order, keeps the shard's checkpoint, and ends the session with one
+ * completion reason.
  */
-export class ShardProcessor implements ShardInfo {
+export class ShardConsumer implements ShardInfo {
   readonly shardId: string;
   readonly parentShardIds: readonly string[];
   readonly startingCheckpoint: ExtendedSequenceNumber;
   readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
   readonly pendingCheckpointState: Uint8Array | undefined;
   readonly completion: Promise<ShardCompletionReason>;
-  readonly #context: ShardProcessorContext;
+  readonly #context: ShardConsumerContext;
   readonly #lease: Lease;
   readonly #checkpointer: ShardCheckpointer;
   readonly #readerController = new AbortController();
@@ -123,7 +124,7 @@ export class ShardProcessor implements ShardInfo {
   #isCompleted = false;
   #finishing: Promise<void> | undefined;
 
-  constructor(lease: Lease, context: ShardProcessorContext) {
+  constructor(lease: Lease, context: ShardConsumerContext) {
     this.#lease = lease;
     this.#context = context;
     this.shardId = lease.leaseKey;
@@ -492,4 +493,15 @@ export class ShardProcessor implements ShardInfo {
       }
     });
   }
+}
+
+/** The shard description of a session (a plain object, for handlers and `ShardSession`). */
+export function shardInfoOf(shardConsumer: ShardConsumer): ShardInfo {
+  return {
+    shardId: shardConsumer.shardId,
+    parentShardIds: shardConsumer.parentShardIds,
+    startingCheckpoint: shardConsumer.startingCheckpoint,
+    pendingCheckpoint: shardConsumer.pendingCheckpoint,
+    pendingCheckpointState: shardConsumer.pendingCheckpointState,
+  };
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../internal/logger.js';
 import { backoffDelayMs } from '../internal/retry.js';
 import { sleepUnlessAborted } from '../internal/sleep.js';
 import type { Lease } from '../leases/Lease.js';
-import type { CheckpointWriteOutcome } from '../leases/LeaseCoordinator.js';
+import type { LeaseHandle } from '../leases/LeaseHandle.js';
 import type { ChildShard, KinesisRecord, ShardReader, StartingPosition } from '../retrieval/ShardReader.js';
 import type { InitialPosition } from '../shard-sync/shardLineage.js';
 import type { RecordBatch, ShardCompletionReason, ShardInfo } from './RecordBatch.js';
@@ -26,22 +26,8 @@ export interface ShardConsumerContext {
   readonly maxBufferedBatches: number;
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
-  /** Fenced checkpoint write through the lease coordinator. */
-  readonly writeCheckpoint: (
-    leaseKey: string,
-    checkpoint: ExtendedSequenceNumber,
-    childShardIds: readonly string[] | undefined,
-  ) => Promise<CheckpointWriteOutcome>;
-  /** Whether the lease is still held (renewed recently enough): checked before every batch handed out. */
-  readonly isLeaseHeld: (leaseKey: string) => boolean;
-  /** Fenced prepared-checkpoint write through the lease coordinator. */
-  readonly prepareCheckpoint: (
-    leaseKey: string,
-    pendingCheckpoint: ExtendedSequenceNumber,
-    state: Uint8Array | undefined,
-  ) => Promise<CheckpointWriteOutcome>;
-  /** Releases the lease (owner removed). */
-  readonly releaseLease: (leaseKey: string) => Promise<boolean>;
+  /** The shard's lease: fenced checkpoint, prepared checkpoint and release, and whether it is held. */
+  readonly leaseHandle: LeaseHandle;
   /** Makes sure the children's leases exist; returns their ids. */
   readonly prepareChildren: (
     shardId: string,
@@ -138,8 +124,7 @@ export class ShardConsumer implements ShardInfo {
     this.#checkpointer = new ShardCheckpointer({
       shardId: this.shardId,
       initialCheckpoint: lease.checkpoint,
-      write: (checkpoint, children) => context.writeCheckpoint(this.shardId, checkpoint, children),
-      prepare: (pending, state) => context.prepareCheckpoint(this.shardId, pending, state),
+      lease: context.leaseHandle,
       checkpointIntervalMs: context.checkpointIntervalMs,
       clock: context.clock,
       onWriteError: (error) => {
@@ -186,7 +171,7 @@ export class ShardConsumer implements ShardInfo {
   async next(): Promise<RecordBatch | undefined> {
     for (;;) {
       if (this.#stopReason !== undefined) return undefined;
-      if (!this.#context.isLeaseHeld(this.shardId)) {
+      if (!this.#context.leaseHandle.isHeld()) {
         // Possibly lost (renewals failing): deliver nothing more than another worker could also get.
         this.loseLease();
         return undefined;
@@ -300,7 +285,7 @@ export class ShardConsumer implements ShardInfo {
           await this.#checkpointer.flush();
           this.#checkpointer.close();
           if (!this.#isCompleted) {
-            await this.#context.releaseLease(this.shardId);
+            await this.#context.leaseHandle.release();
             this.#complete(reason);
           }
         }
@@ -382,7 +367,7 @@ export class ShardConsumer implements ShardInfo {
           if (written) {
             this.#checkpointer.close();
             this.#context.onEvent({ type: 'SHARD_ENDED', shardId: this.shardId, childShardIds: children });
-            await this.#context.releaseLease(this.shardId);
+            await this.#context.leaseHandle.release();
             this.#complete('SHARD_END');
             this.#context.onShardFinished(this.shardId);
             return;
@@ -400,7 +385,7 @@ export class ShardConsumer implements ShardInfo {
       }
       if (!this.#isCompleted) {
         this.#checkpointer.close();
-        await this.#context.releaseLease(this.shardId);
+        await this.#context.leaseHandle.release();
         this.#complete('SHUTDOWN');
       }
     })();

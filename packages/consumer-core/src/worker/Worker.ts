@@ -247,12 +247,7 @@ export class Worker {
       maxBufferedBatches: config.maxBufferedBatches,
       maxBufferedBytes: config.maxBufferedBytes,
       checkpointIntervalMs: config.checkpointIntervalMs,
-      writeCheckpoint: (leaseKey, checkpoint, childShardIds) =>
-        this.#coordinator.checkpoint(leaseKey, { checkpoint, childShardIds }),
-      prepareCheckpoint: (leaseKey, pendingCheckpoint, pendingCheckpointState) =>
-        this.#coordinator.prepareCheckpoint(leaseKey, { pendingCheckpoint, pendingCheckpointState }),
-      isLeaseHeld: (leaseKey) => this.#coordinator.isHeld(leaseKey),
-      releaseLease: (leaseKey) => this.#coordinator.release(leaseKey),
+      leaseHandle: this.#coordinator.leaseHandle(lease.leaseKey),
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
       onShardFinished: () => {
         this.#coordinator.requestTakeRound();

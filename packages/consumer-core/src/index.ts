@@ -2,16 +2,11 @@
 
 // Positions: sequence numbers and checkpoint sentinels
 export type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
-export {
-  compareExtendedSequenceNumbers,
-  isSentinel,
-  isSequenceNumber,
-  SentinelCheckpoint,
-} from './checkpoint/ExtendedSequenceNumber.js';
+export { compareExtendedSequenceNumbers, SentinelCheckpoint } from './checkpoint/ExtendedSequenceNumber.js';
 
 // Configuration
 export type { ConsumerOptions, ResolvedConsumerConfig } from './config/resolveConsumerConfig.js';
-export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
+export { resolveConsumerConfig } from './config/resolveConsumerConfig.js';
 // The consumer: createConsumer, run(), sessions and batches
 export { createConsumer, createConsumerWithPorts } from './consumer/createConsumer.js';
 // Errors
@@ -33,7 +28,6 @@ export type { ConsumerEvent, ConsumerEventListener, LeaseLossReason } from './ev
 export { ConsumerEventType, ConsumerState } from './events.js';
 // Utilities: clock and logger ports
 export type { Clock } from './internal/clock.js';
-export { monotonicClock } from './internal/clock.js';
 export type { LogFields, Logger } from './internal/logger.js';
 export { consoleWarningsLogger, silentLogger } from './internal/logger.js';
 // KPL aggregation (the codec's one owner is src/kpl; the producer uses it from here)
@@ -81,7 +75,7 @@ export type {
   LeaseTakingInput,
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
-export { isLeaseExpired, isLeaseFinished, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
+export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
 // Metrics: OpenTelemetry instrument names (recorded through the global or the given MeterProvider)
 export { ConsumerMetricName } from './metrics/ConsumerMetrics.js';
 // Retrieval: polling reader and its port

@@ -4,10 +4,10 @@ import {
   DependencyError,
   eligibleLeases,
   type LeaseStore,
-  monotonicClock,
   type NewLease,
   silentLogger,
 } from '../../src/index.js';
+import { monotonicClock } from '../../src/internal/clock.js';
 import { LeaseCoordinator } from '../../src/leases/LeaseCoordinator.js';
 import { InMemoryLeaseStore } from '../../src/testing/index.js';
 

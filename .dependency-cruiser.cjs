@@ -46,12 +46,12 @@ module.exports = {
       to: { path: '@aws-sdk/|@smithy/' },
     },
     {
-      name: 'consumer-core-rxjs-only-in-stream',
+      name: 'consumer-core-rxjs-only-in-rx',
       severity: 'error',
-      comment: 'Only the RxJS surface (src/stream) imports RxJS operators.',
+      comment: 'Only the RxJS surface (src/rx) imports RxJS operators.',
       from: {
         path: '^packages/consumer-core/src/',
-        pathNot: '^packages/consumer-core/src/(stream|testing)/',
+        pathNot: '^packages/consumer-core/src/(rx|testing)/',
       },
       to: { path: 'node_modules/rxjs/' },
     },

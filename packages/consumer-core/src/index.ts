@@ -2,17 +2,13 @@
 
 // Positions: sequence numbers and checkpoint sentinels
 export type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
-export {
-  compareExtendedSequenceNumbers,
-  isSentinel,
-  isSequenceNumber,
-  SentinelCheckpoint,
-} from './checkpoint/ExtendedSequenceNumber.js';
+export { compareExtendedSequenceNumbers, SentinelCheckpoint } from './checkpoint/ExtendedSequenceNumber.js';
 
 // Configuration
 export type { ConsumerOptions, ResolvedConsumerConfig } from './config/resolveConsumerConfig.js';
-export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
-
+export { resolveConsumerConfig } from './config/resolveConsumerConfig.js';
+// The consumer: createConsumer, run(), sessions and batches
+export { createConsumer, createConsumerWithPorts } from './consumer/createConsumer.js';
 // Errors
 export type { ConfigurationProblem } from './errors.js';
 export {
@@ -27,14 +23,11 @@ export {
   ShardlineError,
   ThroughputExceededError,
 } from './errors.js';
-
 // Events and lifecycle
 export type { ConsumerEvent, ConsumerEventListener, LeaseLossReason } from './events.js';
 export { ConsumerEventType, ConsumerState } from './events.js';
-
 // Utilities: clock and logger ports
 export type { Clock } from './internal/clock.js';
-export { monotonicClock } from './internal/clock.js';
 export type { LogFields, Logger } from './internal/logger.js';
 export { consoleWarningsLogger, silentLogger } from './internal/logger.js';
 
@@ -47,7 +40,6 @@ export {
   leaseToItem,
   MalformedLeaseItemError,
 } from './leases/dynamodb/leaseSerializer.js';
-
 // Leases: value type, store port, pure lease-taking decisions
 export type { HashKeyRange, Lease, NewLease } from './leases/Lease.js';
 export type {
@@ -62,11 +54,9 @@ export type {
   LeaseTakingInput,
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
-export { isLeaseExpired, isLeaseFinished, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
-
+export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
 // Metrics: OpenTelemetry instrument names (recorded through the global or the given MeterProvider)
 export { ConsumerMetricName } from './metrics/ConsumerMetrics.js';
-
 // Retrieval: polling reader and its port
 export type { KinesisClientLike, PollingShardReaderOptions } from './retrieval/kinesis/PollingShardReader.js';
 export { PollingShardReader } from './retrieval/kinesis/PollingShardReader.js';
@@ -78,17 +68,14 @@ export type {
   ShardReadRequest,
   StartingPosition,
 } from './retrieval/ShardReader.js';
-
+export type { RunOptions } from './run/runShard.js';
+export type { Consumer, ShardSession } from './rx/RxConsumer.js';
 // Shard sync: listing and lineage
 export type { KinesisShardListerOptions } from './shard-sync/kinesis/KinesisShardLister.js';
 export { KinesisShardLister } from './shard-sync/kinesis/KinesisShardLister.js';
 export type { ShardLister } from './shard-sync/ShardLister.js';
 export type { InitialPosition, NewLeasePlanInput, ShardDescription } from './shard-sync/shardLineage.js';
 export { eligibleLeases, isLeaseReady, planNewLeases } from './shard-sync/shardLineage.js';
-
-// The consumer: createConsumer, run(), sessions and batches
-export type { Consumer, RunOptions, ShardSession } from './stream/createConsumer.js';
-export { createConsumer, createConsumerWithPorts } from './stream/createConsumer.js';
 export type { RecordBatch, ShardInfo } from './worker/RecordBatch.js';
 export { ShardCompletionReason } from './worker/RecordBatch.js';
 export type { WorkerPorts } from './worker/Worker.js';

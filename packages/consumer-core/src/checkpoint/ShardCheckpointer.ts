@@ -1,5 +1,6 @@
 import { CheckpointRejectedError } from '../errors.js';
 import type { Clock } from '../internal/clock.js';
+import type { LeaseHandle } from '../leases/LeaseHandle.js';
 import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
@@ -8,26 +9,13 @@ import {
   sentinelPosition,
 } from './ExtendedSequenceNumber.js';
 
-/** Writes a checkpoint to the lease table, fenced by the lease counter. */
-export type CheckpointWriter = (
-  checkpoint: ExtendedSequenceNumber,
-  childShardIds: readonly string[] | undefined,
-) => Promise<'WRITTEN' | 'LEASE_LOST'>;
-
-/** Writes a prepared checkpoint (and its state) to the lease table, fenced by the lease counter. */
-export type PreparedCheckpointWriter = (
-  pendingCheckpoint: ExtendedSequenceNumber,
-  state: Uint8Array | undefined,
-) => Promise<'WRITTEN' | 'LEASE_LOST'>;
-
 /** Options of {@link ShardCheckpointer}. */
 export interface ShardCheckpointerOptions {
   readonly shardId: string;
   /** The checkpoint stored when processing started. */
   readonly initialCheckpoint: ExtendedSequenceNumber;
-  readonly write: CheckpointWriter;
-  /** Writes a prepared checkpoint. */
-  readonly prepare: PreparedCheckpointWriter;
+  /** The shard's lease: checkpoints and prepared checkpoints are written through it, fenced. */
+  readonly lease: Pick<LeaseHandle, 'checkpoint' | 'prepare'>;
   /** Writes happen at most once per this interval; 0 writes at once. */
   readonly checkpointIntervalMs: number;
   readonly clock: Clock;
@@ -134,7 +122,10 @@ export class ShardCheckpointer {
       );
     }
     if (this.#isLeaseLost) return false;
-    const outcome = await this.#options.prepare(position, state);
+    const outcome = await this.#options.lease.prepare({
+      pendingCheckpoint: position,
+      pendingCheckpointState: state,
+    });
     if (outcome === 'LEASE_LOST') this.#isLeaseLost = true;
     return outcome === 'WRITTEN';
   }
@@ -199,7 +190,7 @@ export class ShardCheckpointer {
   ): Promise<void> {
     this.#lastWriteAtMs = this.#options.clock.nowMs();
     try {
-      const outcome = await this.#options.write(target, childShardIds);
+      const outcome = await this.#options.lease.checkpoint({ checkpoint: target, childShardIds });
       if (outcome === 'LEASE_LOST') {
         this.#isLeaseLost = true;
         return;

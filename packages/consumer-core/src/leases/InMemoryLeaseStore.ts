@@ -1,3 +1,4 @@
+import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { Lease, NewLease } from './Lease.js';
 import { leaseFromNew } from './Lease.js';
 import {
@@ -21,7 +22,8 @@ export interface InMemoryLeaseStoreOperation {
     | 'list'
     | 'get'
     | 'requestHandoff'
-    | 'completeHandoff';
+    | 'completeHandoff'
+    | 'reset';
   readonly leaseKey: string | undefined;
 }
 
@@ -172,6 +174,23 @@ export class InMemoryLeaseStore implements LeaseStore {
       leaseCounter: stored.leaseCounter + 1,
       checkpointOwner: undefined,
       ownerSwitchesSinceCheckpoint: stored.ownerSwitchesSinceCheckpoint + 1,
+    });
+    return true;
+  }
+
+  async resetCheckpoint(lease: Lease, checkpoint: ExtendedSequenceNumber): Promise<boolean> {
+    await this.#before('reset', lease.leaseKey);
+    const stored = this.#leases.get(lease.leaseKey);
+    if (!stored || stored.leaseCounter !== lease.leaseCounter) return false;
+    this.#store({
+      ...stored,
+      leaseCounter: stored.leaseCounter + 1,
+      leaseOwner: undefined,
+      checkpoint,
+      ownerSwitchesSinceCheckpoint: 0,
+      checkpointOwner: undefined,
+      pendingCheckpoint: undefined,
+      pendingCheckpointState: undefined,
     });
     return true;
   }

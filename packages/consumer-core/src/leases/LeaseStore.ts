@@ -102,6 +102,13 @@ export interface LeaseStore {
    * `checkpointOwner` (the next owner then holds the lease). @returns whether it was written.
    */
   completeHandoff?(lease: Lease, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * An operator's checkpoint reset (`shardline reset`): condition `leaseCounter = lease.leaseCounter` (no
+   * worker wrote since the lease was watched); bumps the counter, sets the checkpoint, resets
+   * `ownerSwitchesSinceCheckpoint`, removes the owner, `checkpointOwner` and the pending checkpoint.
+   * Optional: workers never call it. @returns whether it was written.
+   */
+  resetCheckpoint?(lease: Lease, checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<boolean>;
   /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
 }

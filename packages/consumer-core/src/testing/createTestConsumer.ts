@@ -1,11 +1,12 @@
 import type { ConsumerOptions } from '../config/resolveConsumerConfig.js';
 import { resolveConsumerConfig } from '../config/resolveConsumerConfig.js';
+import { createConsumerWithPorts } from '../consumer/createConsumer.js';
 import { silentLogger } from '../internal/logger.js';
 import { InMemoryLeaseStore } from '../leases/InMemoryLeaseStore.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import type { ShardReader } from '../retrieval/ShardReader.js';
+import type { Consumer } from '../rx/RxConsumer.js';
 import type { ShardLister } from '../shard-sync/ShardLister.js';
-import { type Consumer, createConsumerWithPorts } from '../stream/createConsumer.js';
 import type { InMemoryStream } from './InMemoryStream.js';
 
 /** Options of {@link createTestConsumer}: consumer options without AWS clients or stream, plus fakes. */

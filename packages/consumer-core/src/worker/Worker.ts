@@ -12,7 +12,7 @@ import type { ChildShard, ShardReader } from '../retrieval/ShardReader.js';
 import type { ShardLister } from '../shard-sync/ShardLister.js';
 import { ShardSyncer } from '../shard-sync/ShardSyncer.js';
 import { eligibleLeases } from '../shard-sync/shardLineage.js';
-import { ShardProcessor } from './ShardProcessor.js';
+import { ShardConsumer } from './ShardConsumer.js';
 
 /** The ports a worker runs on (the AWS adapters in production, in-memory fakes in tests). */
 export interface WorkerPorts {
@@ -28,8 +28,8 @@ export interface WorkerPorts {
 const MAX_LEASES_TO_STEAL_AT_ONCE = Number.POSITIVE_INFINITY;
 
 /**
- * One worker of an application: takes and renews leases, syncs shards, runs one {@link ShardProcessor}
- * per held shard, and stops in order. Plain async code; `stream/` puts the RxJS surface on it.
+ * One worker of an application: takes and renews leases, syncs shards, runs one {@link ShardConsumer}
+ * per held shard, and stops in order. Plain async code; `rx/` puts the RxJS surface on it.
  */
 export class Worker {
   readonly #config: ResolvedConsumerConfig;
@@ -38,9 +38,9 @@ export class Worker {
   readonly #syncer: ShardSyncer;
   readonly #syncLoop: Loop;
   readonly #metrics: ConsumerMetrics;
-  readonly #processors = new Map<string, ShardProcessor>();
+  readonly #shardConsumers = new Map<string, ShardConsumer>();
   readonly #listeners = new Set<ConsumerEventListener>();
-  readonly #sessionListeners = new Set<(processor: ShardProcessor) => void>();
+  readonly #sessionListeners = new Set<(shardConsumer: ShardConsumer) => void>();
   #state: ConsumerState = 'idle';
   /** Aborted by stop(): a start still creating the table or syncing gives up at once. */
   readonly #startController = new AbortController();
@@ -77,11 +77,11 @@ export class Worker {
       logger: config.logger,
       onEvent,
       eligibility: eligibleLeases,
-      onLeaseAcquired: (lease) => this.#startProcessor(lease),
-      onLeaseLost: (leaseKey) => this.#processors.get(leaseKey)?.loseLease(),
+      onLeaseAcquired: (lease) => this.#startShardConsumer(lease),
+      onLeaseLost: (leaseKey) => this.#shardConsumers.get(leaseKey)?.loseLease(),
       onHandoffRequested: (leaseKey) => {
-        const processor = this.#processors.get(leaseKey);
-        if (processor) void processor.handOff(config.shutdownTimeoutMs);
+        const shardConsumer = this.#shardConsumers.get(leaseKey);
+        if (shardConsumer) void shardConsumer.handOff(config.shutdownTimeoutMs);
         else void this.#coordinator.release(leaseKey);
       },
     });
@@ -110,7 +110,7 @@ export class Worker {
 
   /** Shards being processed now. */
   get activeShardIds(): string[] {
-    return [...this.#processors.keys()];
+    return [...this.#shardConsumers.keys()];
   }
 
   /** Subscribes to events. @returns an unsubscribe function. */
@@ -120,9 +120,10 @@ export class Worker {
   }
 
   /** Subscribes to new shard sessions (and receives the ones already running). @returns an unsubscribe function. */
-  onSession(listener: (processor: ShardProcessor) => void): () => void {
+  onSession(listener: (shardConsumer: ShardConsumer) => void): () => void {
     this.#sessionListeners.add(listener);
-    for (const processor of this.#processors.values()) if (processor.isActive) listener(processor);
+    for (const shardConsumer of this.#shardConsumers.values())
+      if (shardConsumer.isActive) listener(shardConsumer);
     return () => this.#sessionListeners.delete(listener);
   }
 
@@ -193,7 +194,9 @@ export class Worker {
       await step('stop taking leases', () => this.#coordinator.stopTaking());
       await step('stop shard sync', () => this.#syncLoop.stop());
       await step('drain shards and release leases', () =>
-        Promise.all([...this.#processors.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs))),
+        Promise.all(
+          [...this.#shardConsumers.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs)),
+        ),
       );
       // Leases still being handed to this worker are released as they arrive (not left to expire).
       await step('settle hand-offs to this worker', () =>
@@ -202,7 +205,9 @@ export class Worker {
         ),
       );
       await step('drain shards handed over meanwhile', () =>
-        Promise.all([...this.#processors.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs))),
+        Promise.all(
+          [...this.#shardConsumers.values()].map((p) => p.shutdown(this.#config.shutdownTimeoutMs)),
+        ),
       );
       await step('tell peers to take the released leases', () => this.#coordinator.hintPeers());
       await step('stop lease renewal', () => this.#coordinator.stop());
@@ -212,18 +217,18 @@ export class Worker {
     return this.#stopping;
   }
 
-  #startProcessor(lease: Lease): void {
+  #startShardConsumer(lease: Lease): void {
     if (this.#stopping) {
       void this.#coordinator.release(lease.leaseKey);
       return;
     }
-    const previous = this.#processors.get(lease.leaseKey);
+    const previous = this.#shardConsumers.get(lease.leaseKey);
     if (previous) {
       // Taken again while the previous session is still finishing its release: start once it is done,
       // from the lease as taken (its checkpoint includes the previous session's final one).
       void previous.completion.then(() => {
-        if (!this.#processors.has(lease.leaseKey) && this.#coordinator.isHeld(lease.leaseKey)) {
-          this.#startProcessor(this.#coordinator.heldLease(lease.leaseKey) ?? lease);
+        if (!this.#shardConsumers.has(lease.leaseKey) && this.#coordinator.isHeld(lease.leaseKey)) {
+          this.#startShardConsumer(this.#coordinator.heldLease(lease.leaseKey) ?? lease);
         }
       });
       return;
@@ -233,7 +238,7 @@ export class Worker {
       return;
     }
     const config = this.#config;
-    const processor = new ShardProcessor(lease, {
+    const shardConsumer = new ShardConsumer(lease, {
       reader: this.#ports.shardReader,
       clock: config.clock,
       logger: config.logger,
@@ -242,12 +247,7 @@ export class Worker {
       maxBufferedBatches: config.maxBufferedBatches,
       maxBufferedBytes: config.maxBufferedBytes,
       checkpointIntervalMs: config.checkpointIntervalMs,
-      writeCheckpoint: (leaseKey, checkpoint, childShardIds) =>
-        this.#coordinator.checkpoint(leaseKey, { checkpoint, childShardIds }),
-      prepareCheckpoint: (leaseKey, pendingCheckpoint, pendingCheckpointState) =>
-        this.#coordinator.prepareCheckpoint(leaseKey, { pendingCheckpoint, pendingCheckpointState }),
-      isLeaseHeld: (leaseKey) => this.#coordinator.isHeld(leaseKey),
-      releaseLease: (leaseKey) => this.#coordinator.release(leaseKey),
+      leaseHandle: this.#coordinator.leaseHandle(lease.leaseKey),
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
       onShardFinished: () => {
         this.#coordinator.requestTakeRound();
@@ -255,12 +255,12 @@ export class Worker {
       onCompleted: (shardId) => {
         // The coordinator already dropped the lease (released, lost or expired); forgetting it here
         // could drop a new take of the same lease.
-        if (this.#processors.get(shardId) === processor) this.#processors.delete(shardId);
+        if (this.#shardConsumers.get(shardId) === shardConsumer) this.#shardConsumers.delete(shardId);
       },
     });
-    this.#processors.set(lease.leaseKey, processor);
-    processor.start();
-    for (const listener of this.#sessionListeners) listener(processor);
+    this.#shardConsumers.set(lease.leaseKey, shardConsumer);
+    shardConsumer.start();
+    for (const listener of this.#sessionListeners) listener(shardConsumer);
   }
 
   async #prepareChildren(shardId: string, reported: readonly ChildShard[] | undefined): Promise<string[]> {

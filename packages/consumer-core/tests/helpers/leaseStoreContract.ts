@@ -147,6 +147,36 @@ export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseS
       });
     });
 
+    it('resets a checkpoint for an operator only while the counter is unchanged: owner, hand-off and pending checkpoint removed', async () => {
+      expect(store.resetCheckpoint).toBeDefined();
+      const reset = store.resetCheckpoint!.bind(store);
+      const latest = { sequenceNumber: 'LATEST', subSequenceNumber: 0 };
+      await store.createLeaseIfNotExists(shard0);
+      const a = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const b = (await store.takeLease(a, 'worker-b'))!;
+      const handing = (await store.requestHandoff!(b, 'worker-c'))!;
+      const prepared = (await store.prepareCheckpoint(handing, {
+        pendingCheckpoint: { sequenceNumber: '5', subSequenceNumber: 0 },
+        pendingCheckpointState: new Uint8Array([1, 2]),
+      }))!;
+      expect(prepared).toBeDefined();
+      // A worker wrote since this counter was watched: nothing is reset.
+      expect(await reset(handing, latest)).toBe(false);
+      expect((await store.getLease(shard0.leaseKey))!.leaseCounter).toBe(prepared.leaseCounter);
+      expect(await reset(prepared, latest)).toBe(true);
+      const stored = (await store.getLease(shard0.leaseKey))!;
+      expect(stored.leaseCounter).toBe(prepared.leaseCounter + 1);
+      expect(stored.checkpoint).toEqual(latest);
+      expect(stored.ownerSwitchesSinceCheckpoint).toBe(0);
+      expect(stored.leaseOwner).toBeUndefined();
+      expect(stored.checkpointOwner).toBeUndefined();
+      expect(stored.pendingCheckpoint).toBeUndefined();
+      expect(stored.pendingCheckpointState).toBeUndefined();
+      // No worker's fence holds any more; anyone may take it at once.
+      expect(await store.renewLease(prepared)).toBeUndefined();
+      expect(await store.takeLease(stored, 'worker-d')).toMatchObject({ leaseOwner: 'worker-d' });
+    });
+
     it('adds metadata only to existing leases, without touching the counter', async () => {
       expect(await store.updateLeaseMeta('missing', { childShardIds: ['x'] })).toBe(false);
       await store.createLeaseIfNotExists({ ...shard0, hashKeyRange: undefined });

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compareExtendedSequenceNumbers as compare, isSentinel, isSequenceNumber } from '../../src/index.js';
+import {
+  compareExtendedSequenceNumbers as compare,
+  isSentinel,
+  isSequenceNumber,
+} from '../../src/checkpoint/ExtendedSequenceNumber.js';
 
 const at = (sequenceNumber: string, subSequenceNumber = 0) => ({ sequenceNumber, subSequenceNumber });
 

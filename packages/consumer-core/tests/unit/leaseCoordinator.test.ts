@@ -4,10 +4,10 @@ import {
   DependencyError,
   eligibleLeases,
   type LeaseStore,
-  monotonicClock,
   type NewLease,
   silentLogger,
 } from '../../src/index.js';
+import { monotonicClock } from '../../src/internal/clock.js';
 import { LeaseCoordinator } from '../../src/leases/LeaseCoordinator.js';
 import { InMemoryLeaseStore } from '../../src/testing/index.js';
 
@@ -114,13 +114,13 @@ describe('LeaseCoordinator', () => {
     const c = coordinator(store, events, lost, 3_000);
     c.start();
     await until(() => c.isHeld('s1'));
-    expect(await c.checkpoint('s1', { checkpoint: { sequenceNumber: '10', subSequenceNumber: 0 } })).toBe(
-      'WRITTEN',
-    );
+    expect(
+      await c.leaseHandle('s1').checkpoint({ checkpoint: { sequenceNumber: '10', subSequenceNumber: 0 } }),
+    ).toBe('WRITTEN');
     await store.takeLease(store.snapshot()[0]!, 'other');
-    expect(await c.checkpoint('s1', { checkpoint: { sequenceNumber: '20', subSequenceNumber: 0 } })).toBe(
-      'LEASE_LOST',
-    );
+    expect(
+      await c.leaseHandle('s1').checkpoint({ checkpoint: { sequenceNumber: '20', subSequenceNumber: 0 } }),
+    ).toBe('LEASE_LOST');
     await c.stop();
     expect(store.snapshot()[0]).toMatchObject({ leaseOwner: 'other', checkpoint: { sequenceNumber: '10' } });
     expect(lost).toEqual(['s1']);

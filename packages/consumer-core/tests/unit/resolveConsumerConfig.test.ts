@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CONSUMER_DEFAULTS,
-  ConfigurationError,
-  type ConsumerOptions,
-  resolveConsumerConfig,
-} from '../../src/index.js';
+import { CONSUMER_DEFAULTS } from '../../src/config/resolveConsumerConfig.js';
+import { ConfigurationError, type ConsumerOptions, resolveConsumerConfig } from '../../src/index.js';
 
 const client = { send: async () => ({}) } as unknown as ConsumerOptions['kinesisClient'];
 const ddb = { send: async () => ({}) } as unknown as ConsumerOptions['dynamoDBClient'];

@@ -13,15 +13,17 @@ function make(intervalMs: number, outcome: () => 'WRITTEN' | 'LEASE_LOST' = () =
   const checkpointer = new ShardCheckpointer({
     shardId: 's',
     initialCheckpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
-    write: async (position, children) => {
-      writes.push(
-        `${position.sequenceNumber}:${position.subSequenceNumber}${children ? `>${children.join(',')}` : ''}`,
-      );
-      return outcome();
-    },
-    prepare: async (position, state) => {
-      writes.push(`prepare ${position.sequenceNumber}${state ? ` [${[...state].join(',')}]` : ''}`);
-      return outcome();
+    lease: {
+      checkpoint: async ({ checkpoint: position, childShardIds: children }) => {
+        writes.push(
+          `${position.sequenceNumber}:${position.subSequenceNumber}${children ? `>${children.join(',')}` : ''}`,
+        );
+        return outcome();
+      },
+      prepare: async ({ pendingCheckpoint: position, pendingCheckpointState: state }) => {
+        writes.push(`prepare ${position.sequenceNumber}${state ? ` [${[...state].join(',')}]` : ''}`);
+        return outcome();
+      },
     },
     checkpointIntervalMs: intervalMs,
     clock: { nowMs: () => nowMs },

@@ -1,8 +1,6 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
-import { awsErrorName } from '../../leases/dynamodb/awsErrors.js';
 import { DynamoDBLeaseStore } from '../../leases/dynamodb/DynamoDBLeaseStore.js';
-import { LeaseAttribute as A } from '../../leases/dynamodb/leaseSerializer.js';
 import type { Lease } from '../../leases/Lease.js';
 import type { AwsConnection } from '../connection.js';
 
@@ -18,7 +16,7 @@ export interface CliLeaseTable {
   destroy(): void;
 }
 
-/** Opens the lease table `tableName` with a DynamoDB client of its own. */
+/** Opens the lease table `tableName` with a DynamoDB client of its own; every write goes through the store. */
 export function openLeaseTable(connection: AwsConnection, tableName: string): CliLeaseTable {
   const client = new DynamoDBClient({
     region: connection.region,
@@ -28,42 +26,7 @@ export function openLeaseTable(connection: AwsConnection, tableName: string): Cl
   const store = new DynamoDBLeaseStore({ client, tableName });
   return {
     listLeases: () => store.listLeases(),
-    resetCheckpoint: async (lease, checkpoint) => {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { [A.LeaseKey]: { S: lease.leaseKey } },
-            ConditionExpression: '#counter = :counter',
-            UpdateExpression:
-              'SET #counter = :next, #checkpoint = :checkpoint, #sub = :sub, #switches = :zero ' +
-              'REMOVE #owner, #checkpointOwner, #pending, #pendingSub, #pendingState',
-            ExpressionAttributeNames: {
-              '#counter': A.LeaseCounter,
-              '#checkpoint': A.Checkpoint,
-              '#sub': A.CheckpointSubSequenceNumber,
-              '#switches': A.OwnerSwitchesSinceCheckpoint,
-              '#owner': A.LeaseOwner,
-              '#checkpointOwner': A.CheckpointOwner,
-              '#pending': A.PendingCheckpoint,
-              '#pendingSub': A.PendingCheckpointSubSequenceNumber,
-              '#pendingState': A.PendingCheckpointState,
-            },
-            ExpressionAttributeValues: {
-              ':counter': { N: String(lease.leaseCounter) },
-              ':next': { N: String(lease.leaseCounter + 1) },
-              ':checkpoint': { S: checkpoint.sequenceNumber },
-              ':sub': { N: String(checkpoint.subSequenceNumber) },
-              ':zero': { N: '0' },
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (awsErrorName(error) === 'ConditionalCheckFailedException') return false;
-        throw error;
-      }
-    },
+    resetCheckpoint: (lease, checkpoint) => store.resetCheckpoint(lease, checkpoint),
     destroy: () => client.destroy(),
   };
 }

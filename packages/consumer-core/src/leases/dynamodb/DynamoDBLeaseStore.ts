@@ -11,6 +11,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { LeaseTableSchemaError, ShardlineError } from '../../errors.js';
 import type { Logger } from '../../internal/logger.js';
 import { silentLogger } from '../../internal/logger.js';
@@ -244,6 +245,43 @@ export class DynamoDBLeaseStore implements LeaseStore {
         UpdateExpression: 'SET #counter = #counter + :one REMOVE #owner',
         ExpressionAttributeNames: { '#counter': A.LeaseCounter, '#owner': A.LeaseOwner },
         ExpressionAttributeValues: { ':owner': { S: lease.leaseOwner }, ':one': { N: '1' } },
+      },
+      undefined,
+      signal,
+    );
+  }
+
+  async resetCheckpoint(
+    lease: Lease,
+    checkpoint: ExtendedSequenceNumber,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    return this.#update(
+      'reset',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: '#counter = :counter',
+        UpdateExpression:
+          'SET #counter = :next, #checkpoint = :checkpoint, #sub = :sub, #switches = :zero ' +
+          'REMOVE #owner, #checkpointOwner, #pending, #pendingSub, #pendingState',
+        ExpressionAttributeNames: {
+          '#counter': A.LeaseCounter,
+          '#checkpoint': A.Checkpoint,
+          '#sub': A.CheckpointSubSequenceNumber,
+          '#switches': A.OwnerSwitchesSinceCheckpoint,
+          '#owner': A.LeaseOwner,
+          '#checkpointOwner': A.CheckpointOwner,
+          '#pending': A.PendingCheckpoint,
+          '#pendingSub': A.PendingCheckpointSubSequenceNumber,
+          '#pendingState': A.PendingCheckpointState,
+        },
+        ExpressionAttributeValues: {
+          ':counter': { N: String(lease.leaseCounter) },
+          ':next': { N: String(lease.leaseCounter + 1) },
+          ':checkpoint': { S: checkpoint.sequenceNumber },
+          ':sub': { N: String(checkpoint.subSequenceNumber) },
+          ':zero': { N: '0' },
+        },
       },
       undefined,
       signal,

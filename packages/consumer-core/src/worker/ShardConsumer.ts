@@ -11,13 +11,13 @@ import type { Logger } from '../internal/logger.js';
 import { backoffDelayMs } from '../internal/retry.js';
 import { sleepUnlessAborted } from '../internal/sleep.js';
 import type { Lease } from '../leases/Lease.js';
-import type { CheckpointWriteOutcome } from '../leases/LeaseCoordinator.js';
+import type { LeaseHandle } from '../leases/LeaseHandle.js';
 import type { ChildShard, KinesisRecord, ShardReader, StartingPosition } from '../retrieval/ShardReader.js';
 import type { InitialPosition } from '../shard-sync/shardLineage.js';
 import type { RecordBatch, ShardCompletionReason, ShardInfo } from './RecordBatch.js';
 
-/** What a shard processor needs from the worker. */
-export interface ShardProcessorContext {
+/** What a shard consumer needs from the worker. */
+export interface ShardConsumerContext {
   readonly reader: ShardReader;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -26,22 +26,8 @@ export interface ShardProcessorContext {
   readonly maxBufferedBatches: number;
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
-  /** Fenced checkpoint write through the lease coordinator. */
-  readonly writeCheckpoint: (
-    leaseKey: string,
-    checkpoint: ExtendedSequenceNumber,
-    childShardIds: readonly string[] | undefined,
-  ) => Promise<CheckpointWriteOutcome>;
-  /** Whether the lease is still held (renewed recently enough): checked before every batch handed out. */
-  readonly isLeaseHeld: (leaseKey: string) => boolean;
-  /** Fenced prepared-checkpoint write through the lease coordinator. */
-  readonly prepareCheckpoint: (
-    leaseKey: string,
-    pendingCheckpoint: ExtendedSequenceNumber,
-    state: Uint8Array | undefined,
-  ) => Promise<CheckpointWriteOutcome>;
-  /** Releases the lease (owner removed). */
-  readonly releaseLease: (leaseKey: string) => Promise<boolean>;
+  /** The shard's lease: fenced checkpoint, prepared checkpoint and release, and whether it is held. */
+  readonly leaseHandle: LeaseHandle;
   /** Makes sure the children's leases exist; returns their ids. */
   readonly prepareChildren: (
     shardId: string,
@@ -49,7 +35,7 @@ export interface ShardProcessorContext {
   ) => Promise<string[]>;
   /** The shard is finished (SHARD_END written): children may be taken now. */
   readonly onShardFinished: (shardId: string) => void;
-  /** The processor completed (any reason): forget it. */
+  /** The shard consumer completed (any reason): forget it. */
   readonly onCompleted: (shardId: string, reason: ShardCompletionReason) => void;
 }
 
@@ -59,16 +45,16 @@ class Batch implements RecordBatch {
   readonly millisBehindLatest: number | undefined;
   readonly byteCount: number;
   readonly last: ExtendedSequenceNumber;
-  readonly #processor: ShardProcessor;
+  readonly #shardConsumer: ShardConsumer;
 
   constructor(
-    processor: ShardProcessor,
+    shardConsumer: ShardConsumer,
     records: readonly KinesisRecord[],
     millisBehindLatest: number | undefined,
     byteCount: number,
   ) {
-    this.#processor = processor;
-    this.shardId = processor.shardId;
+    this.#shardConsumer = shardConsumer;
+    this.shardId = shardConsumer.shardId;
     this.records = records;
     this.millisBehindLatest = millisBehindLatest;
     this.byteCount = byteCount;
@@ -80,33 +66,34 @@ class Batch implements RecordBatch {
     const position = record
       ? { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber }
       : this.last;
-    return this.#processor.checkpoint(position);
+    return this.#shardConsumer.checkpoint(position);
   }
 
   prepareCheckpoint(record?: KinesisRecord | ExtendedSequenceNumber, state?: Uint8Array): Promise<void> {
     const position = record
       ? { sequenceNumber: record.sequenceNumber, subSequenceNumber: record.subSequenceNumber }
       : this.last;
-    return this.#processor.prepareCheckpoint(position, state);
+    return this.#shardConsumer.prepareCheckpoint(position, state);
   }
 
   release(): void {
-    this.#processor.ack(this);
+    this.#shardConsumer.ack(this);
   }
 }
 
 /**
- * Processes one leased shard: pulls batches from the reader only while the buffer has room, hands them
- * out in order, keeps the shard's checkpoint, and ends the session with one completion reason.
+ * Consumes one leased shard (the KCL's shard consumer): pulls batches from the reader only while the
+ * buffer has room, hands them out in order, keeps the shard's checkpoint, and ends the session with one
+ * completion reason.
  */
-export class ShardProcessor implements ShardInfo {
+export class ShardConsumer implements ShardInfo {
   readonly shardId: string;
   readonly parentShardIds: readonly string[];
   readonly startingCheckpoint: ExtendedSequenceNumber;
   readonly pendingCheckpoint: ExtendedSequenceNumber | undefined;
   readonly pendingCheckpointState: Uint8Array | undefined;
   readonly completion: Promise<ShardCompletionReason>;
-  readonly #context: ShardProcessorContext;
+  readonly #context: ShardConsumerContext;
   readonly #lease: Lease;
   readonly #checkpointer: ShardCheckpointer;
   readonly #readerController = new AbortController();
@@ -123,7 +110,7 @@ export class ShardProcessor implements ShardInfo {
   #isCompleted = false;
   #finishing: Promise<void> | undefined;
 
-  constructor(lease: Lease, context: ShardProcessorContext) {
+  constructor(lease: Lease, context: ShardConsumerContext) {
     this.#lease = lease;
     this.#context = context;
     this.shardId = lease.leaseKey;
@@ -137,8 +124,7 @@ export class ShardProcessor implements ShardInfo {
     this.#checkpointer = new ShardCheckpointer({
       shardId: this.shardId,
       initialCheckpoint: lease.checkpoint,
-      write: (checkpoint, children) => context.writeCheckpoint(this.shardId, checkpoint, children),
-      prepare: (pending, state) => context.prepareCheckpoint(this.shardId, pending, state),
+      lease: context.leaseHandle,
       checkpointIntervalMs: context.checkpointIntervalMs,
       clock: context.clock,
       onWriteError: (error) => {
@@ -185,7 +171,7 @@ export class ShardProcessor implements ShardInfo {
   async next(): Promise<RecordBatch | undefined> {
     for (;;) {
       if (this.#stopReason !== undefined) return undefined;
-      if (!this.#context.isLeaseHeld(this.shardId)) {
+      if (!this.#context.leaseHandle.isHeld()) {
         // Possibly lost (renewals failing): deliver nothing more than another worker could also get.
         this.loseLease();
         return undefined;
@@ -299,7 +285,7 @@ export class ShardProcessor implements ShardInfo {
           await this.#checkpointer.flush();
           this.#checkpointer.close();
           if (!this.#isCompleted) {
-            await this.#context.releaseLease(this.shardId);
+            await this.#context.leaseHandle.release();
             this.#complete(reason);
           }
         }
@@ -381,7 +367,7 @@ export class ShardProcessor implements ShardInfo {
           if (written) {
             this.#checkpointer.close();
             this.#context.onEvent({ type: 'SHARD_ENDED', shardId: this.shardId, childShardIds: children });
-            await this.#context.releaseLease(this.shardId);
+            await this.#context.leaseHandle.release();
             this.#complete('SHARD_END');
             this.#context.onShardFinished(this.shardId);
             return;
@@ -399,7 +385,7 @@ export class ShardProcessor implements ShardInfo {
       }
       if (!this.#isCompleted) {
         this.#checkpointer.close();
-        await this.#context.releaseLease(this.shardId);
+        await this.#context.leaseHandle.release();
         this.#complete('SHUTDOWN');
       }
     })();
@@ -492,4 +478,15 @@ export class ShardProcessor implements ShardInfo {
       }
     });
   }
+}
+
+/** The shard description of a session (a plain object, for handlers and `ShardSession`). */
+export function shardInfoOf(shardConsumer: ShardConsumer): ShardInfo {
+  return {
+    shardId: shardConsumer.shardId,
+    parentShardIds: shardConsumer.parentShardIds,
+    startingCheckpoint: shardConsumer.startingCheckpoint,
+    pendingCheckpoint: shardConsumer.pendingCheckpoint,
+    pendingCheckpointState: shardConsumer.pendingCheckpointState,
+  };
 }

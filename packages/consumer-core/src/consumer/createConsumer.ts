@@ -1,0 +1,65 @@
+import {
+  type ConsumerOptions,
+  type ResolvedConsumerConfig,
+  resolveConsumerConfig,
+} from '../config/resolveConsumerConfig.js';
+import { DynamoDBLeaseStore } from '../leases/dynamodb/DynamoDBLeaseStore.js';
+import { PollingShardReader } from '../retrieval/kinesis/PollingShardReader.js';
+import { type Consumer, RxConsumer } from '../rx/RxConsumer.js';
+import { KinesisShardLister } from '../shard-sync/kinesis/KinesisShardLister.js';
+import { Worker, type WorkerPorts } from '../worker/Worker.js';
+
+// The composition root: wires the AWS adapters (or given ports) into a Worker and puts the RxJS
+// surface on it.
+
+/**
+ * Creates a consumer for one application on one stream: KCL-compatible DynamoDB leases and
+ * checkpoints, resharding handled, records as RxJS streams.
+ *
+ * @example
+ * ```ts
+ * const consumer = createConsumer({
+ *   streamName: 'orders',
+ *   applicationName: 'orders-to-warehouse',
+ *   kinesisClient: new KinesisClient({}),
+ *   dynamoDBClient: new DynamoDBClient({}),
+ *   initialPosition: 'TRIM_HORIZON',
+ * });
+ * await consumer.run({
+ *   processBatch: async (batch) => {
+ *     for (const record of batch.records) await save(JSON.parse(new TextDecoder().decode(record.data)));
+ *   },
+ * });
+ * process.once('SIGTERM', () => void consumer.stop());
+ * ```
+ *
+ * @throws `ConfigurationError` listing every problem with `options`.
+ */
+export function createConsumer(options: ConsumerOptions): Consumer {
+  const config = resolveConsumerConfig(options);
+  return createConsumerWithPorts(config, {
+    leaseStore: new DynamoDBLeaseStore({
+      client: config.dynamoDBClient,
+      tableName: config.leaseTableName,
+      logger: config.logger,
+    }),
+    shardReader: new PollingShardReader({
+      client: config.kinesisClient,
+      streamName: config.streamName,
+      streamArn: config.streamArn,
+      maxRecordsPerFetch: config.maxRecordsPerFetch,
+      idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
+      clock: config.clock,
+    }),
+    shardLister: new KinesisShardLister({
+      client: config.kinesisClient,
+      streamName: config.streamName,
+      streamArn: config.streamArn,
+    }),
+  });
+}
+
+/** A consumer over given ports (the in-memory fakes of `./testing`, or custom adapters). */
+export function createConsumerWithPorts(config: ResolvedConsumerConfig, ports: WorkerPorts): Consumer {
+  return new RxConsumer(new Worker(config, ports), config);
+}

@@ -1,0 +1,189 @@
+import { asError, type ConsumerEventListener } from '../events.js';
+import type { Clock } from '../internal/clock.js';
+import type { Logger } from '../internal/logger.js';
+import { isRetriableError, retry } from '../internal/retry.js';
+import { withTimeout } from '../internal/withTimeout.js';
+import type { HeldLease, HeldLeases } from './HeldLeases.js';
+import type { Lease } from './Lease.js';
+import type { CheckpointWriteOutcome, LeaseHandle } from './LeaseHandle.js';
+import { adoptOwnLandedWrite, CounterAdoptedError } from './LeaseRenewer.js';
+import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
+
+/** Options of {@link FencedLeaseWriter}. */
+export interface FencedLeaseWriterOptions {
+  readonly store: LeaseStore;
+  readonly held: HeldLeases;
+  readonly failoverTimeMs: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly onEvent: ConsumerEventListener;
+  /**
+   * After a write failed its condition: whether another worker asked for the lease (the write is then
+   * tried again with the hand-off fence).
+   */
+  readonly noticeHandoff: (held: HeldLease, signal: AbortSignal) => Promise<boolean>;
+  /** The signal for that check when the caller gave none (the renewal loop's). */
+  readonly fallbackSignal: () => AbortSignal;
+}
+
+/**
+ * The writes a shard consumer asks for — checkpoint, prepared checkpoint, release — fenced by the held
+ * lease's counter and serialized with the renewals of the same lease (they hold its mutex), so they
+ * never fail each other's condition. {@link handleFor} hands them out per lease as a {@link LeaseHandle}.
+ */
+export class FencedLeaseWriter {
+  readonly #options: FencedLeaseWriterOptions;
+
+  constructor(options: FencedLeaseWriterOptions) {
+    this.#options = options;
+  }
+
+  /** The one handle of a lease a shard consumer gets. */
+  handleFor(leaseKey: string): LeaseHandle {
+    return {
+      leaseKey,
+      isHeld: () => this.#options.held.isHeld(leaseKey),
+      checkpoint: (update) => this.checkpoint(leaseKey, update),
+      prepare: (update) => this.prepareCheckpoint(leaseKey, update),
+      release: () => this.release(leaseKey),
+    };
+  }
+
+  /**
+   * Writes a checkpoint with the held lease's counter as fencing token. Retriable failures are retried
+   * while the lease is held.
+   *
+   * @returns `LEASE_LOST` when the lease is no longer ours (nothing was written).
+   * @throws the store's error when it keeps failing.
+   */
+  checkpoint(
+    leaseKey: string,
+    update: CheckpointUpdate,
+    signal?: AbortSignal,
+  ): Promise<CheckpointWriteOutcome> {
+    return this.#fencedWrite(
+      leaseKey,
+      'checkpoint',
+      (lease, callSignal) => this.#options.store.updateCheckpoint(lease, update, callSignal),
+      signal,
+    );
+  }
+
+  /**
+   * Records a prepared checkpoint (two-phase checkpoint), fenced and serialized like {@link checkpoint}.
+   * @returns `LEASE_LOST` when the lease is no longer ours (nothing was written).
+   */
+  prepareCheckpoint(
+    leaseKey: string,
+    update: PrepareCheckpointUpdate,
+    signal?: AbortSignal,
+  ): Promise<CheckpointWriteOutcome> {
+    return this.#fencedWrite(
+      leaseKey,
+      'prepareCheckpoint',
+      (lease, callSignal) => this.#options.store.prepareCheckpoint(lease, update, callSignal),
+      signal,
+    );
+  }
+
+  /**
+   * Releases a held lease (owner removed, counter bumped) so any worker can take it at once, and stops
+   * renewing it; a lease another worker asked for is handed to it instead. @returns whether the table
+   * was updated.
+   */
+  async release(leaseKey: string, signal?: AbortSignal): Promise<boolean> {
+    const held = this.#options.held.get(leaseKey);
+    if (!held) return false;
+    return held.mutex.run(async () => {
+      this.#options.held.forget(leaseKey);
+      if (held.isLost) return false;
+      const { store } = this.#options;
+      const handoff =
+        held.isHandingOff && store.completeHandoff ? store.completeHandoff.bind(store) : undefined;
+      try {
+        const released = await retry(
+          () =>
+            withTimeout(
+              handoff ? 'completeHandoff' : 'release',
+              this.#options.failoverTimeMs,
+              (callSignal) =>
+                handoff ? handoff(held.lease, callSignal) : store.releaseLease(held.lease, callSignal),
+              signal,
+            ),
+          {
+            maxAttempts: 3,
+            initialDelayMs: 100,
+            maxDelayMs: 1_000,
+            signal,
+          },
+        );
+        if (released && handoff) {
+          this.#options.onEvent({ type: 'LEASE_HANDED_OFF', leaseKey, nextOwner: held.lease.leaseOwner! });
+        } else if (released) {
+          this.#options.onEvent({ type: 'LEASE_RELEASED', leaseKey });
+        }
+        return released;
+      } catch (error) {
+        // It expires on its own after the failover time: slower for the next worker, never unsafe.
+        this.#options.logger.warn('Releasing a lease failed; it will expire instead', { leaseKey, error });
+        this.#options.onEvent({ type: 'ERROR', shardId: leaseKey, error: asError(error) });
+        return false;
+      }
+    });
+  }
+
+  async #fencedWrite(
+    leaseKey: string,
+    operation: string,
+    write: (lease: Lease, signal: AbortSignal) => Promise<Lease | undefined>,
+    signal: AbortSignal | undefined,
+  ): Promise<CheckpointWriteOutcome> {
+    const { store, held: heldLeases } = this.#options;
+    const held = heldLeases.get(leaseKey);
+    if (!held) return 'LEASE_LOST';
+    return held.mutex.run(async () => {
+      return retry(
+        async () => {
+          if (!heldLeases.isHeld(leaseKey)) return 'LEASE_LOST' as const;
+          const sentAtMs = this.#options.clock.nowMs();
+          const updated = await held.trackUncertain(() =>
+            withTimeout(
+              operation,
+              this.#options.failoverTimeMs,
+              (callSignal) => write(held.lease, callSignal),
+              signal,
+            ),
+          );
+          if (!updated) {
+            if (await adoptOwnLandedWrite(store, held, signal)) throw new CounterAdoptedError();
+            // Asked for by another worker: write again with the hand-off fence (checkpointOwner = us).
+            if (await this.#options.noticeHandoff(held, signal ?? this.#options.fallbackSignal()))
+              throw new CounterAdoptedError();
+            heldLeases.markLost(leaseKey, held, 'CHECKPOINT_FENCED');
+            return 'LEASE_LOST' as const;
+          }
+          held.wrote(updated, sentAtMs);
+          return 'WRITTEN' as const;
+        },
+        {
+          // The write holds the lease's mutex (renewals wait): back off no longer than a renewal would,
+          // so a throttled table does not starve the renewals of a healthy lease.
+          maxAttempts: 8,
+          initialDelayMs: 50,
+          maxDelayMs: Math.max(100, this.#options.failoverTimeMs / 10),
+          signal,
+          isRetriable: (error) => isRetriableError(error) && heldLeases.isHeld(leaseKey),
+          onRetry: (error, attempt, delayMs) =>
+            this.#options.onEvent({
+              type: 'RETRY',
+              operation,
+              shardId: leaseKey,
+              attempt,
+              delayMs,
+              error: asError(error),
+            }),
+        },
+      );
+    });
+  }
+}

@@ -59,6 +59,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'benchmarks:unit', root: join(root, 'benchmarks'), include: ['tests/**/*.test.ts'] },
       },
+      {
+        // Packs, installs and runs every publishable package from its tarball (scripts/tests/packaging.test.ts).
+        extends: true,
+        test: { name: 'packaging', root: join(root, 'scripts'), include: ['tests/**/*.test.ts'] },
+      },
     ],
     reporters: ['default', join(root, 'scripts/vitest/summaryReporter.ts')],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

@@ -130,6 +130,12 @@ describe('packaging: every publishable package from its tarball in a fresh noden
     expect(packages.map((pkg) => pkg.name)).toContain('@shardline/consumer-core');
   });
 
+  it('resolves every @shardline/* dependency to its sibling tarball, none from the registry', () => {
+    const lockfile = readFileSync(join(project, 'pnpm-lock.yaml'), 'utf8');
+    expect(lockfile).toContain('@shardline/');
+    expect([...lockfile.matchAll(/@shardline\/[a-z0-9-]+@(?!file:)[^\s':]+/g)].map((m) => m[0])).toEqual([]);
+  });
+
   it.each(programs)('$pkg.name: a minimal program type-checks and runs', async ({ program }) => {
     const errors = typeErrors.split('\n').filter((line) => line.startsWith(`src/${program.name}.ts`));
     expect(errors).toEqual([]);

@@ -3,7 +3,7 @@
 //
 //   pnpm api:update   rewrites the reports from the current build
 //   pnpm api:check    fails when a report differs from the current build (CI), printing the difference
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IConfigFile } from '@microsoft/api-extractor';
@@ -71,6 +71,19 @@ let preambleShown = false;
 try {
   for (const pkg of publishablePackages()) {
     mkdirSync(join(pkg.dir, 'api'), { recursive: true });
+    // A report whose entry point is gone (a subpath removed from the exports map) goes too.
+    const reports = new Set(pkg.entryPoints.map((entry) => `${entry.reportName}.api.md`));
+    for (const file of readdirSync(join(pkg.dir, 'api')).filter((name) => name.endsWith('.api.md'))) {
+      if (reports.has(file)) continue;
+      const report = join(pkg.relativeDir, 'api', file);
+      if (isCheck) {
+        failures += 1;
+        process.stderr.write(`✗ ${report}: no such entry point in ${pkg.name}'s exports map\n`);
+      } else {
+        rmSync(join(pkg.dir, 'api', file));
+        process.stdout.write(`✓ ${report}: removed (no such entry point)\n`);
+      }
+    }
     for (const entry of pkg.entryPoints) {
       const label = `${pkg.name}${entry.subpath === '.' ? '' : entry.subpath.slice(1)}`;
       const config = ExtractorConfig.prepare({

@@ -23,10 +23,12 @@ import { defaultProgram, PACKAGING_PROGRAMS } from './packagingPrograms.js';
  */
 const run = promisify(execFile);
 const packages = publishablePackages();
-const programs = packages.map((pkg) => ({
-  pkg,
-  program: PACKAGING_PROGRAMS[pkg.name] ?? defaultProgram(pkg.name, pkg.unscopedName),
-}));
+const programs = [
+  ...PACKAGING_PROGRAMS.filter((program) => packages.some((pkg) => pkg.name === program.packageName)),
+  ...packages
+    .filter((pkg) => !PACKAGING_PROGRAMS.some((program) => program.packageName === pkg.name))
+    .map((pkg) => defaultProgram(pkg.name, pkg.unscopedName)),
+];
 
 let project = '';
 let typeErrors = '';
@@ -98,7 +100,7 @@ function writeProject(tarballs: ReadonlyMap<string, string>): void {
     )}\n`,
   );
   mkdirSync(join(project, 'src'));
-  for (const { program } of programs) {
+  for (const program of programs) {
     writeFileSync(join(project, 'src', `${program.name}.ts`), `${program.source.trim()}\n`);
   }
 }
@@ -136,7 +138,7 @@ describe('packaging: every publishable package from its tarball in a fresh noden
     expect([...lockfile.matchAll(/@shardline\/[a-z0-9-]+@(?!file:)[^\s':]+/g)].map((m) => m[0])).toEqual([]);
   });
 
-  it.each(programs)('$pkg.name: a minimal program type-checks and runs', async ({ program }) => {
+  it.each(programs)('$packageName: program $name type-checks and runs', async (program) => {
     const errors = typeErrors.split('\n').filter((line) => line.startsWith(`src/${program.name}.ts`));
     expect(errors).toEqual([]);
     const { stderr } = await run(process.execPath, [join(project, 'dist', `${program.name}.js`)], {

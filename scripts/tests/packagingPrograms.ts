@@ -3,20 +3,22 @@
  * TypeScript program a user could write. It imports the package's main entry from the installed tarball,
  * constructs or calls one thing and checks the result at run time; it throws when the check fails.
  *
- * Every tarball is installed in the same project, so a program may import several packages (a check
- * across packages, such as one `ConfigurationError` class shared by all, is one more entry).
- * A publishable package without an entry here still gets the default program below.
+ * Every tarball is installed in the same project, so a program may import several packages: a check
+ * across packages (one `ConfigurationError` class that `instanceof` recognises whichever package threw
+ * it, say) is one more entry. A publishable package that no entry names gets the default program below.
  */
 export interface PackagingProgram {
-  /** The file name of the program, without extension. */
+  /** The package the program is about: its main entry is what the program imports first. */
+  readonly packageName: string;
+  /** The program's file name, without extension. */
   readonly name: string;
   /** The TypeScript source (an ES module compiled with module/moduleResolution nodenext). */
   readonly source: string;
 }
 
-/** Programs by package name. */
-export const PACKAGING_PROGRAMS: Readonly<Record<string, PackagingProgram>> = {
-  '@shardline/consumer-core': {
+export const PACKAGING_PROGRAMS: readonly PackagingProgram[] = [
+  {
+    packageName: '@shardline/consumer-core',
     name: 'consumer-core',
     source: `
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -35,7 +37,8 @@ try {
 }
 `,
   },
-  '@shardline/ingest': {
+  {
+    packageName: '@shardline/ingest',
     name: 'ingest',
     source: `
 import { decodeEnvelope, encodeEnvelope } from '@shardline/ingest';
@@ -45,7 +48,8 @@ const envelope = decodeEnvelope(bytes);
 if (envelope.eventId !== 'order-1') throw new Error(\`decoded \${envelope.eventId}\`);
 `,
   },
-  '@shardline/local': {
+  {
+    packageName: '@shardline/local',
     name: 'local',
     source: `
 import { ConfigurationError, resolveLocalStackConfig } from '@shardline/local';
@@ -59,7 +63,8 @@ try {
 }
 `,
   },
-  '@shardline/producer': {
+  {
+    packageName: '@shardline/producer',
     name: 'producer',
     source: `
 import { ConfigurationError, httpTransport, resolveProducerConfig } from '@shardline/producer';
@@ -74,7 +79,8 @@ try {
 }
 `,
   },
-  '@shardline/s3-sink': {
+  {
+    packageName: '@shardline/s3-sink',
     name: 's3-sink',
     source: `
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -100,11 +106,12 @@ try {
 }
 `,
   },
-};
+];
 
 /** The program of a package without an entry above: its main entry loads and exports something. */
 export function defaultProgram(packageName: string, unscopedName: string): PackagingProgram {
   return {
+    packageName,
     name: unscopedName,
     source: `
 import * as api from '${packageName}';

@@ -60,9 +60,15 @@ export default defineConfig({
         test: { name: 'benchmarks:unit', root: join(root, 'benchmarks'), include: ['tests/**/*.test.ts'] },
       },
       {
-        // Packs, installs and runs every publishable package from its tarball (scripts/tests/packaging.test.ts).
+        // Packs, installs and runs every publishable package from its tarball. It runs after every other
+        // project (group 1): its installs and compiles would take CPU from timing-sensitive lease tests.
         extends: true,
-        test: { name: 'packaging', root: join(root, 'scripts'), include: ['tests/packaging.test.ts'] },
+        test: {
+          name: 'packaging',
+          root: join(root, 'scripts'),
+          include: ['tests/packaging.test.ts'],
+          sequence: { groupOrder: 1 },
+        },
       },
     ],
     reporters: ['default', join(root, 'scripts/vitest/summaryReporter.ts')],

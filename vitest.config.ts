@@ -59,6 +59,17 @@ export default defineConfig({
         extends: true,
         test: { name: 'benchmarks:unit', root: join(root, 'benchmarks'), include: ['tests/**/*.test.ts'] },
       },
+      {
+        // Packs, installs and runs every publishable package from its tarball. It runs after every other
+        // project (group 1): its installs and compiles would take CPU from timing-sensitive lease tests.
+        extends: true,
+        test: {
+          name: 'packaging',
+          root: join(root, 'scripts'),
+          include: ['tests/packaging.test.ts'],
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
     reporters: ['default', join(root, 'scripts/vitest/summaryReporter.ts')],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

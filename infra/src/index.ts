@@ -1,3 +1,7 @@
+// @shardline/infra: the CDK constructs of the reference pipeline, and the stack that puts them together.
+// The app (src/app.ts), the Lambda functions, the direct mode's templates and the scaler's decision are
+// reached through their own modules.
+
 // Constructs
 
 export type { ArchiveBucketProps } from './constructs/ArchiveBucket.js';
@@ -15,45 +19,14 @@ export type { IngestApiProps } from './constructs/IngestApi.js';
 export { IngestApi, IngestIntegrationMode } from './constructs/IngestApi.js';
 export type { LeaseTableProps } from './constructs/LeaseTable.js';
 export { LEASE_TABLE_WORKER_ACTIONS, LeaseTable } from './constructs/LeaseTable.js';
+// The provisioned stream's scaler: its policy and defaults (the props of EventStream refer to them).
+export type { ShardScalingPolicy } from './scaling/decideShardCount.js';
+export { SHARD_SCALING_DEFAULTS } from './scaling/decideShardCount.js';
 
-// The reference stack and app
+// The reference stack
 
-export { buildApp } from './app.js';
-export type { NagAcknowledgement } from './nagAcknowledgements.js';
-export { acknowledgeReferenceFindings, REFERENCE_PIPELINE_ACKNOWLEDGEMENTS } from './nagAcknowledgements.js';
 export type { ReferencePipelineStackProps } from './stacks/ReferencePipelineStack.js';
 export { DEFAULT_COMMANDS, ReferencePipelineStack } from './stacks/ReferencePipelineStack.js';
-
-// The direct mode's templates
-
-export {
-  EVENT_RESPONSE_TEMPLATE,
-  EVENTS_RESPONSE_TEMPLATE,
-  eventRequestTemplate,
-  eventsRequestTemplate,
-  KINESIS_ERROR_RESPONSE_TEMPLATE,
-} from './direct/templates.js';
-
-// The function mode's adapter
-
-export type {
-  ApiGatewayIngestHandler,
-  ApiGatewayProxyEvent,
-  ApiGatewayProxyResult,
-  LambdaContextLike,
-} from './lambda/apiGatewayAdapter.js';
-export { createApiGatewayIngestHandler, toIngestRequest, toProxyResult } from './lambda/apiGatewayAdapter.js';
-
-// Stream scaling
-
-export type { ShardCountDecision, ShardScalingPolicy, StreamLoad } from './scaling/decideShardCount.js';
-export {
-  decideShardCount,
-  SHARD_SCALING_DEFAULTS,
-  SHARD_WRITE_CAPACITY,
-  UPDATE_SHARD_COUNT_LIMITS,
-} from './scaling/decideShardCount.js';
-export { OPEN_SHARD_COUNT_METRIC } from './scaling/openShardCountMetric.js';
 
 // Errors
 

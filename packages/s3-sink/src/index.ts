@@ -20,32 +20,23 @@ export {
 } from './errors.js';
 
 // Keys
-export type { KeyTemplate, KeyTemplatePart, KeyValues, TimestampToken } from './keys/KeyTemplate.js';
-export {
-  DEFAULT_TIME_LAYOUT,
-  ErrorOutputType,
-  objectFileName,
-  parseKeyTemplate,
-  renderKeyTemplate,
+export type {
+  KeyTemplate,
+  KeyTemplatePart,
+  KeyTemplateRules,
+  KeyValues,
+  TimestampToken,
 } from './keys/KeyTemplate.js';
+export { ErrorOutputType, objectFileName, parseKeyTemplate, renderKeyTemplate } from './keys/KeyTemplate.js';
 
-// Objects: compression, planning, pending ranges
+// Compression codecs
 export type { CompressionCodec } from './objects/compression.js';
 export { gzipCompression, noCompression } from './objects/compression.js';
-export type {
-  ObjectLayout,
-  ObjectPlan,
-  PendingRange,
-  RoutedRecord,
-  SealedRange,
-} from './objects/planObjects.js';
-export { decodePendingRange, encodePendingRange, keysDigest, planObjects } from './objects/planObjects.js';
 
-// Routing: envelope queries and the record router
+// Partition queries on the envelope, and what reaches an object
 export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';
 export { evaluateEnvelopeQuery, parseEnvelopeQuery } from './routing/EnvelopeQuery.js';
-export type { DataRoute, ErrorRoute, RecordRoute, RecordRouterSettings } from './routing/RecordRouter.js';
-export { createRecordRouter, InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
+export { InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
 
 // The sink
 export type { S3Sink } from './S3Sink.js';

@@ -7,17 +7,15 @@ import {
 import { encodeEnvelope } from '@shardline/ingest';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { resolveS3SinkConfig, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import {
-  createRecordRouter,
   encodePendingRange,
   keysDigest,
   type ObjectPlan,
   type PendingRange,
   planObjects,
-  resolveS3SinkConfig,
-  type S3SinkEvent,
-  type S3SinkOptions,
-} from '../../src/index.js';
+} from '../../src/objects/planObjects.js';
+import { createRecordRouter } from '../../src/routing/RecordRouter.js';
 import { ShardArchiver } from '../../src/ShardArchiver.js';
 import type { ObjectWriter } from '../../src/upload/ObjectWriter.js';
 

@@ -1,17 +1,16 @@
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
+import { parseEnvelopeQuery, parseKeyTemplate } from '../../src/index.js';
 import {
-  createRecordRouter,
   decodePendingRange,
   encodePendingRange,
   keysDigest,
   type ObjectLayout,
-  parseEnvelopeQuery,
-  parseKeyTemplate,
   planObjects,
   type SealedRange,
-} from '../../src/index.js';
+} from '../../src/objects/planObjects.js';
+import { createRecordRouter } from '../../src/routing/RecordRouter.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 25, 15, 59, 0);

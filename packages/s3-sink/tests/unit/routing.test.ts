@@ -1,12 +1,8 @@
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
-import {
-  createRecordRouter,
-  type EnvelopeQuery,
-  evaluateEnvelopeQuery,
-  parseEnvelopeQuery,
-} from '../../src/index.js';
+import { type EnvelopeQuery, evaluateEnvelopeQuery, parseEnvelopeQuery } from '../../src/index.js';
+import { createRecordRouter } from '../../src/routing/RecordRouter.js';
 
 function record(data: Uint8Array | string, sequenceNumber = '100'): KinesisRecord {
   return {

@@ -159,7 +159,7 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
  */
 export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsumerConfig {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }]);
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }], 'consumer options');
   }
   const problems: ConfigurationProblem[] = [];
   const problem = (path: string, message: string) => problems.push({ path, message });
@@ -321,7 +321,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     problem('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
   }
 
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (problems.length > 0) throw new ConfigurationError(problems, 'consumer options');
   return {
     streamName,
     streamArn,

@@ -195,7 +195,7 @@ export function resolveIngestHandlerConfig(options: IngestHandlerOptions): Resol
     if (o[name] !== undefined && typeof o[name] !== 'function')
       problems.push({ path: name, message: 'must be a function' });
   }
-  if (problems.length > 0) throw new ConfigurationError('ingest handler options', problems);
+  if (problems.length > 0) throw new ConfigurationError(problems, 'ingest handler options');
   return {
     recordWriter: o.recordWriter!,
     checkApiKey,

@@ -108,7 +108,7 @@ export class KinesisRecordWriter implements RecordWriter {
     const hasArn = typeof options?.streamArn === 'string' && options.streamArn.length > 0;
     if (hasName === hasArn)
       problems.push({ path: 'streamName', message: 'give exactly one of streamName and streamArn' });
-    if (problems.length > 0) throw new ConfigurationError('KinesisRecordWriter options', problems);
+    if (problems.length > 0) throw new ConfigurationError(problems, 'KinesisRecordWriter options');
     this.#client = options.client;
     this.#target = hasName ? { StreamName: options.streamName! } : { StreamARN: options.streamArn! };
   }

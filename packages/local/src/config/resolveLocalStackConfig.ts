@@ -140,7 +140,10 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
   const problem = (path: string, message: string) => problems.push({ path, message });
 
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }]);
+    throw new ConfigurationError(
+      [{ path: '(options)', message: 'must be an object' }],
+      'local stack options',
+    );
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) problem(key, 'unknown option');
@@ -248,7 +251,7 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
     problem('(options)', 'every service is disabled: enable at least one of kinesis, dynamodb, s3');
   }
 
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (problems.length > 0) throw new ConfigurationError(problems, 'local stack options');
   return {
     kinesis,
     dynamodb,

@@ -93,7 +93,7 @@ export async function startIngestGateway(options: IngestGatewayOptions): Promise
       message: `must be an integer from 0 to 65535, got ${JSON.stringify(port)}`,
     });
   }
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (problems.length > 0) throw new ConfigurationError(problems, 'local stack options');
 
   const onError = options.onError ?? (() => {});
   const handler = createIngestHandler({

@@ -125,7 +125,7 @@ const KNOWN_RETRY = new Set(['initialDelayMs', 'maxDelayMs', 'deadlineMs', 'maxA
  */
 export function resolveProducerConfig(options: ProducerOptions): ResolvedProducerConfig {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('producer options', [{ path: '(options)', message: 'must be an object' }]);
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }], 'producer options');
   }
   const problems: ConfigurationProblem[] = [];
   const problem = (path: string, message: string) => problems.push({ path, message });
@@ -251,7 +251,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
   const random = options.random ?? Math.random;
   if (typeof random !== 'function') problem('random', 'must be a function');
 
-  if (problems.length > 0) throw new ConfigurationError('producer options', problems);
+  if (problems.length > 0) throw new ConfigurationError(problems, 'producer options');
   return {
     transport: transport as Transport,
     maxBatchRecords,

@@ -341,7 +341,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   }
   if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problem('nowMs', 'must be a function');
 
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  if (problems.length > 0) throw new ConfigurationError(problems, 's3-sink options');
   return {
     streamName: o.streamName,
     streamArn: o.streamArn,

@@ -75,9 +75,10 @@ export class HttpTransport implements Transport {
 
   constructor(options: HttpTransportOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('http transport options', [
-        { path: '(options)', message: 'must be an object' },
-      ]);
+      throw new ConfigurationError(
+        [{ path: '(options)', message: 'must be an object' }],
+        'http transport options',
+      );
     }
     const problems: ConfigurationProblem[] = [];
     let endpoint = '';
@@ -97,7 +98,7 @@ export class HttpTransport implements Transport {
       problems.push({ path: 'timeoutMs', message: 'must be a positive integer' });
     if (options.gzip !== undefined && typeof options.gzip !== 'boolean')
       problems.push({ path: 'gzip', message: 'must be a boolean' });
-    if (problems.length > 0) throw new ConfigurationError('http transport options', problems);
+    if (problems.length > 0) throw new ConfigurationError(problems, 'http transport options');
     this.#endpoint = endpoint;
     this.#apiKey = options.apiKey;
     this.#fetch = fetchFn;

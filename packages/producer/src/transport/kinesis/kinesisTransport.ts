@@ -142,9 +142,10 @@ export class KinesisTransport implements Transport {
   constructor(options: KinesisTransportOptions) {
     const problems: ConfigurationProblem[] = [];
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('kinesis transport options', [
-        { path: '(options)', message: 'must be an object' },
-      ]);
+      throw new ConfigurationError(
+        [{ path: '(options)', message: 'must be an object' }],
+        'kinesis transport options',
+      );
     }
     if (typeof options.client?.send !== 'function')
       problems.push({ path: 'client', message: 'must be a KinesisClient' });
@@ -182,7 +183,7 @@ export class KinesisTransport implements Transport {
         problems.push({ path: 'aggregation.shardMapRefreshMs', message: 'must be a non-negative integer' });
       }
     }
-    if (problems.length > 0) throw new ConfigurationError('kinesis transport options', problems);
+    if (problems.length > 0) throw new ConfigurationError(problems, 'kinesis transport options');
     this.#client = options.client;
     this.#stream = hasName ? { StreamName: options.streamName } : { StreamARN: options.streamArn };
     this.#maxRequestBytes = maxRequestBytes;

@@ -39,10 +39,15 @@ describe('Kinesis limits', () => {
 });
 
 describe('splitBatches', () => {
-  it('cuts by count and bytes, in order, an oversized item alone', () => {
-    const sizes = [5, 5, 5, 9, 1, 1, 1];
-    expect(splitBatches(sizes, (s) => s, 3, 10)).toEqual([[5, 5], [5], [9, 1], [1, 1]]);
-    expect(splitBatches(sizes, (s) => s, 2, 100).map((b) => b.length)).toEqual([2, 2, 2, 1]);
+  // Moved from the producer's kinesisTransport test (its `chunk` is this function now).
+  it('cuts at the entry count and at the byte limit, never leaving an entry out', () => {
+    const items = [5, 5, 5, 9, 1, 1, 1].map((bytes) => ({ bytes }));
+    const chunk = (max: number, maxBytes: number) => splitBatches(items, (i) => i.bytes, max, maxBytes);
+    expect(chunk(3, 10).map((c) => c.map((i) => i.bytes))).toEqual([[5, 5], [5], [9, 1], [1, 1]]);
+    expect(chunk(2, 100).map((c) => c.length)).toEqual([2, 2, 2, 1]);
+  });
+
+  it('puts an oversized item alone and makes no empty batch', () => {
     expect(splitBatches([20, 1], (s) => s, 10, 10)).toEqual([[20], [1]]);
     expect(splitBatches([], (s: number) => s, 10, 10)).toEqual([]);
   });

@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { awsErrorCode, httpStatusCode, isClientFault } from '@shardline/common';
 import {
   ConfigurationError,
   type ConfigurationProblem,
@@ -42,14 +43,6 @@ const REJECTED = new Set([
   'ExpiredTokenException',
 ]);
 
-interface SdkErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $fault?: 'client' | 'server';
-  $metadata?: { httpStatusCode?: number };
-}
-
 /**
  * Translates an error of a `PutRecords` call into an {@link UpstreamError}: throttling, a refusal for
  * good (missing stream, access, KMS key state, invalid request) or unavailability (network, timeout,
@@ -57,10 +50,9 @@ interface SdkErrorShape {
  */
 export function translateKinesisError(error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const code = e.name ?? e.code ?? 'UnknownError';
-  const message = e.message ?? String(error);
-  if (THROTTLING.has(code) || e.$metadata?.httpStatusCode === 429) {
+  const code = awsErrorCode(error) ?? 'UnknownError';
+  const message = (error as { message?: string } | null)?.message ?? String(error);
+  if (THROTTLING.has(code) || httpStatusCode(error) === 429) {
     return new UpstreamError(
       UpstreamFailureKind.Throttled,
       code,
@@ -68,8 +60,7 @@ export function translateKinesisError(error: unknown): UpstreamError {
       error,
     );
   }
-  const status = e.$metadata?.httpStatusCode;
-  if (REJECTED.has(code) || (e.$fault === 'client' && status !== undefined && status < 500)) {
+  if (REJECTED.has(code) || isClientFault(error)) {
     return new UpstreamError(
       UpstreamFailureKind.Rejected,
       code,

@@ -1,6 +1,6 @@
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { awsErrorName } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
-import { awsErrorName } from '../../leases/dynamodb/awsErrors.js';
 import { DynamoDBLeaseStore } from '../../leases/dynamodb/DynamoDBLeaseStore.js';
 import { LeaseAttribute as A } from '../../leases/dynamodb/leaseSerializer.js';
 import type { Lease } from '../../leases/Lease.js';

@@ -7,11 +7,17 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
+import {
+  awsErrorCode,
+  MAX_PUT_RECORDS_BYTES,
+  MAX_PUT_RECORDS_BYTES_LIMIT,
+  MAX_PUT_RECORDS_RECORDS,
+  MAX_RECORD_BYTES,
+  splitBatches,
+} from '@shardline/common';
 import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
-
-const MiB = 1_048_576;
 
 /** KPL aggregation settings of {@link kinesisTransport}. */
 export interface AggregationOptions {
@@ -72,7 +78,7 @@ const PERMANENT_REQUEST_CODES = new Set([
 /** Translates an AWS SDK error of a whole call. @internal */
 export function translateKinesisError(error: unknown, signal: AbortSignal): TransportError {
   if (error instanceof TransportError) return error;
-  const name = (error as { name?: string })?.name ?? 'Error';
+  const name = awsErrorCode(error) ?? 'Error';
   const message = (error as Error)?.message ?? String(error);
   if (signal.aborted)
     return new TransportError('ProducerClosed', `aborted: ${message}`, { retriable: false, cause: error });
@@ -158,15 +164,22 @@ export class KinesisTransport implements Transport {
     if (options.streamName === undefined && options.streamArn === undefined) {
       problems.push({ path: 'streamName', message: 'give streamName or streamArn' });
     }
-    const maxRequestBytes = options.maxRequestBytes ?? 5 * MiB;
-    if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 10 * MiB) {
-      problems.push({ path: 'maxRequestBytes', message: `must be an integer from 1024 to ${10 * MiB}` });
+    const maxRequestBytes = options.maxRequestBytes ?? MAX_PUT_RECORDS_BYTES;
+    if (
+      !Number.isInteger(maxRequestBytes) ||
+      maxRequestBytes < 1024 ||
+      maxRequestBytes > MAX_PUT_RECORDS_BYTES_LIMIT
+    ) {
+      problems.push({
+        path: 'maxRequestBytes',
+        message: `must be an integer from 1024 to ${MAX_PUT_RECORDS_BYTES_LIMIT}`,
+      });
     }
     let aggregation: Required<AggregationOptions> | undefined;
     if (options.aggregation !== undefined && options.aggregation !== false) {
       const a = options.aggregation === true ? {} : options.aggregation;
       aggregation = {
-        maxRecordBytes: a.maxRecordBytes ?? MiB,
+        maxRecordBytes: a.maxRecordBytes ?? MAX_RECORD_BYTES,
         shardMapRefreshMs: a.shardMapRefreshMs ?? 60_000,
       };
       if (
@@ -190,7 +203,7 @@ export class KinesisTransport implements Transport {
     this.#aggregation = aggregation;
     this.limits = {
       // PutRecords: 500 records per call. Aggregated, many records share one entry: bytes bind first.
-      maxRecordsPerRequest: aggregation === undefined ? 500 : 50_000,
+      maxRecordsPerRequest: aggregation === undefined ? MAX_PUT_RECORDS_RECORDS : 50_000,
       maxRequestBytes,
     };
   }
@@ -208,7 +221,7 @@ export class KinesisTransport implements Transport {
       this.#aggregation === undefined ? this.#plain(records) : await this.#aggregate(records, signal);
     const outcomes: RecordOutcome[] = new Array(records.length);
     // Several calls only when aggregation overhead or the caller's batch exceeds one call's limits.
-    const calls = chunk(outgoing, 500, this.#maxRequestBytes);
+    const calls = splitBatches(outgoing, (o) => o.bytes, MAX_PUT_RECORDS_RECORDS, this.#maxRequestBytes);
     if (calls.length === 1) {
       await this.#put(calls[0]!, outcomes, signal); // a whole-call failure throws
     } else {
@@ -357,26 +370,4 @@ export class KinesisTransport implements Transport {
     this.#isShardMapStale = false;
     return this.#shardMap;
   }
-}
-
-/** Cuts entries into calls of at most `maxEntries` and `maxBytes`. @internal */
-export function chunk<T extends { bytes: number }>(
-  items: readonly T[],
-  maxEntries: number,
-  maxBytes: number,
-): T[][] {
-  const calls: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (current.length > 0 && (current.length === maxEntries || bytes + item.bytes > maxBytes)) {
-      calls.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += item.bytes;
-  }
-  if (current.length > 0) calls.push(current);
-  return calls;
 }

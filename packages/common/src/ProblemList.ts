@@ -49,6 +49,11 @@ export class ProblemList {
     this.#paths.add(path);
   }
 
+  /** Records problems found elsewhere (e.g. by a parser that reports its own). */
+  addAll(problems: readonly ConfigurationProblem[]): void {
+    for (const p of problems) this.add(p.path, p.message);
+  }
+
   /** Whether a problem was recorded for `path` (so that checks built on it can be skipped). */
   has(path: string): boolean {
     return this.#paths.has(path);

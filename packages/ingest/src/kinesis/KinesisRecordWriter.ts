@@ -1,11 +1,6 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { awsErrorCode, httpStatusCode, isClientFault } from '@shardline/common';
-import {
-  ConfigurationError,
-  type ConfigurationProblem,
-  UpstreamError,
-  UpstreamFailureKind,
-} from '../errors.js';
+import { awsErrorCode, httpStatusCode, isClientFault, ProblemList } from '@shardline/common';
+import { UpstreamError, UpstreamFailureKind } from '../errors.js';
 import type { RecordWriteResult, RecordWriter, RecordWriterEntry } from './RecordWriter.js';
 
 /** Options of {@link KinesisRecordWriter}. Give `streamName` or `streamArn`. */
@@ -92,14 +87,12 @@ export class KinesisRecordWriter implements RecordWriter {
   readonly #target: { StreamName?: string; StreamARN?: string };
 
   constructor(options: KinesisRecordWriterOptions) {
-    const problems: ConfigurationProblem[] = [];
-    if (typeof options?.client?.send !== 'function')
-      problems.push({ path: 'client', message: 'must be a KinesisClient' });
+    const problems = new ProblemList('KinesisRecordWriter options');
+    if (typeof options?.client?.send !== 'function') problems.add('client', 'must be a KinesisClient');
     const hasName = typeof options?.streamName === 'string' && options.streamName.length > 0;
     const hasArn = typeof options?.streamArn === 'string' && options.streamArn.length > 0;
-    if (hasName === hasArn)
-      problems.push({ path: 'streamName', message: 'give exactly one of streamName and streamArn' });
-    if (problems.length > 0) throw new ConfigurationError(problems, 'KinesisRecordWriter options');
+    if (hasName === hasArn) problems.add('streamName', 'give exactly one of streamName and streamArn');
+    problems.throwIfAny();
     this.#client = options.client;
     this.#target = hasName ? { StreamName: options.streamName! } : { StreamARN: options.streamArn! };
   }

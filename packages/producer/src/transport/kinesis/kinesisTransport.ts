@@ -13,9 +13,10 @@ import {
   MAX_PUT_RECORDS_BYTES_LIMIT,
   MAX_PUT_RECORDS_RECORDS,
   MAX_RECORD_BYTES,
+  ProblemList,
   splitBatches,
 } from '@shardline/common';
-import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
+import { ConfigurationError, TransportError } from '../../errors.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
 
@@ -146,23 +147,22 @@ export class KinesisTransport implements Transport {
   shardMapLoads = 0;
 
   constructor(options: KinesisTransportOptions) {
-    const problems: ConfigurationProblem[] = [];
+    const problems = new ProblemList('kinesis transport options');
     if (typeof options !== 'object' || options === null) {
       throw new ConfigurationError(
         [{ path: '(options)', message: 'must be an object' }],
         'kinesis transport options',
       );
     }
-    if (typeof options.client?.send !== 'function')
-      problems.push({ path: 'client', message: 'must be a KinesisClient' });
+    if (typeof options.client?.send !== 'function') problems.add('client', 'must be a KinesisClient');
     const hasName = typeof options.streamName === 'string' && options.streamName.length > 0;
     const hasArn = typeof options.streamArn === 'string' && options.streamArn.startsWith('arn:');
     if (options.streamName !== undefined && !hasName)
-      problems.push({ path: 'streamName', message: 'must be a non-empty string' });
+      problems.add('streamName', 'must be a non-empty string');
     if (options.streamArn !== undefined && !hasArn)
-      problems.push({ path: 'streamArn', message: 'must be a stream ARN (arn:...)' });
+      problems.add('streamArn', 'must be a stream ARN (arn:...)');
     if (options.streamName === undefined && options.streamArn === undefined) {
-      problems.push({ path: 'streamName', message: 'give streamName or streamArn' });
+      problems.add('streamName', 'give streamName or streamArn');
     }
     const maxRequestBytes = options.maxRequestBytes ?? MAX_PUT_RECORDS_BYTES;
     if (
@@ -170,10 +170,7 @@ export class KinesisTransport implements Transport {
       maxRequestBytes < 1024 ||
       maxRequestBytes > MAX_PUT_RECORDS_BYTES_LIMIT
     ) {
-      problems.push({
-        path: 'maxRequestBytes',
-        message: `must be an integer from 1024 to ${MAX_PUT_RECORDS_BYTES_LIMIT}`,
-      });
+      problems.add('maxRequestBytes', `must be an integer from 1024 to ${MAX_PUT_RECORDS_BYTES_LIMIT}`);
     }
     let aggregation: Required<AggregationOptions> | undefined;
     if (options.aggregation !== undefined && options.aggregation !== false) {
@@ -187,16 +184,13 @@ export class KinesisTransport implements Transport {
         aggregation.maxRecordBytes < 1024 ||
         aggregation.maxRecordBytes > maxRequestBytes
       ) {
-        problems.push({
-          path: 'aggregation.maxRecordBytes',
-          message: 'must be an integer from 1024 to maxRequestBytes',
-        });
+        problems.add('aggregation.maxRecordBytes', 'must be an integer from 1024 to maxRequestBytes');
       }
       if (!Number.isInteger(aggregation.shardMapRefreshMs) || aggregation.shardMapRefreshMs < 0) {
-        problems.push({ path: 'aggregation.shardMapRefreshMs', message: 'must be a non-negative integer' });
+        problems.add('aggregation.shardMapRefreshMs', 'must be a non-negative integer');
       }
     }
-    if (problems.length > 0) throw new ConfigurationError(problems, 'kinesis transport options');
+    problems.throwIfAny();
     this.#client = options.client;
     this.#stream = hasName ? { StreamName: options.streamName } : { StreamARN: options.streamArn };
     this.#maxRequestBytes = maxRequestBytes;

@@ -56,11 +56,20 @@ module.exports = {
       to: { path: 'node_modules/rxjs/' },
     },
     {
-      name: 'ingest-depends-on-no-shardline-package',
+      name: 'common-depends-on-no-shardline-package',
       severity: 'error',
-      comment: '@shardline/ingest owns the ingest contract and depends on no other Shardline package.',
+      comment:
+        '@shardline/common is the foundation every package builds on: it depends on no other Shardline package.',
+      from: { path: '^packages/common/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/common/' },
+    },
+    {
+      name: 'ingest-depends-only-on-common',
+      severity: 'error',
+      comment:
+        '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation).',
       from: { path: '^packages/ingest/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/ingest/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/(ingest|common)/' },
     },
     {
       name: 'no-unresolvable',

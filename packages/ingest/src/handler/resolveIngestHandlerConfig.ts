@@ -145,7 +145,12 @@ export function resolveIngestHandlerConfig(options: IngestHandlerOptions): Resol
     fallback: number,
     min: number,
     max = Number.MAX_SAFE_INTEGER,
-  ) => problems.integer(path, value ?? fallback, min, max);
+  ): number => {
+    // The value as given, even when wrong: the cross-checks below have always judged what was given.
+    const v = value ?? fallback;
+    problems.integer(path, v, min, max);
+    return v;
+  };
   const d = INGEST_HANDLER_DEFAULTS;
   const maxBodyBytes = int('maxBodyBytes', o.maxBodyBytes, d.maxBodyBytes, 1);
   const maxRecordBytes = int(

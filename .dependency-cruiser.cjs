@@ -1,4 +1,19 @@
 // Boundary rules, checked in CI (`pnpm boundaries`). See docs/architecture.md.
+
+/** A rule: `packages/<name>` (tests included) may import no workspace package but those `allowed`. */
+function dependsOnlyOn(name, allowed, comment) {
+  return {
+    name:
+      allowed.length === 0
+        ? `${name}-depends-on-no-shardline-package`
+        : `${name}-depends-only-on-${allowed.join('-')}`,
+    severity: 'error',
+    comment,
+    from: { path: `^packages/${name}/` },
+    to: { path: '^(packages|infra|examples)/', pathNot: `^packages/(${[name, ...allowed].join('|')})/` },
+  };
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -55,22 +70,16 @@ module.exports = {
       },
       to: { path: 'node_modules/rxjs/' },
     },
-    {
-      name: 'common-depends-on-no-shardline-package',
-      severity: 'error',
-      comment:
-        '@shardline/common is the foundation every package builds on: it depends on no other Shardline package.',
-      from: { path: '^packages/common/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/common/' },
-    },
-    {
-      name: 'ingest-depends-only-on-common',
-      severity: 'error',
-      comment:
-        '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation).',
-      from: { path: '^packages/ingest/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/(ingest|common)/' },
-    },
+    dependsOnlyOn(
+      'common',
+      [],
+      '@shardline/common is the foundation every package builds on: it depends on no other Shardline package.',
+    ),
+    dependsOnlyOn(
+      'ingest',
+      ['common'],
+      '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation).',
+    ),
     {
       name: 'no-unresolvable',
       severity: 'error',

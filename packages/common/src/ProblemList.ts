@@ -1,5 +1,8 @@
 import { ConfigurationError, type ConfigurationProblem } from './errors.js';
 
+/** Integer options and their inclusive ranges, in the order they are checked: `name: [min, max]`. */
+export type IntegerRanges<K extends string> = Readonly<Record<K, readonly [min: number, max: number]>>;
+
 /** Options of a {@link ProblemList}. */
 export interface ProblemListOptions {
   /**
@@ -70,6 +73,34 @@ export class ProblemList {
       return min;
     }
     return value;
+  }
+
+  /**
+   * Several integer options at once: for each `name: [min, max]` of `ranges`, in order,
+   * `options[name] ?? defaults[name]` checked by {@link ProblemList.integer} under the path
+   * `pathPrefix + name`.
+   *
+   * @returns the values by name (`min` for a wrong one).
+   * @example
+   * ```ts
+   * const { lingerMs, maxConcurrentRequests } = problems.integers(options, DEFAULTS, {
+   *   lingerMs: [0, 60_000],
+   *   maxConcurrentRequests: [1, 1_000],
+   * });
+   * ```
+   */
+  integers<K extends string>(
+    options: Readonly<Partial<Record<NoInfer<K>, unknown>>>,
+    defaults: Readonly<Record<NoInfer<K>, number>>,
+    ranges: IntegerRanges<K>,
+    pathPrefix = '',
+  ): Record<K, number> {
+    const values = {} as Record<K, number>;
+    for (const name of Object.keys(ranges) as K[]) {
+      const [min, max] = ranges[name];
+      values[name] = this.integer(`${pathPrefix}${name}`, options[name] ?? defaults[name], min, max);
+    }
+    return values;
   }
 
   /** An optional integer within `[min, max]` (`undefined` is accepted). */

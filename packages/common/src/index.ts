@@ -35,7 +35,7 @@ export {
   MAX_PUT_RECORDS_RECORDS,
   MAX_RECORD_BYTES,
 } from './kinesisLimits.js';
-export { ProblemList, type ProblemListOptions } from './ProblemList.js';
+export { type IntegerRanges, ProblemList, type ProblemListOptions } from './ProblemList.js';
 // SDK clients
 export {
   HTTP_TIMEOUTS,

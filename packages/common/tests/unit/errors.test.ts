@@ -72,6 +72,18 @@ describe('ProblemList', () => {
     expect((thrown as ConfigurationError).message).toMatch(/^Invalid widget options \(5 problems\)/);
   });
 
+  it('checks several integer options at once, defaults filled in, in order', () => {
+    const problems = new ProblemList('x');
+    const values = problems.integers(
+      { a: 5, b: 'no' } as { a?: number; b?: unknown; c?: number },
+      { a: 1, b: 2, c: 3 },
+      { b: [0, 10], a: [0, 10], c: [4, 10] },
+      'retry.',
+    );
+    expect(values).toEqual({ a: 5, b: 0, c: 4 });
+    expect(problems.problems.map((p) => p.path)).toEqual(['retry.b', 'retry.c']);
+  });
+
   it('does not throw without problems and skips unchecked values', () => {
     const problems = new ProblemList('x', { isUnchecked: (v) => v === 'TOKEN' });
     problems.integer('a', 'TOKEN', 0, 1);

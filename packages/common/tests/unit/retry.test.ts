@@ -38,6 +38,16 @@ describe('backoffDelayMs', () => {
 
 describe('retry', () => {
   const retriable = () => new ShardlineError('try again', { retriable: true });
+  const alwaysFailing = () => {
+    const state = {
+      calls: 0,
+      call: () => {
+        state.calls += 1;
+        return Promise.reject(retriable());
+      },
+    };
+    return state;
+  };
 
   it('retries retriable errors until success', async () => {
     const delays: number[] = [];
@@ -60,37 +70,25 @@ describe('retry', () => {
     await expect(
       retry(() => Promise.reject(plain), { maxAttempts: 5, initialDelayMs: 1, maxDelayMs: 1 }),
     ).rejects.toBe(plain);
-    let calls = 0;
+    const failing = alwaysFailing();
     await expect(
-      retry(
-        () => {
-          calls += 1;
-          return Promise.reject(retriable());
-        },
-        { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 },
-      ),
+      retry(failing.call, { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 }),
     ).rejects.toBeInstanceOf(ShardlineError);
-    expect(calls).toBe(3);
+    expect(failing.calls).toBe(3);
   });
 
   it('gives up when the next wait would pass the deadline', async () => {
-    let calls = 0;
+    const failing = alwaysFailing();
     await expect(
-      retry(
-        () => {
-          calls += 1;
-          return Promise.reject(retriable());
-        },
-        {
-          maxAttempts: Number.POSITIVE_INFINITY,
-          initialDelayMs: 100,
-          maxDelayMs: 100,
-          deadlineAtMs: 50,
-          now: () => 0,
-        },
-      ),
+      retry(failing.call, {
+        maxAttempts: Number.POSITIVE_INFINITY,
+        initialDelayMs: 100,
+        maxDelayMs: 100,
+        deadlineAtMs: 50,
+        now: () => 0,
+      }),
     ).rejects.toBeInstanceOf(ShardlineError);
-    expect(calls).toBe(1);
+    expect(failing.calls).toBe(1);
   });
 
   it('stops waiting when the signal aborts', async () => {

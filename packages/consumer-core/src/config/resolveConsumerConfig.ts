@@ -253,48 +253,23 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   const maxLeasesPerWorker = options.maxLeasesPerWorker ?? CONSUMER_DEFAULTS.maxLeasesPerWorker;
   if (maxLeasesPerWorker !== Number.POSITIVE_INFINITY)
     problems.integer('maxLeasesPerWorker', maxLeasesPerWorker, 1, 1_000_000);
-  const shardSyncIntervalMs = problems.integer(
-    'shardSyncIntervalMs',
-    options.shardSyncIntervalMs ?? CONSUMER_DEFAULTS.shardSyncIntervalMs,
-    1_000,
-    86_400_000,
-  );
-  const maxRecordsPerFetch = problems.integer(
-    'maxRecordsPerFetch',
-    options.maxRecordsPerFetch ?? CONSUMER_DEFAULTS.maxRecordsPerFetch,
-    1,
-    10_000,
-  );
-  const idleTimeBetweenReadsMs = problems.integer(
-    'idleTimeBetweenReadsMs',
-    options.idleTimeBetweenReadsMs ?? CONSUMER_DEFAULTS.idleTimeBetweenReadsMs,
-    0,
-    600_000,
-  );
-  const maxBufferedBatches = problems.integer(
-    'maxBufferedBatches',
-    options.maxBufferedBatches ?? CONSUMER_DEFAULTS.maxBufferedBatches,
-    1,
-    10_000,
-  );
-  const maxBufferedBytes = problems.integer(
-    'maxBufferedBytes',
-    options.maxBufferedBytes ?? CONSUMER_DEFAULTS.maxBufferedBytes,
-    1,
-    2 ** 40,
-  );
-  const checkpointIntervalMs = problems.integer(
-    'checkpointIntervalMs',
-    options.checkpointIntervalMs ?? CONSUMER_DEFAULTS.checkpointIntervalMs,
-    0,
-    3_600_000,
-  );
-  const shutdownTimeoutMs = problems.integer(
-    'shutdownTimeoutMs',
-    options.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs,
-    0,
-    3_600_000,
-  );
+  const {
+    shardSyncIntervalMs,
+    maxRecordsPerFetch,
+    idleTimeBetweenReadsMs,
+    maxBufferedBatches,
+    maxBufferedBytes,
+    checkpointIntervalMs,
+    shutdownTimeoutMs,
+  } = problems.integers(options, CONSUMER_DEFAULTS, {
+    shardSyncIntervalMs: [1_000, 86_400_000],
+    maxRecordsPerFetch: [1, 10_000],
+    idleTimeBetweenReadsMs: [0, 600_000],
+    maxBufferedBatches: [1, 10_000],
+    maxBufferedBytes: [1, 2 ** 40],
+    checkpointIntervalMs: [0, 3_600_000],
+    shutdownTimeoutMs: [0, 3_600_000],
+  });
 
   const logger = options.logger ?? consoleWarningsLogger;
   if (

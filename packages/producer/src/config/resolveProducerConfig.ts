@@ -162,31 +162,14 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     1,
     limits.maxRequestBytes,
   );
-  const maxRecordBytes = problems.integer(
-    'maxRecordBytes',
-    options.maxRecordBytes ?? PRODUCER_DEFAULTS.maxRecordBytes,
-    64,
-    64 * 1_048_576,
-  );
-  const lingerMs = problems.integer('lingerMs', options.lingerMs ?? PRODUCER_DEFAULTS.lingerMs, 0, 60_000);
-  const maxConcurrentRequests = problems.integer(
-    'maxConcurrentRequests',
-    options.maxConcurrentRequests ?? PRODUCER_DEFAULTS.maxConcurrentRequests,
-    1,
-    1_000,
-  );
-  const maxBufferedRecords = problems.integer(
-    'maxBufferedRecords',
-    options.maxBufferedRecords ?? PRODUCER_DEFAULTS.maxBufferedRecords,
-    1,
-    100_000_000,
-  );
-  const maxBufferedBytes = problems.integer(
-    'maxBufferedBytes',
-    options.maxBufferedBytes ?? PRODUCER_DEFAULTS.maxBufferedBytes,
-    1,
-    Number.MAX_SAFE_INTEGER,
-  );
+  const { maxRecordBytes, lingerMs, maxConcurrentRequests, maxBufferedRecords, maxBufferedBytes } =
+    problems.integers(options, PRODUCER_DEFAULTS, {
+      maxRecordBytes: [64, 64 * 1_048_576],
+      lingerMs: [0, 60_000],
+      maxConcurrentRequests: [1, 1_000],
+      maxBufferedRecords: [1, 100_000_000],
+      maxBufferedBytes: [1, Number.MAX_SAFE_INTEGER],
+    });
   if (maxBufferedBytes < maxRecordBytes) {
     problems.add(
       'maxBufferedBytes',
@@ -202,32 +185,18 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     for (const key of Object.keys(retryOptions))
       if (!KNOWN_RETRY.has(key)) problems.add(`retry.${key}`, 'unknown option');
   const r = typeof retryOptions === 'object' && retryOptions !== null ? retryOptions : {};
-  const retry = {
-    initialDelayMs: problems.integer(
-      'retry.initialDelayMs',
-      r.initialDelayMs ?? PRODUCER_DEFAULTS.retry.initialDelayMs,
-      0,
-      600_000,
-    ),
-    maxDelayMs: problems.integer(
-      'retry.maxDelayMs',
-      r.maxDelayMs ?? PRODUCER_DEFAULTS.retry.maxDelayMs,
-      0,
-      3_600_000,
-    ),
-    deadlineMs: problems.integer(
-      'retry.deadlineMs',
-      r.deadlineMs ?? PRODUCER_DEFAULTS.retry.deadlineMs,
-      0,
-      86_400_000,
-    ),
-    maxAttempts: problems.integer(
-      'retry.maxAttempts',
-      r.maxAttempts ?? PRODUCER_DEFAULTS.retry.maxAttempts,
-      1,
-      1_000_000,
-    ),
-  };
+  const retry = problems.integers(
+    r,
+    PRODUCER_DEFAULTS.retry,
+    {
+      initialDelayMs: [0, 600_000],
+      maxDelayMs: [0, 3_600_000],
+      deadlineMs: [0, 86_400_000],
+      maxAttempts: [1, 1_000_000],
+    },
+    'retry.',
+  );
+
   if (retry.maxDelayMs < retry.initialDelayMs)
     problems.add('retry.maxDelayMs', 'must be at least retry.initialDelayMs');
 

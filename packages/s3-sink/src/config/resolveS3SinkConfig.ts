@@ -241,24 +241,11 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     isErrorPrefix: true,
   });
   problems.addAll(errorPrefix.problems);
-  const maxActivePartitions = problems.integer(
-    'maxActivePartitions',
-    o.maxActivePartitions ?? S3_SINK_DEFAULTS.maxActivePartitions,
-    1,
-    S3_SINK_LIMITS.maxActivePartitions,
-  );
-  const bufferSizeBytes = problems.integer(
-    'bufferSizeBytes',
-    o.bufferSizeBytes ?? S3_SINK_DEFAULTS.bufferSizeBytes,
-    S3_SINK_LIMITS.minBufferSizeBytes,
-    S3_SINK_LIMITS.maxBufferSizeBytes,
-  );
-  const bufferIntervalMs = problems.integer(
-    'bufferIntervalMs',
-    o.bufferIntervalMs ?? S3_SINK_DEFAULTS.bufferIntervalMs,
-    0,
-    S3_SINK_LIMITS.maxBufferIntervalMs,
-  );
+  const { maxActivePartitions, bufferSizeBytes, bufferIntervalMs } = problems.integers(o, S3_SINK_DEFAULTS, {
+    maxActivePartitions: [1, S3_SINK_LIMITS.maxActivePartitions],
+    bufferSizeBytes: [S3_SINK_LIMITS.minBufferSizeBytes, S3_SINK_LIMITS.maxBufferSizeBytes],
+    bufferIntervalMs: [0, S3_SINK_LIMITS.maxBufferIntervalMs],
+  });
   const compression = o.compression ?? S3_SINK_DEFAULTS.compression;
   let codec: CompressionCodec = noCompression;
   if (compression === 'gzip') codec = gzipCompression;
@@ -287,29 +274,15 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   if (manifestPrefix !== null && typeof manifestPrefix !== 'string') {
     problems.add('manifestPrefix', 'must be a string or null');
   }
-  const uploadPartSizeBytes = problems.integer(
-    'uploadPartSizeBytes',
-    o.uploadPartSizeBytes ?? S3_SINK_DEFAULTS.uploadPartSizeBytes,
-    S3_SINK_LIMITS.minPartSizeBytes,
-    S3_SINK_LIMITS.maxPartSizeBytes,
-  );
-  const uploadQueueSize = problems.integer(
-    'uploadQueueSize',
-    o.uploadQueueSize ?? S3_SINK_DEFAULTS.uploadQueueSize,
-    1,
-    64,
-  );
-  const retryInitialDelayMs = problems.integer(
-    'retryInitialDelayMs',
-    o.retryInitialDelayMs ?? S3_SINK_DEFAULTS.retryInitialDelayMs,
-    1,
-    600_000,
-  );
-  const retryMaxDelayMs = problems.integer(
-    'retryMaxDelayMs',
-    o.retryMaxDelayMs ?? S3_SINK_DEFAULTS.retryMaxDelayMs,
-    1,
-    3_600_000,
+  const { uploadPartSizeBytes, uploadQueueSize, retryInitialDelayMs, retryMaxDelayMs } = problems.integers(
+    o,
+    S3_SINK_DEFAULTS,
+    {
+      uploadPartSizeBytes: [S3_SINK_LIMITS.minPartSizeBytes, S3_SINK_LIMITS.maxPartSizeBytes],
+      uploadQueueSize: [1, 64],
+      retryInitialDelayMs: [1, 600_000],
+      retryMaxDelayMs: [1, 3_600_000],
+    },
   );
   if (retryMaxDelayMs < retryInitialDelayMs)
     problems.add('retryMaxDelayMs', 'must be at least retryInitialDelayMs');

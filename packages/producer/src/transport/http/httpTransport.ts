@@ -4,6 +4,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import { ProblemList } from '@shardline/common';
 import { ConfigurationError, TransportError } from '../../errors.js';
 import { INGEST_LIMITS, type IngestErrorResponse, type IngestEventsResponse } from '../../internal/ingest.js';
+import { PERMANENT_RECORD_CODES } from '../recordCodes.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 
 const gzip = promisify(gzipCallback);
@@ -22,15 +23,6 @@ export interface HttpTransportOptions {
   readonly timeoutMs?: number;
 }
 
-// Kinesis per-record codes that sending again cannot fix (see the Kinesis transport).
-const PERMANENT_RECORD_CODES = new Set([
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-  'KMSAccessDeniedException',
-  'AccessDeniedException',
-]);
 const THROTTLE_CODES = new Set(['ProvisionedThroughputExceededException', 'KMSThrottlingException']);
 const RECORD_PATH = /^\/records\/(\d+)(?:\/|$)/;
 // {"eventId":"","partitionKey":,"data":}, — the framing of one record in the body, without its values.

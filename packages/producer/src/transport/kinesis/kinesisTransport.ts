@@ -17,6 +17,7 @@ import {
   splitBatches,
 } from '@shardline/common';
 import { ConfigurationError, TransportError } from '../../errors.js';
+import { PERMANENT_RECORD_CODES } from '../recordCodes.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
 
@@ -50,15 +51,6 @@ export interface KinesisTransportOptions {
   readonly aggregation?: boolean | AggregationOptions;
 }
 
-// Per-record codes that sending again cannot fix (KMS key disabled, missing, access denied).
-const PERMANENT_RECORD_CODES = new Set([
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-  'KMSAccessDeniedException',
-  'AccessDeniedException',
-]);
 const THROTTLE_CODES = new Set([
   'ProvisionedThroughputExceededException',
   'KMSThrottlingException',

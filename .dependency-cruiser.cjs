@@ -1,4 +1,19 @@
 // Boundary rules, checked in CI (`pnpm boundaries`). See docs/architecture.md.
+
+/** A rule: `packages/<name>` (tests included) may import no workspace package but those `allowed`. */
+function dependsOnlyOn(name, allowed, comment) {
+  return {
+    name:
+      allowed.length === 0
+        ? `${name}-depends-on-no-shardline-package`
+        : `${name}-depends-only-on-${allowed.join('-')}`,
+    severity: 'error',
+    comment,
+    from: { path: `^packages/${name}/` },
+    to: { path: '^(packages|infra|examples)/', pathNot: `^packages/(${[name, ...allowed].join('|')})/` },
+  };
+}
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -55,13 +70,16 @@ module.exports = {
       },
       to: { path: 'node_modules/rxjs/' },
     },
-    {
-      name: 'ingest-depends-on-no-shardline-package',
-      severity: 'error',
-      comment: '@shardline/ingest owns the ingest contract and depends on no other Shardline package.',
-      from: { path: '^packages/ingest/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/ingest/' },
-    },
+    dependsOnlyOn(
+      'common',
+      [],
+      '@shardline/common is the foundation every package builds on: it depends on no other Shardline package.',
+    ),
+    dependsOnlyOn(
+      'ingest',
+      ['common'],
+      '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation).',
+    ),
     {
       name: 'kpl-depends-on-no-shardline-package',
       severity: 'error',

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ProblemList } from '../config/ProblemList.js';
+import { propsProblems } from '../config/propsProblems.js';
 
 /** Props of {@link ArchiveBucket}. */
 export interface ArchiveBucketProps {
@@ -46,16 +46,21 @@ export class ArchiveBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: ArchiveBucketProps = {}) {
     super(scope, id);
-    const problems = new ProblemList('ArchiveBucket');
-    problems.matches(
+    const problems = propsProblems('ArchiveBucket');
+    problems.optionalMatch(
       'bucketName',
       props.bucketName,
       BUCKET_NAME,
       'a valid S3 bucket name (3–63 of a-z 0-9 . -)',
     );
-    problems.integer('abortIncompleteMultipartUploadDays', props.abortIncompleteMultipartUploadDays, 1, 365);
-    problems.integer('transitionToGlacierIrDays', props.transitionToGlacierIrDays, 1, 36_500);
-    problems.integer('accessLogRetentionDays', props.accessLogRetentionDays, 1, 36_500);
+    problems.optionalInteger(
+      'abortIncompleteMultipartUploadDays',
+      props.abortIncompleteMultipartUploadDays,
+      1,
+      365,
+    );
+    problems.optionalInteger('transitionToGlacierIrDays', props.transitionToGlacierIrDays, 1, 36_500);
+    problems.optionalInteger('accessLogRetentionDays', props.accessLogRetentionDays, 1, 36_500);
     problems.throwIfAny();
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../config/acknowledge.js';
-import { ProblemList } from '../config/ProblemList.js';
+import { propsProblems } from '../config/propsProblems.js';
 import type { ArchiveBucket } from './ArchiveBucket.js';
 import type { EventStream } from './EventStream.js';
 import type { LeaseTable } from './LeaseTable.js';
@@ -60,7 +60,7 @@ export class ConsumerService extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerServiceProps) {
     super(scope, id);
-    const problems = new ProblemList('ConsumerService');
+    const problems = propsProblems('ConsumerService');
     for (const key of ['cluster', 'stream', 'leaseTable', 'image'] as const) {
       if (props[key] === undefined) problems.add(key, 'is required');
     }
@@ -68,16 +68,16 @@ export class ConsumerService extends Construct {
     const memoryMiB = props.memoryMiB ?? 1024;
     if (props.cpu !== undefined && !FARGATE_CPU.includes(props.cpu))
       problems.add('cpu', `must be one of ${FARGATE_CPU.join(', ')}, got ${props.cpu}`);
-    problems.integer('memoryMiB', props.memoryMiB, 512, 122_880);
+    problems.optionalInteger('memoryMiB', props.memoryMiB, 512, 122_880);
     if (Number.isInteger(memoryMiB) && Number.isInteger(cpu) && (memoryMiB < cpu || memoryMiB > cpu * 8)) {
       problems.add(
         'memoryMiB',
         `must be between 1× and 8× cpu for Fargate (cpu ${cpu}: ${cpu}–${cpu * 8} MiB), got ${memoryMiB}`,
       );
     }
-    problems.integer('shardsPerTask', props.shardsPerTask, 1, 1000);
-    problems.integer('minTasks', props.minTasks, 0, 1000);
-    problems.integer('maxTasks', props.maxTasks, 1, 1000);
+    problems.optionalInteger('shardsPerTask', props.shardsPerTask, 1, 1000);
+    problems.optionalInteger('minTasks', props.minTasks, 0, 1000);
+    problems.optionalInteger('maxTasks', props.maxTasks, 1, 1000);
     const minTasks = props.minTasks ?? 1;
     const maxTasks = props.maxTasks ?? 8;
     if (minTasks > maxTasks)

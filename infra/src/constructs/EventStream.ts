@@ -9,7 +9,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../config/acknowledge.js';
-import { ProblemList } from '../config/ProblemList.js';
+import { propsProblems } from '../config/propsProblems.js';
 import {
   SHARD_SCALING_DEFAULTS,
   SHARD_WRITE_CAPACITY,
@@ -88,11 +88,16 @@ export class EventStream extends Construct {
 
   constructor(scope: Construct, id: string, props: EventStreamProps = {}) {
     super(scope, id);
-    const problems = new ProblemList('EventStream');
-    problems.matches('streamName', props.streamName, STREAM_NAME, '1–128 characters of a-z A-Z 0-9 _ . -');
-    problems.oneOf('capacityMode', props.capacityMode, Object.values(StreamCapacityMode));
-    problems.integer('shardCount', props.shardCount, 1, 10_000);
-    problems.integer('retentionHours', props.retentionHours, 24, 8760);
+    const problems = propsProblems('EventStream');
+    problems.optionalMatch(
+      'streamName',
+      props.streamName,
+      STREAM_NAME,
+      '1–128 characters of a-z A-Z 0-9 _ . -',
+    );
+    problems.optionalOneOf('capacityMode', props.capacityMode, Object.values(StreamCapacityMode));
+    problems.optionalInteger('shardCount', props.shardCount, 1, 10_000);
+    problems.optionalInteger('retentionHours', props.retentionHours, 24, 8760);
     const capacityMode = props.capacityMode ?? StreamCapacityMode.OnDemand;
     if (capacityMode === StreamCapacityMode.OnDemand) {
       if (props.shardCount !== undefined) problems.add('shardCount', 'applies to provisioned streams only');
@@ -106,18 +111,18 @@ export class EventStream extends Construct {
       maxShards: shardCount * 8,
       ...Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)),
     };
-    problems.integer('scaling.minShards', s.minShards, 1, 10_000);
-    problems.integer('scaling.maxShards', s.maxShards, 1, 10_000);
-    problems.integer(
+    problems.optionalInteger('scaling.minShards', s.minShards, 1, 10_000);
+    problems.optionalInteger('scaling.maxShards', s.maxShards, 1, 10_000);
+    problems.optionalInteger(
       'scaling.maxUpdatesPerDay',
       s.maxUpdatesPerDay,
       1,
       UPDATE_SHARD_COUNT_LIMITS.maxCallsPer24Hours,
     );
-    problems.number('scaling.scaleUpUtilization', s.scaleUpUtilization, 0.05, 1);
-    problems.number('scaling.scaleDownUtilization', s.scaleDownUtilization, 0, 0.95);
-    problems.number('scaling.targetUtilization', s.targetUtilization, 0.05, 1);
-    problems.integer('scaling.scaleDownCooldownMs', s.scaleDownCooldownMs, 0, 7 * 24 * 3_600_000);
+    problems.optionalNumber('scaling.scaleUpUtilization', s.scaleUpUtilization, 0.05, 1);
+    problems.optionalNumber('scaling.scaleDownUtilization', s.scaleDownUtilization, 0, 0.95);
+    problems.optionalNumber('scaling.targetUtilization', s.targetUtilization, 0.05, 1);
+    problems.optionalInteger('scaling.scaleDownCooldownMs', s.scaleDownCooldownMs, 0, 7 * 24 * 3_600_000);
     if (policy.minShards > policy.maxShards) {
       problems.add(
         'scaling',

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../config/acknowledge.js';
-import { ProblemList } from '../config/ProblemList.js';
+import { propsProblems } from '../config/propsProblems.js';
 import {
   EVENT_RESPONSE_TEMPLATE,
   EVENTS_RESPONSE_TEMPLATE,
@@ -93,13 +93,13 @@ export class IngestApi extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
-    const problems = new ProblemList('IngestApi');
+    const problems = propsProblems('IngestApi');
     if (props.stream === undefined) problems.add('stream', 'is required');
-    problems.oneOf('mode', props.mode, Object.values(IngestIntegrationMode));
-    problems.integer('rateLimitPerSecond', props.rateLimitPerSecond, 1, 10_000);
-    problems.integer('burstLimit', props.burstLimit, 1, 5_000);
-    problems.integer('functionMemoryMb', props.functionMemoryMb, 128, 10_240);
-    problems.matches('stageName', props.stageName, STAGE_NAME, '1–128 characters of a-z A-Z 0-9 _');
+    problems.optionalOneOf('mode', props.mode, Object.values(IngestIntegrationMode));
+    problems.optionalInteger('rateLimitPerSecond', props.rateLimitPerSecond, 1, 10_000);
+    problems.optionalInteger('burstLimit', props.burstLimit, 1, 5_000);
+    problems.optionalInteger('functionMemoryMb', props.functionMemoryMb, 128, 10_240);
+    problems.optionalMatch('stageName', props.stageName, STAGE_NAME, '1–128 characters of a-z A-Z 0-9 _');
     const origins = props.allowedOrigins ?? '*';
     if (origins !== '*') {
       if (!Array.isArray(origins) || origins.length === 0)

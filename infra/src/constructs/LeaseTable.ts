@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { ProblemList } from '../config/ProblemList.js';
+import { propsProblems } from '../config/propsProblems.js';
 
 /** Props of {@link LeaseTable}. */
 export interface LeaseTableProps {
@@ -43,8 +43,8 @@ export class LeaseTable extends Construct {
 
   constructor(scope: Construct, id: string, props: LeaseTableProps) {
     super(scope, id);
-    const problems = new ProblemList('LeaseTable');
-    problems.matches('tableName', props.tableName, TABLE_NAME, '3–255 characters of a-z A-Z 0-9 _ . -');
+    const problems = propsProblems('LeaseTable');
+    problems.optionalMatch('tableName', props.tableName, TABLE_NAME, '3–255 characters of a-z A-Z 0-9 _ . -');
     if (props.tableName === undefined) problems.add('tableName', 'is required');
     problems.throwIfAny();
 

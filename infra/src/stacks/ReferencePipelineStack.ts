@@ -6,7 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
-import { ProblemList } from '../config/ProblemList.js';
+import { propsProblems } from '../config/propsProblems.js';
 import { ArchiveBucket } from '../constructs/ArchiveBucket.js';
 import { ConsumerService } from '../constructs/ConsumerService.js';
 import { EventStream, type EventStreamProps } from '../constructs/EventStream.js';
@@ -90,14 +90,14 @@ export class ReferencePipelineStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ReferencePipelineStackProps = {}) {
     super(scope, id, props);
-    const problems = new ProblemList('ReferencePipelineStack');
-    problems.matches(
+    const problems = propsProblems('ReferencePipelineStack');
+    problems.optionalMatch(
       'archivePrefix',
       props.archivePrefix,
       /^([a-zA-Z0-9!_.*'()-]+\/)*$/,
       "a key prefix ending in '/' (or '')",
     );
-    problems.integer('maxApiServerErrorsPerMinute', props.maxApiServerErrorsPerMinute, 0, 1_000_000);
+    problems.optionalInteger('maxApiServerErrorsPerMinute', props.maxApiServerErrorsPerMinute, 0, 1_000_000);
     problems.throwIfAny();
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
 

@@ -1,42 +1,8 @@
-/**
- * Base class of every error thrown by `@shardline/consumer-core`.
- *
- * `retriable` says whether the same call may succeed if simply made again. Expected situations (a shard
- * ended, a lease was lost, the consumer shut down) are completion reasons, never errors.
- */
-export class ShardlineError extends Error {
-  /** Whether trying the same call again may succeed. */
-  readonly retriable: boolean;
+import { errorText, ShardlineError } from '@shardline/common';
 
-  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
-  }
-}
-
-/** One problem found in options. */
-export interface ConfigurationProblem {
-  /** The option's path, e.g. `failoverTimeMs`. */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
-
-/** Options were wrong. Lists every problem found, not only the first. */
-export class ConfigurationError extends ShardlineError {
-  /** Every problem found. */
-  readonly problems: readonly ConfigurationProblem[];
-
-  constructor(problems: readonly ConfigurationProblem[], what = 'consumer options') {
-    super(
-      `Invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
-        .map((p) => `  - ${p.path}: ${p.message}`)
-        .join('\n')}`,
-    );
-    this.problems = problems;
-  }
-}
+// The root and configuration errors are @shardline/common's, shared by every Shardline package (one class,
+// so `instanceof ConfigurationError` holds whichever package threw it).
+export { ConfigurationError, type ConfigurationProblem, ShardlineError } from '@shardline/common';
 
 /** The lease table exists but cannot be a lease table: wrong key schema. Never retriable. */
 export class LeaseTableSchemaError extends ShardlineError {
@@ -143,7 +109,3 @@ export class RecordProcessingError extends ShardlineError {
 
 /** The consumer is not in a state that allows the call (e.g. `start()` after `stop()`). */
 export class InvalidStateError extends ShardlineError {}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

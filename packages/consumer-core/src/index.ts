@@ -6,7 +6,7 @@ export { compareExtendedSequenceNumbers, SentinelCheckpoint } from './checkpoint
 
 // Configuration
 export type { ConsumerOptions, ResolvedConsumerConfig } from './config/resolveConsumerConfig.js';
-export { resolveConsumerConfig } from './config/resolveConsumerConfig.js';
+export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
 // The consumer: createConsumer, run(), sessions and batches
 export { createConsumer, createConsumerWithPorts } from './consumer/createConsumer.js';
 // Errors

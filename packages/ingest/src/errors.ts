@@ -1,41 +1,15 @@
+import { ShardlineError } from '@shardline/common';
+
+// The root and configuration errors are @shardline/common's, shared by every Shardline package (one class,
+// so `instanceof ConfigurationError` holds whichever package threw it).
+export { ConfigurationError, type ConfigurationProblem, ShardlineError } from '@shardline/common';
+
 /**
  * Base class of every error thrown by `@shardline/ingest`.
  *
  * `retriable` says whether the same call may succeed if simply made again.
  */
-export class IngestError extends Error {
-  /** Whether trying the same call again may succeed. */
-  readonly retriable: boolean;
-
-  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
-  }
-}
-
-/** One problem found in options. */
-export interface ConfigurationProblem {
-  /** The option's path, e.g. `throttleRetry.maxAttempts`. */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
-
-/** Options were wrong. Lists every problem found, not only the first. */
-export class ConfigurationError extends IngestError {
-  /** Every problem found. */
-  readonly problems: readonly ConfigurationProblem[];
-
-  constructor(what: string, problems: readonly ConfigurationProblem[]) {
-    super(
-      `Invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
-        .map((p) => `  - ${p.path}: ${p.message}`)
-        .join('\n')}`,
-    );
-    this.problems = problems;
-  }
-}
+export class IngestError extends ShardlineError {}
 
 /** Text that is not valid JSON (or breaks a rule of the strict reader: UTF-8, surrogates, depth). */
 export class JsonSyntaxError extends IngestError {
@@ -85,11 +59,10 @@ export class UpstreamError extends IngestError {
   /** What kind of failure. */
   readonly kind: UpstreamFailureKind;
   /** The upstream's error code, e.g. `ProvisionedThroughputExceededException`. */
-  readonly code: string;
+  declare readonly code: string;
 
   constructor(kind: UpstreamFailureKind, code: string, message: string, cause?: unknown) {
-    super(message, { cause, retriable: kind !== UpstreamFailureKind.Rejected });
+    super(message, { cause, retriable: kind !== UpstreamFailureKind.Rejected, code });
     this.kind = kind;
-    this.code = code;
   }
 }

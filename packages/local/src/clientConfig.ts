@@ -1,3 +1,4 @@
+import { http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Dummy credentials: the emulators accept any, and real ones must never be sent to them. */
@@ -55,7 +56,7 @@ function base(info: LocalStackInfo, endpoint: string | undefined, service: strin
     region: info.region,
     credentials: { ...info.credentials },
     // HTTP/1.1: kinesalite cannot speak HTTP/2, and SubscribeToShard on kinesis-local needs HTTP/1.1.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: http1RequestHandler(NodeHttpHandler),
     maxAttempts: 3,
   };
 }

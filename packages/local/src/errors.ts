@@ -1,41 +1,15 @@
+import { ShardlineError } from '@shardline/common';
+
+// The root and configuration errors are @shardline/common's, shared by every Shardline package (one class,
+// so `instanceof ConfigurationError` holds whichever package threw it).
+export { ConfigurationError, type ConfigurationProblem, ShardlineError } from '@shardline/common';
+
 /**
  * Base class of every error thrown by `@shardline/local`.
  *
  * `retriable` says whether the same call may succeed if simply made again.
  */
-export class LocalStackError extends Error {
-  /** Whether trying the same call again may succeed. */
-  readonly retriable: boolean;
-
-  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
-  }
-}
-
-/** One problem found in the options passed to {@link startLocalStack}. */
-export interface ConfigurationProblem {
-  /** The option's path, e.g. `ports.kinesis`. */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
-
-/** Options were wrong. Lists every problem found, not only the first. */
-export class ConfigurationError extends LocalStackError {
-  /** Every problem found. */
-  readonly problems: readonly ConfigurationProblem[];
-
-  constructor(problems: readonly ConfigurationProblem[]) {
-    super(
-      `Invalid local stack options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
-        .map((p) => `  - ${p.path}: ${p.message}`)
-        .join('\n')}`,
-    );
-    this.problems = problems;
-  }
-}
+export class LocalStackError extends ShardlineError {}
 
 /** A port asked for explicitly is already taken by another process. */
 export class PortInUseError extends LocalStackError {

@@ -1,4 +1,11 @@
 import { Buffer } from 'node:buffer';
+import {
+  backoffDelayMs,
+  hasLoneSurrogate,
+  isValidExplicitHashKey,
+  Jitter,
+  MAX_PARTITION_KEY_LENGTH,
+} from '@shardline/common';
 import PQueue from 'p-queue';
 import {
   type ProducerOptions,
@@ -7,7 +14,7 @@ import {
 } from './config/resolveProducerConfig.js';
 import type { DeadLetter } from './dead-letter/DeadLetterSink.js';
 import { DeliveryError, InvalidRecordError, ProducerClosedError, TransportError } from './errors.js';
-import { encodeEnvelope, uuidv7 } from './internal/ingest.js';
+import { EVENT_ID_PATTERN, encodeEnvelope, uuidv7 } from './internal/ingest.js';
 import {
   Emitter,
   type ProducerEventMap,
@@ -99,11 +106,6 @@ interface SpaceWaiter {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
-
-const EVENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const HASH_KEY = /^(?:0|[1-9][0-9]{0,38})$/;
-const MAX_HASH_KEY = (1n << 128n) - 1n;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * A batching producer: `put` accepts events into a bounded buffer, requests of up to
@@ -331,28 +333,30 @@ export class Producer {
     if (typeof options !== 'object' || options === null)
       throw new InvalidRecordError('options', 'put options must be an object');
     const eventId = options.eventId ?? uuidv7();
-    if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) {
+    if (typeof eventId !== 'string' || !EVENT_ID_PATTERN.test(eventId)) {
       throw new InvalidRecordError(
         'eventId',
         `eventId must be 1 to 128 characters of [A-Za-z0-9._:-], got ${JSON.stringify(eventId)}`,
       );
     }
     const partitionKey = options.partitionKey ?? eventId;
-    if (typeof partitionKey !== 'string' || partitionKey.length === 0 || partitionKey.length > 256) {
+    if (
+      typeof partitionKey !== 'string' ||
+      partitionKey.length === 0 ||
+      partitionKey.length > MAX_PARTITION_KEY_LENGTH
+    ) {
       throw new InvalidRecordError(
         'partitionKey',
         `partitionKey must be a string of 1 to 256 characters, got ${JSON.stringify(partitionKey)}`,
       );
     }
     // A lone surrogate has no UTF-8 form: Kinesis would hash and store another key.
-    if (LONE_SURROGATE.test(partitionKey))
+    if (hasLoneSurrogate(partitionKey))
       throw new InvalidRecordError('partitionKey', 'partitionKey contains a lone UTF-16 surrogate');
     const explicitHashKey = options.explicitHashKey;
     if (
       explicitHashKey !== undefined &&
-      (typeof explicitHashKey !== 'string' ||
-        !HASH_KEY.test(explicitHashKey) ||
-        BigInt(explicitHashKey) > MAX_HASH_KEY)
+      (typeof explicitHashKey !== 'string' || !isValidExplicitHashKey(explicitHashKey))
     ) {
       throw new InvalidRecordError(
         'explicitHashKey',
@@ -649,9 +653,13 @@ export class Producer {
     if (!outcome.retriable || this.#abort.signal.aborted) {
       return this.#deadLetter(entry, outcome.errorCode, outcome.errorMessage);
     }
-    const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** Math.min(entry.attempts - 1, 30));
     // Equal jitter: 50–100 % of the exponential step, so retries of one request spread out but never go to 0.
-    const delayMs = Math.max(Math.round(ceiling / 2 + (jitter * ceiling) / 2), retryAfterMs ?? 0);
+    const backoffMs = backoffDelayMs(
+      entry.attempts,
+      { initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs, jitter: Jitter.Equal },
+      () => jitter,
+    );
+    const delayMs = Math.max(backoffMs, retryAfterMs ?? 0);
     if (
       entry.attempts >= retry.maxAttempts ||
       now + delayMs > (entry.firstSentAtMs ?? now) + retry.deadlineMs

@@ -1,41 +1,15 @@
+import { ShardlineError } from '@shardline/common';
+
+// The root and configuration errors are @shardline/common's, shared by every Shardline package (one class,
+// so `instanceof ConfigurationError` holds whichever package threw it).
+export { ConfigurationError, type ConfigurationProblem, ShardlineError } from '@shardline/common';
+
 /**
  * Base class of every error thrown by `@shardline/producer`.
  *
  * `retriable` says whether the same call may succeed if simply made again.
  */
-export class ProducerError extends Error {
-  /** Whether trying the same call again may succeed. */
-  readonly retriable: boolean;
-
-  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
-  }
-}
-
-/** One problem found in options. */
-export interface ConfigurationProblem {
-  /** The option's path, e.g. `retry.deadlineMs`. */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
-
-/** Options were wrong. Lists every problem found, not only the first. */
-export class ConfigurationError extends ProducerError {
-  /** Every problem found. */
-  readonly problems: readonly ConfigurationProblem[];
-
-  constructor(what: string, problems: readonly ConfigurationProblem[]) {
-    super(
-      `Invalid ${what} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
-        .map((p) => `  - ${p.path}: ${p.message}`)
-        .join('\n')}`,
-    );
-    this.problems = problems;
-  }
-}
+export class ProducerError extends ShardlineError {}
 
 /** An event given to `put` cannot be sent as it is (bad partition key or event id, too large, not JSON). */
 export class InvalidRecordError extends ProducerError {
@@ -57,7 +31,7 @@ export class ProducerClosedError extends ProducerError {}
  */
 export class TransportError extends ProducerError {
   /** A short code: the AWS error name, `HTTP_<status>`, or `NetworkError`. */
-  readonly code: string;
+  declare readonly code: string;
   /** Whether the failure was throttling (counted as a throttle, retried after a backoff). */
   readonly isThrottle: boolean;
   /** How long the server asked to wait before trying again, when it said so (`Retry-After`). */
@@ -68,8 +42,7 @@ export class TransportError extends ProducerError {
     message: string,
     options: { retriable: boolean; isThrottle?: boolean; retryAfterMs?: number; cause?: unknown },
   ) {
-    super(message, { cause: options.cause, retriable: options.retriable });
-    this.code = code;
+    super(message, { cause: options.cause, retriable: options.retriable, code });
     this.isThrottle = options.isThrottle ?? false;
     this.retryAfterMs = options.retryAfterMs;
   }
@@ -86,7 +59,7 @@ export class DeliveryError extends ProducerError {
   /** How many times it was sent. */
   readonly attempts: number;
   /** The last error code (per-record code, transport code, or `ProducerClosed`). */
-  readonly code: string;
+  declare readonly code: string;
   /** Whether the dead-letter sink took the event (false only when the sink itself failed). */
   readonly isDeadLettered: boolean;
 
@@ -96,9 +69,8 @@ export class DeliveryError extends ProducerError {
     message: string,
     details: { attempts: number; isDeadLettered: boolean; cause?: unknown },
   ) {
-    super(message, { cause: details.cause });
+    super(message, { cause: details.cause, code });
     this.eventId = eventId;
-    this.code = code;
     this.attempts = details.attempts;
     this.isDeadLettered = details.isDeadLettered;
   }

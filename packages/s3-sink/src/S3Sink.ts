@@ -1,4 +1,4 @@
-import { type Consumer, createConsumer } from '@shardline/consumer-core';
+import { CONSUMER_DEFAULTS, type Consumer, createConsumer } from '@shardline/consumer-core';
 import { type Observable, Subject } from 'rxjs';
 import { resolveS3SinkConfig, type S3SinkOptions } from './config/resolveS3SinkConfig.js';
 import { InvalidStateError } from './errors.js';
@@ -174,7 +174,7 @@ class DefaultS3Sink implements S3Sink {
       this.#state = S3SinkState.Stopping;
       const deadline = setTimeout(
         () => this.#hardStop.abort(),
-        (this.#config.consumer.shutdownTimeoutMs ?? 20_000) + STOP_GRACE_MS,
+        (this.#config.consumer.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs) + STOP_GRACE_MS,
       );
       try {
         await this.consumer.stop();

@@ -1,3 +1,4 @@
+import { backoffDelayMs, sleepUnlessAborted } from '@shardline/common';
 import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
@@ -8,7 +9,6 @@ import {
 } from '@shardline/consumer-core';
 import type { ResolvedS3SinkConfig } from './config/resolveS3SinkConfig.js';
 import { PendingStateError } from './errors.js';
-import { backoffDelayMs, sleepUnlessAborted } from './internal/retry.js';
 import {
   decodePendingRange,
   encodePendingRange,

@@ -1,41 +1,15 @@
+import { ShardlineError } from '@shardline/common';
+
+// The root and configuration errors are @shardline/common's, shared by every Shardline package (one class,
+// so `instanceof ConfigurationError` holds whichever package threw it).
+export { ConfigurationError, type ConfigurationProblem, ShardlineError } from '@shardline/common';
+
 /**
  * Base class of every error thrown by `@shardline/s3-sink`.
  *
  * `retriable` says whether the same call may succeed if simply made again.
  */
-export class S3SinkError extends Error {
-  /** Whether trying the same call again may succeed. */
-  readonly retriable: boolean;
-
-  constructor(message: string, options: { cause?: unknown; retriable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
-  }
-}
-
-/** One problem found in the options of {@link createS3Sink}. */
-export interface ConfigurationProblem {
-  /** The option's path, e.g. `bufferSizeBytes` or `prefix`. */
-  readonly path: string;
-  /** What is wrong with it. */
-  readonly message: string;
-}
-
-/** Options were wrong. Lists every problem found, not only the first. */
-export class ConfigurationError extends S3SinkError {
-  /** Every problem found. */
-  readonly problems: readonly ConfigurationProblem[];
-
-  constructor(problems: readonly ConfigurationProblem[]) {
-    super(
-      `Invalid s3-sink options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
-        .map((p) => `  - ${p.path}: ${p.message}`)
-        .join('\n')}`,
-    );
-    this.problems = problems;
-  }
-}
+export class S3SinkError extends ShardlineError {}
 
 /** An S3 request failed (after the retries it was allowed, when `retriable` is false). */
 export class S3WriteError extends S3SinkError {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MeterProvider } from '@opentelemetry/api';
-import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
+import { ProblemList } from '@shardline/common';
+import { ConfigurationError } from '../errors.js';
 import { type Clock, monotonicClock } from '../internal/clock.js';
 import { consoleWarningsLogger, type Logger } from '../internal/logger.js';
 import type { DynamoDBClientLike } from '../leases/dynamodb/DynamoDBLeaseStore.js';
@@ -159,38 +160,37 @@ const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
  */
 export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsumerConfig {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }]);
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }], 'consumer options');
   }
-  const problems: ConfigurationProblem[] = [];
-  const problem = (path: string, message: string) => problems.push({ path, message });
-  for (const key of Object.keys(options)) if (!KNOWN_KEYS.has(key)) problem(key, 'unknown option');
+  const problems = new ProblemList('consumer options');
+  problems.unknownKeys(options, KNOWN_KEYS);
 
   const { streamName, streamArn } = options;
   let streamLabel = '';
   if (streamName === undefined && streamArn === undefined) {
-    problem('streamName', 'give streamName or streamArn');
+    problems.add('streamName', 'give streamName or streamArn');
   } else if (streamName !== undefined && streamArn !== undefined) {
-    problem('streamArn', 'give streamName or streamArn, not both');
+    problems.add('streamArn', 'give streamName or streamArn, not both');
   } else if (streamName !== undefined) {
     if (typeof streamName !== 'string' || !STREAM_NAME.test(streamName)) {
-      problem(
+      problems.add(
         'streamName',
         `must be 1–128 characters of a-z A-Z 0-9 _ . -, got ${JSON.stringify(streamName)}`,
       );
     } else streamLabel = streamName;
   } else {
     const match = typeof streamArn === 'string' ? STREAM_ARN.exec(streamArn) : null;
-    if (!match) problem('streamArn', `must be a Kinesis stream ARN, got ${JSON.stringify(streamArn)}`);
+    if (!match) problems.add('streamArn', `must be a Kinesis stream ARN, got ${JSON.stringify(streamArn)}`);
     else streamLabel = match[1]!;
   }
 
   const applicationName = options.applicationName;
   if (typeof applicationName !== 'string' || applicationName.length === 0) {
-    problem('applicationName', 'is required (a non-empty string)');
+    problems.add('applicationName', 'is required (a non-empty string)');
   }
   const leaseTableName = options.leaseTableName ?? applicationName;
   if (typeof leaseTableName !== 'string' || !TABLE_NAME.test(leaseTableName)) {
-    problem(
+    problems.add(
       options.leaseTableName === undefined ? 'applicationName' : 'leaseTableName',
       `must be a valid DynamoDB table name (3–255 characters of a-z A-Z 0-9 _ . -) to name the lease table, got ${JSON.stringify(leaseTableName)}`,
     );
@@ -198,16 +198,16 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   const hasSend = (value: unknown) =>
     typeof value === 'object' && value !== null && typeof (value as { send?: unknown }).send === 'function';
   if (!hasSend(options.kinesisClient))
-    problem('kinesisClient', 'is required (a KinesisClient from @aws-sdk/client-kinesis)');
+    problems.add('kinesisClient', 'is required (a KinesisClient from @aws-sdk/client-kinesis)');
   if (!hasSend(options.dynamoDBClient)) {
-    problem('dynamoDBClient', 'is required (a DynamoDBClient from @aws-sdk/client-dynamodb)');
+    problems.add('dynamoDBClient', 'is required (a DynamoDBClient from @aws-sdk/client-dynamodb)');
   }
 
   const initialPosition = options.initialPosition ?? CONSUMER_DEFAULTS.initialPosition;
   if (initialPosition !== 'LATEST' && initialPosition !== 'TRIM_HORIZON') {
     const at = (initialPosition as { atTimestamp?: unknown } | null)?.atTimestamp;
     if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
-      problem(
+      problems.add(
         'initialPosition',
         `must be 'TRIM_HORIZON', 'LATEST' or { atTimestamp: Date }, got ${JSON.stringify(initialPosition)}`,
       );
@@ -216,38 +216,35 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
 
   const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   if (typeof workerId !== 'string' || workerId.length === 0 || workerId.length > 1024) {
-    problem('workerId', 'must be a non-empty string of at most 1024 characters');
+    problems.add('workerId', 'must be a non-empty string of at most 1024 characters');
   }
 
-  const invalid = new Set<string>();
-  const integer = (path: string, value: unknown, min: number, max: number): number => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problem(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-      invalid.add(path);
-    }
-    return value as number;
-  };
-  const failoverTimeMs = integer(
+  const failoverTimeMs = problems.integer(
     'failoverTimeMs',
     options.failoverTimeMs ?? CONSUMER_DEFAULTS.failoverTimeMs,
     1_000,
     3_600_000,
   );
   // Derived defaults come from a valid failover time only, so one mistake is reported once.
-  const baseFailoverMs = invalid.has('failoverTimeMs') ? CONSUMER_DEFAULTS.failoverTimeMs : failoverTimeMs;
+  const baseFailoverMs = problems.has('failoverTimeMs') ? CONSUMER_DEFAULTS.failoverTimeMs : failoverTimeMs;
   const derivedRenew = Math.max(100, Math.floor(baseFailoverMs / 3) - 25);
-  const renewIntervalMs = integer('renewIntervalMs', options.renewIntervalMs ?? derivedRenew, 100, 3_600_000);
+  const renewIntervalMs = problems.integer(
+    'renewIntervalMs',
+    options.renewIntervalMs ?? derivedRenew,
+    100,
+    3_600_000,
+  );
   if (
-    !invalid.has('failoverTimeMs') &&
-    !invalid.has('renewIntervalMs') &&
+    !problems.has('failoverTimeMs') &&
+    !problems.has('renewIntervalMs') &&
     renewIntervalMs * 2 >= failoverTimeMs
   ) {
-    problem(
+    problems.add(
       'renewIntervalMs',
       `must be less than half of failoverTimeMs (${failoverTimeMs}) so a lease survives one failed renewal, got ${renewIntervalMs}`,
     );
   }
-  const leaseTakeIntervalMs = integer(
+  const leaseTakeIntervalMs = problems.integer(
     'leaseTakeIntervalMs',
     options.leaseTakeIntervalMs ?? 2 * (baseFailoverMs + 25),
     100,
@@ -255,49 +252,24 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   );
   const maxLeasesPerWorker = options.maxLeasesPerWorker ?? CONSUMER_DEFAULTS.maxLeasesPerWorker;
   if (maxLeasesPerWorker !== Number.POSITIVE_INFINITY)
-    integer('maxLeasesPerWorker', maxLeasesPerWorker, 1, 1_000_000);
-  const shardSyncIntervalMs = integer(
-    'shardSyncIntervalMs',
-    options.shardSyncIntervalMs ?? CONSUMER_DEFAULTS.shardSyncIntervalMs,
-    1_000,
-    86_400_000,
-  );
-  const maxRecordsPerFetch = integer(
-    'maxRecordsPerFetch',
-    options.maxRecordsPerFetch ?? CONSUMER_DEFAULTS.maxRecordsPerFetch,
-    1,
-    10_000,
-  );
-  const idleTimeBetweenReadsMs = integer(
-    'idleTimeBetweenReadsMs',
-    options.idleTimeBetweenReadsMs ?? CONSUMER_DEFAULTS.idleTimeBetweenReadsMs,
-    0,
-    600_000,
-  );
-  const maxBufferedBatches = integer(
-    'maxBufferedBatches',
-    options.maxBufferedBatches ?? CONSUMER_DEFAULTS.maxBufferedBatches,
-    1,
-    10_000,
-  );
-  const maxBufferedBytes = integer(
-    'maxBufferedBytes',
-    options.maxBufferedBytes ?? CONSUMER_DEFAULTS.maxBufferedBytes,
-    1,
-    2 ** 40,
-  );
-  const checkpointIntervalMs = integer(
-    'checkpointIntervalMs',
-    options.checkpointIntervalMs ?? CONSUMER_DEFAULTS.checkpointIntervalMs,
-    0,
-    3_600_000,
-  );
-  const shutdownTimeoutMs = integer(
-    'shutdownTimeoutMs',
-    options.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs,
-    0,
-    3_600_000,
-  );
+    problems.integer('maxLeasesPerWorker', maxLeasesPerWorker, 1, 1_000_000);
+  const {
+    shardSyncIntervalMs,
+    maxRecordsPerFetch,
+    idleTimeBetweenReadsMs,
+    maxBufferedBatches,
+    maxBufferedBytes,
+    checkpointIntervalMs,
+    shutdownTimeoutMs,
+  } = problems.integers(options, CONSUMER_DEFAULTS, {
+    shardSyncIntervalMs: [1_000, 86_400_000],
+    maxRecordsPerFetch: [1, 10_000],
+    idleTimeBetweenReadsMs: [0, 600_000],
+    maxBufferedBatches: [1, 10_000],
+    maxBufferedBytes: [1, 2 ** 40],
+    checkpointIntervalMs: [0, 3_600_000],
+    shutdownTimeoutMs: [0, 3_600_000],
+  });
 
   const logger = options.logger ?? consoleWarningsLogger;
   if (
@@ -307,21 +279,21 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
       (m) => typeof (logger as unknown as Record<string, unknown>)[m] !== 'function',
     )
   ) {
-    problem('logger', 'must have debug, info, warn and error methods');
+    problems.add('logger', 'must have debug, info, warn and error methods');
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
-    problem('signal', 'must be an AbortSignal');
+    problems.add('signal', 'must be an AbortSignal');
   const clock = options.clock ?? monotonicClock;
-  if (typeof clock?.nowMs !== 'function') problem('clock', 'must have a nowMs() method');
+  if (typeof clock?.nowMs !== 'function') problems.add('clock', 'must have a nowMs() method');
   const meterProvider = options.meterProvider;
   if (
     meterProvider !== undefined &&
     typeof (meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function'
   ) {
-    problem('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+    problems.add('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
   }
 
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  problems.throwIfAny();
   return {
     streamName,
     streamArn,

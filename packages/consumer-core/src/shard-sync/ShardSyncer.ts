@@ -1,6 +1,6 @@
+import { retry } from '@shardline/common';
 import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { ConsumerEventListener } from '../events.js';
-import { retry } from '../internal/retry.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import type { ChildShard } from '../retrieval/ShardReader.js';
 import type { ShardLister } from './ShardLister.js';

@@ -1,3 +1,10 @@
+import {
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_PUT_RECORDS_BYTES,
+  MAX_PUT_RECORDS_RECORDS,
+  MAX_RECORD_BYTES,
+} from '@shardline/common';
+
 const MiB = 1024 * 1024;
 
 /**
@@ -8,16 +15,16 @@ export const INGEST_LIMITS = Object.freeze({
   /** Request body, after gzip decompression (API Gateway's payload limit is 10 MB). */
   maxBodyBytes: 10 * MiB,
   /** Records in one `POST /v1/events` request (one `PutRecords` call: 500 records). */
-  maxRecordsPerRequest: 500,
+  maxRecordsPerRequest: MAX_PUT_RECORDS_RECORDS,
   /** Records in one `POST /v1/events` request, at least. */
   minRecordsPerRequest: 1,
   /**
    * A record's stored form: the envelope's UTF-8 bytes plus the partition key's UTF-8 bytes (Kinesis
    * counts both toward its 1 MiB record limit).
    */
-  maxRecordBytes: MiB,
+  maxRecordBytes: MAX_RECORD_BYTES,
   /** Partition key length in UTF-16 code units (Kinesis: 1–256 characters). */
-  maxPartitionKeyLength: 256,
+  maxPartitionKeyLength: MAX_PARTITION_KEY_LENGTH,
   /** Event id length. */
   maxEventIdLength: 128,
   /**
@@ -26,12 +33,12 @@ export const INGEST_LIMITS = Object.freeze({
    */
   maxDataDepth: 64,
   /** One `PutRecords` call: at most 500 records. */
-  maxPutRecordsRecords: 500,
+  maxPutRecordsRecords: MAX_PUT_RECORDS_RECORDS,
   /**
    * One `PutRecords` call: data plus partition keys. AWS accepted 5 MiB historically (10 MiB since late
    * 2025); kinesalite refuses HTTP bodies over 7 MiB, which base64-encoded 5 MiB still fits.
    */
-  maxPutRecordsBytes: 5 * MiB,
+  maxPutRecordsBytes: MAX_PUT_RECORDS_BYTES,
 });
 
 /** Characters allowed in an `eventId`. */

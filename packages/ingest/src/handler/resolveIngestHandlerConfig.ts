@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { MAX_PUT_RECORDS_RECORDS, ProblemList } from '@shardline/common';
 import { INGEST_LIMITS } from '../contract/limits.js';
 import { uuidv7 } from '../envelope/uuidv7.js';
-import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
 import type { RecordWriter } from '../kinesis/RecordWriter.js';
 
 /** Checks an API key: a set of keys, or a function (e.g. a lookup in a key store). */
@@ -106,23 +106,23 @@ function keySetCheck(keys: readonly string[]): (apiKey: string) => boolean {
  * @throws ConfigurationError listing every problem.
  */
 export function resolveIngestHandlerConfig(options: IngestHandlerOptions): ResolvedIngestHandlerConfig {
-  const problems: ConfigurationProblem[] = [];
+  const problems = new ProblemList('ingest handler options');
   const o = (options ?? {}) as Partial<IngestHandlerOptions>;
   if (typeof o.recordWriter?.putRecords !== 'function') {
-    problems.push({ path: 'recordWriter', message: 'must be a RecordWriter (an object with putRecords)' });
+    problems.add('recordWriter', 'must be a RecordWriter (an object with putRecords)');
   }
   let checkApiKey: (apiKey: string) => boolean | Promise<boolean> = () => false;
   if (typeof o.apiKeys === 'function') {
     checkApiKey = o.apiKeys;
   } else if (o.apiKeys !== null && typeof o.apiKeys === 'object' && Symbol.iterator in o.apiKeys) {
     const keys = [...o.apiKeys];
-    if (keys.length === 0) problems.push({ path: 'apiKeys', message: 'must hold at least one key' });
+    if (keys.length === 0) problems.add('apiKeys', 'must hold at least one key');
     if (keys.some((k) => typeof k !== 'string' || k.length === 0)) {
-      problems.push({ path: 'apiKeys', message: 'keys must be non-empty strings' });
+      problems.add('apiKeys', 'keys must be non-empty strings');
     }
     checkApiKey = keySetCheck(keys);
   } else {
-    problems.push({ path: 'apiKeys', message: 'must be an iterable of keys or a check function' });
+    problems.add('apiKeys', 'must be an iterable of keys or a check function');
   }
   const origins = o.allowedOrigins ?? INGEST_HANDLER_DEFAULTS.allowedOrigins;
   let allowedOrigins: '*' | ReadonlySet<string> = '*';
@@ -131,11 +131,10 @@ export function resolveIngestHandlerConfig(options: IngestHandlerOptions): Resol
       !Array.isArray(origins) ||
       origins.some((x) => typeof x !== 'string' || !/^https?:\/\/[^/]+$/.test(x))
     ) {
-      problems.push({
-        path: 'allowedOrigins',
-        message:
-          "must be '*' or an array of origins such as https://app.example.com (scheme and host, no path)",
-      });
+      problems.add(
+        'allowedOrigins',
+        "must be '*' or an array of origins such as https://app.example.com (scheme and host, no path)",
+      );
     } else {
       allowedOrigins = new Set(origins);
     }
@@ -146,11 +145,10 @@ export function resolveIngestHandlerConfig(options: IngestHandlerOptions): Resol
     fallback: number,
     min: number,
     max = Number.MAX_SAFE_INTEGER,
-  ) => {
+  ): number => {
+    // The value as given, even when wrong: the cross-checks below have always judged what was given.
     const v = value ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      problems.push({ path, message: `must be an integer from ${min} to ${max}, not ${String(v)}` });
-    }
+    problems.integer(path, v, min, max);
     return v;
   };
   const d = INGEST_HANDLER_DEFAULTS;
@@ -164,17 +162,17 @@ export function resolveIngestHandlerConfig(options: IngestHandlerOptions): Resol
   );
   const maxPutRecordsBytes = int('maxPutRecordsBytes', o.maxPutRecordsBytes, d.maxPutRecordsBytes, 1);
   if (maxPutRecordsBytes < maxRecordBytes) {
-    problems.push({
-      path: 'maxPutRecordsBytes',
-      message: `must be at least maxRecordBytes (${maxRecordBytes}), or a record could never be written`,
-    });
+    problems.add(
+      'maxPutRecordsBytes',
+      `must be at least maxRecordBytes (${maxRecordBytes}), or a record could never be written`,
+    );
   }
   const maxPutRecordsRecords = int(
     'maxPutRecordsRecords',
     o.maxPutRecordsRecords,
     d.maxPutRecordsRecords,
     1,
-    500,
+    MAX_PUT_RECORDS_RECORDS,
   );
   const maxConcurrentPutRecords = int(
     'maxConcurrentPutRecords',
@@ -192,10 +190,9 @@ export function resolveIngestHandlerConfig(options: IngestHandlerOptions): Resol
   const retryAfterSeconds = int('retryAfterSeconds', o.retryAfterSeconds, d.retryAfterSeconds, 0, 3600);
   const corsMaxAgeSeconds = int('corsMaxAgeSeconds', o.corsMaxAgeSeconds, d.corsMaxAgeSeconds, 0, 86_400);
   for (const name of ['now', 'generateEventId', 'random', 'onError'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function')
-      problems.push({ path: name, message: 'must be a function' });
+    if (o[name] !== undefined && typeof o[name] !== 'function') problems.add(name, 'must be a function');
   }
-  if (problems.length > 0) throw new ConfigurationError('ingest handler options', problems);
+  problems.throwIfAny();
   return {
     recordWriter: o.recordWriter!,
     checkApiKey,

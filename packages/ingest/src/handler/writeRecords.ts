@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelayMs, Jitter, sleepUnlessAborted, splitBatches } from '@shardline/common';
 import { THROTTLED_RECORD_ERROR_CODE } from '../contract/limits.js';
 import { UpstreamError, UpstreamFailureKind } from '../errors.js';
 import {
@@ -43,30 +43,6 @@ export interface WriteSettings {
   readonly random: () => number;
 }
 
-/** Splits entry indexes into `PutRecords` batches (in order, greedy), by count and bytes. */
-export function splitBatches(
-  sizes: readonly number[],
-  indexes: readonly number[],
-  maxBatchRecords: number,
-  maxBatchBytes: number,
-): number[][] {
-  const batches: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  for (const i of indexes) {
-    const size = sizes[i]!;
-    if (current.length > 0 && (current.length >= maxBatchRecords || bytes + size > maxBatchBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(i);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
-
 /**
  * Writes entries with as few `PutRecords` calls as the limits allow, a few at a time, and retries
  * throttled or transiently failed entries (only those) with jittered exponential backoff.
@@ -85,7 +61,7 @@ export async function writeRecords(
   for (let attempt = 1; pending.length > 0; attempt++) {
     const isLast = attempt >= settings.maxAttempts;
     const retry: number[] = [];
-    const batches = splitBatches(sizes, pending, settings.maxBatchRecords, settings.maxBatchBytes);
+    const batches = splitBatches(pending, (i) => sizes[i]!, settings.maxBatchRecords, settings.maxBatchBytes);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < batches.length) {
@@ -130,9 +106,13 @@ export async function writeRecords(
     if (retry.length === 0 || isLast || signal?.aborted) break;
     // Retried entries go back in request order (splitBatches keeps order).
     pending = retry.sort((a, b) => a - b);
-    const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
-    const delayMs = Math.floor(settings.random() * ceiling);
-    if (delayMs > 0) await sleep(delayMs, undefined, signal ? { signal } : undefined).catch(() => {});
+    // Full jitter: anywhere in [0, ceiling), so the throttled entries of many requests spread out.
+    const delayMs = backoffDelayMs(
+      attempt,
+      { initialDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs, jitter: Jitter.Full },
+      settings.random,
+    );
+    if (delayMs > 0) await sleepUnlessAborted(delayMs, signal);
   }
   return { results, callErrors, writtenCount };
 }

@@ -1,10 +1,6 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import {
-  ConfigurationError,
-  type ConfigurationProblem,
-  UpstreamError,
-  UpstreamFailureKind,
-} from '../errors.js';
+import { awsErrorCode, httpStatusCode, isClientFault, ProblemList } from '@shardline/common';
+import { UpstreamError, UpstreamFailureKind } from '../errors.js';
 import type { RecordWriteResult, RecordWriter, RecordWriterEntry } from './RecordWriter.js';
 
 /** Options of {@link KinesisRecordWriter}. Give `streamName` or `streamArn`. */
@@ -42,14 +38,6 @@ const REJECTED = new Set([
   'ExpiredTokenException',
 ]);
 
-interface SdkErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $fault?: 'client' | 'server';
-  $metadata?: { httpStatusCode?: number };
-}
-
 /**
  * Translates an error of a `PutRecords` call into an {@link UpstreamError}: throttling, a refusal for
  * good (missing stream, access, KMS key state, invalid request) or unavailability (network, timeout,
@@ -57,10 +45,9 @@ interface SdkErrorShape {
  */
 export function translateKinesisError(error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
-  const code = e.name ?? e.code ?? 'UnknownError';
-  const message = e.message ?? String(error);
-  if (THROTTLING.has(code) || e.$metadata?.httpStatusCode === 429) {
+  const code = awsErrorCode(error) ?? 'UnknownError';
+  const message = (error as { message?: string } | null)?.message ?? String(error);
+  if (THROTTLING.has(code) || httpStatusCode(error) === 429) {
     return new UpstreamError(
       UpstreamFailureKind.Throttled,
       code,
@@ -68,8 +55,7 @@ export function translateKinesisError(error: unknown): UpstreamError {
       error,
     );
   }
-  const status = e.$metadata?.httpStatusCode;
-  if (REJECTED.has(code) || (e.$fault === 'client' && status !== undefined && status < 500)) {
+  if (REJECTED.has(code) || isClientFault(error)) {
     return new UpstreamError(
       UpstreamFailureKind.Rejected,
       code,
@@ -101,14 +87,12 @@ export class KinesisRecordWriter implements RecordWriter {
   readonly #target: { StreamName?: string; StreamARN?: string };
 
   constructor(options: KinesisRecordWriterOptions) {
-    const problems: ConfigurationProblem[] = [];
-    if (typeof options?.client?.send !== 'function')
-      problems.push({ path: 'client', message: 'must be a KinesisClient' });
+    const problems = new ProblemList('KinesisRecordWriter options');
+    if (typeof options?.client?.send !== 'function') problems.add('client', 'must be a KinesisClient');
     const hasName = typeof options?.streamName === 'string' && options.streamName.length > 0;
     const hasArn = typeof options?.streamArn === 'string' && options.streamArn.length > 0;
-    if (hasName === hasArn)
-      problems.push({ path: 'streamName', message: 'give exactly one of streamName and streamArn' });
-    if (problems.length > 0) throw new ConfigurationError('KinesisRecordWriter options', problems);
+    if (hasName === hasArn) problems.add('streamName', 'give exactly one of streamName and streamArn');
+    problems.throwIfAny();
     this.#client = options.client;
     this.#target = hasName ? { StreamName: options.streamName! } : { StreamARN: options.streamArn! };
   }

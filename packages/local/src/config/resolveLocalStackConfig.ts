@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
+import { ProblemList } from '@shardline/common';
+import { ConfigurationError } from '../errors.js';
 
 /** Which Kinesis emulator to run. */
 export const KinesisEngine = {
@@ -136,36 +137,39 @@ const KNOWN_PORTS = new Set(['kinesis', 'kinesisTls', 'dynamodb', 's3', 'gateway
  * @throws {@link ConfigurationError} listing every problem found.
  */
 export function resolveLocalStackConfig(options: LocalStackOptions = {}): ResolvedLocalStackConfig {
-  const problems: ConfigurationProblem[] = [];
-  const problem = (path: string, message: string) => problems.push({ path, message });
+  const problems = new ProblemList('local stack options');
 
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }]);
+    throw new ConfigurationError(
+      [{ path: '(options)', message: 'must be an object' }],
+      'local stack options',
+    );
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_KEYS.has(key)) problem(key, 'unknown option');
-  }
+  problems.unknownKeys(options, KNOWN_KEYS);
 
   const kinesis = options.kinesis ?? LOCAL_STACK_DEFAULTS.kinesis;
   if (kinesis !== false && kinesis !== 'fast' && kinesis !== 'faithful') {
-    problem('kinesis', `must be 'fast', 'faithful' or false, got ${JSON.stringify(kinesis)}`);
+    problems.add('kinesis', `must be 'fast', 'faithful' or false, got ${JSON.stringify(kinesis)}`);
   }
   const dynamodb = options.dynamodb ?? LOCAL_STACK_DEFAULTS.dynamodb;
-  if (typeof dynamodb !== 'boolean') problem('dynamodb', 'must be a boolean');
+  if (typeof dynamodb !== 'boolean') problems.add('dynamodb', 'must be a boolean');
   const s3 = options.s3 ?? LOCAL_STACK_DEFAULTS.s3;
-  if (typeof s3 !== 'boolean') problem('s3', 'must be a boolean');
+  if (typeof s3 !== 'boolean') problems.add('s3', 'must be a boolean');
 
   const ports = { ...LOCAL_STACK_DEFAULTS.ports };
   if (options.ports !== undefined) {
     if (typeof options.ports !== 'object' || options.ports === null) {
-      problem('ports', 'must be an object');
+      problems.add('ports', 'must be an object');
     } else {
       for (const [name, value] of Object.entries(options.ports)) {
         if (!KNOWN_PORTS.has(name)) {
-          problem(`ports.${name}`, 'unknown port name (known: kinesis, kinesisTls, dynamodb, s3, gateway)');
+          problems.add(
+            `ports.${name}`,
+            'unknown port name (known: kinesis, kinesisTls, dynamodb, s3, gateway)',
+          );
         } else if (value !== undefined) {
           if (!Number.isInteger(value) || value < 0 || value > 65_535) {
-            problem(`ports.${name}`, `must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+            problems.add(`ports.${name}`, `must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
           } else {
             ports[name as keyof typeof ports] = value;
           }
@@ -175,7 +179,7 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
       const seen = new Map<number, string>();
       for (const [name, port] of explicit) {
         const other = seen.get(port);
-        if (other) problem(`ports.${name}`, `port ${port} is also given to ports.${other}`);
+        if (other) problems.add(`ports.${name}`, `port ${port} is also given to ports.${other}`);
         seen.set(port, name);
       }
     }
@@ -185,19 +189,22 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
   if (options.gateway !== undefined && options.gateway !== false) {
     const g: LocalGatewayOptions = options.gateway === true ? {} : options.gateway;
     if (typeof g !== 'object' || g === null) {
-      problem('gateway', 'must be a boolean or an object');
+      problems.add('gateway', 'must be a boolean or an object');
     } else {
       for (const key of Object.keys(g)) {
         if (!['streamName', 'shardCount', 'apiKeys'].includes(key))
-          problem(`gateway.${key}`, 'unknown option');
+          problems.add(`gateway.${key}`, 'unknown option');
       }
       const streamName = g.streamName ?? LOCAL_STACK_DEFAULTS.gateway.streamName;
       if (typeof streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName)) {
-        problem('gateway.streamName', 'must be a stream name (1–128 of a-z A-Z 0-9 _ . -)');
+        problems.add('gateway.streamName', 'must be a stream name (1–128 of a-z A-Z 0-9 _ . -)');
       }
       const shardCount = g.shardCount ?? LOCAL_STACK_DEFAULTS.gateway.shardCount;
       if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 1_000) {
-        problem('gateway.shardCount', `must be an integer from 1 to 1000, got ${JSON.stringify(shardCount)}`);
+        problems.add(
+          'gateway.shardCount',
+          `must be an integer from 1 to 1000, got ${JSON.stringify(shardCount)}`,
+        );
       }
       const apiKeys = g.apiKeys ?? [`local-${randomBytes(12).toString('hex')}`];
       if (
@@ -205,9 +212,9 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
         apiKeys.length === 0 ||
         apiKeys.some((k) => typeof k !== 'string' || k === '')
       ) {
-        problem('gateway.apiKeys', 'must be a non-empty list of non-empty strings');
+        problems.add('gateway.apiKeys', 'must be a non-empty list of non-empty strings');
       }
-      if (kinesis === false) problem('gateway', 'needs a Kinesis emulator (kinesis is false)');
+      if (kinesis === false) problems.add('gateway', 'needs a Kinesis emulator (kinesis is false)');
       gateway = { streamName, shardCount, apiKeys: [...apiKeys] };
     }
   }
@@ -215,7 +222,7 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
   let dataDir: string | undefined;
   if (options.dataDir !== undefined) {
     if (typeof options.dataDir !== 'string' || options.dataDir.trim() === '') {
-      problem('dataDir', 'must be a non-empty path');
+      problems.add('dataDir', 'must be a non-empty path');
     } else {
       dataDir = isAbsolute(options.dataDir) ? options.dataDir : resolve(options.dataDir);
     }
@@ -223,32 +230,27 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
 
   const region = options.region ?? LOCAL_STACK_DEFAULTS.region;
   if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    problem('region', `must look like an AWS region (us-east-1), got ${JSON.stringify(region)}`);
+    problems.add('region', `must look like an AWS region (us-east-1), got ${JSON.stringify(region)}`);
   }
 
-  const integer = (path: string, value: unknown, min: number, max: number) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problem(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    }
-  };
   const stateTransitionMs = options.stateTransitionMs ?? LOCAL_STACK_DEFAULTS.stateTransitionMs;
-  integer('stateTransitionMs', stateTransitionMs, 0, 60_000);
+  problems.integer('stateTransitionMs', stateTransitionMs, 0, 60_000);
   const shardLimit = options.shardLimit ?? LOCAL_STACK_DEFAULTS.shardLimit;
-  integer('shardLimit', shardLimit, 1, 1_000_000);
+  problems.integer('shardLimit', shardLimit, 1, 1_000_000);
   const startTimeoutMs = options.startTimeoutMs ?? LOCAL_STACK_DEFAULTS.startTimeoutMs;
-  integer('startTimeoutMs', startTimeoutMs, 100, 600_000);
+  problems.integer('startTimeoutMs', startTimeoutMs, 100, 600_000);
 
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    problem('signal', 'must be an AbortSignal');
+    problems.add('signal', 'must be an AbortSignal');
   }
   if (options.onServiceExit !== undefined && typeof options.onServiceExit !== 'function') {
-    problem('onServiceExit', 'must be a function');
+    problems.add('onServiceExit', 'must be a function');
   }
   if (kinesis === false && dynamodb === false && s3 === false) {
-    problem('(options)', 'every service is disabled: enable at least one of kinesis, dynamodb, s3');
+    problems.add('(options)', 'every service is disabled: enable at least one of kinesis, dynamodb, s3');
   }
 
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  problems.throwIfAny();
   return {
     kinesis,
     dynamodb,

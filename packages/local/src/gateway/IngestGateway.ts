@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { ProblemList } from '@shardline/common';
 import {
   createIngestHandler,
   type IngestHandler,
@@ -9,7 +10,7 @@ import {
   type RecordWriter,
 } from '@shardline/ingest';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { ConfigurationError, type ConfigurationProblem, PortInUseError } from '../errors.js';
+import { ConfigurationError, PortInUseError } from '../errors.js';
 
 /**
  * kinesalite refuses `PutRecords` requests much above 5 MB of JSON (base64 makes data a third larger):
@@ -79,21 +80,18 @@ export interface IngestGateway {
  * @throws {@link PortInUseError} when `port` is taken.
  */
 export async function startIngestGateway(options: IngestGatewayOptions): Promise<IngestGateway> {
-  const problems: ConfigurationProblem[] = [];
+  const problems = new ProblemList('local stack options');
   if (typeof options?.kinesisClient?.send !== 'function') {
-    problems.push({ path: 'kinesisClient', message: 'must be a KinesisClient' });
+    problems.add('kinesisClient', 'must be a KinesisClient');
   }
   if (typeof options?.streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(options.streamName)) {
-    problems.push({ path: 'streamName', message: 'must be a stream name (1–128 of a-z A-Z 0-9 _ . -)' });
+    problems.add('streamName', 'must be a stream name (1–128 of a-z A-Z 0-9 _ . -)');
   }
   const port = options?.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    problems.push({
-      path: 'port',
-      message: `must be an integer from 0 to 65535, got ${JSON.stringify(port)}`,
-    });
+    problems.add('port', `must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
   }
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  problems.throwIfAny();
 
   const onError = options.onError ?? (() => {});
   const handler = createIngestHandler({

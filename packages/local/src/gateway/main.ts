@@ -2,6 +2,7 @@
 // `node --require watchdog.cjs main.js '<json options>'`, it reports its port on stdout as
 //   SHARDLINE_READY {"port":12345}
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startIngestGateway } from './IngestGateway.js';
 
@@ -20,7 +21,7 @@ const kinesisClient = new KinesisClient({
   endpoint: options.kinesisEndpoint,
   region: options.region,
   credentials: options.credentials,
-  requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+  requestHandler: http1RequestHandler(NodeHttpHandler),
 });
 
 try {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { http1RequestHandler, PROBE_HTTP_TIMEOUTS } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LOCAL_CREDENTIALS } from '../clientConfig.js';
 import type { ResolvedLocalStackConfig } from '../config/resolveLocalStackConfig.js';
@@ -24,7 +25,7 @@ function probeClientConfig(region: string, endpoint: string) {
     endpoint,
     region,
     credentials: { ...LOCAL_CREDENTIALS },
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 1_000, requestTimeout: 5_000 }),
+    requestHandler: http1RequestHandler(NodeHttpHandler, PROBE_HTTP_TIMEOUTS),
     maxAttempts: 1,
   };
 }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { httpTransport } from '../transport/http/httpTransport.js';
@@ -131,7 +132,7 @@ export function transportFromFlags(flags: ReplayFlags, env: NodeJS.ProcessEnv): 
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
     // HTTP/1.1: PutRecords needs nothing more, and kinesalite cannot speak HTTP/2.
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: http1RequestHandler(NodeHttpHandler),
   });
   return kinesisTransport({ client, streamName: flags.stream!, aggregation: flags.aggregate ?? false });
 }

@@ -1,10 +1,16 @@
 import {
+  MAX_PUT_RECORDS_BYTES,
+  MAX_PUT_RECORDS_RECORDS,
+  MAX_RECORD_BYTES,
+  ProblemList,
+} from '@shardline/common';
+import {
   type DeadLetterHandler,
   type DeadLetterSink,
   handlerSink,
   JsonlDeadLetterSink,
 } from '../dead-letter/DeadLetterSink.js';
-import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { Transport } from '../transport/Transport.js';
 
 /** Retry of failed records: jittered exponential backoff within a total deadline. */
@@ -90,7 +96,7 @@ export interface ResolvedProducerConfig {
 
 /** Defaults of {@link ProducerOptions}. */
 export const PRODUCER_DEFAULTS = Object.freeze({
-  maxRecordBytes: 1_048_576,
+  maxRecordBytes: MAX_RECORD_BYTES,
   lingerMs: 50,
   maxConcurrentRequests: 4,
   maxBufferedRecords: 10_000,
@@ -125,22 +131,13 @@ const KNOWN_RETRY = new Set(['initialDelayMs', 'maxDelayMs', 'deadlineMs', 'maxA
  */
 export function resolveProducerConfig(options: ProducerOptions): ResolvedProducerConfig {
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError('producer options', [{ path: '(options)', message: 'must be an object' }]);
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }], 'producer options');
   }
-  const problems: ConfigurationProblem[] = [];
-  const problem = (path: string, message: string) => problems.push({ path, message });
-  for (const key of Object.keys(options)) if (!KNOWN.has(key)) problem(key, 'unknown option');
-
-  const integer = (path: string, value: unknown, min: number, max: number): number => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problem(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-      return min;
-    }
-    return value;
-  };
+  const problems = new ProblemList('producer options');
+  problems.unknownKeys(options, KNOWN);
 
   const transport = options.transport;
-  let limits = { maxRecordsPerRequest: 500, maxRequestBytes: 5 * 1_048_576 };
+  let limits = { maxRecordsPerRequest: MAX_PUT_RECORDS_RECORDS, maxRequestBytes: MAX_PUT_RECORDS_BYTES };
   if (
     typeof transport !== 'object' ||
     transport === null ||
@@ -148,86 +145,60 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     typeof transport.requestBytes !== 'function' ||
     typeof transport.limits !== 'object'
   ) {
-    problem('transport', 'must be a Transport (kinesisTransport(...) or httpTransport(...))');
+    problems.add('transport', 'must be a Transport (kinesisTransport(...) or httpTransport(...))');
   } else {
     limits = transport.limits;
   }
 
-  const maxBatchRecords = integer(
+  const maxBatchRecords = problems.integer(
     'maxBatchRecords',
     options.maxBatchRecords ?? limits.maxRecordsPerRequest,
     1,
     limits.maxRecordsPerRequest,
   );
-  const maxBatchBytes = integer(
+  const maxBatchBytes = problems.integer(
     'maxBatchBytes',
     options.maxBatchBytes ?? limits.maxRequestBytes,
     1,
     limits.maxRequestBytes,
   );
-  const maxRecordBytes = integer(
-    'maxRecordBytes',
-    options.maxRecordBytes ?? PRODUCER_DEFAULTS.maxRecordBytes,
-    64,
-    64 * 1_048_576,
-  );
-  const lingerMs = integer('lingerMs', options.lingerMs ?? PRODUCER_DEFAULTS.lingerMs, 0, 60_000);
-  const maxConcurrentRequests = integer(
-    'maxConcurrentRequests',
-    options.maxConcurrentRequests ?? PRODUCER_DEFAULTS.maxConcurrentRequests,
-    1,
-    1_000,
-  );
-  const maxBufferedRecords = integer(
-    'maxBufferedRecords',
-    options.maxBufferedRecords ?? PRODUCER_DEFAULTS.maxBufferedRecords,
-    1,
-    100_000_000,
-  );
-  const maxBufferedBytes = integer(
-    'maxBufferedBytes',
-    options.maxBufferedBytes ?? PRODUCER_DEFAULTS.maxBufferedBytes,
-    1,
-    Number.MAX_SAFE_INTEGER,
-  );
+  const { maxRecordBytes, lingerMs, maxConcurrentRequests, maxBufferedRecords, maxBufferedBytes } =
+    problems.integers(options, PRODUCER_DEFAULTS, {
+      maxRecordBytes: [64, 64 * 1_048_576],
+      lingerMs: [0, 60_000],
+      maxConcurrentRequests: [1, 1_000],
+      maxBufferedRecords: [1, 100_000_000],
+      maxBufferedBytes: [1, Number.MAX_SAFE_INTEGER],
+    });
   if (maxBufferedBytes < maxRecordBytes) {
-    problem(
+    problems.add(
       'maxBufferedBytes',
       `must be at least maxRecordBytes (${maxRecordBytes}) so that any record fits`,
     );
   }
   const ordered = options.ordered ?? PRODUCER_DEFAULTS.ordered;
-  if (typeof ordered !== 'boolean') problem('ordered', 'must be a boolean');
+  if (typeof ordered !== 'boolean') problems.add('ordered', 'must be a boolean');
 
   const retryOptions = options.retry ?? {};
-  if (typeof retryOptions !== 'object' || retryOptions === null) problem('retry', 'must be an object');
+  if (typeof retryOptions !== 'object' || retryOptions === null) problems.add('retry', 'must be an object');
   else
     for (const key of Object.keys(retryOptions))
-      if (!KNOWN_RETRY.has(key)) problem(`retry.${key}`, 'unknown option');
+      if (!KNOWN_RETRY.has(key)) problems.add(`retry.${key}`, 'unknown option');
   const r = typeof retryOptions === 'object' && retryOptions !== null ? retryOptions : {};
-  const retry = {
-    initialDelayMs: integer(
-      'retry.initialDelayMs',
-      r.initialDelayMs ?? PRODUCER_DEFAULTS.retry.initialDelayMs,
-      0,
-      600_000,
-    ),
-    maxDelayMs: integer('retry.maxDelayMs', r.maxDelayMs ?? PRODUCER_DEFAULTS.retry.maxDelayMs, 0, 3_600_000),
-    deadlineMs: integer(
-      'retry.deadlineMs',
-      r.deadlineMs ?? PRODUCER_DEFAULTS.retry.deadlineMs,
-      0,
-      86_400_000,
-    ),
-    maxAttempts: integer(
-      'retry.maxAttempts',
-      r.maxAttempts ?? PRODUCER_DEFAULTS.retry.maxAttempts,
-      1,
-      1_000_000,
-    ),
-  };
+  const retry = problems.integers(
+    r,
+    PRODUCER_DEFAULTS.retry,
+    {
+      initialDelayMs: [0, 600_000],
+      maxDelayMs: [0, 3_600_000],
+      deadlineMs: [0, 86_400_000],
+      maxAttempts: [1, 1_000_000],
+    },
+    'retry.',
+  );
+
   if (retry.maxDelayMs < retry.initialDelayMs)
-    problem('retry.maxDelayMs', 'must be at least retry.initialDelayMs');
+    problems.add('retry.maxDelayMs', 'must be at least retry.initialDelayMs');
 
   let deadLetter: DeadLetterSink = new JsonlDeadLetterSink(PRODUCER_DEFAULTS.deadLetterPath);
   const dl = options.deadLetter;
@@ -236,22 +207,22 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     deadLetter = dl as DeadLetterSink;
   } else if (typeof dl === 'object' && dl !== null && 'path' in dl) {
     if (typeof dl.path !== 'string' || dl.path.trim() === '')
-      problem('deadLetter.path', 'must be a non-empty path');
+      problems.add('deadLetter.path', 'must be a non-empty path');
     else deadLetter = new JsonlDeadLetterSink(dl.path);
   } else if (dl !== undefined) {
-    problem('deadLetter', 'must be a DeadLetterSink, a function or { path }');
+    problems.add('deadLetter', 'must be a DeadLetterSink, a function or { path }');
   }
 
-  const closeTimeoutMs = integer(
+  const closeTimeoutMs = problems.integer(
     'closeTimeoutMs',
     options.closeTimeoutMs ?? PRODUCER_DEFAULTS.closeTimeoutMs,
     0,
     86_400_000,
   );
   const random = options.random ?? Math.random;
-  if (typeof random !== 'function') problem('random', 'must be a function');
+  if (typeof random !== 'function') problems.add('random', 'must be a function');
 
-  if (problems.length > 0) throw new ConfigurationError('producer options', problems);
+  problems.throwIfAny();
   return {
     transport: transport as Transport,
     maxBatchRecords,

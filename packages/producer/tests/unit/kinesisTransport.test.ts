@@ -7,7 +7,7 @@ import {
 import { deaggregate } from '@shardline/kpl';
 import { ConfigurationError, createProducer, kinesisTransport } from '@shardline/producer';
 import { describe, expect, it } from 'vitest';
-import { chunk, translateKinesisError } from '../../src/transport/kinesis/kinesisTransport.js';
+import { translateKinesisError } from '../../src/transport/kinesis/kinesisTransport.js';
 import { ShardMap } from '../../src/transport/kinesis/ShardMap.js';
 
 const MAX = (1n << 128n) - 1n;
@@ -29,14 +29,6 @@ describe('ShardMap', () => {
       'd',
       'd',
     ]);
-  });
-});
-
-describe('chunk', () => {
-  it('cuts at the entry count and at the byte limit, never leaving an entry out', () => {
-    const items = [5, 5, 5, 9, 1, 1, 1].map((bytes) => ({ bytes }));
-    expect(chunk(items, 3, 10).map((c) => c.map((i) => i.bytes))).toEqual([[5, 5], [5], [9, 1], [1, 1]]);
-    expect(chunk(items, 2, 100).map((c) => c.length)).toEqual([2, 2, 2, 1]);
   });
 });
 

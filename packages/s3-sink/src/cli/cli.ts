@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import { http1RequestHandler } from '@shardline/common';
 import type { InitialPosition } from '@shardline/consumer-core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -171,7 +172,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   // HTTP/1.1 for Kinesis: the local emulators cannot speak HTTP/2.
   const kinesisClient = new KinesisClient({
     region,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: http1RequestHandler(NodeHttpHandler),
     ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
   });
   const dynamoDBClient = new DynamoDBClient({

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { ProblemList } from '@shardline/common';
 import {
   type ConsumerOptions,
   consoleWarningsLogger,
@@ -7,7 +8,6 @@ import {
   type KinesisClientLike,
   type Logger,
 } from '@shardline/consumer-core';
-import { ConfigurationError, type ConfigurationProblem } from '../errors.js';
 import { DEFAULT_TIME_LAYOUT, type KeyTemplate, parseKeyTemplate } from '../keys/KeyTemplate.js';
 import { type CompressionCodec, gzipCompression, noCompression } from '../objects/compression.js';
 import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
@@ -17,20 +17,23 @@ import type { S3SinkHooks } from '../S3SinkEvents.js';
 /** The S3 client calls the sink makes (your `S3Client`; never destroyed by the sink). */
 export type S3ClientLike = Pick<S3Client, 'send' | 'config'>;
 
+// The consumer settings the sink lets you tune; it sets the others itself (checkpoints, buffers and the
+// initial position follow its objects). One list for the type and the check.
+const TUNABLE_CONSUMER_OPTIONS = [
+  'leaseTableName',
+  'workerId',
+  'failoverTimeMs',
+  'renewIntervalMs',
+  'leaseTakeIntervalMs',
+  'maxLeasesPerWorker',
+  'shardSyncIntervalMs',
+  'maxRecordsPerFetch',
+  'idleTimeBetweenReadsMs',
+  'shutdownTimeoutMs',
+] as const satisfies readonly (keyof ConsumerOptions)[];
+
 /** Consumer settings the sink lets you tune (the others it sets itself, see the README). */
-export type S3SinkConsumerOptions = Pick<
-  ConsumerOptions,
-  | 'leaseTableName'
-  | 'workerId'
-  | 'failoverTimeMs'
-  | 'renewIntervalMs'
-  | 'leaseTakeIntervalMs'
-  | 'maxLeasesPerWorker'
-  | 'shardSyncIntervalMs'
-  | 'maxRecordsPerFetch'
-  | 'idleTimeBetweenReadsMs'
-  | 'shutdownTimeoutMs'
->;
+export type S3SinkConsumerOptions = Pick<ConsumerOptions, (typeof TUNABLE_CONSUMER_OPTIONS)[number]>;
 
 /** Options of {@link createS3Sink}. */
 export interface S3SinkOptions {
@@ -177,37 +180,29 @@ export const S3_SINK_LIMITS = {
  * @throws {@link ConfigurationError} listing every problem.
  */
 export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfig {
-  const problems: ConfigurationProblem[] = [];
-  const problem = (path: string, message: string) => problems.push({ path, message });
+  const problems = new ProblemList('s3-sink options');
   const o = (options ?? {}) as Partial<S3SinkOptions>;
 
-  const integer = (path: string, value: unknown, min: number, max: number): number => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problem(path, `must be an integer from ${min} to ${max}, got ${String(value)}`);
-      return min;
-    }
-    return value;
-  };
   const nonEmpty = (path: string, value: unknown): string => {
     if (typeof value !== 'string' || value.length === 0) {
-      problem(path, 'is required (a non-empty string)');
+      problems.add(path, 'is required (a non-empty string)');
       return '';
     }
     return value;
   };
 
   if ((o.streamName === undefined) === (o.streamArn === undefined)) {
-    problem('streamName', 'give exactly one of streamName and streamArn');
+    problems.add('streamName', 'give exactly one of streamName and streamArn');
   }
   const streamLabel = o.streamName ?? o.streamArn?.split('/').pop() ?? '';
   const bucket = nonEmpty('bucket', o.bucket);
   if (bucket && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    problem('bucket', `"${bucket}" is not a valid bucket name`);
+    problems.add('bucket', `"${bucket}" is not a valid bucket name`);
   }
   const applicationName = nonEmpty('applicationName', o.applicationName);
   for (const client of ['kinesisClient', 'dynamoDBClient', 's3Client'] as const) {
     if (typeof (o[client] as { send?: unknown } | undefined)?.send !== 'function') {
-      problem(client, 'is required (an AWS SDK v3 client)');
+      problems.add(client, 'is required (an AWS SDK v3 client)');
     }
   }
 
@@ -215,16 +210,16 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   const partitionQueries = new Map<string, EnvelopeQuery>();
   for (const [name, source] of Object.entries(partitionKeys)) {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
-      problem(`partitionKeys.${name}`, 'names are 1–64 of [A-Za-z0-9_-]');
+      problems.add(`partitionKeys.${name}`, 'names are 1–64 of [A-Za-z0-9_-]');
     const query = typeof source === 'string' ? parseEnvelopeQuery(source) : 'must be a query string';
-    if (typeof query === 'string') problem(`partitionKeys.${name}`, query);
+    if (typeof query === 'string') problems.add(`partitionKeys.${name}`, query);
     else partitionQueries.set(name, query);
   }
   const names = [...Object.keys(partitionKeys)];
 
   let prefixSource = o.prefix ?? S3_SINK_DEFAULTS.prefix;
   if (typeof prefixSource !== 'string') {
-    problem('prefix', 'must be a string');
+    problems.add('prefix', 'must be a string');
     prefixSource = '';
   }
   if (!prefixSource.includes('!{')) prefixSource += DEFAULT_TIME_LAYOUT;
@@ -233,10 +228,10 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     partitionKeyNames: names,
     isErrorPrefix: false,
   });
-  problems.push(...prefix.problems);
+  problems.addAll(prefix.problems);
   for (const name of names) {
     if (!prefix.template.partitionKeyNames.includes(name)) {
-      problem(`partitionKeys.${name}`, `is not used in prefix (add !{partitionKeyFromQuery:${name}})`);
+      problems.add(`partitionKeys.${name}`, `is not used in prefix (add !{partitionKeyFromQuery:${name}})`);
     }
   }
   const errorPrefixSource = o.errorPrefix ?? S3_SINK_DEFAULTS.errorPrefix;
@@ -245,25 +240,12 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     partitionKeyNames: [],
     isErrorPrefix: true,
   });
-  problems.push(...errorPrefix.problems);
-  const maxActivePartitions = integer(
-    'maxActivePartitions',
-    o.maxActivePartitions ?? S3_SINK_DEFAULTS.maxActivePartitions,
-    1,
-    S3_SINK_LIMITS.maxActivePartitions,
-  );
-  const bufferSizeBytes = integer(
-    'bufferSizeBytes',
-    o.bufferSizeBytes ?? S3_SINK_DEFAULTS.bufferSizeBytes,
-    S3_SINK_LIMITS.minBufferSizeBytes,
-    S3_SINK_LIMITS.maxBufferSizeBytes,
-  );
-  const bufferIntervalMs = integer(
-    'bufferIntervalMs',
-    o.bufferIntervalMs ?? S3_SINK_DEFAULTS.bufferIntervalMs,
-    0,
-    S3_SINK_LIMITS.maxBufferIntervalMs,
-  );
+  problems.addAll(errorPrefix.problems);
+  const { maxActivePartitions, bufferSizeBytes, bufferIntervalMs } = problems.integers(o, S3_SINK_DEFAULTS, {
+    maxActivePartitions: [1, S3_SINK_LIMITS.maxActivePartitions],
+    bufferSizeBytes: [S3_SINK_LIMITS.minBufferSizeBytes, S3_SINK_LIMITS.maxBufferSizeBytes],
+    bufferIntervalMs: [0, S3_SINK_LIMITS.maxBufferIntervalMs],
+  });
   const compression = o.compression ?? S3_SINK_DEFAULTS.compression;
   let codec: CompressionCodec = noCompression;
   if (compression === 'gzip') codec = gzipCompression;
@@ -277,71 +259,46 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     typeof compression.contentType === 'string'
   ) {
     codec = compression;
-  } else problem('compression', "must be 'none', 'gzip' or a CompressionCodec");
+  } else problems.add('compression', "must be 'none', 'gzip' or a CompressionCodec");
   const newlineDelimiter = o.newlineDelimiter ?? S3_SINK_DEFAULTS.newlineDelimiter;
-  if (typeof newlineDelimiter !== 'boolean') problem('newlineDelimiter', 'must be a boolean');
+  if (typeof newlineDelimiter !== 'boolean') problems.add('newlineDelimiter', 'must be a boolean');
   const recordContent = o.recordContent ?? S3_SINK_DEFAULTS.recordContent;
   if (!Object.values(RecordContent).includes(recordContent)) {
-    problem('recordContent', `must be one of ${Object.values(RecordContent).join(', ')}`);
+    problems.add('recordContent', `must be one of ${Object.values(RecordContent).join(', ')}`);
   }
   const invalidRecordPolicy = o.invalidRecordPolicy ?? S3_SINK_DEFAULTS.invalidRecordPolicy;
   if (!Object.values(InvalidRecordPolicy).includes(invalidRecordPolicy)) {
-    problem('invalidRecordPolicy', `must be one of ${Object.values(InvalidRecordPolicy).join(', ')}`);
+    problems.add('invalidRecordPolicy', `must be one of ${Object.values(InvalidRecordPolicy).join(', ')}`);
   }
   const manifestPrefix = o.manifestPrefix === undefined ? S3_SINK_DEFAULTS.manifestPrefix : o.manifestPrefix;
   if (manifestPrefix !== null && typeof manifestPrefix !== 'string') {
-    problem('manifestPrefix', 'must be a string or null');
+    problems.add('manifestPrefix', 'must be a string or null');
   }
-  const uploadPartSizeBytes = integer(
-    'uploadPartSizeBytes',
-    o.uploadPartSizeBytes ?? S3_SINK_DEFAULTS.uploadPartSizeBytes,
-    S3_SINK_LIMITS.minPartSizeBytes,
-    S3_SINK_LIMITS.maxPartSizeBytes,
-  );
-  const uploadQueueSize = integer(
-    'uploadQueueSize',
-    o.uploadQueueSize ?? S3_SINK_DEFAULTS.uploadQueueSize,
-    1,
-    64,
-  );
-  const retryInitialDelayMs = integer(
-    'retryInitialDelayMs',
-    o.retryInitialDelayMs ?? S3_SINK_DEFAULTS.retryInitialDelayMs,
-    1,
-    600_000,
-  );
-  const retryMaxDelayMs = integer(
-    'retryMaxDelayMs',
-    o.retryMaxDelayMs ?? S3_SINK_DEFAULTS.retryMaxDelayMs,
-    1,
-    3_600_000,
+  const { uploadPartSizeBytes, uploadQueueSize, retryInitialDelayMs, retryMaxDelayMs } = problems.integers(
+    o,
+    S3_SINK_DEFAULTS,
+    {
+      uploadPartSizeBytes: [S3_SINK_LIMITS.minPartSizeBytes, S3_SINK_LIMITS.maxPartSizeBytes],
+      uploadQueueSize: [1, 64],
+      retryInitialDelayMs: [1, 600_000],
+      retryMaxDelayMs: [1, 3_600_000],
+    },
   );
   if (retryMaxDelayMs < retryInitialDelayMs)
-    problem('retryMaxDelayMs', 'must be at least retryInitialDelayMs');
+    problems.add('retryMaxDelayMs', 'must be at least retryInitialDelayMs');
   const consumer = o.consumer ?? {};
-  const allowed = new Set<string>([
-    'leaseTableName',
-    'workerId',
-    'failoverTimeMs',
-    'renewIntervalMs',
-    'leaseTakeIntervalMs',
-    'maxLeasesPerWorker',
-    'shardSyncIntervalMs',
-    'maxRecordsPerFetch',
-    'idleTimeBetweenReadsMs',
-    'shutdownTimeoutMs',
-  ]);
+  const allowed = new Set<string>(TUNABLE_CONSUMER_OPTIONS);
   for (const key of Object.keys(consumer)) {
     if (!allowed.has(key)) {
-      problem(
+      problems.add(
         `consumer.${key}`,
         'is set by the sink itself (checkpoints, buffers and the initial position follow its objects)',
       );
     }
   }
-  if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problem('nowMs', 'must be a function');
+  if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problems.add('nowMs', 'must be a function');
 
-  if (problems.length > 0) throw new ConfigurationError(problems);
+  problems.throwIfAny();
   return {
     streamName: o.streamName,
     streamArn: o.streamArn,

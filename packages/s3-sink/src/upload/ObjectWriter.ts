@@ -8,10 +8,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { backoffDelayMs, sleepUnlessAborted } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '@shardline/consumer-core';
 import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
 import { S3WriteError } from '../errors.js';
-import { backoffDelayMs, sleepUnlessAborted } from '../internal/retry.js';
 import type { ObjectPlan } from '../objects/planObjects.js';
 import type { S3SinkEvent } from '../S3SinkEvents.js';
 

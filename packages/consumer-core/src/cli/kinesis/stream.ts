@@ -5,6 +5,7 @@ import {
   KinesisClient,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
+import { http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
@@ -31,7 +32,7 @@ export interface CliStream {
 export function openStream(connection: AwsConnection, streamName: string): CliStream {
   const client = new KinesisClient({
     region: connection.region,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
+    requestHandler: http1RequestHandler(NodeHttpHandler),
     ...(connection.kinesisEndpoint ? { endpoint: connection.kinesisEndpoint } : {}),
     ...(connection.credentials ? { credentials: connection.credentials } : {}),
   });

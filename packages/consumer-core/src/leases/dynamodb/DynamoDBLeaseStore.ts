@@ -11,11 +11,11 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { awsErrorName, sleep } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { LeaseTableSchemaError, ShardlineError } from '../../errors.js';
 import type { Logger } from '../../internal/logger.js';
 import { silentLogger } from '../../internal/logger.js';
-import { sleep } from '../../internal/sleep.js';
 import type { Lease, NewLease } from '../Lease.js';
 import { leaseFromNew } from '../Lease.js';
 import type {
@@ -25,7 +25,7 @@ import type {
   PrepareCheckpointUpdate,
 } from '../LeaseStore.js';
 import { TAKE_HINT_ATTRIBUTE } from '../LeaseStore.js';
-import { awsErrorName, translateDynamoDBError } from './awsErrors.js';
+import { translateDynamoDBError } from './awsErrors.js';
 import {
   LeaseAttribute as A,
   leaseFromItem,

@@ -1,44 +1,35 @@
+import { type AwsErrorCodes, hasAwsErrorName, isTransientAwsError } from '@shardline/common';
 import { DependencyError, ThroughputExceededError } from '../../errors.js';
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-]);
-const TRANSIENT = new Set([
-  'InternalServerError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'TransactionConflictException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+/** DynamoDB's throttling and transient error names (the mechanism that reads them is common's). */
+const DYNAMODB_ERRORS: AwsErrorCodes = {
+  throttling: new Set([
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'LimitExceededException',
+  ]),
+  transient: new Set([
+    'InternalServerError',
+    'InternalFailure',
+    'ServiceUnavailable',
+    'TransactionConflictException',
+    'TimeoutError',
+    'RequestTimeout',
+    'RequestTimeoutException',
+  ]),
+};
 
-/** The AWS error name of `error` (`ConditionalCheckFailedException`, ...), or undefined. */
-export function awsErrorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
-
-/** Whether an AWS SDK error is worth retrying: throttling, 5xx, timeouts and network failures. */
-export function isTransientAwsError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (THROTTLING.has(error.name) || TRANSIENT.has(error.name)) return true;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (typeof status === 'number' && status >= 500) return true;
-  // Errors thrown before any response (socket hang up, connection refused) carry no HTTP status.
-  return status === undefined && (error as { $fault?: unknown }).$fault === undefined;
+/** Whether a DynamoDB error is worth retrying: throttling, 5xx, timeouts and network failures. */
+export function isTransientDynamoDBError(error: unknown): boolean {
+  return isTransientAwsError(error, DYNAMODB_ERRORS);
 }
 
 /** Translates an AWS SDK error into a {@link DependencyError} (throttling into `ThroughputExceededError`). */
 export function translateDynamoDBError(operation: string, error: unknown): DependencyError {
   if (error instanceof DependencyError) return error;
-  if (error instanceof Error && THROTTLING.has(error.name)) {
+  if (hasAwsErrorName(error, DYNAMODB_ERRORS.throttling)) {
     return new ThroughputExceededError('dynamodb', operation, error);
   }
-  return new DependencyError('dynamodb', operation, error, isTransientAwsError(error));
+  return new DependencyError('dynamodb', operation, error, isTransientDynamoDBError(error));
 }

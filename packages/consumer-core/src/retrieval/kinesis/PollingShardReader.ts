@@ -5,10 +5,9 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
+import { awsErrorName, backoffDelayMs, sleepUnlessAborted } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
-import { backoffDelayMs } from '../../internal/retry.js';
-import { sleepUnlessAborted } from '../../internal/sleep.js';
 import type {
   ChildShard,
   ReadResult,
@@ -17,7 +16,7 @@ import type {
   StartingPosition,
 } from '../ShardReader.js';
 import { toKinesisRecords } from '../toKinesisRecords.js';
-import { awsErrorName, isThrottling, translateKinesisError } from './awsErrors.js';
+import { isThrottling, translateKinesisError } from './awsErrors.js';
 
 /** The part of a Kinesis client the library uses: any `KinesisClient` (or a wrapper with `send`). */
 export type KinesisClientLike = Pick<KinesisClient, 'send'>;

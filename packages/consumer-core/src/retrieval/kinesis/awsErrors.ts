@@ -1,40 +1,32 @@
+import { type AwsErrorCodes, hasAwsErrorName, isTransientAwsError } from '@shardline/common';
 import { DependencyError, ThroughputExceededError } from '../../errors.js';
 
-const THROTTLING = new Set([
-  'ProvisionedThroughputExceededException',
-  'LimitExceededException',
-  'ThrottlingException',
-  'KMSThrottlingException',
-]);
-const TRANSIENT = new Set([
-  'InternalFailure',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'RequestTimeout',
-  'KMSInternalException',
-]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/** The AWS error name of `error`, or undefined. */
-export function awsErrorName(error: unknown): string | undefined {
-  return error instanceof Error ? error.name : undefined;
-}
+/** Kinesis's throttling and transient error names, KMS's included (the mechanism is common's). */
+const KINESIS_ERRORS: AwsErrorCodes = {
+  throttling: new Set([
+    'ProvisionedThroughputExceededException',
+    'LimitExceededException',
+    'ThrottlingException',
+    'KMSThrottlingException',
+  ]),
+  transient: new Set([
+    'InternalFailure',
+    'InternalServerError',
+    'ServiceUnavailable',
+    'TimeoutError',
+    'RequestTimeout',
+    'KMSInternalException',
+  ]),
+};
 
 /** Whether a Kinesis error is throttling (back off longer). */
 export function isThrottling(error: unknown): boolean {
-  return error instanceof Error && THROTTLING.has(error.name);
+  return hasAwsErrorName(error, KINESIS_ERRORS.throttling);
 }
 
 /** Whether a Kinesis error is worth retrying: throttling, 5xx, timeouts, network failures. */
 export function isTransientKinesisError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (THROTTLING.has(error.name) || TRANSIENT.has(error.name)) return true;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  if (typeof status === 'number' && status >= 500) return true;
-  return status === undefined && (error as { $fault?: unknown }).$fault === undefined;
+  return isTransientAwsError(error, KINESIS_ERRORS);
 }
 
 /** Translates an AWS SDK error from Kinesis into a {@link DependencyError}. */

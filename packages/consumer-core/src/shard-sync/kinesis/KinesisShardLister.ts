@@ -1,6 +1,6 @@
 import { ListShardsCommand, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
+import { retry } from '@shardline/common';
 import { DependencyError } from '../../errors.js';
-import { retry } from '../../internal/retry.js';
 import { translateKinesisError } from '../../retrieval/kinesis/awsErrors.js';
 import type { KinesisClientLike } from '../../retrieval/kinesis/PollingShardReader.js';
 import type { ShardLister } from '../ShardLister.js';

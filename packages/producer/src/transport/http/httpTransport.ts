@@ -1,8 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
+import { ProblemList } from '@shardline/common';
+import { ConfigurationError, TransportError } from '../../errors.js';
 import { INGEST_LIMITS, type IngestErrorResponse, type IngestEventsResponse } from '../../internal/ingest.js';
+import { PERMANENT_RECORD_CODES } from '../recordCodes.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 
 const gzip = promisify(gzipCallback);
@@ -21,15 +23,6 @@ export interface HttpTransportOptions {
   readonly timeoutMs?: number;
 }
 
-// Kinesis per-record codes that sending again cannot fix (see the Kinesis transport).
-const PERMANENT_RECORD_CODES = new Set([
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-  'KMSAccessDeniedException',
-  'AccessDeniedException',
-]);
 const THROTTLE_CODES = new Set(['ProvisionedThroughputExceededException', 'KMSThrottlingException']);
 const RECORD_PATH = /^\/records\/(\d+)(?:\/|$)/;
 // {"eventId":"","partitionKey":,"data":}, — the framing of one record in the body, without its values.
@@ -75,29 +68,30 @@ export class HttpTransport implements Transport {
 
   constructor(options: HttpTransportOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('http transport options', [
-        { path: '(options)', message: 'must be an object' },
-      ]);
+      throw new ConfigurationError(
+        [{ path: '(options)', message: 'must be an object' }],
+        'http transport options',
+      );
     }
-    const problems: ConfigurationProblem[] = [];
+    const problems = new ProblemList('http transport options');
     let endpoint = '';
     try {
       const url = new URL(options.url);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
       endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}/v1/events`;
     } catch {
-      problems.push({ path: 'url', message: `must be an http(s) URL, got ${JSON.stringify(options.url)}` });
+      problems.add('url', `must be an http(s) URL, got ${JSON.stringify(options.url)}`);
     }
     if (typeof options.apiKey !== 'string' || options.apiKey.length === 0)
-      problems.push({ path: 'apiKey', message: 'must be a non-empty string' });
+      problems.add('apiKey', 'must be a non-empty string');
     const fetchFn = options.fetch ?? globalThis.fetch;
-    if (typeof fetchFn !== 'function') problems.push({ path: 'fetch', message: 'must be a fetch function' });
+    if (typeof fetchFn !== 'function') problems.add('fetch', 'must be a fetch function');
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
-      problems.push({ path: 'timeoutMs', message: 'must be a positive integer' });
+      problems.add('timeoutMs', 'must be a positive integer');
     if (options.gzip !== undefined && typeof options.gzip !== 'boolean')
-      problems.push({ path: 'gzip', message: 'must be a boolean' });
-    if (problems.length > 0) throw new ConfigurationError('http transport options', problems);
+      problems.add('gzip', 'must be a boolean');
+    problems.throwIfAny();
     this.#endpoint = endpoint;
     this.#apiKey = options.apiKey;
     this.#fetch = fetchFn;

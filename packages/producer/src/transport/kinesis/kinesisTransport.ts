@@ -7,12 +7,20 @@ import {
   type PutRecordsCommandOutput,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
+import {
+  awsErrorCode,
+  MAX_PUT_RECORDS_BYTES,
+  MAX_PUT_RECORDS_BYTES_LIMIT,
+  MAX_PUT_RECORDS_RECORDS,
+  MAX_RECORD_BYTES,
+  ProblemList,
+  splitBatches,
+} from '@shardline/common';
 import { effectiveHashKey, RecordAggregator } from '@shardline/kpl';
-import { ConfigurationError, type ConfigurationProblem, TransportError } from '../../errors.js';
+import { ConfigurationError, TransportError } from '../../errors.js';
+import { PERMANENT_RECORD_CODES } from '../recordCodes.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
-
-const MiB = 1_048_576;
 
 /** KPL aggregation settings of {@link kinesisTransport}. */
 export interface AggregationOptions {
@@ -44,15 +52,6 @@ export interface KinesisTransportOptions {
   readonly aggregation?: boolean | AggregationOptions;
 }
 
-// Per-record codes that sending again cannot fix (KMS key disabled, missing, access denied).
-const PERMANENT_RECORD_CODES = new Set([
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-  'KMSAccessDeniedException',
-  'AccessDeniedException',
-]);
 const THROTTLE_CODES = new Set([
   'ProvisionedThroughputExceededException',
   'KMSThrottlingException',
@@ -73,7 +72,7 @@ const PERMANENT_REQUEST_CODES = new Set([
 /** Translates an AWS SDK error of a whole call. @internal */
 export function translateKinesisError(error: unknown, signal: AbortSignal): TransportError {
   if (error instanceof TransportError) return error;
-  const name = (error as { name?: string })?.name ?? 'Error';
+  const name = awsErrorCode(error) ?? 'Error';
   const message = (error as Error)?.message ?? String(error);
   if (signal.aborted)
     return new TransportError('ProducerClosed', `aborted: ${message}`, { retriable: false, cause: error });
@@ -140,32 +139,36 @@ export class KinesisTransport implements Transport {
   shardMapLoads = 0;
 
   constructor(options: KinesisTransportOptions) {
-    const problems: ConfigurationProblem[] = [];
+    const problems = new ProblemList('kinesis transport options');
     if (typeof options !== 'object' || options === null) {
-      throw new ConfigurationError('kinesis transport options', [
-        { path: '(options)', message: 'must be an object' },
-      ]);
+      throw new ConfigurationError(
+        [{ path: '(options)', message: 'must be an object' }],
+        'kinesis transport options',
+      );
     }
-    if (typeof options.client?.send !== 'function')
-      problems.push({ path: 'client', message: 'must be a KinesisClient' });
+    if (typeof options.client?.send !== 'function') problems.add('client', 'must be a KinesisClient');
     const hasName = typeof options.streamName === 'string' && options.streamName.length > 0;
     const hasArn = typeof options.streamArn === 'string' && options.streamArn.startsWith('arn:');
     if (options.streamName !== undefined && !hasName)
-      problems.push({ path: 'streamName', message: 'must be a non-empty string' });
+      problems.add('streamName', 'must be a non-empty string');
     if (options.streamArn !== undefined && !hasArn)
-      problems.push({ path: 'streamArn', message: 'must be a stream ARN (arn:...)' });
+      problems.add('streamArn', 'must be a stream ARN (arn:...)');
     if (options.streamName === undefined && options.streamArn === undefined) {
-      problems.push({ path: 'streamName', message: 'give streamName or streamArn' });
+      problems.add('streamName', 'give streamName or streamArn');
     }
-    const maxRequestBytes = options.maxRequestBytes ?? 5 * MiB;
-    if (!Number.isInteger(maxRequestBytes) || maxRequestBytes < 1024 || maxRequestBytes > 10 * MiB) {
-      problems.push({ path: 'maxRequestBytes', message: `must be an integer from 1024 to ${10 * MiB}` });
+    const maxRequestBytes = options.maxRequestBytes ?? MAX_PUT_RECORDS_BYTES;
+    if (
+      !Number.isInteger(maxRequestBytes) ||
+      maxRequestBytes < 1024 ||
+      maxRequestBytes > MAX_PUT_RECORDS_BYTES_LIMIT
+    ) {
+      problems.add('maxRequestBytes', `must be an integer from 1024 to ${MAX_PUT_RECORDS_BYTES_LIMIT}`);
     }
     let aggregation: Required<AggregationOptions> | undefined;
     if (options.aggregation !== undefined && options.aggregation !== false) {
       const a = options.aggregation === true ? {} : options.aggregation;
       aggregation = {
-        maxRecordBytes: a.maxRecordBytes ?? MiB,
+        maxRecordBytes: a.maxRecordBytes ?? MAX_RECORD_BYTES,
         shardMapRefreshMs: a.shardMapRefreshMs ?? 60_000,
       };
       if (
@@ -173,23 +176,20 @@ export class KinesisTransport implements Transport {
         aggregation.maxRecordBytes < 1024 ||
         aggregation.maxRecordBytes > maxRequestBytes
       ) {
-        problems.push({
-          path: 'aggregation.maxRecordBytes',
-          message: 'must be an integer from 1024 to maxRequestBytes',
-        });
+        problems.add('aggregation.maxRecordBytes', 'must be an integer from 1024 to maxRequestBytes');
       }
       if (!Number.isInteger(aggregation.shardMapRefreshMs) || aggregation.shardMapRefreshMs < 0) {
-        problems.push({ path: 'aggregation.shardMapRefreshMs', message: 'must be a non-negative integer' });
+        problems.add('aggregation.shardMapRefreshMs', 'must be a non-negative integer');
       }
     }
-    if (problems.length > 0) throw new ConfigurationError('kinesis transport options', problems);
+    problems.throwIfAny();
     this.#client = options.client;
     this.#stream = hasName ? { StreamName: options.streamName } : { StreamARN: options.streamArn };
     this.#maxRequestBytes = maxRequestBytes;
     this.#aggregation = aggregation;
     this.limits = {
       // PutRecords: 500 records per call. Aggregated, many records share one entry: bytes bind first.
-      maxRecordsPerRequest: aggregation === undefined ? 500 : 50_000,
+      maxRecordsPerRequest: aggregation === undefined ? MAX_PUT_RECORDS_RECORDS : 50_000,
       maxRequestBytes,
     };
   }
@@ -207,7 +207,7 @@ export class KinesisTransport implements Transport {
       this.#aggregation === undefined ? this.#plain(records) : await this.#aggregate(records, signal);
     const outcomes: RecordOutcome[] = new Array(records.length);
     // Several calls only when aggregation overhead or the caller's batch exceeds one call's limits.
-    const calls = chunk(outgoing, 500, this.#maxRequestBytes);
+    const calls = splitBatches(outgoing, (o) => o.bytes, MAX_PUT_RECORDS_RECORDS, this.#maxRequestBytes);
     if (calls.length === 1) {
       await this.#put(calls[0]!, outcomes, signal); // a whole-call failure throws
     } else {
@@ -352,26 +352,4 @@ export class KinesisTransport implements Transport {
     this.#isShardMapStale = false;
     return this.#shardMap;
   }
-}
-
-/** Cuts entries into calls of at most `maxEntries` and `maxBytes`. @internal */
-export function chunk<T extends { bytes: number }>(
-  items: readonly T[],
-  maxEntries: number,
-  maxBytes: number,
-): T[][] {
-  const calls: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (current.length > 0 && (current.length === maxEntries || bytes + item.bytes > maxBytes)) {
-      calls.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += item.bytes;
-  }
-  if (current.length > 0) calls.push(current);
-  return calls;
 }

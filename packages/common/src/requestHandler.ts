@@ -1,0 +1,43 @@
+/** Timeouts of an AWS SDK v3 request handler, in the shape `NodeHttpHandler` takes them. */
+export interface HttpTimeouts {
+  /** Milliseconds to wait for a TCP connection. */
+  readonly connectionTimeout: number;
+  /** Milliseconds of socket inactivity before a request fails. */
+  readonly requestTimeout: number;
+}
+
+/** The timeouts of Shardline's own SDK clients (CLIs, the local gateway, local client settings). */
+export const HTTP_TIMEOUTS: HttpTimeouts = Object.freeze({
+  connectionTimeout: 5_000,
+  requestTimeout: 30_000,
+});
+
+/** Short timeouts for health probes, which must answer fast or count as down. */
+export const PROBE_HTTP_TIMEOUTS: HttpTimeouts = Object.freeze({
+  connectionTimeout: 1_000,
+  requestTimeout: 5_000,
+});
+
+/**
+ * Builds the HTTP/1.1 request handler of an AWS SDK v3 client with Shardline's timeouts. HTTP/1.1
+ * because the local emulators cannot speak HTTP/2 (kinesalite), and `SubscribeToShard` on
+ * kinesis-local needs it; the Kinesis client would otherwise default to HTTP/2.
+ *
+ * The handler's class is passed in (`NodeHttpHandler` from `@smithy/node-http-handler`), so this
+ * package depends on no AWS package and those that never build a client install none.
+ *
+ * @example
+ * ```ts
+ * import { NodeHttpHandler } from '@smithy/node-http-handler';
+ * const client = new KinesisClient({ requestHandler: http1RequestHandler(NodeHttpHandler) });
+ * ```
+ */
+export function http1RequestHandler<H>(
+  Handler: new (options: HttpTimeouts) => H,
+  timeouts: HttpTimeouts = HTTP_TIMEOUTS,
+): H {
+  return new Handler({
+    connectionTimeout: timeouts.connectionTimeout,
+    requestTimeout: timeouts.requestTimeout,
+  });
+}

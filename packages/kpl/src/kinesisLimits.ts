@@ -1,30 +1,14 @@
-// The Kinesis Data Streams limits and validators the codec relies on, in one file so that a shared
-// foundation package can own them later without touching the codec.
+// The Kinesis Data Streams limits and validators the codec relies on: the limits are @shardline/common's;
+// what is left here is the codec's own reading of them.
 import { hash } from 'node:crypto';
+import { hasLoneSurrogate, MAX_PARTITION_KEY_LENGTH } from '@shardline/common';
 
-/**
- * Kinesis's default maximum size of one record: data plus partition key, 1 MiB.
- *
- * A stream can be configured for larger records (`DescribeStreamSummary` shows `MaxRecordSizeInKiB`);
- * pass that figure to {@link RecordAggregator} to use it.
- */
-export const MAX_RECORD_BYTES = 1_048_576;
-
-/** Kinesis's partition key limit: 256 characters (counted here in UTF-16 code units, the safe reading). */
-export const MAX_PARTITION_KEY_LENGTH = 256;
-
-/** The largest hash key of a stream: 2^128 − 1. */
-export const MAX_HASH_KEY: bigint = (1n << 128n) - 1n;
-
-// Kinesis's HashKey pattern: no sign, no leading zeros, at most 39 digits (2^128 has 39).
-const HASH_KEY_PATTERN = /^(?:0|[1-9][0-9]{0,38})$/;
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Whether `value` is a valid explicit hash key: a decimal integer in [0, 2^128) without leading zeros. */
-export function isValidExplicitHashKey(value: string): boolean {
-  return HASH_KEY_PATTERN.test(value) && BigInt(value) <= MAX_HASH_KEY;
-}
+export {
+  isValidExplicitHashKey,
+  MAX_HASH_KEY,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_RECORD_BYTES,
+} from '@shardline/common';
 
 /** What is wrong with a partition key, or `undefined` when it is valid. */
 export function partitionKeyProblem(partitionKey: unknown): string | undefined {
@@ -33,7 +17,7 @@ export function partitionKeyProblem(partitionKey: unknown): string | undefined {
     return `partitionKey must have 1 to ${MAX_PARTITION_KEY_LENGTH} characters, got ${partitionKey.length}`;
   }
   // A lone surrogate has no UTF-8 form: it would be sent, hashed and stored as U+FFFD, another key.
-  if (LONE_SURROGATE.test(partitionKey)) return 'partitionKey contains a lone UTF-16 surrogate';
+  if (hasLoneSurrogate(partitionKey)) return 'partitionKey contains a lone UTF-16 surrogate';
   return undefined;
 }
 

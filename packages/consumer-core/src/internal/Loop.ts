@@ -1,4 +1,4 @@
-import { sleepUnlessAborted } from './sleep.js';
+import { sleepUnlessAborted } from '@shardline/common';
 
 /**
  * Runs `body` every `intervalMs` (measured from the end of one run to the start of the next) until

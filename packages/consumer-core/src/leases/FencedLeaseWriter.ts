@@ -1,7 +1,7 @@
+import { isRetriableError, retry } from '@shardline/common';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
-import { isRetriableError, retry } from '../internal/retry.js';
 import { withTimeout } from '../internal/withTimeout.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';

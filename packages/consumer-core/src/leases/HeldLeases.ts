@@ -1,8 +1,8 @@
+import { isRetriableError } from '@shardline/common';
 import type { ConsumerEventListener, LeaseLossReason } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import { Mutex } from '../internal/Mutex.js';
-import { isRetriableError } from '../internal/retry.js';
 import type { Lease } from './Lease.js';
 
 /**

@@ -1,9 +1,9 @@
+import { isRetriableError, retry } from '@shardline/common';
 import { ShardlineError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import { Loop } from '../internal/Loop.js';
 import type { Logger } from '../internal/logger.js';
-import { isRetriableError, retry } from '../internal/retry.js';
 import { withTimeout } from '../internal/withTimeout.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import { type LeaseStore, takeHintOf } from './LeaseStore.js';

@@ -1,8 +1,7 @@
+import { backoffDelayMs, sleep } from '@shardline/common';
 import { RecordProcessingError } from '../errors.js';
 import { asError, type ConsumerEvent } from '../events.js';
 import type { Logger } from '../internal/logger.js';
-import { backoffDelayMs } from '../internal/retry.js';
-import { sleep } from '../internal/sleep.js';
 import type { RecordBatch, ShardInfo } from '../worker/RecordBatch.js';
 import { type ShardConsumer, shardInfoOf } from '../worker/ShardConsumer.js';
 

@@ -1,3 +1,4 @@
+import { MAX_HASH_KEY } from '@shardline/common';
 import { partitionKeyHash } from '@shardline/kpl';
 import { compareExtendedSequenceNumbers } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { HashKeyRange } from '../leases/Lease.js';
@@ -11,7 +12,6 @@ import type {
 import type { ShardLister } from '../shard-sync/ShardLister.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
 
-const MAX_HASH_KEY = (1n << 128n) - 1n;
 const SEQUENCE_BASE = 49_000_000_000_000_000_000n;
 
 /** Options of {@link InMemoryStream}. */

@@ -1,3 +1,4 @@
+import { backoffDelayMs, sleepUnlessAborted } from '@shardline/common';
 import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
@@ -8,8 +9,6 @@ import { LeaseLostError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
-import { backoffDelayMs } from '../internal/retry.js';
-import { sleepUnlessAborted } from '../internal/sleep.js';
 import type { Lease } from '../leases/Lease.js';
 import type { LeaseHandle } from '../leases/LeaseHandle.js';
 import type { ChildShard, KinesisRecord, ShardReader, StartingPosition } from '../retrieval/ShardReader.js';

@@ -1,8 +1,8 @@
+import { retry } from '@shardline/common';
 import type { ResolvedConsumerConfig } from '../config/resolveConsumerConfig.js';
 import { InvalidStateError } from '../errors.js';
 import { asError, type ConsumerEvent, type ConsumerEventListener, type ConsumerState } from '../events.js';
 import { Loop } from '../internal/Loop.js';
-import { retry } from '../internal/retry.js';
 import type { Lease } from '../leases/Lease.js';
 import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';

@@ -1,8 +1,7 @@
 import { getEventListeners } from 'node:events';
+import { backoffDelayMs, retry, sleep } from '@shardline/common';
 import { describe, expect, it } from 'vitest';
 import { DependencyError } from '../../src/index.js';
-import { backoffDelayMs, retry } from '../../src/internal/retry.js';
-import { sleep } from '../../src/internal/sleep.js';
 import { OperationTimeoutError, withTimeout } from '../../src/internal/withTimeout.js';
 
 describe('internal helpers', () => {

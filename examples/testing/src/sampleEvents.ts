@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { encodeEnvelope } from '@shardline/ingest';
-import type { LocalStackClient } from '@shardline/local';
+import type { LocalTwinClient } from '@shardline/local';
 
 const sample = fileURLToPath(new URL('../../../data/ecommerce-events-2019-10-sample.csv', import.meta.url));
 
@@ -27,7 +27,7 @@ export function sampleEvents(count: number): SampleEvent[] {
 
 /** Writes events in the ingest envelope, partitioned by session, 500 per call. The test's own ledger. */
 export async function putEvents(
-  local: LocalStackClient,
+  local: LocalTwinClient,
   streamName: string,
   events: readonly SampleEvent[],
 ): Promise<void> {

@@ -1,8 +1,8 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { checkVectorResponse, checkVectorStored, ingestVectors, VectorTag } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, type LocalStackClient, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KinesisBackend, runDirect } from '../helpers/directGateway.js';
 import { StreamTail } from '../helpers/streamTail.js';
@@ -11,13 +11,13 @@ import { StreamTail } from '../helpers/streamTail.js';
 // builds goes to kinesalite as API Gateway sends it (AWS JSON 1.1, X-Amz-Target), and kinesalite's raw
 // answer goes through the response templates. Vectors that need injected faults, or that API Gateway
 // answers before any template, are covered by tests/unit/directTemplates.test.ts.
-let local: LocalStackClient;
+let local: LocalTwinClient;
 let client: KinesisClient;
 let streamName: string;
 let tail: StreamTail;
 
 beforeAll(async () => {
-  local = localStackFromContext();
+  local = localTwinFromContext();
   client = new KinesisClient(kinesisClientConfig(local.info));
   streamName = uniqueName('infra-direct');
   const stream = await local.createStream(streamName, { shardCount: 4 });

@@ -7,8 +7,8 @@ import {
   ingestVectors,
   VECTOR_SETUP,
 } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, type LocalStackClient, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiGatewayIngestHandler } from '../../src/lambda/apiGatewayAdapter.js';
 import { invocationBytes, LAMBDA_PAYLOAD_LIMIT_BYTES, proxyEventOf } from '../helpers/proxyEvent.js';
@@ -16,13 +16,13 @@ import { StreamTail } from '../helpers/streamTail.js';
 
 // The `function` mode's Lambda handler, driven with the API Gateway proxy events of every contract
 // vector, writing through the real Kinesis adapter to kinesalite; every record read back byte for byte.
-let local: LocalStackClient;
+let local: LocalTwinClient;
 let client: KinesisClient;
 let streamName: string;
 let tail: StreamTail;
 
 beforeAll(async () => {
-  local = localStackFromContext();
+  local = localTwinFromContext();
   client = new KinesisClient(kinesisClientConfig(local.info));
   streamName = uniqueName('infra-lambda');
   const stream = await local.createStream(streamName, { shardCount: 4 });

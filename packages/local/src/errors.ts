@@ -3,7 +3,7 @@
  *
  * `retriable` says whether the same call may succeed if simply made again.
  */
-export class LocalStackError extends Error {
+export class LocalTwinError extends Error {
   /** Whether trying the same call again may succeed. */
   readonly retriable: boolean;
 
@@ -14,7 +14,7 @@ export class LocalStackError extends Error {
   }
 }
 
-/** One problem found in the options passed to {@link startLocalStack}. */
+/** One problem found in the options passed to {@link startLocalTwin}. */
 export interface ConfigurationProblem {
   /** The option's path, e.g. `ports.kinesis`. */
   readonly path: string;
@@ -23,13 +23,13 @@ export interface ConfigurationProblem {
 }
 
 /** Options were wrong. Lists every problem found, not only the first. */
-export class ConfigurationError extends LocalStackError {
+export class ConfigurationError extends LocalTwinError {
   /** Every problem found. */
   readonly problems: readonly ConfigurationProblem[];
 
   constructor(problems: readonly ConfigurationProblem[]) {
     super(
-      `Invalid local stack options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
+      `Invalid local twin options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems
         .map((p) => `  - ${p.path}: ${p.message}`)
         .join('\n')}`,
     );
@@ -38,7 +38,7 @@ export class ConfigurationError extends LocalStackError {
 }
 
 /** A port asked for explicitly is already taken by another process. */
-export class PortInUseError extends LocalStackError {
+export class PortInUseError extends LocalTwinError {
   /** The service that wanted the port. */
   readonly service: string;
   /** The port. */
@@ -57,7 +57,7 @@ export class PortInUseError extends LocalStackError {
 }
 
 /** A service exited, or never answered, while starting. */
-export class ServiceStartError extends LocalStackError {
+export class ServiceStartError extends LocalTwinError {
   /** The service that failed. */
   readonly service: string;
   /** Its exit code, when it exited. */
@@ -93,7 +93,7 @@ export class ServiceStartError extends LocalStackError {
 }
 
 /** A resource (stream, table) did not become ready in time. */
-export class ResourceNotReadyError extends LocalStackError {
+export class ResourceNotReadyError extends LocalTwinError {
   /** The resource's name. */
   readonly resource: string;
 

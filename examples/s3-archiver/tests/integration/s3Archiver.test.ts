@@ -4,10 +4,10 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { putEvents, runExample, sampleEvents } from '@shardline/example-testing';
 import { decodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, expect, it } from 'vitest';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 afterAll(() => local.close());
 const entry = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 

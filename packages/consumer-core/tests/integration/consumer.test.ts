@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
@@ -19,7 +19,7 @@ import {
 } from '../../src/index.js';
 import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
 const consumers: Consumer[] = [];

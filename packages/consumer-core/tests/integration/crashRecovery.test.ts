@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { compareExtendedSequenceNumbers, DynamoDBLeaseStore } from '../../src/index.js';
 import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
 const children: ChildProcess[] = [];

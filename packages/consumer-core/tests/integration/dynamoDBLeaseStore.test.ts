@@ -6,12 +6,12 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DynamoDBClientLike, DynamoDBLeaseStore, LeaseTableSchemaError } from '../../src/index.js';
 import { leaseStoreContract } from '../helpers/leaseStoreContract.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const client = new DynamoDBClient(dynamoDBClientConfig(local.info));
 
 afterAll(() => {

@@ -1,7 +1,7 @@
 import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, expect, it } from 'vitest';
 import {
   type ConsumerEvent,
@@ -14,7 +14,7 @@ import {
 import { networkError, seededRandom, serviceError, testSeed } from '../helpers/faults.js';
 import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
 

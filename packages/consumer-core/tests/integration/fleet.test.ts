@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DynamoDBLeaseStore } from '../../src/index.js';
 import { seededRandom, testSeed } from '../helpers/faults.js';
@@ -25,7 +25,7 @@ import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const FAILOVER_MS = 3_000;
 const RENEW_MS = FAILOVER_MS / 3 - 25;
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
 const dir = mkdtempSync(join(tmpdir(), 'shardline-fleet-'));

@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { createConsumer, DynamoDBLeaseStore, type KinesisClientLike, silentLogger } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
 import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const faithful = faithfulKinesisFromContext();
 const fast = new KinesisClient(kinesisClientConfig(local.info));
 const faithfulKinesis = new KinesisClient(kinesisClientConfig(faithful.info));

@@ -6,12 +6,12 @@ import {
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { type ConsumerEvent, createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
 import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const faithful = faithfulKinesisFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));

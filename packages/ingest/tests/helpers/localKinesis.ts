@@ -13,18 +13,18 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { inject } from 'vitest';
 
 /**
- * The run's local stack as the shared vitest global setup provides it. This package may not import
+ * The run's local twin as the shared vitest global setup provides it. This package may not import
  * `@shardline/local` (it depends on no Shardline package, tests included, so the graph stays free of
  * cycles), so it reads the provided plain data itself.
  */
-interface ProvidedLocalStack {
+interface ProvidedLocalTwin {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly endpoints: { readonly kinesis?: string };
 }
 
 export function localKinesisClient(): KinesisClient {
-  const info = inject('shardline:local' as never) as unknown as ProvidedLocalStack;
+  const info = inject('shardline:local' as never) as unknown as ProvidedLocalTwin;
   if (!info?.endpoints?.kinesis) throw new Error('The integration global setup provided no local Kinesis');
   return new KinesisClient({
     endpoint: info.endpoints.kinesis,

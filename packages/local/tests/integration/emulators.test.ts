@@ -15,11 +15,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { kinesisClientConfig, type LocalStackClient, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
+import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const faithful = faithfulKinesisFromContext();
 afterAll(() => {
   local.close();
@@ -29,7 +29,7 @@ afterAll(() => {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function putAndReadBack(stack: LocalStackClient): Promise<void> {
+async function putAndReadBack(stack: LocalTwinClient): Promise<void> {
   const stream = await stack.createStream(uniqueName('put-read'), { shardCount: 2 });
   const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
   try {

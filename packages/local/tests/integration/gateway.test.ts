@@ -10,10 +10,10 @@ import {
   VECTOR_SETUP,
 } from '@shardline/ingest/vectors';
 import { kinesisClientConfig, startIngestGateway, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 afterAll(() => {
   kinesis.destroy();

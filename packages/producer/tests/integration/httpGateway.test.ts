@@ -1,12 +1,12 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { kinesisClientConfig, startIngestGateway, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { createProducer, type DeadLetter, httpTransport } from '@shardline/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FaultyKinesis, readAll } from '../helpers/kinesis.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 afterAll(() => {
   kinesis.destroy();

@@ -9,13 +9,13 @@ import {
 import { deaggregate, partitionKeyHash } from '@shardline/consumer-core';
 import { decodeEnvelope } from '@shardline/ingest';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { createProducer, DeliveryError, kinesisTransport, type ProducerOptions } from '@shardline/producer';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../helpers/FakeTransport.js';
 import { FaultyKinesis, readAll } from '../helpers/kinesis.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dir = mkdtempSync(join(tmpdir(), 'producer-it-'));
 afterAll(() => {

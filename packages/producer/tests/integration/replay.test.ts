@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
 import { collect, killAndWait, spawnCli, waitForOutput } from '../helpers/processes.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dir = mkdtempSync(join(tmpdir(), 'producer-replay-'));
 afterAll(() => {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LocalStackInfo } from '@shardline/local';
-import { localStackEnv } from '@shardline/local';
+import type { LocalTwinInfo } from '@shardline/local';
+import { localTwinEnv } from '@shardline/local';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -17,7 +17,7 @@ export interface SinkProcess {
 
 /** Runs `shardline-s3-sink` as a separate Node process against the local twin, from the sources. */
 export function spawnSink(
-  info: LocalStackInfo,
+  info: LocalTwinInfo,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): SinkProcess {
@@ -42,7 +42,7 @@ export function spawnSink(
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        ...localStackEnv(info),
+        ...localTwinEnv(info),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...env,
       },

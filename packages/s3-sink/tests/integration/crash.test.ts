@@ -3,12 +3,12 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
 import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const s3 = new S3Client(s3ClientConfig(local.info));
 const running: SinkProcess[] = [];

@@ -8,12 +8,12 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import { silentLogger } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
+import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, expect, it } from 'vitest';
 import { createS3Sink, type S3SinkEvent } from '../../src/index.js';
 import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const faithful = faithfulKinesisFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));

@@ -4,12 +4,12 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { silentLogger } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { localTwinFromContext } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import { checkExactlyOnce, eventIdsOf, putEvents, readObjects, until } from '../helpers/archive.js';
 
-const local = localStackFromContext();
+const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));
 const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
 const s3 = new S3Client(s3ClientConfig(local.info));

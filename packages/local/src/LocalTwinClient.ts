@@ -19,13 +19,13 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   dynamoDBClientConfig,
   kinesisClientConfig,
-  type LocalStackInfo,
-  localStackEnv,
+  type LocalTwinInfo,
+  localTwinEnv,
   s3ClientConfig,
 } from './clientConfig.js';
 import { ResourceNotReadyError } from './errors.js';
 
-/** A stream created by {@link LocalStackClient.createStream}. */
+/** A stream created by {@link LocalTwinClient.createStream}. */
 export interface LocalStream {
   readonly streamName: string;
   readonly streamArn: string;
@@ -33,7 +33,7 @@ export interface LocalStream {
   readonly shardIds: readonly string[];
 }
 
-/** Options of {@link LocalStackClient.createStream}. */
+/** Options of {@link LocalTwinClient.createStream}. */
 export interface CreateStreamOptions {
   /** @defaultValue 1 */
   readonly shardCount?: number;
@@ -54,23 +54,23 @@ export function uniqueName(prefix = 'shardline'): string {
 }
 
 /**
- * Helpers over a running local stack, built from its plain {@link LocalStackInfo} (so another process,
+ * Helpers over a running local twin, built from its plain {@link LocalTwinInfo} (so another process,
  * or a test worker, can use them too). Owns the SDK clients it creates; `close()` destroys them.
  */
-export class LocalStackClient {
+export class LocalTwinClient {
   /** Where the services are and how to reach them. */
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   #kinesis: KinesisClient | undefined;
   #dynamodb: DynamoDBClient | undefined;
   #s3: S3Client | undefined;
 
-  constructor(info: LocalStackInfo) {
+  constructor(info: LocalTwinInfo) {
     this.info = info;
   }
 
   /** Environment variables that point AWS SDKs and CLIs at the stack. */
   get env(): Record<string, string> {
-    return localStackEnv(this.info);
+    return localTwinEnv(this.info);
   }
 
   /** A shared Kinesis client for the helpers (destroyed by `close()`); make your own for your code. */

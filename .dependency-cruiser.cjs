@@ -58,9 +58,25 @@ module.exports = {
     {
       name: 'ingest-depends-on-no-shardline-package',
       severity: 'error',
-      comment: '@shardline/ingest owns the ingest contract and depends on no other Shardline package.',
+      comment:
+        '@shardline/ingest owns the ingest contract and depends on no other Shardline package; its tests may use the private test kit, which depends on none.',
       from: { path: '^packages/ingest/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/ingest/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/(ingest|test-kit)/' },
+    },
+    {
+      name: 'test-kit-depends-on-no-shardline-package',
+      severity: 'error',
+      comment:
+        'The shared test kit depends on no Shardline package, so that every package (ingest included) can use it in its tests without a cycle; twin-specific helpers live in @shardline/local/vitest.',
+      from: { path: '^packages/test-kit/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/test-kit/' },
+    },
+    {
+      name: 'test-kit-only-in-tests',
+      severity: 'error',
+      comment: 'The test kit is private and unpublished: no package source may import it.',
+      from: { path: '^(packages/[^/]+|infra|examples/[^/]+)/src/', pathNot: '^packages/test-kit/' },
+      to: { path: '^packages/test-kit/' },
     },
     {
       name: 'no-unresolvable',

@@ -3,9 +3,9 @@ import { decodeEnvelope } from '@shardline/ingest';
 import { checkVectorResponse, checkVectorStored, ingestVectors, VectorTag } from '@shardline/ingest/vectors';
 import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { StreamTail } from '@shardline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KinesisBackend, runDirect } from '../helpers/directGateway.js';
-import { StreamTail } from '../helpers/streamTail.js';
 
 // The direct mode's templates against a real Kinesis wire: the PutRecords body the request template
 // builds goes to kinesalite as API Gateway sends it (AWS JSON 1.1, X-Amz-Target), and kinesalite's raw

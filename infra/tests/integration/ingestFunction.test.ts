@@ -9,10 +9,10 @@ import {
 } from '@shardline/ingest/vectors';
 import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { StreamTail } from '@shardline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiGatewayIngestHandler } from '../../src/lambda/apiGatewayAdapter.js';
 import { invocationBytes, LAMBDA_PAYLOAD_LIMIT_BYTES, proxyEventOf } from '../helpers/proxyEvent.js';
-import { StreamTail } from '../helpers/streamTail.js';
 
 // The `function` mode's Lambda handler, driven with the API Gateway proxy events of every contract
 // vector, writing through the real Kinesis adapter to kinesalite; every record read back byte for byte.

@@ -7,6 +7,7 @@ import {
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
@@ -17,7 +18,7 @@ import {
   LeaseTableSchemaError,
   silentLogger,
 } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));

@@ -6,9 +6,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
 import { afterAll, expect, it } from 'vitest';
 import { compareExtendedSequenceNumbers, DynamoDBLeaseStore } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));

@@ -2,6 +2,7 @@ import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-
 import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { seededRandom, testSeed, until } from '@shardline/test-kit';
 import { afterAll, expect, it } from 'vitest';
 import {
   type ConsumerEvent,
@@ -11,8 +12,8 @@ import {
   type KinesisClientLike,
   silentLogger,
 } from '../../src/index.js';
-import { networkError, seededRandom, serviceError, testSeed } from '../helpers/faults.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { networkError, serviceError } from '../helpers/faults.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));

@@ -8,9 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { seededRandom, testSeed, until } from '@shardline/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DynamoDBLeaseStore } from '../../src/index.js';
-import { seededRandom, testSeed } from '../helpers/faults.js';
 import {
   events,
   type FleetProcess,
@@ -20,7 +20,7 @@ import {
   readLedger,
   startFleetWorker,
 } from '../helpers/fleet.js';
-import { makeRecords, putRecords, until, type WrittenRecord } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, type WrittenRecord } from '../helpers/localTwin.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const FAILOVER_MS = 3_000;

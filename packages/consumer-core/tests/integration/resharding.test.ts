@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
 import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
 import { afterAll, expect, it } from 'vitest';
 import { type ConsumerEvent, createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = localTwinFromContext();
 const faithful = faithfulKinesisFromContext();

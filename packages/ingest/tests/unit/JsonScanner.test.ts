@@ -1,8 +1,8 @@
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import { JsonSyntaxError } from '../../src/errors.js';
 import { compactJsonLength, copyCompactJson, JsonScanner } from '../../src/json/JsonScanner.js';
 import { parseIngestBody } from '../../src/json/parseIngestBody.js';
-import { seededRandom, testSeed } from '../helpers/seededRandom.js';
 
 function scan(input: string | Uint8Array, maxDepth = 64) {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
@@ -162,7 +162,7 @@ describe('JsonScanner', () => {
     expect(s.issueCount).toBe(0);
   });
 
-  const seed = testSeed();
+  const seed = testSeed('JsonScanner fuzz');
   it(`agrees with JSON.parse on random mutations of valid documents (SEED=${seed})`, () => {
     const random = seededRandom(seed);
     const corpus = [

@@ -1,14 +1,14 @@
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { createIngestHandler, decodeEnvelope, INGEST_EVENTS_REQUEST_SCHEMA } from '../../src/index.js';
 import { InMemoryRecordWriter } from '../../src/testing/index.js';
-import { seededRandom, testSeed } from '../helpers/seededRandom.js';
 
 const { $schema: _draft, ...schema } = INGEST_EVENTS_REQUEST_SCHEMA;
 const validate = new Ajv({ strict: false }).compile(schema);
 
 describe('the handler on random mutations of valid requests', () => {
-  const seed = testSeed();
+  const seed = testSeed('handler fuzz');
   it(`answers 200 exactly when JSON.parse and the JSON Schema accept, storing the same values (SEED=${seed})`, async () => {
     const random = seededRandom(seed);
     const corpus = [

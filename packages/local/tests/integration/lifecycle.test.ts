@@ -18,8 +18,9 @@ import {
   ServiceStartError,
   startLocalTwin,
 } from '@shardline/local';
+import { killAndWait } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAlive, killAndWait, spawnTs, waitForExit, waitForLine } from '../helpers/processes.js';
+import { isAlive, spawnTs, waitForExit, waitForLine } from '../helpers/processes.js';
 
 const ownerScript = fileURLToPath(new URL('../helpers/owner.ts', import.meta.url));
 const mainScript = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

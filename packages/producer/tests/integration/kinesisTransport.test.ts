@@ -11,8 +11,8 @@ import { decodeEnvelope } from '@shardline/ingest';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
 import { createProducer, DeliveryError, kinesisTransport, type ProducerOptions } from '@shardline/producer';
+import { seededRandom } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../helpers/FakeTransport.js';
 import { FaultyKinesis, readAll } from '../helpers/kinesis.js';
 
 const local = localTwinFromContext();

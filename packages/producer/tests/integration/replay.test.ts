@@ -7,9 +7,10 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { kinesisClientConfig, uniqueName } from '@shardline/local';
 import { localTwinFromContext } from '@shardline/local/vitest';
+import { killAndWait } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
-import { collect, killAndWait, spawnCli, waitForOutput } from '../helpers/processes.js';
+import { collect, spawnCli, waitForOutput } from '../helpers/processes.js';
 
 const local = localTwinFromContext();
 const kinesis = new KinesisClient(kinesisClientConfig(local.info));

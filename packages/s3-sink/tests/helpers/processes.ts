@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LocalTwinInfo } from '@shardline/local';
 import { localTwinEnv } from '@shardline/local';
+import { collect, killAndWait } from '@shardline/test-kit';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -48,23 +49,13 @@ export function spawnSink(
       },
     },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.once('exit', (code, signal) => setImmediate(() => resolve({ code, signal })));
-  });
+  const { done: exited, output } = collect(child);
   return {
     child,
-    output: () => ({ stdout, stderr }),
+    output,
     events: () =>
-      stdout
-        .split('\n')
+      output()
+        .stdout.split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     exited,
@@ -92,7 +83,7 @@ export async function waitFor(
 
 /** SIGKILLs the process (if alive) and waits for it. */
 export async function kill(sink: SinkProcess): Promise<void> {
-  if (sink.child.exitCode === null && sink.child.signalCode === null) sink.child.kill('SIGKILL');
+  await killAndWait(sink.child);
   await sink.exited;
 }
 

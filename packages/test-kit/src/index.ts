@@ -1,0 +1,12 @@
+// Child processes
+export type { ChildExit } from './processes.js';
+export { collect, killAndWait } from './processes.js';
+// Writing to and reading from Kinesis
+export type { KinesisSender, PutRecord, RecordToPut } from './putRecords.js';
+export { putRecords } from './putRecords.js';
+export type { TailRecord } from './StreamTail.js';
+export { StreamTail } from './StreamTail.js';
+// Randomness that replays
+export { seededRandom, testSeed } from './seededRandom.js';
+// Waiting
+export { until } from './until.js';

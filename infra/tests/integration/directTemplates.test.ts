@@ -1,8 +1,7 @@
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { checkVectorResponse, checkVectorStored, ingestVectors, VectorTag } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
-import { localTwinFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { StreamTail } from '@shardline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KinesisBackend, runDirect } from '../helpers/directGateway.js';
@@ -11,14 +10,12 @@ import { type KinesisBackend, runDirect } from '../helpers/directGateway.js';
 // builds goes to kinesalite as API Gateway sends it (AWS JSON 1.1, X-Amz-Target), and kinesalite's raw
 // answer goes through the response templates. Vectors that need injected faults, or that API Gateway
 // answers before any template, are covered by tests/unit/directTemplates.test.ts.
-let local: LocalTwinClient;
-let client: KinesisClient;
+const local = useLocalTwin();
+const client = local.kinesis;
 let streamName: string;
 let tail: StreamTail;
 
 beforeAll(async () => {
-  local = localTwinFromContext();
-  client = new KinesisClient(kinesisClientConfig(local.info));
   streamName = uniqueName('infra-direct');
   const stream = await local.createStream(streamName, { shardCount: 4 });
   tail = new StreamTail(client, streamName);
@@ -27,8 +24,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await local.deleteStream(streamName);
-  client.destroy();
-  local.close();
 });
 
 /** kinesalite over HTTP, as API Gateway's AWS integration calls Kinesis (the signature is not checked). */

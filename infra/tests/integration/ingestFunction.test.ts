@@ -1,4 +1,3 @@
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope, KinesisRecordWriter } from '@shardline/ingest';
 import { withKinesisFault } from '@shardline/ingest/testing';
 import {
@@ -7,8 +6,8 @@ import {
   ingestVectors,
   VECTOR_SETUP,
 } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
-import { localTwinFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { StreamTail } from '@shardline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiGatewayIngestHandler } from '../../src/lambda/apiGatewayAdapter.js';
@@ -16,14 +15,12 @@ import { invocationBytes, LAMBDA_PAYLOAD_LIMIT_BYTES, proxyEventOf } from '../he
 
 // The `function` mode's Lambda handler, driven with the API Gateway proxy events of every contract
 // vector, writing through the real Kinesis adapter to kinesalite; every record read back byte for byte.
-let local: LocalTwinClient;
-let client: KinesisClient;
+const local = useLocalTwin();
+const client = local.kinesis;
 let streamName: string;
 let tail: StreamTail;
 
 beforeAll(async () => {
-  local = localTwinFromContext();
-  client = new KinesisClient(kinesisClientConfig(local.info));
   streamName = uniqueName('infra-lambda');
   const stream = await local.createStream(streamName, { shardCount: 4 });
   tail = new StreamTail(client, streamName);
@@ -32,8 +29,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await local.deleteStream(streamName);
-  client.destroy();
-  local.close();
 });
 
 const context = { getRemainingTimeInMillis: () => 25_000 };

@@ -73,19 +73,22 @@ export class LocalTwinClient {
     return localTwinEnv(this.info);
   }
 
-  /** A shared Kinesis client for the helpers (destroyed by `close()`); make your own for your code. */
+  /**
+   * A Kinesis client owned by this object: made on first use, destroyed by `close()`. Code that outlives
+   * it (a long-running app) makes its own from `kinesisClientConfig(info)`.
+   */
   get kinesis(): KinesisClient {
     this.#kinesis ??= new KinesisClient(kinesisClientConfig(this.info));
     return this.#kinesis;
   }
 
-  /** A shared DynamoDB client for the helpers (destroyed by `close()`). */
+  /** A DynamoDB client owned by this object (made on first use, destroyed by `close()`). */
   get dynamodb(): DynamoDBClient {
     this.#dynamodb ??= new DynamoDBClient(dynamoDBClientConfig(this.info));
     return this.#dynamodb;
   }
 
-  /** A shared S3 client for the helpers (destroyed by `close()`). */
+  /** An S3 client owned by this object (made on first use, destroyed by `close()`). */
   get s3(): S3Client {
     this.#s3 ??= new S3Client(s3ClientConfig(this.info));
     return this.#s3;

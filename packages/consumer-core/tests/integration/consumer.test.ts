@@ -1,12 +1,11 @@
 import {
   type AttributeValue,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localTwinFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -20,16 +19,12 @@ import {
 } from '../../src/index.js';
 import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localTwinFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 const consumers: Consumer[] = [];
 
 afterAll(async () => {
   await Promise.allSettled(consumers.map((c) => c.stop()));
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
 });
 
 function consumer(

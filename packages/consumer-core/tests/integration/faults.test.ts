@@ -1,9 +1,9 @@
-import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localTwinFromContext } from '@shardline/local/vitest';
+import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetRecordsCommand } from '@aws-sdk/client-kinesis';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed, until } from '@shardline/test-kit';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   type ConsumerEvent,
   createConsumer,
@@ -15,15 +15,8 @@ import {
 import { networkError, serviceError } from '../helpers/faults.js';
 import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localTwinFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 
 it('injected faults (throttling, expired iterators, network errors, lost responses, throttled table) lose nothing and stall no shard', async () => {
   const random = seededRandom(testSeed('faults'));

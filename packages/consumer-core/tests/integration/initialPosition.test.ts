@@ -1,26 +1,17 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
+import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createConsumer, DynamoDBLeaseStore, type KinesisClientLike, silentLogger } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
 import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localTwinFromContext();
-const faithful = faithfulKinesisFromContext();
-const fast = new KinesisClient(kinesisClientConfig(local.info));
-const faithfulKinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  fast.destroy();
-  faithfulKinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-  faithful.close();
-});
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const fast = local.kinesis;
+const faithfulKinesis = faithful.kinesis;
+const { dynamodb } = local;
 
 async function latestRun(
   kinesis: KinesisClientLike,

@@ -1,28 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  KinesisClient,
-  ListShardsCommand,
-  MergeShardsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
+import { ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type ConsumerEvent, createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
 import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localTwinFromContext();
-const faithful = faithfulKinesisFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-  faithful.close();
-});
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const { kinesis } = faithful;
+const { dynamodb } = local;
 
 it('split then merge while consuming: every record, per-key order kept, no child before its parents ended', async () => {
   const streamName = uniqueName('reshard');

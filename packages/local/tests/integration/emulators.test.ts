@@ -16,16 +16,11 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { describe, expect, it } from 'vitest';
 
-const local = localTwinFromContext();
-const faithful = faithfulKinesisFromContext();
-afterAll(() => {
-  local.close();
-  faithful.close();
-});
-
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

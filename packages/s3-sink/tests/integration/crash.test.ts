@@ -1,24 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { localTwinFromContext } from '@shardline/local/vitest';
+import { ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
+import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
 import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
 
-const local = localTwinFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const s3 = new S3Client(s3ClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, s3 } = local;
 const running: SinkProcess[] = [];
 
 afterAll(async () => {
   // Tests run side by side: leftovers are killed once, at the end (each test stops its own on success).
   await Promise.allSettled(running.splice(0).map(kill));
-  kinesis.destroy();
-  s3.destroy();
-  local.close();
 });
 
 const MIB = 1024 * 1024;

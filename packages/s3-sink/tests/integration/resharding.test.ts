@@ -1,31 +1,15 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  KinesisClient,
-  ListShardsCommand,
-  MergeShardsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
-import { S3Client } from '@aws-sdk/client-s3';
+import { ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { silentLogger } from '@shardline/consumer-core';
-import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localTwinFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { expect, it } from 'vitest';
 import { createS3Sink, type S3SinkEvent } from '../../src/index.js';
 import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
 
-const local = localTwinFromContext();
-const faithful = faithfulKinesisFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-const s3 = new S3Client(s3ClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  s3.destroy();
-  local.close();
-  faithful.close();
-});
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const { kinesis } = faithful;
+const { dynamodb, s3 } = local;
 
 it('split then merge while archiving (kinesis-local): every record once, each shard closed at SHARD_END', async () => {
   const streamName = uniqueName('reshard');

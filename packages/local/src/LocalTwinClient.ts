@@ -13,6 +13,8 @@ import {
   DescribeStreamSummaryCommand,
   KinesisClient,
   ListShardsCommand,
+  MergeShardsCommand,
+  SplitShardCommand,
   ResourceNotFoundException as StreamNotFoundException,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -138,6 +140,54 @@ export class LocalTwinClient {
       streamArn: summary.StreamARN ?? `arn:aws:kinesis:${this.info.region}:000000000000:stream/${streamName}`,
       shardIds,
     };
+  }
+
+  /**
+   * Splits a shard at the middle of its hash key range (SplitShard) and waits until the stream is
+   * `ACTIVE` again. Resharding needs the faithful engine (`kinesis: 'faithful'`); kinesalite has none.
+   *
+   * @returns The stream after the split: the parent and its two children among its shards.
+   * @throws Error when the stream has no such shard; {@link ResourceNotReadyError} when the stream is
+   *   not active again within `timeoutMs`.
+   */
+  async splitShard(streamName: string, shardId: string, timeoutMs = 30_000): Promise<LocalStream> {
+    const { Shards = [] } = await this.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    const range = Shards.find((s) => s.ShardId === shardId)?.HashKeyRange;
+    if (!range?.StartingHashKey || !range.EndingHashKey) {
+      throw new Error(`Stream ${streamName} has no shard ${shardId}`);
+    }
+    const middle = (BigInt(range.StartingHashKey) + BigInt(range.EndingHashKey)) / 2n;
+    await this.kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: shardId,
+        NewStartingHashKey: String(middle),
+      }),
+    );
+    return this.waitForStream(streamName, timeoutMs);
+  }
+
+  /**
+   * Merges two adjacent shards (MergeShards) and waits until the stream is `ACTIVE` again. Needs the
+   * faithful engine, like {@link LocalTwinClient.splitShard}.
+   *
+   * @returns The stream after the merge, the merged child among its shards.
+   * @throws {@link ResourceNotReadyError} when the stream is not active again within `timeoutMs`.
+   */
+  async mergeShards(
+    streamName: string,
+    shardId: string,
+    adjacentShardId: string,
+    timeoutMs = 30_000,
+  ): Promise<LocalStream> {
+    await this.kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: shardId,
+        AdjacentShardToMerge: adjacentShardId,
+      }),
+    );
+    return this.waitForStream(streamName, timeoutMs);
   }
 
   /** Deletes a stream (and does not wait). Missing streams are ignored. */

@@ -1,4 +1,3 @@
-import { ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
@@ -58,17 +57,7 @@ it('LATEST on a resharded stream (kinesis-local): no lease for the closed parent
   const streamName = uniqueName('latest-reshard');
   const stream = await faithful.createStream(streamName, { shardCount: 1 });
   const parent = stream.shardIds[0]!;
-  const { Shards = [] } = await faithfulKinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  const range = Shards[0]!.HashKeyRange!;
-  const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
-  await faithfulKinesis.send(
-    new SplitShardCommand({
-      StreamName: streamName,
-      ShardToSplit: parent,
-      NewStartingHashKey: String(middle),
-    }),
-  );
-  await faithful.waitForStream(streamName);
+  await faithful.splitShard(streamName, parent);
   const applicationName = uniqueName('latest-reshard-app');
   await latestRun(faithfulKinesis, streamName, applicationName, 2);
   const leases = await new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName }).listLeases();

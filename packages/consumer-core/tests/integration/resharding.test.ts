@@ -1,4 +1,3 @@
-import { ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
@@ -43,28 +42,11 @@ it('split then merge while consuming: every record, per-key order kept, no child
   try {
     const written = await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 0));
     const parent = stream.shardIds[0]!;
-    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    const range = Shards.find((s) => s.ShardId === parent)!.HashKeyRange!;
-    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
-    await kinesis.send(
-      new SplitShardCommand({
-        StreamName: streamName,
-        ShardToSplit: parent,
-        NewStartingHashKey: String(middle),
-      }),
-    );
-    const afterSplit = await faithful.waitForStream(streamName);
+    const afterSplit = await faithful.splitShard(streamName, parent);
     written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 200))));
     const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
     expect(children).toHaveLength(2);
-    await kinesis.send(
-      new MergeShardsCommand({
-        StreamName: streamName,
-        ShardToMerge: children[0]!,
-        AdjacentShardToMerge: children[1]!,
-      }),
-    );
-    const afterMerge = await faithful.waitForStream(streamName);
+    const afterMerge = await faithful.mergeShards(streamName, children[0]!, children[1]!);
     const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
     expect(merged).toHaveLength(1);
     written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 400))));

@@ -1,4 +1,3 @@
-import { ListShardsCommand, MergeShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { silentLogger } from '@shardline/consumer-core';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
@@ -35,28 +34,11 @@ it('split then merge while archiving (kinesis-local): every record once, each sh
   try {
     const written = await putEvents(kinesis, streamName, 150, { prefix: 'p' });
     const parent = stream.shardIds[0]!;
-    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    const range = Shards.find((s) => s.ShardId === parent)!.HashKeyRange!;
-    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
-    await kinesis.send(
-      new SplitShardCommand({
-        StreamName: streamName,
-        ShardToSplit: parent,
-        NewStartingHashKey: String(middle),
-      }),
-    );
-    const afterSplit = await faithful.waitForStream(streamName);
+    const afterSplit = await faithful.splitShard(streamName, parent);
     written.push(...(await putEvents(kinesis, streamName, 150, { prefix: 's' })));
     const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
     expect(children).toHaveLength(2);
-    await kinesis.send(
-      new MergeShardsCommand({
-        StreamName: streamName,
-        ShardToMerge: children[0]!,
-        AdjacentShardToMerge: children[1]!,
-      }),
-    );
-    const afterMerge = await faithful.waitForStream(streamName);
+    const afterMerge = await faithful.mergeShards(streamName, children[0]!, children[1]!);
     const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
     written.push(...(await putEvents(kinesis, streamName, 150, { prefix: 'm' })));
     await until(

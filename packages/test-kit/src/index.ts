@@ -1,4 +1,7 @@
 // Child processes
+
+// Randomness that replays
+export { mutate } from './mutate.js';
 export type { ChildExit } from './processes.js';
 export { collect, killAndWait } from './processes.js';
 // Writing to and reading from Kinesis
@@ -6,7 +9,6 @@ export type { KinesisSender, PutRecord, RecordToPut } from './putRecords.js';
 export { putRecords } from './putRecords.js';
 export type { TailRecord } from './StreamTail.js';
 export { StreamTail } from './StreamTail.js';
-// Randomness that replays
 export { seededRandom, testSeed } from './seededRandom.js';
 // Waiting
 export { until } from './until.js';

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
 import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
@@ -34,8 +34,7 @@ const SINK_FLAGS = [
   '10000',
 ];
 const RECORDS = 1700; // ~8 KiB each: ~13.5 MiB, one multipart object and the rest
-const seed = Number(process.env.SEED ?? randomBytes(4).readUInt32BE());
-console.log(`crash tests: SEED=${seed}`);
+const seed = testSeed('s3-sink crash');
 
 /** Sums the record counts of the manifests (cheap to poll; the final check reads the objects). */
 async function manifestRecordCount(bucket: string): Promise<number> {
@@ -102,11 +101,8 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       await local.createBucket(bucket);
       const app = uniqueName('crash-app');
       // Some random-looking padding (seeded) so that sizes vary from run to run.
-      let x = seed;
-      const padBytes = () => {
-        x = (x * 1103515245 + 12345) >>> 0;
-        return 7_500 + (x % 1_000);
-      };
+      const random = seededRandom(seed);
+      const padBytes = () => 7_500 + Math.floor(random() * 1_000);
       const written = await putEvents(kinesis, stream.streamName, RECORDS, {
         data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
       });

@@ -74,8 +74,12 @@ module.exports = {
     {
       name: 'test-kit-only-in-tests',
       severity: 'error',
-      comment: 'The test kit is private and unpublished: no package source may import it.',
-      from: { path: '^(packages/[^/]+|infra|examples/[^/]+)/src/', pathNot: '^packages/test-kit/' },
+      comment:
+        'The test kit is private and unpublished: no package source may import it (examples/testing is itself test support).',
+      from: {
+        path: '^(packages/[^/]+|infra|examples/[^/]+)/src/',
+        pathNot: '^(packages/test-kit|examples/testing)/',
+      },
       to: { path: '^packages/test-kit/' },
     },
     {

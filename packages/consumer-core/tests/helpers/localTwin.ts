@@ -1,5 +1,5 @@
 import { putRecords as putEntries } from '@shardline/test-kit';
-import type { KinesisClientLike } from '../../src/index.js';
+import type { Consumer, KinesisClientLike } from '../../src/index.js';
 
 /** A record written to the stream, as the ledger of a test knows it. */
 export interface WrittenRecord {
@@ -43,4 +43,16 @@ export function makeRecords(
     const i = from + k;
     return { partitionKey: `key-${i % keys}`, body: `${prefix}-${i}` };
   });
+}
+
+/** Runs `consumer`, keeping each record's body (text) as it is processed: the list fills as it reads. */
+export async function runCollectingBodies(consumer: Consumer): Promise<string[]> {
+  const seen: string[] = [];
+  const decoder = new TextDecoder();
+  await consumer.run({
+    processBatch: async (batch) => {
+      seen.push(...batch.records.map((r) => decoder.decode(r.data)));
+    },
+  });
+  return seen;
 }

@@ -13,7 +13,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { networkError, serviceError } from '../helpers/faults.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb } = local;
@@ -100,12 +100,7 @@ it('injected faults (throttling, expired iterators, network errors, lost respons
   });
   const events: ConsumerEvent[] = [];
   consumer.events$.subscribe((e) => events.push(e));
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
-    },
-  });
+  const seen = await runCollectingBodies(consumer);
   try {
     await until(() => new Set(seen).size >= written.length, 45_000, 'every record despite the faults');
     // Late faults must not strand a checkpoint: wait until every shard's checkpoint is its last record.

@@ -4,7 +4,7 @@ import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import { createConsumer, DynamoDBLeaseStore, type KinesisClientLike, silentLogger } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const faithful = useFaithfulKinesis();
@@ -29,12 +29,7 @@ async function latestRun(
     idleTimeBetweenReadsMs: 100,
     logger: silentLogger,
   });
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
-    },
-  });
+  const seen = await runCollectingBodies(consumer);
   try {
     // LATEST starts at the newest record when each shard's iterator is made: wait for every reader.
     await until(() => instrumented.getRecordsCallTimesMs().size >= shardCount, 15_000, 'every shard polled');

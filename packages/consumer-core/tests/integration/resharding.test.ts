@@ -3,7 +3,7 @@ import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import { type ConsumerEvent, createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const faithful = useFaithfulKinesis();
@@ -110,12 +110,7 @@ it('reads a stream named by ARN (ListShards, GetShardIterator with StreamARN)', 
     idleTimeBetweenReadsMs: 100,
     logger: silentLogger,
   });
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
-    },
-  });
+  const seen = await runCollectingBodies(consumer);
   try {
     await until(() => seen.length >= written.length, 20_000, 'records read by ARN');
   } finally {

@@ -77,8 +77,8 @@ module.exports = {
     ),
     dependsOnlyOn(
       'ingest',
-      ['common'],
-      '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation).',
+      ['common', 'test-kit'],
+      '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation); its tests may use the private test kit, which depends on none (test-kit-only-in-tests keeps it out of the sources).',
     ),
     {
       name: 'kpl-depends-on-no-shardline-package',
@@ -95,6 +95,25 @@ module.exports = {
         'The producer reaches the KPL codec through @shardline/kpl; a producer user never installs the consumer or its peers (RxJS, the DynamoDB client).',
       from: { path: '^packages/producer/' },
       to: { path: '^packages/consumer-core/' },
+    },
+    {
+      name: 'test-kit-depends-on-no-shardline-package',
+      severity: 'error',
+      comment:
+        'The shared test kit depends on no Shardline package, so that every package (ingest included) can use it in its tests without a cycle; twin-specific helpers live in @shardline/local/vitest.',
+      from: { path: '^packages/test-kit/' },
+      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/test-kit/' },
+    },
+    {
+      name: 'test-kit-only-in-tests',
+      severity: 'error',
+      comment:
+        'The test kit is private and unpublished: no package source may import it (examples/testing is itself test support).',
+      from: {
+        path: '^(packages/[^/]+|infra|examples/[^/]+)/src/',
+        pathNot: '^(packages/test-kit|examples/testing)/',
+      },
+      to: { path: '^packages/test-kit/' },
     },
     {
       name: 'no-unresolvable',

@@ -10,7 +10,7 @@
  *   client.
  */
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalStack, uniqueName } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwin, uniqueName } from '@shardline/local';
 import type { DrainInput, LatencyInput, ReceivedEvent } from './consumer/shared.js';
 import { READY_EVENT, RECEIVED_EVENT } from './consumer/shared.js';
 import {
@@ -34,7 +34,7 @@ interface Params {
 }
 
 interface Shared {
-  readonly stack: LocalStack;
+  readonly stack: LocalTwin;
   /** The benchmark process's own client: pre-loading and the latency runs' puts. */
   readonly kinesis: KinesisClient;
   readonly events: readonly SampleEvent[];
@@ -52,7 +52,7 @@ const CONTENDER_ENV = { AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1' };
 /** A fresh stream for one contender run, deleted afterwards (a failed delete never hides the run's error). */
 async function withStream<T>(
   ctx: BenchmarkContext<Params>,
-  stack: LocalStack,
+  stack: LocalTwin,
   prefix: string,
   body: (streamName: string, shardIds: readonly string[]) => Promise<T>,
 ): Promise<T> {
@@ -71,7 +71,7 @@ async function withStream<T>(
  * created with aws-sdk v2's `tableExists` waiter, which polls every 20 s, so its own creation would add
  * 20 s of start-up to each run (never inside the measured spans, but beyond a quick run's budget).
  */
-async function createLifionTable(stack: LocalStack, tableName: string): Promise<void> {
+async function createLifionTable(stack: LocalTwin, tableName: string): Promise<void> {
   await stack.createTable({
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -210,7 +210,7 @@ export default defineBenchmark<Params, Shared>({
     quick: { records: 500, putRatePerS: 50, putDurationMs: 400 },
   },
   setup: async (ctx) => {
-    const stack = await ctx.startLocalStack({ s3: false });
+    const stack = await ctx.startLocalTwin({ s3: false });
     const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
     ctx.defer(() => kinesis.destroy());
     return { stack, kinesis, events: sampleEvents(ctx.params.records) };

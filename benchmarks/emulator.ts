@@ -4,7 +4,7 @@
  * with a GetShardIterator + GetRecords loop per shard; on a fresh 1-shard and a fresh 4-shard stream,
  * every round. One PutRecords call is in flight per shard.
  */
-import type { LocalStack } from '@shardline/local';
+import type { LocalTwin } from '@shardline/local';
 import { uniqueName } from '@shardline/local';
 import type { KinesisLoadInput } from './emulator/kinesisLoad.js';
 import { type BenchmarkContext, defineBenchmark, type RoundMetrics } from './harness/index.js';
@@ -18,7 +18,7 @@ const LOAD = new URL('./emulator/kinesisLoad.ts', import.meta.url);
 
 async function load(
   ctx: BenchmarkContext<Params>,
-  stack: LocalStack,
+  stack: LocalTwin,
   shardCount: number,
 ): Promise<RoundMetrics> {
   // A fresh stream every round: every round and contender starts from the same empty stream.
@@ -44,7 +44,7 @@ async function load(
   }
 }
 
-export default defineBenchmark<Params, { stack: LocalStack }>({
+export default defineBenchmark<Params, { stack: LocalTwin }>({
   name: 'emulator',
   description: 'kinesalite ceiling: PutRecords (500-record batches) and a GetRecords loop, 1 and 4 shards',
   rounds: 5,
@@ -53,7 +53,7 @@ export default defineBenchmark<Params, { stack: LocalStack }>({
     full: { records: 100_000 },
     quick: { records: 5_000 },
   },
-  setup: async (ctx) => ({ stack: await ctx.startLocalStack({ dynamodb: false, s3: false }) }),
+  setup: async (ctx) => ({ stack: await ctx.startLocalTwin({ dynamodb: false, s3: false }) }),
   contenders: {
     'kinesalite-1-shard': (ctx, { stack }) => load(ctx, stack, 1),
     'kinesalite-4-shards': (ctx, { stack }) => load(ctx, stack, 4),
@@ -109,7 +109,7 @@ export default defineBenchmark<Params, { stack: LocalStack }>({
     },
   ],
   notes: [
-    'kinesalite runs in its own process (startLocalStack); the client runs in another, so neither the harness nor the emulator is in the client CPU figures.',
+    'kinesalite runs in its own process (startLocalTwin); the client runs in another, so neither the harness nor the emulator is in the client CPU figures.',
     'One PutRecords call is in flight per shard: 1 on the 1-shard stream, 4 on the 4-shard stream; GetRecords asks for up to 10,000 records per call.',
     'put_mib_per_s and get_mib_per_s count data plus partition key bytes; a record is one sample event as JSON, about 320 bytes.',
   ],

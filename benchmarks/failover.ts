@@ -14,7 +14,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { DynamoDBLeaseStore } from '@shardline/consumer-core';
-import { dynamoDBClientConfig, kinesisClientConfig, type LocalStack, uniqueName } from '@shardline/local';
+import { dynamoDBClientConfig, kinesisClientConfig, type LocalTwin, uniqueName } from '@shardline/local';
 import type { BatchEvent, FailoverWorkerInput, RequestsEvent } from './failover/worker.js';
 import {
   type BenchmarkContext,
@@ -35,7 +35,7 @@ interface Params {
 }
 
 interface Shared {
-  readonly stack: LocalStack;
+  readonly stack: LocalTwin;
   readonly kinesis: KinesisClient;
   readonly dynamodb: DynamoDBClient;
 }
@@ -226,7 +226,7 @@ export default defineBenchmark<Params, Shared>({
     quick: { steadyWindowMs: 1_000, failoverTimeMs: 3_000, leaseTakeIntervalMs: 1_500 },
   },
   setup: async (ctx) => {
-    const stack = await ctx.startLocalStack({ s3: false });
+    const stack = await ctx.startLocalTwin({ s3: false });
     const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
     const dynamodb = new DynamoDBClient(dynamoDBClientConfig(stack.info));
     ctx.defer(() => {

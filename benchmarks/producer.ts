@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalStack, localStackEnv, uniqueName } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwin, localTwinEnv, uniqueName } from '@shardline/local';
 import {
   type BenchmarkContext,
   type ContenderReport,
@@ -40,7 +40,7 @@ interface Params {
 }
 
 interface Shared {
-  readonly stack: LocalStack;
+  readonly stack: LocalTwin;
   readonly kinesis: KinesisClient;
   readonly largeCsv: string;
   readonly smallCsv: string;
@@ -85,9 +85,9 @@ function processRssMiB(pid: number): { rss: number; peak: number } | undefined {
   return Number.isFinite(rss) && Number.isFinite(peak) ? { rss: rss / 1024, peak: peak / 1024 } : undefined;
 }
 
-function kinesalitePid(stack: LocalStack): number {
+function kinesalitePid(stack: LocalTwin): number {
   const pid = stack.services.find((s) => s.engine === 'kinesalite')?.pid;
-  if (pid === undefined) throw new Error('no kinesalite process in the local stack');
+  if (pid === undefined) throw new Error('no kinesalite process in the local twin');
   return pid;
 }
 
@@ -320,7 +320,7 @@ async function replay(ctx: BenchmarkContext<Params>, shared: Shared, file: strin
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
           ...process.env,
-          ...localStackEnv(shared.stack.info),
+          ...localTwinEnv(shared.stack.info),
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
         signal: ctx.signal,
@@ -399,7 +399,7 @@ export default defineBenchmark<Params, Shared>({
     quick: { records: 2_000, naiveRecords: 200, replayRows: 5_000, smallReplayRows: 1_000 },
   },
   setup: async (ctx) => {
-    const stack = await ctx.startLocalStack({ dynamodb: false, s3: false });
+    const stack = await ctx.startLocalTwin({ dynamodb: false, s3: false });
     const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
     ctx.defer(() => kinesis.destroy());
     // Generated CSVs go to a temporary directory, never into the repository.

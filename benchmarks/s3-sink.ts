@@ -16,7 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { encodeEnvelope } from '@shardline/ingest';
-import { kinesisClientConfig, type LocalStack, uniqueName } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwin, uniqueName } from '@shardline/local';
 import { EventLedger, eventIndex } from './consumer/shared.js';
 import {
   type BenchmarkContext,
@@ -36,7 +36,7 @@ interface Params {
 }
 
 interface Shared {
-  readonly stack: LocalStack;
+  readonly stack: LocalTwin;
   /** The benchmark process's own client: pre-loading. */
   readonly kinesis: KinesisClient;
   /** The sample events as event envelopes (what the ingest API puts on the stream). */
@@ -188,7 +188,7 @@ export default defineBenchmark<Params, Shared>({
     quick: { records: 2_000, bufferSizeBytes: 64 * 2 ** 10 },
   },
   setup: async (ctx) => {
-    const stack = await ctx.startLocalStack();
+    const stack = await ctx.startLocalTwin();
     const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
     ctx.defer(() => kinesis.destroy());
     return { stack, kinesis, ...envelopes(ctx.params.records) };

@@ -1,10 +1,10 @@
 /**
- * lifion-kinesis 1.3.3 (aws-sdk v2, its own DynamoDB state table), pointed at the local stack with
+ * lifion-kinesis 1.3.3 (aws-sdk v2, its own DynamoDB state table), pointed at the local twin with
  * explicit endpoints and the stack's dummy credentials. Shared by the lifion drain and latency
  * contenders.
  */
 import { createRequire } from 'node:module';
-import type { LocalStackInfo } from '@shardline/local';
+import type { LocalTwinInfo } from '@shardline/local';
 
 /** A record as lifion-kinesis hands it over (`data` is already JSON-decoded by the library). */
 export interface LifionRecord {
@@ -44,7 +44,7 @@ export function onLifionRequest(
 
 /** A lifion-kinesis consumer reading `streamName` from TRIM_HORIZON with its default polling settings. */
 export function createLifionConsumer(
-  info: LocalStackInfo,
+  info: LocalTwinInfo,
   streamName: string,
   tableName: string,
 ): LifionConsumer {

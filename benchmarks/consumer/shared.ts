@@ -2,11 +2,11 @@
  * What every contender of `pnpm bench consumer` shares: inputs, the JSON decode every processor does,
  * and the ledger that checks each one saw every record (independently of the component's own report).
  */
-import type { LocalStackInfo } from '@shardline/local';
+import type { LocalTwinInfo } from '@shardline/local';
 
 /** Input of the drain contenders (bare loop, consumer-core worker, lifion-kinesis). */
 export interface DrainInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly shardIds: readonly string[];
   /** Records pre-loaded in the stream: the contender stops once it has seen every one of them. */
@@ -17,7 +17,7 @@ export interface DrainInput {
 
 /** Input of the latency contenders: they read a live stream into which the parent puts at a steady rate. */
 export interface LatencyInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly shardIds: readonly string[];
   /** Records the parent will put: the contender stops once it has seen every one of them. */

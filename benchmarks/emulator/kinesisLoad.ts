@@ -4,12 +4,12 @@
  * shard, and reports rates, sizes and per-call latencies.
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { countRequests, LatencyRecorder, putEvents, runContender, sampleEvents } from '../harness/index.js';
 
 /** Input of this contender. */
 export interface KinesisLoadInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly shardIds: readonly string[];
   readonly records: number;

@@ -9,12 +9,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createConsumer, silentLogger } from '@shardline/consumer-core';
 import { instrumentDynamoDBClient } from '@shardline/consumer-core/testing';
-import { dynamoDBClientConfig, kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { dynamoDBClientConfig, kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { monotonicNowMs, runContender } from '../harness/index.js';
 
 /** Input of the failover worker. */
 export interface FailoverWorkerInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly applicationName: string;
   readonly workerId: string;

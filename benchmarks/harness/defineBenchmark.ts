@@ -1,4 +1,4 @@
-import type { LocalStack, LocalStackOptions } from '@shardline/local';
+import type { LocalTwin, LocalTwinOptions } from '@shardline/local';
 import type { ContenderHandle, ContenderReport, SpawnContenderOptions } from './contenderProcess.js';
 
 /** Which way a figure is better. */
@@ -68,7 +68,7 @@ export interface BenchmarkContext<P> {
   /** Progress output (stderr, so stdout stays the table and the JSON line). */
   log(message: string): void;
   /** Starts the local AWS twin in its own processes; it is stopped when the run ends, however it ends. */
-  startLocalStack(options?: LocalStackOptions): Promise<LocalStack>;
+  startLocalTwin(options?: LocalTwinOptions): Promise<LocalTwin>;
   /** Runs `cleanup` when the run ends (last registered, first run), even on failure or Ctrl-C. */
   defer(cleanup: () => unknown): void;
   /**
@@ -171,7 +171,7 @@ export function definitionProblems(definition: BenchmarkDefinition<unknown, unkn
  *   description: 'consumer-core worker against a bare GetRecords loop',
  *   rounds: 5,
  *   params: { full: { records: 200_000 }, quick: { records: 5_000 } },
- *   setup: async (ctx) => ({ stack: await ctx.startLocalStack({ s3: false }) }),
+ *   setup: async (ctx) => ({ stack: await ctx.startLocalTwin({ s3: false }) }),
  *   contenders: {
  *     'bare-loop': async (ctx, { stack }) => (await ctx.spawnContender(bareLoopFile, input)).metrics,
  *     worker: async (ctx, { stack }) => (await ctx.spawnContender(workerFile, input)).metrics,

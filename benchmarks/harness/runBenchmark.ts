@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '@shardline/local';
+import { type LocalTwin, type LocalTwinOptions, startLocalTwin } from '@shardline/local';
 import { spawnContender, startContender } from './contenderProcess.js';
 import type { Benchmark, BenchmarkContext, FigureSpec, RoundInfo } from './defineBenchmark.js';
 import {
@@ -89,7 +89,7 @@ export function machineLine(): string {
 /**
  * Runs a benchmark: `setup` once, then `rounds` rounds in which every contender runs once in a rotated
  * order; prints the table and, as the last line of stdout, the JSON report, which it also writes to
- * `<resultsDir>/<name>.json`. Everything started through the context (local stacks, contender
+ * `<resultsDir>/<name>.json`. Everything started through the context (local twins, contender
  * processes, deferred cleanups) is stopped when the run ends, whether it succeeded, failed or was aborted.
  *
  * @throws the first error of setup or a contender (after cleanup), or an Error when the report does not
@@ -120,10 +120,10 @@ export async function runBenchmark<P, S>(
     defer: (cleanup) => {
       cleanups.push(cleanup);
     },
-    async startLocalStack(stackOptions: LocalStackOptions = {}): Promise<LocalStack> {
-      const stack = await startLocalStack({ ...stackOptions, signal });
+    async startLocalTwin(stackOptions: LocalTwinOptions = {}): Promise<LocalTwin> {
+      const stack = await startLocalTwin({ ...stackOptions, signal });
       cleanups.push(() => stack.stop());
-      log(`local stack: ${stack.services.map((s) => `${s.engine} ${s.endpoint} (pid ${s.pid})`).join(', ')}`);
+      log(`local twin: ${stack.services.map((s) => `${s.engine} ${s.endpoint} (pid ${s.pid})`).join(', ')}`);
       return stack;
     },
     spawnContender: (file, input, spawnOptions) => spawnContender(file, input, signal, track, spawnOptions),

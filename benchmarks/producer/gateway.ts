@@ -5,12 +5,12 @@
  * PutRecords calls it made (counted at its Kinesis client) and its CPU time.
  */
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalStackInfo, startIngestGateway } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwinInfo, startIngestGateway } from '@shardline/local';
 import { countRequests, runContender } from '../harness/index.js';
 
 /** Input of this contender. */
 export interface GatewayInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly apiKey: string;
 }

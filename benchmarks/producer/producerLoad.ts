@@ -5,14 +5,14 @@
  * Measured from the first `enqueue` to the end of `flush()` (every record acknowledged).
  */
 import { GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { createProducer, httpTransport, kinesisTransport, type Transport } from '@shardline/producer';
 import { countRequests, runContender } from '../harness/index.js';
 import { appEvents } from './events.js';
 
 /** Input of this contender. */
 export interface ProducerLoadInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly shardIds: readonly string[];
   readonly records: number;

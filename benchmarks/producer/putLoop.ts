@@ -7,13 +7,13 @@
  * - `naive`: one PutRecord call per event, awaited before the next, as a naive replay program does.
  */
 import { GetShardIteratorCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { countRequests, LatencyRecorder, putEvents, runContender } from '../harness/index.js';
 import { envelopeEvents } from './events.js';
 
 /** Input of this contender. */
 export interface PutLoopInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly shardIds: readonly string[];
   readonly records: number;

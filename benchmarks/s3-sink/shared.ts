@@ -2,14 +2,14 @@
  * What the contenders of `pnpm bench s3-sink` share: their input, the object-size rule, and the metrics
  * every contender computes the same way.
  */
-import type { LocalStackInfo } from '@shardline/local';
+import type { LocalTwinInfo } from '@shardline/local';
 
 /** Compression of a drain: the sink's `compression` option and the bare loop's codec. */
 export type DrainCompression = 'none' | 'gzip';
 
 /** Input of the drain contenders (the sink and the bare loop). */
 export interface DrainInput {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly shardIds: readonly string[];
   /** Records pre-loaded in the stream: the contender stops once every one of them is durable in S3. */

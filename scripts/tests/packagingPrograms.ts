@@ -52,10 +52,10 @@ if (envelope.eventId !== 'order-1') throw new Error(\`decoded \${envelope.eventI
     packageName: '@shardline/local',
     name: 'local',
     source: `
-import { ConfigurationError, resolveLocalStackConfig } from '@shardline/local';
+import { ConfigurationError, resolveLocalTwinConfig } from '@shardline/local';
 
 try {
-  resolveLocalStackConfig({ shardLimit: 0 });
+  resolveLocalTwinConfig({ shardLimit: 0 });
   throw new Error('shardLimit 0 was accepted');
 } catch (error) {
   if (!(error instanceof ConfigurationError)) throw error;

@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalStack, startLocalStack } from '@shardline/local';
+import { type LocalTwin, startLocalTwin } from '@shardline/local';
 import { readArchive } from './archive.js';
 import { readStreamEventIds } from './ledger.js';
 
@@ -109,7 +109,7 @@ function startProcess(
   return child;
 }
 
-function startSink(stack: LocalStack, workerId: string, runDir: string): ChildProcess {
+function startSink(stack: LocalTwin, workerId: string, runDir: string): ChildProcess {
   return startProcess(
     workerId,
     [
@@ -140,7 +140,7 @@ async function stopProcess(child: ChildProcess, timeoutMs = 15_000): Promise<voi
   }
 }
 
-async function leaseOwners(stack: LocalStack): Promise<Map<string, string[]>> {
+async function leaseOwners(stack: LocalTwin): Promise<Map<string, string[]>> {
   const owners = new Map<string, string[]>();
   const { Items = [] } = await stack.dynamodb.send(
     new ScanCommand({ TableName: SINK_APP, ConsistentRead: true }),
@@ -161,7 +161,7 @@ async function main(): Promise<number> {
     console.log(`[demo ${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${text}`);
 
   say('starting the local twin: Kinesis, DynamoDB, S3 and the ingest API (4-shard stream "events")');
-  const stack = await startLocalStack({
+  const stack = await startLocalTwin({
     dataDir: join(runDir, 'twin'),
     gateway: { streamName: STREAM, shardCount: 4 },
   });

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LocalStackClient } from '@shardline/local';
+import type { LocalTwinClient } from '@shardline/local';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -15,7 +15,7 @@ export interface RunningExample {
 /** Starts a TypeScript entry point of this repository against the local twin, as a user would. */
 export function runExample(
   entry: string,
-  local: LocalStackClient,
+  local: LocalTwinClient,
   env: Record<string, string>,
 ): RunningExample {
   const child = spawn(process.execPath, ['--conditions=@shardline/source', '--import', 'tsx', entry], {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { encodeEnvelope } from '@shardline/ingest';
-import type { LocalStackClient } from '@shardline/local';
+import type { LocalTwinClient } from '@shardline/local';
+import { putRecords } from '@shardline/test-kit';
 
 const sample = fileURLToPath(new URL('../../../data/ecommerce-events-2019-10-sample.csv', import.meta.url));
 
@@ -25,23 +25,18 @@ export function sampleEvents(count: number): SampleEvent[] {
   });
 }
 
-/** Writes events in the ingest envelope, partitioned by session, 500 per call. The test's own ledger. */
+/**
+ * Writes events in the ingest envelope, partitioned by session, 500 per call (`putRecords` of the test
+ * kit). A failed entry fails the test: nothing is sent again.
+ */
 export async function putEvents(
-  local: LocalStackClient,
+  local: LocalTwinClient,
   streamName: string,
   events: readonly SampleEvent[],
 ): Promise<void> {
-  for (let i = 0; i < events.length; i += 500) {
-    const slice = events.slice(i, i + 500);
-    const out = await local.kinesis.send(
-      new PutRecordsCommand({
-        StreamName: streamName,
-        Records: slice.map((e) => ({
-          PartitionKey: e.data.user_session || e.eventId,
-          Data: encodeEnvelope({ eventId: e.eventId, data: e.data }),
-        })),
-      }),
-    );
-    if ((out.FailedRecordCount ?? 0) > 0) throw new Error(`${out.FailedRecordCount} records failed`);
-  }
+  const entries = events.map((e) => ({
+    partitionKey: e.data.user_session || e.eventId,
+    data: encodeEnvelope({ eventId: e.eventId, data: e.data }),
+  }));
+  await putRecords(local.kinesis, streamName, entries, 0);
 }

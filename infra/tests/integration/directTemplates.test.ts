@@ -1,35 +1,15 @@
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { checkVectorResponse, checkVectorStored, ingestVectors, VectorTag } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, type LocalStackClient, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { describe, expect, it } from 'vitest';
 import { type KinesisBackend, runDirect } from '../helpers/directGateway.js';
-import { StreamTail } from '../helpers/streamTail.js';
+import { useTailedStream } from '../helpers/tailedStream.js';
 
 // The direct mode's templates against a real Kinesis wire: the PutRecords body the request template
 // builds goes to kinesalite as API Gateway sends it (AWS JSON 1.1, X-Amz-Target), and kinesalite's raw
 // answer goes through the response templates. Vectors that need injected faults, or that API Gateway
 // answers before any template, are covered by tests/unit/directTemplates.test.ts.
-let local: LocalStackClient;
-let client: KinesisClient;
-let streamName: string;
-let tail: StreamTail;
-
-beforeAll(async () => {
-  local = localStackFromContext();
-  client = new KinesisClient(kinesisClientConfig(local.info));
-  streamName = uniqueName('infra-direct');
-  const stream = await local.createStream(streamName, { shardCount: 4 });
-  tail = new StreamTail(client, streamName);
-  await tail.start(stream.shardIds);
-});
-
-afterAll(async () => {
-  await local.deleteStream(streamName);
-  client.destroy();
-  local.close();
-});
+const { local, streamName, tail } = useTailedStream('infra-direct');
 
 /** kinesalite over HTTP, as API Gateway's AWS integration calls Kinesis (the signature is not checked). */
 const kinesalite: KinesisBackend = async (_vector, body) => {

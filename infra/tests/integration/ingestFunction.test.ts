@@ -1,4 +1,3 @@
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope, KinesisRecordWriter } from '@shardline/ingest';
 import { withKinesisFault } from '@shardline/ingest/testing';
 import {
@@ -7,34 +6,14 @@ import {
   ingestVectors,
   VECTOR_SETUP,
 } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, type LocalStackClient, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiGatewayIngestHandler } from '../../src/lambda/apiGatewayAdapter.js';
 import { invocationBytes, LAMBDA_PAYLOAD_LIMIT_BYTES, proxyEventOf } from '../helpers/proxyEvent.js';
-import { StreamTail } from '../helpers/streamTail.js';
+import { useTailedStream } from '../helpers/tailedStream.js';
 
 // The `function` mode's Lambda handler, driven with the API Gateway proxy events of every contract
 // vector, writing through the real Kinesis adapter to kinesalite; every record read back byte for byte.
-let local: LocalStackClient;
-let client: KinesisClient;
-let streamName: string;
-let tail: StreamTail;
-
-beforeAll(async () => {
-  local = localStackFromContext();
-  client = new KinesisClient(kinesisClientConfig(local.info));
-  streamName = uniqueName('infra-lambda');
-  const stream = await local.createStream(streamName, { shardCount: 4 });
-  tail = new StreamTail(client, streamName);
-  await tail.start(stream.shardIds);
-});
-
-afterAll(async () => {
-  await local.deleteStream(streamName);
-  client.destroy();
-  local.close();
-});
+const { client, streamName, tail } = useTailedStream('infra-lambda');
 
 const context = { getRemainingTimeInMillis: () => 25_000 };
 const vectors = ingestVectors().map((vector) => ({ vector, event: proxyEventOf(vector.request) }));

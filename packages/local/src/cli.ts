@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { LocalStackOptions } from './config/resolveLocalStackConfig.js';
-import { LocalStackError } from './errors.js';
-import { type LocalStack, startLocalStack } from './startLocalStack.js';
+import type { LocalTwinOptions } from './config/resolveLocalTwinConfig.js';
+import { LocalTwinError } from './errors.js';
+import { type LocalTwin, startLocalTwin } from './startLocalTwin.js';
 
 function port(value: string): number {
   const n = Number(value);
@@ -43,7 +43,7 @@ interface UpFlags {
 }
 
 /** Text a user can paste into a shell to point AWS SDKs and CLIs at the stack. */
-export function describeStack(stack: LocalStack): string {
+export function describeStack(stack: LocalTwin): string {
   const lines = ['Shardline local AWS twin is running:', ''];
   for (const s of stack.services) {
     lines.push(`  ${s.service.padEnd(9)} ${s.endpoint.padEnd(24)} (${s.engine}, pid ${s.pid})`);
@@ -69,7 +69,7 @@ export function describeStack(stack: LocalStack): string {
 
 async function up(flags: UpFlags): Promise<void> {
   const abort = new AbortController();
-  let stack: LocalStack | undefined;
+  let stack: LocalTwin | undefined;
   let isStopping = false;
   const stop = (code: number) => {
     if (isStopping) return;
@@ -81,7 +81,7 @@ async function up(flags: UpFlags): Promise<void> {
   process.on('SIGTERM', () => stop(143));
   process.on('SIGHUP', () => stop(129));
 
-  const options: LocalStackOptions = {
+  const options: LocalTwinOptions = {
     kinesis: flags.kinesis,
     dynamodb: flags.dynamodb,
     s3: flags.s3,
@@ -106,7 +106,7 @@ async function up(flags: UpFlags): Promise<void> {
       stop(1);
     },
   };
-  stack = await startLocalStack(options);
+  stack = await startLocalTwin(options);
   for (const s of flags.stream ?? []) {
     if (s.name === stack.info.ingest?.streamName) {
       process.stderr.write(
@@ -174,7 +174,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   try {
     await buildCli().parseAsync([...argv]);
   } catch (error) {
-    if (error instanceof LocalStackError) {
+    if (error instanceof LocalTwinError) {
       process.stderr.write(`shardline-local: ${error.message}\n`);
       process.exit(1);
     }

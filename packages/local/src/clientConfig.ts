@@ -20,10 +20,10 @@ export interface LocalEndpoints {
 }
 
 /**
- * Everything needed to reach a running local stack, as plain data: it can be passed to another process
+ * Everything needed to reach a running local twin, as plain data: it can be passed to another process
  * (JSON) or to vitest's `provide`/`inject`.
  */
-export interface LocalStackInfo {
+export interface LocalTwinInfo {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   readonly endpoints: LocalEndpoints;
@@ -33,7 +33,7 @@ export interface LocalStackInfo {
   readonly ingest?: { readonly url: string; readonly apiKey: string; readonly streamName: string };
 }
 
-/** Client configuration shared by every AWS SDK v3 client aimed at the local stack. */
+/** Client configuration shared by every AWS SDK v3 client aimed at the local twin. */
 export interface LocalClientConfig {
   readonly endpoint: string;
   readonly region: string;
@@ -49,8 +49,8 @@ export interface LocalS3ClientConfig extends LocalClientConfig {
   readonly responseChecksumValidation: 'WHEN_REQUIRED';
 }
 
-function base(info: LocalStackInfo, endpoint: string | undefined, service: string): LocalClientConfig {
-  if (!endpoint) throw new Error(`The local stack runs no ${service} service.`);
+function base(info: LocalTwinInfo, endpoint: string | undefined, service: string): LocalClientConfig {
+  if (!endpoint) throw new Error(`The local twin runs no ${service} service.`);
   return {
     endpoint,
     region: info.region,
@@ -62,17 +62,17 @@ function base(info: LocalStackInfo, endpoint: string | undefined, service: strin
 }
 
 /** `new KinesisClient(kinesisClientConfig(info))`. @throws Error when the stack runs no Kinesis. */
-export function kinesisClientConfig(info: LocalStackInfo): LocalClientConfig {
+export function kinesisClientConfig(info: LocalTwinInfo): LocalClientConfig {
   return base(info, info.endpoints.kinesis, 'Kinesis');
 }
 
 /** `new DynamoDBClient(dynamoDBClientConfig(info))`. @throws Error when the stack runs no DynamoDB. */
-export function dynamoDBClientConfig(info: LocalStackInfo): LocalClientConfig {
+export function dynamoDBClientConfig(info: LocalTwinInfo): LocalClientConfig {
   return base(info, info.endpoints.dynamodb, 'DynamoDB');
 }
 
 /** `new S3Client(s3ClientConfig(info))`. @throws Error when the stack runs no S3. */
-export function s3ClientConfig(info: LocalStackInfo): LocalS3ClientConfig {
+export function s3ClientConfig(info: LocalTwinInfo): LocalS3ClientConfig {
   return {
     ...base(info, info.endpoints.s3, 'S3'),
     forcePathStyle: true,
@@ -82,11 +82,11 @@ export function s3ClientConfig(info: LocalStackInfo): LocalS3ClientConfig {
 }
 
 /**
- * Environment variables that point AWS SDKs and CLIs at the local stack (`AWS_ENDPOINT_URL_<SERVICE>`
+ * Environment variables that point AWS SDKs and CLIs at the local twin (`AWS_ENDPOINT_URL_<SERVICE>`
  * is read by the AWS SDKs and the AWS CLI), plus `SHARDLINE_INGEST_URL`, `SHARDLINE_INGEST_API_KEY`
  * and `SHARDLINE_STREAM` when the ingest gateway runs.
  */
-export function localStackEnv(info: LocalStackInfo): Record<string, string> {
+export function localTwinEnv(info: LocalTwinInfo): Record<string, string> {
   const env: Record<string, string> = {
     AWS_REGION: info.region,
     AWS_DEFAULT_REGION: info.region,

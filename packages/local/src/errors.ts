@@ -9,10 +9,10 @@ export { ConfigurationError, type ConfigurationProblem, ShardlineError } from '@
  *
  * `retriable` says whether the same call may succeed if simply made again.
  */
-export class LocalStackError extends ShardlineError {}
+export class LocalTwinError extends ShardlineError {}
 
 /** A port asked for explicitly is already taken by another process. */
-export class PortInUseError extends LocalStackError {
+export class PortInUseError extends LocalTwinError {
   /** The service that wanted the port. */
   readonly service: string;
   /** The port. */
@@ -31,7 +31,7 @@ export class PortInUseError extends LocalStackError {
 }
 
 /** A service exited, or never answered, while starting. */
-export class ServiceStartError extends LocalStackError {
+export class ServiceStartError extends LocalTwinError {
   /** The service that failed. */
   readonly service: string;
   /** Its exit code, when it exited. */
@@ -67,7 +67,7 @@ export class ServiceStartError extends LocalStackError {
 }
 
 /** A resource (stream, table) did not become ready in time. */
-export class ResourceNotReadyError extends LocalStackError {
+export class ResourceNotReadyError extends LocalTwinError {
   /** The resource's name. */
   readonly resource: string;
 

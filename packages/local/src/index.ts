@@ -4,33 +4,50 @@ export type {
   LocalClientConfig,
   LocalEndpoints,
   LocalS3ClientConfig,
-  LocalStackInfo,
+  LocalTwinInfo,
 } from './clientConfig.js';
 // Reaching it
 export {
   dynamoDBClientConfig,
   kinesisClientConfig,
   LOCAL_CREDENTIALS,
-  localStackEnv,
+  localTwinEnv,
   s3ClientConfig,
 } from './clientConfig.js';
 export type {
   LocalGatewayOptions,
-  LocalStackOptions,
-  LocalStackPorts,
-  ResolvedLocalStackConfig,
+  LocalTwinOptions,
+  LocalTwinPorts,
+  ResolvedLocalTwinConfig,
   ServiceExit,
-} from './config/resolveLocalStackConfig.js';
+} from './config/resolveLocalTwinConfig.js';
 export {
   KinesisEngine,
+  LOCAL_TWIN_DEFAULTS,
+  resolveLocalTwinConfig,
+} from './config/resolveLocalTwinConfig.js';
+// Deprecated names (until the next release)
+export type {
+  LocalStackInfo,
+  LocalStackOptions,
+  LocalStackPorts,
+  LocalStackState,
+  ResolvedLocalStackConfig,
+} from './deprecated.js';
+export {
   LOCAL_STACK_DEFAULTS,
+  LocalStack,
+  LocalStackClient,
+  LocalStackError,
+  localStackEnv,
   resolveLocalStackConfig,
-} from './config/resolveLocalStackConfig.js';
+  startLocalStack,
+} from './deprecated.js';
 export type { ConfigurationProblem } from './errors.js';
 // Errors
 export {
   ConfigurationError,
-  LocalStackError,
+  LocalTwinError,
   PortInUseError,
   ResourceNotReadyError,
   ServiceStartError,
@@ -38,8 +55,8 @@ export {
 export type { IngestGateway, IngestGatewayOptions } from './gateway/IngestGateway.js';
 // The ingest gateway
 export { buildGatewayApp, startIngestGateway } from './gateway/IngestGateway.js';
-export type { CreateStreamOptions, LocalStream } from './LocalStackClient.js';
+export type { CreateStreamOptions, LocalStream } from './LocalTwinClient.js';
 // Resources
-export { LocalStackClient, uniqueName } from './LocalStackClient.js';
-export type { LocalService, LocalStackState } from './startLocalStack.js';
-export { LocalStack, startLocalStack } from './startLocalStack.js';
+export { LocalTwinClient, uniqueName } from './LocalTwinClient.js';
+export type { LocalService, LocalTwinState } from './startLocalTwin.js';
+export { LocalTwin, startLocalTwin } from './startLocalTwin.js';

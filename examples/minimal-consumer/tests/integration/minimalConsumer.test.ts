@@ -2,11 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { putEvents, runExample, sampleEvents } from '@shardline/example-testing';
 import { uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { expect, it } from 'vitest';
 
-const local = localStackFromContext();
-afterAll(() => local.close());
+const local = useLocalTwin();
 const entry = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 it('prints every event once, checkpoints, and stops gracefully releasing its leases', async () => {

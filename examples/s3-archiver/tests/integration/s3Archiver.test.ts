@@ -4,11 +4,10 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { putEvents, runExample, sampleEvents } from '@shardline/example-testing';
 import { decodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { expect, it } from 'vitest';
 
-const local = localStackFromContext();
-afterAll(() => local.close());
+const local = useLocalTwin();
 const entry = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 it('archives every event once, partitioned by event type, and flushes its buffers on stop', async () => {

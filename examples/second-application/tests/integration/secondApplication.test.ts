@@ -2,11 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { putEvents, runExample, sampleEvents } from '@shardline/example-testing';
 import { uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { expect, it } from 'vitest';
 
-const local = localStackFromContext();
-afterAll(() => local.close());
+const local = useLocalTwin();
 const audit = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const minimal = fileURLToPath(new URL('../../../minimal-consumer/src/main.ts', import.meta.url));
 

@@ -7,11 +7,11 @@
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { dynamoDBClientConfig, kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { createConsumer, silentLogger } from '../../src/index.js';
 
 interface CrashWorkerSpec {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly applicationName: string;
   readonly ledgerPath: string;

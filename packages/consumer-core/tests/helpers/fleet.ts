@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalStackInfo } from '@shardline/local';
+import type { LocalTwinInfo } from '@shardline/local';
 import type { FleetWorkerSpec } from './fleetWorker.js';
 
 const workerScript = join(import.meta.dirname, 'fleetWorker.ts');
@@ -33,7 +33,7 @@ export function killFleet(): void {
 
 /** Starts a fleet worker as its own OS process; resolves once it runs. */
 export async function startFleetWorker(
-  spec: Omit<FleetWorkerSpec, 'info'> & { info: LocalStackInfo },
+  spec: Omit<FleetWorkerSpec, 'info'> & { info: LocalTwinInfo },
 ): Promise<FleetProcess> {
   const child = spawn(process.execPath, ['--conditions=@shardline/source', '--import', 'tsx', workerScript], {
     env: { ...process.env, SHARDLINE_TEST: JSON.stringify(spec) },

@@ -9,13 +9,14 @@
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, type LocalStackInfo } from '@shardline/local';
+import { dynamoDBClientConfig, kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
+import { seededRandom } from '@shardline/test-kit';
 import { createConsumer, silentLogger } from '../../src/index.js';
 import { instrumentDynamoDBClient } from '../../src/testing/index.js';
-import { seededRandom, serviceError } from './faults.js';
+import { serviceError } from './faults.js';
 
 export interface FleetWorkerSpec {
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   readonly streamName: string;
   readonly applicationName: string;
   readonly workerId: string;

@@ -1,5 +1,5 @@
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import type { KinesisClientLike } from '../../src/index.js';
+import { putRecords as putEntries } from '@shardline/test-kit';
+import type { Consumer, KinesisClientLike } from '../../src/index.js';
 
 /** A record written to the stream, as the ledger of a test knows it. */
 export interface WrittenRecord {
@@ -10,38 +10,26 @@ export interface WrittenRecord {
 }
 
 /**
- * Writes records with PutRecords (500 per call), retrying only the failed entries, and returns the
- * independent ledger of what was written, with shard ids and sequence numbers.
+ * Writes text records (`putRecords` of the test kit: 500 per call, failed entries sent again) and
+ * returns the independent ledger of what was written, with shard ids and sequence numbers.
  */
 export async function putRecords(
   kinesis: KinesisClientLike,
   streamName: string,
   records: readonly { partitionKey: string; body: string }[],
 ): Promise<WrittenRecord[]> {
-  const written: WrittenRecord[] = [];
-  for (let i = 0; i < records.length; i += 500) {
-    let pending = records.slice(i, i + 500);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 10) throw new Error('PutRecords kept failing');
-      const { Records = [] } = await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: streamName,
-          Records: pending.map((r) => ({
-            PartitionKey: r.partitionKey,
-            Data: new TextEncoder().encode(r.body),
-          })),
-        }),
-      );
-      const failed: typeof pending = [];
-      Records.forEach((result, index) => {
-        const record = pending[index]!;
-        if (result.ErrorCode || !result.SequenceNumber || !result.ShardId) failed.push(record);
-        else written.push({ ...record, shardId: result.ShardId, sequenceNumber: result.SequenceNumber });
-      });
-      pending = failed;
-    }
-  }
-  return written;
+  const encoder = new TextEncoder();
+  const written = await putEntries(
+    kinesis,
+    streamName,
+    records.map((r) => ({ ...r, data: encoder.encode(r.body) })),
+  );
+  return written.map(({ body, partitionKey, shardId, sequenceNumber }) => ({
+    body,
+    partitionKey,
+    shardId,
+    sequenceNumber,
+  }));
 }
 
 /** `count` records with bodies `<prefix>-<i>` over `keys` partition keys. */
@@ -57,11 +45,14 @@ export function makeRecords(
   });
 }
 
-/** Resolves once `condition()` holds; rejects after `timeoutMs` naming `what`. */
-export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Runs `consumer`, keeping each record's body (text) as it is processed: the list fills as it reads. */
+export async function runCollectingBodies(consumer: Consumer): Promise<string[]> {
+  const seen: string[] = [];
+  const decoder = new TextDecoder();
+  await consumer.run({
+    processBatch: async (batch) => {
+      seen.push(...batch.records.map((r) => decoder.decode(r.data)));
+    },
+  });
+  return seen;
 }

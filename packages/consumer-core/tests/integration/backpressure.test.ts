@@ -1,20 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { GetRecordsCommand } from '@aws-sdk/client-kinesis';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { expect, it } from 'vitest';
 import { createConsumer, type KinesisClientLike, silentLogger } from '../../src/index.js';
 import { putRecords } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 
 const MiB = 1024 * 1024;
 

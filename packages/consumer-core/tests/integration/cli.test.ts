@@ -1,21 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
+import { afterEach, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
 import { createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 afterEach(() => {
   process.exitCode = undefined;
 });

@@ -1,12 +1,12 @@
 import {
   type AttributeValue,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigurationError,
@@ -17,18 +17,14 @@ import {
   LeaseTableSchemaError,
   silentLogger,
 } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 const consumers: Consumer[] = [];
 
 afterAll(async () => {
   await Promise.allSettled(consumers.map((c) => c.stop()));
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
 });
 
 function consumer(

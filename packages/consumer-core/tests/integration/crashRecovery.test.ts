@@ -2,26 +2,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
 import { afterAll, expect, it } from 'vitest';
 import { compareExtendedSequenceNumbers, DynamoDBLeaseStore } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'shardline-crash-'));
 const workerScript = join(import.meta.dirname, '../helpers/crashWorker.ts');
 
 afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

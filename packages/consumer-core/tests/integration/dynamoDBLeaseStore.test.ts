@@ -1,23 +1,17 @@
 import {
   type AttributeValue,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { describe, expect, it } from 'vitest';
 import { type DynamoDBClientLike, DynamoDBLeaseStore, LeaseTableSchemaError } from '../../src/index.js';
 import { leaseStoreContract } from '../helpers/leaseStoreContract.js';
 
-const local = localStackFromContext();
-const client = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  client.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const client = local.dynamodb;
 
 leaseStoreContract('DynamoDBLeaseStore (dynalite)', async () => {
   const store = new DynamoDBLeaseStore({ client, tableName: uniqueName('leases') });

@@ -1,8 +1,9 @@
-import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetRecordsCommand } from '@aws-sdk/client-kinesis';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { seededRandom, testSeed, until } from '@shardline/test-kit';
+import { expect, it } from 'vitest';
 import {
   type ConsumerEvent,
   createConsumer,
@@ -11,18 +12,11 @@ import {
   type KinesisClientLike,
   silentLogger,
 } from '../../src/index.js';
-import { networkError, seededRandom, serviceError, testSeed } from '../helpers/faults.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { networkError, serviceError } from '../helpers/faults.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 
 it('injected faults (throttling, expired iterators, network errors, lost responses, throttled table) lose nothing and stall no shard', async () => {
   const random = seededRandom(testSeed('faults'));
@@ -106,12 +100,7 @@ it('injected faults (throttling, expired iterators, network errors, lost respons
   });
   const events: ConsumerEvent[] = [];
   consumer.events$.subscribe((e) => events.push(e));
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
-    },
-  });
+  const seen = await runCollectingBodies(consumer);
   try {
     await until(() => new Set(seen).size >= written.length, 45_000, 'every record despite the faults');
     // Late faults must not strand a checkpoint: wait until every shard's checkpoint is its last record.

@@ -4,13 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { seededRandom, testSeed, until } from '@shardline/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DynamoDBLeaseStore } from '../../src/index.js';
-import { seededRandom, testSeed } from '../helpers/faults.js';
 import {
   events,
   type FleetProcess,
@@ -20,22 +18,18 @@ import {
   readLedger,
   startFleetWorker,
 } from '../helpers/fleet.js';
-import { makeRecords, putRecords, until, type WrittenRecord } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, type WrittenRecord } from '../helpers/localTwin.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const FAILOVER_MS = 3_000;
 const RENEW_MS = FAILOVER_MS / 3 - 25;
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 const dir = mkdtempSync(join(tmpdir(), 'shardline-fleet-'));
 
 afterEach(() => killFleet());
 afterAll(() => {
   killFleet();
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,25 +1,16 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
+import { expect, it } from 'vitest';
 import { createConsumer, DynamoDBLeaseStore, type KinesisClientLike, silentLogger } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const faithful = faithfulKinesisFromContext();
-const fast = new KinesisClient(kinesisClientConfig(local.info));
-const faithfulKinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  fast.destroy();
-  faithfulKinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-  faithful.close();
-});
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const fast = local.kinesis;
+const faithfulKinesis = faithful.kinesis;
+const { dynamodb } = local;
 
 async function latestRun(
   kinesis: KinesisClientLike,
@@ -38,12 +29,7 @@ async function latestRun(
     idleTimeBetweenReadsMs: 100,
     logger: silentLogger,
   });
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
-    },
-  });
+  const seen = await runCollectingBodies(consumer);
   try {
     // LATEST starts at the newest record when each shard's iterator is made: wait for every reader.
     await until(() => instrumented.getRecordsCallTimesMs().size >= shardCount, 15_000, 'every shard polled');
@@ -66,17 +52,7 @@ it('LATEST on a resharded stream (kinesis-local): no lease for the closed parent
   const streamName = uniqueName('latest-reshard');
   const stream = await faithful.createStream(streamName, { shardCount: 1 });
   const parent = stream.shardIds[0]!;
-  const { Shards = [] } = await faithfulKinesis.send(new ListShardsCommand({ StreamName: streamName }));
-  const range = Shards[0]!.HashKeyRange!;
-  const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
-  await faithfulKinesis.send(
-    new SplitShardCommand({
-      StreamName: streamName,
-      ShardToSplit: parent,
-      NewStartingHashKey: String(middle),
-    }),
-  );
-  await faithful.waitForStream(streamName);
+  await faithful.splitShard(streamName, parent);
   const applicationName = uniqueName('latest-reshard-app');
   await latestRun(faithfulKinesis, streamName, applicationName, 2);
   const leases = await new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName }).listLeases();

@@ -1,21 +1,13 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
+import { expect, it } from 'vitest';
 import { createConsumer, silentLogger } from '../../src/index.js';
 import { instrumentDynamoDBClient, instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const { kinesis, dynamodb } = local;
 
 it('a caught-up reader stays within the 5 GetRecords calls/s per shard budget while records trickle in', async () => {
   const streamName = uniqueName('budget');

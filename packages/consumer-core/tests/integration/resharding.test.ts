@@ -1,27 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  KinesisClient,
-  ListShardsCommand,
-  MergeShardsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
-import { dynamoDBClientConfig, kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
+import { expect, it } from 'vitest';
 import { type ConsumerEvent, createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords, until } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
 
-const local = localStackFromContext();
-const faithful = faithfulKinesisFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  local.close();
-  faithful.close();
-});
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const { kinesis } = faithful;
+const { dynamodb } = local;
 
 it('split then merge while consuming: every record, per-key order kept, no child before its parents ended', async () => {
   const streamName = uniqueName('reshard');
@@ -55,28 +42,11 @@ it('split then merge while consuming: every record, per-key order kept, no child
   try {
     const written = await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 0));
     const parent = stream.shardIds[0]!;
-    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    const range = Shards.find((s) => s.ShardId === parent)!.HashKeyRange!;
-    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
-    await kinesis.send(
-      new SplitShardCommand({
-        StreamName: streamName,
-        ShardToSplit: parent,
-        NewStartingHashKey: String(middle),
-      }),
-    );
-    const afterSplit = await faithful.waitForStream(streamName);
+    const afterSplit = await faithful.splitShard(streamName, parent);
     written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 200))));
     const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
     expect(children).toHaveLength(2);
-    await kinesis.send(
-      new MergeShardsCommand({
-        StreamName: streamName,
-        ShardToMerge: children[0]!,
-        AdjacentShardToMerge: children[1]!,
-      }),
-    );
-    const afterMerge = await faithful.waitForStream(streamName);
+    const afterMerge = await faithful.mergeShards(streamName, children[0]!, children[1]!);
     const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
     expect(merged).toHaveLength(1);
     written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 12, 400))));
@@ -140,12 +110,7 @@ it('reads a stream named by ARN (ListShards, GetShardIterator with StreamARN)', 
     idleTimeBetweenReadsMs: 100,
     logger: silentLogger,
   });
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      seen.push(...batch.records.map((r) => new TextDecoder().decode(r.data)));
-    },
-  });
+  const seen = await runCollectingBodies(consumer);
   try {
     await until(() => seen.length >= written.length, 20_000, 'records read by ARN');
   } finally {

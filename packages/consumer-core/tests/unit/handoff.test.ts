@@ -1,3 +1,4 @@
+import { until as waitUntil } from '@shardline/test-kit';
 import { concatMap, mergeMap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, KinesisRecord, ShardCompletionReason } from '../../src/index.js';
@@ -5,13 +6,9 @@ import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../sr
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
 
-async function until(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+// In memory, so checked every 5 ms and given 10,000 ms at most unless a call says otherwise.
+const until = (condition: () => boolean, timeoutMs = 10_000, what?: string) =>
+  waitUntil(condition, timeoutMs, what, 5);
 
 function putMany(stream: InMemoryStream, count: number, from = 0): string[] {
   const written: string[] = [];

@@ -1,4 +1,5 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { StreamTail } from '@shardline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler, decodeEnvelope, KinesisRecordWriter } from '../../src/index.js';
 import { withKinesisFault } from '../../src/testing/index.js';
@@ -8,13 +9,7 @@ import {
   ingestVectors,
   VECTOR_SETUP,
 } from '../../src/vectors/index.js';
-import {
-  createStream,
-  deleteStream,
-  localKinesisClient,
-  StreamTail,
-  uniqueStreamName,
-} from '../helpers/localKinesis.js';
+import { createStream, deleteStream, localKinesisClient, uniqueStreamName } from '../helpers/localKinesis.js';
 
 let client: KinesisClient;
 let streamName: string;

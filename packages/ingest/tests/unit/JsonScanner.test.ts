@@ -1,8 +1,8 @@
+import { mutate, seededRandom, testSeed } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import { JsonSyntaxError } from '../../src/errors.js';
 import { compactJsonLength, copyCompactJson, JsonScanner } from '../../src/json/JsonScanner.js';
 import { parseIngestBody } from '../../src/json/parseIngestBody.js';
-import { seededRandom, testSeed } from '../helpers/seededRandom.js';
 
 function scan(input: string | Uint8Array, maxDepth = 64) {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
@@ -162,7 +162,7 @@ describe('JsonScanner', () => {
     expect(s.issueCount).toBe(0);
   });
 
-  const seed = testSeed();
+  const seed = testSeed('JsonScanner fuzz');
   it(`agrees with JSON.parse on random mutations of valid documents (SEED=${seed})`, () => {
     const random = seededRandom(seed);
     const corpus = [
@@ -174,17 +174,7 @@ describe('JsonScanner', () => {
     const alphabet = '{}[]:,"\\ 0123456789-+.eEtrufalsn\tabc';
     let agreed = 0;
     for (let i = 0; i < 5000; i++) {
-      const chars = [...corpus[i % corpus.length]!];
-      const edits = 1 + Math.floor(random() * 3);
-      for (let e = 0; e < edits; e++) {
-        const at = Math.floor(random() * (chars.length + 1));
-        const c = alphabet[Math.floor(random() * alphabet.length)]!;
-        const op = random();
-        if (op < 0.4) chars.splice(at, 1);
-        else if (op < 0.7) chars.splice(at, 0, c);
-        else chars[at] = c;
-      }
-      const text = chars.join('');
+      const text = mutate(corpus[i % corpus.length]!, random, alphabet, 3);
       if (/\\u/.test(text)) continue;
       let parses: boolean;
       try {

@@ -1,14 +1,14 @@
+import { mutate, seededRandom, testSeed } from '@shardline/test-kit';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { createIngestHandler, decodeEnvelope, INGEST_EVENTS_REQUEST_SCHEMA } from '../../src/index.js';
 import { InMemoryRecordWriter } from '../../src/testing/index.js';
-import { seededRandom, testSeed } from '../helpers/seededRandom.js';
 
 const { $schema: _draft, ...schema } = INGEST_EVENTS_REQUEST_SCHEMA;
 const validate = new Ajv({ strict: false }).compile(schema);
 
 describe('the handler on random mutations of valid requests', () => {
-  const seed = testSeed();
+  const seed = testSeed('handler fuzz');
   it(`answers 200 exactly when JSON.parse and the JSON Schema accept, storing the same values (SEED=${seed})`, async () => {
     const random = seededRandom(seed);
     const corpus = [
@@ -20,17 +20,7 @@ describe('the handler on random mutations of valid requests', () => {
     let accepted = 0;
     let rejected = 0;
     for (let i = 0; i < 1500; i++) {
-      const chars = [...corpus[i % corpus.length]!];
-      const edits = 1 + Math.floor(random() * 2);
-      for (let e = 0; e < edits; e++) {
-        const at = Math.floor(random() * (chars.length + 1));
-        const c = alphabet[Math.floor(random() * alphabet.length)]!;
-        const op = random();
-        if (op < 0.4) chars.splice(at, 1);
-        else if (op < 0.7) chars.splice(at, 0, c);
-        else chars[at] = c;
-      }
-      const text = chars.join('');
+      const text = mutate(corpus[i % corpus.length]!, random, alphabet, 2);
       if (/\\u/.test(text)) continue;
       let parsed: { records: { data: unknown }[] } | undefined;
       try {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
   AggregationError,
@@ -78,22 +79,10 @@ function unpack(outer: OuterRecord): UserRecord[] {
   ).map((r) => ({ partitionKey: r.partitionKey, explicitHashKey: r.explicitHashKey, data: r.data }));
 }
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('aggregate against the reference encoder', () => {
   it('writes the same bytes for random record sets (seeded)', () => {
-    const seed = Number(process.env.KPL_TEST_SEED ?? Math.floor(Math.random() * 2 ** 32));
-    console.info(`kpl aggregate reference seed=${seed} (rerun with KPL_TEST_SEED=${seed})`);
-    const random = mulberry32(seed);
+    const seed = testSeed('kpl aggregate reference');
+    const random = seededRandom(seed);
     for (let round = 0; round < 80; round++) {
       const records = Array.from({ length: 1 + Math.floor(random() * 200) }, () => randomRecord(random));
       expect(sameBytes(aggregate(records), referenceAggregate(records)), `round ${round}`).toBe(true);
@@ -116,9 +105,8 @@ describe('aggregate with more than 127 distinct keys (two-byte table indexes)', 
 
 describe('RecordAggregator', () => {
   it('keeps sizeBytes equal to the flushed size and never exceeds the limit (seeded)', () => {
-    const seed = Number(process.env.KPL_TEST_SEED ?? Math.floor(Math.random() * 2 ** 32));
-    console.info(`kpl aggregator seed=${seed} (rerun with KPL_TEST_SEED=${seed})`);
-    const random = mulberry32(seed);
+    const seed = testSeed('kpl aggregator');
+    const random = seededRandom(seed);
     let flushes = 0;
     let refusals = 0;
     for (let round = 0; round < 30; round++) {

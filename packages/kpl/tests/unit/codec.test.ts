@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
   AggregationError,
@@ -259,9 +260,8 @@ describe('deaggregate returns undefined (plain record) for anything else, and ne
   }
 
   it('survives random corruption of valid aggregates (seeded)', () => {
-    const seed = Number(process.env.KPL_TEST_SEED ?? Math.floor(Math.random() * 2 ** 32));
-    console.info(`kpl corruption fuzz seed=${seed} (rerun with KPL_TEST_SEED=${seed})`);
-    const random = mulberry32(seed);
+    const seed = testSeed('kpl corruption fuzz');
+    const random = seededRandom(seed);
     let parsed = 0;
     let rejected = 0;
     for (let round = 0; round < 2000; round++) {
@@ -292,14 +292,3 @@ describe('deaggregate returns undefined (plain record) for anything else, and ne
     expect(rejected).toBeGreaterThan(0);
   });
 });
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

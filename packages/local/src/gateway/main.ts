@@ -1,4 +1,4 @@
-// The ingest gateway as a service of the local twin: started by startLocalStack() with
+// The ingest gateway as a service of the local twin: started by startLocalTwin() with
 // `node --require watchdog.cjs main.js '<json options>'`, it reports its port on stdout as
 //   SHARDLINE_READY {"port":12345}
 import { KinesisClient } from '@aws-sdk/client-kinesis';

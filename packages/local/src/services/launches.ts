@@ -8,7 +8,7 @@ import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { http1RequestHandler, PROBE_HTTP_TIMEOUTS } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LOCAL_CREDENTIALS } from '../clientConfig.js';
-import type { ResolvedLocalStackConfig } from '../config/resolveLocalStackConfig.js';
+import type { ResolvedLocalTwinConfig } from '../config/resolveLocalTwinConfig.js';
 import { PortInUseError } from '../errors.js';
 import type { ServiceLaunch } from './ServiceProcess.js';
 
@@ -67,7 +67,7 @@ function hostLaunch(
 }
 
 /** kinesalite in a host process. */
-export function kinesaliteLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
+export function kinesaliteLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch {
   return hostLaunch(
     'kinesis',
     'kinesalite',
@@ -82,7 +82,7 @@ export function kinesaliteLaunch(config: ResolvedLocalStackConfig): ServiceLaunc
 }
 
 /** dynalite in a host process. */
-export function dynaliteLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
+export function dynaliteLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch {
   return hostLaunch(
     'dynamodb',
     'dynalite',
@@ -96,7 +96,7 @@ export function dynaliteLaunch(config: ResolvedLocalStackConfig): ServiceLaunch 
 }
 
 /** fauxqs (S3 only is used) in a host process. */
-export function fauxqsLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
+export function fauxqsLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch {
   return hostLaunch(
     's3',
     'fauxqs',
@@ -113,7 +113,7 @@ export function fauxqsLaunch(config: ResolvedLocalStackConfig): ServiceLaunch {
  * kinesis-local (a JS build of kinesis-mock). It cannot run inside another process and always listens on
  * every interface, on a plain and a TLS port, so both ports are chosen here.
  */
-export async function kinesisLocalLaunch(config: ResolvedLocalStackConfig): Promise<ServiceLaunch> {
+export async function kinesisLocalLaunch(config: ResolvedLocalTwinConfig): Promise<ServiceLaunch> {
   const packageDir = dirname(require.resolve('kinesis-local/package.json'));
   const plainPort = await portFor('kinesis (kinesis-local)', config.ports.kinesis, '0.0.0.0');
   const tlsPort = await portFor('kinesis TLS (kinesis-local)', config.ports.kinesisTls, '0.0.0.0', [
@@ -165,7 +165,7 @@ const GATEWAY_MAIN = fileURLToPath(
  * (`.ts`), it runs through tsx with the `@shardline/source` condition, as the tests do.
  */
 export function gatewayLaunch(
-  config: ResolvedLocalStackConfig,
+  config: ResolvedLocalTwinConfig,
   gateway: { streamName: string; apiKeys: readonly string[] },
   kinesisEndpoint: string,
 ): ServiceLaunch {

@@ -1,18 +1,18 @@
 import type { TestProject } from 'vitest/node';
-import type { LocalStackInfo } from '../clientConfig.js';
-import { type LocalStack, startLocalStack } from '../startLocalStack.js';
+import type { LocalTwinInfo } from '../clientConfig.js';
+import { type LocalTwin, startLocalTwin } from '../startLocalTwin.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The run's local stack: kinesalite, dynalite and fauxqs. */
-    'shardline:local': LocalStackInfo;
+    /** The run's local twin: kinesalite, dynalite and fauxqs. */
+    'shardline:local': LocalTwinInfo;
     /** The run's faithful Kinesis (kinesis-local), for resharding, `ChildShards` and fan-out. */
-    'shardline:localFaithful': LocalStackInfo;
+    'shardline:localFaithful': LocalTwinInfo;
   }
 }
 
 interface SharedStacks {
-  stacks: Promise<LocalStack[]> | undefined;
+  stacks: Promise<LocalTwin[]> | undefined;
   users: number;
 }
 
@@ -25,14 +25,14 @@ const shared: SharedStacks = registry[SHARED];
 
 /**
  * Vitest global setup: one local twin for the whole run, shared by every integration project. Tests
- * reach it with `localStackFromContext()` from `@shardline/local/vitest`, and create uniquely named
+ * reach it with `localTwinFromContext()` from `@shardline/local/vitest`, and create uniquely named
  * streams, tables and buckets so that they never see each other's data.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   shared.users += 1;
   shared.stacks ??= Promise.all([
-    startLocalStack(),
-    startLocalStack({ kinesis: 'faithful', dynamodb: false, s3: false }),
+    startLocalTwin(),
+    startLocalTwin({ kinesis: 'faithful', dynamodb: false, s3: false }),
   ]);
   const [local, faithful] = await shared.stacks;
   project.provide('shardline:local', local!.info);

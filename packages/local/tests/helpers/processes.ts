@@ -74,11 +74,3 @@ export function waitForLine(
     });
   });
 }
-
-/** Ends a child and waits for it. */
-export async function killAndWait(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  await exited;
-}

@@ -15,21 +15,16 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { kinesisClientConfig, type LocalStackClient, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { kinesisClientConfig, type LocalTwinClient, uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { describe, expect, it } from 'vitest';
 
-const local = localStackFromContext();
-const faithful = faithfulKinesisFromContext();
-afterAll(() => {
-  local.close();
-  faithful.close();
-});
-
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-async function putAndReadBack(stack: LocalStackClient): Promise<void> {
+async function putAndReadBack(stack: LocalTwinClient): Promise<void> {
   const stream = await stack.createStream(uniqueName('put-read'), { shardCount: 2 });
   const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
   try {
@@ -110,6 +105,27 @@ describe('Kinesis', () => {
     expect(data).toEqual(['1']);
     expect(ShardIterator).toBeUndefined();
     expect(childShards?.sort()).toEqual(children.sort());
+  });
+
+  it('splitShard splits at the middle of the hash key range and mergeShards joins the children, each waiting for ACTIVE', async () => {
+    const stream = await faithful.createStream(uniqueName('reshard'), { shardCount: 1 });
+    const parent = stream.shardIds[0]!;
+    const afterSplit = await faithful.splitShard(stream.streamName, parent);
+    const children = afterSplit.shardIds.filter((id) => id !== parent);
+    expect(children).toHaveLength(2);
+    const { Shards = [] } = await faithful.kinesis.send(
+      new ListShardsCommand({ StreamName: stream.streamName }),
+    );
+    const starts = Shards.filter((s) => children.includes(s.ShardId!)).map(
+      (s) => s.HashKeyRange!.StartingHashKey,
+    );
+    expect(starts.sort()).toEqual(['0', String((2n ** 128n - 1n) / 2n)].sort());
+
+    const afterMerge = await faithful.mergeShards(stream.streamName, children[0]!, children[1]!);
+    expect(afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id))).toHaveLength(1);
+    await expect(faithful.splitShard(stream.streamName, 'shardId-999999999999')).rejects.toThrow(
+      /has no shard shardId-999999999999/,
+    );
   });
 });
 

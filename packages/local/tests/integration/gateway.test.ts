@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { withKinesisFault } from '@shardline/ingest/testing';
 import {
   checkVectorResponse,
@@ -9,16 +9,12 @@ import {
   type StoredRecordView,
   VECTOR_SETUP,
 } from '@shardline/ingest/vectors';
-import { kinesisClientConfig, startIngestGateway, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { startIngestGateway, uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { describe, expect, it } from 'vitest';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-afterAll(() => {
-  kinesis.destroy();
-  local.close();
-});
+const local = useLocalTwin();
+const { kinesis } = local;
 
 interface RawResponse {
   status: number;

@@ -1,11 +1,11 @@
 import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
-import { LocalStackClient, startLocalStack } from '@shardline/local';
+import { LocalTwinClient, startLocalTwin } from '@shardline/local';
 import { describe, expect, it } from 'vitest';
 
 describe('the ingest gateway as a service of the twin', () => {
   it('creates its stream, accepts events with its key and writes envelopes to the stream', async () => {
-    const stack = await startLocalStack({
+    const stack = await startLocalTwin({
       dynamodb: false,
       s3: false,
       gateway: { streamName: 'ingest', shardCount: 2 },
@@ -38,7 +38,7 @@ describe('the ingest gateway as a service of the twin', () => {
       expect(answer.records.map((r) => r.eventId)).toEqual(events.map((e) => e.eventId));
 
       // Read the stream through a separate client built from the plain info, as another process would.
-      const reader = new LocalStackClient(stack.info);
+      const reader = new LocalTwinClient(stack.info);
       const stream = await reader.waitForStream('ingest');
       expect(stream.shardIds).toHaveLength(2);
       const ids: string[] = [];
@@ -61,7 +61,7 @@ describe('the ingest gateway as a service of the twin', () => {
   });
 
   it('refuses a gateway without Kinesis', async () => {
-    await expect(startLocalStack({ kinesis: false, gateway: true })).rejects.toThrow(
+    await expect(startLocalTwin({ kinesis: false, gateway: true })).rejects.toThrow(
       /gateway: needs a Kinesis emulator/,
     );
   });

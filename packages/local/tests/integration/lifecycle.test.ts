@@ -16,10 +16,11 @@ import {
   type LocalService,
   PortInUseError,
   ServiceStartError,
-  startLocalStack,
+  startLocalTwin,
 } from '@shardline/local';
+import { killAndWait } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAlive, killAndWait, spawnTs, waitForExit, waitForLine } from '../helpers/processes.js';
+import { isAlive, spawnTs, waitForExit, waitForLine } from '../helpers/processes.js';
 
 const ownerScript = fileURLToPath(new URL('../helpers/owner.ts', import.meta.url));
 const mainScript = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -76,7 +77,7 @@ describe('owner death', () => {
 
 describe('clear errors', () => {
   it('lists every wrong option in one ConfigurationError', async () => {
-    const error = await startLocalStack({
+    const error = await startLocalTwin({
       kinesis: 'slow' as never,
       ports: { kinesis: 70_000, dynamodb: -1 },
       startTimeoutMs: 5,
@@ -92,7 +93,7 @@ describe('clear errors', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const error = await startLocalStack({ kinesis: false, s3: false, ports: { dynamodb: port } }).catch(
+      const error = await startLocalTwin({ kinesis: false, s3: false, ports: { dynamodb: port } }).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(PortInUseError);
@@ -105,10 +106,10 @@ describe('clear errors', () => {
 
   it('a service that dies at start gives its exit code and last output, and nothing is left running', async () => {
     const dataDir = tempDir();
-    const first = await startLocalStack({ dataDir, s3: false });
+    const first = await startLocalTwin({ dataDir, s3: false });
     try {
       // The same data directory twice: the second kinesalite cannot take its LevelDB lock and exits.
-      const error = await startLocalStack({ dataDir, s3: false }).catch((e: unknown) => e);
+      const error = await startLocalTwin({ dataDir, s3: false }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ServiceStartError);
       const failure = error as ServiceStartError;
       expect(failure.exitCode).toBe(1);
@@ -124,7 +125,7 @@ describe('clear errors', () => {
 
 describe('lifecycle', () => {
   it('stop() is safe to call twice and ends every process', async () => {
-    const stack = await startLocalStack();
+    const stack = await startLocalTwin();
     const pids = stack.services.map((s) => s.pid!);
     await Promise.all([stack.stop(), stack.stop()]);
     await stack.stop();
@@ -134,7 +135,7 @@ describe('lifecycle', () => {
 
   it('keeps streams, tables and objects in a data directory across restarts', async () => {
     const dataDir = tempDir();
-    const first = await startLocalStack({ dataDir });
+    const first = await startLocalTwin({ dataDir });
     let sequenceNumber: string | undefined;
     try {
       await first.createStream('kept', { shardCount: 1 });
@@ -161,7 +162,7 @@ describe('lifecycle', () => {
       await first.stop();
     }
 
-    const second = await startLocalStack({ dataDir });
+    const second = await startLocalTwin({ dataDir });
     try {
       const summary = await second.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: 'kept' }));
       expect(summary.StreamDescriptionSummary?.StreamStatus).toBe('ACTIVE');

@@ -102,15 +102,3 @@ export class FakeTransport implements Transport {
     return new TransportError(code, `fake ${code}`, { retriable });
   }
 }
-
-/** A seeded PRNG (mulberry32) so backoff jitter is reproducible; print the seed in the test. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

@@ -1,18 +1,12 @@
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
-import { kinesisClientConfig, startIngestGateway, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { startIngestGateway, uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { createProducer, type DeadLetter, httpTransport } from '@shardline/producer';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultyKinesis, readAll } from '../helpers/kinesis.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-afterAll(() => {
-  kinesis.destroy();
-  local.close();
-});
-
+const local = useLocalTwin();
+const { kinesis } = local;
 /** A fetch that logs the event ids of every request it sends (an independent ledger of attempts). */
 function loggingFetch(log: string[][]): typeof fetch {
   return async (input, init) => {

@@ -1,26 +1,20 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  KinesisClient,
-  ListShardsCommand,
-  ProvisionedThroughputExceededException,
-} from '@aws-sdk/client-kinesis';
+import { ListShardsCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { deaggregate, partitionKeyHash } from '@shardline/kpl';
-import { kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { createProducer, DeliveryError, kinesisTransport, type ProducerOptions } from '@shardline/producer';
+import { seededRandom } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../helpers/FakeTransport.js';
 import { FaultyKinesis, readAll } from '../helpers/kinesis.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis } = local;
 const dir = mkdtempSync(join(tmpdir(), 'producer-it-'));
 afterAll(() => {
-  kinesis.destroy();
-  local.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,21 +3,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { deaggregate } from '@shardline/kpl';
-import { kinesisClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { killAndWait } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
-import { collect, killAndWait, spawnCli, waitForOutput } from '../helpers/processes.js';
+import { collect, spawnCli, waitForOutput } from '../helpers/processes.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis } = local;
 const dir = mkdtempSync(join(tmpdir(), 'producer-replay-'));
 afterAll(() => {
-  kinesis.destroy();
-  local.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

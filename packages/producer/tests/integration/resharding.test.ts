@@ -1,24 +1,14 @@
-import {
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-  ListShardsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
+import { DescribeStreamSummaryCommand, ListShardsCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
 import { deaggregate, partitionKeyHash } from '@shardline/kpl';
-import { kinesisClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis } from '@shardline/local/vitest';
 import { createProducer, kinesisTransport } from '@shardline/producer';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
 
-const faithful = faithfulKinesisFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-afterAll(() => {
-  kinesis.destroy();
-  faithful.close();
-});
-
+const faithful = useFaithfulKinesis();
+const { kinesis } = faithful;
 async function waitActive(streamName: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const summary = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));

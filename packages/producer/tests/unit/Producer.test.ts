@@ -11,8 +11,9 @@ import {
   type ProducerOptions,
   type SendResult,
 } from '@shardline/producer';
+import { seededRandom } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FakeTransport, seededRandom } from '../helpers/FakeTransport.js';
+import { FakeTransport } from '../helpers/FakeTransport.js';
 
 const tempDirs: string[] = [];
 afterAll(() => {

@@ -1,10 +1,10 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seededRandom } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Journal, JournalError } from '../../src/cli/Journal.js';
 import { RangeSet } from '../../src/cli/RangeSet.js';
-import { seededRandom } from '../helpers/FakeTransport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'producer-journal-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

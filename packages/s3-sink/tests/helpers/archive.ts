@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import {
   GetObjectCommand,
   ListMultipartUploadsCommand,
@@ -7,6 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { encodeEnvelope } from '@shardline/ingest';
+import { putRecords, until as waitUntil } from '@shardline/test-kit';
 
 /** What the test wrote: the independent ledger archives are checked against. */
 export interface WrittenEvent {
@@ -17,7 +18,8 @@ export interface WrittenEvent {
 }
 
 /**
- * Writes `count` envelopes (PutRecords, 500 at a time, failed entries retried) and returns the ledger.
+ * Writes `count` envelopes (`putRecords` of the test kit: 500 a call, failed entries sent again) and
+ * returns the ledger.
  * `data(i)` gives each event's data; `raw(i)` may replace the whole record with other bytes.
  */
 export async function putEvents(
@@ -33,42 +35,22 @@ export async function putEvents(
 ): Promise<WrittenEvent[]> {
   const prefix = options.prefix ?? 'ev';
   const pad = options.padBytes ? 'x'.repeat(options.padBytes) : undefined;
-  const written: WrittenEvent[] = [];
-  for (let start = 0; start < count; start += 500) {
-    let entries = Array.from({ length: Math.min(500, count - start) }, (_, k) => {
-      const i = start + k;
-      const eventId = `${prefix}-${i}`;
-      const data = options.data?.(i) ?? { i, event_type: ['view', 'cart', 'purchase'][i % 3], pad };
-      return {
-        eventId,
-        Data: options.raw?.(i) ?? encodeEnvelope({ eventId, data }),
-        PartitionKey: `user-${i % 97}`,
-      };
-    });
-    for (let attempt = 0; entries.length > 0; attempt++) {
-      if (attempt > 20) throw new Error('PutRecords kept failing');
-      const out = await kinesis.send(
-        new PutRecordsCommand({
-          StreamName: streamName,
-          Records: entries.map((e) => ({ Data: e.Data, PartitionKey: e.PartitionKey })),
-        }),
-      );
-      const retry: typeof entries = [];
-      (out.Records ?? []).forEach((r, k) => {
-        const e = entries[k]!;
-        if (r.SequenceNumber && r.ShardId) {
-          written.push({
-            eventId: e.eventId,
-            shardId: r.ShardId,
-            sequenceNumber: r.SequenceNumber,
-            partitionKey: e.PartitionKey,
-          });
-        } else retry.push(e);
-      });
-      entries = retry;
-    }
-  }
-  return written;
+  const entries = Array.from({ length: count }, (_, i) => {
+    const eventId = `${prefix}-${i}`;
+    const data = options.data?.(i) ?? { i, event_type: ['view', 'cart', 'purchase'][i % 3], pad };
+    return {
+      eventId,
+      data: options.raw?.(i) ?? encodeEnvelope({ eventId, data }),
+      partitionKey: `user-${i % 97}`,
+    };
+  });
+  const written = await putRecords(kinesis, streamName, entries, 20);
+  return written.map(({ eventId, shardId, sequenceNumber, partitionKey }) => ({
+    eventId,
+    shardId,
+    sequenceNumber,
+    partitionKey,
+  }));
 }
 
 /** One archived object, read back from S3. */
@@ -164,15 +146,6 @@ export function checkExactlyOnce(
   return problems;
 }
 
-/** Polls until `check` returns true. */
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** `until` of the test kit, checking every 200 ms: the checks here list and read S3. */
+export const until = (check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition') =>
+  waitUntil(check, timeoutMs, what, 200);

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { LocalStackInfo } from '@shardline/local';
-import { localStackEnv } from '@shardline/local';
+import type { LocalTwinInfo } from '@shardline/local';
+import { localTwinEnv } from '@shardline/local';
+import { collect, killAndWait } from '@shardline/test-kit';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -17,7 +18,7 @@ export interface SinkProcess {
 
 /** Runs `shardline-s3-sink` as a separate Node process against the local twin, from the sources. */
 export function spawnSink(
-  info: LocalStackInfo,
+  info: LocalTwinInfo,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): SinkProcess {
@@ -42,29 +43,19 @@ export function spawnSink(
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
-        ...localStackEnv(info),
+        ...localTwinEnv(info),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...env,
       },
     },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    child.once('exit', (code, signal) => setImmediate(() => resolve({ code, signal })));
-  });
+  const { done: exited, output } = collect(child);
   return {
     child,
-    output: () => ({ stdout, stderr }),
+    output,
     events: () =>
-      stdout
-        .split('\n')
+      output()
+        .stdout.split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
     exited,
@@ -92,7 +83,7 @@ export async function waitFor(
 
 /** SIGKILLs the process (if alive) and waits for it. */
 export async function kill(sink: SinkProcess): Promise<void> {
-  if (sink.child.exitCode === null && sink.child.signalCode === null) sink.child.kill('SIGKILL');
+  await killAndWait(sink.child);
   await sink.exited;
 }
 

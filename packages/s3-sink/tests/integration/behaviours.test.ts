@@ -4,25 +4,19 @@ import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createConsumer, silentLogger } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import { checkExactlyOnce, putEvents, readObjects, until, type WrittenEvent } from '../helpers/archive.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-const s3 = new S3Client(s3ClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, dynamodb, s3 } = local;
 const sinks: S3Sink[] = [];
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`s3-sink behaviours: SEED=${seed}`);
 
 afterAll(async () => {
   await Promise.allSettled(sinks.map((s) => s.stop()));
-  kinesis.destroy();
-  dynamodb.destroy();
-  s3.destroy();
-  local.close();
 });
 
 function sink(

@@ -1,24 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { ListObjectsV2Command, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
+import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
 import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const s3 = new S3Client(s3ClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, s3 } = local;
 const running: SinkProcess[] = [];
 
 afterAll(async () => {
   // Tests run side by side: leftovers are killed once, at the end (each test stops its own on success).
   await Promise.allSettled(running.splice(0).map(kill));
-  kinesis.destroy();
-  s3.destroy();
-  local.close();
 });
 
 const MIB = 1024 * 1024;
@@ -39,8 +34,7 @@ const SINK_FLAGS = [
   '10000',
 ];
 const RECORDS = 1700; // ~8 KiB each: ~13.5 MiB, one multipart object and the rest
-const seed = Number(process.env.SEED ?? randomBytes(4).readUInt32BE());
-console.log(`crash tests: SEED=${seed}`);
+const seed = testSeed('s3-sink crash');
 
 /** Sums the record counts of the manifests (cheap to poll; the final check reads the objects). */
 async function manifestRecordCount(bucket: string): Promise<number> {
@@ -107,11 +101,8 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       await local.createBucket(bucket);
       const app = uniqueName('crash-app');
       // Some random-looking padding (seeded) so that sizes vary from run to run.
-      let x = seed;
-      const padBytes = () => {
-        x = (x * 1103515245 + 12345) >>> 0;
-        return 7_500 + (x % 1_000);
-      };
+      const random = seededRandom(seed);
+      const padBytes = () => 7_500 + Math.floor(random() * 1_000);
       const written = await putEvents(kinesis, stream.streamName, RECORDS, {
         data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
       });

@@ -1,31 +1,14 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  KinesisClient,
-  ListShardsCommand,
-  MergeShardsCommand,
-  SplitShardCommand,
-} from '@aws-sdk/client-kinesis';
-import { S3Client } from '@aws-sdk/client-s3';
 import { silentLogger } from '@shardline/consumer-core';
-import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { faithfulKinesisFromContext, localStackFromContext } from '@shardline/local/vitest';
-import { afterAll, expect, it } from 'vitest';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { expect, it } from 'vitest';
 import { createS3Sink, type S3SinkEvent } from '../../src/index.js';
 import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
 
-const local = localStackFromContext();
-const faithful = faithfulKinesisFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(faithful.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-const s3 = new S3Client(s3ClientConfig(local.info));
-
-afterAll(() => {
-  kinesis.destroy();
-  dynamodb.destroy();
-  s3.destroy();
-  local.close();
-  faithful.close();
-});
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const { kinesis } = faithful;
+const { dynamodb, s3 } = local;
 
 it('split then merge while archiving (kinesis-local): every record once, each shard closed at SHARD_END', async () => {
   const streamName = uniqueName('reshard');
@@ -51,28 +34,11 @@ it('split then merge while archiving (kinesis-local): every record once, each sh
   try {
     const written = await putEvents(kinesis, streamName, 150, { prefix: 'p' });
     const parent = stream.shardIds[0]!;
-    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
-    const range = Shards.find((s) => s.ShardId === parent)!.HashKeyRange!;
-    const middle = (BigInt(range.StartingHashKey!) + BigInt(range.EndingHashKey!)) / 2n;
-    await kinesis.send(
-      new SplitShardCommand({
-        StreamName: streamName,
-        ShardToSplit: parent,
-        NewStartingHashKey: String(middle),
-      }),
-    );
-    const afterSplit = await faithful.waitForStream(streamName);
+    const afterSplit = await faithful.splitShard(streamName, parent);
     written.push(...(await putEvents(kinesis, streamName, 150, { prefix: 's' })));
     const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
     expect(children).toHaveLength(2);
-    await kinesis.send(
-      new MergeShardsCommand({
-        StreamName: streamName,
-        ShardToMerge: children[0]!,
-        AdjacentShardToMerge: children[1]!,
-      }),
-    );
-    const afterMerge = await faithful.waitForStream(streamName);
+    const afterMerge = await faithful.mergeShards(streamName, children[0]!, children[1]!);
     const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
     written.push(...(await putEvents(kinesis, streamName, 150, { prefix: 'm' })));
     await until(

@@ -1,26 +1,18 @@
 import { createHash } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { silentLogger } from '@shardline/consumer-core';
-import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
-import { localStackFromContext } from '@shardline/local/vitest';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import { checkExactlyOnce, eventIdsOf, putEvents, readObjects, until } from '../helpers/archive.js';
 
-const local = localStackFromContext();
-const kinesis = new KinesisClient(kinesisClientConfig(local.info));
-const dynamodb = new DynamoDBClient(dynamoDBClientConfig(local.info));
-const s3 = new S3Client(s3ClientConfig(local.info));
+const local = useLocalTwin();
+const { kinesis, dynamodb, s3 } = local;
 const sinks: S3Sink[] = [];
 
 afterAll(async () => {
   await Promise.allSettled(sinks.map((s) => s.stop()));
-  kinesis.destroy();
-  dynamodb.destroy();
-  s3.destroy();
-  local.close();
 });
 
 function sink(options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName' | 'bucket'>): S3Sink {

@@ -1,6 +1,6 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 
-/** A record read back from the stream. */
+/** A record read back, with the shard it was read from. */
 export interface TailRecord {
   readonly shardId: string;
   readonly sequenceNumber: string;
@@ -8,7 +8,10 @@ export interface TailRecord {
   readonly data: Uint8Array;
 }
 
-/** Reads every shard of a stream from its start; `drain()` returns what arrived since the last call. */
+/**
+ * Reads every shard of a stream from where the last `drain()` stopped (TRIM_HORIZON at first), so each
+ * call returns exactly the records written since the previous one.
+ */
 export class StreamTail {
   readonly #client: KinesisClient;
   readonly #streamName: string;
@@ -19,6 +22,7 @@ export class StreamTail {
     this.#streamName = streamName;
   }
 
+  /** Takes a TRIM_HORIZON iterator for each shard. */
   async start(shardIds: readonly string[]): Promise<void> {
     for (const shardId of shardIds) {
       const { ShardIterator } = await this.#client.send(
@@ -32,6 +36,7 @@ export class StreamTail {
     }
   }
 
+  /** Every record written since the previous call, shard by shard. */
   async drain(): Promise<TailRecord[]> {
     const out: TailRecord[] = [];
     for (const [shardId, start] of this.#iterators) {

@@ -1,22 +1,22 @@
-import { ConfigurationError, LOCAL_STACK_DEFAULTS, resolveLocalStackConfig } from '@shardline/local';
+import { ConfigurationError, LOCAL_TWIN_DEFAULTS, resolveLocalTwinConfig } from '@shardline/local';
 import { describe, expect, it } from 'vitest';
 
-describe('resolveLocalStackConfig', () => {
+describe('resolveLocalTwinConfig', () => {
   it('fills every default', () => {
-    const config = resolveLocalStackConfig();
+    const config = resolveLocalTwinConfig();
     expect(config).toMatchObject({
       kinesis: 'fast',
       dynamodb: true,
       s3: true,
       ports: { kinesis: 0, kinesisTls: 0, dynamodb: 0, s3: 0 },
       dataDir: undefined,
-      region: LOCAL_STACK_DEFAULTS.region,
-      stateTransitionMs: LOCAL_STACK_DEFAULTS.stateTransitionMs,
+      region: LOCAL_TWIN_DEFAULTS.region,
+      stateTransitionMs: LOCAL_TWIN_DEFAULTS.stateTransitionMs,
     });
   });
 
   it('keeps explicit values, including falsy ones, and makes dataDir absolute', () => {
-    const config = resolveLocalStackConfig({
+    const config = resolveLocalTwinConfig({
       s3: false,
       stateTransitionMs: 0,
       ports: { s3: 4566 },
@@ -31,7 +31,7 @@ describe('resolveLocalStackConfig', () => {
   it('lists every problem at once', () => {
     let error: unknown;
     try {
-      resolveLocalStackConfig({
+      resolveLocalTwinConfig({
         kinesis: 'turbo' as never,
         ports: { kinesis: 1.5, s3: 4566, dynamodb: 4566, sqs: 1 } as never,
         region: 'Europe',
@@ -59,7 +59,7 @@ describe('resolveLocalStackConfig', () => {
   });
 
   it('refuses a stack with no service', () => {
-    expect(() => resolveLocalStackConfig({ kinesis: false, dynamodb: false, s3: false })).toThrow(
+    expect(() => resolveLocalTwinConfig({ kinesis: false, dynamodb: false, s3: false })).toThrow(
       ConfigurationError,
     );
   });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { LOCAL_CREDENTIALS, type LocalStackInfo } from './clientConfig.js';
-import { type LocalStackOptions, resolveLocalStackConfig } from './config/resolveLocalStackConfig.js';
-import { LocalStackClient } from './LocalStackClient.js';
+import { LOCAL_CREDENTIALS, type LocalTwinInfo } from './clientConfig.js';
+import { type LocalTwinOptions, resolveLocalTwinConfig } from './config/resolveLocalTwinConfig.js';
+import { LocalTwinClient } from './LocalTwinClient.js';
 import {
   dynaliteLaunch,
   fauxqsLaunch,
@@ -12,7 +12,7 @@ import {
 } from './services/launches.js';
 import { type ServiceLaunch, ServiceProcess } from './services/ServiceProcess.js';
 
-/** A running service of a {@link LocalStack}. */
+/** A running service of a {@link LocalTwin}. */
 export interface LocalService {
   /** `kinesis`, `dynamodb` or `s3`. */
   readonly service: string;
@@ -23,22 +23,22 @@ export interface LocalService {
   readonly pid: number | undefined;
 }
 
-/** Lifecycle of a {@link LocalStack}. */
-export type LocalStackState = 'running' | 'stopping' | 'stopped';
+/** Lifecycle of a {@link LocalTwin}. */
+export type LocalTwinState = 'running' | 'stopping' | 'stopped';
 
 /**
  * The local AWS twin: emulators for Kinesis, DynamoDB and S3, each a child process on 127.0.0.1, plus
- * the helpers of {@link LocalStackClient}. Made by {@link startLocalStack}.
+ * the helpers of {@link LocalTwinClient}. Made by {@link startLocalTwin}.
  */
-export class LocalStack extends LocalStackClient {
+export class LocalTwin extends LocalTwinClient {
   /** The running services. */
   readonly services: readonly LocalService[];
   readonly #processes: readonly ServiceProcess[];
-  #state: LocalStackState = 'running';
+  #state: LocalTwinState = 'running';
   #stopping: Promise<void> | undefined;
 
   /** @internal */
-  constructor(info: LocalStackInfo, processes: readonly ServiceProcess[]) {
+  constructor(info: LocalTwinInfo, processes: readonly ServiceProcess[]) {
     super(info);
     this.#processes = processes;
     this.services = processes.map((p) => ({
@@ -51,7 +51,7 @@ export class LocalStack extends LocalStackClient {
   }
 
   /** `running` until `stop()` is called. */
-  get state(): LocalStackState {
+  get state(): LocalTwinState {
     return this.#state;
   }
 
@@ -66,7 +66,7 @@ export class LocalStack extends LocalStackClient {
     return this.#stopping;
   }
 
-  /** `await using stack = await startLocalStack()` stops it at the end of the scope. */
+  /** `await using stack = await startLocalTwin()` stops it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
@@ -81,7 +81,7 @@ export class LocalStack extends LocalStackClient {
  *
  * @example
  * ```ts
- * const stack = await startLocalStack();
+ * const stack = await startLocalTwin();
  * await stack.createStream('events', { shardCount: 4 });
  * const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
  * // ...
@@ -93,8 +93,8 @@ export class LocalStack extends LocalStackClient {
  * @throws {@link ServiceStartError} when a service exits or does not answer in time (with its exit code
  *   and last output); the services already started are stopped first.
  */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const config = resolveLocalStackConfig(options);
+export async function startLocalTwin(options: LocalTwinOptions = {}): Promise<LocalTwin> {
+  const config = resolveLocalTwinConfig(options);
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
 
   const launches: Promise<ServiceLaunch>[] = [];
@@ -120,7 +120,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 
   const endpoint = (service: string) => processes.find((p) => p.service === service)?.endpoint;
-  let info: LocalStackInfo = {
+  let info: LocalTwinInfo = {
     region: config.region,
     credentials: { ...LOCAL_CREDENTIALS },
     endpoints: {
@@ -132,7 +132,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   if (config.gateway) {
     // The gateway needs its stream: create it (or find it, with a data directory) before starting.
-    const helper = new LocalStackClient(info);
+    const helper = new LocalTwinClient(info);
     try {
       await helper
         .createStream(config.gateway.streamName, { shardCount: config.gateway.shardCount })
@@ -165,7 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       helper.close();
     }
   }
-  const stack = new LocalStack(info, processes);
+  const stack = new LocalTwin(info, processes);
   for (const p of processes) {
     void p.ended.then((end) => {
       if (stack.state === 'running') {

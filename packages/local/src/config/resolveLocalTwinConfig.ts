@@ -14,7 +14,7 @@ export const KinesisEngine = {
 export type KinesisEngine = (typeof KinesisEngine)[keyof typeof KinesisEngine];
 
 /** Ports to listen on. `0` (the default) picks a free port. */
-export interface LocalStackPorts {
+export interface LocalTwinPorts {
   /** Kinesis (plain HTTP). @defaultValue 0 */
   readonly kinesis?: number;
   /** kinesis-local's TLS port, which it always opens. @defaultValue 0 */
@@ -37,8 +37,8 @@ export interface LocalGatewayOptions {
   readonly apiKeys?: readonly string[];
 }
 
-/** Options of {@link startLocalStack}. */
-export interface LocalStackOptions {
+/** Options of {@link startLocalTwin}. */
+export interface LocalTwinOptions {
   /** The Kinesis emulator, or `false` for none. @defaultValue `'fast'` */
   readonly kinesis?: KinesisEngine | false;
   /** Whether to run the DynamoDB emulator (dynalite). @defaultValue true */
@@ -51,7 +51,7 @@ export interface LocalStackOptions {
    */
   readonly gateway?: boolean | LocalGatewayOptions;
   /** Ports to listen on; every service listens on 127.0.0.1 (kinesis-local on all interfaces). */
-  readonly ports?: LocalStackPorts;
+  readonly ports?: LocalTwinPorts;
   /**
    * A directory where the services keep their data across restarts. Without it everything is in memory
    * and gone when the stack stops. @defaultValue undefined (in memory)
@@ -86,13 +86,13 @@ export interface ServiceExit {
   readonly outputTail: string;
 }
 
-/** {@link LocalStackOptions} after defaults, validated. */
-export interface ResolvedLocalStackConfig {
+/** {@link LocalTwinOptions} after defaults, validated. */
+export interface ResolvedLocalTwinConfig {
   readonly kinesis: KinesisEngine | false;
   readonly dynamodb: boolean;
   readonly s3: boolean;
   readonly gateway: Required<LocalGatewayOptions> | false;
-  readonly ports: Required<LocalStackPorts>;
+  readonly ports: Required<LocalTwinPorts>;
   readonly dataDir: string | undefined;
   readonly region: string;
   readonly stateTransitionMs: number;
@@ -102,8 +102,8 @@ export interface ResolvedLocalStackConfig {
   readonly onServiceExit: ((exit: ServiceExit) => void) | undefined;
 }
 
-/** Defaults of {@link LocalStackOptions}. */
-export const LOCAL_STACK_DEFAULTS = {
+/** Defaults of {@link LocalTwinOptions}. */
+export const LOCAL_TWIN_DEFAULTS = {
   kinesis: KinesisEngine.Fast,
   dynamodb: true,
   s3: true,
@@ -132,31 +132,28 @@ const KNOWN_KEYS = new Set([
 const KNOWN_PORTS = new Set(['kinesis', 'kinesisTls', 'dynamodb', 's3', 'gateway']);
 
 /**
- * Merges {@link LOCAL_STACK_DEFAULTS} with `options` and validates every field.
+ * Merges {@link LOCAL_TWIN_DEFAULTS} with `options` and validates every field.
  *
  * @throws {@link ConfigurationError} listing every problem found.
  */
-export function resolveLocalStackConfig(options: LocalStackOptions = {}): ResolvedLocalStackConfig {
-  const problems = new ProblemList('local stack options');
+export function resolveLocalTwinConfig(options: LocalTwinOptions = {}): ResolvedLocalTwinConfig {
+  const problems = new ProblemList('local twin options');
 
   if (typeof options !== 'object' || options === null) {
-    throw new ConfigurationError(
-      [{ path: '(options)', message: 'must be an object' }],
-      'local stack options',
-    );
+    throw new ConfigurationError([{ path: '(options)', message: 'must be an object' }], 'local twin options');
   }
   problems.unknownKeys(options, KNOWN_KEYS);
 
-  const kinesis = options.kinesis ?? LOCAL_STACK_DEFAULTS.kinesis;
+  const kinesis = options.kinesis ?? LOCAL_TWIN_DEFAULTS.kinesis;
   if (kinesis !== false && kinesis !== 'fast' && kinesis !== 'faithful') {
     problems.add('kinesis', `must be 'fast', 'faithful' or false, got ${JSON.stringify(kinesis)}`);
   }
-  const dynamodb = options.dynamodb ?? LOCAL_STACK_DEFAULTS.dynamodb;
+  const dynamodb = options.dynamodb ?? LOCAL_TWIN_DEFAULTS.dynamodb;
   if (typeof dynamodb !== 'boolean') problems.add('dynamodb', 'must be a boolean');
-  const s3 = options.s3 ?? LOCAL_STACK_DEFAULTS.s3;
+  const s3 = options.s3 ?? LOCAL_TWIN_DEFAULTS.s3;
   if (typeof s3 !== 'boolean') problems.add('s3', 'must be a boolean');
 
-  const ports = { ...LOCAL_STACK_DEFAULTS.ports };
+  const ports = { ...LOCAL_TWIN_DEFAULTS.ports };
   if (options.ports !== undefined) {
     if (typeof options.ports !== 'object' || options.ports === null) {
       problems.add('ports', 'must be an object');
@@ -195,11 +192,11 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
         if (!['streamName', 'shardCount', 'apiKeys'].includes(key))
           problems.add(`gateway.${key}`, 'unknown option');
       }
-      const streamName = g.streamName ?? LOCAL_STACK_DEFAULTS.gateway.streamName;
+      const streamName = g.streamName ?? LOCAL_TWIN_DEFAULTS.gateway.streamName;
       if (typeof streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName)) {
         problems.add('gateway.streamName', 'must be a stream name (1–128 of a-z A-Z 0-9 _ . -)');
       }
-      const shardCount = g.shardCount ?? LOCAL_STACK_DEFAULTS.gateway.shardCount;
+      const shardCount = g.shardCount ?? LOCAL_TWIN_DEFAULTS.gateway.shardCount;
       if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 1_000) {
         problems.add(
           'gateway.shardCount',
@@ -228,16 +225,16 @@ export function resolveLocalStackConfig(options: LocalStackOptions = {}): Resolv
     }
   }
 
-  const region = options.region ?? LOCAL_STACK_DEFAULTS.region;
+  const region = options.region ?? LOCAL_TWIN_DEFAULTS.region;
   if (typeof region !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
     problems.add('region', `must look like an AWS region (us-east-1), got ${JSON.stringify(region)}`);
   }
 
-  const stateTransitionMs = options.stateTransitionMs ?? LOCAL_STACK_DEFAULTS.stateTransitionMs;
+  const stateTransitionMs = options.stateTransitionMs ?? LOCAL_TWIN_DEFAULTS.stateTransitionMs;
   problems.integer('stateTransitionMs', stateTransitionMs, 0, 60_000);
-  const shardLimit = options.shardLimit ?? LOCAL_STACK_DEFAULTS.shardLimit;
+  const shardLimit = options.shardLimit ?? LOCAL_TWIN_DEFAULTS.shardLimit;
   problems.integer('shardLimit', shardLimit, 1, 1_000_000);
-  const startTimeoutMs = options.startTimeoutMs ?? LOCAL_STACK_DEFAULTS.startTimeoutMs;
+  const startTimeoutMs = options.startTimeoutMs ?? LOCAL_TWIN_DEFAULTS.startTimeoutMs;
   problems.integer('startTimeoutMs', startTimeoutMs, 100, 600_000);
 
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {

@@ -13,19 +13,21 @@ import {
   DescribeStreamSummaryCommand,
   KinesisClient,
   ListShardsCommand,
+  MergeShardsCommand,
+  SplitShardCommand,
   ResourceNotFoundException as StreamNotFoundException,
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   dynamoDBClientConfig,
   kinesisClientConfig,
-  type LocalStackInfo,
-  localStackEnv,
+  type LocalTwinInfo,
+  localTwinEnv,
   s3ClientConfig,
 } from './clientConfig.js';
 import { ResourceNotReadyError } from './errors.js';
 
-/** A stream created by {@link LocalStackClient.createStream}. */
+/** A stream created by {@link LocalTwinClient.createStream}. */
 export interface LocalStream {
   readonly streamName: string;
   readonly streamArn: string;
@@ -33,7 +35,7 @@ export interface LocalStream {
   readonly shardIds: readonly string[];
 }
 
-/** Options of {@link LocalStackClient.createStream}. */
+/** Options of {@link LocalTwinClient.createStream}. */
 export interface CreateStreamOptions {
   /** @defaultValue 1 */
   readonly shardCount?: number;
@@ -54,38 +56,41 @@ export function uniqueName(prefix = 'shardline'): string {
 }
 
 /**
- * Helpers over a running local stack, built from its plain {@link LocalStackInfo} (so another process,
+ * Helpers over a running local twin, built from its plain {@link LocalTwinInfo} (so another process,
  * or a test worker, can use them too). Owns the SDK clients it creates; `close()` destroys them.
  */
-export class LocalStackClient {
+export class LocalTwinClient {
   /** Where the services are and how to reach them. */
-  readonly info: LocalStackInfo;
+  readonly info: LocalTwinInfo;
   #kinesis: KinesisClient | undefined;
   #dynamodb: DynamoDBClient | undefined;
   #s3: S3Client | undefined;
 
-  constructor(info: LocalStackInfo) {
+  constructor(info: LocalTwinInfo) {
     this.info = info;
   }
 
   /** Environment variables that point AWS SDKs and CLIs at the stack. */
   get env(): Record<string, string> {
-    return localStackEnv(this.info);
+    return localTwinEnv(this.info);
   }
 
-  /** A shared Kinesis client for the helpers (destroyed by `close()`); make your own for your code. */
+  /**
+   * A Kinesis client owned by this object: made on first use, destroyed by `close()`. Code that outlives
+   * it (a long-running app) makes its own from `kinesisClientConfig(info)`.
+   */
   get kinesis(): KinesisClient {
     this.#kinesis ??= new KinesisClient(kinesisClientConfig(this.info));
     return this.#kinesis;
   }
 
-  /** A shared DynamoDB client for the helpers (destroyed by `close()`). */
+  /** A DynamoDB client owned by this object (made on first use, destroyed by `close()`). */
   get dynamodb(): DynamoDBClient {
     this.#dynamodb ??= new DynamoDBClient(dynamoDBClientConfig(this.info));
     return this.#dynamodb;
   }
 
-  /** A shared S3 client for the helpers (destroyed by `close()`). */
+  /** An S3 client owned by this object (made on first use, destroyed by `close()`). */
   get s3(): S3Client {
     this.#s3 ??= new S3Client(s3ClientConfig(this.info));
     return this.#s3;
@@ -135,6 +140,54 @@ export class LocalStackClient {
       streamArn: summary.StreamARN ?? `arn:aws:kinesis:${this.info.region}:000000000000:stream/${streamName}`,
       shardIds,
     };
+  }
+
+  /**
+   * Splits a shard at the middle of its hash key range (SplitShard) and waits until the stream is
+   * `ACTIVE` again. Resharding needs the faithful engine (`kinesis: 'faithful'`); kinesalite has none.
+   *
+   * @returns The stream after the split: the parent and its two children among its shards.
+   * @throws Error when the stream has no such shard; {@link ResourceNotReadyError} when the stream is
+   *   not active again within `timeoutMs`.
+   */
+  async splitShard(streamName: string, shardId: string, timeoutMs = 30_000): Promise<LocalStream> {
+    const { Shards = [] } = await this.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    const range = Shards.find((s) => s.ShardId === shardId)?.HashKeyRange;
+    if (!range?.StartingHashKey || !range.EndingHashKey) {
+      throw new Error(`Stream ${streamName} has no shard ${shardId}`);
+    }
+    const middle = (BigInt(range.StartingHashKey) + BigInt(range.EndingHashKey)) / 2n;
+    await this.kinesis.send(
+      new SplitShardCommand({
+        StreamName: streamName,
+        ShardToSplit: shardId,
+        NewStartingHashKey: String(middle),
+      }),
+    );
+    return this.waitForStream(streamName, timeoutMs);
+  }
+
+  /**
+   * Merges two adjacent shards (MergeShards) and waits until the stream is `ACTIVE` again. Needs the
+   * faithful engine, like {@link LocalTwinClient.splitShard}.
+   *
+   * @returns The stream after the merge, the merged child among its shards.
+   * @throws {@link ResourceNotReadyError} when the stream is not active again within `timeoutMs`.
+   */
+  async mergeShards(
+    streamName: string,
+    shardId: string,
+    adjacentShardId: string,
+    timeoutMs = 30_000,
+  ): Promise<LocalStream> {
+    await this.kinesis.send(
+      new MergeShardsCommand({
+        StreamName: streamName,
+        ShardToMerge: shardId,
+        AdjacentShardToMerge: adjacentShardId,
+      }),
+    );
+    return this.waitForStream(streamName, timeoutMs);
   }
 
   /** Deletes a stream (and does not wait). Missing streams are ignored. */

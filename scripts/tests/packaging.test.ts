@@ -10,7 +10,7 @@ import {
   publishablePackages,
   REPOSITORY_ROOT,
 } from '../packages/publishablePackages.js';
-import { defaultProgram, PACKAGING_PROGRAMS } from './packagingPrograms.js';
+import { defaultProgram, PACKAGING_PROGRAMS, PROGRAM_HELPER_SOURCE } from './packagingPrograms.js';
 
 /**
  * Every publishable package, as a user gets it: packed (`pnpm pack`, as `pnpm publish` uploads it),
@@ -100,6 +100,7 @@ function writeProject(tarballs: ReadonlyMap<string, string>): void {
     )}\n`,
   );
   mkdirSync(join(project, 'src'));
+  writeFileSync(join(project, 'src', 'expect.ts'), `${PROGRAM_HELPER_SOURCE.trim()}\n`);
   for (const program of programs) {
     writeFileSync(join(project, 'src', `${program.name}.ts`), `${program.source.trim()}\n`);
   }
@@ -139,7 +140,9 @@ describe('packaging: every publishable package from its tarball in a fresh noden
   });
 
   it.each(programs)('$packageName: program $name type-checks and runs', async (program) => {
-    const errors = typeErrors.split('\n').filter((line) => line.startsWith(`src/${program.name}.ts`));
+    const errors = typeErrors
+      .split('\n')
+      .filter((line) => line.startsWith(`src/${program.name}.ts`) || line.startsWith('src/expect.ts'));
     expect(errors).toEqual([]);
     const { stderr } = await run(process.execPath, [join(project, 'dist', `${program.name}.js`)], {
       cwd: project,

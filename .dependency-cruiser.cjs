@@ -80,14 +80,11 @@ module.exports = {
       ['common', 'test-kit'],
       '@shardline/ingest owns the ingest contract: of the Shardline packages it depends only on @shardline/common (the foundation); its tests may use the private test kit, which depends on none (test-kit-only-in-tests keeps it out of the sources).',
     ),
-    {
-      name: 'kpl-depends-on-no-shardline-package',
-      severity: 'error',
-      comment:
-        '@shardline/kpl (the KPL codec) is installed by producers and consumers alike: it depends on no other Shardline package, except the shared foundation @shardline/common. Its tests may use a shared test kit like every package.',
-      from: { path: '^packages/kpl/src/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/(kpl|common)/' },
-    },
+    dependsOnlyOn(
+      'kpl',
+      ['common', 'test-kit'],
+      '@shardline/kpl (the KPL codec) is installed by producers and consumers alike: of the Shardline packages it depends only on @shardline/common; its tests may use the private test kit (test-kit-only-in-tests keeps it out of the sources).',
+    ),
     {
       name: 'producer-not-on-consumer-core',
       severity: 'error',
@@ -96,14 +93,11 @@ module.exports = {
       from: { path: '^packages/producer/' },
       to: { path: '^packages/consumer-core/' },
     },
-    {
-      name: 'test-kit-depends-on-no-shardline-package',
-      severity: 'error',
-      comment:
-        'The shared test kit depends on no Shardline package, so that every package (ingest included) can use it in its tests without a cycle; twin-specific helpers live in @shardline/local/vitest.',
-      from: { path: '^packages/test-kit/' },
-      to: { path: '^(packages|infra|examples)/', pathNot: '^packages/test-kit/' },
-    },
+    dependsOnlyOn(
+      'test-kit',
+      [],
+      'The shared test kit depends on no Shardline package, so that every package (ingest included) can use it in its tests without a cycle; twin-specific helpers live in @shardline/local/vitest.',
+    ),
     {
       name: 'test-kit-only-in-tests',
       severity: 'error',

@@ -3,10 +3,10 @@
  * loop per shard over a pre-loaded stream, with the client settings of the worker, decoding every
  * record's JSON. The ceiling a consumer library is held against.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig } from '@shardline/local';
-import { countRequests, runContender } from '../harness/index.js';
-import { type DrainInput, decodeEvent, EventLedger, eventIndex } from './shared.js';
+import { countRequests, runContender, trimHorizonIterator } from '../harness/index.js';
+import { type DrainInput, decodeEvent, drainFigures, EventLedger, eventIndex } from './shared.js';
 
 runContender<DrainInput>(async (input, probe) => {
   const kinesis = new KinesisClient(kinesisClientConfig(input.info));
@@ -16,14 +16,7 @@ runContender<DrainInput>(async (input, probe) => {
   probe.mark('start'); // the first GetShardIterator
   await Promise.all(
     input.shardIds.map(async (shardId) => {
-      const { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: input.streamName,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      );
-      let iterator = ShardIterator;
+      let iterator = await trimHorizonIterator(kinesis, input.streamName, shardId);
       while (iterator && !ledger.complete) {
         probe.signal.throwIfAborted();
         const out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
@@ -40,11 +33,8 @@ runContender<DrainInput>(async (input, probe) => {
   kinesis.destroy();
   ledger.assertComplete('the bare loop');
 
-  const { wallMs, cpuUs } = probe.between('start', 'end');
   return {
-    records_per_s: input.records / (wallMs / 1000),
-    cpu_us_per_record: cpuUs / input.records,
-    duplicates: ledger.duplicates,
+    ...drainFigures(probe, input.records, ledger),
     get_records_calls: requests.count('GetRecords'),
     max_get_records_per_shard_s: requests.maxPerShardPerSecond('GetRecords'),
   };

@@ -6,7 +6,7 @@
  */
 import { runContender } from '../harness/index.js';
 import { createLifionConsumer, onLifionRequest } from './lifion.js';
-import { type DrainInput, EventLedger, eventIndex } from './shared.js';
+import { type DrainInput, drainFigures, EventLedger, eventIndex } from './shared.js';
 
 runContender<DrainInput>(async (input, probe) => {
   const ledger = new EventLedger(input.records);
@@ -38,11 +38,8 @@ runContender<DrainInput>(async (input, probe) => {
   consumer.stopConsumer();
   ledger.assertComplete('lifion-kinesis');
 
-  const { wallMs, cpuUs } = probe.between('start', 'end');
   return {
-    records_per_s: input.records / (wallMs / 1000),
-    cpu_us_per_record: cpuUs / input.records,
-    duplicates: ledger.duplicates,
+    ...drainFigures(probe, input.records, ledger),
     get_records_calls: getRecordsCalls,
   };
 });

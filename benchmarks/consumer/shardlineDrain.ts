@@ -10,7 +10,7 @@ import { createConsumer } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig } from '@shardline/local';
 import { countRequests, runContender } from '../harness/index.js';
 import { onFirstCommand } from './markFirstCall.js';
-import { type DrainInput, decodeEvent, EventLedger, eventIndex } from './shared.js';
+import { type DrainInput, decodeEvent, drainFigures, EventLedger, eventIndex } from './shared.js';
 
 runContender<DrainInput>(async (input, probe) => {
   const kinesis = new KinesisClient(kinesisClientConfig(input.info));
@@ -50,11 +50,8 @@ runContender<DrainInput>(async (input, probe) => {
   dynamodb.destroy();
   ledger.assertComplete('the consumer-core worker');
 
-  const { wallMs, cpuUs } = probe.between('start', 'end');
   return {
-    records_per_s: input.records / (wallMs / 1000),
-    cpu_us_per_record: cpuUs / input.records,
-    duplicates: ledger.duplicates,
+    ...drainFigures(probe, input.records, ledger),
     get_records_calls: requests.count('GetRecords'),
     drain_max_get_records_per_shard_s: requests.maxPerShardPerSecond('GetRecords'),
   };

@@ -3,6 +3,7 @@
  * and the ledger that checks each one saw every record (independently of the component's own report).
  */
 import type { LocalTwinInfo } from '@shardline/local';
+import type { ContenderProbe } from '../harness/index.js';
 
 /** Input of the drain contenders (bare loop, consumer-core worker, lifion-kinesis). */
 export interface DrainInput {
@@ -102,4 +103,21 @@ export class EventLedger {
       throw new Error(`${who} saw ${this.#distinct} of ${this.expected} events`);
     }
   }
+}
+
+/**
+ * The figures every drain contender reports, from the span between its `start` and `end` marks and its
+ * ledger: throughput, CPU per record, duplicates.
+ */
+export function drainFigures(
+  probe: Pick<ContenderProbe, 'between'>,
+  records: number,
+  ledger: EventLedger,
+): { records_per_s: number; cpu_us_per_record: number; duplicates: number } {
+  const { wallMs, cpuUs } = probe.between('start', 'end');
+  return {
+    records_per_s: records / (wallMs / 1000),
+    cpu_us_per_record: cpuUs / records,
+    duplicates: ledger.duplicates,
+  };
 }

@@ -5,7 +5,14 @@
  */
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
-import { countRequests, LatencyRecorder, putEvents, runContender, sampleEvents } from '../harness/index.js';
+import {
+  countRequests,
+  LatencyRecorder,
+  putEvents,
+  runContender,
+  sampleEvents,
+  trimHorizonIterator,
+} from '../harness/index.js';
 
 /** Input of this contender. */
 export interface KinesisLoadInput {
@@ -51,14 +58,7 @@ runContender<KinesisLoadInput>(async (input, probe) => {
   probe.mark('get-start');
   await Promise.all(
     input.shardIds.map(async (shardId) => {
-      const { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: input.streamName,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      );
-      let iterator = ShardIterator;
+      let iterator = await trimHorizonIterator(kinesis, input.streamName, shardId);
       while (iterator) {
         probe.signal.throwIfAborted();
         const current = iterator;

@@ -29,4 +29,5 @@ export type { CountedRequest } from './requestCounter.js';
 export { countRequests, maxInWindow, RequestCounter } from './requestCounter.js';
 export type { EcommerceRow, SampleEvent } from './sampleEvents.js';
 export { ECOMMERCE_SAMPLE_PATH, loadSampleRows, parseEcommerceCsv, sampleEvents } from './sampleEvents.js';
+export { trimHorizonIterator } from './shardIterator.js';
 export { median, percentile, summarize } from './stats.js';

@@ -10,10 +10,10 @@
 
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { kinesisClientConfig, s3ClientConfig } from '@shardline/local';
-import { countRequests, runContender } from '../harness/index.js';
+import { countRequests, runContender, trimHorizonIterator } from '../harness/index.js';
 import { type DrainInput, drainMetrics } from './shared.js';
 
 const gzipAsync = promisify(gzip);
@@ -48,14 +48,7 @@ runContender<DrainInput>(async (input, probe) => {
   const extension = input.compression === 'gzip' ? '.gz' : '';
   await Promise.all(
     input.shardIds.map(async (shardId) => {
-      const { ShardIterator } = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: input.streamName,
-          ShardId: shardId,
-          ShardIteratorType: 'TRIM_HORIZON',
-        }),
-      );
-      let iterator = ShardIterator;
+      let iterator = await trimHorizonIterator(kinesis, input.streamName, shardId);
       let chunks: Uint8Array[] = [];
       let bufferedBytes = 0;
       let bufferedRecords = 0;

@@ -17,11 +17,12 @@ const track = () => () => {};
 describe('spawnContender', () => {
   it('runs the contender in its own process and reports CPU between marks and peak RSS', async () => {
     const report = await spawnContender(fixture, { spinMs: 200 }, new AbortController().signal, track);
-    // The fixture spins until its own CPU time grew by 200 ms: the span measures at least that, and one
-    // process's CPU time on one thread never exceeds the wall time it took (plus the GC threads' share).
+    // The fixture spins until its own CPU time grew by 200 ms: the span measures at least that, and not
+    // much more (it checks every few thousand iterations). The process's CPU time counts every thread
+    // (V8's GC and compiler threads too), so it may exceed the wall time: only the CPU time is bounded.
     expect(report.metrics.spin_cpu_us).toBeGreaterThanOrEqual(200_000);
-    expect(report.metrics.spin_cpu_us).toBeLessThan(400_000);
-    expect(report.metrics.spin_wall_ms).toBeGreaterThanOrEqual(190);
+    expect(report.metrics.spin_cpu_us).toBeLessThan(1_000_000);
+    expect(report.metrics.spin_wall_ms).toBeGreaterThan(0);
     expect(report.marks.end!.wallMs - report.marks.start!.wallMs).toBeCloseTo(
       report.metrics.spin_wall_ms!,
       3,

@@ -23,6 +23,8 @@ export {
   ShardlineError,
   type ShardlineErrorOptions,
 } from './errors.js';
+// Command-line arguments
+export { integerArgument } from './integerArgument.js';
 // Kinesis limits and validators
 export {
   EXPLICIT_HASH_KEY_PATTERN,
@@ -35,6 +37,8 @@ export {
   MAX_PUT_RECORDS_RECORDS,
   MAX_RECORD_BYTES,
 } from './kinesisLimits.js';
+// Lifecycle
+export { LifecycleState } from './LifecycleState.js';
 export { type IntegerRanges, ProblemList, type ProblemListOptions } from './ProblemList.js';
 // SDK clients
 export {

@@ -1,3 +1,4 @@
+import { LifecycleState } from '@shardline/common';
 import type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
 
 /** Kinds of {@link ConsumerEvent}. */
@@ -113,16 +114,10 @@ export type ConsumerEvent =
   | { readonly type: 'ERROR'; readonly shardId: string | undefined; readonly error: Error }
   | { readonly type: 'STATE_CHANGED'; readonly state: ConsumerState };
 
+/** Lifecycle of a consumer: `@shardline/common`'s {@link LifecycleState}. */
+export const ConsumerState = LifecycleState;
 /** Lifecycle of a consumer. */
-export const ConsumerState = {
-  Idle: 'idle',
-  Starting: 'starting',
-  Running: 'running',
-  Stopping: 'stopping',
-  Stopped: 'stopped',
-} as const;
-/** Lifecycle of a consumer. */
-export type ConsumerState = (typeof ConsumerState)[keyof typeof ConsumerState];
+export type ConsumerState = LifecycleState;
 
 /** Receives events. */
 export type ConsumerEventListener = (event: ConsumerEvent) => void;

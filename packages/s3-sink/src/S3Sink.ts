@@ -1,3 +1,4 @@
+import { LifecycleState } from '@shardline/common';
 import { CONSUMER_DEFAULTS, type Consumer, createConsumer } from '@shardline/consumer-core';
 import { type Observable, Subject } from 'rxjs';
 import { resolveS3SinkConfig, type S3SinkOptions } from './config/resolveS3SinkConfig.js';
@@ -8,16 +9,10 @@ import type { S3SinkEvent, S3SinkMetrics } from './S3SinkEvents.js';
 import { ShardArchiver } from './ShardArchiver.js';
 import { ObjectWriter } from './upload/ObjectWriter.js';
 
-/** Lifecycle of an {@link S3Sink}. */
-export const S3SinkState = {
-  Idle: 'idle',
-  Starting: 'starting',
-  Running: 'running',
-  Stopping: 'stopping',
-  Stopped: 'stopped',
-} as const;
+/** Lifecycle of an {@link S3Sink}: `@shardline/common`'s {@link LifecycleState}. */
+export const S3SinkState = LifecycleState;
 /** See {@link S3SinkState}. */
-export type S3SinkState = (typeof S3SinkState)[keyof typeof S3SinkState];
+export type S3SinkState = LifecycleState;
 
 /** One worker of an S3 archiver application. Made by {@link createS3Sink}. */
 export interface S3Sink {

@@ -1,29 +1,17 @@
-import { asError, type ConsumerEventListener } from '../events.js';
-import type { Clock } from '../internal/clock.js';
-import type { Logger } from '../internal/logger.js';
+import { asError } from '../events.js';
 import { FencedLeaseWriter } from './FencedLeaseWriter.js';
 import { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
 import type { LeaseHandle } from './LeaseHandle.js';
 import { LeaseHandoffs } from './LeaseHandoffs.js';
+import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { LeaseRenewer } from './LeaseRenewer.js';
 import type { LeaseStore } from './LeaseStore.js';
-import { LeaseTaker } from './LeaseTaker.js';
+import { LeaseTaker, type LeaseTakingSettings } from './LeaseTaker.js';
 import type { LeaseTakingPlan } from './leaseTaking.js';
 
 /** Options of {@link LeaseCoordinator}. */
-export interface LeaseCoordinatorOptions {
-  readonly store: LeaseStore;
-  readonly workerId: string;
-  readonly failoverTimeMs: number;
-  readonly renewIntervalMs: number;
-  readonly leaseTakeIntervalMs: number;
-  readonly maxLeasesPerWorker: number;
-  readonly maxLeasesToStealAtOnce: number;
-  readonly stealCooldownMs: number;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly onEvent: ConsumerEventListener;
+export interface LeaseCoordinatorOptions extends LeaseLoopContext, LeaseTakingSettings {
   /** Given the whole table, which leases are work to take now (parents done, not finished). */
   readonly eligibility: (leases: readonly Lease[]) => (lease: Lease) => boolean;
   /** A lease was taken: start processing it. */
@@ -78,46 +66,38 @@ export class LeaseCoordinator {
       onLeaseLost: options.onLeaseLost,
     });
     const held = this.#held;
-    this.#handoffs = new LeaseHandoffs({
+    const context: LeaseLoopContext = {
       store,
-      held,
       workerId,
       failoverTimeMs,
       renewIntervalMs,
       clock,
       logger,
       onEvent,
+    };
+    this.#handoffs = new LeaseHandoffs({
+      ...context,
+      held,
       onRoundError: onRoundError('hand-off polling'),
       take: (lease, signal) => this.#taker.take(lease, true, signal),
       ...(options.onHandoffRequested ? { onHandoffRequested: options.onHandoffRequested } : {}),
     });
     const noticeHandoff = this.#handoffs.noticeRequest.bind(this.#handoffs);
     this.#renewer = new LeaseRenewer({
-      store,
+      ...context,
       held,
-      failoverTimeMs,
-      renewIntervalMs,
-      clock,
-      logger,
-      onEvent,
       onRoundError: onRoundError('renewal'),
       noticeHandoff,
       onTakeHint: () => this.requestTakeRound(),
     });
     this.#taker = new LeaseTaker({
-      store,
+      ...context,
       held,
       handoffs: this.#handoffs,
-      workerId,
-      failoverTimeMs,
-      renewIntervalMs,
       leaseTakeIntervalMs: options.leaseTakeIntervalMs,
       maxLeasesPerWorker: options.maxLeasesPerWorker,
       maxLeasesToStealAtOnce: options.maxLeasesToStealAtOnce,
       stealCooldownMs: options.stealCooldownMs,
-      clock,
-      logger,
-      onEvent,
       onRoundError: onRoundError('taking'),
       eligibility: options.eligibility,
       ...(options.onLeasesListed ? { onLeasesListed: options.onLeasesListed } : {}),

@@ -1,22 +1,13 @@
-import type { ConsumerEventListener } from '../events.js';
-import type { Clock } from '../internal/clock.js';
 import { Loop } from '../internal/Loop.js';
-import type { Logger } from '../internal/logger.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
-import { type LeaseStore, takeHintOf } from './LeaseStore.js';
+import type { LeaseLoopContext } from './LeaseLoopContext.js';
+import { takeHintOf } from './LeaseStore.js';
 import { isLeaseExpired, type LeaseObservations } from './leaseTaking.js';
 
 /** Options of {@link LeaseHandoffs}. */
-export interface LeaseHandoffsOptions {
-  readonly store: LeaseStore;
+export interface LeaseHandoffsOptions extends LeaseLoopContext {
   readonly held: HeldLeases;
-  readonly workerId: string;
-  readonly failoverTimeMs: number;
-  readonly renewIntervalMs: number;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly onEvent: ConsumerEventListener;
   /** A polling round failed as a whole. */
   readonly onRoundError: (error: unknown) => void;
   /** Takes a lease outright (a hand-off whose giver stopped writing for the failover time). */

@@ -1,11 +1,10 @@
 import { isRetriableError, retry } from '@shardline/common';
 import { ShardlineError } from '../errors.js';
-import { asError, type ConsumerEventListener } from '../events.js';
-import type { Clock } from '../internal/clock.js';
+import { asError } from '../events.js';
 import { Loop } from '../internal/Loop.js';
-import type { Logger } from '../internal/logger.js';
 import { withTimeout } from '../internal/withTimeout.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
+import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { type LeaseStore, takeHintOf } from './LeaseStore.js';
 
 /** Signals a retry after adopting the counter of this worker's own write that had landed. */
@@ -40,14 +39,8 @@ export async function adoptOwnLandedWrite(
 }
 
 /** Options of {@link LeaseRenewer}. */
-export interface LeaseRenewerOptions {
-  readonly store: LeaseStore;
+export interface LeaseRenewerOptions extends LeaseLoopContext {
   readonly held: HeldLeases;
-  readonly failoverTimeMs: number;
-  readonly renewIntervalMs: number;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly onEvent: ConsumerEventListener;
   /** A renewal round failed as a whole. */
   readonly onRoundError: (error: unknown) => void;
   /**

@@ -1,11 +1,9 @@
-import type { ConsumerEventListener } from '../events.js';
-import type { Clock } from '../internal/clock.js';
 import { Loop } from '../internal/Loop.js';
-import type { Logger } from '../internal/logger.js';
 import type { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
 import type { LeaseHandoffs } from './LeaseHandoffs.js';
-import { type LeaseStore, takeHintOf } from './LeaseStore.js';
+import type { LeaseLoopContext } from './LeaseLoopContext.js';
+import { takeHintOf } from './LeaseStore.js';
 import {
   isLeaseExpired,
   type LeaseObservations,
@@ -15,21 +13,18 @@ import {
 } from './leaseTaking.js';
 
 /** Options of {@link LeaseTaker}. */
-export interface LeaseTakerOptions {
-  readonly store: LeaseStore;
-  readonly held: HeldLeases;
-  /** Steals go through it as cooperative hand-offs (when the store supports them). */
-  readonly handoffs: Pick<LeaseHandoffs, 'request' | 'isPending' | 'hasPending' | 'forget'>;
-  readonly workerId: string;
-  readonly failoverTimeMs: number;
-  readonly renewIntervalMs: number;
+/** How a worker takes leases (from the consumer's resolved options). */
+export interface LeaseTakingSettings {
   readonly leaseTakeIntervalMs: number;
   readonly maxLeasesPerWorker: number;
   readonly maxLeasesToStealAtOnce: number;
   readonly stealCooldownMs: number;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly onEvent: ConsumerEventListener;
+}
+
+export interface LeaseTakerOptions extends LeaseLoopContext, LeaseTakingSettings {
+  readonly held: HeldLeases;
+  /** Steals go through it as cooperative hand-offs (when the store supports them). */
+  readonly handoffs: Pick<LeaseHandoffs, 'request' | 'isPending' | 'hasPending' | 'forget'>;
   /** A take round failed as a whole. */
   readonly onRoundError: (error: unknown) => void;
   /** Given the whole table, which leases are work to take now (parents done, not finished). */

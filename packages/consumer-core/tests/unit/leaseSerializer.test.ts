@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type Lease, leaseFromItem, leaseToItem, MalformedLeaseItemError } from '../../src/index.js';
+import { testLease } from '../helpers/leases.js';
 
-const base: Lease = {
-  leaseKey: 'shardId-000000000007',
-  leaseOwner: undefined,
-  leaseCounter: 3,
-  checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
-  pendingCheckpoint: undefined,
-  pendingCheckpointState: undefined,
-  ownerSwitchesSinceCheckpoint: 0,
-  parentShardIds: [],
-  childShardIds: [],
-  hashKeyRange: undefined,
-  checkpointOwner: undefined,
-  unknownAttributes: {},
-};
+const base: Lease = testLease('shardId-000000000007', { leaseCounter: 3 });
 
 describe('lease serializer (Java KCL 2.x format)', () => {
   it('writes numbers as N, sentinels verbatim, no owner and no empty sets when unowned', () => {

@@ -6,6 +6,7 @@ import {
   observeLeases,
   planLeaseTaking,
 } from '../../src/index.js';
+import { testLease } from '../helpers/leases.js';
 
 function lease(
   leaseKey: string,
@@ -13,21 +14,7 @@ function lease(
   leaseCounter = 1,
   extra: Partial<Lease> = {},
 ): Lease {
-  return {
-    leaseKey,
-    leaseOwner,
-    leaseCounter,
-    checkpoint: { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 },
-    pendingCheckpoint: undefined,
-    pendingCheckpointState: undefined,
-    ownerSwitchesSinceCheckpoint: 0,
-    parentShardIds: [],
-    childShardIds: [],
-    hashKeyRange: undefined,
-    checkpointOwner: undefined,
-    unknownAttributes: {},
-    ...extra,
-  };
+  return testLease(leaseKey, { leaseOwner, leaseCounter, ...extra });
 }
 
 const FAILOVER = 10_000;

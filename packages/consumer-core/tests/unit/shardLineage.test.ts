@@ -6,6 +6,7 @@ import {
   planNewLeases,
   type ShardDescription,
 } from '../../src/index.js';
+import { testLease } from '../helpers/leases.js';
 
 const shard = (shardId: string, parentShardIds: string[] = [], isOpen = true): ShardDescription => ({
   shardId,
@@ -14,20 +15,10 @@ const shard = (shardId: string, parentShardIds: string[] = [], isOpen = true): S
   isOpen,
 });
 function lease(leaseKey: string, checkpoint: string, parentShardIds: string[] = []): Lease {
-  return {
-    leaseKey,
-    leaseOwner: undefined,
-    leaseCounter: 0,
+  return testLease(leaseKey, {
     checkpoint: { sequenceNumber: checkpoint, subSequenceNumber: 0 },
-    pendingCheckpoint: undefined,
-    pendingCheckpointState: undefined,
-    ownerSwitchesSinceCheckpoint: 0,
     parentShardIds,
-    childShardIds: [],
-    hashKeyRange: undefined,
-    checkpointOwner: undefined,
-    unknownAttributes: {},
-  };
+  });
 }
 const summary = (plan: ReturnType<typeof planNewLeases>) =>
   plan.map((l) => `${l.leaseKey}@${l.checkpoint.sequenceNumber}<${l.parentShardIds.join('+')}`);

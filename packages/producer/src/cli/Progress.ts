@@ -1,17 +1,25 @@
 import cliProgress from 'cli-progress';
 
-/** What the progress display shows. */
-export interface ProgressStats {
-  /** Rows read so far (sent, skipped and rejected). */
+/** The counts of a replay run: what the progress display shows and the summary reports. */
+export interface ReplayCounts {
+  /** Data rows read in this run (sent, skipped and rejected). */
   readonly rows: number;
-  /** Estimated rows in the file (physical lines less the header). */
-  readonly estimatedRows: number;
+  /** Rows acknowledged in this run. */
   readonly acked: number;
+  /** Rows skipped because the journal had them. */
   readonly skipped: number;
+  /** Rows that could not be mapped to an event (written to the rejects file). */
   readonly rejected: number;
+  /** Events the producer gave up on (written to the dead-letter file). */
   readonly deadLettered: number;
   readonly retries: number;
   readonly throttles: number;
+}
+
+/** What the progress display shows. */
+export interface ProgressStats extends ReplayCounts {
+  /** Estimated rows in the file (physical lines less the header). */
+  readonly estimatedRows: number;
 }
 
 /** How progress is shown. */

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { http1RequestHandler } from '@shardline/common';
+import { http1RequestHandler, integerArgument } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { httpTransport } from '../transport/http/httpTransport.js';
@@ -26,18 +26,11 @@ export const ExitCode = {
 
 class UsageError extends Error {}
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
+const invalidArgument = (message: string): never => {
+  throw new InvalidArgumentError(message);
+};
+const positiveInteger = integerArgument(1, invalidArgument);
+const nonNegativeInteger = integerArgument(0, invalidArgument);
 function rate(value: string): number {
   const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(value);
   const n = m === null ? Number.NaN : Number(m[1]);

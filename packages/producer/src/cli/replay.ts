@@ -6,7 +6,7 @@ import { createProducer } from '../Producer.js';
 import type { Transport } from '../transport/Transport.js';
 import { Journal } from './Journal.js';
 import { Pacer } from './Pacer.js';
-import { Progress, type ProgressMode } from './Progress.js';
+import { Progress, type ProgressMode, type ReplayCounts } from './Progress.js';
 import { type CsvReject, readCsv } from './readCsv.js';
 import { RowMapper, RowMappingError, type RowMappingOptions, rowEventId } from './rowMapping.js';
 
@@ -35,19 +35,9 @@ export interface ReplayOptions {
 }
 
 /** The outcome of a replay. */
-export interface ReplaySummary {
+export interface ReplaySummary extends ReplayCounts {
   readonly file: string;
   readonly sourceId: string;
-  /** Data rows read in this run. */
-  readonly rows: number;
-  /** Rows acknowledged in this run. */
-  readonly acked: number;
-  /** Rows skipped because the journal had them. */
-  readonly skipped: number;
-  readonly rejected: number;
-  readonly deadLettered: number;
-  readonly retries: number;
-  readonly throttles: number;
   readonly elapsedMs: number;
   /** Whether every row of the file (up to the limit) is acknowledged, in this run or an earlier one. */
   readonly isComplete: boolean;

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
-import { http1RequestHandler } from '@shardline/common';
+import { http1RequestHandler, integerArgument } from '@shardline/common';
 import type { InitialPosition } from '@shardline/consumer-core';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -33,19 +33,11 @@ export interface CliIo {
   readonly wrapS3Client?: (client: S3Client) => S3Client;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError('must be a positive integer');
-  }
-  return n;
-}
-function nonNegativeInteger(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
+const invalidArgument = (message: string): never => {
+  throw new InvalidArgumentError(message);
+};
+const positiveInteger = integerArgument(1, invalidArgument);
+const nonNegativeInteger = integerArgument(0, invalidArgument);
 function partitionKey(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
   if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`'${value}' is not <name>=<query>`);

@@ -1,0 +1,17 @@
+import { GetShardIteratorCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+
+/** The bare loops' start: one `GetShardIterator` at `TRIM_HORIZON` of `shardId`. */
+export async function trimHorizonIterator(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardId: string,
+): Promise<string | undefined> {
+  const { ShardIterator } = await kinesis.send(
+    new GetShardIteratorCommand({
+      StreamName: streamName,
+      ShardId: shardId,
+      ShardIteratorType: 'TRIM_HORIZON',
+    }),
+  );
+  return ShardIterator;
+}

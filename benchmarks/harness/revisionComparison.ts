@@ -1,4 +1,4 @@
-import type { BenchmarkReport } from './report.js';
+import type { BenchmarkReport, FigureResult } from './report.js';
 import { roundFigure, summarize } from './stats.js';
 
 /** Which checkout a run measured. */
@@ -34,7 +34,8 @@ export interface RevisionFigure {
 }
 
 /**
- * Compares the candidate value of every figure between runs of the same benchmark in two checkouts
+ * Compares the candidate value of every figure (and, where the figure has a baseline, the run's
+ * candidate/baseline ratio) between runs of the same benchmark in two checkouts
  * (the commit before a change and after it), run alternately: per figure, median/min/max of each side
  * and whether the head's median stays within the base's min–max range. Pure.
  *
@@ -46,34 +47,32 @@ export function compareRevisions(runs: readonly RevisionRun[]): RevisionFigure[]
   if (base.length === 0 || head.length === 0) {
     throw new Error(`need runs of both checkouts (base: ${base.length}, head: ${head.length})`);
   }
-  const names = base[0]!.report.figures.map((f) => f.name);
-  const valuesOf = (side: readonly RevisionRun[], name: string): number[] =>
-    side.map((run, index) => {
-      const figure = run.report.figures.find((f) => f.name === name);
-      if (figure === undefined)
-        throw new Error(`figure "${name}" is missing from ${run.revision} run ${index + 1}`);
-      return figure.candidate;
+  const figureOf = (run: RevisionRun, index: number, name: string) => {
+    const figure = run.report.figures.find((f) => f.name === name);
+    if (figure === undefined)
+      throw new Error(`figure "${name}" is missing from ${run.revision} run ${index + 1}`);
+    return figure;
+  };
+  const compare = (
+    name: string,
+    unit: string,
+    better: 'higher' | 'lower',
+    value: (f: FigureResult) => number,
+  ) => {
+    const b = summarize(base.map((run, index) => value(figureOf(run, index, name))));
+    const h = summarize(head.map((run, index) => value(figureOf(run, index, name))));
+    const side = (x: typeof b) => ({
+      median: roundFigure(x.median),
+      min: roundFigure(x.min),
+      max: roundFigure(x.max),
+      runs: x.count,
     });
-  return names.map((name) => {
-    const spec = base[0]!.report.figures.find((f) => f.name === name)!;
-    const b = summarize(valuesOf(base, name));
-    const h = summarize(valuesOf(head, name));
     return {
       name,
-      unit: spec.unit,
-      better: spec.better,
-      base: {
-        median: roundFigure(b.median),
-        min: roundFigure(b.min),
-        max: roundFigure(b.max),
-        runs: b.count,
-      },
-      head: {
-        median: roundFigure(h.median),
-        min: roundFigure(h.min),
-        max: roundFigure(h.max),
-        runs: h.count,
-      },
+      unit,
+      better,
+      base: side(b),
+      head: side(h),
       ratio:
         b.median === 0
           ? h.median === 0
@@ -82,7 +81,23 @@ export function compareRevisions(runs: readonly RevisionRun[]): RevisionFigure[]
           : Number((h.median / b.median).toFixed(3)),
       withinBaseRange: h.median >= b.min && h.median <= b.max,
     };
-  });
+  };
+  const figures: RevisionFigure[] = [];
+  for (const spec of base[0]!.report.figures) {
+    figures.push(compare(spec.name, spec.unit, spec.better, (f) => f.candidate));
+    // Each run's candidate/baseline ratio too: the baseline met the same machine in the same run, so the
+    // ratio carries less of the load than the raw value.
+    if (spec.ratio !== null) {
+      figures.push({
+        ...compare(spec.name, 'ratio', spec.better, (f) => {
+          if (f.ratio === null) throw new Error(`figure "${spec.name}" has no ratio in some run`);
+          return f.ratio;
+        }),
+        name: `${spec.name} (÷ baseline)`,
+      });
+    }
+  }
+  return figures;
 }
 
 /**

@@ -101,6 +101,11 @@ async function main(): Promise<number> {
     contenders: values.contenders ?? null,
     load_average_max: Number(Math.max(...loads).toFixed(2)),
     figures,
+    runs: runs.map((run, index) => ({
+      revision: run.revision,
+      load_average: loads[index],
+      report: run.report,
+    })),
   };
   const dir = join(head, 'bench-results');
   await mkdir(dir, { recursive: true });
@@ -113,7 +118,7 @@ async function main(): Promise<number> {
       '',
       formatRevisionTable(figures),
       '',
-      JSON.stringify(result),
+      JSON.stringify({ ...result, runs: undefined }),
       '',
     ].join('\n'),
   );

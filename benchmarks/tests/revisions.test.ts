@@ -44,6 +44,7 @@ describe('compareRevisions', () => {
       withinBaseRange: true,
     });
     expect(figures[1]).toMatchObject({ name: 'records_per_s', withinBaseRange: false });
+    expect(figures).toHaveLength(2);
   });
 
   it('needs both sides and every figure in every run', () => {
@@ -55,6 +56,27 @@ describe('compareRevisions', () => {
         { revision: 'head', report: partial },
       ]),
     ).toThrow(/"records_per_s" is missing from head run 1/);
+  });
+});
+
+describe('compareRevisions with a baseline', () => {
+  it("compares the runs' candidate/baseline ratios as a figure of their own", () => {
+    const withRatio = (candidate: number, ratio: number): BenchmarkReport => {
+      const r = report(candidate, 1);
+      return { ...r, figures: [{ ...r.figures[0]!, baseline: candidate / ratio, ratio }] };
+    };
+    const figures = compareRevisions([
+      { revision: 'base', report: withRatio(10, 1.1) },
+      { revision: 'base', report: withRatio(12, 1.3) },
+      { revision: 'head', report: withRatio(11, 1.2) },
+    ]);
+    expect(figures.map((f) => f.name)).toEqual(['cpu_us_per_record', 'cpu_us_per_record (÷ baseline)']);
+    expect(figures[1]).toMatchObject({
+      unit: 'ratio',
+      base: { median: 1.2, min: 1.1, max: 1.3 },
+      head: { median: 1.2 },
+      withinBaseRange: true,
+    });
   });
 });
 

@@ -22,6 +22,7 @@ import {
   type RoundMetrics,
   type SampleEvent,
   sampleEvents,
+  withFreshStream,
 } from './harness/index.js';
 
 interface Params {
@@ -48,23 +49,6 @@ const SHARDLINE_LATENCY = new URL('./consumer/shardlineLatency.ts', import.meta.
 const LIFION_LATENCY = new URL('./consumer/lifionLatency.ts', import.meta.url);
 // aws-sdk v2 (lifion-kinesis) prints an end-of-support notice at load without this.
 const CONTENDER_ENV = { AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1' };
-
-/** A fresh stream for one contender run, deleted afterwards (a failed delete never hides the run's error). */
-async function withStream<T>(
-  ctx: BenchmarkContext<Params>,
-  stack: LocalTwin,
-  prefix: string,
-  body: (streamName: string, shardIds: readonly string[]) => Promise<T>,
-): Promise<T> {
-  const stream = await stack.createStream(uniqueName(prefix), { shardCount: SHARDS });
-  try {
-    return await body(stream.streamName, stream.shardIds);
-  } finally {
-    await stack
-      .deleteStream(stream.streamName)
-      .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
-  }
-}
 
 /**
  * lifion-kinesis' state table, created ahead as lifion would create it: lifion waits for a table it
@@ -96,7 +80,7 @@ async function freshTable(shared: Shared, prefix: string, isLifion: boolean): Pr
 /** Pre-loads a fresh stream with the sample events, then runs a drain contender on it. */
 function drain(file: URL, prefix: string, isLifion = false) {
   return (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> =>
-    withStream(ctx, shared.stack, prefix, async (streamName, shardIds) => {
+    withFreshStream(ctx, shared.stack, prefix, SHARDS, async ({ streamName, shardIds }) => {
       await putEvents(shared.kinesis, {
         streamName,
         events: shared.events,
@@ -128,7 +112,7 @@ function latency(
 ) {
   const { idleTimeBetweenReadsMs, isLifion = false } = options;
   return (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> =>
-    withStream(ctx, shared.stack, prefix, async (streamName, shardIds) => {
+    withFreshStream(ctx, shared.stack, prefix, SHARDS, async ({ streamName, shardIds }) => {
       const { putRatePerS, putDurationMs } = ctx.params;
       const count = Math.round((putRatePerS * putDurationMs) / 1000);
       const events = shared.events.slice(0, count);

@@ -5,9 +5,13 @@
  * every round. One PutRecords call is in flight per shard.
  */
 import type { LocalTwin } from '@shardline/local';
-import { uniqueName } from '@shardline/local';
 import type { KinesisLoadInput } from './emulator/kinesisLoad.js';
-import { type BenchmarkContext, defineBenchmark, type RoundMetrics } from './harness/index.js';
+import {
+  type BenchmarkContext,
+  defineBenchmark,
+  type RoundMetrics,
+  withFreshStream,
+} from './harness/index.js';
 
 interface Params {
   /** Records put and read per stream per round. */
@@ -21,9 +25,7 @@ async function load(
   stack: LocalTwin,
   shardCount: number,
 ): Promise<RoundMetrics> {
-  // A fresh stream every round: every round and contender starts from the same empty stream.
-  const stream = await stack.createStream(uniqueName(`bench-emulator-${shardCount}`), { shardCount });
-  try {
+  return withFreshStream(ctx, stack, `bench-emulator-${shardCount}`, shardCount, async (stream) => {
     const input: KinesisLoadInput = {
       info: stack.info,
       streamName: stream.streamName,
@@ -35,13 +37,7 @@ async function load(
     };
     const report = await ctx.spawnContender(LOAD, input);
     return { ...report.metrics, client_peak_rss_mib: report.peakRssMiB };
-  } finally {
-    // Streams must not pile up in the emulator over the rounds; a failed delete must not hide the
-    // contender's own error.
-    await stack
-      .deleteStream(stream.streamName)
-      .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
-  }
+  });
 }
 
 export default defineBenchmark<Params, { stack: LocalTwin }>({

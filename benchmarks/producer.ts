@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalTwin, localTwinEnv, uniqueName } from '@shardline/local';
+import { kinesisClientConfig, type LocalTwin, localTwinEnv } from '@shardline/local';
 import {
   type BenchmarkContext,
   type ContenderReport,
@@ -24,6 +24,7 @@ import {
   ECOMMERCE_SAMPLE_PATH,
   median,
   type RoundMetrics,
+  withFreshStream,
 } from './harness/index.js';
 import type { GatewayInput, GatewayReady } from './producer/gateway.js';
 import type { ProducerLoadInput } from './producer/producerLoad.js';
@@ -137,8 +138,7 @@ async function withStream(
   expectedRecords: number,
   body: (stream: { streamName: string; shardIds: readonly string[] }) => Promise<RoundMetrics>,
 ): Promise<RoundMetrics> {
-  const stream = await shared.stack.createStream(uniqueName('bench-producer'), { shardCount: SHARD_COUNT });
-  try {
+  return withFreshStream(ctx, shared.stack, 'bench-producer', SHARD_COUNT, async (stream) => {
     const metrics = await body(stream);
     const found = await readBack(shared.kinesis, stream.streamName, stream.shardIds);
     if (found.records !== expectedRecords || found.eventIds !== expectedRecords) {
@@ -147,12 +147,7 @@ async function withStream(
       );
     }
     return metrics;
-  } finally {
-    // Streams must not pile up in the emulator; a failed delete must not hide the contender's error.
-    await shared.stack
-      .deleteStream(stream.streamName)
-      .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
-  }
+  });
 }
 
 /**
@@ -292,85 +287,83 @@ async function producerHttp(ctx: BenchmarkContext<Params>, shared: Shared) {
 
 /** `shardline-produce replay` of a generated CSV in its own process; RSS sampled from /proc every 100 ms. */
 async function replay(ctx: BenchmarkContext<Params>, shared: Shared, file: string, rows: number) {
-  const stream = await shared.stack.createStream(uniqueName('bench-replay'), { shardCount: SHARD_COUNT });
-  let child: ChildProcess | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    child = spawn(
-      process.execPath,
-      [
-        '--conditions=@shardline/source',
-        '--import',
-        'tsx',
-        REPLAY_CLI,
-        'replay',
-        file,
-        '--stream',
-        stream.streamName,
-        '--partition-key',
-        'user_session',
-        '--progress',
-        'none',
-        '--rejects',
-        join(shared.tempDir, 'replay.rejects.jsonl'),
-        '--dead-letters',
-        join(shared.tempDir, 'replay.dead-letters.jsonl'),
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          ...process.env,
-          ...localTwinEnv(shared.stack.info),
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  return withFreshStream(ctx, shared.stack, 'bench-replay', SHARD_COUNT, async (stream) => {
+    let child: ChildProcess | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      child = spawn(
+        process.execPath,
+        [
+          '--conditions=@shardline/source',
+          '--import',
+          'tsx',
+          REPLAY_CLI,
+          'replay',
+          file,
+          '--stream',
+          stream.streamName,
+          '--partition-key',
+          'user_session',
+          '--progress',
+          'none',
+          '--rejects',
+          join(shared.tempDir, 'replay.rejects.jsonl'),
+          '--dead-letters',
+          join(shared.tempDir, 'replay.dead-letters.jsonl'),
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...process.env,
+            ...localTwinEnv(shared.stack.info),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+          signal: ctx.signal,
+          killSignal: 'SIGKILL',
         },
-        signal: ctx.signal,
-        killSignal: 'SIGKILL',
-      },
-    );
-    const pid = child.pid!;
-    let stdout = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    const samples: number[] = [];
-    let peak = 0;
-    const startedMs = performance.now();
-    timer = setInterval(() => {
-      const now = processRssMiB(pid);
-      if (now === undefined) return;
-      samples.push(now.rss);
-      peak = Math.max(peak, now.peak);
-    }, 100);
-    const [code] = (await once(child, 'exit')) as [number | null];
-    const wallMs = performance.now() - startedMs;
-    clearInterval(timer);
-    const acked = Number(/acknowledged\s+(\d+)/.exec(stdout)?.[1]);
-    if (code !== 0 || acked !== rows) {
-      throw new Error(`replay of ${rows} rows exited with ${code}, acknowledged ${acked}:\n${stdout}`);
+      );
+      const pid = child.pid!;
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+      });
+      child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+      const samples: number[] = [];
+      let peak = 0;
+      const startedMs = performance.now();
+      timer = setInterval(() => {
+        const now = processRssMiB(pid);
+        if (now === undefined) return;
+        samples.push(now.rss);
+        peak = Math.max(peak, now.peak);
+      }, 100);
+      const [code] = (await once(child, 'exit')) as [number | null];
+      const wallMs = performance.now() - startedMs;
+      clearInterval(timer);
+      const acked = Number(/acknowledged\s+(\d+)/.exec(stdout)?.[1]);
+      if (code !== 0 || acked !== rows) {
+        throw new Error(`replay of ${rows} rows exited with ${code}, acknowledged ${acked}:\n${stdout}`);
+      }
+      if (samples.length < 5) throw new Error(`only ${samples.length} RSS samples of the replay`);
+      ctx.log(
+        `  replay of ${rows} rows: peak RSS ${peak.toFixed(1)} MiB, ${Math.round(rows / (wallMs / 1000))} rows/s`,
+      );
+      // The rows sent per second as the user sees them: process start to exit, tsx start-up included.
+      return {
+        replay_peak_rss_mib: peak,
+        replay_median_rss_mib: median(samples),
+        // RSS over time: the highest sample of the last quarter of the run against that of the second
+        // (the first quarter holds start-up: tsx, hashing the file, the buffer filling up).
+        replay_rss_growth_mib:
+          Math.max(...samples.slice(Math.floor((samples.length * 3) / 4))) -
+          Math.max(...samples.slice(Math.floor(samples.length / 4), Math.floor(samples.length / 2))),
+        replay_rows_per_s: rows / (wallMs / 1000),
+      };
+    } finally {
+      clearInterval(timer);
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    if (samples.length < 5) throw new Error(`only ${samples.length} RSS samples of the replay`);
-    ctx.log(
-      `  replay of ${rows} rows: peak RSS ${peak.toFixed(1)} MiB, ${Math.round(rows / (wallMs / 1000))} rows/s`,
-    );
-    // The rows sent per second as the user sees them: process start to exit, tsx start-up included.
-    return {
-      replay_peak_rss_mib: peak,
-      replay_median_rss_mib: median(samples),
-      // RSS over time: the highest sample of the last quarter of the run against that of the second
-      // (the first quarter holds start-up: tsx, hashing the file, the buffer filling up).
-      replay_rss_growth_mib:
-        Math.max(...samples.slice(Math.floor((samples.length * 3) / 4))) -
-        Math.max(...samples.slice(Math.floor(samples.length / 4), Math.floor(samples.length / 2))),
-      replay_rows_per_s: rows / (wallMs / 1000),
-    };
-  } finally {
-    clearInterval(timer);
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await shared.stack
-      .deleteStream(stream.streamName)
-      .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
-  }
+  });
 }
 
 /** Writes a CSV of `rows` data rows: the sample's header, then its rows repeated in order. */

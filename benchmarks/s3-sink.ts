@@ -25,6 +25,7 @@ import {
   type RoundMetrics,
   type SampleEvent,
   sampleEvents,
+  withFreshStream,
 } from './harness/index.js';
 import type { DrainCompression, DrainInput } from './s3-sink/shared.js';
 
@@ -142,9 +143,8 @@ async function deleteBucket(s3: S3Client, bucket: string, keys: readonly string[
 function drain(file: URL, prefix: string, compression: DrainCompression) {
   return async (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> => {
     const { stack } = shared;
-    const stream = await stack.createStream(uniqueName(prefix), { shardCount: SHARDS });
-    const bucket = uniqueName(prefix);
-    try {
+    return withFreshStream(ctx, stack, prefix, SHARDS, async (stream) => {
+      const bucket = uniqueName(prefix);
       await putEvents(shared.kinesis, {
         streamName: stream.streamName,
         events: shared.events,
@@ -169,11 +169,7 @@ function drain(file: URL, prefix: string, compression: DrainCompression) {
         ctx.log(`could not delete bucket ${bucket}: ${String(error)}`),
       );
       return { ...report.metrics, peak_rss_mib: report.peakRssMiB };
-    } finally {
-      await stack
-        .deleteStream(stream.streamName)
-        .catch((error: unknown) => ctx.log(`could not delete ${stream.streamName}: ${String(error)}`));
-    }
+    });
   };
 }
 

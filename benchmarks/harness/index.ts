@@ -21,6 +21,7 @@ export type {
   RoundMetrics,
 } from './defineBenchmark.js';
 export { Better, defineBenchmark } from './defineBenchmark.js';
+export { withFreshStream } from './freshStream.js';
 export { LatencyRecorder } from './latency.js';
 export type { PutEventsOptions, PutEventsResult } from './putEvents.js';
 export { PUT_RECORDS_MAX_RECORDS, putEvents } from './putEvents.js';

@@ -84,7 +84,8 @@ describe('retry', () => {
         maxAttempts: Number.POSITIVE_INFINITY,
         initialDelayMs: 100,
         maxDelayMs: 100,
-        deadlineAtMs: 50,
+        // Equal jitter waits 50–100 ms here (half the ceiling at least): every wait passes 49.
+        deadlineAtMs: 49,
         now: () => 0,
       }),
     ).rejects.toBeInstanceOf(ShardlineError);

@@ -20,8 +20,8 @@ export interface KinesisShardListerOptions {
 }
 
 /**
- * Lists shards with `ListShards` (100 calls/s per stream, unlike `DescribeStream`'s 10/s per account),
- * following `NextToken` pages; throttling and transient errors are retried with jittered backoff.
+ * Lists shards with `ListShards` (1,000 calls/s per stream, unlike `DescribeStream`'s 10/s per account;
+ * docs/kinesis-limits.md), following `NextToken` pages; throttling and transient errors are retried with jittered backoff.
  */
 export class KinesisShardLister implements ShardLister {
   readonly #client: KinesisClientLike;

@@ -15,6 +15,8 @@ export {
 } from './awsErrors.js';
 // Retry and backoff
 export { type BackoffOptions, backoffCeilingMs, backoffDelayMs, Jitter } from './backoff.js';
+// Deadlines
+export { DeadlineExceededError, withDeadline } from './deadline.js';
 // Errors
 export {
   ConfigurationError,

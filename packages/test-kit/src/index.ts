@@ -1,5 +1,7 @@
-// Child processes
+// Child processes; a fault proxy in front of an emulator
 
+export type { FaultMode, FaultProxy, FaultProxyOptions } from './faultProxy.js';
+export { startFaultProxy } from './faultProxy.js';
 // Randomness that replays
 export { mutate } from './mutate.js';
 export type { ChildExit } from './processes.js';

@@ -1,8 +1,7 @@
-import { isRetriableError, retry } from '@shardline/common';
+import { isRetriableError, retry, withDeadline } from '@shardline/common';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
-import { withTimeout } from '../internal/withTimeout.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
 import type { CheckpointWriteOutcome, LeaseHandle } from './LeaseHandle.js';
@@ -103,7 +102,7 @@ export class FencedLeaseWriter {
       try {
         const released = await retry(
           () =>
-            withTimeout(
+            withDeadline(
               handoff ? 'completeHandoff' : 'release',
               this.#options.failoverTimeMs,
               (callSignal) =>
@@ -147,7 +146,7 @@ export class FencedLeaseWriter {
           if (!heldLeases.isHeld(leaseKey)) return 'LEASE_LOST' as const;
           const sentAtMs = this.#options.clock.nowMs();
           const updated = await held.trackUncertain(() =>
-            withTimeout(
+            withDeadline(
               operation,
               this.#options.failoverTimeMs,
               (callSignal) => write(held.lease, callSignal),

@@ -1,8 +1,7 @@
-import { isRetriableError, retry } from '@shardline/common';
+import { isRetriableError, retry, withDeadline } from '@shardline/common';
 import { ShardlineError } from '../errors.js';
 import { asError } from '../events.js';
 import { Loop } from '../internal/Loop.js';
-import { withTimeout } from '../internal/withTimeout.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { type LeaseStore, takeHintOf } from './LeaseStore.js';
@@ -123,7 +122,7 @@ export class LeaseRenewer {
             // Never wait past the point where the lease would expire locally anyway.
             const leftMs = held.lastWriteSentAtMs + failoverTimeMs - heldLeases.safetyMarginMs - sentAtMs;
             const renewed = await held.trackUncertain(() =>
-              withTimeout('renew', leftMs, (callSignal) => store.renewLease(held.lease, callSignal), signal),
+              withDeadline('renew', leftMs, (callSignal) => store.renewLease(held.lease, callSignal), signal),
             );
             if (!renewed) {
               if (await adoptOwnLandedWrite(store, held, signal)) throw new CounterAdoptedError();

@@ -1,4 +1,5 @@
 import { ShardlineError } from './errors.js';
+import { onAbort } from './onAbort.js';
 
 /**
  * A call did not answer within its deadline (retriable). The call was aborted through its signal and
@@ -30,8 +31,8 @@ export class DeadlineExceededError extends ShardlineError {
  * by the handler. Pass the signal to `client.send(command, { abortSignal })`: the SDK then destroys the
  * socket, and the caller is free at the deadline either way.
  *
- * The listener on `signal` is removed after each call, so a long-lived loop signal does not collect
- * one per call.
+ * Concurrent calls on one long-lived `signal` (a loop's, a lease's) share one `abort` listener on it,
+ * removed with the last call (see {@link onAbort}), so the signal never collects a listener per call.
  *
  * @example
  * ```ts
@@ -49,7 +50,7 @@ export async function withDeadline<T>(
   if (signal?.aborted) throw signal.reason;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
+  let unsubscribe: (() => void) | undefined;
   try {
     return await Promise.race([
       run(controller.signal),
@@ -62,15 +63,54 @@ export async function withDeadline<T>(
           },
           Math.max(1, timeoutMs),
         );
-        onAbort = () => {
+        unsubscribe = onAbort(signal, () => {
           controller.abort(signal?.reason);
           reject(signal?.reason);
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        });
       }),
     ]);
   } finally {
     clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    unsubscribe?.();
   }
+}
+
+/** The part of an AWS SDK v3 client that {@link clientWithDeadline} wraps: `send(command, options)`. */
+export interface CommandSender {
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's overloaded `send` of any client fits this shape.
+  send(command: any, options?: any): Promise<any>;
+}
+
+/**
+ * The same client, with a deadline on every `send`: each call gets a signal of its own that aborts
+ * after `timeoutMs` (or when the caller's `abortSignal` aborts), and rejects with a retriable
+ * {@link DeadlineExceededError} named after the command (`GetRecords`, `UpdateItem`...) at that
+ * moment, whatever the client's request handler does. The deadline covers the whole call, the SDK's
+ * own retries included, and a response body that trickles in after its headers.
+ *
+ * Only `send` is wrapped: the client itself is neither copied nor destroyed.
+ *
+ * @example
+ * ```ts
+ * const kinesis = clientWithDeadline(new KinesisClient({}), 10_000);
+ * await kinesis.send(new GetRecordsCommand({ ShardIterator }), { abortSignal: loopSignal });
+ * ```
+ */
+export function clientWithDeadline<C extends CommandSender>(client: C, timeoutMs: number): Pick<C, 'send'> {
+  const send: CommandSender['send'] = (command, options) => {
+    const { abortSignal, ...rest } = (options ?? {}) as { abortSignal?: AbortSignal };
+    return withDeadline(
+      commandName(command),
+      timeoutMs,
+      (signal) => client.send(command, { ...rest, abortSignal: signal }),
+      abortSignal,
+    );
+  };
+  return { send } as Pick<C, 'send'>;
+}
+
+/** `GetRecords` for a `GetRecordsCommand`. */
+function commandName(command: unknown): string {
+  const name = (command as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  return typeof name === 'string' && name.length > 0 ? name.replace(/Command$/, '') : 'AWS call';
 }

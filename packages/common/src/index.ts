@@ -16,7 +16,13 @@ export {
 // Retry and backoff
 export { type BackoffOptions, backoffCeilingMs, backoffDelayMs, Jitter } from './backoff.js';
 // Deadlines
-export { DeadlineExceededError, withDeadline } from './deadline.js';
+export {
+  type CommandSender,
+  clientWithDeadline,
+  DeadlineExceededError,
+  withDeadline,
+} from './deadline.js';
+export { onAbort } from './onAbort.js';
 // Errors
 export {
   ConfigurationError,
@@ -45,6 +51,7 @@ export { type IntegerRanges, ProblemList, type ProblemListOptions } from './Prob
 // SDK clients
 export {
   HTTP_TIMEOUTS,
+  type HttpHandlerSettings,
   type HttpTimeouts,
   http1RequestHandler,
   PROBE_HTTP_TIMEOUTS,

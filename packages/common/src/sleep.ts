@@ -1,3 +1,5 @@
+import { onAbort } from './onAbort.js';
+
 /** The reason an aborted wait rejects with: the signal's own reason, or a plain `AbortError`. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
@@ -10,15 +12,15 @@ export function abortReason(signal: AbortSignal): unknown {
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
+    // One shared listener per signal however many waits use it (a backoff per held lease).
+    const unsubscribe = onAbort(signal, () => {
       clearTimeout(timer);
       reject(abortReason(signal!));
-    };
+    });
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -54,15 +54,19 @@ describe('splitBatches', () => {
 });
 
 describe('http1RequestHandler', () => {
-  it('builds the given handler class with the timeouts', () => {
+  it('builds the given handler class with the timeouts, and a missed requestTimeout throws', () => {
     class FakeHandler {
       constructor(readonly options: object) {}
     }
     expect(http1RequestHandler(FakeHandler).options).toEqual({
       connectionTimeout: 5_000,
       requestTimeout: 30_000,
+      throwOnRequestTimeout: true,
     });
-    expect(http1RequestHandler(FakeHandler, PROBE_HTTP_TIMEOUTS).options).toEqual(PROBE_HTTP_TIMEOUTS);
+    expect(http1RequestHandler(FakeHandler, PROBE_HTTP_TIMEOUTS).options).toEqual({
+      ...PROBE_HTTP_TIMEOUTS,
+      throwOnRequestTimeout: true,
+    });
     expect(HTTP_TIMEOUTS).toEqual({ connectionTimeout: 5_000, requestTimeout: 30_000 });
   });
 });

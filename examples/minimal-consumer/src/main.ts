@@ -9,9 +9,15 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'minimal-consumer';
-// HTTP/1.1: the local Kinesis emulator does not speak HTTP/2. Endpoints, region and credentials come from
-// the AWS_* environment variables.
-const requestHandler = new NodeHttpHandler();
+// Endpoints, region and credentials come from the AWS_* environment variables.
+// HTTP/1.1 (the local Kinesis emulator does not speak HTTP/2), with timeouts: the handler has none by
+// default, and without throwOnRequestTimeout a missed requestTimeout is only logged. Shardline also puts
+// its own deadline on every call it makes (the consumer's `timeouts` option).
+const requestHandler = new NodeHttpHandler({
+  connectionTimeout: 5_000,
+  requestTimeout: 30_000,
+  throwOnRequestTimeout: true,
+});
 
 const consumer = createConsumer({
   streamName,

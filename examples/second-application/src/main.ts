@@ -12,7 +12,14 @@ import { concatMap, mergeMap } from 'rxjs';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'purchase-audit';
-const requestHandler = new NodeHttpHandler(); // HTTP/1.1 for the local Kinesis emulator
+// HTTP/1.1 (the local Kinesis emulator does not speak HTTP/2), with timeouts: the handler has none by
+// default, and without throwOnRequestTimeout a missed requestTimeout is only logged. Shardline also puts
+// its own deadline on every call it makes (the consumer's `timeouts` option).
+const requestHandler = new NodeHttpHandler({
+  connectionTimeout: 5_000,
+  requestTimeout: 30_000,
+  throwOnRequestTimeout: true,
+});
 
 const consumer = createConsumer({
   streamName,

@@ -22,7 +22,6 @@ export {
   DeadlineExceededError,
   withDeadline,
 } from './deadline.js';
-export { onAbort } from './onAbort.js';
 // Errors
 export {
   ConfigurationError,
@@ -47,6 +46,7 @@ export {
 } from './kinesisLimits.js';
 // Lifecycle
 export { LifecycleState } from './LifecycleState.js';
+export { onAbort } from './onAbort.js';
 export { type IntegerRanges, ProblemList, type ProblemListOptions } from './ProblemList.js';
 // SDK clients
 export {

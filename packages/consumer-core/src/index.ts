@@ -5,7 +5,12 @@ export type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber
 export { compareExtendedSequenceNumbers, SentinelCheckpoint } from './checkpoint/ExtendedSequenceNumber.js';
 
 // Configuration
-export type { ConsumerOptions, ResolvedConsumerConfig } from './config/resolveConsumerConfig.js';
+export type {
+  ConsumerOptions,
+  ConsumerTimeoutOptions,
+  ResolvedConsumerConfig,
+  ResolvedConsumerTimeouts,
+} from './config/resolveConsumerConfig.js';
 export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
 // The consumer: createConsumer, run(), sessions and batches
 export { createConsumer, createConsumerWithPorts } from './consumer/createConsumer.js';

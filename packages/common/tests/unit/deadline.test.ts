@@ -118,7 +118,10 @@ describe('clientWithDeadline', () => {
       1_000,
     );
     await expect(wrapped.send(new GetRecordsCommand({ a: 1 }))).resolves.toEqual({ echoed: { a: 1 } });
-    const hung = clientWithDeadline({ send: () => new Promise(() => {}) }, 10_000);
+    const hung = clientWithDeadline(
+      { send: (_command: unknown, _options?: object) => new Promise(() => {}) },
+      10_000,
+    );
     const controller = new AbortController();
     const call = hung.send(new GetRecordsCommand({}), { abortSignal: controller.signal });
     controller.abort(new Error('lease lost'));

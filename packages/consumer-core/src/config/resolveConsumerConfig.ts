@@ -65,8 +65,19 @@ export interface ConsumerOptions {
    * and at stop). 0 writes every checkpoint at once. @defaultValue 5000
    */
   readonly checkpointIntervalMs?: number;
-  /** How long `stop()` waits for delivered batches to be handled before releasing. @defaultValue 20000 */
+  /**
+   * How long `stop()` waits for delivered batches to be handled before releasing. `stop()` itself
+   * finishes within about `shutdownTimeoutMs + 2 × failoverTimeMs` however the services behave (see
+   * the README's "Deadlines"). @defaultValue 20000
+   */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Deadlines of the calls to AWS. Every call gets its own abort signal that fires at its deadline, so a
+   * hung connection or a response trickling in is cut off whatever your client's request handler does;
+   * a missed deadline is a retriable error, retried with the usual backoff.
+   * @defaultValue `{ kinesisCallMs: 10000, leaseTableCallMs: 5000 }`
+   */
+  readonly timeouts?: ConsumerTimeoutOptions;
   /** Where the library logs. @defaultValue warnings and errors to the console */
   readonly logger?: Logger;
   /** Aborting it stops the consumer (as `stop()`). */
@@ -78,6 +89,29 @@ export interface ConsumerOptions {
    * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
    */
   readonly meterProvider?: MeterProvider;
+}
+
+/** Deadlines of the consumer's calls to AWS (see {@link ConsumerOptions.timeouts}). */
+export interface ConsumerTimeoutOptions {
+  /**
+   * Deadline of each Kinesis call (`GetRecords`, `GetShardIterator`, a `ListShards` page), SDK retries
+   * included. A hung read is aborted and retried on the same iterator, so the shard resumes within this
+   * deadline plus the read backoff (at most 5 s) once Kinesis answers again. @defaultValue 10000
+   */
+  readonly kinesisCallMs?: number;
+  /**
+   * Deadline of each lease-table call (`Scan` page, `GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`,
+   * `DescribeTable`, `CreateTable`), SDK retries included. Renewals and checkpoint writes are also
+   * bounded by the time their lease has left (the shorter wins), so a worker whose table does not
+   * answer stops delivering before its leases could expire. @defaultValue 5000
+   */
+  readonly leaseTableCallMs?: number;
+}
+
+/** {@link ConsumerTimeoutOptions} after defaults. */
+export interface ResolvedConsumerTimeouts {
+  readonly kinesisCallMs: number;
+  readonly leaseTableCallMs: number;
 }
 
 /** {@link ConsumerOptions} after defaults, validated. */
@@ -103,6 +137,7 @@ export interface ResolvedConsumerConfig {
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly timeouts: ResolvedConsumerTimeouts;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
@@ -121,6 +156,7 @@ export const CONSUMER_DEFAULTS = {
   maxBufferedBytes: 16 * 1024 * 1024,
   checkpointIntervalMs: 5_000,
   shutdownTimeoutMs: 20_000,
+  timeouts: { kinesisCallMs: 10_000, leaseTableCallMs: 5_000 },
 } as const;
 
 const KNOWN_KEYS = new Set([
@@ -143,11 +179,14 @@ const KNOWN_KEYS = new Set([
   'maxBufferedBytes',
   'checkpointIntervalMs',
   'shutdownTimeoutMs',
+  'timeouts',
   'logger',
   'signal',
   'clock',
   'meterProvider',
 ]);
+
+const TIMEOUT_KEYS = new Set(['kinesisCallMs', 'leaseTableCallMs']);
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/;
@@ -271,6 +310,22 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     shutdownTimeoutMs: [0, 3_600_000],
   });
 
+  const timeoutOptions = options.timeouts ?? {};
+  let timeouts: ResolvedConsumerTimeouts = CONSUMER_DEFAULTS.timeouts;
+  if (typeof timeoutOptions !== 'object' || timeoutOptions === null) {
+    problems.add('timeouts', 'must be an object ({ kinesisCallMs, leaseTableCallMs })');
+  } else {
+    for (const key of Object.keys(timeoutOptions)) {
+      if (!TIMEOUT_KEYS.has(key)) problems.add(`timeouts.${key}`, 'unknown option');
+    }
+    timeouts = problems.integers(
+      timeoutOptions,
+      CONSUMER_DEFAULTS.timeouts,
+      { kinesisCallMs: [100, 600_000], leaseTableCallMs: [100, 600_000] },
+      'timeouts.',
+    );
+  }
+
   const logger = options.logger ?? consoleWarningsLogger;
   if (
     typeof logger !== 'object' ||
@@ -315,6 +370,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     maxBufferedBytes,
     checkpointIntervalMs,
     shutdownTimeoutMs,
+    timeouts,
     logger,
     signal: options.signal,
     clock,

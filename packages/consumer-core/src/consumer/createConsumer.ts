@@ -42,6 +42,7 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       client: config.dynamoDBClient,
       tableName: config.leaseTableName,
       logger: config.logger,
+      callTimeoutMs: config.timeouts.leaseTableCallMs,
     }),
     shardReader: new PollingShardReader({
       client: config.kinesisClient,
@@ -49,12 +50,14 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       streamArn: config.streamArn,
       maxRecordsPerFetch: config.maxRecordsPerFetch,
       idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
+      callTimeoutMs: config.timeouts.kinesisCallMs,
       clock: config.clock,
     }),
     shardLister: new KinesisShardLister({
       client: config.kinesisClient,
       streamName: config.streamName,
       streamArn: config.streamArn,
+      callTimeoutMs: config.timeouts.kinesisCallMs,
     }),
   });
 }

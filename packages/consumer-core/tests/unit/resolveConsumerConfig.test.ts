@@ -30,6 +30,27 @@ describe('resolveConsumerConfig', () => {
     expect(resolveConsumerConfig({ ...valid, failoverTimeMs: 3_000 }).renewIntervalMs).toBe(975);
   });
 
+  it('defaults the call deadlines and checks every one given', () => {
+    expect(resolveConsumerConfig(valid).timeouts).toEqual({ kinesisCallMs: 10_000, leaseTableCallMs: 5_000 });
+    expect(resolveConsumerConfig({ ...valid, timeouts: { kinesisCallMs: 2_000 } }).timeouts).toEqual({
+      kinesisCallMs: 2_000,
+      leaseTableCallMs: 5_000,
+    });
+    let error: unknown;
+    try {
+      resolveConsumerConfig({
+        ...valid,
+        timeouts: { kinesisCallMs: 0, leaseTableCallMs: 'soon', dynamoCallMs: 1 } as never,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const paths = (error as ConfigurationError).problems.map((p) => p.path).sort();
+    expect(paths).toEqual(['timeouts.dynamoCallMs', 'timeouts.kinesisCallMs', 'timeouts.leaseTableCallMs']);
+    expect(() => resolveConsumerConfig({ ...valid, timeouts: 5_000 as never })).toThrow(ConfigurationError);
+  });
+
   it('takes a stream ARN and the stream name inside it', () => {
     const config = resolveConsumerConfig({
       ...valid,

@@ -1,5 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { http1RequestHandler } from '@shardline/common';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
+import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import { DynamoDBLeaseStore } from '../../leases/dynamodb/DynamoDBLeaseStore.js';
 import type { Lease } from '../../leases/Lease.js';
 import type { AwsConnection } from '../connection.js';
@@ -16,14 +19,22 @@ export interface CliLeaseTable {
   destroy(): void;
 }
 
-/** Opens the lease table `tableName` with a DynamoDB client of its own; every write goes through the store. */
+/**
+ * Opens the lease table `tableName` with a DynamoDB client of its own (Shardline's request timeouts);
+ * every call goes through the store, under the consumer's lease-table deadline.
+ */
 export function openLeaseTable(connection: AwsConnection, tableName: string): CliLeaseTable {
   const client = new DynamoDBClient({
     region: connection.region,
+    requestHandler: http1RequestHandler(NodeHttpHandler),
     ...(connection.dynamoDBEndpoint ? { endpoint: connection.dynamoDBEndpoint } : {}),
     ...(connection.credentials ? { credentials: connection.credentials } : {}),
   });
-  const store = new DynamoDBLeaseStore({ client, tableName });
+  const store = new DynamoDBLeaseStore({
+    client,
+    tableName,
+    callTimeoutMs: CONSUMER_DEFAULTS.timeouts.leaseTableCallMs,
+  });
   return {
     listLeases: () => store.listLeases(),
     resetCheckpoint: (lease, checkpoint) => store.resetCheckpoint(lease, checkpoint),

@@ -5,9 +5,10 @@ import {
   KinesisClient,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { http1RequestHandler } from '@shardline/common';
+import { clientWithDeadline, http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
+import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
 import type { ShardDescription } from '../../shard-sync/shardLineage.js';
 import type { AwsConnection } from '../connection.js';
@@ -28,15 +29,20 @@ export interface CliStream {
   destroy(): void;
 }
 
-/** Opens `streamName` with a Kinesis client of its own (HTTP/1.1, as the local emulators need). */
+/**
+ * Opens `streamName` with a Kinesis client of its own (HTTP/1.1, as the local emulators need), every
+ * call under the consumer's Kinesis deadline.
+ */
 export function openStream(connection: AwsConnection, streamName: string): CliStream {
-  const client = new KinesisClient({
+  const sdkClient = new KinesisClient({
     region: connection.region,
     requestHandler: http1RequestHandler(NodeHttpHandler),
     ...(connection.kinesisEndpoint ? { endpoint: connection.kinesisEndpoint } : {}),
     ...(connection.credentials ? { credentials: connection.credentials } : {}),
   });
-  const lister = new KinesisShardLister({ client, streamName });
+  const callTimeoutMs = CONSUMER_DEFAULTS.timeouts.kinesisCallMs;
+  const client = clientWithDeadline(sdkClient, callTimeoutMs);
+  const lister = new KinesisShardLister({ client: sdkClient, streamName, callTimeoutMs });
   const iterator = async (
     shardId: string,
     type: ShardIteratorType,
@@ -95,6 +101,6 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
       }
       return { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 };
     },
-    destroy: () => client.destroy(),
+    destroy: () => sdkClient.destroy(),
   };
 }

@@ -11,7 +11,7 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { awsErrorName, sleep } from '@shardline/common';
+import { awsErrorName, clientWithDeadline, sleep } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { LeaseTableSchemaError, ShardlineError } from '../../errors.js';
 import type { Logger } from '../../internal/logger.js';
@@ -46,6 +46,13 @@ export interface DynamoDBLeaseStoreOptions {
   readonly logger?: Logger;
   /** How long `initialize()` waits for a new table to become ACTIVE. @defaultValue 120000 */
   readonly tableActiveTimeoutMs?: number;
+  /**
+   * The deadline of each call to the table (`Scan` page, `GetItem`, `PutItem`, `UpdateItem`,
+   * `DeleteItem`, `DescribeTable`, `CreateTable`), SDK retries included: a call still unanswered then is
+   * aborted and fails with a retriable `DeadlineExceededError` (inside a `DependencyError`). Renewals
+   * and checkpoints are further bounded by the time their lease has left. @defaultValue 5000
+   */
+  readonly callTimeoutMs?: number;
 }
 
 /**
@@ -59,7 +66,9 @@ export class DynamoDBLeaseStore implements LeaseStore {
   readonly #tableActiveTimeoutMs: number;
 
   constructor(options: DynamoDBLeaseStoreOptions) {
-    this.#client = options.client;
+    // Every send gets its own deadline: the user's client may have no request timeout at all, and a
+    // handler's timeout stops counting once response headers arrive.
+    this.#client = clientWithDeadline(options.client, options.callTimeoutMs ?? 5_000);
     this.#tableName = options.tableName;
     this.#logger = options.logger ?? silentLogger;
     this.#tableActiveTimeoutMs = options.tableActiveTimeoutMs ?? 120_000;

@@ -5,7 +5,7 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { awsErrorName, backoffDelayMs, sleepUnlessAborted } from '@shardline/common';
+import { awsErrorName, backoffDelayMs, clientWithDeadline, sleepUnlessAborted } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
 import type {
@@ -39,6 +39,12 @@ export interface PollingShardReaderOptions {
   readonly maxBackoffMs?: number;
   /** Delay before retrying after a non-retriable error (reported each time). @defaultValue 30000 */
   readonly fatalErrorRetryMs?: number;
+  /**
+   * The deadline of each `GetShardIterator` and `GetRecords` call, SDK retries included: a call still
+   * unanswered then (a hung connection, a body trickling in) is aborted and retried with the error
+   * backoff, on the same iterator. @defaultValue 10000
+   */
+  readonly callTimeoutMs?: number;
   /** Monotonic clock. */
   readonly clock?: Clock;
   /** Random source for jitter. */
@@ -68,7 +74,9 @@ export class PollingShardReader implements ShardReader {
   readonly #random: () => number;
 
   constructor(options: PollingShardReaderOptions) {
-    this.#client = options.client;
+    // Every send gets its own deadline: without one a hung connection stalls the shard while its lease
+    // is still renewed.
+    this.#client = clientWithDeadline(options.client, options.callTimeoutMs ?? 10_000);
     this.#stream = options.streamArn ? { StreamARN: options.streamArn } : { StreamName: options.streamName };
     this.#limit = options.maxRecordsPerFetch ?? 10_000;
     this.#idleMs = options.idleTimeBetweenReadsMs ?? 1_000;

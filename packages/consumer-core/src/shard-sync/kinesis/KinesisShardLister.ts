@@ -1,5 +1,5 @@
 import { ListShardsCommand, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
-import { retry } from '@shardline/common';
+import { clientWithDeadline, retry } from '@shardline/common';
 import { DependencyError } from '../../errors.js';
 import { translateKinesisError } from '../../retrieval/kinesis/awsErrors.js';
 import type { KinesisClientLike } from '../../retrieval/kinesis/PollingShardReader.js';
@@ -14,9 +14,17 @@ const FILTER_REJECTIONS = new Set([
 
 /** Options of {@link KinesisShardLister}. */
 export interface KinesisShardListerOptions {
+  /** The user's client; never destroyed by the library. */
   readonly client: KinesisClientLike;
+  /** The stream, by name... */
   readonly streamName?: string;
+  /** ...or by ARN (exactly one of the two). */
   readonly streamArn?: string;
+  /**
+   * The deadline of each `ListShards` page, SDK retries included; a page still unanswered then is
+   * aborted and retried with the listing's backoff. @defaultValue 10000
+   */
+  readonly callTimeoutMs?: number;
 }
 
 /**
@@ -29,7 +37,7 @@ export class KinesisShardLister implements ShardLister {
   #isFilterUnsupported = false;
 
   constructor(options: KinesisShardListerOptions) {
-    this.#client = options.client;
+    this.#client = clientWithDeadline(options.client, options.callTimeoutMs ?? 10_000);
     this.#stream = options.streamArn ? { StreamARN: options.streamArn } : { StreamName: options.streamName };
   }
 

@@ -66,9 +66,10 @@ export interface ConsumerOptions {
    */
   readonly checkpointIntervalMs?: number;
   /**
-   * How long `stop()` waits for delivered batches to be handled before releasing. `stop()` itself
-   * finishes within about `shutdownTimeoutMs + 2 × failoverTimeMs` however the services behave (see
-   * the README's "Deadlines"). @defaultValue 20000
+   * How long `stop()` waits for delivered batches to be handled before releasing. However AWS behaves,
+   * `stop()` itself finishes within `shutdownTimeoutMs + failoverTimeMs + min(shutdownTimeoutMs,
+   * failoverTimeMs) + 5 × timeouts.leaseTableCallMs + 3 s` (73 s with the defaults; the README's
+   * "Deadlines" says why), and as soon as the batches are handled when AWS answers. @defaultValue 20000
    */
   readonly shutdownTimeoutMs?: number;
   /**

@@ -11,10 +11,13 @@ import { useLocalTwin } from '@shardline/local/vitest';
 import { type FaultMode, type FaultProxy, startFaultProxy, until } from '@shardline/test-kit';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
 import {
+  CONSUMER_DEFAULTS,
   type Consumer,
   type ConsumerEvent,
   createConsumer,
+  DependencyError,
   DynamoDBLeaseStore,
   type Lease,
   silentLogger,
@@ -33,14 +36,14 @@ const SHUTDOWN_TIMEOUT_MS = 2_000;
 const READ_BACKOFF_MAX_MS = 5_000;
 /**
  * The documented bound of `stop()` (README, "Deadlines"): `shutdownTimeoutMs + failoverTimeMs +
- * min(shutdownTimeoutMs, failoverTimeMs) + 5 × timeouts.leaseTableCallMs + 2 s`.
+ * min(shutdownTimeoutMs, failoverTimeMs) + 5 × timeouts.leaseTableCallMs + 3 s`.
  */
 const STOP_BOUND_MS =
   SHUTDOWN_TIMEOUT_MS +
   FAILOVER_MS +
   Math.min(SHUTDOWN_TIMEOUT_MS, FAILOVER_MS) +
   5 * LEASE_TABLE_CALL_MS +
-  2_000;
+  3_000;
 /** Room for a loaded machine (2 cores shared by several test runs) on top of each bound. */
 const SLACK_MS = 2_000;
 
@@ -293,4 +296,44 @@ describe('DynamoDB hung or slow', () => {
     },
     150_000,
   );
+});
+
+describe('the shardline CLI against a hung lease table', () => {
+  it('status fails with the Scan deadline instead of waiting forever', async () => {
+    const proxy = await startFaultProxy(local.info.endpoints.dynamodb!, { mode: 'black-hole' });
+    proxies.push(proxy);
+    const streamName = uniqueName('deadline-cli');
+    await local.createStream(streamName, { shardCount: 1 });
+    const startedAtMs = performance.now();
+    const error = await buildProgram(() => undefined)
+      .parseAsync([
+        'node',
+        'shardline',
+        'status',
+        '--app',
+        uniqueName('deadline-cli-app'),
+        '--stream',
+        streamName,
+        '--kinesis-endpoint',
+        local.info.endpoints.kinesis!,
+        '--dynamodb-endpoint',
+        proxy.endpoint,
+        '--region',
+        local.info.region,
+      ])
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    const elapsedMs = performance.now() - startedAtMs;
+    expect(error).toBeInstanceOf(DependencyError);
+    const cause = (error as DependencyError).cause;
+    expect(cause).toBeInstanceOf(DeadlineExceededError);
+    expect(cause).toMatchObject({
+      operation: 'Scan',
+      timeoutMs: CONSUMER_DEFAULTS.timeouts.leaseTableCallMs,
+    });
+    expect(elapsedMs).toBeLessThan(CONSUMER_DEFAULTS.timeouts.leaseTableCallMs + SLACK_MS);
+    expect(proxy.connections['black-hole']).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -77,6 +77,7 @@ export async function withDeadline<T>(
 
 /** The part of an AWS SDK v3 client that {@link clientWithDeadline} wraps: `send(command, options)`. */
 export interface CommandSender {
+  /** Sends `command`; `options.abortSignal` aborts it. */
   // biome-ignore lint/suspicious/noExplicitAny: the SDK's overloaded `send` of any client fits this shape.
   send(command: any, options?: any): Promise<any>;
 }

@@ -111,7 +111,9 @@ export interface ConsumerTimeoutOptions {
 
 /** {@link ConsumerTimeoutOptions} after defaults. */
 export interface ResolvedConsumerTimeouts {
+  /** Deadline of each Kinesis call, in milliseconds. */
   readonly kinesisCallMs: number;
+  /** Deadline of each lease-table call, in milliseconds. */
   readonly leaseTableCallMs: number;
 }
 
@@ -138,6 +140,7 @@ export interface ResolvedConsumerConfig {
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Deadlines of the calls to AWS. */
   readonly timeouts: ResolvedConsumerTimeouts;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;

@@ -1,7 +1,11 @@
+import { GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-kinesis';
+import { DeadlineExceededError } from '@shardline/common';
 import { aggregate } from '@shardline/kpl';
 import { describe, expect, it } from 'vitest';
 import {
   type ConsumerEvent,
+  type DependencyError,
+  type KinesisClientLike,
   PollingShardReader,
   type ReadResult,
   type StartingPosition,
@@ -228,5 +232,59 @@ describe('PollingShardReader', () => {
     ]);
     expect(records.map((r) => r.sequenceNumber)).toEqual(['1', '2']);
     expect(events.some((e) => e.type === 'RETRY')).toBe(true);
+  });
+
+  it('cuts a GetRecords that never answers at its deadline and reads again on the same iterator', async () => {
+    // The call ignores its abort signal (as a request whose body trickles in would): the reader is
+    // freed by the deadline all the same.
+    const iterators: string[] = [];
+    const aborted: boolean[] = [];
+    let getRecordsCalls = 0;
+    const client = {
+      send: (async (command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        if (command instanceof GetShardIteratorCommand) return { ShardIterator: 'it-1' };
+        if (command instanceof GetRecordsCommand) {
+          iterators.push(command.input.ShardIterator ?? '');
+          getRecordsCalls += 1;
+          if (getRecordsCalls === 2) {
+            const signal = options?.abortSignal;
+            return new Promise(() => {
+              signal?.addEventListener('abort', () => aborted.push(true));
+            });
+          }
+          return getRecordsCalls === 1
+            ? { Records: [rawRecord(1)], NextShardIterator: 'it-2', MillisBehindLatest: 0 }
+            : { Records: [rawRecord(2)], NextShardIterator: undefined };
+        }
+        throw new Error('unexpected command');
+      }) as KinesisClientLike['send'],
+    };
+    const reader = new PollingShardReader({
+      client,
+      streamName: 's',
+      idleTimeBetweenReadsMs: 0,
+      callTimeoutMs: 50,
+      maxBackoffMs: 40,
+      random: () => 0.5,
+    });
+    const events: ConsumerEvent[] = [];
+    const records: string[] = [];
+    for await (const result of reader.read({
+      shardId: 'shardId-000000000000',
+      start: { kind: 'TRIM_HORIZON' },
+      hashKeyRange: undefined,
+      signal: new AbortController().signal,
+      onEvent: (e) => events.push(e),
+    })) {
+      if (result.kind === 'records') records.push(...result.records.map((r) => r.sequenceNumber));
+    }
+    expect(records).toEqual(['1', '2']);
+    expect(iterators).toEqual(['it-1', 'it-2', 'it-2']);
+    expect(aborted).toEqual([true]);
+    const retry = events.find((e) => e.type === 'RETRY');
+    expect(retry).toMatchObject({ type: 'RETRY', operation: 'GetRecords', attempt: 1 });
+    const cause = retry?.type === 'RETRY' ? (retry.error as DependencyError).cause : undefined;
+    expect(cause).toBeInstanceOf(DeadlineExceededError);
+    expect(cause).toMatchObject({ operation: 'GetRecords', timeoutMs: 50 });
   });
 });

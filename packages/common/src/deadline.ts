@@ -63,10 +63,13 @@ export async function withDeadline<T>(
           },
           Math.max(1, timeoutMs),
         );
-        unsubscribe = onAbort(signal, () => {
+        const stop = () => {
           controller.abort(signal?.reason);
           reject(signal?.reason);
-        });
+        };
+        unsubscribe = onAbort(signal, stop);
+        // Aborted while `run` was starting: no listener fires for a signal already aborted.
+        if (signal?.aborted) stop();
       }),
     ]);
   } finally {

@@ -128,3 +128,22 @@ describe('clientWithDeadline', () => {
     await expect(call).rejects.toThrow('lease lost');
   });
 });
+
+describe('withDeadline and a signal aborted while the call starts', () => {
+  it('rejects at once with the reason instead of waiting for the deadline', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stopped');
+    const startedAtMs = performance.now();
+    const call = withDeadline(
+      'op',
+      10_000,
+      () => {
+        controller.abort(reason);
+        return new Promise(() => {});
+      },
+      controller.signal,
+    );
+    await expect(call).rejects.toBe(reason);
+    expect(performance.now() - startedAtMs).toBeLessThan(1_000);
+  });
+});

@@ -30,8 +30,10 @@ export function streamIdentityAttributes(identity: StreamIdentity): Record<strin
 
 /** The stream a lease was stamped with, or `undefined` for a lease written before the stamp existed (or by the KCL). */
 export function streamIdentityOf(lease: Lease): StreamIdentity | undefined {
-  const arn = (lease.unknownAttributes[STREAM_IDENTITY_ATTRIBUTES.streamArn] as { S?: unknown } | undefined)?.S;
-  const at = (lease.unknownAttributes[STREAM_IDENTITY_ATTRIBUTES.createdAt] as { S?: unknown } | undefined)?.S;
+  const arn = (lease.unknownAttributes[STREAM_IDENTITY_ATTRIBUTES.streamArn] as { S?: unknown } | undefined)
+    ?.S;
+  const at = (lease.unknownAttributes[STREAM_IDENTITY_ATTRIBUTES.createdAt] as { S?: unknown } | undefined)
+    ?.S;
   if (typeof arn !== 'string' || typeof at !== 'string') return undefined;
   const createdAt = new Date(at);
   return Number.isNaN(createdAt.getTime()) ? undefined : { streamArn: arn, createdAt };

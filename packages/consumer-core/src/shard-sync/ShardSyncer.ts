@@ -2,9 +2,9 @@ import { retry } from '@shardline/common';
 import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { ConsumerEventListener } from '../events.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
+import type { StreamIdentity } from '../leases/streamIdentity.js';
 import type { ChildShard } from '../retrieval/ShardReader.js';
 import type { ShardLister } from './ShardLister.js';
-import type { StreamIdentity } from '../leases/streamIdentity.js';
 import type { InitialPosition, ShardDescription } from './shardLineage.js';
 import { planNewLeases } from './shardLineage.js';
 

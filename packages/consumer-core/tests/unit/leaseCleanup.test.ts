@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatPendingDeletion,
+  formatPendingDeletionSummary,
+  formatStatusTable,
+  shardStatusRows,
+} from '../../src/cli/shardStatus.js';
+import {
   type Lease,
   type LeaseCleanupObservations,
   type LeaseCleanupSettings,
@@ -285,5 +291,35 @@ describe('planNewLeases after lease cleanup', () => {
     expect(
       created.filter((key) => deletedKeys.includes(key) && created.lastIndexOf(key) > created.indexOf(key)),
     ).toEqual([]);
+  });
+});
+
+describe('shardline status: pending deletions', () => {
+  it('shows which leases cleanup deletes at its next round and what the others wait for', () => {
+    const leases = [
+      lease('p', 'SHARD_END', { children: ['a', 'b'] }),
+      lease('a', '77', { parents: ['p'] }),
+      lease('b', 'TRIM_HORIZON', { parents: ['p'] }),
+      lease('q', 'SHARD_END', { children: ['m'] }),
+      lease('m', '5', { parents: ['q'] }),
+      lease('trimmed', '12'),
+    ];
+    const shards = [
+      { shardId: 'p', parentShardIds: [], hashKeyRange: undefined, isOpen: false },
+      { shardId: 'a', parentShardIds: ['p'], hashKeyRange: undefined, isOpen: true },
+      { shardId: 'b', parentShardIds: ['p'], hashKeyRange: undefined, isOpen: true },
+      { shardId: 'q', parentShardIds: [], hashKeyRange: undefined, isOpen: false },
+      { shardId: 'm', parentShardIds: ['q'], hashKeyRange: undefined, isOpen: true },
+    ];
+    const rows = shardStatusRows(leases, leases, shards, new Map());
+    const cell = (id: string) => formatPendingDeletion(rows.find((r) => r.shardId === id)!.pendingDeletion);
+    expect(cell('p')).toBe('wait children-not-started b (completed)');
+    expect(cell('q')).toBe('delete (completed)');
+    expect(cell('trimmed')).toBe('wait gone-grace-period (gone)');
+    expect(cell('a')).toBe('-');
+    expect(formatPendingDeletionSummary(rows)).toBe(
+      'Pending lease deletions: 3 (1 at the next cleanup round: q)',
+    );
+    expect(formatStatusTable(rows).split('\n')[0]).toContain('CLEANUP');
   });
 });

@@ -1,4 +1,5 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
@@ -11,6 +12,7 @@ import {
   KinesisShardLister,
   StreamIdentityMismatchError,
   silentLogger,
+  streamIdentityOf,
 } from '../../src/index.js';
 import { ShardSyncer } from '../../src/shard-sync/ShardSyncer.js';
 import { makeRecords, putRecords, runCollectingBodies, type WrittenRecord } from '../helpers/localTwin.js';
@@ -243,4 +245,83 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
   }
   expect([...seen].sort()).toEqual(fresh.map((r) => r.body).sort());
   expect((await table.listLeases()).map((l) => l.leaseKey)).toEqual(['shardId-000000000000']);
+}, 120_000);
+
+it('a hand-built Java KCL table still loads with cleanup and the identity guard on: adopted and stamped, its finished parent deleted once the child started, its non-lease items untouched', async () => {
+  const stream = await local.createStream(uniqueName('kcl-cleanup'), { shardCount: 2 });
+  const [s0, s1] = stream.shardIds as [string, string];
+  const written = await putRecords(local.kinesis, stream.streamName, makeRecords(60));
+  const of = (shardId: string) => written.filter((r) => r.shardId === shardId);
+  const tableName = uniqueName('kcl-cleanup-app');
+  await local.createLeaseTable(tableName);
+  const put = (Item: Record<string, AttributeValue>) =>
+    dynamodb.send(new PutItemCommand({ TableName: tableName, Item }));
+  // As the KCL 2.x/3.x serializer writes them (docs/kcl-compatibility.md); shardId-000000000099 is a
+  // finished parent the stream no longer lists.
+  await put({
+    leaseKey: { S: s0 },
+    leaseCounter: { N: '17' },
+    checkpoint: { S: of(s0)[4]!.sequenceNumber },
+    checkpointSubSequenceNumber: { N: '0' },
+    ownerSwitchesSinceCheckpoint: { N: '0' },
+  });
+  await put({
+    leaseKey: { S: 'shardId-000000000099' },
+    leaseCounter: { N: '40' },
+    checkpoint: { S: 'SHARD_END' },
+    checkpointSubSequenceNumber: { N: '0' },
+    ownerSwitchesSinceCheckpoint: { N: '0' },
+    childShardIds: { SS: [s1] },
+  });
+  await put({
+    leaseKey: { S: s1 },
+    leaseCounter: { N: '0' },
+    checkpoint: { S: 'TRIM_HORIZON' },
+    checkpointSubSequenceNumber: { N: '0' },
+    ownerSwitchesSinceCheckpoint: { N: '0' },
+    parentShardId: { SS: ['shardId-000000000099'] },
+  });
+  await put({ leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker' } });
+
+  const consumer = createConsumer({
+    streamName: stream.streamName,
+    applicationName: tableName,
+    kinesisClient: local.kinesis,
+    dynamoDBClient: dynamodb,
+    initialPosition: 'TRIM_HORIZON',
+    idleTimeBetweenReadsMs: 100,
+    leaseTakeIntervalMs: 300,
+    shardSyncIntervalMs: 1_000,
+    checkpointIntervalMs: 100,
+    leaseCleanupIntervalMs: 300,
+    garbageLeaseGracePeriodMs: 60_000,
+    logger: silentLogger,
+  });
+  const deleted: ConsumerEvent[] = [];
+  consumer.events$.subscribe((event) => {
+    if (event.type === 'LEASE_DELETED') deleted.push(event);
+  });
+  const seen = await runCollectingBodies(consumer);
+  const expected = [...of(s0).slice(5), ...of(s1)].map((r) => r.body);
+  const store = new DynamoDBLeaseStore({ client: dynamodb, tableName });
+  try {
+    await until(() => seen.length >= expected.length, 30_000, 'records after the KCL checkpoints');
+    await until(() => deleted.length > 0, 30_000, 'the finished parent deleted');
+  } finally {
+    await consumer.stop();
+  }
+  expect([...seen].sort()).toEqual([...expected].sort());
+  expect(deleted).toEqual([
+    { type: 'LEASE_DELETED', leaseKey: 'shardId-000000000099', reason: 'SHARD_COMPLETED' },
+  ]);
+  const leases = await store.listLeases();
+  expect(leases.map((l) => l.leaseKey).sort()).toEqual([s0, s1].sort());
+  const { StreamDescriptionSummary: summary } = await local.kinesis.send(
+    new DescribeStreamSummaryCommand({ StreamName: stream.streamName }),
+  );
+  for (const lease of leases) expect(streamIdentityOf(lease)?.streamArn).toBe(summary?.StreamARN);
+  const leader = await dynamodb.send(
+    new GetItemCommand({ TableName: tableName, Key: { leaseKey: { S: 'Leader' } }, ConsistentRead: true }),
+  );
+  expect(leader.Item?.leaderId).toEqual({ S: 'java-worker' });
 }, 120_000);

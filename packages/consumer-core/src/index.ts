@@ -70,7 +70,7 @@ export type {
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
-export type { StreamIdentity, StreamIdentityCheck } from './leases/streamIdentity.js';
+export type { StampedItem, StreamIdentity, StreamIdentityCheck } from './leases/streamIdentity.js';
 export {
   checkStreamIdentity,
   isSameStream,

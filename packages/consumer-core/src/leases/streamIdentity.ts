@@ -1,5 +1,3 @@
-import type { Lease } from './Lease.js';
-
 /**
  * Which stream a lease table's leases belong to: the stream's ARN and creation time
  * (`DescribeStreamSummary`). Shard ids restart at `shardId-000000000000` in a recreated stream, so the
@@ -28,8 +26,13 @@ export function streamIdentityAttributes(identity: StreamIdentity): Record<strin
   };
 }
 
+/** What the stamp is read from: a lease's attributes (structural, so `Lease.ts` can use this module). */
+export interface StampedItem {
+  readonly unknownAttributes: Readonly<Record<string, unknown>>;
+}
+
 /** The stream a lease was stamped with, or `undefined` for a lease written before the stamp existed (or by the KCL). */
-export function streamIdentityOf(lease: Lease): StreamIdentity | undefined {
+export function streamIdentityOf(lease: StampedItem): StreamIdentity | undefined {
   const arn = (lease.unknownAttributes[STREAM_IDENTITY_ATTRIBUTES.streamArn] as { S?: unknown } | undefined)
     ?.S;
   const at = (lease.unknownAttributes[STREAM_IDENTITY_ATTRIBUTES.createdAt] as { S?: unknown } | undefined)
@@ -49,17 +52,20 @@ export function isSameStream(a: StreamIdentity, b: StreamIdentity): boolean {
 }
 
 /** What {@link checkStreamIdentity} found. */
-export interface StreamIdentityCheck {
+export interface StreamIdentityCheck<L extends StampedItem = StampedItem> {
   /** Leases stamped with another stream. */
-  readonly mismatched: readonly Lease[];
+  readonly mismatched: readonly L[];
   /** Leases without a stamp (older Shardline, or the Java KCL): adopted, to be stamped. */
-  readonly unstamped: readonly Lease[];
+  readonly unstamped: readonly L[];
 }
 
 /** Sorts a table's leases by their stamp against the stream being read. Pure. */
-export function checkStreamIdentity(leases: readonly Lease[], stream: StreamIdentity): StreamIdentityCheck {
-  const mismatched: Lease[] = [];
-  const unstamped: Lease[] = [];
+export function checkStreamIdentity<L extends StampedItem>(
+  leases: readonly L[],
+  stream: StreamIdentity,
+): StreamIdentityCheck<L> {
+  const mismatched: L[] = [];
+  const unstamped: L[] = [];
   for (const lease of leases) {
     const stamped = streamIdentityOf(lease);
     if (stamped === undefined) unstamped.push(lease);

@@ -4,13 +4,17 @@ import { isLeaseFinished } from './leaseTaking.js';
 
 /** A shard as the stream listed it (what lease cleanup needs of `ShardDescription`). */
 export interface ListedShard {
+  /** The shard id. */
   readonly shardId: string;
+  /** `ParentShardId` and `AdjacentParentShardId`, when present. */
   readonly parentShardIds: readonly string[];
 }
 
 /** A complete, unfiltered listing of the stream's shards, and when it was taken (the cleaner's clock). */
 export interface ShardListing {
+  /** Every shard listed. */
   readonly shards: readonly ListedShard[];
+  /** When the listing was taken, on the cleaner's clock. */
   readonly listedAtMs: number;
 }
 
@@ -66,22 +70,29 @@ export interface LeaseCleanupInput {
   readonly leases: readonly Lease[];
   /** The latest complete listing of the stream, if any. */
   readonly listing: ShardListing | undefined;
+  /** Now, on the same clock as `listing.listedAtMs`. */
   readonly nowMs: number;
   /** From the previous round (empty at first). */
   readonly observations: LeaseCleanupObservations;
+  /** The switches and the grace period. */
   readonly settings: LeaseCleanupSettings;
 }
 
 /** A lease to delete now, conditional on the counter it was seen with. */
 export interface LeaseDeletion {
+  /** The lease as listed: its counter is the delete's condition. */
   readonly lease: Lease;
+  /** Why it is deleted. */
   readonly reason: LeaseDeletionReason;
 }
 
 /** A lease that will be deleted, and what it waits for. */
 export interface PendingLeaseDeletion {
+  /** The lease. */
   readonly leaseKey: string;
+  /** Why it will be deleted. */
   readonly reason: LeaseDeletionReason;
+  /** What it waits for. */
   readonly waitingFor: LeaseDeletionWait;
   /** The children not started or without a lease, for `children-not-started`/`child-lease-missing`. */
   readonly shardIds?: readonly string[];
@@ -89,7 +100,9 @@ export interface PendingLeaseDeletion {
 
 /** The result of {@link planLeaseCleanup}. */
 export interface LeaseCleanupPlan {
+  /** The leases to delete now (each conditional on its counter). */
   readonly deletions: readonly LeaseDeletion[];
+  /** The leases that will be deleted later, and what they wait for. */
   readonly pending: readonly PendingLeaseDeletion[];
   /** To pass to the next round. */
   readonly observations: LeaseCleanupObservations;

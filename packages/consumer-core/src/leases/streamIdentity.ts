@@ -4,7 +4,9 @@
  * name alone cannot tell an old table's checkpoints from this stream's (the Java KCL's issue #187).
  */
 export interface StreamIdentity {
+  /** `StreamARN`. */
   readonly streamArn: string;
+  /** `StreamCreationTimestamp`. */
   readonly createdAt: Date;
 }
 
@@ -28,6 +30,7 @@ export function streamIdentityAttributes(identity: StreamIdentity): Record<strin
 
 /** What the stamp is read from: a lease's attributes (structural, so `Lease.ts` can use this module). */
 export interface StampedItem {
+  /** Where the stamp's attributes are kept (see {@link STREAM_IDENTITY_ATTRIBUTES}). */
   readonly unknownAttributes: Readonly<Record<string, unknown>>;
 }
 

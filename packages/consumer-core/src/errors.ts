@@ -109,3 +109,41 @@ export class RecordProcessingError extends ShardlineError {
 
 /** The consumer is not in a state that allows the call (e.g. `start()` after `stop()`). */
 export class InvalidStateError extends ShardlineError {}
+
+/**
+ * The lease table's leases belong to another stream than the one being read: its ARN or creation time
+ * differs (the stream was deleted and recreated under the same name, or the application name is reused
+ * for another stream). Shard ids restart at `shardId-000000000000`, so using these checkpoints would
+ * skip or misplace records silently. Never retriable.
+ */
+export class StreamIdentityMismatchError extends ShardlineError {
+  /** The lease table. */
+  readonly tableName: string;
+  /** The stream being read: ARN and creation time. */
+  readonly stream: { readonly streamArn: string; readonly createdAt: Date };
+  /** The stream the leases were written for (the first mismatching lease's stamp). */
+  readonly leaseStream: { readonly streamArn: string; readonly createdAt: Date };
+  /** Keys of the leases stamped with another stream. */
+  readonly leaseKeys: readonly string[];
+
+  constructor(
+    tableName: string,
+    stream: { readonly streamArn: string; readonly createdAt: Date },
+    leaseStream: { readonly streamArn: string; readonly createdAt: Date },
+    leaseKeys: readonly string[],
+  ) {
+    super(
+      `Lease table ${tableName} holds checkpoints of another stream: ${leaseKeys.length} lease(s) ` +
+        `(${leaseKeys.slice(0, 3).join(', ')}${leaseKeys.length > 3 ? ', ...' : ''}) belong to ` +
+        `${leaseStream.streamArn} created ${leaseStream.createdAt.toISOString()}, but the stream read is ` +
+        `${stream.streamArn} created ${stream.createdAt.toISOString()} (recreated, or the application name ` +
+        'is reused). Refusing to start rather than reuse those checkpoints. Move them deliberately with ' +
+        '`shardline reset --app <name> --stream <name> --to TRIM_HORIZON|LATEST|<time> --yes` (which also ' +
+        'stamps the leases with this stream), use another applicationName, or set acceptStreamIdentityChange.',
+    );
+    this.tableName = tableName;
+    this.stream = stream;
+    this.leaseStream = leaseStream;
+    this.leaseKeys = leaseKeys;
+  }
+}

@@ -1,5 +1,6 @@
 import { LifecycleState } from '@shardline/common';
 import type { ExtendedSequenceNumber } from './checkpoint/ExtendedSequenceNumber.js';
+import type { LeaseDeletionReason } from './leases/leaseCleanup.js';
 
 /** Kinds of {@link ConsumerEvent}. */
 export const ConsumerEventType = {
@@ -7,6 +8,7 @@ export const ConsumerEventType = {
   LeaseTaken: 'LEASE_TAKEN',
   LeaseLost: 'LEASE_LOST',
   LeaseReleased: 'LEASE_RELEASED',
+  LeaseDeleted: 'LEASE_DELETED',
   LeaseHandoffRequested: 'LEASE_HANDOFF_REQUESTED',
   LeaseHandoffStarted: 'LEASE_HANDOFF_STARTED',
   LeaseHandedOff: 'LEASE_HANDED_OFF',
@@ -40,6 +42,12 @@ export type ConsumerEvent =
     }
   | { readonly type: 'LEASE_LOST'; readonly leaseKey: string; readonly reason: LeaseLossReason }
   | { readonly type: 'LEASE_RELEASED'; readonly leaseKey: string }
+  | {
+      /** Lease cleanup deleted a lease the lineage no longer needs (see `cleanupLeasesUponShardCompletion`). */
+      readonly type: 'LEASE_DELETED';
+      readonly leaseKey: string;
+      readonly reason: LeaseDeletionReason;
+    }
   | {
       /** This worker asked another for a live lease (rebalancing); it starts once the owner let go. */
       readonly type: 'LEASE_HANDOFF_REQUESTED';

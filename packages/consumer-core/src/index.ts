@@ -26,6 +26,7 @@ export {
   RecordProcessingError,
   RetriesExhaustedError,
   ShardlineError,
+  StreamIdentityMismatchError,
   ThroughputExceededError,
 } from './errors.js';
 // Events and lifecycle
@@ -53,6 +54,20 @@ export type {
   LeaseStore,
   PrepareCheckpointUpdate,
 } from './leases/LeaseStore.js';
+// Leases: pure lease-cleanup decisions, and the stream identity stamped on lease items
+export type {
+  LeaseCleanupInput,
+  LeaseCleanupObservation,
+  LeaseCleanupObservations,
+  LeaseCleanupPlan,
+  LeaseCleanupSettings,
+  LeaseDeletion,
+  LeaseDeletionWait,
+  ListedShard,
+  PendingLeaseDeletion,
+  ShardListing,
+} from './leases/leaseCleanup.js';
+export { hasLeaseStarted, LeaseDeletionReason, planLeaseCleanup } from './leases/leaseCleanup.js';
 export type {
   LeaseObservation,
   LeaseObservations,
@@ -60,6 +75,13 @@ export type {
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
+export type { StampedItem, StreamIdentity, StreamIdentityCheck } from './leases/streamIdentity.js';
+export {
+  checkStreamIdentity,
+  isSameStream,
+  STREAM_IDENTITY_ATTRIBUTES,
+  streamIdentityOf,
+} from './leases/streamIdentity.js';
 // Metrics: OpenTelemetry instrument names (recorded through the global or the given MeterProvider)
 export { ConsumerMetricName } from './metrics/ConsumerMetrics.js';
 // Retrieval: polling reader and its port

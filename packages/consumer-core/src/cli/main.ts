@@ -4,7 +4,12 @@ import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumbe
 import type { AwsConnection } from './connection.js';
 import { openLeaseTable } from './dynamodb/leaseTable.js';
 import { openStream } from './kinesis/stream.js';
-import { formatCheckpoint, formatStatusTable, shardStatusRows } from './shardStatus.js';
+import {
+  formatCheckpoint,
+  formatPendingDeletionSummary,
+  formatStatusTable,
+  shardStatusRows,
+} from './shardStatus.js';
 
 interface CommonOptions {
   app: string;
@@ -100,7 +105,7 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
         write(
           options.json
             ? `${JSON.stringify({ application: options.app, stream: options.stream, watchedMs: options.watchMs, shards: rows }, null, 2)}\n`
-            : `${formatStatusTable(rows)}\n(lease liveness: counter watched for ${options.watchMs} ms)\n`,
+            : `${formatStatusTable(rows)}\n(lease liveness: counter watched for ${options.watchMs} ms)\n${formatPendingDeletionSummary(rows)}\n`,
         );
       } finally {
         table.destroy();
@@ -110,7 +115,7 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
 
   common(program.command('reset'))
     .description(
-      'Move every checkpoint to TRIM_HORIZON, LATEST or a point in time. Refuses while workers hold live leases.',
+      'Move every checkpoint to TRIM_HORIZON, LATEST or a point in time, and bind the leases to the stream as it is now (ARN and creation time). Refuses while workers hold live leases.',
     )
     .requiredOption('--to <position>', 'TRIM_HORIZON | LATEST | an ISO 8601 timestamp')
     .option('--yes', 'confirm: without it, only the plan is printed')
@@ -153,11 +158,14 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
           return;
         }
         let failed = 0;
+        // The reset leases belong to this stream from now on (the stream identity guard's stamp): a
+        // table of a deleted and recreated stream is reused deliberately.
+        const identity = await stream.describe();
         for (const { lease, checkpoint } of plan) {
           if (!(await table.resetCheckpoint(lease, checkpoint))) {
             failed += 1;
             write(`${lease.leaseKey}: NOT reset (a worker wrote it meanwhile)\n`);
-          }
+          } else await table.stampStreamIdentity(lease.leaseKey, identity);
         }
         write(
           failed === 0

@@ -1,5 +1,6 @@
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { Lease } from '../leases/Lease.js';
+import { type LeaseDeletionReason, planLeaseCleanup } from '../leases/leaseCleanup.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
 
 /** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
@@ -22,6 +23,24 @@ export interface ShardStatusRow {
   /** `finished` (SHARD_END), `waiting-for-parents`, `ready`, or `no-lease`. */
   readonly lineage: 'finished' | 'waiting-for-parents' | 'ready' | 'no-lease';
   readonly leaseCounter: number | undefined;
+  /**
+   * Lease cleanup (with the default settings): the lease is deletable now, or waits — for children to
+   * start, for a parent lease to go first, or (shard gone from the stream) for the grace period.
+   */
+  readonly pendingDeletion: PendingDeletionStatus | undefined;
+}
+
+/** A lease cleanup will delete: why, and what it waits for (`ready` = at the next cleanup round). */
+export interface PendingDeletionStatus {
+  readonly reason: LeaseDeletionReason;
+  readonly waitingFor:
+    | 'ready'
+    | 'children-not-started'
+    | 'child-lease-missing'
+    | 'children-unknown'
+    | 'parent-lease-present'
+    | 'gone-grace-period';
+  readonly shardIds: readonly string[];
 }
 
 /** Formats a checkpoint for people: the sentinel, or the sequence number (with `/sub` when inside a KPL record). */
@@ -45,6 +64,29 @@ export function shardStatusRows(
   const leases = new Map(after.map((l) => [l.leaseKey, l]));
   const listed = new Map(shards.map((s) => [s.shardId, s]));
   const ids = [...new Set([...listed.keys(), ...leases.keys()])].sort();
+  // One look, no history: a gone shard shows as waiting for its grace period (workers time it).
+  const cleanup = planLeaseCleanup({
+    leases: after,
+    listing: { shards, listedAtMs: 1 },
+    nowMs: 0,
+    observations: new Map(),
+    settings: {
+      cleanupLeasesUponShardCompletion: true,
+      cleanupGarbageLeases: true,
+      garbageLeaseGracePeriodMs: 1,
+    },
+  });
+  const pendingDeletions = new Map<string, PendingDeletionStatus>();
+  for (const { lease, reason } of cleanup.deletions) {
+    pendingDeletions.set(lease.leaseKey, { reason, waitingFor: 'ready', shardIds: [] });
+  }
+  for (const pending of cleanup.pending) {
+    pendingDeletions.set(pending.leaseKey, {
+      reason: pending.reason,
+      waitingFor: pending.waitingFor,
+      shardIds: pending.shardIds ?? [],
+    });
+  }
   return ids.map((shardId) => {
     const lease = leases.get(shardId);
     const shard = listed.get(shardId);
@@ -68,13 +110,25 @@ export function shardStatusRows(
       childShardIds: lease?.childShardIds ?? [],
       lineage: !lease ? 'no-lease' : isFinished ? 'finished' : parentsDone ? 'ready' : 'waiting-for-parents',
       leaseCounter: lease?.leaseCounter,
+      pendingDeletion: pendingDeletions.get(shardId),
     };
   });
 }
 
 /** Renders rows as an aligned text table. */
 export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
-  const header = ['SHARD', 'STATE', 'OWNER', 'LEASE', 'CHECKPOINT', 'LAG', 'PARENTS', 'CHILDREN', 'LINEAGE'];
+  const header = [
+    'SHARD',
+    'STATE',
+    'OWNER',
+    'LEASE',
+    'CHECKPOINT',
+    'LAG',
+    'PARENTS',
+    'CHILDREN',
+    'LINEAGE',
+    'CLEANUP',
+  ];
   const lines = rows.map((r) => [
     r.shardId,
     r.shard,
@@ -85,6 +139,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.parentShardIds.join(',') || '-',
     r.childShardIds.join(',') || '-',
     r.lineage,
+    formatPendingDeletion(r.pendingDeletion),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   return [header, ...lines]
@@ -95,4 +150,22 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** The CLEANUP cell: `-`, `delete (reason)`, or `wait <what> [shards] (reason)`. */
+export function formatPendingDeletion(pending: PendingDeletionStatus | undefined): string {
+  if (!pending) return '-';
+  const reason = pending.reason === 'SHARD_GONE' ? 'gone' : 'completed';
+  if (pending.waitingFor === 'ready') return `delete (${reason})`;
+  const shards = pending.shardIds.length > 0 ? ` ${pending.shardIds.join(',')}` : '';
+  return `wait ${pending.waitingFor}${shards} (${reason})`;
+}
+
+/** The summary line of pending lease deletions under the status table. */
+export function formatPendingDeletionSummary(rows: readonly ShardStatusRow[]): string {
+  const pending = rows.filter((r) => r.pendingDeletion !== undefined);
+  const ready = pending.filter((r) => r.pendingDeletion?.waitingFor === 'ready');
+  return pending.length === 0
+    ? 'Pending lease deletions: none'
+    : `Pending lease deletions: ${pending.length} (${ready.length} at the next cleanup round: ${ready.map((r) => r.shardId).join(', ') || '-'})`;
 }

@@ -90,6 +90,31 @@ export interface ConsumerOptions {
    * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
    */
   readonly meterProvider?: MeterProvider;
+  /**
+   * Delete a finished shard's lease (`SHARD_END`) once every child's lease has started (its checkpoint
+   * moved past `TRIM_HORIZON`) and no parent lease is left, as the Java KCL's option of the same name.
+   * The delete is conditional on the lease's counter. @defaultValue true
+   */
+  readonly cleanupLeasesUponShardCompletion?: boolean;
+  /**
+   * Delete the leases of shards the stream no longer lists (trimmed by retention after a reshard), once
+   * unlisted and unwritten for `garbageLeaseGracePeriodMs`. @defaultValue true
+   */
+  readonly cleanupGarbageLeases?: boolean;
+  /** How often lease cleanup runs (KCL `leaseCleanupIntervalMillis`). @defaultValue 60000 */
+  readonly leaseCleanupIntervalMs?: number;
+  /**
+   * How long a lease must stay unlisted by the stream and unwritten before it is deleted as garbage
+   * (KCL `garbageLeaseCleanupIntervalMillis`); at least `shardSyncIntervalMs`. @defaultValue 1800000
+   */
+  readonly garbageLeaseGracePeriodMs?: number;
+  /**
+   * Start even when the lease table's leases are stamped with another stream (its ARN or creation time
+   * differs: the stream was deleted and recreated, or the application name is reused). The leases are
+   * then stamped with this stream and their checkpoints used as they are. Without it, `start()` rejects
+   * with `StreamIdentityMismatchError`; `shardline reset` is the deliberate way out. @defaultValue false
+   */
+  readonly acceptStreamIdentityChange?: boolean;
 }
 
 /** Deadlines of the consumer's calls to AWS (see {@link ConsumerOptions.timeouts}). */
@@ -146,6 +171,11 @@ export interface ResolvedConsumerConfig {
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
   readonly meterProvider: MeterProvider | undefined;
+  readonly cleanupLeasesUponShardCompletion: boolean;
+  readonly cleanupGarbageLeases: boolean;
+  readonly leaseCleanupIntervalMs: number;
+  readonly garbageLeaseGracePeriodMs: number;
+  readonly acceptStreamIdentityChange: boolean;
 }
 
 /** Defaults of {@link ConsumerOptions} (derived defaults are computed from `failoverTimeMs`). */
@@ -161,6 +191,11 @@ export const CONSUMER_DEFAULTS = {
   checkpointIntervalMs: 5_000,
   shutdownTimeoutMs: 20_000,
   timeouts: { kinesisCallMs: 10_000, leaseTableCallMs: 5_000 },
+  cleanupLeasesUponShardCompletion: true,
+  cleanupGarbageLeases: true,
+  leaseCleanupIntervalMs: 60_000,
+  garbageLeaseGracePeriodMs: 1_800_000,
+  acceptStreamIdentityChange: false,
 } as const;
 
 const KNOWN_KEYS = new Set([
@@ -188,6 +223,11 @@ const KNOWN_KEYS = new Set([
   'signal',
   'clock',
   'meterProvider',
+  'cleanupLeasesUponShardCompletion',
+  'cleanupGarbageLeases',
+  'leaseCleanupIntervalMs',
+  'garbageLeaseGracePeriodMs',
+  'acceptStreamIdentityChange',
 ]);
 
 const TIMEOUT_KEYS = new Set(['kinesisCallMs', 'leaseTableCallMs']);
@@ -352,6 +392,38 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     problems.add('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
   }
 
+  const boolean = (name: keyof typeof CONSUMER_DEFAULTS & keyof ConsumerOptions): boolean => {
+    const value = options[name] ?? CONSUMER_DEFAULTS[name];
+    if (typeof value !== 'boolean') problems.add(name, `must be true or false, got ${JSON.stringify(value)}`);
+    return value === true;
+  };
+  const cleanupLeasesUponShardCompletion = boolean('cleanupLeasesUponShardCompletion');
+  const cleanupGarbageLeases = boolean('cleanupGarbageLeases');
+  const acceptStreamIdentityChange = boolean('acceptStreamIdentityChange');
+  const leaseCleanupIntervalMs = problems.integer(
+    'leaseCleanupIntervalMs',
+    options.leaseCleanupIntervalMs ?? CONSUMER_DEFAULTS.leaseCleanupIntervalMs,
+    100,
+    86_400_000,
+  );
+  const garbageLeaseGracePeriodMs = problems.integer(
+    'garbageLeaseGracePeriodMs',
+    options.garbageLeaseGracePeriodMs ?? CONSUMER_DEFAULTS.garbageLeaseGracePeriodMs,
+    1_000,
+    30 * 86_400_000,
+  );
+  if (
+    !problems.has('garbageLeaseGracePeriodMs') &&
+    !problems.has('shardSyncIntervalMs') &&
+    garbageLeaseGracePeriodMs < shardSyncIntervalMs
+  ) {
+    // A shard missing from one listing only (a new child not listed yet) must not lose its lease.
+    problems.add(
+      'garbageLeaseGracePeriodMs',
+      `must be at least shardSyncIntervalMs (${shardSyncIntervalMs}) so that more than one listing confirms a shard is gone, got ${garbageLeaseGracePeriodMs}`,
+    );
+  }
+
   problems.throwIfAny();
   return {
     streamName,
@@ -379,5 +451,10 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     signal: options.signal,
     clock,
     meterProvider,
+    cleanupLeasesUponShardCompletion,
+    cleanupGarbageLeases,
+    leaseCleanupIntervalMs,
+    garbageLeaseGracePeriodMs,
+    acceptStreamIdentityChange,
   };
 }

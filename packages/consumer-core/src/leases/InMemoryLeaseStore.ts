@@ -8,6 +8,7 @@ import {
   type PrepareCheckpointUpdate,
   TAKE_HINT_ATTRIBUTE,
 } from './LeaseStore.js';
+import { streamIdentityAttributes } from './streamIdentity.js';
 
 /** A write the in-memory store is about to make, for fault injection in tests. */
 export interface InMemoryLeaseStoreOperation {
@@ -23,7 +24,8 @@ export interface InMemoryLeaseStoreOperation {
     | 'get'
     | 'requestHandoff'
     | 'completeHandoff'
-    | 'reset';
+    | 'reset'
+    | 'delete';
   readonly leaseKey: string | undefined;
 }
 
@@ -195,6 +197,14 @@ export class InMemoryLeaseStore implements LeaseStore {
     return true;
   }
 
+  async deleteLease(lease: Lease): Promise<boolean> {
+    await this.#before('delete', lease.leaseKey);
+    const stored = this.#leases.get(lease.leaseKey);
+    if (!stored || stored.leaseCounter !== lease.leaseCounter) return false;
+    this.#leases.delete(lease.leaseKey);
+    return true;
+  }
+
   async updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate): Promise<boolean> {
     await this.#before('meta', leaseKey);
     const stored = this.#leases.get(leaseKey);
@@ -206,10 +216,11 @@ export class InMemoryLeaseStore implements LeaseStore {
           ? [...update.childShardIds]
           : stored.childShardIds,
       hashKeyRange: update.hashKeyRange ?? stored.hashKeyRange,
-      unknownAttributes:
-        update.takeHint === undefined
-          ? stored.unknownAttributes
-          : { ...stored.unknownAttributes, [TAKE_HINT_ATTRIBUTE]: { S: update.takeHint } },
+      unknownAttributes: {
+        ...stored.unknownAttributes,
+        ...(update.takeHint === undefined ? {} : { [TAKE_HINT_ATTRIBUTE]: { S: update.takeHint } }),
+        ...(update.streamIdentity ? streamIdentityAttributes(update.streamIdentity) : {}),
+      },
     });
     return true;
   }

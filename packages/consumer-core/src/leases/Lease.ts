@@ -1,4 +1,5 @@
 import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
+import { type StreamIdentity, streamIdentityAttributes } from './streamIdentity.js';
 
 /** An inclusive range of 128-bit hash keys, as decimal strings (the lease table's representation). */
 export interface HashKeyRange {
@@ -49,6 +50,8 @@ export interface NewLease {
   readonly checkpoint: ExtendedSequenceNumber;
   readonly parentShardIds: readonly string[];
   readonly hashKeyRange: HashKeyRange | undefined;
+  /** The stream it belongs to, stamped on the item (see `streamIdentity.ts`). */
+  readonly streamIdentity?: StreamIdentity;
 }
 
 /** A lease with counter 0, no owner, no pending checkpoint. */
@@ -65,6 +68,6 @@ export function leaseFromNew(lease: NewLease): Lease {
     childShardIds: [],
     hashKeyRange: lease.hashKeyRange,
     checkpointOwner: undefined,
-    unknownAttributes: {},
+    unknownAttributes: lease.streamIdentity ? streamIdentityAttributes(lease.streamIdentity) : {},
   };
 }

@@ -2,12 +2,14 @@ import { asError } from '../events.js';
 import { FencedLeaseWriter } from './FencedLeaseWriter.js';
 import { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
+import { LeaseCleaner } from './LeaseCleaner.js';
 import type { LeaseHandle } from './LeaseHandle.js';
 import { LeaseHandoffs } from './LeaseHandoffs.js';
 import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { LeaseRenewer } from './LeaseRenewer.js';
 import type { LeaseStore } from './LeaseStore.js';
 import { LeaseTaker, type LeaseTakingSettings } from './LeaseTaker.js';
+import type { LeaseCleanupPlan, LeaseCleanupSettings, ListedShard } from './leaseCleanup.js';
 import type { LeaseTakingPlan } from './leaseTaking.js';
 
 /** Options of {@link LeaseCoordinator}. */
@@ -28,6 +30,8 @@ export interface LeaseCoordinatorOptions extends LeaseLoopContext, LeaseTakingSe
   readonly onLeasesListed?: (leases: readonly Lease[]) => void;
   /** Called with every take round's plan (metrics). */
   readonly onRoundPlanned?: (plan: LeaseTakingPlan) => void;
+  /** Lease cleanup settings; without them, no lease is ever deleted. */
+  readonly cleanup?: LeaseCleanupSettings & { readonly leaseCleanupIntervalMs: number };
 }
 
 /**
@@ -40,9 +44,11 @@ export interface LeaseCoordinatorOptions extends LeaseLoopContext, LeaseTakingSe
  * - {@link FencedLeaseWriter}: the checkpoint, prepared-checkpoint and release writes a shard consumer
  *   makes through its {@link LeaseHandle}.
  *
- * Lease cleanup (deleting the leases of shards trimmed away, KCL `LeaseCleanupManager`) is a module of
- * its own beside these when it comes, fed by the taker's listings. This class only wires the modules and
- * orders their start and stop; every store call goes through the {@link LeaseStore} port.
+ * - {@link LeaseCleaner}: deletes the leases of finished and vanished shards (KCL `LeaseCleanupManager`),
+ *   fed by the taker's listings and the shard syncer's (see {@link LeaseCoordinator.noteShards}).
+ *
+ * This class only wires the modules and orders their start and stop; every store call goes through the
+ * {@link LeaseStore} port.
  */
 export class LeaseCoordinator {
   readonly #held: HeldLeases;
@@ -50,6 +56,7 @@ export class LeaseCoordinator {
   readonly #taker: LeaseTaker;
   readonly #handoffs: LeaseHandoffs;
   readonly #writer: FencedLeaseWriter;
+  readonly #cleaner: LeaseCleaner | undefined;
 
   constructor(options: LeaseCoordinatorOptions) {
     const { store, workerId, failoverTimeMs, renewIntervalMs, clock, logger, onEvent } = options;
@@ -100,7 +107,10 @@ export class LeaseCoordinator {
       stealCooldownMs: options.stealCooldownMs,
       onRoundError: onRoundError('taking'),
       eligibility: options.eligibility,
-      ...(options.onLeasesListed ? { onLeasesListed: options.onLeasesListed } : {}),
+      onLeasesListed: (leases) => {
+        this.#cleaner?.noteLeases(leases);
+        options.onLeasesListed?.(leases);
+      },
       ...(options.onRoundPlanned ? { onRoundPlanned: options.onRoundPlanned } : {}),
     });
     this.#writer = new FencedLeaseWriter({
@@ -113,6 +123,16 @@ export class LeaseCoordinator {
       noticeHandoff,
       fallbackSignal: () => this.#renewer.signal,
     });
+    this.#cleaner = options.cleanup
+      ? new LeaseCleaner({
+          ...options.cleanup,
+          store,
+          clock,
+          logger,
+          onEvent,
+          onRoundError: onRoundError('cleanup'),
+        })
+      : undefined;
   }
 
   /** Starts renewing, taking (the first take round runs at once) and polling hand-offs to this worker. */
@@ -120,6 +140,17 @@ export class LeaseCoordinator {
     this.#renewer.start();
     this.#taker.start();
     this.#handoffs.start();
+    this.#cleaner?.start();
+  }
+
+  /** A complete, unfiltered listing of the stream's shards (lease cleanup tells gone shards by it). */
+  noteShards(shards: readonly ListedShard[]): void {
+    this.#cleaner?.noteShards(shards);
+  }
+
+  /** The last lease cleanup round's plan, if cleanup runs. */
+  get lastCleanupPlan(): LeaseCleanupPlan | undefined {
+    return this.#cleaner?.lastPlan;
   }
 
   /** Runs a take round soon (after a parent shard ended, for instance). */
@@ -129,13 +160,18 @@ export class LeaseCoordinator {
 
   /** Stops taking new leases; renewals go on. */
   async stopTaking(): Promise<void> {
-    await this.#taker.stop();
+    await Promise.all([this.#taker.stop(), this.#cleaner?.stop()]);
   }
 
   /** Stops every loop. Held leases are not released (see {@link release}). */
   async stop(): Promise<void> {
     // Leases were released before this step; a renewal stuck on the network is abandoned, not awaited.
-    await Promise.all([this.#taker.stop(), this.#renewer.stop(), this.#handoffs.stop()]);
+    await Promise.all([
+      this.#taker.stop(),
+      this.#renewer.stop(),
+      this.#handoffs.stop(),
+      this.#cleaner?.stop(),
+    ]);
   }
 
   /** Keys of the leases this worker holds (and has not lost). */

@@ -1,5 +1,6 @@
 import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { HashKeyRange, Lease, NewLease } from './Lease.js';
+import type { StreamIdentity } from './streamIdentity.js';
 
 /** A checkpoint write: the new position, and at shard end the children's ids. */
 export interface CheckpointUpdate {
@@ -26,6 +27,11 @@ export interface LeaseMetaUpdate {
    * lease of each live peer, whose next renewal reads it and runs a take round at once.
    */
   readonly takeHint?: string;
+  /**
+   * The stream the lease belongs to (`shardlineStreamArn`, `shardlineStreamCreatedAt`: attributes the
+   * KCL ignores), written when a lease of an older table is adopted (see `streamIdentity.ts`).
+   */
+  readonly streamIdentity?: StreamIdentity;
 }
 
 /** The attribute of {@link LeaseMetaUpdate.takeHint}. */
@@ -109,6 +115,13 @@ export interface LeaseStore {
    * Optional: workers never call it. @returns whether it was written.
    */
   resetCheckpoint?(lease: Lease, checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Deletes a lease (lease cleanup, KCL `LeaseCleanupManager`): condition `leaseCounter =
+   * lease.leaseCounter`, so a lease written since it was observed (taken, renewed, checkpointed) is
+   * kept. Stricter than the KCL's unconditional `DeleteItem`. Optional: a store without it never
+   * deletes. @returns whether it was deleted (false: gone already, or the counter moved).
+   */
+  deleteLease?(lease: Lease, signal?: AbortSignal): Promise<boolean>;
   /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
 }

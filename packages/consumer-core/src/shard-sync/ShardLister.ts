@@ -1,3 +1,4 @@
+import type { StreamIdentity } from '../leases/streamIdentity.js';
 import type { InitialPosition, ShardDescription } from './shardLineage.js';
 
 /**
@@ -7,4 +8,9 @@ import type { InitialPosition, ShardDescription } from './shardLineage.js';
  */
 export interface ShardLister {
   listShards(signal?: AbortSignal, from?: InitialPosition): Promise<ShardDescription[]>;
+  /**
+   * The stream's ARN and creation time (`DescribeStreamSummary`), for the stream identity guard.
+   * Optional: without it, leases are neither stamped nor checked.
+   */
+  describeStream?(signal?: AbortSignal): Promise<StreamIdentity>;
 }

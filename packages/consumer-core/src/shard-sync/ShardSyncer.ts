@@ -2,9 +2,10 @@ import { retry } from '@shardline/common';
 import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { ConsumerEventListener } from '../events.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
+import type { StreamIdentity } from '../leases/streamIdentity.js';
 import type { ChildShard } from '../retrieval/ShardReader.js';
 import type { ShardLister } from './ShardLister.js';
-import type { InitialPosition } from './shardLineage.js';
+import type { InitialPosition, ShardDescription } from './shardLineage.js';
 import { planNewLeases } from './shardLineage.js';
 
 /** Options of {@link ShardSyncer}. */
@@ -13,6 +14,8 @@ export interface ShardSyncerOptions {
   readonly store: LeaseStore;
   readonly initialPosition: InitialPosition;
   readonly onEvent: ConsumerEventListener;
+  /** Receives every complete (unfiltered) listing of the stream: lease cleanup tells gone shards by it. */
+  readonly onShardsListed?: (shards: readonly ShardDescription[]) => void;
 }
 
 /**
@@ -21,9 +24,19 @@ export interface ShardSyncerOptions {
  */
 export class ShardSyncer {
   readonly #options: ShardSyncerOptions;
+  #streamIdentity: StreamIdentity | undefined;
 
   constructor(options: ShardSyncerOptions) {
     this.#options = options;
+  }
+
+  /** From now on, every lease created is stamped with the stream it belongs to. */
+  stampLeasesWith(identity: StreamIdentity): void {
+    this.#streamIdentity = identity;
+  }
+
+  get #stamp(): { streamIdentity?: StreamIdentity } {
+    return this.#streamIdentity ? { streamIdentity: this.#streamIdentity } : {};
   }
 
   /** Lists shards and leases and creates the missing leases. @returns how many were created. */
@@ -34,6 +47,7 @@ export class ShardSyncer {
     // let ListShards leave them out (ShardFilter). Later syncs list everything to follow the lineage.
     const isFirstSync = leases.length === 0 && initialPosition !== 'TRIM_HORIZON';
     const shards = await lister.listShards(signal, isFirstSync ? initialPosition : undefined);
+    if (!isFirstSync) this.#options.onShardsListed?.(shards);
     const plan = planNewLeases({
       shards,
       existingLeaseKeys: new Set(leases.map((lease) => lease.leaseKey)),
@@ -41,7 +55,8 @@ export class ShardSyncer {
     });
     let created = 0;
     for (const lease of plan) {
-      if (await this.#retried(() => store.createLeaseIfNotExists(lease, signal), signal)) {
+      const stamped = { ...lease, ...this.#stamp };
+      if (await this.#retried(() => store.createLeaseIfNotExists(stamped, signal), signal)) {
         created += 1;
         this.#options.onEvent({
           type: 'LEASE_CREATED',
@@ -67,6 +82,7 @@ export class ShardSyncer {
               checkpoint: sentinelPosition(SentinelCheckpoint.TrimHorizon),
               parentShardIds: child.parentShardIds,
               hashKeyRange: child.hashKeyRange,
+              ...this.#stamp,
             },
             signal,
           ),

@@ -53,6 +53,10 @@ type Decision = 'exists' | 'skip' | 'root' | 'descendant';
  *   runs after its parents reached `SHARD_END`, and every one of its records comes after theirs.
  * - Lineages seen for the first time start at the initial position. With `LATEST`, closed shards are
  *   skipped (nothing new will ever arrive in them) and their open descendants start at `LATEST`.
+ * - A closed shard with no leased ancestor but a leased descendant gets no lease: its lineage goes on
+ *   in that descendant (its own lease was deleted by lease cleanup once its children started, or it
+ *   ended before the application started). As the KCL's `HierarchicalShardSyncer`, which only walks up
+ *   from open shards without a lease, this keeps a sync after a cleanup from creating anything.
  */
 export function planNewLeases(input: NewLeasePlanInput): NewLease[] {
   const byId = new Map(input.shards.map((shard) => [shard.shardId, shard]));
@@ -65,6 +69,27 @@ export function planNewLeases(input: NewLeasePlanInput): NewLease[] {
       : input.initialPosition === 'TRIM_HORIZON'
         ? SentinelCheckpoint.TrimHorizon
         : SentinelCheckpoint.AtTimestamp;
+
+  const childrenOf = new Map<string, string[]>();
+  for (const shard of input.shards) {
+    for (const parentId of shard.parentShardIds) {
+      childrenOf.set(parentId, [...(childrenOf.get(parentId) ?? []), shard.shardId]);
+    }
+  }
+  const leasedDescendant = new Map<string, boolean>();
+  const hasLeasedDescendant = (shardId: string, visiting: Set<string>): boolean => {
+    const known = leasedDescendant.get(shardId);
+    if (known !== undefined) return known;
+    visiting.add(shardId);
+    const result = (childrenOf.get(shardId) ?? []).some(
+      (childId) =>
+        !visiting.has(childId) &&
+        (input.existingLeaseKeys.has(childId) || hasLeasedDescendant(childId, visiting)),
+    );
+    visiting.delete(shardId);
+    leasedDescendant.set(shardId, result);
+    return result;
+  };
 
   const decide = (shard: ShardDescription, visiting: Set<string>): Decision => {
     const known = decisions.get(shard.shardId);
@@ -84,6 +109,9 @@ export function planNewLeases(input: NewLeasePlanInput): NewLease[] {
     let decision: Decision;
     if (parentDecisions.some((d) => d === 'exists' || d === 'descendant')) decision = 'descendant';
     else if (isLatest && !shard.isOpen) decision = 'skip';
+    // A closed shard without a leased ancestor whose lineage continues in a lease was finished and its
+    // lease deleted by lease cleanup (or it predates the application's start): never again a root.
+    else if (!shard.isOpen && hasLeasedDescendant(shard.shardId, new Set())) decision = 'skip';
     else decision = 'root';
     decisions.set(shard.shardId, decision);
     if (decision === 'root' || decision === 'descendant') {

@@ -9,6 +9,7 @@ import type { LeaseStore } from '../leases/LeaseStore.js';
 import { isLeaseFinished } from '../leases/leaseTaking.js';
 import { ConsumerMetrics } from '../metrics/ConsumerMetrics.js';
 import type { ChildShard, ShardReader } from '../retrieval/ShardReader.js';
+import { guardStreamIdentity } from '../shard-sync/guardStreamIdentity.js';
 import type { ShardLister } from '../shard-sync/ShardLister.js';
 import { ShardSyncer } from '../shard-sync/ShardSyncer.js';
 import { eligibleLeases } from '../shard-sync/shardLineage.js';
@@ -63,6 +64,7 @@ export class Worker {
       store: ports.leaseStore,
       initialPosition: config.initialPosition,
       onEvent,
+      onShardsListed: (shards) => this.#coordinator.noteShards(shards),
     });
     this.#coordinator = new LeaseCoordinator({
       store: ports.leaseStore,
@@ -77,6 +79,12 @@ export class Worker {
       logger: config.logger,
       onEvent,
       eligibility: eligibleLeases,
+      cleanup: {
+        cleanupLeasesUponShardCompletion: config.cleanupLeasesUponShardCompletion,
+        cleanupGarbageLeases: config.cleanupGarbageLeases,
+        garbageLeaseGracePeriodMs: config.garbageLeaseGracePeriodMs,
+        leaseCleanupIntervalMs: config.leaseCleanupIntervalMs,
+      },
       onLeaseAcquired: (lease) => this.#startShardConsumer(lease),
       onLeaseLost: (leaseKey) => this.#shardConsumers.get(leaseKey)?.loseLease(),
       onHandoffRequested: (leaseKey) => {
@@ -131,7 +139,7 @@ export class Worker {
    * Creates the lease table if needed, syncs shards, and starts taking leases. Resolves once the first
    * sync is done. Calling it again returns the same promise.
    *
-   * @throws `LeaseTableSchemaError`, `DependencyError` (the worker is then stopped).
+   * @throws `LeaseTableSchemaError`, `StreamIdentityMismatchError`, `DependencyError` (the worker is then stopped).
    * @throws {@link InvalidStateError} after `stop()`.
    */
   start(): Promise<void> {
@@ -153,6 +161,19 @@ export class Worker {
           maxDelayMs: 5_000,
           signal,
         });
+        const stream = await retry(
+          () =>
+            guardStreamIdentity({
+              lister: this.#ports.shardLister,
+              store: this.#ports.leaseStore,
+              tableName: this.#config.leaseTableName,
+              acceptStreamIdentityChange: this.#config.acceptStreamIdentityChange,
+              logger: this.#config.logger,
+              signal,
+            }),
+          { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 5_000, signal },
+        );
+        if (stream) this.#syncer.stampLeasesWith(stream);
         await retry(() => this.#syncer.sync(signal), {
           maxAttempts: 10, // a throttled table at start-up is retried, not fatal
           initialDelayMs: 200,

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LeaseStore, NewLease } from '../../src/index.js';
+import { type LeaseStore, type NewLease, streamIdentityOf } from '../../src/index.js';
 
 /**
  * The LeaseStore contract: every implementation (in-memory, DynamoDB) must pass it, so the fakes stay
@@ -255,6 +255,36 @@ export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseS
         }),
       ).toBeUndefined();
       expect((await store.renewLease(done))?.leaseCounter).toBe(5);
+    });
+
+    it('deletes a lease only while its counter is the one seen (lease cleanup)', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const seen = (await store.getLease(shard0.leaseKey))!;
+      const taken = (await store.takeLease(seen, 'worker-a'))!;
+      expect(await store.deleteLease!(seen)).toBe(false); // written since it was seen
+      expect(await store.getLease(shard0.leaseKey)).toBeDefined();
+      expect(await store.deleteLease!(taken)).toBe(true);
+      expect(await store.getLease(shard0.leaseKey)).toBeUndefined();
+      expect(await store.deleteLease!(taken)).toBe(false); // gone already
+    });
+
+    it('stamps the stream identity at creation and as metadata, kept by every later write', async () => {
+      const identity = {
+        streamArn: 'arn:aws:kinesis:us-east-1:000000000000:stream/orders',
+        createdAt: new Date('2026-01-02T03:04:05.000Z'),
+      };
+      await store.createLeaseIfNotExists({ ...shard0, streamIdentity: identity });
+      const created = (await store.getLease(shard0.leaseKey))!;
+      expect(streamIdentityOf(created)).toEqual(identity);
+      const other = { ...shard0, leaseKey: 'shardId-000000000001' };
+      await store.createLeaseIfNotExists(other);
+      expect(streamIdentityOf((await store.getLease(other.leaseKey))!)).toBeUndefined();
+      expect(await store.updateLeaseMeta(other.leaseKey, { streamIdentity: identity })).toBe(true);
+      const taken = (await store.takeLease((await store.getLease(other.leaseKey))!, 'worker-a'))!;
+      await store.updateCheckpoint(taken, { checkpoint: { sequenceNumber: '7', subSequenceNumber: 0 } });
+      const stored = (await store.getLease(other.leaseKey))!;
+      expect(stored.leaseCounter).toBe(2);
+      expect(streamIdentityOf(stored)).toEqual(identity);
     });
   });
 }

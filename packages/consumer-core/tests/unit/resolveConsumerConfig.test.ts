@@ -108,4 +108,42 @@ describe('resolveConsumerConfig', () => {
       /give streamName or streamArn/,
     );
   });
+
+  it('lease cleanup and the stream identity guard: on by default (as the KCL), switchable, validated', () => {
+    expect(resolveConsumerConfig(valid)).toMatchObject({
+      cleanupLeasesUponShardCompletion: true,
+      cleanupGarbageLeases: true,
+      leaseCleanupIntervalMs: 60_000,
+      garbageLeaseGracePeriodMs: 1_800_000,
+      acceptStreamIdentityChange: false,
+    });
+    expect(
+      resolveConsumerConfig({
+        ...valid,
+        cleanupLeasesUponShardCompletion: false,
+        cleanupGarbageLeases: false,
+      }),
+    ).toMatchObject({ cleanupLeasesUponShardCompletion: false, cleanupGarbageLeases: false });
+    let error: unknown;
+    try {
+      resolveConsumerConfig({
+        ...valid,
+        cleanupGarbageLeases: 'yes' as unknown as boolean,
+        acceptStreamIdentityChange: 1 as unknown as boolean,
+        leaseCleanupIntervalMs: 0,
+        shardSyncIntervalMs: 60_000,
+        garbageLeaseGracePeriodMs: 10_000,
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    const paths = (error as ConfigurationError).problems.map((p) => p.path).sort();
+    expect(paths).toEqual([
+      'acceptStreamIdentityChange',
+      'cleanupGarbageLeases',
+      'garbageLeaseGracePeriodMs',
+      'leaseCleanupIntervalMs',
+    ]);
+  });
 });

@@ -5,6 +5,7 @@ import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNu
 import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import { DynamoDBLeaseStore } from '../../leases/dynamodb/DynamoDBLeaseStore.js';
 import type { Lease } from '../../leases/Lease.js';
+import type { StreamIdentity } from '../../leases/streamIdentity.js';
 import type { AwsConnection } from '../connection.js';
 
 /** The lease table as the CLI sees it: listing, and the fenced reset of a checkpoint. */
@@ -16,6 +17,8 @@ export interface CliLeaseTable {
    * @returns false when the counter moved.
    */
   resetCheckpoint(lease: Lease, checkpoint: ExtendedSequenceNumber): Promise<boolean>;
+  /** Stamps a lease with the stream it now belongs to (the stream identity guard's attributes). */
+  stampStreamIdentity(leaseKey: string, identity: StreamIdentity): Promise<boolean>;
   destroy(): void;
 }
 
@@ -38,6 +41,8 @@ export function openLeaseTable(connection: AwsConnection, tableName: string): Cl
   return {
     listLeases: () => store.listLeases(),
     resetCheckpoint: (lease, checkpoint) => store.resetCheckpoint(lease, checkpoint),
+    stampStreamIdentity: (leaseKey, identity) =>
+      store.updateLeaseMeta(leaseKey, { streamIdentity: identity }),
     destroy: () => client.destroy(),
   };
 }

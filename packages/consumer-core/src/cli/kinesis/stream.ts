@@ -9,6 +9,7 @@ import { clientWithDeadline, http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
+import type { StreamIdentity } from '../../leases/streamIdentity.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
 import type { ShardDescription } from '../../shard-sync/shardLineage.js';
 import type { AwsConnection } from '../connection.js';
@@ -26,6 +27,8 @@ export interface CliStream {
    * last record before `at` (found by reading forward from ever earlier points), or `TRIM_HORIZON`.
    */
   checkpointBefore(shardId: string, at: Date): Promise<ExtendedSequenceNumber>;
+  /** The stream's ARN and creation time (`DescribeStreamSummary`), which `reset` stamps on the leases. */
+  describe(): Promise<StreamIdentity>;
   destroy(): void;
 }
 
@@ -101,6 +104,7 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
       }
       return { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 };
     },
+    describe: () => lister.describeStream(),
     destroy: () => sdkClient.destroy(),
   };
 }

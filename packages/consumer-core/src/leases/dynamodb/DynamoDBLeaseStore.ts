@@ -1,6 +1,7 @@
 import {
   type AttributeValue,
   CreateTableCommand,
+  DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -25,6 +26,7 @@ import type {
   PrepareCheckpointUpdate,
 } from '../LeaseStore.js';
 import { TAKE_HINT_ATTRIBUTE } from '../LeaseStore.js';
+import { streamIdentityAttributes } from '../streamIdentity.js';
 import { translateDynamoDBError } from './awsErrors.js';
 import {
   LeaseAttribute as A,
@@ -473,6 +475,14 @@ export class DynamoDBLeaseStore implements LeaseStore {
       names['#hint'] = TAKE_HINT_ATTRIBUTE;
       values[':hint'] = { S: update.takeHint };
     }
+    if (update.streamIdentity) {
+      const attributes = Object.entries(streamIdentityAttributes(update.streamIdentity));
+      attributes.forEach(([name, value], i) => {
+        sets.push(`#identity${i} = :identity${i}`);
+        names[`#identity${i}`] = name;
+        values[`:identity${i}`] = value;
+      });
+    }
     if (update.hashKeyRange) {
       sets.push('#start = :start', '#end = :end');
       names['#start'] = A.StartingHashKey;
@@ -493,6 +503,30 @@ export class DynamoDBLeaseStore implements LeaseStore {
       undefined,
       signal,
     );
+  }
+
+  async deleteLease(lease: Lease, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key(lease.leaseKey),
+          ConditionExpression: '#counter = :counter',
+          ExpressionAttributeNames: { '#counter': A.LeaseCounter },
+          ExpressionAttributeValues: { ':counter': { N: String(lease.leaseCounter) } },
+        }),
+        { abortSignal: signal },
+      );
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) !== 'ConditionalCheckFailedException') {
+        throw translateDynamoDBError('DeleteItem', error);
+      }
+      // A retried request whose first attempt landed fails its condition on the missing item: the
+      // lease is gone either way, which is all the caller needs to know.
+      const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+      return attempts >= 2 && (await this.getLease(lease.leaseKey, signal)) === undefined;
+    }
   }
 
   /**

@@ -1,6 +1,12 @@
-import { ListShardsCommand, type ListShardsCommandOutput, type ShardFilter } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  ListShardsCommand,
+  type ListShardsCommandOutput,
+  type ShardFilter,
+} from '@aws-sdk/client-kinesis';
 import { clientWithDeadline, retry } from '@shardline/common';
 import { DependencyError } from '../../errors.js';
+import type { StreamIdentity } from '../../leases/streamIdentity.js';
 import { translateKinesisError } from '../../retrieval/kinesis/awsErrors.js';
 import type { KinesisClientLike } from '../../retrieval/kinesis/PollingShardReader.js';
 import type { ShardLister } from '../ShardLister.js';
@@ -57,6 +63,37 @@ export class KinesisShardLister implements ShardLister {
       this.#isFilterUnsupported = true;
       return this.#list(undefined, signal);
     }
+  }
+
+  /**
+   * The stream's ARN and creation time (`DescribeStreamSummary`: 20 calls/s per account), retried on
+   * throttling and transient faults.
+   * @throws `DependencyError` when the stream cannot be described (missing, forbidden).
+   */
+  async describeStream(signal?: AbortSignal): Promise<StreamIdentity> {
+    const output = await retry(
+      async () => {
+        try {
+          return await this.#client.send(new DescribeStreamSummaryCommand({ ...this.#stream }), {
+            abortSignal: signal,
+          });
+        } catch (error) {
+          throw translateKinesisError('DescribeStreamSummary', error);
+        }
+      },
+      { maxAttempts: 6, initialDelayMs: 200, maxDelayMs: 5_000, signal },
+    );
+    const summary = output.StreamDescriptionSummary;
+    const createdAt = summary?.StreamCreationTimestamp;
+    if (!summary?.StreamARN || !(createdAt instanceof Date)) {
+      throw new DependencyError(
+        'kinesis',
+        'DescribeStreamSummary',
+        new Error('the answer has no StreamARN or StreamCreationTimestamp'),
+        false,
+      );
+    }
+    return { streamArn: summary.StreamARN, createdAt };
   }
 
   async #list(filter: ShardFilter | undefined, signal: AbortSignal | undefined): Promise<ShardDescription[]> {

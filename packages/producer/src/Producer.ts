@@ -46,6 +46,15 @@ export interface PutResult {
   readonly subSequenceNumber?: number;
 }
 
+/** Options of {@link Producer.close}. */
+export interface CloseOptions {
+  /**
+   * How long to wait for buffered records before dead-lettering the rest.
+   * @defaultValue the producer's `closeTimeoutMs`
+   */
+  readonly timeoutMs?: number;
+}
+
 /** What {@link Producer.enqueue} resolves with once the event is in the buffer. */
 export interface Enqueued {
   readonly eventId: string;
@@ -275,14 +284,18 @@ export class Producer {
   /**
    * Stops accepting events (waiting `put`s reject with {@link ProducerClosedError}), sends what is
    * buffered, and after `closeTimeoutMs` dead-letters what is still unsent, aborting requests in flight.
-   * Then closes the dead-letter sink and the transport. Memoized: every call gets the same report.
+   * Then closes the dead-letter sink and the transport. Memoized: every call gets the same report (the
+   * first call's `timeoutMs` applies).
+   *
+   * It finishes within the timeout plus the dead-letter sink's and the transport's own close: requests
+   * in flight are aborted at the timeout, never waited for.
    */
-  close(): Promise<CloseReport> {
-    this.#closing ??= this.#close();
+  close(options: CloseOptions = {}): Promise<CloseReport> {
+    this.#closing ??= this.#close(options.timeoutMs ?? this.#config.closeTimeoutMs);
     return this.#closing;
   }
 
-  async #close(): Promise<CloseReport> {
+  async #close(closeTimeoutMs: number): Promise<CloseReport> {
     this.#state = ProducerState.Closing;
     for (const waiter of this.#spaceWaiters.splice(0)) {
       waiter.reject(new ProducerClosedError('The producer closed while put() waited for room.'));
@@ -290,7 +303,7 @@ export class Producer {
     const flushed = this.flush();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), this.#config.closeTimeoutMs);
+      timer = setTimeout(() => resolve(true), closeTimeoutMs);
     });
     const isTimedOut = await Promise.race([flushed.then(() => false), timedOut]);
     clearTimeout(timer);
@@ -307,7 +320,7 @@ export class Producer {
           this.#deadLetter(
             entry,
             'ProducerClosed',
-            `close() timed out after ${this.#config.closeTimeoutMs} ms before it was sent`,
+            `close() timed out after ${closeTimeoutMs} ms before it was sent`,
           ),
         ),
       );

@@ -6,7 +6,7 @@ import { InvalidRecordError, ProducerClosedError } from '../errors.js';
 import { INGEST_LIMITS } from '../internal/ingest.js';
 import { createProducer } from '../Producer.js';
 import type { Transport } from '../transport/Transport.js';
-import { DestinationHealth, DestinationFailingError, watchTransport } from './DestinationHealth.js';
+import { DestinationFailingError, DestinationHealth, watchTransport } from './DestinationHealth.js';
 import { Journal, type JournalError } from './Journal.js';
 import { Pacer } from './Pacer.js';
 import { Progress, type ProgressMode, type ReplayCounts } from './Progress.js';
@@ -149,12 +149,15 @@ export async function replayCsv(options: ReplayOptions): Promise<ReplaySummary> 
     producer.close(failure === undefined ? {} : { timeoutMs: options.stopTimeoutMs ?? 10_000 });
   stop.signal.addEventListener('abort', () => void closeProducer(), { once: true });
   const maxFailingMs = options.maxFailingMs ?? 60_000;
-  const healthTimer = setInterval(() => {
-    const failingMs = health.failingForMs();
-    if (failingMs !== undefined && failingMs >= maxFailingMs) {
-      fail(new DestinationFailingError(health.cause ?? 'unknown failure', failingMs));
-    }
-  }, Math.min(1_000, Math.max(10, Math.floor(maxFailingMs / 4))));
+  const healthTimer = setInterval(
+    () => {
+      const failingMs = health.failingForMs();
+      if (failingMs !== undefined && failingMs >= maxFailingMs) {
+        fail(new DestinationFailingError(health.cause ?? 'unknown failure', failingMs));
+      }
+    },
+    Math.min(1_000, Math.max(10, Math.floor(maxFailingMs / 4))),
+  );
   const stats = { rows: 0, acked: 0, skipped: 0, rejected: 0, deadLettered: 0, retries: 0, throttles: 0 };
   producer.on('retry', (e) => {
     stats.retries += 1;

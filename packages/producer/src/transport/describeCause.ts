@@ -32,7 +32,9 @@ function networkCause(error: unknown): string | undefined {
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (code !== undefined && NETWORK_CAUSES[code] !== undefined) {
       const where =
-        typeof e.address === 'string' ? ` (${e.address}${typeof e.port === 'number' ? `:${e.port}` : ''})` : '';
+        typeof e.address === 'string'
+          ? ` (${e.address}${typeof e.port === 'number' ? `:${e.port}` : ''})`
+          : '';
       return `${NETWORK_CAUSES[code]}${where}`;
     }
     const errors = (e as { errors?: unknown }).errors;
@@ -70,7 +72,16 @@ export function describeCause(failure: unknown): string {
     if (status === 404) return 'HTTP 404 Not Found (check the URL)';
     return `refused (HTTP ${status})`;
   }
-  if (code === 'NetworkError') return 'network error';
+  if (code === 'NetworkError' || code === '') {
+    // fetch's "fetch failed" says nothing: the innermost cause does ("bad port", a TLS error...).
+    let inner = failure as ErrorLike | undefined;
+    for (let depth = 0; depth < 6 && inner?.cause !== undefined && inner.cause !== null; depth++) {
+      inner = inner.cause as ErrorLike;
+    }
+    const text = typeof inner?.message === 'string' && inner.message !== '' ? inner.message : undefined;
+    if (text !== undefined && inner !== failure) return text;
+    if (code === 'NetworkError') return 'network error';
+  }
   if (code === 'InternalFailure' || code === 'ServiceUnavailable' || code === 'InternalServerError')
     return `server error (${code})`;
   return code === '' ? 'unknown failure' : code;

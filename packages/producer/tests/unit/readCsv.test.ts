@@ -183,7 +183,10 @@ describe('readCsv', () => {
   });
 
   it('a quoted field past the limit costs its first line only', async () => {
-    const { items } = await readWithLimit(`a,b\n1,"open\n${'y'.repeat(600)}\n${'z'.repeat(600)}\n2,3\n`, 1_000);
+    const { items } = await readWithLimit(
+      `a,b\n1,"open\n${'y'.repeat(600)}\n${'z'.repeat(600)}\n2,3\n`,
+      1_000,
+    );
     expect(items[0]).toMatchObject({
       kind: 'reject',
       line: 2,

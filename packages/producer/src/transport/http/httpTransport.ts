@@ -155,16 +155,26 @@ export class HttpTransport implements Transport {
         error instanceof DeadlineExceededError
           ? describeCause({ code: 'Timeout', message: error.message })
           : describeCause(error);
-      throw new DestinationError('unreachable', `cannot reach the ingest API at ${this.#endpoint}: ${cause}`, {
-        cause: error,
-      });
+      throw new DestinationError(
+        'unreachable',
+        `cannot reach the ingest API at ${this.#endpoint}: ${cause}`,
+        {
+          cause: error,
+        },
+      );
     }
     // 400: the contract's answer to an empty batch. A 2xx from a lenient server is fine too.
     if (status === 400 || (status >= 200 && status < 300)) return;
     if (status === 403)
-      throw new DestinationError('forbidden', `the ingest API at ${this.#endpoint} refused the API key (HTTP 403)`);
+      throw new DestinationError(
+        'forbidden',
+        `the ingest API at ${this.#endpoint} refused the API key (HTTP 403)`,
+      );
     if (status === 404 || status === 405)
-      throw new DestinationError('missing', `no ingest API at ${this.#endpoint} (HTTP ${status}): check --url`);
+      throw new DestinationError(
+        'missing',
+        `no ingest API at ${this.#endpoint} (HTTP ${status}): check --url`,
+      );
     throw new DestinationError(
       'unreachable',
       `the ingest API at ${this.#endpoint} answered HTTP ${status}: ${text.slice(0, 200)}`,

@@ -250,7 +250,9 @@ export class KinesisTransport implements Transport {
         throw new DestinationError('forbidden', `Kinesis refused the stream ${stream}: ${e.code}`, {
           cause: error,
         });
-      throw new DestinationError('unreachable', `cannot reach Kinesis: ${describeCause(e)}`, { cause: error });
+      throw new DestinationError('unreachable', `cannot reach Kinesis: ${describeCause(e)}`, {
+        cause: error,
+      });
     }
     if (status === 'CREATING' || status === 'DELETING')
       throw new DestinationError('missing', `the stream ${stream} is ${status}, not ACTIVE`);

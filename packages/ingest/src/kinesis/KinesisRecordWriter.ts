@@ -21,15 +21,15 @@ export interface KinesisRecordWriterOptions {
    * Deadline of one `PutRecords` call: past it the call is aborted (its socket destroyed) and fails as
    * unavailable (code `Timeout`), which the handler retries like any transient failure, then answers
    * 503. An AbortSignal per call, because the SDK handler's `requestTimeout` stops counting once
-   * response headers arrive. Three attempts at the default stay under API Gateway's 29 s integration
-   * timeout. A call cut off may still have written its records: clients retry with the same event ids.
-   * @defaultValue 5000
+   * response headers arrive. The whole request stays bounded by the handler's signal (the Lambda
+   * adapter aborts it shortly before the function's deadline). A call cut off may still have written
+   * its records: clients retry with the same event ids. @defaultValue 10000
    */
   readonly requestTimeoutMs?: number;
 }
 
 /** Defaults of {@link KinesisRecordWriterOptions}. */
-const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',

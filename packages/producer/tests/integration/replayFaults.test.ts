@@ -174,7 +174,7 @@ describe('shardline-produce replay: fault paths', () => {
     'Kinesis %s: progress names the cause, the run stops with exit 5; a rerun loses no row',
     async (mode, cause) => {
       const stream = await local.createStream(uniqueName(`replay-${mode}`), { shardCount: 1 });
-      const proxy = await startFaultProxy(local.info.endpoints.kinesis, { mode });
+      const proxy = await startFaultProxy(local.info.endpoints.kinesis!, { mode });
       try {
         const journal = join(dir, `${mode}.journal`);
         const common = [RETAIL, '--stream', stream.streamName, '--journal', journal];
@@ -208,7 +208,7 @@ describe('shardline-produce replay: fault paths', () => {
   );
 
   it('a Kinesis endpoint that never answers fails the start-up check within its deadline (exit 3)', async () => {
-    const proxy = await startFaultProxy(local.info.endpoints.kinesis, { mode: 'black-hole' });
+    const proxy = await startFaultProxy(local.info.endpoints.kinesis!, { mode: 'black-hole' });
     try {
       const result = await replay([
         RETAIL,

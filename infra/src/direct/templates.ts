@@ -46,7 +46,14 @@ ${ENTRY}
 ]}`;
 }
 
-const RESULT = `#if("$!x.ErrorCode" != ""){"errorCode":"$x.ErrorCode","errorMessage":"$util.escapeJavaScript($x.ErrorMessage).replaceAll("\\\\'","'")"}#else{"shardId":"$x.ShardId","sequenceNumber":"$x.SequenceNumber"}#end`;
+/**
+ * The client's text for a record Kinesis did not write, chosen by its `ErrorCode` only: Kinesis's
+ * `ErrorMessage` can name the account, the stream's ARN or a KMS key ARN, so it is never passed on
+ * (API Gateway's execution log has the integration response). The same texts as the Lambda handler's.
+ */
+const RECORD_MESSAGE = `#if($x.ErrorCode == "${THROTTLED}" || $x.ErrorCode == "KMSThrottlingException")Kinesis throttled the record: retry it with the same eventId#elseif($x.ErrorCode == "InternalFailure")Kinesis failed to write the record: retry it with the same eventId#elseif($x.ErrorCode.startsWith("KMS"))The stream's encryption key refused the record#{else}Kinesis did not write the record#end`;
+
+const RESULT = `#if("$!x.ErrorCode" != ""){"errorCode":"$x.ErrorCode","errorMessage":"${RECORD_MESSAGE}"}#else{"shardId":"$x.ShardId","sequenceNumber":"$x.SequenceNumber"}#end`;
 
 /**
  * Response template of a PutRecords answer (HTTP 200) on `POST /v1/events`: 200 when every record was
@@ -78,7 +85,7 @@ export const EVENT_RESPONSE_TEMPLATE = `#set($r = $input.path('$'))
 {"error":"Throttled","message":"The record was throttled: retry it with the same eventId","errorCode":"$x.ErrorCode"}
 #else
 #set($context.responseOverride.status = 503)
-{"error":"UpstreamUnavailable","message":"$util.escapeJavaScript($x.ErrorMessage).replaceAll("\\\\'","'")","errorCode":"$x.ErrorCode"}
+{"error":"UpstreamUnavailable","message":"${RECORD_MESSAGE}","errorCode":"$x.ErrorCode"}
 #end
 #end`;
 

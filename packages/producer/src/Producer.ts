@@ -46,6 +46,15 @@ export interface PutResult {
   readonly subSequenceNumber?: number;
 }
 
+/** Options of {@link Producer.close}. */
+export interface CloseOptions {
+  /**
+   * How long to wait for buffered records before dead-lettering the rest.
+   * @defaultValue the producer's `closeTimeoutMs`
+   */
+  readonly timeoutMs?: number;
+}
+
 /** What {@link Producer.enqueue} resolves with once the event is in the buffer. */
 export interface Enqueued {
   readonly eventId: string;
@@ -119,6 +128,8 @@ export class Producer {
   readonly #queue: PQueue;
   readonly #emitter = new Emitter();
   readonly #abort = new AbortController();
+  /** While `close()` waits for buffered records: brings its timeout forward. */
+  #hurryClose: ((timeoutMs: number) => void) | undefined;
   #state: ProducerState = ProducerState.Running;
   #nextSeq = 1;
   /** Records waiting for a request, oldest first (retries re-enter at their place by `seq`). */
@@ -275,25 +286,40 @@ export class Producer {
   /**
    * Stops accepting events (waiting `put`s reject with {@link ProducerClosedError}), sends what is
    * buffered, and after `closeTimeoutMs` dead-letters what is still unsent, aborting requests in flight.
-   * Then closes the dead-letter sink and the transport. Memoized: every call gets the same report.
+   * Then closes the dead-letter sink and the transport. Memoized: every call gets the same report; a
+   * later call with a shorter `timeoutMs` brings the timeout forward (never back).
+   *
+   * It finishes within the timeout plus the dead-letter sink's and the transport's own close: requests
+   * in flight are aborted at the timeout, never waited for.
    */
-  close(): Promise<CloseReport> {
-    this.#closing ??= this.#close();
+  close(options: CloseOptions = {}): Promise<CloseReport> {
+    const timeoutMs = options.timeoutMs ?? this.#config.closeTimeoutMs;
+    if (this.#closing === undefined) this.#closing = this.#close(timeoutMs);
+    else this.#hurryClose?.(timeoutMs);
     return this.#closing;
   }
 
-  async #close(): Promise<CloseReport> {
+  async #close(closeTimeoutMs: number): Promise<CloseReport> {
     this.#state = ProducerState.Closing;
     for (const waiter of this.#spaceWaiters.splice(0)) {
       waiter.reject(new ProducerClosedError('The producer closed while put() waited for room.'));
     }
     const flushed = this.flush();
     let timer: NodeJS.Timeout | undefined;
+    let deadlineMs = Date.now() + closeTimeoutMs;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), this.#config.closeTimeoutMs);
+      timer = setTimeout(() => resolve(true), closeTimeoutMs);
+      this.#hurryClose = (timeoutMs) => {
+        const sooner = Date.now() + timeoutMs;
+        if (sooner >= deadlineMs) return;
+        deadlineMs = sooner;
+        clearTimeout(timer);
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      };
     });
     const isTimedOut = await Promise.race([flushed.then(() => false), timedOut]);
     clearTimeout(timer);
+    this.#hurryClose = undefined;
     if (isTimedOut) {
       // Abort requests in flight (their records fail as ProducerClosed) and dead-letter what never left.
       const unsent = [...this.#pending, ...this.#retrying];
@@ -307,7 +333,7 @@ export class Producer {
           this.#deadLetter(
             entry,
             'ProducerClosed',
-            `close() timed out after ${this.#config.closeTimeoutMs} ms before it was sent`,
+            `close() timed out after ${closeTimeoutMs} ms before it was sent`,
           ),
         ),
       );

@@ -75,3 +75,29 @@ export class DeliveryError extends ProducerError {
     this.isDeadLettered = details.isDeadLettered;
   }
 }
+
+/** What is wrong with a destination, as {@link DestinationError} reports it. */
+export const DestinationProblem = {
+  /** The stream or the API route does not exist (or is not active). */
+  Missing: 'missing',
+  /** The credentials or the API key were refused. */
+  Forbidden: 'forbidden',
+  /** It could not be reached, or it failed, within the deadline. */
+  Unreachable: 'unreachable',
+} as const;
+/** See {@link DestinationProblem}. */
+export type DestinationProblem = (typeof DestinationProblem)[keyof typeof DestinationProblem];
+
+/**
+ * A destination checked before sending ({@link Transport.check}) cannot take records: the message
+ * says why, in words a user can act on.
+ */
+export class DestinationError extends ProducerError {
+  /** What is wrong. */
+  readonly problem: DestinationProblem;
+
+  constructor(problem: DestinationProblem, message: string, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause, retriable: problem === DestinationProblem.Unreachable });
+    this.problem = problem;
+  }
+}

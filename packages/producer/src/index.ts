@@ -15,12 +15,14 @@ export type { ConfigurationProblem } from './errors.js';
 export {
   ConfigurationError,
   DeliveryError,
+  DestinationError,
+  DestinationProblem,
   InvalidRecordError,
   ProducerClosedError,
   ProducerError,
   TransportError,
 } from './errors.js';
-export type { CloseReport, Enqueued, PutOptions, PutResult } from './Producer.js';
+export type { CloseOptions, CloseReport, Enqueued, PutOptions, PutResult } from './Producer.js';
 export { createProducer, Producer, ProducerState } from './Producer.js';
 export type {
   BatchEvent,

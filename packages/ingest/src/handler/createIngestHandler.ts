@@ -12,10 +12,15 @@ import type {
   IngestRecordResult,
 } from '../contract/types.js';
 import { spliceEnvelope } from '../envelope/envelopeCodec.js';
-import { IngestError, UpstreamFailureKind } from '../errors.js';
+import { IngestError, UpstreamError, UpstreamFailureKind } from '../errors.js';
 import { compactJsonLength } from '../json/JsonScanner.js';
 import { parseIngestBody } from '../json/parseIngestBody.js';
-import { isRecordWriteFailure, type RecordWriterEntry } from '../kinesis/RecordWriter.js';
+import {
+  isRecordWriteFailure,
+  type RecordWriteResult,
+  type RecordWriterEntry,
+} from '../kinesis/RecordWriter.js';
+import { callFailureMessage, clientErrorCode, recordFailureMessage } from './clientMessages.js';
 import { gunzipBounded, type RequestBody, readBounded } from './readBody.js';
 import {
   type IngestHandlerOptions,
@@ -389,8 +394,10 @@ function answerWrite(
       if (e.kind === UpstreamFailureKind.Rejected) isAnyRejected = true;
     }
   }
-  // One report per failed call, not per record.
+  // Upstream details (Kinesis's messages may name the account, stream, key or role ARNs) go to the
+  // server log only: one report per failed call, and one per per-record error code of this request.
   for (const e of new Set(callErrors)) if (e) config.onError(e);
+  reportRecordFailures(config, results);
 
   if (!isBatch) {
     const eventId = eventIds[0]!;
@@ -398,8 +405,9 @@ function answerWrite(
     if (r !== undefined && !isRecordWriteFailure(r)) {
       return answer(config, headers, 200, { eventId, shardId: r.shardId, sequenceNumber: r.sequenceNumber });
     }
-    const errorCode = r !== undefined ? r.errorCode : callErrors[0]!.code;
-    const message = r !== undefined ? r.errorMessage : callErrors[0]!.message;
+    const callError = callErrors[0];
+    const errorCode = clientErrorCode(r !== undefined ? r.errorCode : callError!.code);
+    const message = r !== undefined ? recordFailureMessage(r.errorCode) : callFailureMessage(callError!.kind);
     if (isAllThrottled) {
       return errorAnswer(config, headers, IngestErrorCode.Throttled, message, {
         eventId,
@@ -407,7 +415,7 @@ function answerWrite(
         headers: retryAfter,
       });
     }
-    const isRejected = r !== undefined ? errorCode !== 'InternalFailure' : isAnyRejected;
+    const isRejected = r !== undefined ? r.errorCode !== 'InternalFailure' : isAnyRejected;
     return isRejected
       ? errorAnswer(config, headers, IngestErrorCode.UpstreamRejected, message, { eventId, errorCode })
       : errorAnswer(config, headers, IngestErrorCode.UpstreamUnavailable, message, {
@@ -421,11 +429,15 @@ function answerWrite(
   if (!hasRecordResult && !isAllThrottled) {
     const first = callErrors[0]!;
     return isAnyRejected
-      ? errorAnswer(config, headers, IngestErrorCode.UpstreamRejected, first.message, {
-          errorCode: first.code,
-        })
-      : errorAnswer(config, headers, IngestErrorCode.UpstreamUnavailable, first.message, {
-          errorCode: first.code,
+      ? errorAnswer(
+          config,
+          headers,
+          IngestErrorCode.UpstreamRejected,
+          callFailureMessage(UpstreamFailureKind.Rejected),
+          { errorCode: clientErrorCode(first.code) },
+        )
+      : errorAnswer(config, headers, IngestErrorCode.UpstreamUnavailable, callFailureMessage(first.kind), {
+          errorCode: clientErrorCode(first.code),
           headers: retryAfter,
         });
   }
@@ -436,10 +448,14 @@ function answerWrite(
     const eventId = eventIds[i]!;
     if (r === undefined) {
       const e = callErrors[i]!;
-      out[i] = { eventId, errorCode: e.code, errorMessage: e.message };
+      out[i] = { eventId, errorCode: clientErrorCode(e.code), errorMessage: callFailureMessage(e.kind) };
       failed += 1;
     } else if (isRecordWriteFailure(r)) {
-      out[i] = { eventId, errorCode: r.errorCode, errorMessage: r.errorMessage };
+      out[i] = {
+        eventId,
+        errorCode: clientErrorCode(r.errorCode),
+        errorMessage: recordFailureMessage(r.errorCode),
+      };
       failed += 1;
     } else {
       out[i] = { eventId, shardId: r.shardId, sequenceNumber: r.sequenceNumber };
@@ -449,4 +465,34 @@ function answerWrite(
   if (failed === 0) return answer(config, headers, 200, body);
   if (failed === n && isAllThrottled) return answer(config, headers, 429, body, retryAfter);
   return answer(config, headers, 207, body);
+}
+
+/** Reports the per-record failures of a request to `onError`: one error per code, with Kinesis's text. */
+function reportRecordFailures(
+  config: ResolvedIngestHandlerConfig,
+  results: readonly (RecordWriteResult | undefined)[],
+): void {
+  let byCode: Map<string, { count: number; message: string }> | undefined;
+  for (const r of results) {
+    if (r === undefined || !isRecordWriteFailure(r)) continue;
+    byCode ??= new Map();
+    const seen = byCode.get(r.errorCode);
+    if (seen) seen.count += 1;
+    else byCode.set(r.errorCode, { count: 1, message: r.errorMessage });
+  }
+  if (byCode === undefined) return;
+  for (const [code, { count, message }] of byCode) {
+    const kind = isThrottleCode(code)
+      ? UpstreamFailureKind.Throttled
+      : code === 'InternalFailure'
+        ? UpstreamFailureKind.Unavailable
+        : UpstreamFailureKind.Rejected;
+    config.onError(
+      new UpstreamError(
+        kind,
+        code,
+        `Kinesis did not write ${count} of ${results.length} records: ${code}: ${message}`,
+      ),
+    );
+  }
 }

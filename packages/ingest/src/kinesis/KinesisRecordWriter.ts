@@ -1,5 +1,12 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { awsErrorCode, httpStatusCode, isClientFault, ProblemList } from '@shardline/common';
+import {
+  awsErrorCode,
+  DeadlineExceededError,
+  httpStatusCode,
+  isClientFault,
+  ProblemList,
+  withDeadline,
+} from '@shardline/common';
 import { UpstreamError, UpstreamFailureKind } from '../errors.js';
 import type { RecordWriteResult, RecordWriter, RecordWriterEntry } from './RecordWriter.js';
 
@@ -10,7 +17,19 @@ export interface KinesisRecordWriterOptions {
   readonly streamName?: string;
   /** Preferred on AWS (cross-account); kinesalite does not accept it. */
   readonly streamArn?: string;
+  /**
+   * Deadline of one `PutRecords` call: past it the call is aborted (its socket destroyed) and fails as
+   * unavailable (code `Timeout`), which the handler retries like any transient failure, then answers
+   * 503. An AbortSignal per call, because the SDK handler's `requestTimeout` stops counting once
+   * response headers arrive. The whole request stays bounded by the handler's signal (the Lambda
+   * adapter aborts it shortly before the function's deadline). A call cut off may still have written
+   * its records: clients retry with the same event ids. @defaultValue 10000
+   */
+  readonly requestTimeoutMs?: number;
 }
+
+/** Defaults of {@link KinesisRecordWriterOptions}. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 const THROTTLING = new Set([
   'ProvisionedThroughputExceededException',
@@ -45,6 +64,9 @@ const REJECTED = new Set([
  */
 export function translateKinesisError(error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
+  if (error instanceof DeadlineExceededError) {
+    return new UpstreamError(UpstreamFailureKind.Unavailable, 'Timeout', error.message, error);
+  }
   const code = awsErrorCode(error) ?? 'UnknownError';
   const message = (error as { message?: string } | null)?.message ?? String(error);
   if (THROTTLING.has(code) || httpStatusCode(error) === 429) {
@@ -75,7 +97,8 @@ export function translateKinesisError(error: unknown): UpstreamError {
  * The {@link RecordWriter} over an AWS SDK v3 `KinesisClient` (a peer dependency: pass your own
  * client, configured with your retries and timeouts).
  *
- * @throws ConfigurationError when neither or both of `streamName` and `streamArn` are given.
+ * @throws ConfigurationError when neither or both of `streamName` and `streamArn` are given, or
+ * `requestTimeoutMs` is not a positive integer (every problem listed).
  * @example
  * ```ts
  * const writer = new KinesisRecordWriter({ client: new KinesisClient({}), streamName: 'events' });
@@ -85,6 +108,7 @@ export function translateKinesisError(error: unknown): UpstreamError {
 export class KinesisRecordWriter implements RecordWriter {
   readonly #client: Pick<KinesisClient, 'send'>;
   readonly #target: { StreamName?: string; StreamARN?: string };
+  readonly #requestTimeoutMs: number;
 
   constructor(options: KinesisRecordWriterOptions) {
     const problems = new ProblemList('KinesisRecordWriter options');
@@ -92,7 +116,11 @@ export class KinesisRecordWriter implements RecordWriter {
     const hasName = typeof options?.streamName === 'string' && options.streamName.length > 0;
     const hasArn = typeof options?.streamArn === 'string' && options.streamArn.length > 0;
     if (hasName === hasArn) problems.add('streamName', 'give exactly one of streamName and streamArn');
+    const requestTimeoutMs = options?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1)
+      problems.add('requestTimeoutMs', `must be a positive integer, got ${JSON.stringify(requestTimeoutMs)}`);
     problems.throwIfAny();
+    this.#requestTimeoutMs = requestTimeoutMs;
     this.#client = options.client;
     this.#target = hasName ? { StreamName: options.streamName! } : { StreamARN: options.streamArn! };
   }
@@ -108,9 +136,12 @@ export class KinesisRecordWriter implements RecordWriter {
     }
     let output: PutRecordsCommandOutput;
     try {
-      output = await this.#client.send(
-        new PutRecordsCommand({ ...this.#target, Records: records }),
-        signal ? { abortSignal: signal } : {},
+      output = await withDeadline(
+        'PutRecords',
+        this.#requestTimeoutMs,
+        (abortSignal) =>
+          this.#client.send(new PutRecordsCommand({ ...this.#target, Records: records }), { abortSignal }),
+        signal,
       );
     } catch (error) {
       throw translateKinesisError(error);

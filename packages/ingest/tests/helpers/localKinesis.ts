@@ -22,11 +22,19 @@ interface ProvidedLocalTwin {
   readonly endpoints: { readonly kinesis?: string };
 }
 
-export function localKinesisClient(): KinesisClient {
+/** The local Kinesis emulator's endpoint. */
+export function localKinesisEndpoint(): string {
+  const info = inject('shardline:local' as never) as unknown as ProvidedLocalTwin;
+  if (!info?.endpoints?.kinesis) throw new Error('The integration global setup provided no local Kinesis');
+  return info.endpoints.kinesis;
+}
+
+/** A client of the local Kinesis, or of `endpoint` (a fault proxy in front of it). */
+export function localKinesisClient(endpoint?: string): KinesisClient {
   const info = inject('shardline:local' as never) as unknown as ProvidedLocalTwin;
   if (!info?.endpoints?.kinesis) throw new Error('The integration global setup provided no local Kinesis');
   return new KinesisClient({
-    endpoint: info.endpoints.kinesis,
+    endpoint: endpoint ?? info.endpoints.kinesis,
     region: info.region,
     credentials: { ...info.credentials },
     // kinesalite speaks HTTP/1.1 only

@@ -91,7 +91,7 @@ describe('KinesisRecordWriter', () => {
     ]);
   });
 
-  it('translates a thrown SDK error and passes the abort signal', async () => {
+  it("translates a thrown SDK error and passes a per-call signal that follows the caller's", async () => {
     let options: unknown;
     const client = {
       send: async (_command: unknown, opts: unknown) => {
@@ -103,13 +103,47 @@ describe('KinesisRecordWriter', () => {
       client: client as never,
       streamArn: 'arn:aws:kinesis:eu-west-1:1:stream/s',
     });
-    const signal = new AbortController().signal;
+    const caller = new AbortController();
     await expect(
-      writer.putRecords([{ partitionKey: 'a', data: Buffer.from('1') }], signal),
+      writer.putRecords([{ partitionKey: 'a', data: Buffer.from('1') }], caller.signal),
     ).rejects.toMatchObject({
       kind: 'throttled',
     });
-    expect(options).toEqual({ abortSignal: signal });
+    const { abortSignal } = options as { abortSignal: AbortSignal };
+    expect(abortSignal).toBeInstanceOf(AbortSignal);
+    expect(abortSignal.aborted).toBe(false);
+  });
+
+  it('aborts a call that does not answer within requestTimeoutMs: unavailable, code Timeout', async () => {
+    let seen: AbortSignal | undefined;
+    const client = {
+      send: (_command: unknown, opts: { abortSignal: AbortSignal }) => {
+        seen = opts.abortSignal;
+        return new Promise(() => {}); // a server that accepts and never answers
+      },
+    };
+    const writer = new KinesisRecordWriter({
+      client: client as never,
+      streamName: 's',
+      requestTimeoutMs: 50,
+    });
+    const started = Date.now();
+    const failure = await writer.putRecords([{ partitionKey: 'a', data: Buffer.from('1') }]).catch((e) => e);
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(failure).toMatchObject({ kind: 'unavailable', code: 'Timeout', retriable: true });
+    expect(seen?.aborted).toBe(true); // the SDK was told to drop the request
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('refuses a requestTimeoutMs that is not a positive integer', () => {
+    expect(
+      () =>
+        new KinesisRecordWriter({
+          client: { send: async () => ({}) } as never,
+          streamName: 's',
+          requestTimeoutMs: 0,
+        }),
+    ).toThrow(ConfigurationError);
   });
 
   it('refuses an answer with the wrong number of results', async () => {

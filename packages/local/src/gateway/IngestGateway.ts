@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -18,7 +19,10 @@ import { ConfigurationError, PortInUseError } from '../errors.js';
  */
 const EMULATOR_PUT_RECORDS_BYTES = 3 * 1024 * 1024;
 
-/** How much of a refused body is read and thrown away before the connection is cut. */
+/**
+ * How much of a refused body is read and thrown away before answering; past it the answer is sent and
+ * the connection closed at once.
+ */
 const MAX_DISCARDED_BYTES = 32 * 1024 * 1024;
 
 /** Options of {@link startIngestGateway}. */
@@ -156,18 +160,50 @@ export function buildGatewayApp(handler: IngestHandler): FastifyInstance {
       );
       if (!request.raw.complete) {
         // Answered before the whole body arrived (403, 415, 413...): the client may still be uploading.
-        // Discard the rest so that it can finish sending and read the answer, then close the connection
-        // rather than keep it for another request.
+        // Read the rest and throw it away before answering, so that it finishes sending and then reads
+        // the answer (closing earlier would reset a connection it is still writing to: EPIPE, not 413);
+        // then close the connection rather than keep it for another request.
         reply.header('connection', 'close');
-        let discardedBytes = 0;
-        body.on('data', (chunk: Buffer) => {
-          discardedBytes += chunk.length;
-          if (discardedBytes > MAX_DISCARDED_BYTES) request.raw.destroy();
-        });
-        body.resume();
+        await discardBody(request.raw, MAX_DISCARDED_BYTES);
       }
       return reply.code(answer.status).headers(answer.headers).send(answer.body);
     },
   });
   return app;
+}
+
+/**
+ * Reads what is left of a request body and drops it, up to `maxBytes`; resolves when the body ended
+ * (true), or when it passed `maxBytes`, failed or the client went away (false: the connection is then
+ * closed after the answer, and a client still sending may see it reset). Works whether or not the body
+ * was partly read through its async iterator (the handler stops reading at its limit).
+ */
+function discardBody(body: IncomingMessage, maxBytes: number): Promise<boolean> {
+  if (body.complete || body.readableEnded || body.destroyed) return Promise.resolve(body.complete);
+  return new Promise((resolve) => {
+    let discardedBytes = 0;
+    const finish = (isDrained: boolean) => {
+      body.off('readable', onReadable);
+      body.off('end', onEnd);
+      body.off('error', onFail);
+      body.off('close', onFail);
+      resolve(isDrained);
+    };
+    const onEnd = () => finish(true);
+    const onFail = () => finish(body.complete);
+    const onReadable = () => {
+      for (let chunk = body.read() as Buffer | null; chunk !== null; chunk = body.read() as Buffer | null) {
+        discardedBytes += chunk.length;
+        if (discardedBytes > maxBytes) {
+          finish(false);
+          return;
+        }
+      }
+    };
+    body.on('readable', onReadable);
+    body.once('end', onEnd);
+    body.once('error', onFail);
+    body.once('close', onFail);
+    onReadable();
+  });
 }

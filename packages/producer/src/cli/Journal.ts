@@ -30,6 +30,7 @@ export class Journal {
   /** Called before each write with (rows acknowledged so far, rows written so far); may delay the write. */
   beforeWrite: ((ackedRows: number, writtenRows: number) => Promise<void> | void) | undefined;
   #writtenRows: number;
+  #failure: JournalError | undefined;
 
   private constructor(path: string, file: FileHandle, acked: RangeSet) {
     this.#path = path;
@@ -117,23 +118,55 @@ export class Journal {
     return this.#unwritten.size;
   }
 
-  /** Appends the acknowledgements not yet written, as one line. Serialized. */
+  /** The first failed write, after which the journal takes no more writes. */
+  get failure(): JournalError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Appends the acknowledgements not yet written, as one line. Serialized.
+   *
+   * @throws JournalError when the write fails (a full disk, an I/O error); every later write then
+   * rejects with the same error, and the rows not written stay out of the file (a rerun sends them
+   * again, with the same event ids).
+   */
   write(): Promise<void> {
     this.#tail = this.#tail.then(async () => {
+      if (this.#failure !== undefined) throw this.#failure;
       if (this.#unwritten.size === 0) return;
-      await this.beforeWrite?.(this.acked.size, this.#writtenRows);
-      const count = this.#unwritten.size;
-      const ranges = this.#unwritten.drain();
-      await this.#file.write(Buffer.from(`${JSON.stringify({ acked: ranges })}\n`, 'utf8'));
-      this.#writtenRows += count;
+      try {
+        await this.beforeWrite?.(this.acked.size, this.#writtenRows);
+        const count = this.#unwritten.size;
+        const ranges = this.#unwritten.drain();
+        await this.#file.write(Buffer.from(`${JSON.stringify({ acked: ranges })}\n`, 'utf8'));
+        this.#writtenRows += count;
+      } catch (error) {
+        this.#failure = new JournalError(
+          `cannot write the journal ${this.#path}: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error },
+        );
+        throw this.#failure;
+      }
     });
     return this.#tail;
   }
 
-  /** Writes what is left, syncs and closes the file. */
+  /**
+   * Writes what is left, syncs and closes the file (the file is closed even when the write fails).
+   *
+   * @throws JournalError when the last write or the sync fails.
+   */
   async close(): Promise<void> {
-    await this.write();
-    await this.#file.sync();
-    await this.#file.close();
+    try {
+      await this.write();
+      await this.#file.sync().catch((error: unknown) => {
+        throw new JournalError(
+          `cannot sync the journal ${this.#path}: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error },
+        );
+      });
+    } finally {
+      await this.#file.close().catch(() => {});
+    }
   }
 }

@@ -20,6 +20,8 @@ export interface ReplayCounts {
 export interface ProgressStats extends ReplayCounts {
   /** Estimated rows in the file (physical lines less the header). */
   readonly estimatedRows: number;
+  /** Why records are being retried, while requests fail (e.g. `connection refused (127.0.0.1:4599)`). */
+  readonly waitingFor?: string | undefined;
 }
 
 /** How progress is shown. */
@@ -64,7 +66,7 @@ export class Progress {
         {
           stream: process.stderr,
           format:
-            '{bar} {percentage}% | {value}/{total} rows | {rate}/s | ETA {etaText} | retries {retries} | rejects {rejects}',
+            '{bar} {percentage}% | {value}/{total} rows | {rate}/s | ETA {etaText} | retries {retries} | rejects {rejects}{waiting}',
           hideCursor: true,
         },
         cliProgress.Presets.shades_classic,
@@ -74,6 +76,7 @@ export class Progress {
         etaText: '?',
         retries: 0,
         rejects: 0,
+        waiting: '',
       });
     }
     this.#timer = setInterval(() => this.tick(), this.#intervalMs);
@@ -89,10 +92,11 @@ export class Progress {
         etaText: formatSeconds(eta),
         retries: s.retries,
         rejects: s.rejected,
+        waiting: s.waitingFor === undefined ? '' : ` | retrying: ${s.waitingFor}`,
       });
     } else if (this.#mode === ProgressMode.Lines) {
       process.stderr.write(
-        `progress rows=${done}/${s.estimatedRows} acked=${s.acked} skipped=${s.skipped} rate=${Math.round(rate)}/s eta=${formatSeconds(eta)} retries=${s.retries} throttles=${s.throttles} rejects=${s.rejected} dead-letters=${s.deadLettered}\n`,
+        `progress rows=${done}/${s.estimatedRows} acked=${s.acked} skipped=${s.skipped} rate=${Math.round(rate)}/s eta=${formatSeconds(eta)} retries=${s.retries} throttles=${s.throttles} rejects=${s.rejected} dead-letters=${s.deadLettered}${s.waitingFor === undefined ? '' : ` retrying: ${s.waitingFor}`}\n`,
       );
     }
   }

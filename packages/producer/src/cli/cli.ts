@@ -3,25 +3,36 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { http1RequestHandler, integerArgument } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DestinationError } from '../errors.js';
+import { INGEST_LIMITS } from '../internal/ingest.js';
 import { httpTransport } from '../transport/http/httpTransport.js';
 import { kinesisTransport } from '../transport/kinesis/kinesisTransport.js';
 import type { Transport } from '../transport/Transport.js';
+import { DestinationFailingError } from './DestinationHealth.js';
 import { JournalError } from './Journal.js';
 import { ProgressMode } from './Progress.js';
 import { CsvHeaderError } from './readCsv.js';
 import { type ReplaySummary, replayCsv } from './replay.js';
 import { EventTimeFormat, FieldType, RowMappingError } from './rowMapping.js';
 
-/** Exit codes of `shardline-produce`. */
+/** Exit codes of `shardline-produce` (the README lists them). */
 export const ExitCode = {
   /** Every row acknowledged. */
   Ok: 0,
-  /** Some row was rejected, dead-lettered, or the run stopped early or failed. */
+  /** Some row was rejected or dead-lettered, or the run failed otherwise. */
   Incomplete: 1,
   /** Bad flags or flags that do not match the file's header. */
   Usage: 2,
-  /** Interrupted (SIGINT). */
+  /** The destination check failed before anything was sent: missing stream or route, refused key or credentials, unreachable. */
+  DestinationUnavailable: 3,
+  /** The journal could not be written: the replay stopped (a rerun sends the unjournaled rows again). */
+  JournalFailed: 4,
+  /** Every request failed for `--max-failing-ms`: the replay stopped, naming the cause. */
+  DestinationFailing: 5,
+  /** Interrupted (SIGINT): what was buffered was sent and the journal written. */
   Interrupted: 130,
+  /** Terminated (SIGTERM): as SIGINT. */
+  Terminated: 143,
 } as const;
 
 class UsageError extends Error {}
@@ -85,17 +96,29 @@ export interface ReplayFlags {
   batchRecords?: number;
   progress: 'auto' | ProgressMode;
   progressIntervalMs: number;
+  maxRecordBytes: number;
+  maxFailingMs: number;
+  requestTimeoutMs: number;
+  check: boolean;
+}
+
+/**
+ * Crash points for tests, given through {@link CliContext} by a test-only entry point; the shipped
+ * entry point (main.ts) passes none and reads no environment variable for them.
+ */
+export interface CliHooks {
+  /** Called before each journal write with (acknowledged, journaled) rows; may hang or throw. */
+  readonly beforeJournalWrite?: (ackedRows: number, journaledRows: number) => Promise<void> | void;
 }
 
 /** What the CLI takes from its process; injectable for tests. */
-export interface CliContext {
+export interface CliContext extends CliHooks {
   readonly env: NodeJS.ProcessEnv;
   readonly isTty: boolean;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Stops the replay gracefully; a reason with a numeric `exitCode` sets the exit code. */
   readonly signal?: AbortSignal;
-  /** Test hook, see `SHARDLINE_PRODUCE_TEST_HOOK` in main.ts. */
-  readonly beforeJournalWrite?: (ackedRows: number, journaledRows: number) => Promise<void> | void;
 }
 
 /** Checks flags that depend on each other; builds the transport (reading AWS_* variables). @throws UsageError */
@@ -113,7 +136,12 @@ export function transportFromFlags(flags: ReplayFlags, env: NodeJS.ProcessEnv): 
           `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --stream only`,
         );
     }
-    return httpTransport({ url: flags.url!, apiKey, gzip: flags.gzip ?? false });
+    return httpTransport({
+      url: flags.url!,
+      apiKey,
+      gzip: flags.gzip ?? false,
+      timeoutMs: flags.requestTimeoutMs,
+    });
   }
   if (flags.apiKey !== undefined || flags.gzip !== undefined)
     throw new UsageError('--api-key and --gzip apply to --url only');
@@ -127,7 +155,12 @@ export function transportFromFlags(flags: ReplayFlags, env: NodeJS.ProcessEnv): 
     // HTTP/1.1: PutRecords needs nothing more, and kinesalite cannot speak HTTP/2.
     requestHandler: http1RequestHandler(NodeHttpHandler),
   });
-  return kinesisTransport({ client, streamName: flags.stream!, aggregation: flags.aggregate ?? false });
+  return kinesisTransport({
+    client,
+    streamName: flags.stream!,
+    aggregation: flags.aggregate ?? false,
+    requestTimeoutMs: flags.requestTimeoutMs,
+  });
 }
 
 function validate(flags: ReplayFlags): void {
@@ -225,6 +258,25 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
         .default('auto'),
     )
     .option('--progress-interval-ms <ms>', 'interval of plain progress lines', positiveInteger, 5_000)
+    .option(
+      '--max-record-bytes <n>',
+      'a CSV record longer than this goes to the rejects file (default: 1048576, the ingest record limit)',
+      positiveInteger,
+      INGEST_LIMITS.maxRecordBytes,
+    )
+    .option(
+      '--max-failing-ms <ms>',
+      'stop, naming the cause, when every request has failed for this long (default: 60000)',
+      positiveInteger,
+      60_000,
+    )
+    .option(
+      '--request-timeout-ms <ms>',
+      'deadline of one request; past it the request is aborted and retried (default: 30000)',
+      positiveInteger,
+      30_000,
+    )
+    .option('--no-check', 'skip the check of the destination (stream or ingest API) before sending')
     .action(async (file: string, flags: ReplayFlags) => {
       validate(flags);
       const transport = transportFromFlags(flags, context.env);
@@ -262,16 +314,26 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
             : flags.progress,
         progressIntervalMs: flags.progressIntervalMs,
         signal: context.signal,
+        maxRecordBytes: flags.maxRecordBytes,
+        maxFailingMs: flags.maxFailingMs,
+        checkDestination: flags.check,
         beforeJournalWrite: context.beforeJournalWrite,
       });
       context.stdout(summaryText(summary));
-      setExitCode(
-        context.signal?.aborted
-          ? ExitCode.Interrupted
-          : summary.isComplete
-            ? ExitCode.Ok
-            : ExitCode.Incomplete,
-      );
+      if (summary.failure instanceof JournalError) {
+        context.stderr(
+          `shardline-produce: stopped: ${summary.failure.message}; rows acknowledged since its last write are not in it, and a rerun sends them again (same event ids)\n`,
+        );
+        setExitCode(ExitCode.JournalFailed);
+      } else if (summary.failure instanceof DestinationFailingError) {
+        context.stderr(`shardline-produce: stopped: ${summary.failure.message}\n`);
+        setExitCode(ExitCode.DestinationFailing);
+      } else if (context.signal?.aborted) {
+        const code = (context.signal.reason as { exitCode?: unknown } | undefined)?.exitCode;
+        setExitCode(typeof code === 'number' ? code : ExitCode.Interrupted);
+      } else {
+        setExitCode(summary.isComplete ? ExitCode.Ok : ExitCode.Incomplete);
+      }
     });
   return program;
 }
@@ -296,7 +358,15 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       context.stderr(`shardline-produce: ${error.message}\n(see shardline-produce replay --help)\n`);
       return ExitCode.Usage;
     }
-    if (error instanceof CsvHeaderError || error instanceof JournalError) {
+    if (error instanceof DestinationError) {
+      context.stderr(`shardline-produce: ${error.message}; nothing was sent\n`);
+      return ExitCode.DestinationUnavailable;
+    }
+    if (error instanceof JournalError) {
+      context.stderr(`shardline-produce: ${error.message}\n`);
+      return ExitCode.JournalFailed;
+    }
+    if (error instanceof CsvHeaderError) {
       context.stderr(`shardline-produce: ${error.message}\n`);
       return ExitCode.Incomplete;
     }

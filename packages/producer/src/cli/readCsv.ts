@@ -44,20 +44,20 @@ function reasonOf(error: unknown): string {
 }
 
 /**
- * Reads a CSV file: UTF-8 (a byte-order mark is dropped), `,` separated, fields quoted with `"` (commas,
+ * Reads a CSV file: UTF-8 (a byte-order mark is dropped; a record that is not UTF-8 is a reject), `,` separated, fields quoted with `"` (commas,
  * quotes and newlines inside), `\n` or `\r\n` line ends. The first record is the header. Yields every
  * later record as a row or, when it cannot be parsed or has the wrong number of fields, a reject with its
- * physical line and the reason; empty lines are skipped. Values stay strings.
+ * physical line and the reason; empty lines are skipped. Values stay strings. A record over
+ * `maxRecordBytes` is a reject too, and is never held whole in memory.
  *
  * @throws {@link CsvHeaderError} when the header is missing, unparsable, or has empty or duplicate names.
  */
 export async function* readCsv(
   path: string,
   onHeader: (columns: readonly string[]) => void,
+  maxRecordBytes?: number,
 ): AsyncGenerator<CsvItem> {
-  const splitter = new CsvRecordSplitter();
-  // TextDecoder drops a leading BOM (ignoreBOM false) and keeps multi-byte characters split across chunks.
-  const decoder = new TextDecoder('utf-8');
+  const splitter = new CsvRecordSplitter(maxRecordBytes);
   let columns: string[] | undefined;
   let rowNumber = 0;
 
@@ -130,9 +130,8 @@ export async function* readCsv(
   }
 
   for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) {
-    yield* handle(splitter.push(decoder.decode(chunk as Buffer, { stream: true })));
+    yield* handle(splitter.push(chunk as Buffer));
   }
-  const tail = decoder.decode();
-  yield* handle([...splitter.push(tail), ...splitter.end()]);
+  yield* handle(splitter.end());
   if (columns === undefined) throw new CsvHeaderError('The file has no header line');
 }

@@ -69,6 +69,13 @@ export interface Transport {
    * @throws {@link TransportError} when the request as a whole failed.
    */
   send(records: readonly TransportRecord[], signal: AbortSignal): Promise<SendResult>;
+  /**
+   * Checks, before anything is sent, that the destination exists and accepts this caller; writes
+   * nothing.
+   *
+   * @throws `DestinationError` saying what is wrong (missing, forbidden, unreachable).
+   */
+  check?(signal: AbortSignal): Promise<void>;
   /** Releases what the transport created (never a client it was given). */
   close?(): Promise<void>;
 }

@@ -5,10 +5,16 @@ export { collect } from '@shardline/test-kit';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const cliWithHooks = fileURLToPath(new URL('./cliWithHooks.ts', import.meta.url));
 
-/** Runs `shardline-produce` as a separate Node process, resolving workspace packages to their sources. */
+/**
+ * Runs `shardline-produce` as a separate Node process, resolving workspace packages to their sources.
+ * With `SHARDLINE_TEST_CRASH_POINT` in `env`, it runs the test-only entry point that injects that crash
+ * point (tests/helpers/cliWithHooks.ts); otherwise the shipped one.
+ */
 export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): ChildProcess {
-  return spawn(process.execPath, ['--conditions=@shardline/source', '--import', 'tsx', cliMain, ...args], {
+  const entry = env.SHARDLINE_TEST_CRASH_POINT === undefined ? cliMain : cliWithHooks;
+  return spawn(process.execPath, ['--conditions=@shardline/source', '--import', 'tsx', entry, ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },

@@ -142,7 +142,7 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
     ];
     // Paced so acknowledgements and journal writes interleave; the hook holds the journal at >= 250 rows.
     const first = await replay([...common, '--rate', '600'], {
-      SHARDLINE_PRODUCE_TEST_HOOK: 'before-journal-write:250',
+      SHARDLINE_TEST_CRASH_POINT: 'before-journal-write:250',
     });
     await waitForOutput(first.child, first.output, (o) => /HOOK before-journal-write/.test(o.stderr));
     // Let more rows be acknowledged (and written to Kinesis) while the journal is held, then kill.

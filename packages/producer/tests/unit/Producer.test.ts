@@ -538,6 +538,26 @@ describe('flush, close, events', () => {
     expect(producer.state).toBe('closed');
   });
 
+  it('a later close() with a shorter timeoutMs brings the first one forward (never back)', async () => {
+    const transport = new FakeTransport();
+    transport.send = (_records, signal) =>
+      new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason));
+      });
+    const { producer, letters } = setup({ closeTimeoutMs: 60_000 }, transport);
+    const put = producer.put(1, { eventId: 'slow' }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 20)); // in flight
+    const started = Date.now();
+    const first = producer.close();
+    const second = producer.close({ timeoutMs: 50 });
+    expect(second).toBe(first);
+    producer.close({ timeoutMs: 30_000 }); // later, longer: ignored
+    await first;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(((await put) as DeliveryError).code).toBe('ProducerClosed');
+    expect(letters.map((l) => l.eventId)).toEqual(['slow']);
+  });
+
   it('emits batch and retry events with fill and latency', async () => {
     const transport = new FakeTransport();
     transport.script = (records, call) => ({

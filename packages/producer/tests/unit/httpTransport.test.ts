@@ -8,6 +8,7 @@ import {
   ConfigurationError,
   createProducer,
   type DeadLetter,
+  DestinationError,
   HttpTransport,
   httpTransport,
 } from '@shardline/producer';
@@ -292,6 +293,50 @@ describe('httpTransport', () => {
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('check(): 400 to an empty batch passes; 403 and 404 say what is wrong; a dead port is unreachable', async () => {
+    const transport = httpTransport({ url: base, apiKey: 'k' });
+    const signal = new AbortController().signal;
+    handler = () => ({ status: 400, body: { error: 'ValidationFailed', message: 'x' } });
+    await expect(transport.check(signal)).resolves.toBeUndefined();
+    handler = () => ({ status: 403, body: { error: 'Forbidden', message: 'Invalid API key' } });
+    await expect(transport.check(signal)).rejects.toMatchObject({ problem: 'forbidden' });
+    handler = () => ({ status: 404, body: { error: 'NotFound', message: 'x' } });
+    await expect(transport.check(signal)).rejects.toMatchObject({ problem: 'missing' });
+    const dead = createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const error = await httpTransport({ url: `http://127.0.0.1:${port}`, apiKey: 'k' })
+      .check(signal)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DestinationError);
+    expect((error as DestinationError).problem).toBe('unreachable');
+    expect((error as Error).message).toMatch(/connection refused/);
+  });
+
+  it('a request without an answer is aborted at timeoutMs and fails with code Timeout (retriable)', async () => {
+    const hung = createServer(() => {}); // accepts, reads, never answers
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+      const transport = httpTransport({ url, apiKey: 'k', timeoutMs: 100 });
+      const record = {
+        eventId: 'e1',
+        partitionKey: 'p',
+        explicitHashKey: undefined,
+        envelope: Buffer.from('{"eventId":"e1","receivedAt":"x","data":1}'),
+        dataOffset: 40,
+      };
+      const started = Date.now();
+      const error = await transport.send([record], new AbortController().signal).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'Timeout', retriable: true });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      hung.closeAllConnections();
+      await new Promise<void>((resolve) => hung.close(() => resolve()));
     }
   });
 });

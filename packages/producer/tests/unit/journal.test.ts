@@ -95,3 +95,30 @@ describe('Journal', () => {
     ]);
   });
 });
+
+describe('Journal write failures', () => {
+  it('a failed write rejects with JournalError, and so does every later write; close still closes the file', async () => {
+    const path = join(dir, 'failing.journal');
+    const journal = await Journal.open(path, 'src', 'file.csv');
+    journal.ack(1);
+    await journal.write();
+    let calls = 0;
+    journal.beforeWrite = () => {
+      calls += 1;
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    journal.ack(2);
+    const first = await journal.write().catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(JournalError);
+    expect((first as Error).message).toMatch(/cannot write the journal .*failing\.journal: ENOSPC/);
+    expect(journal.failure).toBe(first);
+    journal.ack(3);
+    await expect(journal.write()).rejects.toBe(first);
+    await expect(journal.close()).rejects.toBe(first);
+    expect(calls).toBe(1);
+    // What is in the file is what was written before the failure: row 1 only.
+    const reopened = await Journal.open(path, 'src', 'file.csv');
+    expect(reopened.acked.ranges()).toEqual([[1, 1]]);
+    await reopened.close();
+  });
+});

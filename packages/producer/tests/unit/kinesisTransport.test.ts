@@ -138,3 +138,69 @@ describe('kinesisTransport', () => {
     ]);
   });
 });
+
+describe('kinesisTransport deadlines and the destination check', () => {
+  const meta = { $metadata: {} };
+  const record = {
+    eventId: 'e1',
+    partitionKey: 'p',
+    explicitHashKey: undefined,
+    envelope: Buffer.from('{"eventId":"e1","receivedAt":"x","data":1}'),
+    dataOffset: 40,
+  };
+
+  it('a PutRecords call without an answer is aborted at requestTimeoutMs: code Timeout, retriable', async () => {
+    let seen: AbortSignal | undefined;
+    const client = {
+      send: (_c: unknown, options: { abortSignal: AbortSignal }) => {
+        seen = options.abortSignal;
+        return new Promise(() => {});
+      },
+    };
+    const transport = kinesisTransport({ client: client as never, streamName: 's', requestTimeoutMs: 50 });
+    const error = await transport.send([record], signal).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'Timeout', retriable: true });
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it('check(): a missing stream, refused credentials and no answer each say so; no permission to describe passes', async () => {
+    const check = (send: () => Promise<unknown>) =>
+      kinesisTransport({ client: { send } as never, streamName: 's', requestTimeoutMs: 50 }).check(signal);
+    await expect(
+      check(async () => {
+        throw new ResourceNotFoundException({
+          message: 'Stream s under account 123456789012 not found.',
+          ...meta,
+        });
+      }),
+    ).rejects.toMatchObject({ problem: 'missing', message: 'the stream s does not exist' });
+    await expect(
+      check(async () => {
+        throw Object.assign(new Error('denied'), {
+          name: 'AccessDeniedException',
+          $fault: 'client',
+          ...meta,
+        });
+      }),
+    ).resolves.toBeUndefined();
+    await expect(
+      check(async () => {
+        throw Object.assign(new Error('bad'), {
+          name: 'UnrecognizedClientException',
+          $fault: 'client',
+          ...meta,
+        });
+      }),
+    ).rejects.toMatchObject({ problem: 'forbidden' });
+    await expect(check(() => new Promise(() => {}))).rejects.toMatchObject({
+      problem: 'unreachable',
+      message: 'cannot reach Kinesis: no answer within 50 ms',
+    });
+    await expect(
+      check(async () => ({ StreamDescriptionSummary: { StreamStatus: 'DELETING' }, ...meta })),
+    ).rejects.toMatchObject({ problem: 'missing' });
+    await expect(
+      check(async () => ({ StreamDescriptionSummary: { StreamStatus: 'ACTIVE' }, ...meta })),
+    ).resolves.toBeUndefined();
+  });
+});

@@ -21,6 +21,14 @@ async function read(content: string | Buffer): Promise<{ columns: readonly strin
   return { columns, items };
 }
 
+async function readWithLimit(content: string, maxRecordBytes: number) {
+  const path = join(dir, `f${n++}.csv`);
+  writeFileSync(path, content);
+  const items: CsvItem[] = [];
+  for await (const item of readCsv(path, () => {}, maxRecordBytes)) items.push(item);
+  return { items };
+}
+
 describe('readCsv', () => {
   it('drops a UTF-8 BOM, keeps quoted commas, quotes and newlines, handles CRLF', async () => {
     const { columns, items } = await read(
@@ -86,12 +94,12 @@ describe('readCsv', () => {
   });
 
   it('counts lines right when chunks split a CRLF, a quote pair or a multi-byte character', () => {
-    const text = 'h1,h2\r\n"a ""q""",é\r\n"x\r\ny",z\r\n';
+    const text = Buffer.from('\uFEFFh1,h2\r\n"a ""q""",é\r\n"x\r\ny",z\r\n');
     for (let cut = 1; cut < text.length; cut++) {
       const splitter = new CsvRecordSplitter();
       const records = [
-        ...splitter.push(text.slice(0, cut)),
-        ...splitter.push(text.slice(cut)),
+        ...splitter.push(text.subarray(0, cut)),
+        ...splitter.push(text.subarray(cut)),
         ...splitter.end(),
       ];
       expect(records.map((r) => [r.text, r.line, r.endLine])).toEqual([
@@ -124,5 +132,66 @@ describe('readCsv', () => {
       expect(items.filter((i) => i.kind === 'reject')).toEqual([]);
       expect(items).toHaveLength(rows);
     }
+  });
+
+  it('a record with bytes that are not UTF-8 is a reject with its physical line; the next rows are read', async () => {
+    const csv = Buffer.concat([
+      Buffer.from('a,b\n1,ok\n2,"bad '),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"\n3,é\n4,'),
+      Buffer.from([0xe2, 0x82]), // a cut 3-byte sequence
+      Buffer.from('\n5,\uFFFD is a real character\n'),
+    ]);
+    const { items } = await read(csv);
+    expect(items.map((i) => (i.kind === 'row' ? `row ${i.line}` : `reject ${i.line}: ${i.reason}`))).toEqual([
+      'row 2',
+      'reject 3: is not valid UTF-8 (byte 8 of the record)',
+      'row 4',
+      'reject 5: is not valid UTF-8 (byte 3 of the record)',
+      'row 6',
+    ]);
+    expect(items[2]).toMatchObject({ values: ['3', 'é'] });
+    expect(items[4]).toMatchObject({ values: ['5', '\uFFFD is a real character'] });
+  });
+
+  it('a line over the limit is a reject and is never buffered whole; the rows after it are read', async () => {
+    const long = 'x'.repeat(5_000);
+    const { items } = await readWithLimit(`a,b\n1,2\n3,${long}\n4,5\n`, 1_000);
+    expect(items.map((i) => (i.kind === 'row' ? `row ${i.line}` : `reject ${i.line}`))).toEqual([
+      'row 2',
+      'reject 3',
+      'row 4',
+    ]);
+    expect(items[1]).toMatchObject({ reason: 'the line is longer than the limit of 1000 bytes' });
+    expect((items[1] as { raw: string }).raw.length).toBeLessThan(300);
+  });
+
+  it('a file without line breaks: one reject, memory bounded by the limit (64 MiB fed in 256 KiB chunks)', () => {
+    const limit = 1_048_576;
+    const splitter = new CsvRecordSplitter(limit);
+    const chunk = Buffer.alloc(256 * 1024, 0x61);
+    const records = [...splitter.push(Buffer.from('a,b\n'))];
+    const heapBefore = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 256; i++) records.push(...splitter.push(chunk));
+    records.push(...splitter.end());
+    const grewBytes = process.memoryUsage().heapUsed - heapBefore;
+    expect(records.map((r) => [r.line, r.problem])).toEqual([
+      [1, undefined],
+      [2, `the line is longer than the limit of ${limit} bytes`],
+    ]);
+    expect(grewBytes).toBeLessThan(16 * 1_048_576);
+  });
+
+  it('a quoted field past the limit costs its first line only', async () => {
+    const { items } = await readWithLimit(
+      `a,b\n1,"open\n${'y'.repeat(600)}\n${'z'.repeat(600)}\n2,3\n`,
+      1_000,
+    );
+    expect(items[0]).toMatchObject({
+      kind: 'reject',
+      line: 2,
+      reason: 'a quoted field opened on line 2 runs past the limit of 1000 bytes (unclosed quote?)',
+    });
+    expect(items.at(-1)).toMatchObject({ kind: 'row', line: 5, values: ['2', '3'] });
   });
 });

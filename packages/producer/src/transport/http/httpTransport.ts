@@ -1,9 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { ProblemList } from '@shardline/common';
-import { ConfigurationError, TransportError } from '../../errors.js';
+import { DeadlineExceededError, ProblemList, withDeadline } from '@shardline/common';
+import { ConfigurationError, DestinationError, TransportError } from '../../errors.js';
 import { INGEST_LIMITS, type IngestErrorResponse, type IngestEventsResponse } from '../../internal/ingest.js';
+import { describeCause } from '../describeCause.js';
 import { PERMANENT_RECORD_CODES } from '../recordCodes.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 
@@ -19,7 +20,11 @@ export interface HttpTransportOptions {
   readonly fetch?: typeof fetch;
   /** Compress request bodies (`Content-Encoding: gzip`). @defaultValue false */
   readonly gzip?: boolean;
-  /** Time limit of one request; a timed-out request is retried (same event ids). @defaultValue 30000 */
+  /**
+   * Deadline of one request, from sending to the last byte of the answer: past it the request is
+   * aborted (its connection closed) and fails with code `Timeout`; the producer retries its records
+   * with backoff (same event ids: at-least-once). @defaultValue 30000
+   */
   readonly timeoutMs?: number;
 }
 
@@ -104,6 +109,78 @@ export class HttpTransport implements Transport {
     return this.#endpoint;
   }
 
+  /** One POST with the deadline over the whole exchange (headers and body). */
+  #post(
+    body: Uint8Array,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<{ response: Response; text: string }> {
+    return withDeadline(
+      `POST ${this.#endpoint}`,
+      this.#timeoutMs,
+      async (abortSignal) => {
+        const response = await this.#fetch(this.#endpoint, {
+          method: 'POST',
+          headers,
+          body,
+          signal: abortSignal,
+        });
+        return { response, text: await response.text() };
+      },
+      signal,
+    );
+  }
+
+  /**
+   * Checks that the URL is an ingest API that takes the API key: sends a request with no records
+   * (`{"records":[]}`), which the API refuses with 400 after checking the route and the key, so
+   * nothing is written.
+   *
+   * @throws {@link DestinationError} when the API cannot be reached, is not at this URL (404, 405) or
+   * refuses the key (403).
+   */
+  async check(signal: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': this.#apiKey };
+    if (this.#isGzip) headers['content-encoding'] = 'gzip';
+    const empty = Buffer.from('{"records":[]}');
+    let status: number;
+    let text: string;
+    try {
+      const answer = await this.#post(this.#isGzip ? await gzip(empty) : empty, headers, signal);
+      status = answer.response.status;
+      text = answer.text;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const cause =
+        error instanceof DeadlineExceededError
+          ? describeCause({ code: 'Timeout', message: error.message })
+          : describeCause(error);
+      throw new DestinationError(
+        'unreachable',
+        `cannot reach the ingest API at ${this.#endpoint}: ${cause}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    // 400: the contract's answer to an empty batch. A 2xx from a lenient server is fine too.
+    if (status === 400 || (status >= 200 && status < 300)) return;
+    if (status === 403)
+      throw new DestinationError(
+        'forbidden',
+        `the ingest API at ${this.#endpoint} refused the API key (HTTP 403)`,
+      );
+    if (status === 404 || status === 405)
+      throw new DestinationError(
+        'missing',
+        `no ingest API at ${this.#endpoint} (HTTP ${status}): check --url`,
+      );
+    throw new DestinationError(
+      'unreachable',
+      `the ingest API at ${this.#endpoint} answered HTTP ${status}: ${text.slice(0, 200)}`,
+    );
+  }
+
   requestBytes(record: TransportRecord): number {
     const dataBytes = record.envelope.byteLength - 1 - record.dataOffset;
     return (
@@ -157,23 +234,21 @@ export class HttpTransport implements Transport {
     const body = this.#isGzip ? await gzip(raw) : raw;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-api-key': this.#apiKey };
     if (this.#isGzip) headers['content-encoding'] = 'gzip';
-    const timeout = AbortSignal.timeout(this.#timeoutMs);
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(this.#endpoint, {
-        method: 'POST',
-        headers,
-        body,
-        signal: AbortSignal.any([signal, timeout]),
-      });
-      text = await response.text();
+      ({ response, text } = await this.#post(body, headers, signal));
     } catch (error) {
       if (signal.aborted)
         throw new TransportError('ProducerClosed', 'aborted by close()', { retriable: false, cause: error });
-      const code = timeout.aborted ? 'Timeout' : 'NetworkError';
+      if (error instanceof DeadlineExceededError) {
+        throw new TransportError('Timeout', `POST ${this.#endpoint}: ${error.message}`, {
+          retriable: true,
+          cause: error,
+        });
+      }
       // The request may have been written before the connection failed: retrying (same ids) is at-least-once.
-      throw new TransportError(code, `POST ${this.#endpoint} failed: ${(error as Error).message}`, {
+      throw new TransportError('NetworkError', `POST ${this.#endpoint} failed: ${networkMessage(error)}`, {
         retriable: true,
         cause: error,
       });
@@ -281,4 +356,11 @@ function toOutcome(result: IngestEventsResponse['records'][number], eventId: str
     };
   }
   return { ok: true, shardId: result.shardId, sequenceNumber: result.sequenceNumber };
+}
+
+/** fetch's "fetch failed" says nothing: the cause (ECONNREFUSED...) does. */
+function networkMessage(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: { message?: string } })?.cause?.message;
+  return cause === undefined || cause === '' ? message : `${message}: ${cause}`;
 }

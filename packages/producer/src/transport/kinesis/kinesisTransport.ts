@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import {
+  DescribeStreamSummaryCommand,
   type KinesisClient,
   ListShardsCommand,
   type ListShardsCommandOutput,
@@ -9,15 +10,18 @@ import {
 } from '@aws-sdk/client-kinesis';
 import {
   awsErrorCode,
+  DeadlineExceededError,
   MAX_PUT_RECORDS_BYTES,
   MAX_PUT_RECORDS_BYTES_LIMIT,
   MAX_PUT_RECORDS_RECORDS,
   MAX_RECORD_BYTES,
   ProblemList,
   splitBatches,
+  withDeadline,
 } from '@shardline/common';
 import { effectiveHashKey, RecordAggregator } from '@shardline/kpl';
-import { ConfigurationError, TransportError } from '../../errors.js';
+import { ConfigurationError, DestinationError, TransportError } from '../../errors.js';
+import { describeCause } from '../describeCause.js';
 import { PERMANENT_RECORD_CODES } from '../recordCodes.js';
 import type { RecordOutcome, SendResult, Transport, TransportLimits, TransportRecord } from '../Transport.js';
 import { ShardMap, type ShardRange } from './ShardMap.js';
@@ -50,6 +54,13 @@ export interface KinesisTransportOptions {
    * de-aggregate (`@shardline/consumer-core` and the Java KCL do). @defaultValue false
    */
   readonly aggregation?: boolean | AggregationOptions;
+  /**
+   * Deadline of one call (`PutRecords`, `ListShards`, `DescribeStreamSummary`): past it the call is
+   * aborted (its socket destroyed) and fails with code `Timeout`, and the producer retries its records
+   * with backoff (same event ids: at-least-once). An AbortSignal per call, because the SDK handler's
+   * `requestTimeout` stops counting once response headers arrive. @defaultValue 30000
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 const THROTTLE_CODES = new Set([
@@ -72,6 +83,9 @@ const PERMANENT_REQUEST_CODES = new Set([
 /** Translates an AWS SDK error of a whole call. @internal */
 export function translateKinesisError(error: unknown, signal: AbortSignal): TransportError {
   if (error instanceof TransportError) return error;
+  if (error instanceof DeadlineExceededError) {
+    return new TransportError('Timeout', error.message, { retriable: true, cause: error });
+  }
   const name = awsErrorCode(error) ?? 'Error';
   const message = (error as Error)?.message ?? String(error);
   if (signal.aborted)
@@ -132,6 +146,7 @@ export class KinesisTransport implements Transport {
   readonly #stream: { StreamName?: string; StreamARN?: string };
   readonly #maxRequestBytes: number;
   readonly #aggregation: Required<AggregationOptions> | undefined;
+  readonly #requestTimeoutMs: number;
   #shardMap: ShardMap | undefined;
   #shardMapLoading: Promise<ShardMap> | undefined;
   #isShardMapStale = false;
@@ -164,6 +179,9 @@ export class KinesisTransport implements Transport {
     ) {
       problems.add('maxRequestBytes', `must be an integer from 1024 to ${MAX_PUT_RECORDS_BYTES_LIMIT}`);
     }
+    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1)
+      problems.add('requestTimeoutMs', 'must be a positive integer');
     let aggregation: Required<AggregationOptions> | undefined;
     if (options.aggregation !== undefined && options.aggregation !== false) {
       const a = options.aggregation === true ? {} : options.aggregation;
@@ -187,6 +205,7 @@ export class KinesisTransport implements Transport {
     this.#stream = hasName ? { StreamName: options.streamName } : { StreamARN: options.streamArn };
     this.#maxRequestBytes = maxRequestBytes;
     this.#aggregation = aggregation;
+    this.#requestTimeoutMs = requestTimeoutMs;
     this.limits = {
       // PutRecords: 500 records per call. Aggregated, many records share one entry: bytes bind first.
       maxRecordsPerRequest: aggregation === undefined ? MAX_PUT_RECORDS_RECORDS : 50_000,
@@ -200,6 +219,43 @@ export class KinesisTransport implements Transport {
     const base = record.envelope.byteLength + keyBytes;
     if (this.#aggregation === undefined) return base;
     return base + keyBytes + (record.explicitHashKey?.length ?? 0) * 2 + 24;
+  }
+
+  /**
+   * Checks that the stream exists and takes writes (`DescribeStreamSummary`). A caller without the
+   * `kinesis:DescribeStreamSummary` permission passes: writing may still be allowed.
+   *
+   * @throws {@link DestinationError} when the stream is missing, not active, the credentials are refused,
+   * or Kinesis cannot be reached within the deadline.
+   */
+  async check(signal: AbortSignal): Promise<void> {
+    const stream = this.#stream.StreamName ?? this.#stream.StreamARN!;
+    let status: string | undefined;
+    try {
+      const out = await withDeadline(
+        'DescribeStreamSummary',
+        this.#requestTimeoutMs,
+        (abortSignal) =>
+          this.#client.send(new DescribeStreamSummaryCommand({ ...this.#stream }), { abortSignal }),
+        signal,
+      );
+      status = out.StreamDescriptionSummary?.StreamStatus;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const e = translateKinesisError(error, signal);
+      if (e.code === 'AccessDeniedException') return;
+      if (e.code === 'ResourceNotFoundException')
+        throw new DestinationError('missing', `the stream ${stream} does not exist`, { cause: error });
+      if (!e.retriable)
+        throw new DestinationError('forbidden', `Kinesis refused the stream ${stream}: ${e.code}`, {
+          cause: error,
+        });
+      throw new DestinationError('unreachable', `cannot reach Kinesis: ${describeCause(e)}`, {
+        cause: error,
+      });
+    }
+    if (status === 'CREATING' || status === 'DELETING')
+      throw new DestinationError('missing', `the stream ${stream} is ${status}, not ACTIVE`);
   }
 
   async send(records: readonly TransportRecord[], signal: AbortSignal): Promise<SendResult> {
@@ -236,11 +292,14 @@ export class KinesisTransport implements Transport {
   async #put(call: readonly Outgoing[], outcomes: RecordOutcome[], signal: AbortSignal): Promise<void> {
     let output: PutRecordsCommandOutput;
     try {
-      output = await this.#client.send(
-        new PutRecordsCommand({ ...this.#stream, Records: call.map((o) => o.entry) }),
-        {
-          abortSignal: signal,
-        },
+      output = await withDeadline(
+        'PutRecords',
+        this.#requestTimeoutMs,
+        (abortSignal) =>
+          this.#client.send(new PutRecordsCommand({ ...this.#stream, Records: call.map((o) => o.entry) }), {
+            abortSignal,
+          }),
+        signal,
       );
     } catch (error) {
       throw translateKinesisError(error, signal);
@@ -328,9 +387,16 @@ export class KinesisTransport implements Transport {
     let nextToken: string | undefined;
     try {
       do {
-        const output: ListShardsCommandOutput = await this.#client.send(
-          new ListShardsCommand(nextToken === undefined ? { ...this.#stream } : { NextToken: nextToken }),
-          { abortSignal: signal },
+        const token = nextToken;
+        const output: ListShardsCommandOutput = await withDeadline(
+          'ListShards',
+          this.#requestTimeoutMs,
+          (abortSignal) =>
+            this.#client.send(
+              new ListShardsCommand(token === undefined ? { ...this.#stream } : { NextToken: token }),
+              { abortSignal },
+            ),
+          signal,
         );
         for (const shard of output.Shards ?? []) {
           // Closed shards (an ending sequence number) take no writes.

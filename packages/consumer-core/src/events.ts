@@ -16,6 +16,7 @@ export const ConsumerEventType = {
   ShardFailed: 'SHARD_FAILED',
   ShardHalted: 'SHARD_HALTED',
   CheckpointWritten: 'CHECKPOINT_WRITTEN',
+  CheckpointFailed: 'CHECKPOINT_FAILED',
   BatchProcessed: 'BATCH_PROCESSED',
   RecordsTrimmed: 'RECORDS_TRIMMED',
   RecordOutsideShardRange: 'RECORD_OUTSIDE_SHARD_RANGE',
@@ -95,6 +96,18 @@ export type ConsumerEvent =
       readonly type: 'CHECKPOINT_WRITTEN';
       readonly shardId: string;
       readonly checkpoint: ExtendedSequenceNumber;
+    }
+  | {
+      /**
+       * A checkpoint write gave up: `checkpoint` is NOT in the lease table. `error` is a
+       * `RetriesExhaustedError` (the table kept failing for the failover time, or answered with an error
+       * that cannot be retried) whose `cause` is the last failure. The position stays recorded and is
+       * written with the next write; with an interval, the next `checkpoint()` rejects with `error`.
+       */
+      readonly type: 'CHECKPOINT_FAILED';
+      readonly shardId: string;
+      readonly checkpoint: ExtendedSequenceNumber;
+      readonly error: Error;
     }
   | {
       /** A batch was handled (checkpointed or released): the source of the records/bytes metrics. */

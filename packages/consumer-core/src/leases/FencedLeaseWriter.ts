@@ -1,13 +1,16 @@
-import { isRetriableError, retry, withDeadline } from '@shardline/common';
+import { retry, withDeadline } from '@shardline/common';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
 import type { CheckpointWriteOutcome, LeaseHandle } from './LeaseHandle.js';
-import { adoptOwnLandedWrite, CounterAdoptedError } from './LeaseRenewer.js';
+import { adoptOwnLandedWrite } from './LeaseRenewer.js';
 import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
 import { nextShardFailure, type ShardFailureRecord } from './shardFailure.js';
+
+/** Writes tried again at once after the fence changed under them (an adopted counter, a hand-off). */
+const MAX_REFENCES = 3;
 
 /**
  * How a failed session ended on the table: `RECORDED` (released with the failure counted, maybe
@@ -104,11 +107,11 @@ export class FencedLeaseWriter {
   }
 
   /**
-   * Writes a checkpoint with the held lease's counter as fencing token. Retriable failures are retried
-   * while the lease is held.
+   * Writes a checkpoint with the held lease's counter as fencing token: one attempt (the caller retries
+   * with backoff, outside the lease's mutex).
    *
    * @returns `LEASE_LOST` when the lease is no longer ours (nothing was written).
-   * @throws the store's error when it keeps failing.
+   * @throws the store's error when the write failed.
    */
   checkpoint(
     leaseKey: string,
@@ -195,49 +198,34 @@ export class FencedLeaseWriter {
     const { store, held: heldLeases } = this.#options;
     const held = heldLeases.get(leaseKey);
     if (!held) return 'LEASE_LOST';
-    return held.mutex.run(async () => {
-      return retry(
-        async () => {
-          if (!heldLeases.isHeld(leaseKey)) return 'LEASE_LOST' as const;
-          const sentAtMs = this.#options.clock.nowMs();
-          const updated = await held.trackUncertain(() =>
-            withDeadline(
-              operation,
-              this.#options.failoverTimeMs,
-              (callSignal) => write(held.lease, callSignal),
-              signal,
-            ),
-          );
-          if (!updated) {
-            if (await adoptOwnLandedWrite(store, held, signal)) throw new CounterAdoptedError();
-            // Asked for by another worker: write again with the hand-off fence (checkpointOwner = us).
-            if (await this.#options.noticeHandoff(held, signal ?? this.#options.fallbackSignal()))
-              throw new CounterAdoptedError();
-            heldLeases.markLost(leaseKey, held, 'CHECKPOINT_FENCED');
-            return 'LEASE_LOST' as const;
-          }
+    // One write per call, holding the lease's mutex only for it: the shard's checkpointer retries a
+    // failing table with its backoff outside the mutex, so the renewals of the lease go on in between.
+    // Only an adopted counter (this worker's previous write had landed) or a hand-off fence is tried
+    // again at once.
+    return held.mutex.run(async (): Promise<CheckpointWriteOutcome> => {
+      for (let refenced = 0; ; refenced++) {
+        if (!heldLeases.isHeld(leaseKey)) return 'LEASE_LOST';
+        const sentAtMs = this.#options.clock.nowMs();
+        const updated = await held.trackUncertain(() =>
+          withDeadline(
+            operation,
+            this.#options.failoverTimeMs,
+            (callSignal) => write(held.lease, callSignal),
+            signal,
+          ),
+        );
+        if (updated) {
           held.wrote(updated, sentAtMs);
-          return 'WRITTEN' as const;
-        },
-        {
-          // The write holds the lease's mutex (renewals wait): back off no longer than a renewal would,
-          // so a throttled table does not starve the renewals of a healthy lease.
-          maxAttempts: 8,
-          initialDelayMs: 50,
-          maxDelayMs: Math.max(100, this.#options.failoverTimeMs / 10),
-          signal,
-          isRetriable: (error) => isRetriableError(error) && heldLeases.isHeld(leaseKey),
-          onRetry: (error, attempt, delayMs) =>
-            this.#options.onEvent({
-              type: 'RETRY',
-              operation,
-              shardId: leaseKey,
-              attempt,
-              delayMs,
-              error: asError(error),
-            }),
-        },
-      );
+          return 'WRITTEN';
+        }
+        if (refenced < MAX_REFENCES) {
+          if (await adoptOwnLandedWrite(store, held, signal)) continue;
+          // Asked for by another worker: write again with the hand-off fence (checkpointOwner = us).
+          if (await this.#options.noticeHandoff(held, signal ?? this.#options.fallbackSignal())) continue;
+        }
+        heldLeases.markLost(leaseKey, held, 'CHECKPOINT_FENCED');
+        return 'LEASE_LOST';
+      }
     });
   }
 }

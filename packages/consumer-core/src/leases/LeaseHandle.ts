@@ -14,8 +14,8 @@ export interface LeaseHandle {
   /** Whether the lease is still held (renewed recently enough): checked before every batch handed out. */
   isHeld(): boolean;
   /**
-   * Writes a checkpoint (and at `SHARD_END` the children's ids). Retriable failures are retried while
-   * the lease is held. @throws the store's error when it keeps failing.
+   * Writes a checkpoint (and at `SHARD_END` the children's ids): one fenced attempt, serialized with the
+   * renewals; the caller retries with backoff. @throws the store's error when the write failed.
    */
   checkpoint(update: CheckpointUpdate): Promise<CheckpointWriteOutcome>;
   /** Records a prepared checkpoint (two-phase checkpoint), fenced like {@link LeaseHandle.checkpoint}. */

@@ -29,6 +29,11 @@ export const ConsumerMetricName = {
   ShardFailures: 'shardline.consumer.shard.failures',
   /** Counter: shards halted after `maxShardFailures` failures in a row (`SHARD_HALTED`). Per shard. */
   ShardsHalted: 'shardline.consumer.shard.halted',
+  /**
+   * Counter: failed checkpoint write attempts, by `shardline.checkpoint.outcome`: `retried` (tried again
+   * after a backoff) or `gave_up` (`CHECKPOINT_FAILED`: not in the table). Per shard.
+   */
+  CheckpointWriteFailures: 'shardline.consumer.checkpoint.write_failures',
 } as const;
 
 /** Options of {@link ConsumerMetrics}. */
@@ -61,6 +66,7 @@ export class ConsumerMetrics {
   readonly #moves: Counter;
   readonly #shardFailures: Counter;
   readonly #shardsHalted: Counter;
+  readonly #checkpointWriteFailures: Counter;
   readonly #observables: ObservableGauge[];
   readonly #callback: BatchObservableCallback;
   readonly #meter;
@@ -98,6 +104,10 @@ export class ConsumerMetrics {
     this.#shardsHalted = meter.createCounter(ConsumerMetricName.ShardsHalted, {
       description: 'Shards halted after failing too many times in a row at one checkpoint',
       unit: '{shard}',
+    });
+    this.#checkpointWriteFailures = meter.createCounter(ConsumerMetricName.CheckpointWriteFailures, {
+      description: 'Failed checkpoint write attempts (retried, or given up: not in the table)',
+      unit: '{attempt}',
     });
     const held = meter.createObservableGauge(ConsumerMetricName.LeasesHeld, {
       description: 'Leases this worker holds',
@@ -149,6 +159,11 @@ export class ConsumerMetrics {
       }
       case 'RETRY':
         if (event.operation === 'renew') this.#renewFailures.add(1, this.#base);
+        if (event.operation === 'checkpoint' && event.shardId !== undefined)
+          this.#checkpointFailure(event.shardId, 'retried');
+        break;
+      case 'CHECKPOINT_FAILED':
+        this.#checkpointFailure(event.shardId, 'gave_up');
         break;
       case 'SHARD_FAILED':
         this.#shardFailures.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
@@ -178,6 +193,14 @@ export class ConsumerMetrics {
   close(): void {
     this.#shards.clear();
     this.#meter.removeBatchObservableCallback(this.#callback, this.#observables);
+  }
+
+  #checkpointFailure(shardId: string, outcome: 'retried' | 'gave_up'): void {
+    this.#checkpointWriteFailures.add(1, {
+      ...this.#base,
+      'shardline.shard.id': shardId,
+      'shardline.checkpoint.outcome': outcome,
+    });
   }
 
   #move(move: string): void {

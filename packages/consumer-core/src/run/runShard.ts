@@ -1,5 +1,5 @@
 import { backoffDelayMs, sleep } from '@shardline/common';
-import { RecordProcessingError } from '../errors.js';
+import { LeaseLostError, RecordProcessingError } from '../errors.js';
 import { asError, type ConsumerEvent } from '../events.js';
 import type { Logger } from '../internal/logger.js';
 import type { RecordBatch, ShardInfo } from '../worker/RecordBatch.js';
@@ -76,6 +76,11 @@ export async function runShard(
         isDone = true;
         break;
       } catch (error) {
+        // The handler's own checkpoint found the lease gone: the session ended, the batch did not fail.
+        if (error instanceof LeaseLostError && shardConsumer.endIfLeaseLost()) {
+          batch.release();
+          return;
+        }
         lastError = error;
         if (attempt === maxAttempts || !shardConsumer.isActive) break;
         const delayMs = backoffDelayMs(attempt, backoff);
@@ -84,7 +89,7 @@ export async function runShard(
       }
     }
     if (isDone) {
-      await checkpoint(batch, context);
+      if (!(await checkpoint(batch, shardConsumer, context))) return;
       continue;
     }
     if (!shardConsumer.isActive) {
@@ -108,25 +113,39 @@ export async function runShard(
           recordCount: batch.records.length,
           error,
         });
-        await checkpoint(batch, context);
-        continue;
       } catch (deadLetterError) {
         context.logger.error('The dead-letter handler failed; failing the shard session', {
           shardId: shardConsumer.shardId,
           error: deadLetterError,
         });
+        shardConsumer.fail(error);
+        return;
       }
+      if (!(await checkpoint(batch, shardConsumer, context))) return;
+      continue;
     }
     shardConsumer.fail(error);
     return;
   }
 }
 
-async function checkpoint(batch: RecordBatch, context: RunShardContext): Promise<void> {
+/**
+ * Checkpoints a handled batch. @returns false when the session is over (the lease is gone): that ends
+ * the shard's run, it is not a processing failure. A write that gave up (`RetriesExhaustedError`, already
+ * reported as `CHECKPOINT_FAILED`) leaves the position recorded for the next write: processing goes on.
+ */
+async function checkpoint(
+  batch: RecordBatch,
+  shardConsumer: ShardConsumer,
+  context: RunShardContext,
+): Promise<boolean> {
   try {
     await batch.checkpoint();
+    return true;
   } catch (error) {
+    if (error instanceof LeaseLostError && shardConsumer.endIfLeaseLost()) return false;
     context.emit({ type: 'ERROR', shardId: batch.shardId, error: asError(error) });
+    return true;
   }
 }
 

@@ -5,7 +5,7 @@ import {
   SentinelCheckpoint,
 } from '../checkpoint/ExtendedSequenceNumber.js';
 import { ShardCheckpointer } from '../checkpoint/ShardCheckpointer.js';
-import { LeaseLostError } from '../errors.js';
+import { LeaseLostError, RetriesExhaustedError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
@@ -25,6 +25,8 @@ export interface ShardConsumerContext {
   readonly maxBufferedBatches: number;
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
+  /** How long one checkpoint write retries a failing table before it gives up (the failover time). */
+  readonly checkpointRetryBudgetMs: number;
   /** The shard's lease: fenced checkpoint, prepared checkpoint and release, and whether it is held. */
   readonly leaseHandle: LeaseHandle;
   /** Makes sure the children's leases exist; returns their ids. */
@@ -130,10 +132,23 @@ export class ShardConsumer implements ShardInfo {
       initialCheckpoint: lease.checkpoint,
       lease: context.leaseHandle,
       checkpointIntervalMs: context.checkpointIntervalMs,
+      retryBudgetMs: context.checkpointRetryBudgetMs,
       clock: context.clock,
-      onWriteError: (error) => {
-        context.logger.warn('Checkpoint write failed; it will be retried', { shardId: this.shardId, error });
-        context.onEvent({ type: 'ERROR', shardId: this.shardId, error: asError(error) });
+      onRetry: (error, attempt, delayMs) =>
+        context.onEvent({
+          type: 'RETRY',
+          operation: 'checkpoint',
+          shardId: this.shardId,
+          attempt,
+          delayMs,
+          error: asError(error),
+        }),
+      onGiveUp: (error, position) => {
+        context.logger.warn('Checkpoint write failed; it is not in the lease table', {
+          shardId: this.shardId,
+          error,
+        });
+        context.onEvent({ type: 'CHECKPOINT_FAILED', shardId: this.shardId, checkpoint: position, error });
       },
       onWritten: (checkpoint) =>
         context.onEvent({ type: 'CHECKPOINT_WRITTEN', shardId: this.shardId, checkpoint }),
@@ -193,21 +208,21 @@ export class ShardConsumer implements ShardInfo {
   /** See {@link RecordBatch.checkpoint}. */
   async checkpoint(position: ExtendedSequenceNumber): Promise<void> {
     if (this.#failing) throw this.#failedError('checkpoint');
-    if (this.#stopReason === 'LEASE_LOST' || this.#checkpointer.isLeaseLost) return;
-    await this.#checkpointer.checkpoint(position);
+    try {
+      await this.#checkpointer.checkpoint(position);
+    } catch (error) {
+      // Not durable, but recorded: the records are handled and the next write covers them, so their
+      // buffer share is freed (the reader must not stall on a batch that was processed).
+      if (error instanceof RetriesExhaustedError) this.#ackThrough(position);
+      throw error;
+    }
     this.#ackThrough(position);
   }
 
   /** See {@link RecordBatch.prepareCheckpoint}. */
   async prepareCheckpoint(position: ExtendedSequenceNumber, state: Uint8Array | undefined): Promise<void> {
     if (this.#failing) throw this.#failedError('prepared checkpoint');
-    const written = this.#stopReason !== 'LEASE_LOST' && (await this.#checkpointer.prepare(position, state));
-    if (!written) {
-      throw new LeaseLostError(
-        this.shardId,
-        `Lease ${this.shardId} was lost: the prepared checkpoint was not written.`,
-      );
-    }
+    await this.#checkpointer.prepare(position, state);
   }
 
   #failedError(what: string): LeaseLostError {
@@ -237,9 +252,18 @@ export class ShardConsumer implements ShardInfo {
     });
   }
 
+  /**
+   * After a `LeaseLostError` reached the application: ends the session if the lease is in fact gone.
+   * @returns whether the session is over (nothing more will be delivered).
+   */
+  endIfLeaseLost(): boolean {
+    if (this.#checkpointer.isLeaseLost || !this.#context.leaseHandle.isHeld()) this.loseLease();
+    return !this.isActive;
+  }
+
   /** The lease is gone: stop at once, write nothing more. */
   loseLease(): void {
-    if (this.#isCompleted) return;
+    if (this.#isCompleted || this.#failing) return;
     this.#stop('LEASE_LOST');
     this.#checkpointer.close();
     this.#complete('LEASE_LOST');

@@ -268,6 +268,7 @@ export class Worker {
       maxBufferedBatches: config.maxBufferedBatches,
       maxBufferedBytes: config.maxBufferedBytes,
       checkpointIntervalMs: config.checkpointIntervalMs,
+      checkpointRetryBudgetMs: config.failoverTimeMs,
       leaseHandle: this.#coordinator.leaseHandle(lease.leaseKey),
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
       onShardFinished: () => {

@@ -2,7 +2,7 @@ import { until as waitUntil } from '@shardline/test-kit';
 import { concatMap, mergeMap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, KinesisRecord, RecordBatch, ShardSession } from '../../src/index.js';
-import { isLeaseHalted, shardFailureOf } from '../../src/index.js';
+import { isLeaseHalted, LeaseLostError, shardFailureOf } from '../../src/index.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
@@ -224,7 +224,7 @@ describe('consumer over the in-memory stream', () => {
     await store.takeLease(lease, 'thief');
     // The next renewal fails its condition: the session completes and nothing more is written.
     expect(await sessions[0]!.completion).toBe('LEASE_LOST');
-    await batches[0]!.checkpoint();
+    await expect(batches[0]!.checkpoint()).rejects.toBeInstanceOf(LeaseLostError);
     expect(store.snapshot()[0]).toMatchObject({
       leaseOwner: 'thief',
       checkpoint: { sequenceNumber: 'TRIM_HORIZON' },

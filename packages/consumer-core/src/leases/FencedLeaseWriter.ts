@@ -4,23 +4,13 @@ import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
-import type { CheckpointWriteOutcome, LeaseHandle } from './LeaseHandle.js';
+import type { CheckpointWriteOutcome, LeaseHandle, ShardFailureOutcome } from './LeaseHandle.js';
 import { adoptOwnLandedWrite } from './LeaseRenewer.js';
 import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
-import { nextShardFailure, type ShardFailureRecord } from './shardFailure.js';
+import { nextShardFailure } from './shardFailure.js';
 
 /** Writes tried again at once after the fence changed under them (an adopted counter, a hand-off). */
 const MAX_REFENCES = 3;
-
-/**
- * How a failed session ended on the table: `RECORDED` (released with the failure counted, maybe
- * halted), `RELEASED` (a store without failure records: released, nothing counted), `LEASE_LOST` (no
- * longer ours: nothing written), `EXPIRING` (the table failed: the lease is no longer renewed and
- * expires after the failover time).
- */
-export type ShardFailureOutcome =
-  | { readonly kind: 'RECORDED'; readonly failure: ShardFailureRecord }
-  | { readonly kind: 'RELEASED' | 'LEASE_LOST' | 'EXPIRING' };
 
 /** Options of {@link FencedLeaseWriter}. */
 export interface FencedLeaseWriterOptions {

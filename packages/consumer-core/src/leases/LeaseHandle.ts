@@ -1,8 +1,18 @@
-import type { ShardFailureOutcome } from './FencedLeaseWriter.js';
 import type { CheckpointUpdate, PrepareCheckpointUpdate } from './LeaseStore.js';
+import type { ShardFailureRecord } from './shardFailure.js';
 
 /** Outcome of a fenced write: `LEASE_LOST` when the lease is no longer this worker's (nothing written). */
 export type CheckpointWriteOutcome = 'WRITTEN' | 'LEASE_LOST';
+
+/**
+ * How a failed session ended on the table: `RECORDED` (released with the failure counted, maybe
+ * halted), `RELEASED` (a store without failure records: released, nothing counted), `LEASE_LOST` (no
+ * longer ours: nothing written), `EXPIRING` (the table failed: the lease is no longer renewed and
+ * expires after the failover time).
+ */
+export type ShardFailureOutcome =
+  | { readonly kind: 'RECORDED'; readonly failure: ShardFailureRecord }
+  | { readonly kind: 'RELEASED' | 'LEASE_LOST' | 'EXPIRING' };
 
 /**
  * What a shard consumer may do with the lease of its shard: every write fenced by the lease counter,

@@ -11,7 +11,7 @@ import type { Worker } from '../worker/Worker.js';
 export interface ShardSession extends ShardInfo {
   /**
    * The shard's batches, in order. Completes when the shard was read to its end, the lease was lost,
-   * or the consumer is stopping; `completion` then says which. Subscribe once: a batch is handed out
+   * the consumer is stopping, or {@link ShardSession.fail} was called; `completion` then says which. Subscribe once: a batch is handed out
    * to one subscriber only. The reader stays at most `maxBufferedBatches`/`maxBufferedBytes` ahead of
    * the batches handled (checkpointed or released), so a slow subscriber slows the reader.
    */

@@ -128,6 +128,21 @@ it('a poison record fails the shard on two workers in turn, the count follows th
     expect(text).toContain(`HALTED ${shardId}`);
     expect(text).toContain(`shardline skip --shard ${shardId} --next`);
 
+    // Skip refuses to go backwards, and wants exactly one of --next and --to.
+    const backwards = await shardline(
+      'skip',
+      ...common,
+      '--shard',
+      shardId,
+      '--to',
+      written[0]!.sequenceNumber,
+      '--yes',
+    );
+    expect(backwards.exitCode).toBe(2);
+    expect(backwards.out).toContain('is not after the checkpoint');
+    await expect(shardline('skip', ...common, '--shard', shardId, '--yes')).rejects.toThrow(/exactly one of/);
+    expect((await store.getLease(shardId))!.leaseCounter).toBe(counterAtHalt);
+
     // Skip: the plan names the poison record; nothing is written without --yes.
     const plan = await shardline('skip', ...common, '--shard', shardId, '--next');
     expect(plan.exitCode).toBe(1);

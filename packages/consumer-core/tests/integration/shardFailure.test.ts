@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
 import {
@@ -13,12 +16,19 @@ import {
   shardFailureOf,
   silentLogger,
 } from '../../src/index.js';
+import { killFleet, events as ledgerEvents, readLedger, startFleetWorker } from '../helpers/fleet.js';
 import { putRecords } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb } = local;
+const ledgerDir = mkdtempSync(join(tmpdir(), 'shardline-poison-'));
 afterEach(() => {
   process.exitCode = undefined;
+  killFleet();
+});
+afterAll(() => {
+  killFleet();
+  rmSync(ledgerDir, { recursive: true, force: true });
 });
 
 async function shardline(...args: string[]): Promise<{ out: string; exitCode: number }> {
@@ -179,4 +189,50 @@ it('a poison record fails the shard on two workers in turn, the count follows th
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
+}, 180_000);
+
+it('worker processes: the failure count of a poison shard follows the lease from process to process, and the halted shard is left alone by both', async () => {
+  const streamName = uniqueName('poison-fleet');
+  const app = uniqueName('poison-fleet-app');
+  await local.createStream(streamName, { shardCount: 1 });
+  const written = await putRecords(
+    kinesis,
+    streamName,
+    ['r0', 'r1', 'poison', 'r3'].map((body) => ({ partitionKey: 'k', body })),
+  );
+  const shardId = written[0]!.shardId;
+  const spec = {
+    info: local.info,
+    streamName,
+    applicationName: app,
+    failoverTimeMs: 3_000,
+    leaseTakeIntervalMs: 200,
+    poisonBody: 'poison',
+    maxShardFailures: 3,
+    shardFailureBackoffMs: 1_000,
+  };
+  const a = await startFleetWorker({ ...spec, workerId: 'proc-a', ledgerPath: join(ledgerDir, `${app}-a`) });
+  await until(() => ledgerEvents(readLedger(a.ledgerPath), 'LEASE_TAKEN').length > 0, 30_000, 'proc-a takes');
+  const b = await startFleetWorker({ ...spec, workerId: 'proc-b', ledgerPath: join(ledgerDir, `${app}-b`) });
+  const all = () => [...readLedger(a.ledgerPath), ...readLedger(b.ledgerPath)];
+  await until(() => ledgerEvents(all(), 'SHARD_HALTED').length === 1, 60_000, 'the shard is halted');
+  const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: app });
+  const halted = (await store.getLease(shardId))!;
+  expect(halted.leaseOwner).toBeUndefined();
+  expect(isLeaseHalted(halted)).toBe(true);
+  expect(shardFailureOf(halted).failureCount).toBe(3);
+  expect(halted.checkpoint.sequenceNumber).toBe('TRIM_HORIZON'); // r0–poison came in one batch
+  const failures = ledgerEvents(all(), 'SHARD_FAILED').sort((x, y) => x.atMs - y.atMs);
+  expect(failures.map((e) => e.extra)).toEqual(['1', '2', '3']);
+  const tries = (path: string) => readLedger(path).filter((l) => l.kind === 'X').length;
+  expect(tries(a.ledgerPath)).toBeGreaterThanOrEqual(1);
+  expect(tries(b.ledgerPath)).toBeGreaterThanOrEqual(1);
+  expect(tries(a.ledgerPath) + tries(b.ledgerPath)).toBe(3);
+  // Left alone: no process tries it again and the item does not change, past both backoffs.
+  await new Promise((resolve) => setTimeout(resolve, 8_000));
+  expect(tries(a.ledgerPath) + tries(b.ledgerPath)).toBe(3);
+  expect((await store.getLease(shardId))!.leaseCounter).toBe(halted.leaseCounter);
+  // Nothing after the poison record was processed by anyone.
+  expect(all().filter((l) => l.kind === 'P' && l.body === 'r3')).toEqual([]);
+  await Promise.all([a.stop(), b.stop()]);
 }, 180_000);

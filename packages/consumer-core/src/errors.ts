@@ -75,13 +75,20 @@ export class ThroughputExceededError extends DependencyError {
   }
 }
 
-/** An operation kept failing with retriable errors and was given up after `attempts` tries. */
+/**
+ * An operation was given up after `attempts` tries: it kept failing with retriable errors for its whole
+ * budget, or failed with an error that cannot be retried (`cause` is the last error). Thrown by
+ * `RecordBatch.checkpoint()`/`prepareCheckpoint()` when the lease table did not take the write.
+ */
 export class RetriesExhaustedError extends ShardlineError {
   /** How many tries were made. */
   readonly attempts: number;
 
   constructor(what: string, attempts: number, cause: unknown) {
-    super(`${what} failed ${attempts} times; giving up. Last error: ${errorText(cause)}`, { cause });
+    super(
+      `${what} failed ${attempts === 1 ? 'once' : `${attempts} times`}; giving up. Last error: ${errorText(cause)}`,
+      { cause },
+    );
     this.attempts = attempts;
   }
 }

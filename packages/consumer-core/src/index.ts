@@ -75,6 +75,9 @@ export type {
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
+// Leases: failed sessions and halted shards, as recorded in the lease item
+export type { ShardFailureRecord, ShardFailureState } from './leases/shardFailure.js';
+export { isLeaseHalted, ShardFailureAttribute, shardFailureOf } from './leases/shardFailure.js';
 export type { StampedItem, StreamIdentity, StreamIdentityCheck } from './leases/streamIdentity.js';
 export {
   checkStreamIdentity,

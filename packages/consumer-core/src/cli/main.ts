@@ -1,6 +1,12 @@
-// The `shardline` operator CLI: `shardline status` and `shardline reset` for one application's lease table.
+// The `shardline` operator CLI: `shardline status`, `shardline reset` and `shardline skip` for one
+// application's lease table.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
+import {
+  compareExtendedSequenceNumbers,
+  type ExtendedSequenceNumber,
+  SentinelCheckpoint,
+} from '../checkpoint/ExtendedSequenceNumber.js';
+import { shardFailureOf } from '../leases/shardFailure.js';
 import type { AwsConnection } from './connection.js';
 import { openLeaseTable } from './dynamodb/leaseTable.js';
 import { openStream } from './kinesis/stream.js';
@@ -75,7 +81,7 @@ async function watchLeases(table: ReturnType<typeof openLeaseTable>, watchMs: nu
 export function buildProgram(write: (text: string) => void = (t) => process.stdout.write(t)): Command {
   const program = new Command('shardline')
     .description(
-      'Operate a Shardline (or Java KCL) application: who holds which shard, and checkpoint resets.',
+      'Operate a Shardline (or Java KCL) application: who holds which shard, checkpoint resets, and skipping a poison record.',
     )
     .exitOverride()
     .configureOutput({ writeOut: write });
@@ -178,7 +184,124 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
         stream.destroy();
       }
     });
+  common(program.command('skip'))
+    .description(
+      "Move one shard's checkpoint past a poison record on purpose (and clear its halt). Refuses while the shard's lease is live.",
+    )
+    .requiredOption('--shard <id>', 'the shard, e.g. shardId-000000000003')
+    .option(
+      '--to <sequenceNumber>',
+      'treat every record up to and including this one as handled (sequenceNumber or sequenceNumber/subSequenceNumber)',
+    )
+    .option('--next', 'skip exactly the next record after the checkpoint (a KPL sub-record when aggregated)')
+    .option('--yes', 'confirm: without it, only the plan is printed')
+    .action(
+      async (options: CommonOptions & { shard: string; to?: string; next?: boolean; yes?: boolean }) => {
+        if ((options.to === undefined) === (options.next === undefined)) {
+          throw new Error('skip needs exactly one of --to <sequenceNumber> or --next');
+        }
+        const to = options.to === undefined ? undefined : parseSequenceNumber(options.to);
+        const connection = connectionOf(options);
+        const table = openLeaseTable(connection, options.table ?? options.app);
+        const stream = openStream(connection, options.stream);
+        try {
+          const { before, after } = await watchLeases(table, options.watchMs);
+          const lease = after.find((l) => l.leaseKey === options.shard);
+          if (!lease) {
+            write(`Refusing: the lease table has no lease ${options.shard}.\n`);
+            process.exitCode = 2;
+            return;
+          }
+          const watched = before.find((l) => l.leaseKey === options.shard);
+          if (watched?.leaseCounter !== lease.leaseCounter || lease.checkpointOwner !== undefined) {
+            write(
+              `Refusing: ${lease.leaseKey} is held by a live worker (${lease.leaseOwner ?? lease.checkpointOwner}). ` +
+                'Stop it first, or wait until its session failed and the lease was released.\n',
+            );
+            process.exitCode = 2;
+            return;
+          }
+          const current = lease.checkpoint;
+          if (
+            !/^\d+$/.test(current.sequenceNumber) &&
+            current.sequenceNumber !== SentinelCheckpoint.TrimHorizon
+          ) {
+            write(
+              `Refusing: ${lease.leaseKey} is checkpointed at ${current.sequenceNumber}; skip moves a checkpoint ` +
+                'that is a sequence number or TRIM_HORIZON (use shardline reset for the others).\n',
+            );
+            process.exitCode = 2;
+            return;
+          }
+          let target: ExtendedSequenceNumber;
+          if (to) {
+            if (
+              current.sequenceNumber !== SentinelCheckpoint.TrimHorizon &&
+              compareExtendedSequenceNumbers(to, current) <= 0
+            ) {
+              write(
+                `Refusing: ${formatCheckpoint(to)} is not after the checkpoint ${formatCheckpoint(current)} ` +
+                  '(skip only moves forward; use shardline reset to go back).\n',
+              );
+              process.exitCode = 2;
+              return;
+            }
+            target = to;
+          } else {
+            const next = await stream.nextRecordAfter(lease.leaseKey, current);
+            if (!next) {
+              write(
+                `Nothing to skip: ${lease.leaseKey} holds no record after ${formatCheckpoint(current)}.\n`,
+              );
+              process.exitCode = 1;
+              return;
+            }
+            target = { sequenceNumber: next.sequenceNumber, subSequenceNumber: next.subSequenceNumber };
+            write(
+              `Next record: ${formatCheckpoint(target)} (partition key ${JSON.stringify(next.partitionKey)}, ` +
+                `${next.data.byteLength} bytes, arrived ${next.approximateArrivalTimestamp.toISOString()})\n`,
+            );
+          }
+          const failure = shardFailureOf(lease);
+          write(
+            `${lease.leaseKey}: ${formatCheckpoint(current)} -> ${formatCheckpoint(target)}` +
+              (failure.haltedAt !== undefined
+                ? ` (clears the halt since ${failure.haltedAt}: ${failure.lastFailure ?? 'no error recorded'})`
+                : failure.failureCount > 0
+                  ? ` (clears ${failure.failureCount} recorded failures)`
+                  : '') +
+              '\n',
+          );
+          if (!options.yes) {
+            write('Nothing written. Re-run with --yes to apply.\n');
+            process.exitCode = 1;
+            return;
+          }
+          // Conditional on the counter watched: a worker that took the lease meanwhile wins.
+          if (!(await table.resetCheckpoint(lease, target))) {
+            write(`${lease.leaseKey}: NOT moved (a worker wrote the lease meanwhile). Nothing written.\n`);
+            process.exitCode = 2;
+            return;
+          }
+          write(
+            `${lease.leaseKey}: checkpoint moved to ${formatCheckpoint(target)}; the next owner resumes after it.\n`,
+          );
+        } finally {
+          table.destroy();
+          stream.destroy();
+        }
+      },
+    );
   return program;
+}
+
+/** Parses `sequenceNumber` or `sequenceNumber/subSequenceNumber` (as `shardline status` prints them). */
+function parseSequenceNumber(value: string): ExtendedSequenceNumber {
+  const match = /^(\d{1,128})(?:\/(\d{1,15}))?$/.exec(value);
+  if (!match) {
+    throw new Error(`--to must be a sequence number (digits, optionally /subSequenceNumber), got ${value}`);
+  }
+  return { sequenceNumber: match[1]!, subSequenceNumber: Number(match[2] ?? 0) };
 }
 
 function parseTarget(value: string): 'TRIM_HORIZON' | 'LATEST' | Date {

@@ -1,6 +1,7 @@
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { Lease } from '../leases/Lease.js';
 import { type LeaseDeletionReason, planLeaseCleanup } from '../leases/leaseCleanup.js';
+import { shardFailureOf } from '../leases/shardFailure.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
 
 /** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
@@ -20,14 +21,25 @@ export interface ShardStatusRow {
   readonly lagMs: number | undefined;
   readonly parentShardIds: readonly string[];
   readonly childShardIds: readonly string[];
-  /** `finished` (SHARD_END), `waiting-for-parents`, `ready`, or `no-lease`. */
-  readonly lineage: 'finished' | 'waiting-for-parents' | 'ready' | 'no-lease';
+  /**
+   * `finished` (SHARD_END), `halted` (failed `maxShardFailures` times in a row: no worker takes it until
+   * `shardline skip`), `waiting-for-parents`, `ready`, or `no-lease`.
+   */
+  readonly lineage: 'finished' | 'halted' | 'waiting-for-parents' | 'ready' | 'no-lease';
   readonly leaseCounter: number | undefined;
   /**
    * Lease cleanup (with the default settings): the lease is deletable now, or waits — for children to
    * start, for a parent lease to go first, or (shard gone from the stream) for the grace period.
    */
   readonly pendingDeletion: PendingDeletionStatus | undefined;
+  /** Failed sessions in a row at `failedAt` (0 when none since the last checkpoint). */
+  readonly failureCount: number;
+  /** The checkpoint those failures happened at. */
+  readonly failedAt: string | undefined;
+  /** The last failure's error. */
+  readonly lastFailure: string | undefined;
+  /** When the shard was halted (ISO 8601), if it is. */
+  readonly haltedAt: string | undefined;
 }
 
 /** A lease cleanup will delete: why, and what it waits for (`ready` = at the next cleanup round). */
@@ -98,6 +110,7 @@ export function shardStatusRows(
     });
     const owner = lease?.checkpointOwner ?? lease?.leaseOwner;
     const moved = lease !== undefined && counters.get(shardId) !== lease.leaseCounter;
+    const failure = lease ? shardFailureOf(lease) : undefined;
     return {
       shardId,
       shard: shard === undefined ? 'gone' : shard.isOpen ? 'open' : 'closed',
@@ -108,9 +121,21 @@ export function shardStatusRows(
       lagMs: lags.get(shardId),
       parentShardIds: parents,
       childShardIds: lease?.childShardIds ?? [],
-      lineage: !lease ? 'no-lease' : isFinished ? 'finished' : parentsDone ? 'ready' : 'waiting-for-parents',
+      lineage: !lease
+        ? 'no-lease'
+        : isFinished
+          ? 'finished'
+          : failure?.haltedAt !== undefined
+            ? 'halted'
+            : parentsDone
+              ? 'ready'
+              : 'waiting-for-parents',
       leaseCounter: lease?.leaseCounter,
       pendingDeletion: pendingDeletions.get(shardId),
+      failureCount: failure?.failureCount ?? 0,
+      failedAt: failure?.failedAt,
+      lastFailure: failure?.lastFailure,
+      haltedAt: failure?.haltedAt,
     };
   });
 }
@@ -128,6 +153,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     'CHILDREN',
     'LINEAGE',
     'CLEANUP',
+    'FAILURES',
   ];
   const lines = rows.map((r) => [
     r.shardId,
@@ -140,7 +166,9 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.childShardIds.join(',') || '-',
     r.lineage,
     formatPendingDeletion(r.pendingDeletion),
+    r.failureCount === 0 ? '-' : `${r.failureCount} at ${r.failedAt ?? '?'}`,
   ]);
+  const halted = rows.filter((r) => r.haltedAt !== undefined);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   return [header, ...lines]
     .map((cells) =>
@@ -148,6 +176,13 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
         .map((c, i) => c.padEnd(widths[i]!))
         .join('  ')
         .trimEnd(),
+    )
+    .concat(
+      halted.map(
+        (r) =>
+          `HALTED ${r.shardId} since ${r.haltedAt} at ${r.failedAt ?? '?'}: ${r.lastFailure ?? '(no error recorded)'} ` +
+          `— fix the cause, or move past the record with: shardline skip --shard ${r.shardId} --next`,
+      ),
     )
     .join('\n');
 }

@@ -79,6 +79,19 @@ export interface ConsumerOptions {
    * @defaultValue `{ kinesisCallMs: 10000, leaseTableCallMs: 5000 }`
    */
   readonly timeouts?: ConsumerTimeoutOptions;
+  /**
+   * Failed sessions of one shard in a row at the same checkpoint (`ShardSession.fail`, a poison batch of
+   * `run()`) before the shard is halted: the count is kept in the lease item, so it survives moving
+   * between workers; a halted shard is left alone by every Shardline worker until `shardline skip` (or
+   * `reset`) clears it. A checkpoint past that position starts the count again. @defaultValue 5
+   */
+  readonly maxShardFailures?: number;
+  /**
+   * After a session of a shard failed, this worker waits this long before it takes that shard again
+   * (doubling with each failure in a row, up to 10 minutes); other workers may take it at once.
+   * @defaultValue 10000
+   */
+  readonly shardFailureBackoffMs?: number;
   /** Where the library logs. @defaultValue warnings and errors to the console */
   readonly logger?: Logger;
   /** Aborting it stops the consumer (as `stop()`). */
@@ -167,6 +180,8 @@ export interface ResolvedConsumerConfig {
   readonly shutdownTimeoutMs: number;
   /** Deadlines of the calls to AWS. */
   readonly timeouts: ResolvedConsumerTimeouts;
+  readonly maxShardFailures: number;
+  readonly shardFailureBackoffMs: number;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
@@ -196,6 +211,8 @@ export const CONSUMER_DEFAULTS = {
   leaseCleanupIntervalMs: 60_000,
   garbageLeaseGracePeriodMs: 1_800_000,
   acceptStreamIdentityChange: false,
+  maxShardFailures: 5,
+  shardFailureBackoffMs: 10_000,
 } as const;
 
 const KNOWN_KEYS = new Set([
@@ -219,6 +236,8 @@ const KNOWN_KEYS = new Set([
   'checkpointIntervalMs',
   'shutdownTimeoutMs',
   'timeouts',
+  'maxShardFailures',
+  'shardFailureBackoffMs',
   'logger',
   'signal',
   'clock',
@@ -344,6 +363,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     maxBufferedBytes,
     checkpointIntervalMs,
     shutdownTimeoutMs,
+    maxShardFailures,
+    shardFailureBackoffMs,
   } = problems.integers(options, CONSUMER_DEFAULTS, {
     shardSyncIntervalMs: [1_000, 86_400_000],
     maxRecordsPerFetch: [1, 10_000],
@@ -352,6 +373,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     maxBufferedBytes: [1, 2 ** 40],
     checkpointIntervalMs: [0, 3_600_000],
     shutdownTimeoutMs: [0, 3_600_000],
+    maxShardFailures: [1, 1_000],
+    shardFailureBackoffMs: [0, 3_600_000],
   });
 
   const timeoutOptions = options.timeouts ?? {};
@@ -447,6 +470,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     checkpointIntervalMs,
     shutdownTimeoutMs,
     timeouts,
+    maxShardFailures,
+    shardFailureBackoffMs,
     logger,
     signal: options.signal,
     clock,

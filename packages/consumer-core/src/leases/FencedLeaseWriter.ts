@@ -1,12 +1,16 @@
-import { isRetriableError, retry, withDeadline } from '@shardline/common';
+import { retry, withDeadline } from '@shardline/common';
 import { asError, type ConsumerEventListener } from '../events.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import type { HeldLease, HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
-import type { CheckpointWriteOutcome, LeaseHandle } from './LeaseHandle.js';
-import { adoptOwnLandedWrite, CounterAdoptedError } from './LeaseRenewer.js';
+import type { CheckpointWriteOutcome, LeaseHandle, ShardFailureOutcome } from './LeaseHandle.js';
+import { adoptOwnLandedWrite } from './LeaseRenewer.js';
 import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
+import { nextShardFailure } from './shardFailure.js';
+
+/** Writes tried again at once after the fence changed under them (an adopted counter, a hand-off). */
+const MAX_REFENCES = 3;
 
 /** Options of {@link FencedLeaseWriter}. */
 export interface FencedLeaseWriterOptions {
@@ -23,6 +27,8 @@ export interface FencedLeaseWriterOptions {
   readonly noticeHandoff: (held: HeldLease, signal: AbortSignal) => Promise<boolean>;
   /** The signal for that check when the caller gave none (the renewal loop's). */
   readonly fallbackSignal: () => AbortSignal;
+  /** Failed sessions in a row at one checkpoint before the shard is halted. @defaultValue 5 */
+  readonly maxShardFailures?: number;
 }
 
 /**
@@ -45,15 +51,57 @@ export class FencedLeaseWriter {
       checkpoint: (update) => this.checkpoint(leaseKey, update),
       prepare: (update) => this.prepareCheckpoint(leaseKey, update),
       release: () => this.release(leaseKey),
+      fail: (error) => this.fail(leaseKey, error),
     };
   }
 
   /**
-   * Writes a checkpoint with the held lease's counter as fencing token. Retriable failures are retried
-   * while the lease is held.
+   * Ends a failed session: releases the lease and counts the failure in the lease item (fenced by the
+   * held counter, serialized with the renewals), halting the shard once `maxShardFailures` failures in a
+   * row happened at its checkpoint. The lease is no longer renewed from the start, so when the table
+   * keeps failing it expires after the failover time (never held without being worked on). Never throws.
+   */
+  async fail(leaseKey: string, error: Error, signal?: AbortSignal): Promise<ShardFailureOutcome> {
+    const held = this.#options.held.get(leaseKey);
+    if (!held) return { kind: 'LEASE_LOST' };
+    return held.mutex.run(async (): Promise<ShardFailureOutcome> => {
+      this.#options.held.forget(leaseKey);
+      if (held.isLost) return { kind: 'LEASE_LOST' };
+      const { store } = this.#options;
+      const failure = nextShardFailure(held.lease, error, this.#options.maxShardFailures ?? 5, new Date());
+      const record = store.recordShardFailure?.bind(store);
+      try {
+        const written = await retry(
+          () =>
+            withDeadline(
+              record ? 'recordShardFailure' : 'release',
+              this.#options.failoverTimeMs,
+              (callSignal) =>
+                record ? record(held.lease, failure, callSignal) : store.releaseLease(held.lease, callSignal),
+              signal,
+            ),
+          { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1_000, signal },
+        );
+        if (!written) return { kind: 'LEASE_LOST' };
+        this.#options.onEvent({ type: 'LEASE_RELEASED', leaseKey });
+        return record ? { kind: 'RECORDED', failure } : { kind: 'RELEASED' };
+      } catch (writeError) {
+        this.#options.logger.warn('Recording a shard failure failed; the lease will expire instead', {
+          leaseKey,
+          error: writeError,
+        });
+        this.#options.onEvent({ type: 'ERROR', shardId: leaseKey, error: asError(writeError) });
+        return { kind: 'EXPIRING' };
+      }
+    });
+  }
+
+  /**
+   * Writes a checkpoint with the held lease's counter as fencing token: one attempt (the caller retries
+   * with backoff, outside the lease's mutex).
    *
    * @returns `LEASE_LOST` when the lease is no longer ours (nothing was written).
-   * @throws the store's error when it keeps failing.
+   * @throws the store's error when the write failed.
    */
   checkpoint(
     leaseKey: string,
@@ -140,49 +188,34 @@ export class FencedLeaseWriter {
     const { store, held: heldLeases } = this.#options;
     const held = heldLeases.get(leaseKey);
     if (!held) return 'LEASE_LOST';
-    return held.mutex.run(async () => {
-      return retry(
-        async () => {
-          if (!heldLeases.isHeld(leaseKey)) return 'LEASE_LOST' as const;
-          const sentAtMs = this.#options.clock.nowMs();
-          const updated = await held.trackUncertain(() =>
-            withDeadline(
-              operation,
-              this.#options.failoverTimeMs,
-              (callSignal) => write(held.lease, callSignal),
-              signal,
-            ),
-          );
-          if (!updated) {
-            if (await adoptOwnLandedWrite(store, held, signal)) throw new CounterAdoptedError();
-            // Asked for by another worker: write again with the hand-off fence (checkpointOwner = us).
-            if (await this.#options.noticeHandoff(held, signal ?? this.#options.fallbackSignal()))
-              throw new CounterAdoptedError();
-            heldLeases.markLost(leaseKey, held, 'CHECKPOINT_FENCED');
-            return 'LEASE_LOST' as const;
-          }
+    // One write per call, holding the lease's mutex only for it: the shard's checkpointer retries a
+    // failing table with its backoff outside the mutex, so the renewals of the lease go on in between.
+    // Only an adopted counter (this worker's previous write had landed) or a hand-off fence is tried
+    // again at once.
+    return held.mutex.run(async (): Promise<CheckpointWriteOutcome> => {
+      for (let refenced = 0; ; refenced++) {
+        if (!heldLeases.isHeld(leaseKey)) return 'LEASE_LOST';
+        const sentAtMs = this.#options.clock.nowMs();
+        const updated = await held.trackUncertain(() =>
+          withDeadline(
+            operation,
+            this.#options.failoverTimeMs,
+            (callSignal) => write(held.lease, callSignal),
+            signal,
+          ),
+        );
+        if (updated) {
           held.wrote(updated, sentAtMs);
-          return 'WRITTEN' as const;
-        },
-        {
-          // The write holds the lease's mutex (renewals wait): back off no longer than a renewal would,
-          // so a throttled table does not starve the renewals of a healthy lease.
-          maxAttempts: 8,
-          initialDelayMs: 50,
-          maxDelayMs: Math.max(100, this.#options.failoverTimeMs / 10),
-          signal,
-          isRetriable: (error) => isRetriableError(error) && heldLeases.isHeld(leaseKey),
-          onRetry: (error, attempt, delayMs) =>
-            this.#options.onEvent({
-              type: 'RETRY',
-              operation,
-              shardId: leaseKey,
-              attempt,
-              delayMs,
-              error: asError(error),
-            }),
-        },
-      );
+          return 'WRITTEN';
+        }
+        if (refenced < MAX_REFENCES) {
+          if (await adoptOwnLandedWrite(store, held, signal)) continue;
+          // Asked for by another worker: write again with the hand-off fence (checkpointOwner = us).
+          if (await this.#options.noticeHandoff(held, signal ?? this.#options.fallbackSignal())) continue;
+        }
+        heldLeases.markLost(leaseKey, held, 'CHECKPOINT_FENCED');
+        return 'LEASE_LOST';
+      }
     });
   }
 }

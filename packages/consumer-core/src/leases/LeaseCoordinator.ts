@@ -32,6 +32,8 @@ export interface LeaseCoordinatorOptions extends LeaseLoopContext, LeaseTakingSe
   readonly onRoundPlanned?: (plan: LeaseTakingPlan) => void;
   /** Lease cleanup settings; without them, no lease is ever deleted. */
   readonly cleanup?: LeaseCleanupSettings & { readonly leaseCleanupIntervalMs: number };
+  /** Failed sessions in a row at one checkpoint before a shard is halted. @defaultValue 5 */
+  readonly maxShardFailures?: number;
 }
 
 /**
@@ -122,6 +124,7 @@ export class LeaseCoordinator {
       onEvent,
       noticeHandoff,
       fallbackSignal: () => this.#renewer.signal,
+      ...(options.maxShardFailures !== undefined ? { maxShardFailures: options.maxShardFailures } : {}),
     });
     this.#cleaner = options.cleanup
       ? new LeaseCleaner({

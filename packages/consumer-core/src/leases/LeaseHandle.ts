@@ -1,7 +1,18 @@
 import type { CheckpointUpdate, PrepareCheckpointUpdate } from './LeaseStore.js';
+import type { ShardFailureRecord } from './shardFailure.js';
 
 /** Outcome of a fenced write: `LEASE_LOST` when the lease is no longer this worker's (nothing written). */
 export type CheckpointWriteOutcome = 'WRITTEN' | 'LEASE_LOST';
+
+/**
+ * How a failed session ended on the table: `RECORDED` (released with the failure counted, maybe
+ * halted), `RELEASED` (a store without failure records: released, nothing counted), `LEASE_LOST` (no
+ * longer ours: nothing written), `EXPIRING` (the table failed: the lease is no longer renewed and
+ * expires after the failover time).
+ */
+export type ShardFailureOutcome =
+  | { readonly kind: 'RECORDED'; readonly failure: ShardFailureRecord }
+  | { readonly kind: 'RELEASED' | 'LEASE_LOST' | 'EXPIRING' };
 
 /**
  * What a shard consumer may do with the lease of its shard: every write fenced by the lease counter,
@@ -13,8 +24,8 @@ export interface LeaseHandle {
   /** Whether the lease is still held (renewed recently enough): checked before every batch handed out. */
   isHeld(): boolean;
   /**
-   * Writes a checkpoint (and at `SHARD_END` the children's ids). Retriable failures are retried while
-   * the lease is held. @throws the store's error when it keeps failing.
+   * Writes a checkpoint (and at `SHARD_END` the children's ids): one fenced attempt, serialized with the
+   * renewals; the caller retries with backoff. @throws the store's error when the write failed.
    */
   checkpoint(update: CheckpointUpdate): Promise<CheckpointWriteOutcome>;
   /** Records a prepared checkpoint (two-phase checkpoint), fenced like {@link LeaseHandle.checkpoint}. */
@@ -24,4 +35,9 @@ export interface LeaseHandle {
    * asked for it) and stops renewing it. Never throws. @returns whether the table was updated.
    */
   release(): Promise<boolean>;
+  /**
+   * Ends a failed session: releases the lease and counts the failure in the lease item (halting the
+   * shard after `maxShardFailures` in a row at one checkpoint); stops renewing it. Never throws.
+   */
+  fail(error: Error): Promise<ShardFailureOutcome>;
 }

@@ -1,5 +1,6 @@
 import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { HashKeyRange, Lease, NewLease } from './Lease.js';
+import type { ShardFailureRecord } from './shardFailure.js';
 import type { StreamIdentity } from './streamIdentity.js';
 
 /** A checkpoint write: the new position, and at shard end the children's ids. */
@@ -122,6 +123,16 @@ export interface LeaseStore {
    * deletes. @returns whether it was deleted (false: gone already, or the counter moved).
    */
   deleteLease?(lease: Lease, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Ends a failed session (`ShardSession.fail`): the fencing condition of
+   * {@link LeaseStore.updateCheckpoint}; bumps the counter, removes the owner and `checkpointOwner` (the
+   * lease is released, the checkpoint unchanged) and sets the failure attributes of `failure`
+   * (`shardlineFailureCount`, `shardlineFailedAt`, `shardlineLastFailure`, and `shardlineHalted` once
+   * halted). A checkpoint write, a skip or a reset removes them. Optional: a store without it makes a
+   * failure a plain release (nothing counted, never halted).
+   * @returns whether it was written (`false`: the lease is no longer held).
+   */
+  recordShardFailure?(lease: Lease, failure: ShardFailureRecord, signal?: AbortSignal): Promise<boolean>;
   /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
 }

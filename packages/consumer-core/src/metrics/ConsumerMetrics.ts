@@ -25,6 +25,15 @@ export const ConsumerMetricName = {
   RenewFailures: 'shardline.consumer.lease.renew_failures',
   /** Counter: lease moves, by `shardline.lease.move`: taken, stolen, handed_off, released, lost. */
   LeaseMoves: 'shardline.consumer.lease.moves',
+  /** Counter: failed shard sessions (`SHARD_FAILED`: released to be redone). Per shard. */
+  ShardFailures: 'shardline.consumer.shard.failures',
+  /** Counter: shards halted after `maxShardFailures` failures in a row (`SHARD_HALTED`). Per shard. */
+  ShardsHalted: 'shardline.consumer.shard.halted',
+  /**
+   * Counter: failed checkpoint write attempts, by `shardline.checkpoint.outcome`: `retried` (tried again
+   * after a backoff) or `gave_up` (`CHECKPOINT_FAILED`: not in the table). Per shard.
+   */
+  CheckpointWriteFailures: 'shardline.consumer.checkpoint.write_failures',
 } as const;
 
 /** Options of {@link ConsumerMetrics}. */
@@ -55,6 +64,9 @@ export class ConsumerMetrics {
   readonly #bytes: Counter;
   readonly #renewFailures: Counter;
   readonly #moves: Counter;
+  readonly #shardFailures: Counter;
+  readonly #shardsHalted: Counter;
+  readonly #checkpointWriteFailures: Counter;
   readonly #observables: ObservableGauge[];
   readonly #callback: BatchObservableCallback;
   readonly #meter;
@@ -84,6 +96,18 @@ export class ConsumerMetrics {
     this.#moves = meter.createCounter(ConsumerMetricName.LeaseMoves, {
       description: 'Leases taken, stolen, handed off, released or lost by this worker',
       unit: '{lease}',
+    });
+    this.#shardFailures = meter.createCounter(ConsumerMetricName.ShardFailures, {
+      description: 'Shard sessions that failed and were released to be redone from the last checkpoint',
+      unit: '{session}',
+    });
+    this.#shardsHalted = meter.createCounter(ConsumerMetricName.ShardsHalted, {
+      description: 'Shards halted after failing too many times in a row at one checkpoint',
+      unit: '{shard}',
+    });
+    this.#checkpointWriteFailures = meter.createCounter(ConsumerMetricName.CheckpointWriteFailures, {
+      description: 'Failed checkpoint write attempts (retried, or given up: not in the table)',
+      unit: '{attempt}',
     });
     const held = meter.createObservableGauge(ConsumerMetricName.LeasesHeld, {
       description: 'Leases this worker holds',
@@ -135,6 +159,17 @@ export class ConsumerMetrics {
       }
       case 'RETRY':
         if (event.operation === 'renew') this.#renewFailures.add(1, this.#base);
+        if (event.operation === 'checkpoint' && event.shardId !== undefined)
+          this.#checkpointFailure(event.shardId, 'retried');
+        break;
+      case 'CHECKPOINT_FAILED':
+        this.#checkpointFailure(event.shardId, 'gave_up');
+        break;
+      case 'SHARD_FAILED':
+        this.#shardFailures.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
+        break;
+      case 'SHARD_HALTED':
+        this.#shardsHalted.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
         break;
       case 'LEASE_TAKEN':
         this.#move(event.stolen ? 'stolen' : 'taken');
@@ -158,6 +193,14 @@ export class ConsumerMetrics {
   close(): void {
     this.#shards.clear();
     this.#meter.removeBatchObservableCallback(this.#callback, this.#observables);
+  }
+
+  #checkpointFailure(shardId: string, outcome: 'retried' | 'gave_up'): void {
+    this.#checkpointWriteFailures.add(1, {
+      ...this.#base,
+      'shardline.shard.id': shardId,
+      'shardline.checkpoint.outcome': outcome,
+    });
   }
 
   #move(move: string): void {

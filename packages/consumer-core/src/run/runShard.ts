@@ -1,5 +1,5 @@
 import { backoffDelayMs, sleep } from '@shardline/common';
-import { RecordProcessingError } from '../errors.js';
+import { LeaseLostError, RecordProcessingError } from '../errors.js';
 import { asError, type ConsumerEvent } from '../events.js';
 import type { Logger } from '../internal/logger.js';
 import type { RecordBatch, ShardInfo } from '../worker/RecordBatch.js';
@@ -19,9 +19,14 @@ export interface RunOptions {
   /** Largest retry delay. @defaultValue 30000 */
   readonly retryMaxDelayMs?: number;
   /**
-   * Dead-letter handler for a poison batch. When given, the batch is handed to it and then checkpointed
-   * past; when absent (or when it throws), the shard is halted (its lease kept, so the batch is not
-   * bounced to other workers), a `SHARD_HALTED` event is emitted, and other shards go on.
+   * Dead-letter handler for a poison batch (one that failed `maxAttempts` times). When given, the batch
+   * is handed to it and then checkpointed past. When absent (or when it throws), the shard's session
+   * fails as with `ShardSession.fail`: nothing is checkpointed past the batch, the lease is released
+   * with a `SHARD_FAILED` event and the failure counted in the lease item, and the shard is redone from
+   * its last checkpoint by the next owner (this worker after `shardFailureBackoffMs`). After
+   * `maxShardFailures` failures in a row at that checkpoint the shard is halted (`SHARD_HALTED`, shown by
+   * `shardline status`, left alone by every worker) until `shardline skip` moves past the batch. Other
+   * shards go on.
    */
   readonly onPoisonBatch?: (
     batch: RecordBatch,
@@ -40,7 +45,8 @@ export interface RunShardContext {
 /**
  * The `run()` policy for one shard: pulls its batches one at a time, hands each to `processBatch`
  * (retried with backoff up to `maxAttempts`), checkpoints it once handled, and treats a batch that keeps
- * failing as poison (dead-lettered through `onPoisonBatch` and checkpointed past, or the shard halted).
+ * failing as poison (dead-lettered through `onPoisonBatch` and checkpointed past, or the session failed:
+ * released without checkpointing, redone elsewhere, halted after `maxShardFailures` in a row).
  */
 export async function runShard(
   shardConsumer: ShardConsumer,
@@ -70,6 +76,11 @@ export async function runShard(
         isDone = true;
         break;
       } catch (error) {
+        // The handler's own checkpoint found the lease gone: the session ended, the batch did not fail.
+        if (error instanceof LeaseLostError && shardConsumer.endIfLeaseLost()) {
+          batch.release();
+          return;
+        }
         lastError = error;
         if (attempt === maxAttempts || !shardConsumer.isActive) break;
         const delayMs = backoffDelayMs(attempt, backoff);
@@ -78,7 +89,7 @@ export async function runShard(
       }
     }
     if (isDone) {
-      await checkpoint(batch, context);
+      if (!(await checkpoint(batch, shardConsumer, context))) return;
       continue;
     }
     if (!shardConsumer.isActive) {
@@ -102,26 +113,39 @@ export async function runShard(
           recordCount: batch.records.length,
           error,
         });
-        await checkpoint(batch, context);
-        continue;
       } catch (deadLetterError) {
-        context.logger.error('The dead-letter handler failed; halting the shard', {
+        context.logger.error('The dead-letter handler failed; failing the shard session', {
           shardId: shardConsumer.shardId,
           error: deadLetterError,
         });
+        shardConsumer.fail(error);
+        return;
       }
+      if (!(await checkpoint(batch, shardConsumer, context))) return;
+      continue;
     }
-    batch.release();
-    shardConsumer.halt(error);
+    shardConsumer.fail(error);
     return;
   }
 }
 
-async function checkpoint(batch: RecordBatch, context: RunShardContext): Promise<void> {
+/**
+ * Checkpoints a handled batch. @returns false when the session is over (the lease is gone): that ends
+ * the shard's run, it is not a processing failure. A write that gave up (`RetriesExhaustedError`, already
+ * reported as `CHECKPOINT_FAILED`) leaves the position recorded for the next write: processing goes on.
+ */
+async function checkpoint(
+  batch: RecordBatch,
+  shardConsumer: ShardConsumer,
+  context: RunShardContext,
+): Promise<boolean> {
   try {
     await batch.checkpoint();
+    return true;
   } catch (error) {
+    if (error instanceof LeaseLostError && shardConsumer.endIfLeaseLost()) return false;
     context.emit({ type: 'ERROR', shardId: batch.shardId, error: asError(error) });
+    return true;
   }
 }
 

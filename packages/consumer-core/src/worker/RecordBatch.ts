@@ -15,6 +15,14 @@ export const ShardCompletionReason = {
    * continues exactly after it. Handle it as `SHUTDOWN` (flush, checkpoint what was delivered).
    */
   HandedOff: 'HANDED_OFF',
+  /**
+   * The session failed (`ShardSession.fail`, or a poison batch of `run()`): nothing more was
+   * checkpointed, the lease was released with the failure counted in the lease item, and the next owner
+   * (or this worker after `shardFailureBackoffMs`) redoes the shard from its last checkpoint — unless the
+   * failures in a row at that checkpoint reached `maxShardFailures`: then the shard is halted
+   * (`SHARD_HALTED`) and left alone by every worker until `shardline skip` or `shardline reset`.
+   */
+  Failed: 'FAILED',
 } as const;
 /** Why a shard's session ended. */
 export type ShardCompletionReason = (typeof ShardCompletionReason)[keyof typeof ShardCompletionReason];
@@ -50,11 +58,26 @@ export interface RecordBatch {
   readonly millisBehindLatest: number | undefined;
   /**
    * Marks every record up to `record` (default: this batch's last record) handled. The checkpoint never
-   * moves backwards, and it is written to the lease table within `checkpointIntervalMs` (at once when 0;
-   * always before release, at shard end and at stop). Resolves once recorded (with interval 0: once
-   * written). After the lease was lost it resolves without writing: the session completes `LEASE_LOST`.
+   * moves backwards and is written to the lease table, fenced by the lease counter, within
+   * `checkpointIntervalMs` (always before release, at shard end and at stop).
    *
-   * @throws `CheckpointRejectedError` when `record` is not a delivered record of this shard.
+   * - With `checkpointIntervalMs: 0` it resolves only once the position (or a later one) is in the
+   *   table.
+   * - With an interval it resolves once recorded; the write follows. A background write that gave up
+   *   emits `CHECKPOINT_FAILED` (and counts in `shardline.consumer.checkpoint.write_failures`), and the
+   *   next `checkpoint()` of the session rejects with its `RetriesExhaustedError`.
+   *
+   * A failing table is retried with capped, jittered backoff shared by every write of the shard (at most
+   * 10 attempts per second per shard; renewals go on in between) for up to `failoverTimeMs` per write.
+   * A position that was not written stays recorded and is written with the next write.
+   *
+   * @throws `CheckpointRejectedError` when `record` is not a delivered record of this shard (nothing
+   *   recorded).
+   * @throws `LeaseLostError` when the lease is gone or the session ended (lost, stopped, or
+   *   `ShardSession.fail`): nothing was written, the next owner resumes from the last written
+   *   checkpoint. `run()` then ends the shard's session; it is not a processing failure.
+   * @throws `RetriesExhaustedError` (its `cause` the last error) when the write kept failing for
+   *   `failoverTimeMs`, or failed with an error that cannot be retried: the position is NOT in the table.
    */
   checkpoint(record?: KinesisRecord | ExtendedSequenceNumber): Promise<void>;
   /**
@@ -63,10 +86,12 @@ export interface RecordBatch {
    * with optional `state` (stored as `pendingCheckpointState`). The checkpoint itself does not move; the
    * next `checkpoint()` clears it. A worker that takes the lease later finds it in
    * `ShardInfo.pendingCheckpoint`/`pendingCheckpointState` — the way to redo an interrupted side effect
-   * (an archive object, say) identically after a crash.
+   * (an archive object, say) identically after a crash. Resolves once written; a failing table is
+   * retried like {@link RecordBatch.checkpoint}.
    *
-   * @throws `LeaseLostError` when the lease is gone (nothing was written); `CheckpointRejectedError`
-   *   for a position after the last delivered record or before the current checkpoint.
+   * @throws `LeaseLostError` when the lease is gone or the session ended (nothing was written);
+   *   `RetriesExhaustedError` when the write kept failing; `CheckpointRejectedError` for a position
+   *   after the last delivered record or before the current checkpoint.
    */
   prepareCheckpoint(record?: KinesisRecord | ExtendedSequenceNumber, state?: Uint8Array): Promise<void>;
   /** Frees this batch's buffer share without checkpointing (for applications that checkpoint less often). */

@@ -7,6 +7,7 @@ import type { Lease } from '../leases/Lease.js';
 import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import { isLeaseFinished } from '../leases/leaseTaking.js';
+import { isLeaseHalted } from '../leases/shardFailure.js';
 import { ConsumerMetrics } from '../metrics/ConsumerMetrics.js';
 import type { ChildShard, ShardReader } from '../retrieval/ShardReader.js';
 import { guardStreamIdentity } from '../shard-sync/guardStreamIdentity.js';
@@ -28,6 +29,9 @@ export interface WorkerPorts {
  */
 const MAX_LEASES_TO_STEAL_AT_ONCE = Number.POSITIVE_INFINITY;
 
+/** Longest wait before this worker takes a shard again whose session it failed. */
+const MAX_SHARD_FAILURE_BACKOFF_MS = 600_000;
+
 /**
  * One worker of an application: takes and renews leases, syncs shards, runs one {@link ShardConsumer}
  * per held shard, and stops in order. Plain async code; `rx/` puts the RxJS surface on it.
@@ -40,6 +44,8 @@ export class Worker {
   readonly #syncLoop: Loop;
   readonly #metrics: ConsumerMetrics;
   readonly #shardConsumers = new Map<string, ShardConsumer>();
+  /** Shards whose session failed here: not taken again by this worker before this time (monotonic ms). */
+  readonly #failedUntilMs = new Map<string, number>();
   readonly #listeners = new Set<ConsumerEventListener>();
   readonly #sessionListeners = new Set<(shardConsumer: ShardConsumer) => void>();
   #state: ConsumerState = 'idle';
@@ -78,7 +84,14 @@ export class Worker {
       clock: config.clock,
       logger: config.logger,
       onEvent,
-      eligibility: eligibleLeases,
+      maxShardFailures: config.maxShardFailures,
+      // A halted shard is left alone by every worker; one that failed here waits out its backoff.
+      eligibility: (leases) => {
+        const isEligible = eligibleLeases(leases);
+        const nowMs = config.clock.nowMs();
+        return (lease) =>
+          isEligible(lease) && !isLeaseHalted(lease) && !this.#isBackingOff(lease.leaseKey, nowMs);
+      },
       cleanup: {
         cleanupLeasesUponShardCompletion: config.cleanupLeasesUponShardCompletion,
         cleanupGarbageLeases: config.cleanupGarbageLeases,
@@ -238,6 +251,14 @@ export class Worker {
     return this.#stopping;
   }
 
+  #isBackingOff(leaseKey: string, nowMs: number): boolean {
+    const untilMs = this.#failedUntilMs.get(leaseKey);
+    if (untilMs === undefined) return false;
+    if (nowMs < untilMs) return true;
+    this.#failedUntilMs.delete(leaseKey);
+    return false;
+  }
+
   #startShardConsumer(lease: Lease): void {
     if (this.#stopping) {
       void this.#coordinator.release(lease.leaseKey);
@@ -254,7 +275,7 @@ export class Worker {
       });
       return;
     }
-    if (isLeaseFinished(lease)) {
+    if (isLeaseFinished(lease) || isLeaseHalted(lease)) {
       void this.#coordinator.release(lease.leaseKey);
       return;
     }
@@ -268,10 +289,18 @@ export class Worker {
       maxBufferedBatches: config.maxBufferedBatches,
       maxBufferedBytes: config.maxBufferedBytes,
       checkpointIntervalMs: config.checkpointIntervalMs,
+      checkpointRetryBudgetMs: config.failoverTimeMs,
       leaseHandle: this.#coordinator.leaseHandle(lease.leaseKey),
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
       onShardFinished: () => {
         this.#coordinator.requestTakeRound();
+      },
+      onFailed: (shardId, failureCount) => {
+        const delayMs = Math.min(
+          config.shardFailureBackoffMs * 2 ** Math.max(0, (failureCount ?? 1) - 1),
+          MAX_SHARD_FAILURE_BACKOFF_MS,
+        );
+        this.#failedUntilMs.set(shardId, config.clock.nowMs() + delayMs);
       },
       onCompleted: (shardId) => {
         // The coordinator already dropped the lease (released, lost or expired); forgetting it here

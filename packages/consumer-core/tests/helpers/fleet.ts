@@ -69,7 +69,8 @@ export type LedgerLine =
   | { kind: 'D'; atMs: number; shardId: string; first: string; last: string }
   | { kind: 'P'; atMs: number; shardId: string; sequenceNumber: string; body: string }
   | { kind: 'E'; atMs: number; type: string; key: string; extra: string | undefined }
-  | { kind: 'R'; atMs: number; requestKind: string; count: number };
+  | { kind: 'R'; atMs: number; requestKind: string; count: number }
+  | { kind: 'X'; atMs: number; shardId: string; sequenceNumber: string };
 
 /** Reads a worker's ledger (empty when it wrote nothing yet). */
 export function readLedger(path: string): LedgerLine[] {
@@ -92,6 +93,9 @@ export function readLedger(path: string): LedgerLine[] {
         break;
       case 'R':
         lines.push({ kind: 'R', atMs, requestKind: parts[2]!, count: Number(parts[3]) });
+        break;
+      case 'X':
+        lines.push({ kind: 'X', atMs, shardId: parts[2]!, sequenceNumber: parts[3]! });
         break;
     }
   }

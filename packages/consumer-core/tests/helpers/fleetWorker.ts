@@ -4,6 +4,7 @@
 //   <ms> P <shardId> <seq> <body>               a record was processed
 //   <ms> E <TYPE> <leaseKey|shardId> [<extra>]  a lease/checkpoint event (CHECKPOINT_WRITTEN extra = seq)
 //   <ms> R <kind> <count>                       lease-table requests by kind (at stop)
+//   <ms> X <shardId> <seq>                      the poison record was handed to processBatch (it throws)
 // Environment: SHARDLINE_TEST (JSON): FleetWorkerSpec.
 
 import { appendFileSync } from 'node:fs';
@@ -29,6 +30,10 @@ export interface FleetWorkerSpec {
   readonly processDelayMs?: number;
   /** Throttle this share of lease-table requests (ProvisionedThroughputExceededException), seeded. */
   readonly throttle?: { readonly share: number; readonly seed: number };
+  /** A record body processBatch always fails on (one try per batch: `maxAttempts` 1). */
+  readonly poisonBody?: string;
+  readonly maxShardFailures?: number;
+  readonly shardFailureBackoffMs?: number;
 }
 
 const spec = JSON.parse(process.env.SHARDLINE_TEST ?? '{}') as FleetWorkerSpec;
@@ -64,6 +69,8 @@ const consumer = createConsumer({
   maxRecordsPerFetch: 20,
   checkpointIntervalMs: spec.checkpointIntervalMs ?? 200,
   shutdownTimeoutMs: 5_000,
+  ...(spec.maxShardFailures !== undefined ? { maxShardFailures: spec.maxShardFailures } : {}),
+  ...(spec.shardFailureBackoffMs !== undefined ? { shardFailureBackoffMs: spec.shardFailureBackoffMs } : {}),
   logger: silentLogger,
 });
 consumer.events$.subscribe((event) => {
@@ -81,6 +88,12 @@ consumer.events$.subscribe((event) => {
     case 'LEASE_LOST':
       write(`E ${event.type} ${event.leaseKey} ${event.reason}`);
       break;
+    case 'SHARD_FAILED':
+      write(`E ${event.type} ${event.shardId} ${event.failureCount ?? '-'}`);
+      break;
+    case 'SHARD_HALTED':
+      write(`E ${event.type} ${event.shardId}`);
+      break;
     case 'DUPLICATE_WORKER_ID':
       write(`E ${event.type} ${event.leaseKeys.join(',')}`);
       break;
@@ -88,8 +101,15 @@ consumer.events$.subscribe((event) => {
 });
 
 await consumer.run({
+  ...(spec.poisonBody !== undefined ? { maxAttempts: 1 } : {}),
   processBatch: async (batch) => {
     write(`D ${batch.shardId} ${batch.records[0]!.sequenceNumber} ${batch.records.at(-1)!.sequenceNumber}`);
+    for (const record of batch.records) {
+      if (spec.poisonBody !== undefined && new TextDecoder().decode(record.data) === spec.poisonBody) {
+        write(`X ${batch.shardId} ${record.sequenceNumber}`);
+        throw new Error('the poison record cannot be processed');
+      }
+    }
     for (const record of batch.records) {
       write(`P ${batch.shardId} ${record.sequenceNumber} ${new TextDecoder().decode(record.data)}`);
     }

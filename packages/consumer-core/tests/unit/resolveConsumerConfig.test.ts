@@ -51,6 +51,25 @@ describe('resolveConsumerConfig', () => {
     expect(() => resolveConsumerConfig({ ...valid, timeouts: 5_000 as never })).toThrow(ConfigurationError);
   });
 
+  it('defaults and validates the shard failure policy, listing every problem', () => {
+    expect(resolveConsumerConfig(valid)).toMatchObject({
+      maxShardFailures: 5,
+      shardFailureBackoffMs: 10_000,
+    });
+    const error = (() => {
+      try {
+        resolveConsumerConfig({ ...valid, maxShardFailures: 0, shardFailureBackoffMs: -1 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).problems.map((p) => p.path).sort()).toEqual([
+      'maxShardFailures',
+      'shardFailureBackoffMs',
+    ]);
+  });
+
   it('takes a stream ARN and the stream name inside it', () => {
     const config = resolveConsumerConfig({
       ...valid,

@@ -98,6 +98,7 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
       pendingCheckpoint: undefined,
       pendingCheckpointState: undefined,
       completion: new Promise(() => {}),
+      fail: () => {},
       ...session,
       records$: records$.asObservable(),
     },

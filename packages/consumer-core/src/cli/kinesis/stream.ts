@@ -7,9 +7,11 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { clientWithDeadline, http1RequestHandler } from '@shardline/common';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
+import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import type { StreamIdentity } from '../../leases/streamIdentity.js';
+import type { KinesisRecord } from '../../retrieval/ShardReader.js';
+import { toKinesisRecords } from '../../retrieval/toKinesisRecords.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
 import type { ShardDescription } from '../../shard-sync/shardLineage.js';
 import type { AwsConnection } from '../connection.js';
@@ -29,8 +31,17 @@ export interface CliStream {
   checkpointBefore(shardId: string, at: Date): Promise<ExtendedSequenceNumber>;
   /** The stream's ARN and creation time (`DescribeStreamSummary`), which `reset` stamps on the leases. */
   describe(): Promise<StreamIdentity>;
+  /**
+   * The first user record after `checkpoint` (a KPL sub-record when the record is aggregated: the same
+   * position a worker resumes at), or `undefined` when the shard holds none yet. `checkpoint` is a
+   * sequence number or `TRIM_HORIZON`.
+   */
+  nextRecordAfter(shardId: string, checkpoint: ExtendedSequenceNumber): Promise<KinesisRecord | undefined>;
   destroy(): void;
 }
+
+/** Most `GetRecords` pages read looking for the next record (empty pages while behind are normal). */
+const MAX_EMPTY_PAGES = 50;
 
 /**
  * Opens `streamName` with a Kinesis client of its own (HTTP/1.1, as the local emulators need), every
@@ -105,6 +116,29 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
       return { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 };
     },
     describe: () => lister.describeStream(),
+    nextRecordAfter: async (shardId, checkpoint) => {
+      const isTrimHorizon = checkpoint.sequenceNumber === SentinelCheckpoint.TrimHorizon;
+      // At the checkpoint's own record: it may be an aggregated record checkpointed part-way.
+      let shardIterator = isTrimHorizon
+        ? await iterator(shardId, 'TRIM_HORIZON')
+        : await iterator(shardId, 'AT_SEQUENCE_NUMBER', {
+            StartingSequenceNumber: checkpoint.sequenceNumber,
+          });
+      for (let page = 0; shardIterator && page < MAX_EMPTY_PAGES; page++) {
+        const output: GetRecordsCommandOutput = await client.send(
+          new GetRecordsCommand({ ShardIterator: shardIterator, Limit: 100 }),
+        );
+        const { records } = toKinesisRecords(
+          output.Records ?? [],
+          undefined,
+          isTrimHorizon ? undefined : checkpoint,
+        );
+        if (records.length > 0) return records[0];
+        if ((output.Records ?? []).length === 0 && (output.MillisBehindLatest ?? 0) === 0) return undefined;
+        shardIterator = output.NextShardIterator;
+      }
+      return undefined;
+    },
     destroy: () => sdkClient.destroy(),
   };
 }

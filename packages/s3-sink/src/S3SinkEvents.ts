@@ -32,6 +32,7 @@ export const S3SinkEventType = {
   PendingRangeMismatch: 'PENDING_RANGE_MISMATCH',
   MultipartUploadAborted: 'MULTIPART_UPLOAD_ABORTED',
   Retry: 'RETRY',
+  ShardFailed: 'SHARD_FAILED',
   Error: 'ERROR',
 } as const;
 /** See {@link S3SinkEventType}. */
@@ -112,6 +113,21 @@ export type S3SinkEvent =
       readonly key: string;
       readonly attempt: number;
       readonly delayMs: number;
+      /** Why, in a few words: `connection refused`, `throttled (SlowDown)`, `no such bucket`... */
+      readonly reason: string;
+      readonly error: Error;
+    }
+  | {
+      /**
+       * Archiving the shard failed for a reason that is not one record's (a hook threw, the lease table
+       * refused the pending checkpoint, a step threw): nothing more is written or checkpointed for it
+       * and its lease is released, so the next owner (or this worker, later) redoes it from its last
+       * checkpoint. Records of a range already prepared are redone exactly.
+       */
+      readonly type: 'SHARD_FAILED';
+      readonly shardId: string;
+      /** Records buffered and dropped (read again by the next owner). */
+      readonly recordCount: number;
       readonly error: Error;
     }
   | { readonly type: 'ERROR'; readonly shardId: string | undefined; readonly error: Error };

@@ -5,7 +5,7 @@ import {
   type ShardSession,
 } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
-import { Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { resolveS3SinkConfig, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import {
@@ -15,7 +15,7 @@ import {
   type PendingRange,
   planObjects,
 } from '../../src/objects/planObjects.js';
-import { createRecordRouter } from '../../src/routing/RecordRouter.js';
+import { createRecordRouter, type RecordRoute } from '../../src/routing/RecordRouter.js';
 import { ShardArchiver } from '../../src/ShardArchiver.js';
 import type { ObjectWriter } from '../../src/upload/ObjectWriter.js';
 
@@ -35,7 +35,11 @@ function record(i: number, type = 'view'): KinesisRecord {
 }
 
 /** A plain fake of the consumer's side: the lease table's two-phase checkpoint, as a log. */
-function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession> = {}) {
+function harness(
+  options: Partial<S3SinkOptions>,
+  session: Partial<ShardSession> & { fail?: (error: Error) => void } = {},
+  overrides: { route?: (r: KinesisRecord) => RecordRoute } = {},
+) {
   const config = resolveS3SinkConfig({
     streamName: 'orders',
     bucket: 'archive-bucket',
@@ -48,6 +52,8 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
   });
   const log: string[] = [];
   let isLeaseLost = false;
+  let prepareError: Error | undefined;
+  let isEnded = false;
   const records$ = new Subject<RecordBatch>();
   const batch = (records: KinesisRecord[]): RecordBatch => ({
     shardId: SHARD,
@@ -58,9 +64,12 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     },
     prepareCheckpoint: async (p) => {
       if (isLeaseLost) throw new LeaseLostError(SHARD);
+      if (prepareError) throw prepareError;
       log.push(`prepare ${(p as KinesisRecord).sequenceNumber.slice(-3)}`);
     },
-    release: () => {},
+    release: () => {
+      log.push(`release ${records.at(-1)!.sequenceNumber.slice(-3)}`);
+    },
   });
   const written: ObjectPlan[] = [];
   const writer = {
@@ -85,10 +94,19 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     extension: '',
     newlineDelimiter: true,
   };
-  const route = createRecordRouter({
-    recordContent: 'envelope',
-    invalidRecordPolicy: 'error-output',
-    partitionQueries: config.partitionQueries,
+  const route =
+    overrides.route ??
+    createRecordRouter({
+      recordContent: 'envelope',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: config.partitionQueries,
+    });
+  const observed$ = new Observable<RecordBatch>((subscriber) => {
+    const inner = records$.subscribe(subscriber);
+    return () => {
+      if (!isEnded) log.push('unsubscribed');
+      inner.unsubscribe();
+    };
   });
   const archiver = new ShardArchiver(
     {
@@ -99,7 +117,7 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
       pendingCheckpointState: undefined,
       completion: new Promise(() => {}),
       ...session,
-      records$: records$.asObservable(),
+      records$: observed$,
     },
     {
       config,
@@ -122,11 +140,15 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     route,
     push: (records: KinesisRecord[]) => records$.next(batch(records)),
     end: async () => {
+      isEnded = true;
       records$.complete();
       await archiver.done;
     },
     loseLease: () => {
       isLeaseLost = true;
+    },
+    failPrepare: (error: Error) => {
+      prepareError = error;
     },
   };
 }
@@ -223,5 +245,118 @@ describe('ShardArchiver', () => {
     await h.end();
     expect(h.log).toEqual([]);
     expect(h.events.some((e) => e.type === 'RANGE_ABANDONED')).toBe(true);
+  });
+
+  describe('a step that throws', () => {
+    /**
+     * An envelope whose data is valid JSON nested `depth` deep around a big integer: the exact
+     * (recursive) parser that big integers need runs out of stack (RangeError).
+     */
+    const deepRecord = (i: number, depth: number): KinesisRecord => ({
+      ...record(i),
+      data: new TextEncoder().encode(
+        `{"eventId":"ev-${i}","receivedAt":"2026-11-25T16:00:00.000Z","data":${'{"a":'.repeat(depth)}123456789012345678901${'}'.repeat(depth)}}`,
+      ),
+    });
+
+    it('six records, record 2 cannot be routed: objects hold 1..6 (2 in the error output), one checkpoint after all are durable', async () => {
+      const h = harness({
+        bufferSizeBytes: 1024 * 1024,
+        prefix: 't=!{partitionKeyFromQuery:t}/',
+        partitionKeys: { t: 'data.type' },
+      });
+      h.push([record(1), deepRecord(2, 20_000), ...records(3, 6)]);
+      await h.end();
+      const inObjects = h.written.flatMap((p) =>
+        p.chunks
+          .filter((c) => c.byteLength > 1)
+          .map((c) => ({ kind: p.kind, type: p.errorOutputType, text: new TextDecoder().decode(c) })),
+      );
+      const data = inObjects.filter((o) => o.kind === 'data').map((o) => JSON.parse(o.text).eventId);
+      expect(data).toEqual(['ev-1', 'ev-3', 'ev-4', 'ev-5', 'ev-6']);
+      const errors = inObjects.filter((o) => o.kind === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.type).toBe('partitioning-failed');
+      expect(JSON.parse(errors[0]!.text).errorMessage).toContain('RangeError');
+      // The checkpoint moves once, past 6, after both objects were written.
+      expect(h.log.filter((l) => !l.startsWith('release'))).toEqual([
+        'prepare 006',
+        'write 001-006 (5)',
+        'write 002-002 (1)',
+        'checkpoint 006',
+      ]);
+      expect(h.events.some((e) => e.type === 'SHARD_FAILED' || e.type === 'ERROR')).toBe(false);
+    });
+
+    it('a hook that throws fails the shard: no write, no checkpoint, held batches released, lease given back', async () => {
+      const boom = new Error('hook failed');
+      const h = harness({
+        bufferSizeBytes: 1024,
+        hooks: {
+          rangeSealed: (info) => {
+            if (info.first.sequenceNumber.endsWith('013')) throw boom;
+          },
+        },
+      });
+      h.push(records(1, 12));
+      h.push(records(13, 30));
+      await h.archiver.done;
+      // The first range (1-12) is durable; the second one's hook threw: nothing past 12 is checkpointed.
+      expect(h.log.filter((l) => l.startsWith('checkpoint'))).toEqual(['checkpoint 012']);
+      expect(h.written.map((p) => p.last.sequenceNumber.slice(-3))).toEqual(['012']);
+      expect(h.log).toContain('release 030');
+      expect(h.log).not.toContain('release 012');
+      expect(h.log.at(-1)).toBe('unsubscribed');
+      const failed = h.events.filter((e) => e.type === 'SHARD_FAILED');
+      expect(failed).toEqual([{ type: 'SHARD_FAILED', shardId: SHARD, recordCount: 12, error: boom }]);
+    });
+
+    it('a non-retriable pending-checkpoint error fails the shard (the lease is released, not kept and renewed)', async () => {
+      const h = harness({ bufferSizeBytes: 1024 * 1024, bufferIntervalMs: 0 });
+      const refused = Object.assign(new Error('ValidationException'), { retriable: false });
+      h.failPrepare(refused);
+      h.push(records(1, 5));
+      await h.archiver.done;
+      expect(h.log).toEqual(['release 005', 'unsubscribed']);
+      expect(
+        h.events.filter((e) => e.type === 'SHARD_FAILED').map((e) => (e as { error: Error }).error),
+      ).toEqual([refused]);
+      expect(h.events.some((e) => e.type === 'RANGE_ABANDONED')).toBe(false);
+    });
+
+    it('a router that throws fails the shard rather than skipping the record', async () => {
+      const base = createRecordRouter({
+        recordContent: 'envelope',
+        invalidRecordPolicy: 'error-output',
+        partitionQueries: new Map(),
+      });
+      const h = harness(
+        { bufferSizeBytes: 1024 * 1024 },
+        {},
+        {
+          route: (r) => {
+            if (r.sequenceNumber.endsWith('002')) throw new TypeError('cannot route');
+            return base(r);
+          },
+        },
+      );
+      h.push(records(1, 6));
+      await h.end();
+      expect(h.log.filter((l) => l.startsWith('checkpoint') || l.startsWith('write'))).toEqual([]);
+      expect(h.events.map((e) => e.type)).toEqual(['SHARD_FAILED']);
+    });
+
+    it("uses the session's fail(error) when consumer-core has it", async () => {
+      const failures: Error[] = [];
+      const boom = new Error('objectsWritten hook failed');
+      const h = harness(
+        { bufferSizeBytes: 1024 * 1024, hooks: { objectsWritten: () => Promise.reject(boom) } },
+        { fail: (error) => failures.push(error) },
+      );
+      h.push(records(1, 5));
+      await h.end();
+      expect(failures).toEqual([boom]);
+      expect(h.log).toEqual(['prepare 005', 'write 001-005 (5)']);
+    });
   });
 });

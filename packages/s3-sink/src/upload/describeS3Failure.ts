@@ -38,7 +38,9 @@ function describeOne(error: Error): string | undefined {
   const name = awsErrorCode(error);
   const status = httpStatusCode(error);
   if (name === 'NoSuchBucket') return 'no such bucket';
-  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403) return `access denied (${name})`;
+  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'Forbidden' || status === 403) {
+    return `access denied (${name})`;
+  }
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'ExpiredToken') {
     return `bad credentials (${name})`;
   }

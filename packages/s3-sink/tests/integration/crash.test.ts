@@ -35,6 +35,11 @@ const SINK_FLAGS = [
 ];
 const RECORDS = 1700; // ~8 KiB each: ~13.5 MiB, one multipart object and the rest
 const seed = testSeed('s3-sink crash');
+// Six sink processes, six streams of ~13.5 MiB and their restarts run side by side on a loaded 2-core
+// machine: one case took ~55 s under load, against vitest's 60 s default. Each wait below has its own
+// bound (what it waits for is named when it fails); the test's bound is their sum plus the checks.
+const WAIT_MS = 90_000;
+const TEST_TIMEOUT_MS = 4 * WAIT_MS;
 
 /** Sums the record counts of the manifests (cheap to poll; the final check reads the objects). */
 async function manifestRecordCount(bucket: string): Promise<number> {
@@ -108,9 +113,9 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       });
       const args = ['--stream', stream.streamName, '--bucket', bucket, '--app', app, ...SINK_FLAGS];
 
-      const first = spawnSink(local.info, args, { SHARDLINE_S3_SINK_TEST_HOOK: `${point}:${at}` });
+      const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });
       running.push(first);
-      await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`);
+      await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`, WAIT_MS);
       // mid-multipart: the first part is in S3 and the upload is open; the crash leaves it incomplete.
       const hooked = /HOOK mid-multipart (\S+) (\S+) part/.exec(first.output().stderr);
       await kill(first);
@@ -124,7 +129,7 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       running.push(second);
       await until(
         async () => (await manifestRecordCount(bucket)) >= RECORDS,
-        45_000,
+        WAIT_MS,
         'every record archived',
       );
       // Let a duplicate, if the sink made one, land before checking.
@@ -151,5 +156,6 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
         );
       }
     },
+    TEST_TIMEOUT_MS,
   );
 });

@@ -17,11 +17,16 @@ export interface FaultProxy {
   /** The current mode. */
   readonly mode: FaultMode;
   /**
-   * Switches the mode for new connections and for bytes still to flow on open ones. Leaving
-   * `black-hole` or `slow` resets the connections they held, as a recovered network would.
+   * Switches the mode for new connections and for the open ones a client keeps alive: an open
+   * forwarding connection turns black-hole or slow for its next bytes (or is reset), as a failing
+   * network would do to a pooled socket. Leaving `black-hole` or `slow` resets the connections they
+   * held, as a recovered network would.
    */
   setMode(mode: FaultMode): void;
-  /** How many connections each mode has received so far: tests assert that a fault was reached. */
+  /**
+   * How many connections each mode has received so far — accepted in it, or open when the proxy
+   * switched to it and carrying a request after that: tests assert that a fault was reached.
+   */
   readonly connections: Readonly<Record<FaultMode, number>>;
   /** Closes the proxy and every connection. */
   close(): Promise<void>;
@@ -46,8 +51,14 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   interface Pair {
     readonly client: Socket;
     upstream?: Socket;
-    readonly mode: FaultMode;
+    mode: FaultMode;
+    /** Whether `connections` counted it in its current mode. */
+    isCounted: boolean;
     timer?: NodeJS.Timeout;
+    /** slow: answer bytes not yet sent, whether the current answer's head went out, upstream closed. */
+    pending: Buffer;
+    isHeadSent: boolean;
+    isUpstreamDone: boolean;
   }
   const pairs = new Set<Pair>();
   const drop = (pair: Pair) => {
@@ -56,9 +67,48 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     pair.upstream?.destroy();
     pairs.delete(pair);
   };
+  const startTrickle = (pair: Pair) => {
+    pair.pending = Buffer.alloc(0);
+    pair.isHeadSent = false;
+    pair.timer = setInterval(() => {
+      if (pair.pending.length === 0) {
+        if (pair.isUpstreamDone) {
+          clearInterval(pair.timer);
+          pair.client.end();
+        }
+        return;
+      }
+      if (!pair.isHeadSent) return;
+      pair.client.write(pair.pending.subarray(0, 1));
+      pair.pending = pair.pending.subarray(1);
+    }, slowIntervalMs);
+  };
+  const answer = (pair: Pair, chunk: Buffer) => {
+    if (pair.mode === 'forward') {
+      pair.client.write(chunk);
+      return;
+    }
+    if (pair.mode !== 'slow') return; // black-hole: the answer is dropped
+    // slow: the head at once, then the rest a byte at a time.
+    pair.pending = Buffer.concat([pair.pending, chunk]);
+    if (!pair.isHeadSent) {
+      const end = pair.pending.indexOf(HEAD_END);
+      if (end < 0) return;
+      pair.client.write(pair.pending.subarray(0, end + HEAD_END.length));
+      pair.pending = pair.pending.subarray(end + HEAD_END.length);
+      pair.isHeadSent = true;
+    }
+  };
 
   const server: Server = createServer((client) => {
-    const pair: Pair = { client, mode };
+    const pair: Pair = {
+      client,
+      mode,
+      isCounted: true,
+      pending: Buffer.alloc(0),
+      isHeadSent: false,
+      isUpstreamDone: false,
+    };
     connections[mode] += 1;
     pairs.add(pair);
     client.on('error', () => drop(pair)).on('close', () => drop(pair));
@@ -72,44 +122,22 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
     }
     const upstream = connect(Number(url.port), url.hostname);
     pair.upstream = upstream;
-    client.on('data', (chunk) => upstream.write(chunk));
-    if (pair.mode === 'forward') {
-      upstream.on('error', () => drop(pair)).on('close', () => drop(pair));
-      upstream.on('data', (chunk) => client.write(chunk));
-      return;
-    }
-    // An upstream that closes after answering still has its answer trickled out in full.
-    let upstreamDone = false;
+    client.on('data', (chunk: Buffer) => {
+      if (!pair.isCounted) {
+        connections[pair.mode] += 1;
+        pair.isCounted = true;
+      }
+      if (pair.mode !== 'black-hole') upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => answer(pair, chunk));
     upstream
       .on('error', () => drop(pair))
       .on('close', () => {
-        upstreamDone = true;
+        // An upstream that closes after answering still has its answer trickled out in full.
+        if (pair.mode === 'forward') drop(pair);
+        else pair.isUpstreamDone = true;
       });
-    // slow: the head at once, then the rest a byte at a time.
-    let pending = Buffer.alloc(0);
-    let headSent = false;
-    upstream.on('data', (chunk: Buffer) => {
-      pending = Buffer.concat([pending, chunk]);
-      if (!headSent) {
-        const end = pending.indexOf(HEAD_END);
-        if (end < 0) return;
-        client.write(pending.subarray(0, end + HEAD_END.length));
-        pending = pending.subarray(end + HEAD_END.length);
-        headSent = true;
-      }
-    });
-    pair.timer = setInterval(() => {
-      if (pending.length === 0) {
-        if (upstreamDone) {
-          clearInterval(pair.timer);
-          client.end();
-        }
-        return;
-      }
-      if (!headSent) return;
-      client.write(pending.subarray(0, 1));
-      pending = pending.subarray(1);
-    }, slowIntervalMs);
+    if (pair.mode === 'slow') startTrickle(pair);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -124,7 +152,17 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
       const leaving = mode;
       mode = next;
       if (leaving === next) return;
-      for (const pair of [...pairs]) if (pair.mode !== 'forward') drop(pair);
+      for (const pair of [...pairs]) {
+        if (pair.mode !== 'forward' || next === 'reset') {
+          if (next === 'reset') pair.client.resetAndDestroy();
+          drop(pair);
+        } else if (next !== 'forward') {
+          // A kept-alive connection fails with the network: its next request meets the new mode.
+          pair.mode = next;
+          pair.isCounted = false;
+          if (next === 'slow') startTrickle(pair);
+        }
+      }
     },
     async close() {
       for (const pair of [...pairs]) drop(pair);

@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { Agent, createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../src/index.js';
 
@@ -61,5 +61,42 @@ describe('startFaultProxy', () => {
     proxy.setMode('forward');
     await expect(get(proxy.endpoint, 2_000)).resolves.toMatchObject({ body: 'hello' });
     expect(proxy.connections).toEqual({ forward: 2, 'black-hole': 1, slow: 1, reset: 1 });
+  });
+});
+
+describe('startFaultProxy with a kept-alive connection', () => {
+  it('turns an open forwarding connection black-hole for its next request, and counts it once used', async () => {
+    const upstream = createServer((_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const address = upstream.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const proxy = await startFaultProxy(`http://127.0.0.1:${port}`);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = (timeoutMs: number) =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(proxy.endpoint, { agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve(body));
+        });
+        req.setTimeout(timeoutMs, () => req.destroy(new Error('client timeout')));
+        req.on('error', reject).end();
+      });
+    try {
+      await expect(call(2_000)).resolves.toBe('hello');
+      proxy.setMode('black-hole');
+      expect(proxy.connections['black-hole']).toBe(0); // open, not yet used in the new mode
+      await expect(call(300)).rejects.toThrow('client timeout');
+      proxy.setMode('forward');
+      await expect(call(2_000)).resolves.toBe('hello');
+      expect(proxy.connections).toMatchObject({ 'black-hole': 1 });
+      expect(proxy.connections.forward).toBeGreaterThanOrEqual(2);
+    } finally {
+      agent.destroy();
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
   });
 });

@@ -33,6 +33,7 @@ export interface DestinationChecks {
 }
 
 const NO_NETWORK_TRIES = 3;
+const WRITE_CHECK_BODY = new TextEncoder().encode('shardline-s3-sink start check: the bucket takes writes\n');
 const NO_ERROR_CODES = { throttling: new Set<string>(), transient: new Set<string>() };
 
 /**
@@ -95,7 +96,13 @@ export async function checkDestinations(checks: DestinationChecks): Promise<Dest
     try {
       await call(checks, 'PutObject', (abortSignal) =>
         checks.s3Client.send(
-          new PutObjectCommand({ Bucket: checks.bucket, Key: key, Body: '', ContentType: 'text/plain' }),
+          new PutObjectCommand({
+            Bucket: checks.bucket,
+            Key: key,
+            Body: WRITE_CHECK_BODY,
+            ContentLength: WRITE_CHECK_BODY.byteLength,
+            ContentType: 'text/plain',
+          }),
           { abortSignal },
         ),
       );

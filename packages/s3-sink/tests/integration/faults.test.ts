@@ -43,7 +43,7 @@ function sink(
     consumer: {
       idleTimeBetweenReadsMs: 100,
       leaseTakeIntervalMs: 500,
-      failoverTimeMs: 3_000,
+      failoverTimeMs: 10_000,
       ...options.consumer,
     },
   });
@@ -132,7 +132,7 @@ describe('s3-sink fault paths', () => {
       '--buffer-interval-ms',
       '1000',
       '--failover-time-ms',
-      '3000',
+      '10000',
       '--idle-time-between-reads-ms',
       '100',
     ];
@@ -381,7 +381,7 @@ describe('s3-sink fault paths', () => {
         '--idle-time-between-reads-ms',
         '100',
         '--failover-time-ms',
-        '3000',
+        '10000',
         '--shutdown-timeout-ms',
         '2000',
         '--s3-request-timeout-ms',

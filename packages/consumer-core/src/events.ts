@@ -13,6 +13,7 @@ export const ConsumerEventType = {
   DuplicateWorkerId: 'DUPLICATE_WORKER_ID',
   ShardStarted: 'SHARD_STARTED',
   ShardEnded: 'SHARD_ENDED',
+  ShardFailed: 'SHARD_FAILED',
   ShardHalted: 'SHARD_HALTED',
   CheckpointWritten: 'CHECKPOINT_WRITTEN',
   BatchProcessed: 'BATCH_PROCESSED',
@@ -66,7 +67,30 @@ export type ConsumerEvent =
     }
   | { readonly type: 'SHARD_STARTED'; readonly shardId: string; readonly checkpoint: ExtendedSequenceNumber }
   | { readonly type: 'SHARD_ENDED'; readonly shardId: string; readonly childShardIds: readonly string[] }
-  | { readonly type: 'SHARD_HALTED'; readonly shardId: string; readonly error: Error }
+  | {
+      /**
+       * A session failed (`ShardSession.fail`, or a poison batch of `run()`): its lease was released
+       * without a further checkpoint, so the shard is redone from `checkpoint`. `failureCount` counts the
+       * failures in a row at that checkpoint (kept in the lease item; `undefined` when the store could
+       * not record it); `halted` once it reached `maxShardFailures`.
+       */
+      readonly type: 'SHARD_FAILED';
+      readonly shardId: string;
+      readonly error: Error;
+      readonly checkpoint: ExtendedSequenceNumber;
+      readonly failureCount: number | undefined;
+      readonly halted: boolean;
+    }
+  | {
+      /**
+       * The shard failed `maxShardFailures` times in a row at one checkpoint and is halted: the lease item
+       * says so (`shardlineHalted`), every Shardline worker leaves it alone, and `shardline status` shows
+       * it, until `shardline skip` (or `reset`) moves its checkpoint.
+       */
+      readonly type: 'SHARD_HALTED';
+      readonly shardId: string;
+      readonly error: Error;
+    }
   | {
       readonly type: 'CHECKPOINT_WRITTEN';
       readonly shardId: string;

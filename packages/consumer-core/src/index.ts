@@ -55,6 +55,9 @@ export type {
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
+// Leases: failed sessions and halted shards, as recorded in the lease item
+export type { ShardFailureRecord, ShardFailureState } from './leases/shardFailure.js';
+export { isLeaseHalted, ShardFailureAttribute, shardFailureOf } from './leases/shardFailure.js';
 // Metrics: OpenTelemetry instrument names (recorded through the global or the given MeterProvider)
 export { ConsumerMetricName } from './metrics/ConsumerMetrics.js';
 // Retrieval: polling reader and its port

@@ -1,5 +1,6 @@
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { Lease } from '../leases/Lease.js';
+import { shardFailureOf } from '../leases/shardFailure.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
 
 /** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
@@ -19,9 +20,20 @@ export interface ShardStatusRow {
   readonly lagMs: number | undefined;
   readonly parentShardIds: readonly string[];
   readonly childShardIds: readonly string[];
-  /** `finished` (SHARD_END), `waiting-for-parents`, `ready`, or `no-lease`. */
-  readonly lineage: 'finished' | 'waiting-for-parents' | 'ready' | 'no-lease';
+  /**
+   * `finished` (SHARD_END), `halted` (failed `maxShardFailures` times in a row: no worker takes it until
+   * `shardline skip`), `waiting-for-parents`, `ready`, or `no-lease`.
+   */
+  readonly lineage: 'finished' | 'halted' | 'waiting-for-parents' | 'ready' | 'no-lease';
   readonly leaseCounter: number | undefined;
+  /** Failed sessions in a row at `failedAt` (0 when none since the last checkpoint). */
+  readonly failureCount: number;
+  /** The checkpoint those failures happened at. */
+  readonly failedAt: string | undefined;
+  /** The last failure's error. */
+  readonly lastFailure: string | undefined;
+  /** When the shard was halted (ISO 8601), if it is. */
+  readonly haltedAt: string | undefined;
 }
 
 /** Formats a checkpoint for people: the sentinel, or the sequence number (with `/sub` when inside a KPL record). */
@@ -56,6 +68,7 @@ export function shardStatusRows(
     });
     const owner = lease?.checkpointOwner ?? lease?.leaseOwner;
     const moved = lease !== undefined && counters.get(shardId) !== lease.leaseCounter;
+    const failure = lease ? shardFailureOf(lease) : undefined;
     return {
       shardId,
       shard: shard === undefined ? 'gone' : shard.isOpen ? 'open' : 'closed',
@@ -66,15 +79,38 @@ export function shardStatusRows(
       lagMs: lags.get(shardId),
       parentShardIds: parents,
       childShardIds: lease?.childShardIds ?? [],
-      lineage: !lease ? 'no-lease' : isFinished ? 'finished' : parentsDone ? 'ready' : 'waiting-for-parents',
+      lineage: !lease
+        ? 'no-lease'
+        : isFinished
+          ? 'finished'
+          : failure?.haltedAt !== undefined
+            ? 'halted'
+            : parentsDone
+              ? 'ready'
+              : 'waiting-for-parents',
       leaseCounter: lease?.leaseCounter,
+      failureCount: failure?.failureCount ?? 0,
+      failedAt: failure?.failedAt,
+      lastFailure: failure?.lastFailure,
+      haltedAt: failure?.haltedAt,
     };
   });
 }
 
 /** Renders rows as an aligned text table. */
 export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
-  const header = ['SHARD', 'STATE', 'OWNER', 'LEASE', 'CHECKPOINT', 'LAG', 'PARENTS', 'CHILDREN', 'LINEAGE'];
+  const header = [
+    'SHARD',
+    'STATE',
+    'OWNER',
+    'LEASE',
+    'CHECKPOINT',
+    'LAG',
+    'PARENTS',
+    'CHILDREN',
+    'LINEAGE',
+    'FAILURES',
+  ];
   const lines = rows.map((r) => [
     r.shardId,
     r.shard,
@@ -85,7 +121,9 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.parentShardIds.join(',') || '-',
     r.childShardIds.join(',') || '-',
     r.lineage,
+    r.failureCount === 0 ? '-' : `${r.failureCount} at ${r.failedAt ?? '?'}`,
   ]);
+  const halted = rows.filter((r) => r.haltedAt !== undefined);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   return [header, ...lines]
     .map((cells) =>
@@ -93,6 +131,13 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
         .map((c, i) => c.padEnd(widths[i]!))
         .join('  ')
         .trimEnd(),
+    )
+    .concat(
+      halted.map(
+        (r) =>
+          `HALTED ${r.shardId} since ${r.haltedAt} at ${r.failedAt ?? '?'}: ${r.lastFailure ?? '(no error recorded)'} ` +
+          `— fix the cause, or move past the record with: shardline skip --shard ${r.shardId} --next`,
+      ),
     )
     .join('\n');
 }

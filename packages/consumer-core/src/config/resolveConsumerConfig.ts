@@ -67,6 +67,19 @@ export interface ConsumerOptions {
   readonly checkpointIntervalMs?: number;
   /** How long `stop()` waits for delivered batches to be handled before releasing. @defaultValue 20000 */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Failed sessions of one shard in a row at the same checkpoint (`ShardSession.fail`, a poison batch of
+   * `run()`) before the shard is halted: the count is kept in the lease item, so it survives moving
+   * between workers; a halted shard is left alone by every Shardline worker until `shardline skip` (or
+   * `reset`) clears it. A checkpoint past that position starts the count again. @defaultValue 5
+   */
+  readonly maxShardFailures?: number;
+  /**
+   * After a session of a shard failed, this worker waits this long before it takes that shard again
+   * (doubling with each failure in a row, up to 10 minutes); other workers may take it at once.
+   * @defaultValue 10000
+   */
+  readonly shardFailureBackoffMs?: number;
   /** Where the library logs. @defaultValue warnings and errors to the console */
   readonly logger?: Logger;
   /** Aborting it stops the consumer (as `stop()`). */
@@ -103,6 +116,8 @@ export interface ResolvedConsumerConfig {
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly maxShardFailures: number;
+  readonly shardFailureBackoffMs: number;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
@@ -121,6 +136,8 @@ export const CONSUMER_DEFAULTS = {
   maxBufferedBytes: 16 * 1024 * 1024,
   checkpointIntervalMs: 5_000,
   shutdownTimeoutMs: 20_000,
+  maxShardFailures: 5,
+  shardFailureBackoffMs: 10_000,
 } as const;
 
 const KNOWN_KEYS = new Set([
@@ -143,6 +160,8 @@ const KNOWN_KEYS = new Set([
   'maxBufferedBytes',
   'checkpointIntervalMs',
   'shutdownTimeoutMs',
+  'maxShardFailures',
+  'shardFailureBackoffMs',
   'logger',
   'signal',
   'clock',
@@ -261,6 +280,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     maxBufferedBytes,
     checkpointIntervalMs,
     shutdownTimeoutMs,
+    maxShardFailures,
+    shardFailureBackoffMs,
   } = problems.integers(options, CONSUMER_DEFAULTS, {
     shardSyncIntervalMs: [1_000, 86_400_000],
     maxRecordsPerFetch: [1, 10_000],
@@ -269,6 +290,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     maxBufferedBytes: [1, 2 ** 40],
     checkpointIntervalMs: [0, 3_600_000],
     shutdownTimeoutMs: [0, 3_600_000],
+    maxShardFailures: [1, 1_000],
+    shardFailureBackoffMs: [0, 3_600_000],
   });
 
   const logger = options.logger ?? consoleWarningsLogger;
@@ -315,6 +338,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     maxBufferedBytes,
     checkpointIntervalMs,
     shutdownTimeoutMs,
+    maxShardFailures,
+    shardFailureBackoffMs,
     logger,
     signal: options.signal,
     clock,

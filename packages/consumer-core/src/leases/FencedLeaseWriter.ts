@@ -7,6 +7,17 @@ import type { Lease } from './Lease.js';
 import type { CheckpointWriteOutcome, LeaseHandle } from './LeaseHandle.js';
 import { adoptOwnLandedWrite, CounterAdoptedError } from './LeaseRenewer.js';
 import type { CheckpointUpdate, LeaseStore, PrepareCheckpointUpdate } from './LeaseStore.js';
+import { nextShardFailure, type ShardFailureRecord } from './shardFailure.js';
+
+/**
+ * How a failed session ended on the table: `RECORDED` (released with the failure counted, maybe
+ * halted), `RELEASED` (a store without failure records: released, nothing counted), `LEASE_LOST` (no
+ * longer ours: nothing written), `EXPIRING` (the table failed: the lease is no longer renewed and
+ * expires after the failover time).
+ */
+export type ShardFailureOutcome =
+  | { readonly kind: 'RECORDED'; readonly failure: ShardFailureRecord }
+  | { readonly kind: 'RELEASED' | 'LEASE_LOST' | 'EXPIRING' };
 
 /** Options of {@link FencedLeaseWriter}. */
 export interface FencedLeaseWriterOptions {
@@ -23,6 +34,8 @@ export interface FencedLeaseWriterOptions {
   readonly noticeHandoff: (held: HeldLease, signal: AbortSignal) => Promise<boolean>;
   /** The signal for that check when the caller gave none (the renewal loop's). */
   readonly fallbackSignal: () => AbortSignal;
+  /** Failed sessions in a row at one checkpoint before the shard is halted. @defaultValue 5 */
+  readonly maxShardFailures?: number;
 }
 
 /**
@@ -45,7 +58,49 @@ export class FencedLeaseWriter {
       checkpoint: (update) => this.checkpoint(leaseKey, update),
       prepare: (update) => this.prepareCheckpoint(leaseKey, update),
       release: () => this.release(leaseKey),
+      fail: (error) => this.fail(leaseKey, error),
     };
+  }
+
+  /**
+   * Ends a failed session: releases the lease and counts the failure in the lease item (fenced by the
+   * held counter, serialized with the renewals), halting the shard once `maxShardFailures` failures in a
+   * row happened at its checkpoint. The lease is no longer renewed from the start, so when the table
+   * keeps failing it expires after the failover time (never held without being worked on). Never throws.
+   */
+  async fail(leaseKey: string, error: Error, signal?: AbortSignal): Promise<ShardFailureOutcome> {
+    const held = this.#options.held.get(leaseKey);
+    if (!held) return { kind: 'LEASE_LOST' };
+    return held.mutex.run(async (): Promise<ShardFailureOutcome> => {
+      this.#options.held.forget(leaseKey);
+      if (held.isLost) return { kind: 'LEASE_LOST' };
+      const { store } = this.#options;
+      const failure = nextShardFailure(held.lease, error, this.#options.maxShardFailures ?? 5, new Date());
+      const record = store.recordShardFailure?.bind(store);
+      try {
+        const written = await retry(
+          () =>
+            withDeadline(
+              record ? 'recordShardFailure' : 'release',
+              this.#options.failoverTimeMs,
+              (callSignal) =>
+                record ? record(held.lease, failure, callSignal) : store.releaseLease(held.lease, callSignal),
+              signal,
+            ),
+          { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1_000, signal },
+        );
+        if (!written) return { kind: 'LEASE_LOST' };
+        this.#options.onEvent({ type: 'LEASE_RELEASED', leaseKey });
+        return record ? { kind: 'RECORDED', failure } : { kind: 'RELEASED' };
+      } catch (writeError) {
+        this.#options.logger.warn('Recording a shard failure failed; the lease will expire instead', {
+          leaseKey,
+          error: writeError,
+        });
+        this.#options.onEvent({ type: 'ERROR', shardId: leaseKey, error: asError(writeError) });
+        return { kind: 'EXPIRING' };
+      }
+    });
   }
 
   /**

@@ -8,6 +8,7 @@ import {
   type PrepareCheckpointUpdate,
   TAKE_HINT_ATTRIBUTE,
 } from './LeaseStore.js';
+import { type ShardFailureRecord, withoutShardFailure, withShardFailure } from './shardFailure.js';
 
 /** A write the in-memory store is about to make, for fault injection in tests. */
 export interface InMemoryLeaseStoreOperation {
@@ -23,7 +24,8 @@ export interface InMemoryLeaseStoreOperation {
     | 'get'
     | 'requestHandoff'
     | 'completeHandoff'
-    | 'reset';
+    | 'reset'
+    | 'fail';
   readonly leaseKey: string | undefined;
 }
 
@@ -123,6 +125,7 @@ export class InMemoryLeaseStore implements LeaseStore {
       ownerSwitchesSinceCheckpoint: 0,
       pendingCheckpoint: undefined,
       pendingCheckpointState: undefined,
+      unknownAttributes: withoutShardFailure(stored.unknownAttributes),
       childShardIds:
         update.childShardIds && update.childShardIds.length > 0
           ? [...update.childShardIds]
@@ -191,6 +194,21 @@ export class InMemoryLeaseStore implements LeaseStore {
       checkpointOwner: undefined,
       pendingCheckpoint: undefined,
       pendingCheckpointState: undefined,
+      unknownAttributes: withoutShardFailure(stored.unknownAttributes),
+    });
+    return true;
+  }
+
+  async recordShardFailure(lease: Lease, failure: ShardFailureRecord): Promise<boolean> {
+    await this.#before('fail', lease.leaseKey);
+    const stored = this.#leases.get(lease.leaseKey);
+    if (!stored || !this.#isFenceHeld(stored, lease)) return false;
+    this.#store({
+      ...stored,
+      leaseCounter: stored.leaseCounter + 1,
+      leaseOwner: undefined,
+      checkpointOwner: undefined,
+      unknownAttributes: withShardFailure(stored.unknownAttributes, failure),
     });
     return true;
   }

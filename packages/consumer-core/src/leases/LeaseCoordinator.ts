@@ -28,6 +28,8 @@ export interface LeaseCoordinatorOptions extends LeaseLoopContext, LeaseTakingSe
   readonly onLeasesListed?: (leases: readonly Lease[]) => void;
   /** Called with every take round's plan (metrics). */
   readonly onRoundPlanned?: (plan: LeaseTakingPlan) => void;
+  /** Failed sessions in a row at one checkpoint before a shard is halted. @defaultValue 5 */
+  readonly maxShardFailures?: number;
 }
 
 /**
@@ -112,6 +114,7 @@ export class LeaseCoordinator {
       onEvent,
       noticeHandoff,
       fallbackSignal: () => this.#renewer.signal,
+      ...(options.maxShardFailures !== undefined ? { maxShardFailures: options.maxShardFailures } : {}),
     });
   }
 

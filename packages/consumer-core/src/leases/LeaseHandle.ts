@@ -1,3 +1,4 @@
+import type { ShardFailureOutcome } from './FencedLeaseWriter.js';
 import type { CheckpointUpdate, PrepareCheckpointUpdate } from './LeaseStore.js';
 
 /** Outcome of a fenced write: `LEASE_LOST` when the lease is no longer this worker's (nothing written). */
@@ -24,4 +25,9 @@ export interface LeaseHandle {
    * asked for it) and stops renewing it. Never throws. @returns whether the table was updated.
    */
   release(): Promise<boolean>;
+  /**
+   * Ends a failed session: releases the lease and counts the failure in the lease item (halting the
+   * shard after `maxShardFailures` in a row at one checkpoint); stops renewing it. Never throws.
+   */
+  fail(error: Error): Promise<ShardFailureOutcome>;
 }

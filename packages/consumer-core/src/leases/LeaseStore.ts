@@ -1,5 +1,6 @@
 import type { ExtendedSequenceNumber } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { HashKeyRange, Lease, NewLease } from './Lease.js';
+import type { ShardFailureRecord } from './shardFailure.js';
 
 /** A checkpoint write: the new position, and at shard end the children's ids. */
 export interface CheckpointUpdate {
@@ -109,6 +110,16 @@ export interface LeaseStore {
    * Optional: workers never call it. @returns whether it was written.
    */
   resetCheckpoint?(lease: Lease, checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Ends a failed session (`ShardSession.fail`): the fencing condition of
+   * {@link LeaseStore.updateCheckpoint}; bumps the counter, removes the owner and `checkpointOwner` (the
+   * lease is released, the checkpoint unchanged) and sets the failure attributes of `failure`
+   * (`shardlineFailureCount`, `shardlineFailedAt`, `shardlineLastFailure`, and `shardlineHalted` once
+   * halted). A checkpoint write, a skip or a reset removes them. Optional: a store without it makes a
+   * failure a plain release (nothing counted, never halted).
+   * @returns whether it was written (`false`: the lease is no longer held).
+   */
+  recordShardFailure?(lease: Lease, failure: ShardFailureRecord, signal?: AbortSignal): Promise<boolean>;
   /** Adds metadata (condition: the lease exists; no counter change). @returns whether it exists. */
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean>;
 }

@@ -25,6 +25,10 @@ export const ConsumerMetricName = {
   RenewFailures: 'shardline.consumer.lease.renew_failures',
   /** Counter: lease moves, by `shardline.lease.move`: taken, stolen, handed_off, released, lost. */
   LeaseMoves: 'shardline.consumer.lease.moves',
+  /** Counter: failed shard sessions (`SHARD_FAILED`: released to be redone). Per shard. */
+  ShardFailures: 'shardline.consumer.shard.failures',
+  /** Counter: shards halted after `maxShardFailures` failures in a row (`SHARD_HALTED`). Per shard. */
+  ShardsHalted: 'shardline.consumer.shard.halted',
 } as const;
 
 /** Options of {@link ConsumerMetrics}. */
@@ -55,6 +59,8 @@ export class ConsumerMetrics {
   readonly #bytes: Counter;
   readonly #renewFailures: Counter;
   readonly #moves: Counter;
+  readonly #shardFailures: Counter;
+  readonly #shardsHalted: Counter;
   readonly #observables: ObservableGauge[];
   readonly #callback: BatchObservableCallback;
   readonly #meter;
@@ -84,6 +90,14 @@ export class ConsumerMetrics {
     this.#moves = meter.createCounter(ConsumerMetricName.LeaseMoves, {
       description: 'Leases taken, stolen, handed off, released or lost by this worker',
       unit: '{lease}',
+    });
+    this.#shardFailures = meter.createCounter(ConsumerMetricName.ShardFailures, {
+      description: 'Shard sessions that failed and were released to be redone from the last checkpoint',
+      unit: '{session}',
+    });
+    this.#shardsHalted = meter.createCounter(ConsumerMetricName.ShardsHalted, {
+      description: 'Shards halted after failing too many times in a row at one checkpoint',
+      unit: '{shard}',
     });
     const held = meter.createObservableGauge(ConsumerMetricName.LeasesHeld, {
       description: 'Leases this worker holds',
@@ -135,6 +149,12 @@ export class ConsumerMetrics {
       }
       case 'RETRY':
         if (event.operation === 'renew') this.#renewFailures.add(1, this.#base);
+        break;
+      case 'SHARD_FAILED':
+        this.#shardFailures.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
+        break;
+      case 'SHARD_HALTED':
+        this.#shardsHalted.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
         break;
       case 'LEASE_TAKEN':
         this.#move(event.stolen ? 'stolen' : 'taken');

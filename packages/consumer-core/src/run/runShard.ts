@@ -19,9 +19,14 @@ export interface RunOptions {
   /** Largest retry delay. @defaultValue 30000 */
   readonly retryMaxDelayMs?: number;
   /**
-   * Dead-letter handler for a poison batch. When given, the batch is handed to it and then checkpointed
-   * past; when absent (or when it throws), the shard is halted (its lease kept, so the batch is not
-   * bounced to other workers), a `SHARD_HALTED` event is emitted, and other shards go on.
+   * Dead-letter handler for a poison batch (one that failed `maxAttempts` times). When given, the batch
+   * is handed to it and then checkpointed past. When absent (or when it throws), the shard's session
+   * fails as with `ShardSession.fail`: nothing is checkpointed past the batch, the lease is released
+   * with a `SHARD_FAILED` event and the failure counted in the lease item, and the shard is redone from
+   * its last checkpoint by the next owner (this worker after `shardFailureBackoffMs`). After
+   * `maxShardFailures` failures in a row at that checkpoint the shard is halted (`SHARD_HALTED`, shown by
+   * `shardline status`, left alone by every worker) until `shardline skip` moves past the batch. Other
+   * shards go on.
    */
   readonly onPoisonBatch?: (
     batch: RecordBatch,
@@ -40,7 +45,8 @@ export interface RunShardContext {
 /**
  * The `run()` policy for one shard: pulls its batches one at a time, hands each to `processBatch`
  * (retried with backoff up to `maxAttempts`), checkpoints it once handled, and treats a batch that keeps
- * failing as poison (dead-lettered through `onPoisonBatch` and checkpointed past, or the shard halted).
+ * failing as poison (dead-lettered through `onPoisonBatch` and checkpointed past, or the session failed:
+ * released without checkpointing, redone elsewhere, halted after `maxShardFailures` in a row).
  */
 export async function runShard(
   shardConsumer: ShardConsumer,
@@ -105,14 +111,13 @@ export async function runShard(
         await checkpoint(batch, context);
         continue;
       } catch (deadLetterError) {
-        context.logger.error('The dead-letter handler failed; halting the shard', {
+        context.logger.error('The dead-letter handler failed; failing the shard session', {
           shardId: shardConsumer.shardId,
           error: deadLetterError,
         });
       }
     }
-    batch.release();
-    shardConsumer.halt(error);
+    shardConsumer.fail(error);
     return;
   }
 }

@@ -18,9 +18,26 @@ export interface ShardSession extends ShardInfo {
   readonly records$: Observable<RecordBatch>;
   /**
    * Why the session ended: `SHARD_END` once `SHARD_END` is checkpointed (after your checkpoint of the
-   * last record), `LEASE_LOST`, or `SHUTDOWN` once the lease was released.
+   * last record), `LEASE_LOST`, `SHUTDOWN` or `HANDED_OFF` once the lease was released, or `FAILED`
+   * after {@link ShardSession.fail}.
    */
   readonly completion: Promise<ShardCompletionReason>;
+  /**
+   * Ends this shard's session because a record could not reach its destination, without checkpointing
+   * anything further: `records$` completes (no more batches), and `checkpoint()`/`prepareCheckpoint()`
+   * of batches already handed out reject with `LeaseLostError` and write nothing. The lease is then
+   * released with a `SHARD_FAILED` event carrying `error`, and `completion` resolves `FAILED`; the next
+   * owner — or this worker after `shardFailureBackoffMs`, not at once — redoes the shard from its last
+   * written checkpoint. The failures in a row at one checkpoint are counted in the lease item (so the
+   * count follows the shard from worker to worker); at `maxShardFailures` the shard is halted: the lease
+   * item says so, every Shardline worker leaves it alone, a `SHARD_HALTED` event is emitted, the
+   * `shardline.consumer.shard.halted` metric counts it and `shardline status` shows it, until `shardline skip`
+   * (or `reset`) moves the checkpoint. A checkpoint written past that position starts the count again.
+   *
+   * Returns at once (the release happens in the background; await `completion` to know it is done).
+   * Calling it again, or after the session ended, does nothing.
+   */
+  fail(error: Error): void;
 }
 
 /** A Kinesis consumer: one worker of an application. Made by `createConsumer`. */
@@ -144,6 +161,7 @@ export class RxConsumer implements Consumer {
         ...shardInfoOf(shardConsumer),
         records$,
         completion: shardConsumer.completion,
+        fail: (error: Error) => shardConsumer.fail(error),
       };
       this.#sessions.set(shardConsumer, session);
     }

@@ -15,6 +15,14 @@ export const ShardCompletionReason = {
    * continues exactly after it. Handle it as `SHUTDOWN` (flush, checkpoint what was delivered).
    */
   HandedOff: 'HANDED_OFF',
+  /**
+   * The session failed (`ShardSession.fail`, or a poison batch of `run()`): nothing more was
+   * checkpointed, the lease was released with the failure counted in the lease item, and the next owner
+   * (or this worker after `shardFailureBackoffMs`) redoes the shard from its last checkpoint — unless the
+   * failures in a row at that checkpoint reached `maxShardFailures`: then the shard is halted
+   * (`SHARD_HALTED`) and left alone by every worker until `shardline skip` or `shardline reset`.
+   */
+  Failed: 'FAILED',
 } as const;
 /** Why a shard's session ended. */
 export type ShardCompletionReason = (typeof ShardCompletionReason)[keyof typeof ShardCompletionReason];

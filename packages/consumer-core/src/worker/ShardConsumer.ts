@@ -36,6 +36,11 @@ export interface ShardConsumerContext {
   readonly onShardFinished: (shardId: string) => void;
   /** The shard consumer completed (any reason): forget it. */
   readonly onCompleted: (shardId: string, reason: ShardCompletionReason) => void;
+  /**
+   * The session failed and its lease went back to the table: wait before taking it again (the
+   * failures in a row at its checkpoint, when recorded).
+   */
+  readonly onFailed?: (shardId: string, failureCount: number | undefined) => void;
 }
 
 class Batch implements RecordBatch {
@@ -103,7 +108,7 @@ export class ShardConsumer implements ShardInfo {
   #unackedBytes = 0;
   #readEnd: { childShards: readonly ChildShard[] | undefined } | undefined;
   #isReaderDone = false;
-  #stopReason: ShardCompletionReason | 'HALTED' | undefined;
+  #stopReason: ShardCompletionReason | undefined;
   #changed: (() => void) | undefined;
   #resolveCompletion!: (reason: ShardCompletionReason) => void;
   #isCompleted = false;
@@ -187,6 +192,7 @@ export class ShardConsumer implements ShardInfo {
 
   /** See {@link RecordBatch.checkpoint}. */
   async checkpoint(position: ExtendedSequenceNumber): Promise<void> {
+    if (this.#failing) throw this.#failedError('checkpoint');
     if (this.#stopReason === 'LEASE_LOST' || this.#checkpointer.isLeaseLost) return;
     await this.#checkpointer.checkpoint(position);
     this.#ackThrough(position);
@@ -194,6 +200,7 @@ export class ShardConsumer implements ShardInfo {
 
   /** See {@link RecordBatch.prepareCheckpoint}. */
   async prepareCheckpoint(position: ExtendedSequenceNumber, state: Uint8Array | undefined): Promise<void> {
+    if (this.#failing) throw this.#failedError('prepared checkpoint');
     const written = this.#stopReason !== 'LEASE_LOST' && (await this.#checkpointer.prepare(position, state));
     if (!written) {
       throw new LeaseLostError(
@@ -201,6 +208,13 @@ export class ShardConsumer implements ShardInfo {
         `Lease ${this.shardId} was lost: the prepared checkpoint was not written.`,
       );
     }
+  }
+
+  #failedError(what: string): LeaseLostError {
+    return new LeaseLostError(
+      this.shardId,
+      `The session of shard ${this.shardId} failed: the ${what} was not written (the shard is redone from its last written checkpoint).`,
+    );
   }
 
   /** Marks a batch handled without checkpointing. */
@@ -231,12 +245,54 @@ export class ShardConsumer implements ShardInfo {
     this.#complete('LEASE_LOST');
   }
 
-  /** Stops handing out batches after a poison batch; the lease stays held (not bounced to others). */
-  halt(error: Error): void {
-    if (this.#stopReason !== undefined) return;
-    this.#stop('HALTED');
-    this.#context.onEvent({ type: 'SHARD_HALTED', shardId: this.shardId, error });
-    this.#context.logger.error('Shard halted: a batch kept failing', { shardId: this.shardId, error });
+  /**
+   * Ends the session because processing failed (see `ShardSession.fail`): no batch is handed out or
+   * checkpointed after it, the lease is released with the failure counted in the lease item, and the
+   * shard is redone from its last written checkpoint by the next owner; halted once the failures in a
+   * row at that checkpoint reach `maxShardFailures`. Idempotent; ignored once the session ended.
+   */
+  fail(error: Error): void {
+    if (this.#isCompleted || this.#failing || this.#stopReason === 'LEASE_LOST') return;
+    this.#stop('FAILED');
+    // Nothing more is written for this session, not even a checkpoint asked for before.
+    this.#checkpointer.close();
+    this.#failing = this.#failSession(asError(error));
+  }
+
+  #failing: Promise<void> | undefined;
+
+  async #failSession(error: Error): Promise<void> {
+    const checkpoint = this.#checkpointer.written;
+    // A checkpoint write already under way finishes first (the failure write waits for the lease's
+    // mutex); the failure is counted at the checkpoint then in the table.
+    const outcome = await this.#context.leaseHandle.fail(error);
+    const failure = outcome.kind === 'RECORDED' ? outcome.failure : undefined;
+    const halted = failure?.haltedAt !== undefined;
+    this.#context.onEvent({
+      type: 'SHARD_FAILED',
+      shardId: this.shardId,
+      error,
+      checkpoint: failure?.failedAt ?? checkpoint,
+      failureCount: failure?.failureCount,
+      halted,
+    });
+    if (halted) {
+      this.#context.logger.error('Shard halted: its session failed too many times at one checkpoint', {
+        shardId: this.shardId,
+        failureCount: failure?.failureCount,
+        error,
+      });
+      this.#context.onEvent({ type: 'SHARD_HALTED', shardId: this.shardId, error });
+    } else {
+      this.#context.logger.warn('Shard session failed; its lease was released to be redone', {
+        shardId: this.shardId,
+        failureCount: failure?.failureCount,
+        outcome: outcome.kind,
+        error,
+      });
+    }
+    if (outcome.kind !== 'LEASE_LOST') this.#context.onFailed?.(this.shardId, failure?.failureCount);
+    this.#complete(outcome.kind === 'LEASE_LOST' ? 'LEASE_LOST' : 'FAILED');
   }
 
   /**
@@ -261,7 +317,6 @@ export class ShardConsumer implements ShardInfo {
 
   async #shutdown(timeoutMs: number, reason: 'SHUTDOWN' | 'HANDED_OFF'): Promise<ShardCompletionReason> {
     if (!this.#isCompleted) {
-      const wasHalted = this.#stopReason === 'HALTED';
       if (this.#stopReason === undefined) this.#stopReason = reason;
       this.#readerController.abort();
       this.#dropUndelivered();
@@ -277,8 +332,11 @@ export class ShardConsumer implements ShardInfo {
         }
         await this.#waitForChange(leftMs);
       }
-      if (!this.#isCompleted) {
-        if (!wasHalted && this.#isReaderDone && this.#readEnd && this.#checkpointer.isCaughtUp) {
+      if (this.#failing) {
+        // fail() came first (or meanwhile): the failed session releases the lease, nothing is flushed.
+        await this.#failing;
+      } else if (!this.#isCompleted) {
+        if (this.#isReaderDone && this.#readEnd && this.#checkpointer.isCaughtUp) {
           await this.#finishShard();
         } else {
           await this.#checkpointer.flush();
@@ -359,7 +417,7 @@ export class ShardConsumer implements ShardInfo {
       let attempt = 0;
       // While stopping, a table that keeps failing must not hold up stop(): after a few tries the lease
       // is released without SHARD_END, and the next worker re-reads the (checkpointed) end of the shard.
-      while (!this.#isCompleted && !(this.#isWindingDown && attempt >= 3)) {
+      while (!this.#isCompleted && !this.#failing && !(this.#isWindingDown && attempt >= 3)) {
         try {
           const children = await this.#context.prepareChildren(this.shardId, this.#readEnd?.childShards);
           const written = await this.#checkpointer.writeShardEnd(children);
@@ -382,7 +440,9 @@ export class ShardConsumer implements ShardInfo {
         const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 });
         await sleepUnlessAborted(this.#isWindingDown ? Math.min(delayMs, 500) : delayMs);
       }
-      if (!this.#isCompleted) {
+      if (this.#failing) {
+        await this.#failing;
+      } else if (!this.#isCompleted) {
         this.#checkpointer.close();
         await this.#context.leaseHandle.release();
         this.#complete('SHUTDOWN');
@@ -441,7 +501,7 @@ export class ShardConsumer implements ShardInfo {
     this.#notify();
   }
 
-  #stop(reason: ShardCompletionReason | 'HALTED'): void {
+  #stop(reason: ShardCompletionReason): void {
     this.#stopReason = reason;
     this.#readerController.abort();
     this.#dropUndelivered();

@@ -7,6 +7,7 @@ import type { Lease } from '../leases/Lease.js';
 import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import { isLeaseFinished } from '../leases/leaseTaking.js';
+import { isLeaseHalted } from '../leases/shardFailure.js';
 import { ConsumerMetrics } from '../metrics/ConsumerMetrics.js';
 import type { ChildShard, ShardReader } from '../retrieval/ShardReader.js';
 import type { ShardLister } from '../shard-sync/ShardLister.js';
@@ -27,6 +28,9 @@ export interface WorkerPorts {
  */
 const MAX_LEASES_TO_STEAL_AT_ONCE = Number.POSITIVE_INFINITY;
 
+/** Longest wait before this worker takes a shard again whose session it failed. */
+const MAX_SHARD_FAILURE_BACKOFF_MS = 600_000;
+
 /**
  * One worker of an application: takes and renews leases, syncs shards, runs one {@link ShardConsumer}
  * per held shard, and stops in order. Plain async code; `rx/` puts the RxJS surface on it.
@@ -39,6 +43,8 @@ export class Worker {
   readonly #syncLoop: Loop;
   readonly #metrics: ConsumerMetrics;
   readonly #shardConsumers = new Map<string, ShardConsumer>();
+  /** Shards whose session failed here: not taken again by this worker before this time (monotonic ms). */
+  readonly #failedUntilMs = new Map<string, number>();
   readonly #listeners = new Set<ConsumerEventListener>();
   readonly #sessionListeners = new Set<(shardConsumer: ShardConsumer) => void>();
   #state: ConsumerState = 'idle';
@@ -76,7 +82,14 @@ export class Worker {
       clock: config.clock,
       logger: config.logger,
       onEvent,
-      eligibility: eligibleLeases,
+      maxShardFailures: config.maxShardFailures,
+      // A halted shard is left alone by every worker; one that failed here waits out its backoff.
+      eligibility: (leases) => {
+        const isEligible = eligibleLeases(leases);
+        const nowMs = config.clock.nowMs();
+        return (lease) =>
+          isEligible(lease) && !isLeaseHalted(lease) && !this.#isBackingOff(lease.leaseKey, nowMs);
+      },
       onLeaseAcquired: (lease) => this.#startShardConsumer(lease),
       onLeaseLost: (leaseKey) => this.#shardConsumers.get(leaseKey)?.loseLease(),
       onHandoffRequested: (leaseKey) => {
@@ -217,6 +230,14 @@ export class Worker {
     return this.#stopping;
   }
 
+  #isBackingOff(leaseKey: string, nowMs: number): boolean {
+    const untilMs = this.#failedUntilMs.get(leaseKey);
+    if (untilMs === undefined) return false;
+    if (nowMs < untilMs) return true;
+    this.#failedUntilMs.delete(leaseKey);
+    return false;
+  }
+
   #startShardConsumer(lease: Lease): void {
     if (this.#stopping) {
       void this.#coordinator.release(lease.leaseKey);
@@ -233,7 +254,7 @@ export class Worker {
       });
       return;
     }
-    if (isLeaseFinished(lease)) {
+    if (isLeaseFinished(lease) || isLeaseHalted(lease)) {
       void this.#coordinator.release(lease.leaseKey);
       return;
     }
@@ -251,6 +272,13 @@ export class Worker {
       prepareChildren: (shardId, reported) => this.#prepareChildren(shardId, reported),
       onShardFinished: () => {
         this.#coordinator.requestTakeRound();
+      },
+      onFailed: (shardId, failureCount) => {
+        const delayMs = Math.min(
+          config.shardFailureBackoffMs * 2 ** Math.max(0, (failureCount ?? 1) - 1),
+          MAX_SHARD_FAILURE_BACKOFF_MS,
+        );
+        this.#failedUntilMs.set(shardId, config.clock.nowMs() + delayMs);
       },
       onCompleted: (shardId) => {
         // The coordinator already dropped the lease (released, lost or expired); forgetting it here

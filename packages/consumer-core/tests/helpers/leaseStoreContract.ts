@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LeaseStore, NewLease } from '../../src/index.js';
+import { isLeaseHalted, type LeaseStore, type NewLease, shardFailureOf } from '../../src/index.js';
 
 /**
  * The LeaseStore contract: every implementation (in-memory, DynamoDB) must pass it, so the fakes stay
@@ -175,6 +175,45 @@ export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseS
       // No worker's fence holds any more; anyone may take it at once.
       expect(await store.renewLease(prepared)).toBeUndefined();
       expect(await store.takeLease(stored, 'worker-d')).toMatchObject({ leaseOwner: 'worker-d' });
+    });
+
+    it('records a failed session fenced like a checkpoint: released, counted, halted; a checkpoint or a reset clears it', async () => {
+      await store.createLeaseIfNotExists(shard0);
+      const taken = (await store.takeLease((await store.getLease(shard0.leaseKey))!, 'worker-a'))!;
+      const at = { sequenceNumber: 'TRIM_HORIZON', subSequenceNumber: 0 };
+      const failure = { failureCount: 2, failedAt: at, error: 'Error: boom', haltedAt: undefined };
+      // A stale counter is refused and writes nothing.
+      expect(await store.recordShardFailure!({ ...taken, leaseCounter: 0 }, failure)).toBe(false);
+      expect(await store.recordShardFailure!(taken, failure)).toBe(true);
+      const failed = (await store.getLease(shard0.leaseKey))!;
+      expect(failed).toMatchObject({ leaseOwner: undefined, leaseCounter: taken.leaseCounter + 1 });
+      expect(failed.checkpoint).toEqual(at);
+      expect(shardFailureOf(failed)).toEqual({
+        failureCount: 2,
+        failedAt: 'TRIM_HORIZON',
+        lastFailure: 'Error: boom',
+        haltedAt: undefined,
+      });
+      // Taking keeps the record (the next owner counts on it); a checkpoint clears it.
+      const again = (await store.takeLease(failed, 'worker-b'))!;
+      expect(shardFailureOf((await store.getLease(shard0.leaseKey))!).failureCount).toBe(2);
+      const checkpointed = (await store.updateCheckpoint(again, {
+        checkpoint: {
+          sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+          subSequenceNumber: 0,
+        },
+      }))!;
+      expect(shardFailureOf(checkpointed).failureCount).toBe(0);
+      expect(shardFailureOf((await store.getLease(shard0.leaseKey))!).failureCount).toBe(0);
+      // A halt is visible to every reader of the table; an operator's reset clears it.
+      const halting = { ...failure, failureCount: 5, haltedAt: '2026-01-01T00:00:00.000Z' };
+      expect(await store.recordShardFailure!(checkpointed, halting)).toBe(true);
+      const halted = (await store.listLeases())[0]!;
+      expect(isLeaseHalted(halted)).toBe(true);
+      expect(await store.resetCheckpoint!(halted, at)).toBe(true);
+      const reset = (await store.getLease(shard0.leaseKey))!;
+      expect(isLeaseHalted(reset)).toBe(false);
+      expect(shardFailureOf(reset).failureCount).toBe(0);
     });
 
     it('adds metadata only to existing leases, without touching the counter', async () => {

@@ -2,6 +2,7 @@ import { until as waitUntil } from '@shardline/test-kit';
 import { concatMap, mergeMap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, KinesisRecord, RecordBatch, ShardSession } from '../../src/index.js';
+import { isLeaseHalted, shardFailureOf } from '../../src/index.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
@@ -135,32 +136,51 @@ describe('consumer over the in-memory stream', () => {
     );
   });
 
-  it('halts only the shard whose batch keeps failing when there is no dead-letter handler', async () => {
+  it('without a dead-letter handler, fails the session of only the poisoned shard, then halts it after maxShardFailures', async () => {
     const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 100 });
     const [s0, s1] = stream.openShardIds as [string, string];
     stream.putRecordToShard(s0, 'a', 'poison');
     stream.putRecordToShard(s1, 'b', 'fine-1');
     const store = new InMemoryLeaseStore();
-    const consumer = createTestConsumer({ stream, leaseStore: store });
+    const consumer = createTestConsumer({
+      stream,
+      leaseStore: store,
+      maxShardFailures: 3,
+      shardFailureBackoffMs: 0,
+      leaseTakeIntervalMs: 100,
+    });
     const events: ConsumerEvent[] = [];
     consumer.events$.subscribe((e) => events.push(e));
     const done: string[] = [];
+    let poisonTries = 0;
     await consumer.run({
       maxAttempts: 2,
       retryInitialDelayMs: 1,
       retryMaxDelayMs: 2,
       processBatch: async (batch) => {
-        if (batch.records.some((r) => text(r) === 'poison')) throw new Error('bad record');
+        if (batch.records.some((r) => text(r) === 'poison')) {
+          poisonTries += 1;
+          throw new Error('bad record');
+        }
         done.push(...batch.records.map(text));
       },
     });
     await until(() => events.some((e) => e.type === 'SHARD_HALTED'));
     stream.putRecordToShard(s1, 'b', 'fine-2');
     await until(() => done.length === 2);
-    // The halted shard keeps its lease (so the poison is not bounced to other workers) and its checkpoint.
+    // Each failed session released the lease with the failure counted in the lease item; the third
+    // halted the shard: unowned, marked halted, checkpoint unchanged, and never taken again.
+    const failures = events.filter((e) => e.type === 'SHARD_FAILED');
+    expect(failures.map((e) => e.failureCount)).toEqual([1, 2, 3]);
+    expect(failures.map((e) => e.halted)).toEqual([false, false, true]);
     const halted = store.snapshot().find((l) => l.leaseKey === s0)!;
-    expect(halted.leaseOwner).toBe(consumer.workerId);
+    expect(halted.leaseOwner).toBeUndefined();
+    expect(isLeaseHalted(halted)).toBe(true);
+    expect(shardFailureOf(halted)).toMatchObject({ failureCount: 3, failedAt: 'TRIM_HORIZON' });
     expect(halted.checkpoint.sequenceNumber).toBe('TRIM_HORIZON');
+    await new Promise((resolve) => setTimeout(resolve, 400)); // several take rounds
+    expect(store.snapshot().find((l) => l.leaseKey === s0)!.leaseOwner).toBeUndefined();
+    expect(poisonTries).toBe(6); // maxAttempts × maxShardFailures
     await consumer.stop();
     expect(done).toEqual(['fine-1', 'fine-2']);
   });

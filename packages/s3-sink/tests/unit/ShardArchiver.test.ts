@@ -116,6 +116,7 @@ function harness(
       pendingCheckpoint: undefined,
       pendingCheckpointState: undefined,
       completion: new Promise(() => {}),
+      fail: () => {},
       ...session,
       records$: observed$,
     },

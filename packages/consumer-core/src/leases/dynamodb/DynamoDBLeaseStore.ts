@@ -25,6 +25,12 @@ import type {
   PrepareCheckpointUpdate,
 } from '../LeaseStore.js';
 import { TAKE_HINT_ATTRIBUTE } from '../LeaseStore.js';
+import {
+  formatFailurePosition,
+  ShardFailureAttribute,
+  type ShardFailureRecord,
+  withoutShardFailure,
+} from '../shardFailure.js';
 import { translateDynamoDBError } from './awsErrors.js';
 import {
   LeaseAttribute as A,
@@ -32,6 +38,15 @@ import {
   leaseToItem,
   MalformedLeaseItemError,
 } from './leaseSerializer.js';
+
+/** The failure attributes (see `shardFailure.ts`) a checkpoint, a skip or a reset removes. */
+const FAILURE_NAMES: Record<string, string> = {
+  '#failureCount': ShardFailureAttribute.FailureCount,
+  '#failedAt': ShardFailureAttribute.FailedAt,
+  '#lastFailure': ShardFailureAttribute.LastFailure,
+  '#halted': ShardFailureAttribute.Halted,
+};
+const FAILURE_REMOVE = '#failureCount, #failedAt, #lastFailure, #halted';
 
 /** The part of a DynamoDB client the library uses: any `DynamoDBClient` (or a wrapper with `send`). */
 export type DynamoDBClientLike = Pick<DynamoDBClient, 'send'>;
@@ -263,8 +278,9 @@ export class DynamoDBLeaseStore implements LeaseStore {
         ConditionExpression: '#counter = :counter',
         UpdateExpression:
           'SET #counter = :next, #checkpoint = :checkpoint, #sub = :sub, #switches = :zero ' +
-          'REMOVE #owner, #checkpointOwner, #pending, #pendingSub, #pendingState',
+          `REMOVE #owner, #checkpointOwner, #pending, #pendingSub, #pendingState, ${FAILURE_REMOVE}`,
         ExpressionAttributeNames: {
+          ...FAILURE_NAMES,
           '#counter': A.LeaseCounter,
           '#checkpoint': A.Checkpoint,
           '#sub': A.CheckpointSubSequenceNumber,
@@ -305,9 +321,10 @@ export class DynamoDBLeaseStore implements LeaseStore {
         UpdateExpression:
           'SET #counter = :next, #checkpoint = :checkpoint, #sub = :sub, #switches = :zero' +
           (children.length > 0 ? ', #children = :children' : '') +
-          ' REMOVE #pending, #pendingSub, #pendingState',
+          ` REMOVE #pending, #pendingSub, #pendingState, ${FAILURE_REMOVE}`,
         ExpressionAttributeNames: {
           ...fence.names,
+          ...FAILURE_NAMES,
           '#checkpoint': A.Checkpoint,
           '#sub': A.CheckpointSubSequenceNumber,
           '#switches': A.OwnerSwitchesSinceCheckpoint,
@@ -341,8 +358,54 @@ export class DynamoDBLeaseStore implements LeaseStore {
           pendingCheckpoint: undefined,
           pendingCheckpointState: undefined,
           childShardIds: children.length > 0 ? [...children] : lease.childShardIds,
+          unknownAttributes: withoutShardFailure(lease.unknownAttributes),
         }
       : undefined;
+  }
+
+  async recordShardFailure(
+    lease: Lease,
+    failure: ShardFailureRecord,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    if (lease.leaseOwner === undefined) return false;
+    const fence = this.#fence(lease);
+    const next = lease.leaseCounter + 1;
+    const isHalted = failure.haltedAt !== undefined;
+    return this.#update(
+      'fail',
+      {
+        Key: this.#key(lease.leaseKey),
+        ConditionExpression: fence.condition,
+        UpdateExpression:
+          'SET #counter = :next, #failures = :failures, #failedAt = :failedAt, #lastFailure = :lastFailure' +
+          (isHalted ? ', #halted = :halted' : '') +
+          ' REMOVE #owner, #checkpointOwner',
+        ExpressionAttributeNames: {
+          ...fence.names,
+          '#owner': A.LeaseOwner,
+          '#checkpointOwner': A.CheckpointOwner,
+          '#failures': ShardFailureAttribute.FailureCount,
+          '#failedAt': ShardFailureAttribute.FailedAt,
+          '#lastFailure': ShardFailureAttribute.LastFailure,
+          ...(isHalted ? { '#halted': ShardFailureAttribute.Halted } : {}),
+        },
+        ExpressionAttributeValues: {
+          ...fence.values,
+          ':next': { N: String(next) },
+          ':failures': { N: String(failure.failureCount) },
+          ':failedAt': { S: formatFailurePosition(failure.failedAt) },
+          ':lastFailure': { S: failure.error },
+          ...(isHalted ? { ':halted': { S: failure.haltedAt! } } : {}),
+        },
+      },
+      (stored) =>
+        stored.leaseCounter === next &&
+        stored.leaseOwner === undefined &&
+        (stored.unknownAttributes[ShardFailureAttribute.FailureCount] as { N?: string } | undefined)?.N ===
+          String(failure.failureCount),
+      signal,
+    );
   }
 
   async prepareCheckpoint(

@@ -7,7 +7,6 @@ import {
   type RecordBatch,
   type ShardSession,
 } from '@shardline/consumer-core';
-import type { Subscription } from 'rxjs';
 import type { ResolvedS3SinkConfig } from './config/resolveS3SinkConfig.js';
 import { PendingStateError } from './errors.js';
 import { failSession } from './failSession.js';
@@ -66,9 +65,6 @@ export class ShardArchiver {
   #isAbandoned = false;
   /** Set once the shard failed for a reason that is not one record's: nothing more is done for it. */
   #failure: Error | undefined;
-  /** Batches handed over whose last record no checkpoint has passed yet. */
-  #heldBatches: RecordBatch[] = [];
-  #subscription: Subscription | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
@@ -146,9 +142,8 @@ export class ShardArchiver {
       this.#timer = setInterval(() => this.#onTick(), tickMs);
       this.#timer.unref?.();
     }
-    this.#subscription = this.#session.records$.subscribe({
+    this.#session.records$.subscribe({
       next: (batch) => {
-        this.#heldBatches.push(batch);
         void this.#enqueue(() => this.#onBatch(batch));
       },
       error: (error: unknown) => {
@@ -188,12 +183,7 @@ export class ShardArchiver {
       { shardId: this.shardId, error },
     );
     this.#context.emit({ type: 'SHARD_FAILED', shardId: this.shardId, recordCount, error });
-    const held = this.#heldBatches;
-    this.#heldBatches = [];
-    failSession(this.#session, error, {
-      heldBatches: held,
-      stopReading: () => this.#subscription?.unsubscribe(),
-    });
+    failSession(this.#session, error);
     this.#resolveDone();
   }
 
@@ -402,10 +392,6 @@ export class ShardArchiver {
       this.#abandon('the lease was lost before the checkpoint was written; the next owner redoes the range');
       return;
     }
-    this.#heldBatches = this.#heldBatches.filter((b) => {
-      const last = b.records[b.records.length - 1];
-      return last !== undefined && compareExtendedSequenceNumbers(last, range.last) > 0;
-    });
     if (redo) this.#redo = undefined;
     this.#entries = [];
     this.#inputBytes = 0;

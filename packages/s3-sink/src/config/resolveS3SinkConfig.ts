@@ -30,6 +30,8 @@ const TUNABLE_CONSUMER_OPTIONS = [
   'maxRecordsPerFetch',
   'idleTimeBetweenReadsMs',
   'shutdownTimeoutMs',
+  'maxShardFailures',
+  'shardFailureBackoffMs',
 ] as const satisfies readonly (keyof ConsumerOptions)[];
 
 /** Consumer settings the sink lets you tune (the others it sets itself, see the README). */

@@ -44,6 +44,7 @@ function sink(
       idleTimeBetweenReadsMs: 100,
       leaseTakeIntervalMs: 500,
       failoverTimeMs: 10_000,
+      shardFailureBackoffMs: 1_000,
       ...options.consumer,
     },
   });
@@ -196,8 +197,12 @@ describe('s3-sink fault paths', () => {
     expect(throws).toBe(1);
     const failed = events.filter((e) => e.type === 'SHARD_FAILED');
     expect(failed).toHaveLength(1);
-    // Released by the failure (not lost, not left held), then taken again and redone exactly.
-    expect(consumerEvents.filter((e) => e.type === 'LEASE_RELEASED').length).toBeGreaterThanOrEqual(2);
+    // Released by the failure (counted once, not halted), then taken again and redone exactly.
+    const consumerFailures = consumerEvents.filter((e) => e.type === 'SHARD_FAILED');
+    expect(consumerFailures.map((e) => e.type === 'SHARD_FAILED' && [e.failureCount, e.halted])).toEqual([
+      [1, false],
+    ]);
+    expect(consumerEvents.filter((e) => e.type === 'LEASE_TAKEN').length).toBeGreaterThanOrEqual(2);
     expect(events.some((e) => e.type === 'RANGE_SEALED' && e.reason === 'redo')).toBe(true);
     expect(notExactlyOnce(await readObjects(s3, bucket), written)).toEqual([]);
   }, 120_000);

@@ -5,7 +5,7 @@ import {
   type ShardSession,
 } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
-import { Observable, Subject } from 'rxjs';
+import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { resolveS3SinkConfig, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import {
@@ -37,7 +37,7 @@ function record(i: number, type = 'view'): KinesisRecord {
 /** A plain fake of the consumer's side: the lease table's two-phase checkpoint, as a log. */
 function harness(
   options: Partial<S3SinkOptions>,
-  session: Partial<ShardSession> & { fail?: (error: Error) => void } = {},
+  session: Partial<ShardSession> = {},
   overrides: { route?: (r: KinesisRecord) => RecordRoute } = {},
 ) {
   const config = resolveS3SinkConfig({
@@ -53,7 +53,6 @@ function harness(
   const log: string[] = [];
   let isLeaseLost = false;
   let prepareError: Error | undefined;
-  let isEnded = false;
   const records$ = new Subject<RecordBatch>();
   const batch = (records: KinesisRecord[]): RecordBatch => ({
     shardId: SHARD,
@@ -67,9 +66,7 @@ function harness(
       if (prepareError) throw prepareError;
       log.push(`prepare ${(p as KinesisRecord).sequenceNumber.slice(-3)}`);
     },
-    release: () => {
-      log.push(`release ${records.at(-1)!.sequenceNumber.slice(-3)}`);
-    },
+    release: () => {},
   });
   const written: ObjectPlan[] = [];
   const writer = {
@@ -101,13 +98,6 @@ function harness(
       invalidRecordPolicy: 'error-output',
       partitionQueries: config.partitionQueries,
     });
-  const observed$ = new Observable<RecordBatch>((subscriber) => {
-    const inner = records$.subscribe(subscriber);
-    return () => {
-      if (!isEnded) log.push('unsubscribed');
-      inner.unsubscribe();
-    };
-  });
   const archiver = new ShardArchiver(
     {
       shardId: SHARD,
@@ -116,9 +106,13 @@ function harness(
       pendingCheckpoint: undefined,
       pendingCheckpointState: undefined,
       completion: new Promise(() => {}),
-      fail: () => {},
+      // As consumer-core's: no more batches, the lease released in the background.
+      fail: (error: Error) => {
+        log.push(`fail ${error.message}`);
+        records$.complete();
+      },
       ...session,
-      records$: observed$,
+      records$: records$.asObservable(),
     },
     {
       config,
@@ -141,7 +135,6 @@ function harness(
     route,
     push: (records: KinesisRecord[]) => records$.next(batch(records)),
     end: async () => {
-      isEnded = true;
       records$.complete();
       await archiver.done;
     },
@@ -289,7 +282,7 @@ describe('ShardArchiver', () => {
       expect(h.events.some((e) => e.type === 'SHARD_FAILED' || e.type === 'ERROR')).toBe(false);
     });
 
-    it('a hook that throws fails the shard: no write, no checkpoint, held batches released, lease given back', async () => {
+    it('a hook that throws fails the shard: nothing more written or checkpointed, the session failed with the error', async () => {
       const boom = new Error('hook failed');
       const h = harness({
         bufferSizeBytes: 1024,
@@ -305,9 +298,7 @@ describe('ShardArchiver', () => {
       // The first range (1-12) is durable; the second one's hook threw: nothing past 12 is checkpointed.
       expect(h.log.filter((l) => l.startsWith('checkpoint'))).toEqual(['checkpoint 012']);
       expect(h.written.map((p) => p.last.sequenceNumber.slice(-3))).toEqual(['012']);
-      expect(h.log).toContain('release 030');
-      expect(h.log).not.toContain('release 012');
-      expect(h.log.at(-1)).toBe('unsubscribed');
+      expect(h.log.at(-1)).toBe('fail hook failed');
       const failed = h.events.filter((e) => e.type === 'SHARD_FAILED');
       expect(failed).toEqual([{ type: 'SHARD_FAILED', shardId: SHARD, recordCount: 12, error: boom }]);
     });
@@ -318,7 +309,7 @@ describe('ShardArchiver', () => {
       h.failPrepare(refused);
       h.push(records(1, 5));
       await h.archiver.done;
-      expect(h.log).toEqual(['release 005', 'unsubscribed']);
+      expect(h.log).toEqual(['fail ValidationException']);
       expect(
         h.events.filter((e) => e.type === 'SHARD_FAILED').map((e) => (e as { error: Error }).error),
       ).toEqual([refused]);
@@ -343,21 +334,19 @@ describe('ShardArchiver', () => {
       );
       h.push(records(1, 6));
       await h.end();
-      expect(h.log.filter((l) => l.startsWith('checkpoint') || l.startsWith('write'))).toEqual([]);
+      expect(h.log).toEqual(['fail cannot route']);
       expect(h.events.map((e) => e.type)).toEqual(['SHARD_FAILED']);
     });
 
-    it("uses the session's fail(error) when consumer-core has it", async () => {
-      const failures: Error[] = [];
+    it('a hook that throws after the objects are written: no checkpoint (the next owner redoes the range, same keys)', async () => {
       const boom = new Error('objectsWritten hook failed');
-      const h = harness(
-        { bufferSizeBytes: 1024 * 1024, hooks: { objectsWritten: () => Promise.reject(boom) } },
-        { fail: (error) => failures.push(error) },
-      );
+      const h = harness({
+        bufferSizeBytes: 1024 * 1024,
+        hooks: { objectsWritten: () => Promise.reject(boom) },
+      });
       h.push(records(1, 5));
       await h.end();
-      expect(failures).toEqual([boom]);
-      expect(h.log).toEqual(['prepare 005', 'write 001-005 (5)']);
+      expect(h.log).toEqual(['prepare 005', 'write 001-005 (5)', 'fail objectsWritten hook failed']);
     });
   });
 });

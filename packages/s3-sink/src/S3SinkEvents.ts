@@ -144,7 +144,9 @@ export interface S3SinkHookInfo {
 
 /**
  * Named points of the write path, for fault-injection tests: each hook is awaited (a hook that never
- * resolves holds the sink at that point, e.g. for a SIGKILL). Not for production logic.
+ * resolves holds the sink at that point, e.g. for a SIGKILL). A hook that throws or rejects fails the
+ * shard (`SHARD_FAILED`: no checkpoint, lease released, the range redone by the next owner). Not for
+ * production logic.
  */
 export interface S3SinkHooks {
   /** A buffer was closed into a range; nothing is written yet. */

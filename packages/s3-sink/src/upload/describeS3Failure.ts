@@ -38,11 +38,11 @@ function describeOne(error: Error): string | undefined {
   const name = awsErrorCode(error);
   const status = httpStatusCode(error);
   if (name === 'NoSuchBucket') return 'no such bucket';
-  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'Forbidden' || status === 403) {
-    return `access denied (${name})`;
-  }
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || name === 'ExpiredToken') {
     return `bad credentials (${name})`;
+  }
+  if (name === 'AccessDenied' || name === 'AccessDeniedException' || name === 'Forbidden' || status === 403) {
+    return `access denied (${name})`;
   }
   if ((name !== undefined && THROTTLING.has(name)) || isSdkThrottling(error) || status === 429) {
     return `throttled (${name})`;

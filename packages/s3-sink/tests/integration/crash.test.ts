@@ -103,6 +103,10 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
   it.concurrent.each(points)(
     '$point:$at (lost checkpoint: $lostCheckpoint): after a restart S3 holds every record exactly once, no multipart upload left',
     async ({ point, at, redo, lostCheckpoint }) => {
+      const startedMs = Date.now();
+      const phases: string[] = [];
+      const phase = (name: string) =>
+        phases.push(`${name} ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
       const stream = await local.createStream(uniqueName(`crash-${point}`), { shardCount: 1 });
       const bucket = uniqueName('crash');
       await local.createBucket(bucket);
@@ -114,12 +118,14 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
         data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
       });
       const args = ['--stream', stream.streamName, '--bucket', bucket, '--app', app, ...SINK_FLAGS];
+      phase('records written');
 
       const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });
       running.push(first);
       await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`, WAIT_MS);
       // mid-multipart: the first part is in S3 and the upload is open; the crash leaves it incomplete.
       const hooked = /HOOK mid-multipart (\S+) (\S+) part/.exec(first.output().stderr);
+      phase('crash point reached');
       await kill(first);
       if (lostCheckpoint) await rollBackCheckpoint(app);
       if (point === 'mid-multipart') {
@@ -134,10 +140,14 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
         WAIT_MS,
         'every record archived',
       );
+      phase('all archived after the restart');
       // Let a duplicate, if the sink made one, land before checking.
       await new Promise((r) => setTimeout(r, 500));
       expect((await stopGracefully(second)).code).toBe(0);
 
+      phase('stopped');
+      // Where the time goes (the waits have their own bounds): printed for the slow runs to be read.
+      console.log(`s3-sink crash ${point}:${at}: ${phases.join(', ')}`);
       const objects = await readObjects(s3, bucket);
       const keyPattern = new RegExp(
         `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`,

@@ -3,6 +3,7 @@ import {
   LeaseLostError,
   type RecordBatch,
   type ShardSession,
+  silentLogger,
 } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { Subject } from 'rxjs';
@@ -48,6 +49,7 @@ function harness(
     dynamoDBClient: client,
     s3Client: client,
     bufferIntervalMs: 900_000,
+    logger: silentLogger,
     ...options,
   });
   const log: string[] = [];

@@ -34,8 +34,9 @@ export interface S3Sink {
    * otherwise — never lost, never duplicated.
    *
    * Resolves within `shutdownTimeoutMs` + 4 s whatever S3 and DynamoDB do: at `shutdownTimeoutMs` + 2 s
-   * every S3 request still running is aborted; 2 s later the stop resolves even if a call ignored its
-   * abort (an `ERROR` event says how many shards were still busy; their leases then expire).
+   * every S3 request still running is aborted; 1.5 s later the stop resolves even if a call (or a hook)
+   * ignored its abort (an `ERROR` event says how many shards were still busy; their leases are released
+   * by the consumer's stop, or expire).
    */
   stop(): Promise<void>;
   /** Counters and gauges of this worker. */
@@ -47,8 +48,11 @@ const GET_RECORDS_MAX_BYTES = 10 * 1024 * 1024;
 
 /** Extra time after the consumer's stop before abandoning writes still retrying. */
 const STOP_GRACE_MS = 2_000;
-/** Extra time after that abort before `stop()` resolves whatever is still running. */
-const STOP_GIVE_UP_MS = 2_000;
+/**
+ * Extra time after that abort before `stop()` resolves whatever is still running: 1.5 s, so that the
+ * documented bound (`shutdownTimeoutMs` + 4 s) holds with half a second for a loaded event loop.
+ */
+const STOP_GIVE_UP_MS = 1_500;
 
 /**
  * Creates a Firehose-style archiver of a Kinesis stream to S3 with exactly-once objects: one more

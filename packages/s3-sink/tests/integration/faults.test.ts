@@ -207,6 +207,49 @@ describe('s3-sink fault paths', () => {
     expect(notExactlyOnce(await readObjects(s3, bucket), written)).toEqual([]);
   }, 120_000);
 
+  it('a hook that never returns: stop() still resolves within shutdownTimeoutMs + 4 s and says which shard was busy; the next worker redoes the range', async () => {
+    const stream = await local.createStream(uniqueName('hang'), { shardCount: 1 });
+    const bucket = uniqueName('hang');
+    await local.createBucket(bucket);
+    const app = uniqueName('hang-app');
+    const written = await putEvents(kinesis, stream.streamName, 50);
+    let isHeld = false;
+    const shutdownTimeoutMs = 2_000;
+    const first = sink({
+      streamName: stream.streamName,
+      bucket,
+      applicationName: app,
+      consumer: { shutdownTimeoutMs },
+      hooks: {
+        pendingWritten: () => {
+          isHeld = true;
+          return new Promise<void>(() => {});
+        },
+      },
+    });
+    await first.sink.start();
+    await until(() => isHeld, 30_000, 'the hook to hold the range');
+    const startedMs = performance.now();
+    await first.sink.stop();
+    const stopMs = performance.now() - startedMs;
+    expect(stopMs).toBeLessThan(shutdownTimeoutMs + 4_000 + 1_000);
+    expect(
+      first.events.some(
+        (e) => e.type === 'ERROR' && /gave up .* 1 shard\(s\) still busy/.test(e.error.message),
+      ),
+    ).toBe(true);
+
+    const second = sink({ streamName: stream.streamName, bucket, applicationName: app });
+    await second.sink.start();
+    await until(async () => (await archivedCount(bucket)) >= 50, 60_000, 'the range redone');
+    await second.sink.stop();
+    expect(second.events.some((e) => e.type === 'RANGE_SEALED' && e.reason === 'redo')).toBe(true);
+    expect(notExactlyOnce(await readObjects(s3, bucket), written)).toEqual([]);
+    console.log(
+      `s3-sink hung hook: stop() took ${Math.round(stopMs)} ms (bound ${shutdownTimeoutMs + 4_000})`,
+    );
+  }, 120_000);
+
   it('S3 black-holed (fault proxy): each request is cut at s3RequestTimeoutMs and retried, memory stays bounded, nothing is lost; stop() keeps its bound while S3 hangs', async () => {
     const stream = await local.createStream(uniqueName('hole'), { shardCount: 1 });
     const bucket = uniqueName('hole');

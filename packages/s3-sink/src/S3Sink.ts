@@ -2,7 +2,7 @@ import { LifecycleState } from '@shardline/common';
 import { CONSUMER_DEFAULTS, type Consumer, createConsumer } from '@shardline/consumer-core';
 import { type Observable, Subject } from 'rxjs';
 import { resolveS3SinkConfig, type S3SinkOptions } from './config/resolveS3SinkConfig.js';
-import { InvalidStateError } from './errors.js';
+import { InvalidStateError, S3SinkError } from './errors.js';
 import type { ObjectLayout, ObjectPlan } from './objects/planObjects.js';
 import { createRecordRouter } from './routing/RecordRouter.js';
 import type { S3SinkEvent, S3SinkMetrics } from './S3SinkEvents.js';
@@ -32,6 +32,11 @@ export interface S3Sink {
    * checkpoint, release the leases. What cannot be written within the consumer's `shutdownTimeoutMs`
    * (an S3 outage) is left to the next owner: redone exactly when its range was recorded, read again
    * otherwise — never lost, never duplicated.
+   *
+   * Resolves within `shutdownTimeoutMs` + 4 s whatever S3 and DynamoDB do: at `shutdownTimeoutMs` + 2 s
+   * every S3 request still running is aborted; 1.5 s later the stop resolves even if a call (or a hook)
+   * ignored its abort (an `ERROR` event says how many shards were still busy; their leases are released
+   * by the consumer's stop, or expire).
    */
   stop(): Promise<void>;
   /** Counters and gauges of this worker. */
@@ -43,6 +48,11 @@ const GET_RECORDS_MAX_BYTES = 10 * 1024 * 1024;
 
 /** Extra time after the consumer's stop before abandoning writes still retrying. */
 const STOP_GRACE_MS = 2_000;
+/**
+ * Extra time after that abort before `stop()` resolves whatever is still running: 1.5 s, so that the
+ * documented bound (`shutdownTimeoutMs` + 4 s) holds with half a second for a loaded event loop.
+ */
+const STOP_GIVE_UP_MS = 1_500;
 
 /**
  * Creates a Firehose-style archiver of a Kinesis stream to S3 with exactly-once objects: one more
@@ -167,18 +177,37 @@ class DefaultS3Sink implements S3Sink {
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       this.#state = S3SinkState.Stopping;
-      const deadline = setTimeout(
-        () => this.#hardStop.abort(),
-        (this.#config.consumer.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs) + STOP_GRACE_MS,
-      );
-      try {
-        await this.consumer.stop();
-      } catch (error) {
-        this.#events.next({ type: 'ERROR', shardId: undefined, error: error as Error });
-      }
-      // Sessions end with the consumer's stop; wait for their last writes (or their abandonment).
-      await Promise.all([...this.#archivers].map((a) => a.done));
+      const hardStopMs =
+        (this.#config.consumer.shutdownTimeoutMs ?? CONSUMER_DEFAULTS.shutdownTimeoutMs) + STOP_GRACE_MS;
+      const deadline = setTimeout(() => this.#hardStop.abort(), hardStopMs);
+      let giveUp: NodeJS.Timeout | undefined;
+      const work = (async () => {
+        try {
+          await this.consumer.stop();
+        } catch (error) {
+          this.#events.next({ type: 'ERROR', shardId: undefined, error: error as Error });
+        }
+        // Sessions end with the consumer's stop; wait for their last writes (or their abandonment).
+        await Promise.all([...this.#archivers].map((a) => a.done));
+        return true;
+      })();
+      const isDone = await Promise.race([
+        work,
+        new Promise<false>((resolve) => {
+          giveUp = setTimeout(() => resolve(false), hardStopMs + STOP_GIVE_UP_MS);
+        }),
+      ]);
       clearTimeout(deadline);
+      clearTimeout(giveUp);
+      if (!isDone) {
+        this.#events.next({
+          type: 'ERROR',
+          shardId: undefined,
+          error: new S3SinkError(
+            `stop() gave up after ${hardStopMs + STOP_GIVE_UP_MS} ms with ${this.#archivers.size} shard(s) still busy; their leases expire and the next owner redoes their ranges`,
+          ),
+        });
+      }
       this.#hardStop.abort();
       this.#state = S3SinkState.Stopped;
       this.#events.complete();

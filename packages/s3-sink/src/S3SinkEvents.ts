@@ -32,6 +32,7 @@ export const S3SinkEventType = {
   PendingRangeMismatch: 'PENDING_RANGE_MISMATCH',
   MultipartUploadAborted: 'MULTIPART_UPLOAD_ABORTED',
   Retry: 'RETRY',
+  ShardFailed: 'SHARD_FAILED',
   Error: 'ERROR',
 } as const;
 /** See {@link S3SinkEventType}. */
@@ -112,6 +113,21 @@ export type S3SinkEvent =
       readonly key: string;
       readonly attempt: number;
       readonly delayMs: number;
+      /** Why, in a few words: `connection refused`, `throttled (SlowDown)`, `no such bucket`... */
+      readonly reason: string;
+      readonly error: Error;
+    }
+  | {
+      /**
+       * Archiving the shard failed for a reason that is not one record's (a hook threw, the lease table
+       * refused the pending checkpoint, a step threw): nothing more is written or checkpointed for it
+       * and its lease is released, so the next owner (or this worker, later) redoes it from its last
+       * checkpoint. Records of a range already prepared are redone exactly.
+       */
+      readonly type: 'SHARD_FAILED';
+      readonly shardId: string;
+      /** Records buffered and dropped (read again by the next owner). */
+      readonly recordCount: number;
       readonly error: Error;
     }
   | { readonly type: 'ERROR'; readonly shardId: string | undefined; readonly error: Error };
@@ -128,7 +144,9 @@ export interface S3SinkHookInfo {
 
 /**
  * Named points of the write path, for fault-injection tests: each hook is awaited (a hook that never
- * resolves holds the sink at that point, e.g. for a SIGKILL). Not for production logic.
+ * resolves holds the sink at that point, e.g. for a SIGKILL). A hook that throws or rejects fails the
+ * shard (`SHARD_FAILED`: no checkpoint, lease released, the range redone by the next owner). Not for
+ * production logic.
  */
 export interface S3SinkHooks {
   /** A buffer was closed into a range; nothing is written yet. */

@@ -9,6 +9,7 @@ import {
 } from '@shardline/consumer-core';
 import type { ResolvedS3SinkConfig } from './config/resolveS3SinkConfig.js';
 import { PendingStateError } from './errors.js';
+import { failSession } from './failSession.js';
 import {
   decodePendingRange,
   encodePendingRange,
@@ -62,6 +63,8 @@ export class ShardArchiver {
   #skipped = 0;
   #chain: Promise<void> = Promise.resolve();
   #isAbandoned = false;
+  /** Set once the shard failed for a reason that is not one record's: nothing more is done for it. */
+  #failure: Error | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
@@ -128,7 +131,7 @@ export class ShardArchiver {
         );
       }
       try {
-        await this.#context.writer.abortIncompleteUploads(this.shardId);
+        await this.#context.writer.abortIncompleteUploads(this.shardId, this.#context.hardStopSignal);
       } catch (error) {
         // Not fatal: a leftover upload costs storage, never correctness (lifecycle rules clean up too).
         this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
@@ -154,12 +157,34 @@ export class ShardArchiver {
   }
 
   #enqueue(task: () => Promise<void>): Promise<void> {
-    const next = this.#chain.then(task).catch((error: unknown) => {
-      this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
-      this.#context.config.logger.error('Archiving a shard failed', { shardId: this.shardId, error });
-    });
+    const next = this.#chain
+      .then(() => (this.#failure === undefined ? task() : undefined))
+      .catch((error: unknown) => this.#fail(error));
     this.#chain = next;
     return next;
+  }
+
+  /**
+   * A step threw (a hook, the lease table, the writer): not a problem of one record (those are routed
+   * to the error output), so going on would checkpoint past records that reached no object. The
+   * shard stops here without a checkpoint and its lease is released: the next owner redoes it.
+   */
+  #fail(cause: unknown): void {
+    if (this.#failure !== undefined) return;
+    const error = cause instanceof Error ? cause : new Error(String(cause));
+    this.#failure = error;
+    const recordCount = this.#entries.length;
+    this.#entries = [];
+    this.#inputBytes = 0;
+    this.#partitions.clear();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#context.config.logger.error(
+      'Archiving a shard failed; its lease is released without a checkpoint so that it is redone',
+      { shardId: this.shardId, error },
+    );
+    this.#context.emit({ type: 'SHARD_FAILED', shardId: this.shardId, recordCount, error });
+    failSession(this.#session, error);
+    this.#resolveDone();
   }
 
   #onTick(): void {
@@ -359,7 +384,14 @@ export class ShardArchiver {
     await config.hooks.objectsWritten?.(info);
 
     // The range is durable: only now does the checkpoint move past it.
-    await batch.checkpoint(range.last);
+    try {
+      await batch.checkpoint(range.last);
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      // The next owner finds the pending range and rewrites the same objects (same keys).
+      this.#abandon('the lease was lost before the checkpoint was written; the next owner redoes the range');
+      return;
+    }
     if (redo) this.#redo = undefined;
     this.#entries = [];
     this.#inputBytes = 0;
@@ -373,7 +405,10 @@ export class ShardArchiver {
     await config.hooks.checkpointed?.(info);
   }
 
-  /** Writes the pending checkpoint, retrying table failures; `false` when the lease is gone. */
+  /**
+   * Writes the pending checkpoint, retrying table failures; `false` when the lease is gone.
+   * @throws the table's error when it is not retriable (the shard then fails: see `#fail`).
+   */
   async #prepare(batch: RecordBatch, last: ExtendedSequenceNumber, state: Uint8Array): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       if (this.#context.hardStopSignal.aborted) return false;
@@ -382,8 +417,8 @@ export class ShardArchiver {
         return true;
       } catch (error) {
         if (error instanceof LeaseLostError) return false;
+        if ((error as { retriable?: unknown }).retriable !== true) throw error;
         this.#context.emit({ type: 'ERROR', shardId: this.shardId, error: error as Error });
-        if ((error as { retriable?: unknown }).retriable !== true) return false;
         const delayMs = backoffDelayMs(attempt, { initialDelayMs: 200, maxDelayMs: 10_000 });
         if (!(await sleepUnlessAborted(delayMs, this.#context.hardStopSignal))) return false;
       }

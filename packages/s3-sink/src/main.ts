@@ -2,7 +2,6 @@
 // January 2027 need Node 22; the versions this package pins support Node 20, so the warning is noise here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { runCli } = await import('./cli/cli.js');
-const { testHooksFromEnv } = await import('./cli/testHooks.js');
 
 const abort = new AbortController();
 let signals = 0;
@@ -14,15 +13,10 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const testHooks = testHooksFromEnv(process.env.SHARDLINE_S3_SINK_TEST_HOOK, (line) =>
-  process.stderr.write(line),
-);
 const code = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   signal: abort.signal,
-  hooks: testHooks.hooks,
-  wrapS3Client: testHooks.wrapS3Client,
 });
 process.exitCode = code;

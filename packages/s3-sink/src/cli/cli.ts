@@ -9,15 +9,26 @@ import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
 import { ConfigurationError } from '../errors.js';
 import { createS3Sink } from '../S3Sink.js';
 import type { S3SinkEvent, S3SinkHooks } from '../S3SinkEvents.js';
+import { checkDestinations } from './checkDestinations.js';
 
-/** Exit codes of `shardline-s3-sink`. */
+/** Exit codes of `shardline-s3-sink` (the README lists them). */
 export const ExitCode = {
   /** Stopped on request after a graceful stop. */
   Ok: 0,
-  /** Failed to start or to stop cleanly. */
+  /** Failed to start for another reason than those below. */
   Failed: 1,
   /** Bad flags or options. */
   Usage: 2,
+  /** The stream does not exist or cannot be read. */
+  StreamUnavailable: 3,
+  /** The lease table cannot be reached (forbidden, or DynamoDB does not answer). */
+  LeaseTableUnavailable: 4,
+  /** The bucket does not exist. */
+  BucketMissing: 5,
+  /** The bucket exists but cannot be written (forbidden, or S3 does not answer). */
+  BucketNotWritable: 6,
+  /** While running, no S3 write succeeded for `--max-s3-outage-ms` while writes kept failing. */
+  S3Outage: 7,
 } as const;
 
 /** What the CLI needs from its process (injected, so tests run it in-process too). */
@@ -27,9 +38,12 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Aborted on SIGINT/SIGTERM: the sink stops gracefully. */
   readonly signal: AbortSignal;
-  /** Test hooks (from the process's test hook variable). */
+  /**
+   * Named points of the write path, for programs that embed the CLI (the crash tests use them). The
+   * shipped binary passes none, and nothing in its environment can set them.
+   */
   readonly hooks?: S3SinkHooks;
-  /** Wraps the S3 client (fault injection in tests). */
+  /** Wraps the S3 client (fault injection by programs that embed the CLI; the binary passes none). */
   readonly wrapS3Client?: (client: S3Client) => S3Client;
 }
 
@@ -75,12 +89,22 @@ interface Flags {
   failoverTimeMs?: number;
   idleTimeBetweenReadsMs?: number;
   shutdownTimeoutMs?: number;
+  s3RequestTimeoutMs?: number;
+  maxS3OutageMs: number;
+  writeCheck: boolean;
   region?: string;
   kinesisEndpoint?: string;
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
   events: boolean;
 }
+
+/** Default of `--max-s3-outage-ms`. */
+const DEFAULT_MAX_S3_OUTAGE_MS = 300_000;
+/** The start check writes an empty object at `<this><app>` (overwritten at each start). */
+const WRITE_CHECK_KEY_PREFIX = '.shardline-s3-sink/write-check/';
+/** Deadline of each start check's call. */
+const CHECK_TIMEOUT_MS = 10_000;
 
 function program(): Command {
   return new Command('shardline-s3-sink')
@@ -128,6 +152,18 @@ function program(): Command {
       'how long a stop waits for the last writes (default 20000)',
       nonNegativeInteger,
     )
+    .option(
+      '--s3-request-timeout-ms <n>',
+      'deadline of each S3 request, then it is retried (default 60000)',
+      positiveInteger,
+    )
+    .option(
+      '--max-s3-outage-ms <n>',
+      `exit (code ${ExitCode.S3Outage}) when no S3 write succeeds for this long while writes keep failing (0: never)`,
+      nonNegativeInteger,
+      DEFAULT_MAX_S3_OUTAGE_MS,
+    )
+    .option('--no-write-check', `do not write the ${WRITE_CHECK_KEY_PREFIX}<app> object at start`)
     .option('--region <region>', 'AWS region (default: $AWS_REGION)')
     .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)')
@@ -213,6 +249,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         : { idleTimeBetweenReadsMs: flags.idleTimeBetweenReadsMs }),
       ...(flags.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: flags.shutdownTimeoutMs }),
     },
+    s3RequestTimeoutMs: flags.s3RequestTimeoutMs,
     hooks: io.hooks,
   };
   const destroy = () => {
@@ -232,33 +269,91 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     throw error;
   }
   if (flags.events) sink.events$.subscribe((event) => io.stdout(`${eventLine(event)}\n`));
+  // An outage of S3: the time of the first failure since the last object written.
+  let failingSinceMs: number | undefined;
+  let lastCause = '';
+  const outage = new AbortController();
   sink.events$.subscribe((event) => {
-    if (event.type === 'ERROR')
+    if (event.type === 'ERROR') {
       io.stderr(`shardline-s3-sink: ${event.shardId ?? ''} ${event.error.message}\n`);
+    } else if (event.type === 'SHARD_FAILED') {
+      io.stderr(
+        `shardline-s3-sink: ${event.shardId} failed, lease released without a checkpoint: ${event.error.message}\n`,
+      );
+    } else if (event.type === 'RETRY') {
+      failingSinceMs ??= Date.now();
+      // The sink's logger prints the retry with its cause; the cause is kept for the outage exit.
+      lastCause = event.reason;
+    } else if (event.type === 'OBJECT_WRITTEN') {
+      failingSinceMs = undefined;
+    }
   });
+  const watchdog =
+    flags.maxS3OutageMs > 0
+      ? setInterval(() => {
+          if (failingSinceMs !== undefined && Date.now() - failingSinceMs >= flags.maxS3OutageMs) {
+            outage.abort();
+          }
+        }, 1_000)
+      : undefined;
+  watchdog?.unref?.();
+  // Before any lease is taken: a missing destination is an exit with its cause, not a quiet stall.
+  const problem = await checkDestinations({
+    kinesisClient,
+    dynamoDBClient,
+    s3Client,
+    streamName: flags.stream,
+    streamArn: flags.streamArn,
+    leaseTableName: options.applicationName,
+    bucket: flags.bucket,
+    writeCheckKey: flags.writeCheck ? `${WRITE_CHECK_KEY_PREFIX}${options.applicationName}` : undefined,
+    timeoutMs: CHECK_TIMEOUT_MS,
+    exitCodes: {
+      stream: ExitCode.StreamUnavailable,
+      leaseTable: ExitCode.LeaseTableUnavailable,
+      bucketMissing: ExitCode.BucketMissing,
+      bucketNotWritable: ExitCode.BucketNotWritable,
+    },
+  });
+  if (problem) {
+    io.stderr(`shardline-s3-sink: cannot start: ${problem.message}\n`);
+    clearInterval(watchdog);
+    destroy();
+    return problem.exitCode;
+  }
   try {
     await sink.start();
   } catch (error) {
     io.stderr(`shardline-s3-sink: could not start: ${(error as Error).message}\n`);
     await sink.stop();
+    clearInterval(watchdog);
     destroy();
     return ExitCode.Failed;
   }
   io.stderr(
     `shardline-s3-sink: archiving ${streamLabel} to s3://${flags.bucket} as worker ${sink.consumer.workerId}\n`,
   );
+  const stopSignal = AbortSignal.any([io.signal, outage.signal]);
   await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    io.signal.addEventListener('abort', () => resolve(), { once: true });
+    if (stopSignal.aborted) resolve();
+    stopSignal.addEventListener('abort', () => resolve(), { once: true });
   });
-  io.stderr('shardline-s3-sink: stopping: writing open buffers, releasing leases\n');
+  clearInterval(watchdog);
+  const isOutage = outage.signal.aborted && !io.signal.aborted;
+  if (isOutage) {
+    io.stderr(
+      `shardline-s3-sink: stopping: no S3 write succeeded for ${Math.round(flags.maxS3OutageMs / 1000)} s (last cause: ${lastCause}); the next run redoes what is not written\n`,
+    );
+  } else {
+    io.stderr('shardline-s3-sink: stopping: writing open buffers, releasing leases\n');
+  }
   await sink.stop();
   const m = sink.metrics();
   io.stderr(
     `shardline-s3-sink: stopped: ${m.objectsWritten} objects, ${m.recordsWritten} records, ${m.errorRecords} error records\n`,
   );
   destroy();
-  return ExitCode.Ok;
+  return isOutage ? ExitCode.S3Outage : ExitCode.Ok;
 }
 
 function eventLine(event: S3SinkEvent): string {

@@ -30,6 +30,8 @@ const TUNABLE_CONSUMER_OPTIONS = [
   'maxRecordsPerFetch',
   'idleTimeBetweenReadsMs',
   'shutdownTimeoutMs',
+  'maxShardFailures',
+  'shardFailureBackoffMs',
 ] as const satisfies readonly (keyof ConsumerOptions)[];
 
 /** Consumer settings the sink lets you tune (the others it sets itself, see the README). */
@@ -94,6 +96,13 @@ export interface S3SinkOptions {
   readonly retryInitialDelayMs?: number;
   /** Largest retry delay. S3 writes are retried until they succeed, the lease is lost, or stop. @defaultValue 30000 */
   readonly retryMaxDelayMs?: number;
+  /**
+   * Deadline of each S3 request (a `PutObject`, one multipart part, `CompleteMultipartUpload`, a
+   * manifest, a listing): the request is aborted when it passes and retried like any failure (1 s–15
+   * min). Size it for one part (`uploadPartSizeBytes`) at your slowest expected bandwidth.
+   * @defaultValue 60000
+   */
+  readonly s3RequestTimeoutMs?: number;
   /** Where shards start without a checkpoint. @defaultValue 'TRIM_HORIZON' */
   readonly initialPosition?: InitialPosition;
   /** Lease and polling settings passed to the consumer. @defaultValue `{}` */
@@ -134,6 +143,7 @@ export interface ResolvedS3SinkConfig {
   readonly uploadQueueSize: number;
   readonly retryInitialDelayMs: number;
   readonly retryMaxDelayMs: number;
+  readonly s3RequestTimeoutMs: number;
   readonly initialPosition: InitialPosition;
   readonly consumer: S3SinkConsumerOptions;
   readonly logger: Logger;
@@ -160,6 +170,7 @@ export const S3_SINK_DEFAULTS = {
   uploadQueueSize: 4,
   retryInitialDelayMs: 200,
   retryMaxDelayMs: 30_000,
+  s3RequestTimeoutMs: 60_000,
   initialPosition: 'TRIM_HORIZON',
 } as const;
 
@@ -172,6 +183,8 @@ export const S3_SINK_LIMITS = {
   // S3: parts of 5 MiB to 5 GiB, at most 10,000 parts.
   minPartSizeBytes: 5 * MIB,
   maxPartSizeBytes: 5 * 1024 * MIB,
+  minS3RequestTimeoutMs: 1_000,
+  maxS3RequestTimeoutMs: 900_000,
 } as const;
 
 /**
@@ -274,16 +287,14 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   if (manifestPrefix !== null && typeof manifestPrefix !== 'string') {
     problems.add('manifestPrefix', 'must be a string or null');
   }
-  const { uploadPartSizeBytes, uploadQueueSize, retryInitialDelayMs, retryMaxDelayMs } = problems.integers(
-    o,
-    S3_SINK_DEFAULTS,
-    {
+  const { uploadPartSizeBytes, uploadQueueSize, retryInitialDelayMs, retryMaxDelayMs, s3RequestTimeoutMs } =
+    problems.integers(o, S3_SINK_DEFAULTS, {
       uploadPartSizeBytes: [S3_SINK_LIMITS.minPartSizeBytes, S3_SINK_LIMITS.maxPartSizeBytes],
       uploadQueueSize: [1, 64],
       retryInitialDelayMs: [1, 600_000],
       retryMaxDelayMs: [1, 3_600_000],
-    },
-  );
+      s3RequestTimeoutMs: [S3_SINK_LIMITS.minS3RequestTimeoutMs, S3_SINK_LIMITS.maxS3RequestTimeoutMs],
+    });
   if (retryMaxDelayMs < retryInitialDelayMs)
     problems.add('retryMaxDelayMs', 'must be at least retryInitialDelayMs');
   const consumer = o.consumer ?? {};
@@ -323,6 +334,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     uploadQueueSize,
     retryInitialDelayMs,
     retryMaxDelayMs,
+    s3RequestTimeoutMs,
     initialPosition: o.initialPosition ?? S3_SINK_DEFAULTS.initialPosition,
     consumer,
     logger: o.logger ?? consoleWarningsLogger,

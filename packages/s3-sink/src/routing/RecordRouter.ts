@@ -76,7 +76,7 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
     isPartitioned ||
     settings.recordContent === RecordContent.Data ||
     settings.invalidRecordPolicy === InvalidRecordPolicy.ErrorOutput;
-  return (record) => {
+  const route = (record: KinesisRecord): RecordRoute => {
     if (!mustDecode) return { kind: 'data', bytes: record.data, partitionValues: {}, partitionId: '' };
     let envelope: ReturnType<typeof decodeEnvelope>;
     try {
@@ -104,7 +104,19 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
         },
       };
       for (const [name, query] of settings.partitionQueries) {
-        const value = evaluateEnvelopeQuery(query, input);
+        let value: ReturnType<typeof evaluateEnvelopeQuery>;
+        try {
+          value = evaluateEnvelopeQuery(query, input);
+        } catch (error) {
+          // `data` is parsed on first use, recursively: JSON nested deeper than the parser's stack
+          // allows throws a RangeError here, though the envelope's scan accepted it.
+          return errorRoute(
+            record,
+            ErrorOutputType.PartitioningFailed,
+            'PartitioningFailed',
+            `partition key ${name}: data cannot be parsed: ${describeError(error)}`,
+          );
+        }
         const problem =
           typeof value !== 'string'
             ? value.error
@@ -134,6 +146,25 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
       partitionId: isPartitioned ? JSON.stringify(Object.values(partitionValues)) : '',
     };
   };
+  return (record) => {
+    try {
+      return route(record);
+    } catch (error) {
+      // A record the router cannot handle is a problem of that record, never a reason to stop the
+      // shard: the same bytes would fail again on every owner. Routing is pure, so a replay of the
+      // record lands in the same error object.
+      return errorRoute(
+        record,
+        ErrorOutputType.ProcessingFailed,
+        'ProcessingFailed',
+        `the record could not be routed: ${describeError(error)}`,
+      );
+    }
+  };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 const encoder = new TextEncoder();

@@ -8,12 +8,13 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { backoffDelayMs, sleepUnlessAborted } from '@shardline/common';
+import { backoffDelayMs, sleepUnlessAborted, withDeadline } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '@shardline/consumer-core';
 import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
 import { S3WriteError } from '../errors.js';
 import type { ObjectPlan } from '../objects/planObjects.js';
 import type { S3SinkEvent } from '../S3SinkEvents.js';
+import { describeS3Failure } from './describeS3Failure.js';
 
 /** The manifest written next to each object (`<manifestPrefix><key>.json`). */
 export interface ObjectManifest {
@@ -127,13 +128,14 @@ export class ObjectWriter {
       const manifestKey = `${config.manifestPrefix}${plan.key}.json`;
       const text = `${JSON.stringify(manifest)}\n`;
       const isManifestWritten = await this.#withRetries(plan, control, 'PutObject (manifest)', async () => {
-        await config.s3Client.send(
+        await this.#send(
           new PutObjectCommand({
             Bucket: config.bucket,
             Key: manifestKey,
             Body: text,
             ContentType: 'application/json',
           }),
+          control.signal,
         );
       });
       if (!isManifestWritten) return undefined;
@@ -148,14 +150,12 @@ export class ObjectWriter {
     control: WriteControl,
   ): Promise<void> {
     const config = this.#config;
-    // The same client, but its answer to CreateMultipartUpload is held until the upload id is recorded.
+    // The same client, but every request has its deadline (lib-storage sends each part, the
+    // PutObject and CompleteMultipartUpload through it), and its answer to CreateMultipartUpload is
+    // held until the upload id is recorded.
     const client = Object.create(config.s3Client) as S3Client;
-    const send = config.s3Client.send.bind(config.s3Client) as (
-      command: unknown,
-      options?: unknown,
-    ) => Promise<unknown>;
-    (client as { send: unknown }).send = async (command: unknown, options?: unknown) => {
-      const out = await send(command, options);
+    (client as { send: unknown }).send = async (command: unknown) => {
+      const out = await this.#send(command as S3Command, control.signal);
       if (command instanceof CreateMultipartUploadCommand) {
         const uploadId = (out as { UploadId?: string }).UploadId;
         if (uploadId !== undefined && !(await control.onMultipartUploadCreated(plan.key, uploadId))) {
@@ -167,8 +167,13 @@ export class ObjectWriter {
       }
       return out;
     };
+    // Upload ignores its client's deadline once a part failed; aborting it stops the other parts too.
+    const abortController = new AbortController();
+    const onAbort = () => abortController.abort();
+    control.signal.addEventListener('abort', onAbort, { once: true });
     const upload = new Upload({
       client,
+      abortController,
       partSize: config.uploadPartSizeBytes,
       queueSize: config.uploadQueueSize,
       // Aborted here, with retries: lib-storage's own abort is one try that an outage makes fail.
@@ -190,10 +195,32 @@ export class ObjectWriter {
     try {
       await upload.done();
     } catch (error) {
+      abortController.abort();
       if (upload.uploadId !== undefined)
         await this.abortMultipartUpload(plan.shardId, plan.key, upload.uploadId, 'failure');
       throw error;
+    } finally {
+      control.signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Sends one S3 request with its deadline (`s3RequestTimeoutMs`), through an abort signal: the SDK's
+   * `requestTimeout` counts socket inactivity only, so a server that never answers, or answers a
+   * byte at a time, would hold the call forever.
+   */
+  #send(command: S3Command, signal: AbortSignal | undefined): Promise<unknown> {
+    const config = this.#config;
+    const send = config.s3Client.send.bind(config.s3Client) as (
+      command: S3Command,
+      options: { abortSignal: AbortSignal },
+    ) => Promise<unknown>;
+    return withDeadline(
+      command.constructor.name.replace(/Command$/, ''),
+      config.s3RequestTimeoutMs,
+      (abortSignal) => send(command, { abortSignal }),
+      signal,
+    );
   }
 
   async #withRetries(
@@ -215,13 +242,20 @@ export class ObjectWriter {
           initialDelayMs: this.#config.retryInitialDelayMs,
           maxDelayMs: this.#config.retryMaxDelayMs,
         });
-        this.#config.logger.warn('S3 write failed; retrying', { key: plan.key, attempt: n, delayMs, error });
+        const reason = describeS3Failure(error);
+        this.#config.logger.warn(`S3 ${operation} failed (${reason}); retrying`, {
+          key: plan.key,
+          attempt: n,
+          delayMs,
+          error,
+        });
         this.#emit({
           type: 'RETRY',
           shardId: plan.shardId,
           key: plan.key,
           attempt: n,
           delayMs,
+          reason,
           error: failure,
         });
         if (!(await sleepUnlessAborted(delayMs, control.signal))) return false;
@@ -239,8 +273,9 @@ export class ObjectWriter {
   ): Promise<boolean> {
     for (let n = 1; n <= 5; n++) {
       try {
-        await this.#config.s3Client.send(
+        await this.#send(
           new AbortMultipartUploadCommand({ Bucket: this.#config.bucket, Key: key, UploadId: uploadId }),
+          undefined,
         );
         this.#emit({ type: 'MULTIPART_UPLOAD_ABORTED', shardId, key, uploadId, reason });
         return true;
@@ -266,7 +301,7 @@ export class ObjectWriter {
    * `shardId` (file names `<stream>-<shardId>-<sequence number>...`): left by a worker that died.
    * @returns how many were aborted.
    */
-  async abortIncompleteUploads(shardId: string): Promise<number> {
+  async abortIncompleteUploads(shardId: string, signal?: AbortSignal): Promise<number> {
     const config = this.#config;
     const roots = [config.prefix.staticPrefix, config.errorPrefix.staticPrefix].sort();
     const prefixes = roots.filter((root, i) => !roots.slice(0, i).some((other) => root.startsWith(other)));
@@ -278,14 +313,15 @@ export class ObjectWriter {
       let keyMarker: string | undefined;
       let uploadIdMarker: string | undefined;
       for (;;) {
-        const page: ListMultipartUploadsCommandOutput = await config.s3Client.send(
+        const page = (await this.#send(
           new ListMultipartUploadsCommand({
             Bucket: config.bucket,
             Prefix: prefix || undefined,
             KeyMarker: keyMarker,
             UploadIdMarker: uploadIdMarker,
           }),
-        );
+          signal,
+        )) as ListMultipartUploadsCommandOutput;
         for (const upload of page.Uploads ?? []) {
           if (upload.Key && upload.UploadId && fileName.test(upload.Key)) {
             if (await this.abortMultipartUpload(shardId, upload.Key, upload.UploadId, 'takeover'))
@@ -301,6 +337,9 @@ export class ObjectWriter {
     return aborted;
   }
 }
+
+/** Any S3 command (its class name names the operation in a deadline error). */
+type S3Command = object;
 
 function positionText(p: ExtendedSequenceNumber): string {
   return p.subSequenceNumber > 0 ? `${p.sequenceNumber}.${p.subSequenceNumber}` : p.sequenceNumber;

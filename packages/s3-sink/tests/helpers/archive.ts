@@ -93,7 +93,13 @@ export async function incompleteUploads(s3: S3Client, bucket: string): Promise<s
 /** Data objects (not manifests, not the error output) and their records' event ids. */
 export function eventIdsOf(objects: readonly ArchivedObject[]): { key: string; eventIds: string[] }[] {
   return objects
-    .filter((o) => !o.key.startsWith('manifests/') && !o.key.startsWith('errors/'))
+    .filter(
+      (o) =>
+        !o.key.startsWith('manifests/') &&
+        !o.key.startsWith('errors/') &&
+        // The CLI's start check writes an empty object there.
+        !o.key.startsWith('.shardline-s3-sink/'),
+    )
     .map((o) => ({
       key: o.key,
       eventIds: o.lines.map((l) => (JSON.parse(l) as { eventId: string }).eventId),

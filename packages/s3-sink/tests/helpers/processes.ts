@@ -6,6 +6,7 @@ import { collect, killAndWait } from '@shardline/test-kit';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const cliWithTestHooks = fileURLToPath(new URL('./sinkWithTestHooks.ts', import.meta.url));
 
 /** A `shardline-s3-sink` process and its output so far. */
 export interface SinkProcess {
@@ -16,25 +17,34 @@ export interface SinkProcess {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
 }
 
-/** Runs `shardline-s3-sink` as a separate Node process against the local twin, from the sources. */
+/**
+ * Runs `shardline-s3-sink` as a separate Node process against the local twin, from the sources. With
+ * `testHook` (`<point>:<n>`, see `testHooks.ts`) it runs the test-only entry that injects that crash
+ * point into the CLI's run function; without, the shipped entry. `endpoints` replaces the twin's (a
+ * fault proxy in front of one).
+ */
 export function spawnSink(
   info: LocalTwinInfo,
   args: readonly string[],
-  env: NodeJS.ProcessEnv = {},
+  options: {
+    readonly testHook?: string;
+    readonly endpoints?: { kinesis?: string; dynamodb?: string; s3?: string };
+  } = {},
 ): SinkProcess {
+  const endpoints = { ...info.endpoints, ...options.endpoints };
   const child = spawn(
     process.execPath,
     [
       '--conditions=@shardline/source',
       '--import',
       'tsx',
-      cliMain,
+      ...(options.testHook ? [cliWithTestHooks, '--test-hook', options.testHook] : [cliMain]),
       '--kinesis-endpoint',
-      info.endpoints.kinesis!,
+      endpoints.kinesis!,
       '--dynamodb-endpoint',
-      info.endpoints.dynamodb!,
+      endpoints.dynamodb!,
       '--s3-endpoint',
-      info.endpoints.s3!,
+      endpoints.s3!,
       '--events',
       ...args,
     ],
@@ -45,7 +55,6 @@ export function spawnSink(
         ...process.env,
         ...localTwinEnv(info),
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...env,
       },
     },
   );

@@ -26,8 +26,10 @@ const SINK_FLAGS = [
   String(5 * MIB),
   '--buffer-interval-ms',
   '1500',
+  // Renewals get a deadline of a fraction of this: with 3 s, a loaded machine (six sinks and their
+  // streams side by side) lost leases to slow DynamoDB answers and never reached the crash points.
   '--failover-time-ms',
-  '3000',
+  '10000',
   '--idle-time-between-reads-ms',
   '100',
   '--shutdown-timeout-ms',
@@ -35,6 +37,11 @@ const SINK_FLAGS = [
 ];
 const RECORDS = 1700; // ~8 KiB each: ~13.5 MiB, one multipart object and the rest
 const seed = testSeed('s3-sink crash');
+// Six sink processes, six streams of ~13.5 MiB and their restarts run side by side on a loaded 2-core
+// machine: one case took ~55 s under load, against vitest's 60 s default. Each wait below has its own
+// bound (what it waits for is named when it fails); the test's bound is their sum plus the checks.
+const WAIT_MS = 90_000;
+const TEST_TIMEOUT_MS = 4 * WAIT_MS;
 
 /** Sums the record counts of the manifests (cheap to poll; the final check reads the objects). */
 async function manifestRecordCount(bucket: string): Promise<number> {
@@ -96,6 +103,10 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
   it.concurrent.each(points)(
     '$point:$at (lost checkpoint: $lostCheckpoint): after a restart S3 holds every record exactly once, no multipart upload left',
     async ({ point, at, redo, lostCheckpoint }) => {
+      const startedMs = Date.now();
+      const phases: string[] = [];
+      const phase = (name: string) =>
+        phases.push(`${name} ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
       const stream = await local.createStream(uniqueName(`crash-${point}`), { shardCount: 1 });
       const bucket = uniqueName('crash');
       await local.createBucket(bucket);
@@ -107,12 +118,14 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
         data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
       });
       const args = ['--stream', stream.streamName, '--bucket', bucket, '--app', app, ...SINK_FLAGS];
+      phase('records written');
 
-      const first = spawnSink(local.info, args, { SHARDLINE_S3_SINK_TEST_HOOK: `${point}:${at}` });
+      const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });
       running.push(first);
-      await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`);
+      await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`, WAIT_MS);
       // mid-multipart: the first part is in S3 and the upload is open; the crash leaves it incomplete.
       const hooked = /HOOK mid-multipart (\S+) (\S+) part/.exec(first.output().stderr);
+      phase('crash point reached');
       await kill(first);
       if (lostCheckpoint) await rollBackCheckpoint(app);
       if (point === 'mid-multipart') {
@@ -124,13 +137,17 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       running.push(second);
       await until(
         async () => (await manifestRecordCount(bucket)) >= RECORDS,
-        45_000,
+        WAIT_MS,
         'every record archived',
       );
+      phase('all archived after the restart');
       // Let a duplicate, if the sink made one, land before checking.
       await new Promise((r) => setTimeout(r, 500));
       expect((await stopGracefully(second)).code).toBe(0);
 
+      phase('stopped');
+      // Where the time goes (the waits have their own bounds): printed for the slow runs to be read.
+      console.log(`s3-sink crash ${point}:${at}: ${phases.join(', ')}`);
       const objects = await readObjects(s3, bucket);
       const keyPattern = new RegExp(
         `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`,
@@ -151,5 +168,6 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
         );
       }
     },
+    TEST_TIMEOUT_MS,
   );
 });

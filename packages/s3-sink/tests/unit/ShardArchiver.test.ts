@@ -3,6 +3,7 @@ import {
   LeaseLostError,
   type RecordBatch,
   type ShardSession,
+  silentLogger,
 } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { Subject } from 'rxjs';
@@ -15,7 +16,7 @@ import {
   type PendingRange,
   planObjects,
 } from '../../src/objects/planObjects.js';
-import { createRecordRouter } from '../../src/routing/RecordRouter.js';
+import { createRecordRouter, type RecordRoute } from '../../src/routing/RecordRouter.js';
 import { ShardArchiver } from '../../src/ShardArchiver.js';
 import type { ObjectWriter } from '../../src/upload/ObjectWriter.js';
 
@@ -35,7 +36,11 @@ function record(i: number, type = 'view'): KinesisRecord {
 }
 
 /** A plain fake of the consumer's side: the lease table's two-phase checkpoint, as a log. */
-function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession> = {}) {
+function harness(
+  options: Partial<S3SinkOptions>,
+  session: Partial<ShardSession> = {},
+  overrides: { route?: (r: KinesisRecord) => RecordRoute } = {},
+) {
   const config = resolveS3SinkConfig({
     streamName: 'orders',
     bucket: 'archive-bucket',
@@ -44,10 +49,12 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     dynamoDBClient: client,
     s3Client: client,
     bufferIntervalMs: 900_000,
+    logger: silentLogger,
     ...options,
   });
   const log: string[] = [];
   let isLeaseLost = false;
+  let prepareError: Error | undefined;
   const records$ = new Subject<RecordBatch>();
   const batch = (records: KinesisRecord[]): RecordBatch => ({
     shardId: SHARD,
@@ -58,6 +65,7 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     },
     prepareCheckpoint: async (p) => {
       if (isLeaseLost) throw new LeaseLostError(SHARD);
+      if (prepareError) throw prepareError;
       log.push(`prepare ${(p as KinesisRecord).sequenceNumber.slice(-3)}`);
     },
     release: () => {},
@@ -85,11 +93,13 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     extension: '',
     newlineDelimiter: true,
   };
-  const route = createRecordRouter({
-    recordContent: 'envelope',
-    invalidRecordPolicy: 'error-output',
-    partitionQueries: config.partitionQueries,
-  });
+  const route =
+    overrides.route ??
+    createRecordRouter({
+      recordContent: 'envelope',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: config.partitionQueries,
+    });
   const archiver = new ShardArchiver(
     {
       shardId: SHARD,
@@ -98,7 +108,11 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
       pendingCheckpoint: undefined,
       pendingCheckpointState: undefined,
       completion: new Promise(() => {}),
-      fail: () => {},
+      // As consumer-core's: no more batches, the lease released in the background.
+      fail: (error: Error) => {
+        log.push(`fail ${error.message}`);
+        records$.complete();
+      },
       ...session,
       records$: records$.asObservable(),
     },
@@ -128,6 +142,9 @@ function harness(options: Partial<S3SinkOptions>, session: Partial<ShardSession>
     },
     loseLease: () => {
       isLeaseLost = true;
+    },
+    failPrepare: (error: Error) => {
+      prepareError = error;
     },
   };
 }
@@ -224,5 +241,114 @@ describe('ShardArchiver', () => {
     await h.end();
     expect(h.log).toEqual([]);
     expect(h.events.some((e) => e.type === 'RANGE_ABANDONED')).toBe(true);
+  });
+
+  describe('a step that throws', () => {
+    /**
+     * An envelope whose data is valid JSON nested `depth` deep around a big integer: the exact
+     * (recursive) parser that big integers need runs out of stack (RangeError).
+     */
+    const deepRecord = (i: number, depth: number): KinesisRecord => ({
+      ...record(i),
+      data: new TextEncoder().encode(
+        `{"eventId":"ev-${i}","receivedAt":"2026-11-25T16:00:00.000Z","data":${'{"a":'.repeat(depth)}123456789012345678901${'}'.repeat(depth)}}`,
+      ),
+    });
+
+    it('six records, record 2 cannot be routed: objects hold 1..6 (2 in the error output), one checkpoint after all are durable', async () => {
+      const h = harness({
+        bufferSizeBytes: 1024 * 1024,
+        prefix: 't=!{partitionKeyFromQuery:t}/',
+        partitionKeys: { t: 'data.type' },
+      });
+      h.push([record(1), deepRecord(2, 20_000), ...records(3, 6)]);
+      await h.end();
+      const inObjects = h.written.flatMap((p) =>
+        p.chunks
+          .filter((c) => c.byteLength > 1)
+          .map((c) => ({ kind: p.kind, type: p.errorOutputType, text: new TextDecoder().decode(c) })),
+      );
+      const data = inObjects.filter((o) => o.kind === 'data').map((o) => JSON.parse(o.text).eventId);
+      expect(data).toEqual(['ev-1', 'ev-3', 'ev-4', 'ev-5', 'ev-6']);
+      const errors = inObjects.filter((o) => o.kind === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.type).toBe('partitioning-failed');
+      expect(JSON.parse(errors[0]!.text).errorMessage).toContain('RangeError');
+      // The checkpoint moves once, past 6, after both objects were written.
+      expect(h.log.filter((l) => !l.startsWith('release'))).toEqual([
+        'prepare 006',
+        'write 001-006 (5)',
+        'write 002-002 (1)',
+        'checkpoint 006',
+      ]);
+      expect(h.events.some((e) => e.type === 'SHARD_FAILED' || e.type === 'ERROR')).toBe(false);
+    });
+
+    it('a hook that throws fails the shard: nothing more written or checkpointed, the session failed with the error', async () => {
+      const boom = new Error('hook failed');
+      const h = harness({
+        bufferSizeBytes: 1024,
+        hooks: {
+          rangeSealed: (info) => {
+            if (info.first.sequenceNumber.endsWith('013')) throw boom;
+          },
+        },
+      });
+      h.push(records(1, 12));
+      h.push(records(13, 30));
+      await h.archiver.done;
+      // The first range (1-12) is durable; the second one's hook threw: nothing past 12 is checkpointed.
+      expect(h.log.filter((l) => l.startsWith('checkpoint'))).toEqual(['checkpoint 012']);
+      expect(h.written.map((p) => p.last.sequenceNumber.slice(-3))).toEqual(['012']);
+      expect(h.log.at(-1)).toBe('fail hook failed');
+      const failed = h.events.filter((e) => e.type === 'SHARD_FAILED');
+      expect(failed).toEqual([{ type: 'SHARD_FAILED', shardId: SHARD, recordCount: 12, error: boom }]);
+    });
+
+    it('a non-retriable pending-checkpoint error fails the shard (the lease is released, not kept and renewed)', async () => {
+      const h = harness({ bufferSizeBytes: 1024 * 1024, bufferIntervalMs: 0 });
+      const refused = Object.assign(new Error('ValidationException'), { retriable: false });
+      h.failPrepare(refused);
+      h.push(records(1, 5));
+      await h.archiver.done;
+      expect(h.log).toEqual(['fail ValidationException']);
+      expect(
+        h.events.filter((e) => e.type === 'SHARD_FAILED').map((e) => (e as { error: Error }).error),
+      ).toEqual([refused]);
+      expect(h.events.some((e) => e.type === 'RANGE_ABANDONED')).toBe(false);
+    });
+
+    it('a router that throws fails the shard rather than skipping the record', async () => {
+      const base = createRecordRouter({
+        recordContent: 'envelope',
+        invalidRecordPolicy: 'error-output',
+        partitionQueries: new Map(),
+      });
+      const h = harness(
+        { bufferSizeBytes: 1024 * 1024 },
+        {},
+        {
+          route: (r) => {
+            if (r.sequenceNumber.endsWith('002')) throw new TypeError('cannot route');
+            return base(r);
+          },
+        },
+      );
+      h.push(records(1, 6));
+      await h.end();
+      expect(h.log).toEqual(['fail cannot route']);
+      expect(h.events.map((e) => e.type)).toEqual(['SHARD_FAILED']);
+    });
+
+    it('a hook that throws after the objects are written: no checkpoint (the next owner redoes the range, same keys)', async () => {
+      const boom = new Error('objectsWritten hook failed');
+      const h = harness({
+        bufferSizeBytes: 1024 * 1024,
+        hooks: { objectsWritten: () => Promise.reject(boom) },
+      });
+      h.push(records(1, 5));
+      await h.end();
+      expect(h.log).toEqual(['prepare 005', 'write 001-005 (5)', 'fail objectsWritten hook failed']);
+    });
   });
 });

@@ -114,4 +114,81 @@ describe('record router', () => {
     expect(routed.kind).toBe('data');
     expect(new TextDecoder().decode(routed.bytes)).toBe('plain text');
   });
+
+  describe('each kind of bad record goes to the error output, never throws', () => {
+    const deep = (depth: number) =>
+      `{"eventId":"ev-1","receivedAt":"2026-11-25T16:00:00.000Z","data":${'{"a":'.repeat(depth)}123456789012345678901${'}'.repeat(depth)}}`;
+    const partitioned = (invalidRecordPolicy: 'error-output' | 'archive') =>
+      createRecordRouter({
+        recordContent: 'envelope',
+        invalidRecordPolicy,
+        partitionQueries: new Map([['type', query('data.event_type')]]),
+      });
+    const cases = [
+      {
+        kind: 'not JSON',
+        data: 'not json {',
+        policy: 'error-output',
+        type: 'processing-failed',
+        code: 'EnvelopeDecodeError',
+      },
+      {
+        kind: 'JSON, not an envelope (another writer)',
+        data: '{"id":1,"payload":"x"}',
+        policy: 'error-output',
+        type: 'processing-failed',
+        code: 'EnvelopeDecodeError',
+      },
+      {
+        kind: 'envelope with unparsable data',
+        data: '{"eventId":"ev-1","receivedAt":"2026-11-25T16:00:00.000Z","data":{"a":}}',
+        policy: 'error-output',
+        type: 'processing-failed',
+        code: 'EnvelopeDecodeError',
+      },
+      {
+        kind: 'not an envelope, archive policy, partitioned',
+        data: 'plain text',
+        policy: 'archive',
+        type: 'partitioning-failed',
+        code: 'PartitioningFailed',
+      },
+      {
+        kind: 'data nested 20,000 deep (RangeError in the parser)',
+        data: deep(20_000),
+        policy: 'error-output',
+        type: 'partitioning-failed',
+        code: 'PartitioningFailed',
+      },
+      {
+        kind: 'query finds no value',
+        data: '{"eventId":"ev-1","receivedAt":"2026-11-25T16:00:00.000Z","data":{"x":1}}',
+        policy: 'error-output',
+        type: 'partitioning-failed',
+        code: 'PartitioningFailed',
+      },
+      {
+        kind: 'query selects an object',
+        data: '{"eventId":"ev-1","receivedAt":"2026-11-25T16:00:00.000Z","data":{"event_type":{"a":1}}}',
+        policy: 'error-output',
+        type: 'partitioning-failed',
+        code: 'PartitioningFailed',
+      },
+    ] as const;
+    it.each(cases)('$kind → $type', ({ data, policy, type, code }) => {
+      const routed = partitioned(policy)(record(data, '200'));
+      expect(routed).toMatchObject({ kind: 'error', errorOutputType: type });
+      const line = JSON.parse(new TextDecoder().decode(routed.bytes));
+      expect(line.errorCode).toBe(code);
+      expect(line.sequenceNumber).toBe('200');
+      expect(Buffer.from(line.rawData, 'base64').toString()).toBe(data);
+      // The same record always gets the same bytes: a redone range gives the same error object.
+      expect(partitioned(policy)(record(data, '200')).bytes).toEqual(routed.bytes);
+    });
+
+    it('names the parser failure of too-deep data', () => {
+      const routed = partitioned('error-output')(record(deep(20_000)));
+      expect(routed.kind === 'error' && routed.reason).toContain('RangeError');
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import type { S3SinkHookInfo, S3SinkHooks } from '../S3SinkEvents.js';
+import type { S3SinkHookInfo, S3SinkHooks } from '../../src/S3SinkEvents.js';
 
 /** Crash points of the CLI for tests: `<point>:<n>` holds the process at the n-th time it gets there. */
 export const TestHookPoint = {
@@ -16,10 +16,11 @@ export type TestHookPoint = (typeof TestHookPoint)[keyof typeof TestHookPoint];
 const hang = () => new Promise<never>(() => {});
 
 /**
- * Parses `SHARDLINE_S3_SINK_TEST_HOOK` (`<point>:<n>`): when the point is reached for the n-th time, a
- * `HOOK <point> ...` line is printed and the sink hangs there, for the test to SIGKILL it.
+ * Parses a crash point `<point>:<n>` (the `--test-hook` argument of `sinkWithTestHooks.ts`): when the
+ * point is reached for the n-th time, a `HOOK <point> ...` line is printed and the sink hangs there, for
+ * the test to SIGKILL it.
  */
-export function testHooksFromEnv(
+export function parseTestHook(
   value: string | undefined,
   print: (line: string) => void,
 ): { hooks: S3SinkHooks | undefined; wrapS3Client: ((client: S3Client) => S3Client) | undefined } {

@@ -32,6 +32,12 @@ const TUNABLE_CONSUMER_OPTIONS = [
   'shutdownTimeoutMs',
   'maxShardFailures',
   'shardFailureBackoffMs',
+  'timeouts',
+  'cleanupLeasesUponShardCompletion',
+  'cleanupGarbageLeases',
+  'leaseCleanupIntervalMs',
+  'garbageLeaseGracePeriodMs',
+  'acceptStreamIdentityChange',
 ] as const satisfies readonly (keyof ConsumerOptions)[];
 
 /** Consumer settings the sink lets you tune (the others it sets itself, see the README). */

@@ -26,7 +26,8 @@ export async function readArchive(
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
     for (const { Key } of page.Contents ?? []) {
-      if (!Key || Key.startsWith(manifestPrefix)) continue;
+      // The sink's own objects: manifests, and the CLI's start-up write check if it could not delete it.
+      if (!Key || Key.startsWith(manifestPrefix) || Key.startsWith('.shardline-s3-sink/')) continue;
       const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key }));
       const raw = Buffer.from(await object.Body!.transformToByteArray());
       objects += 1;

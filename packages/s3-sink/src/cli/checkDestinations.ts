@@ -1,6 +1,6 @@
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorCode, httpStatusCode, isTransientAwsError, sleep, withDeadline } from '@shardline/common';
 import { describeS3Failure } from '../upload/describeS3Failure.js';
 
@@ -112,6 +112,13 @@ export async function checkDestinations(checks: DestinationChecks): Promise<Dest
         message: `the bucket ${checks.bucket} is not writable (PutObject ${key}): ${cause(error)}`,
       };
     }
+    // The check leaves nothing behind where it may (readers of the bucket need not skip it); without
+    // s3:DeleteObject the small object stays, overwritten at each start.
+    await checks.s3Client
+      .send(new DeleteObjectCommand({ Bucket: checks.bucket, Key: key }), {
+        abortSignal: AbortSignal.timeout(checks.timeoutMs),
+      })
+      .catch(() => undefined);
   }
   return undefined;
 }

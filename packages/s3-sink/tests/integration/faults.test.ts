@@ -164,6 +164,8 @@ describe('s3-sink fault paths', () => {
     expect(errorLines).toHaveLength(1);
     expect(errorLines[0]!.errorMessage).toContain('RangeError');
     expect(Buffer.from(errorLines[0]!.rawData, 'base64').toString()).toContain('"eventId":"ev-150"');
+    // The start-up write check ran twice and left nothing behind.
+    expect(objects.filter((o) => o.key.startsWith('.shardline-s3-sink/')).map((o) => o.key)).toEqual([]);
   }, 300_000);
 
   it('a hook that throws: the shard stops without a checkpoint, its lease is released and taken again, and every record lands exactly once', async () => {

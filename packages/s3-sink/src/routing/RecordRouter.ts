@@ -82,7 +82,11 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
     try {
       envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.String });
     } catch (error) {
-      const reason = `Not an event envelope: ${(error as Error).message}`;
+      // The codec's own errors already say "Not an event envelope: …"; others (a RangeError) do not.
+      const message = (error as Error).message;
+      const reason = message.startsWith('Not an event envelope')
+        ? message
+        : `Not an event envelope: ${message}`;
       if (settings.invalidRecordPolicy === InvalidRecordPolicy.ErrorOutput) {
         return errorRoute(record, ErrorOutputType.ProcessingFailed, 'EnvelopeDecodeError', reason);
       }

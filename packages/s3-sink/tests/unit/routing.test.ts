@@ -101,7 +101,8 @@ describe('record router', () => {
       partitionKey: 'pk-1',
     });
     expect(Buffer.from(line.rawData, 'base64').toString()).toBe('not json {');
-    expect(line.errorMessage).toContain('Not an event envelope');
+    expect(line.errorMessage).toMatch(/^Not an event envelope: /);
+    expect(line.errorMessage).not.toMatch(/Not an event envelope.*Not an event envelope/);
   });
 
   it('archives invalid records as they are with the archive policy', () => {

@@ -195,12 +195,6 @@ it('worker processes: the failure count of a poison shard follows the lease from
   const streamName = uniqueName('poison-fleet');
   const app = uniqueName('poison-fleet-app');
   await local.createStream(streamName, { shardCount: 1 });
-  const written = await putRecords(
-    kinesis,
-    streamName,
-    ['r0', 'r1', 'poison', 'r3'].map((body) => ({ partitionKey: 'k', body })),
-  );
-  const shardId = written[0]!.shardId;
   const spec = {
     info: local.info,
     streamName,
@@ -211,10 +205,18 @@ it('worker processes: the failure count of a poison shard follows the lease from
     maxShardFailures: 3,
     shardFailureBackoffMs: 1_000,
   };
+  // Both processes run before the poison record arrives: whichever fails first backs off, and the
+  // other takes the shard at its next take round (a process that starts later could miss every try).
   const a = await startFleetWorker({ ...spec, workerId: 'proc-a', ledgerPath: join(ledgerDir, `${app}-a`) });
-  await until(() => ledgerEvents(readLedger(a.ledgerPath), 'LEASE_TAKEN').length > 0, 30_000, 'proc-a takes');
   const b = await startFleetWorker({ ...spec, workerId: 'proc-b', ledgerPath: join(ledgerDir, `${app}-b`) });
   const all = () => [...readLedger(a.ledgerPath), ...readLedger(b.ledgerPath)];
+  await until(() => ledgerEvents(all(), 'LEASE_TAKEN').length > 0, 30_000, 'one of them takes the shard');
+  const written = await putRecords(
+    kinesis,
+    streamName,
+    ['r0', 'r1', 'poison', 'r3'].map((body) => ({ partitionKey: 'k', body })),
+  );
+  const shardId = written[0]!.shardId;
   await until(() => ledgerEvents(all(), 'SHARD_HALTED').length === 1, 60_000, 'the shard is halted');
   const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: app });
   const halted = (await store.getLease(shardId))!;

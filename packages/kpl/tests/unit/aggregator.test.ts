@@ -87,7 +87,7 @@ describe('aggregate against the reference encoder', () => {
       const records = Array.from({ length: 1 + Math.floor(random() * 200) }, () => randomRecord(random));
       expect(sameBytes(aggregate(records), referenceAggregate(records)), `round ${round}`).toBe(true);
     }
-  });
+  }, 60_000); // seeded: thousands of records, CPU-bound (seconds on a loaded 2-core machine)
 });
 
 describe('aggregate with more than 127 distinct keys (two-byte table indexes)', () => {
@@ -159,7 +159,7 @@ describe('RecordAggregator', () => {
     }
     expect(refusals).toBeGreaterThan(0);
     expect(flushes).toBeGreaterThan(30);
-  });
+  }, 60_000); // seeded: thousands of records, CPU-bound (seconds on a loaded 2-core machine)
 
   it('fills records up to 1 MiB by default', () => {
     const aggregator = new RecordAggregator();

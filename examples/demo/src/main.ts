@@ -226,15 +226,16 @@ async function main(): Promise<number> {
     });
     const replayExit = new Promise<number | null>((resolve) => replay.once('exit', (code) => resolve(code)));
     if (flags.chaos) {
-      // Kill a worker that holds shards: the other takes them once their leases expire.
-      const waitUntil = Date.now() + 15_000;
+      // Kill a worker that holds shards: the other takes them once their leases expire. The lease table
+      // appears once a sink has checked its destinations and started (slow on a busy machine).
+      const waitUntil = Date.now() + 60_000;
       while (
         !(await leaseOwners(stack).catch(() => new Map())).get('sink-1')?.length &&
         Date.now() < waitUntil
       ) {
         await sleep(200);
       }
-      const held = (await leaseOwners(stack)).get('sink-1') ?? [];
+      const held = (await leaseOwners(stack).catch(() => new Map<string, string[]>())).get('sink-1') ?? [];
       say(
         `chaos: SIGKILL sink-1 (holding ${held.join(', ') || 'no shard'}); sink-2 takes over after the failover time (5 s)`,
       );

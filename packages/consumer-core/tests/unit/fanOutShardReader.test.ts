@@ -217,8 +217,8 @@ describe('FanOutShardReader', () => {
       ['AFTER_SEQUENCE_NUMBER', '4'],
     ]);
     expect(fake.subscriptions[0]?.signal?.aborted).toBe(true);
-    const retry = events.find((e) => e.type === 'RETRY');
-    expect((retry?.error as DependencyError).errorName).toBe('DeadlineExceededError');
+    const retry = events.find((e) => e.type === 'RETRY') as { error: DependencyError } | undefined;
+    expect(retry?.error.errorName).toBe('DeadlineExceededError');
   });
 
   it('starts at a checkpoint inside an aggregated record and drops the sub-records already done', async () => {

@@ -1,0 +1,117 @@
+import { ListStreamConsumersCommand } from '@aws-sdk/client-kinesis';
+import { uniqueName } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
+import { until } from '@shardline/test-kit';
+import { describe, expect, it } from 'vitest';
+import {
+  type ConsumerEvent,
+  createConsumer,
+  DynamoDBLeaseStore,
+  registerStreamConsumer,
+  retrievalOf,
+  silentLogger,
+} from '../../src/index.js';
+import { instrumentKinesisClient } from '../../src/testing/index.js';
+import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
+
+// kinesis-local 0.6.x implements SubscribeToShard over HTTP/1.1 (the faithful client's handler): it
+// pushes on a one-second poll, never fills ChildShards, and refuses a second open subscription.
+const local = useLocalTwin();
+const faithful = useFaithfulKinesis();
+const { kinesis } = faithful;
+const { dynamodb } = local;
+
+function fanOutConsumer(streamName: string, applicationName: string, kinesisClient = kinesis) {
+  return createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient,
+    dynamoDBClient: dynamodb,
+    initialPosition: 'TRIM_HORIZON',
+    retrieval: { fanOut: { subscriptionIdleTimeoutMs: 15_000 } },
+    leaseTakeIntervalMs: 300,
+    shardSyncIntervalMs: 1_000,
+    checkpointIntervalMs: 100,
+    logger: silentLogger,
+  });
+}
+
+describe('enhanced fan-out on kinesis-local', () => {
+  it('reads every record from TRIM_HORIZON exactly once, with no GetRecords in steady state', async () => {
+    const streamName = uniqueName('fanout');
+    const applicationName = uniqueName('fanout-app');
+    await faithful.createStream(streamName, { shardCount: 2 });
+    const written = await putRecords(kinesis, streamName, makeRecords(300, 'r', 8));
+    const instrumented = instrumentKinesisClient(kinesis);
+    const consumer = fanOutConsumer(streamName, applicationName, instrumented.client);
+    const events: ConsumerEvent[] = [];
+    consumer.events$.subscribe((event) => events.push(event));
+    const seen = await runCollectingBodies(consumer);
+    try {
+      await until(() => seen.length >= written.length, 60_000, 'every record written before the start');
+      written.push(...(await putRecords(kinesis, streamName, makeRecords(200, 'r', 8, 300))));
+      await until(() => seen.length >= written.length, 60_000, 'every record written while subscribed');
+      // Steady state: the subscriptions keep pushing for a while; nothing polls.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect([...seen].sort()).toEqual(written.map((r) => r.body).sort());
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(instrumented.callCounts().get('GetRecordsCommand') ?? 0).toBe(0);
+      expect(instrumented.callCounts().get('SubscribeToShardCommand')).toBeGreaterThanOrEqual(2);
+      expect(events.filter((e) => e.type === 'SUBSCRIBED').length).toBeGreaterThanOrEqual(2);
+
+      // Each lease item says how its holder reads.
+      const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
+      const leases = await store.listLeases();
+      expect(leases.map(retrievalOf)).toEqual(leases.map(() => `fanOut:${applicationName}`));
+    } finally {
+      await consumer.stop();
+    }
+  }, 180_000);
+
+  it('resumes after the checkpoint: a second consumer delivers only the records after it', async () => {
+    const streamName = uniqueName('fanout-resume');
+    const applicationName = uniqueName('fanout-resume-app');
+    await faithful.createStream(streamName, { shardCount: 1 });
+    const first = await putRecords(kinesis, streamName, makeRecords(150, 'a', 4));
+    const consumer1 = fanOutConsumer(streamName, applicationName);
+    const seen1 = await runCollectingBodies(consumer1);
+    await until(() => seen1.length >= first.length, 60_000, 'the first consumer to read everything');
+    await consumer1.stop(); // final checkpoint and release; the subscription is cancelled first
+
+    const second = await putRecords(kinesis, streamName, makeRecords(120, 'b', 4));
+    const consumer2 = fanOutConsumer(streamName, applicationName);
+    const seen2 = await runCollectingBodies(consumer2);
+    try {
+      await until(() => seen2.length >= second.length, 60_000, 'the second consumer to read the rest');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect([...seen1].sort()).toEqual(first.map((r) => r.body).sort());
+      expect([...seen2].sort()).toEqual(second.map((r) => r.body).sort());
+    } finally {
+      await consumer2.stop();
+    }
+  }, 180_000);
+
+  it('registers one consumer however many workers race to register it', async () => {
+    const streamName = uniqueName('fanout-register');
+    const stream = await faithful.createStream(streamName, { shardCount: 1 });
+    const consumerName = uniqueName('racer');
+    const results = await Promise.all(
+      [0, 1, 2].map(() =>
+        registerStreamConsumer({
+          client: kinesis,
+          streamArn: stream.streamArn,
+          consumerName,
+          pollIntervalMs: 200,
+        }),
+      ),
+    );
+    expect(new Set(results.map((r) => r.consumerArn)).size).toBe(1);
+    expect(results.filter((r) => r.isNew).length).toBeLessThanOrEqual(1);
+    const listed = await kinesis.send(new ListStreamConsumersCommand({ StreamARN: stream.streamArn }));
+    expect(listed.Consumers?.filter((c) => c.ConsumerName === consumerName)).toHaveLength(1);
+    // A later start finds it ACTIVE and reuses it.
+    await expect(
+      registerStreamConsumer({ client: kinesis, streamArn: stream.streamArn, consumerName }),
+    ).resolves.toEqual({ consumerArn: results[0]?.consumerArn, isNew: false });
+  }, 120_000);
+});

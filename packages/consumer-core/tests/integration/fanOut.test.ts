@@ -1,4 +1,8 @@
-import { ListStreamConsumersCommand } from '@aws-sdk/client-kinesis';
+import {
+  ListStreamConsumersCommand,
+  SubscribeToShardCommand,
+  type SubscribeToShardEventStream,
+} from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
@@ -7,6 +11,7 @@ import {
   type ConsumerEvent,
   createConsumer,
   DynamoDBLeaseStore,
+  type KinesisClientLike,
   registerStreamConsumer,
   retrievalOf,
   silentLogger,
@@ -126,7 +131,11 @@ describe('enhanced fan-out on kinesis-local', () => {
     await consumer.run({
       processBatch: async (batch) => {
         for (const r of batch.records) {
-          seen.push({ body: new TextDecoder().decode(r.data), shardId: batch.shardId, atMs: performance.now() });
+          seen.push({
+            body: new TextDecoder().decode(r.data),
+            shardId: batch.shardId,
+            atMs: performance.now(),
+          });
         }
       },
     });
@@ -162,7 +171,10 @@ describe('enhanced fan-out on kinesis-local', () => {
         expect(endedAt(parent)).toBeLessThan(firstReadAt(child));
         expect(endedAt(child)).toBeLessThan(firstReadAt(merged[0]!));
       }
-      const leases = await new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName }).listLeases();
+      const leases = await new DynamoDBLeaseStore({
+        client: dynamodb,
+        tableName: applicationName,
+      }).listLeases();
       const lease = (key: string) => leases.find((l) => l.leaseKey === key)!;
       expect(lease(parent).checkpoint.sequenceNumber).toBe('SHARD_END');
       expect([...lease(parent).childShardIds].sort()).toEqual([...children].sort());
@@ -175,4 +187,77 @@ describe('enhanced fan-out on kinesis-local', () => {
       await consumer.stop();
     }
   }, 240_000);
+  it('a processor far slower than the push keeps the reader within the buffer: an event is pulled only when a batch is handled', async () => {
+    const streamName = uniqueName('fanout-backpressure');
+    await faithful.createStream(streamName, { shardCount: 1 });
+    // Counts the events with records the reader takes from each subscription's event stream.
+    let eventsPulled = 0;
+    const counting: KinesisClientLike = {
+      send: (async (command: unknown, options?: unknown) => {
+        const output = await kinesis.send(command as never, options as never);
+        if (!(command instanceof SubscribeToShardCommand)) return output;
+        const events = (output as { EventStream: AsyncIterable<SubscribeToShardEventStream> }).EventStream;
+        return {
+          ...output,
+          EventStream: {
+            [Symbol.asyncIterator]: () => {
+              const inner = events[Symbol.asyncIterator]();
+              return {
+                next: async () => {
+                  const result = await inner.next();
+                  if (!result.done && (result.value.SubscribeToShardEvent?.Records?.length ?? 0) > 0)
+                    eventsPulled += 1;
+                  return result;
+                },
+                return: (value?: unknown) => inner.return?.(value) ?? Promise.resolve({ done: true, value }),
+              };
+            },
+          },
+        };
+      }) as KinesisClientLike['send'],
+    };
+    const maxBufferedBatches = 2;
+    const consumer = createConsumer({
+      streamName,
+      applicationName: uniqueName('fanout-backpressure-app'),
+      kinesisClient: counting,
+      dynamoDBClient: dynamodb,
+      initialPosition: 'TRIM_HORIZON',
+      retrieval: 'fanOut',
+      maxBufferedBatches,
+      leaseTakeIntervalMs: 300,
+      logger: silentLogger,
+    });
+    let handledBatches = 0;
+    let maxEventsAhead = 0;
+    await consumer.run({
+      processBatch: async () => {
+        // kinesis-local pushes about one event a second; this processor takes 3 s per batch.
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        handledBatches += 1;
+        maxEventsAhead = Math.max(maxEventsAhead, eventsPulled - handledBatches);
+      },
+    });
+    let waves = 0;
+    try {
+      // A new wave of records every 400 ms, so the stream keeps having something to push.
+      const deadline = performance.now() + 20_000;
+      while (performance.now() < deadline) {
+        await putRecords(kinesis, streamName, makeRecords(20, `w${waves}`, 4));
+        waves += 1;
+        maxEventsAhead = Math.max(maxEventsAhead, eventsPulled - handledBatches);
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      }
+    } finally {
+      await consumer.stop();
+    }
+    console.info(
+      `[fan-out backpressure] ${waves} waves written, ${eventsPulled} events with records pulled, ${handledBatches} batches handled, max ahead ${maxEventsAhead}`,
+    );
+    expect(handledBatches).toBeGreaterThanOrEqual(4);
+    // The stream had far more to push than was pulled: the reader waited for the processor.
+    expect(eventsPulled).toBeLessThan(waves / 2);
+    // At most the buffered batches are ahead of the processor (the one in processing counts as buffered).
+    expect(maxEventsAhead).toBeLessThanOrEqual(maxBufferedBatches + 1);
+  }, 180_000);
 });

@@ -16,8 +16,8 @@ export type FanOutStep =
   /** Never answers (until the subscription is aborted). */
   | 'hang';
 
-/** What one `SubscribeToShard` call does: fail at once, or stream the steps. */
-export type SubscriptionScript = Error | readonly FanOutStep[];
+/** What one `SubscribeToShard` call does: fail at once, never answer (ignoring its signal), or stream the steps. */
+export type SubscriptionScript = Error | 'no-answer' | readonly FanOutStep[];
 
 /** A subscription as the fake saw it. */
 export interface FakeSubscription {
@@ -27,6 +27,8 @@ export interface FakeSubscription {
     StartingPosition?: { Type?: string; SequenceNumber?: string; Timestamp?: Date };
   };
   readonly signal: AbortSignal | undefined;
+  /** `performance.now()` when the subscription's signal aborted (the SDK would reset the stream then). */
+  abortedAtMs: number | undefined;
   /** Events handed to the reader (`next()` calls answered). */
   pulled: number;
   /** `next()` calls made by the reader. */
@@ -53,16 +55,25 @@ export function fakeFanOutClient(
     ) => {
       commands.push(command.constructor.name);
       if (command.constructor.name !== 'SubscribeToShardCommand') return other(command);
-      const script = scripts[subscriptions.length] ?? ['hang'];
+      const script: SubscriptionScript = scripts[subscriptions.length] ?? ['hang'];
       const subscription: FakeSubscription = {
         input: command.input as FakeSubscription['input'],
         signal: options?.abortSignal,
+        abortedAtMs: undefined,
         pulled: 0,
         nextCalls: 0,
         returned: false,
       };
       subscriptions.push(subscription);
+      options?.abortSignal?.addEventListener(
+        'abort',
+        () => {
+          subscription.abortedAtMs = performance.now();
+        },
+        { once: true },
+      );
       if (script instanceof Error) throw script;
+      if (script === 'no-answer') return new Promise(() => undefined);
       return { EventStream: eventStream(script, subscription) };
     },
   };

@@ -329,4 +329,24 @@ describe('FanOutShardReader', () => {
     expect(fake.commands.filter((c) => c === 'ListShardsCommand').length).toBeGreaterThan(0);
     expect(fake.subscriptions).toHaveLength(1);
   });
+  it('cuts a SubscribeToShard that never answers at its deadline and subscribes again', async () => {
+    const { fake, events, records } = await readAll(
+      ['no-answer', [{ records: [rawRecord(1)], continuation: null }]],
+      { reader: { callTimeoutMs: 100 } },
+    );
+    expect(records.map((r) => r.sequenceNumber)).toEqual(['1']);
+    expect(fake.subscriptions[0]?.signal?.aborted).toBe(true);
+    const retry = events.find((e) => e.type === 'RETRY') as { error: DependencyError } | undefined;
+    expect(retry?.error.errorName).toBe('DeadlineExceededError');
+  });
+
+  it('reports a refusal that retrying cannot cure (consumer deregistered) as an error and retries slowly', async () => {
+    const { events, records } = await readAll(
+      [awsError('ResourceNotFoundException'), [{ records: [rawRecord(1)], continuation: null }]],
+      { reader: { fatalErrorRetryMs: 30 } },
+    );
+    expect(records).toHaveLength(1);
+    expect(events.find((e) => e.type === 'ERROR')).toMatchObject({ shardId: SHARD });
+    expect(events.some((e) => e.type === 'RETRY')).toBe(false);
+  });
 });

@@ -26,7 +26,11 @@ const faithful = useFaithfulKinesis();
 const { kinesis } = faithful;
 const { dynamodb } = local;
 
-function fanOutConsumer(streamName: string, applicationName: string, kinesisClient = kinesis) {
+function fanOutConsumer(
+  streamName: string,
+  applicationName: string,
+  kinesisClient: KinesisClientLike = kinesis,
+) {
   return createConsumer({
     streamName,
     applicationName,

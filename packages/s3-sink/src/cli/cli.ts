@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
-import { http1RequestHandler, integerArgument } from '@shardline/common';
+import { integerArgument, kinesisRequestHandler } from '@shardline/common';
 import type { InitialPosition } from '@shardline/consumer-core';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
 import { ConfigurationError } from '../errors.js';
@@ -197,10 +197,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const kinesisEndpoint = endpoint(flags.kinesisEndpoint, 'AWS_ENDPOINT_URL_KINESIS');
   const dynamodbEndpoint = endpoint(flags.dynamodbEndpoint, 'AWS_ENDPOINT_URL_DYNAMODB');
   const s3Endpoint = endpoint(flags.s3Endpoint, 'AWS_ENDPOINT_URL_S3');
-  // HTTP/1.1 for Kinesis: the local emulators cannot speak HTTP/2.
+  // Kinesis: HTTP/2 for AWS (SubscribeToShard needs it), HTTP/1.1 for a local endpoint (the emulators
+  // need it). DynamoDB and S3 speak HTTP/1.1 everywhere.
   const kinesisClient = new KinesisClient({
     region,
-    requestHandler: http1RequestHandler(NodeHttpHandler),
+    requestHandler: kinesisRequestHandler({
+      endpoint: kinesisEndpoint,
+      http1Handler: NodeHttpHandler,
+      http2Handler: NodeHttp2Handler,
+    }),
     ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
   });
   const dynamoDBClient = new DynamoDBClient({

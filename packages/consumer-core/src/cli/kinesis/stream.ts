@@ -5,8 +5,8 @@ import {
   KinesisClient,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { clientWithDeadline, http1RequestHandler } from '@shardline/common';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { clientWithDeadline, kinesisRequestHandler } from '@shardline/common';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import type { StreamIdentity } from '../../leases/streamIdentity.js';
@@ -44,13 +44,17 @@ export interface CliStream {
 const MAX_EMPTY_PAGES = 50;
 
 /**
- * Opens `streamName` with a Kinesis client of its own (HTTP/1.1, as the local emulators need), every
- * call under the consumer's Kinesis deadline.
+ * Opens `streamName` with a Kinesis client of its own (HTTP/2 for AWS, HTTP/1.1 for an explicit local
+ * endpoint: `kinesisRequestHandler`), every call under the consumer's Kinesis deadline.
  */
 export function openStream(connection: AwsConnection, streamName: string): CliStream {
   const sdkClient = new KinesisClient({
     region: connection.region,
-    requestHandler: http1RequestHandler(NodeHttpHandler),
+    requestHandler: kinesisRequestHandler({
+      endpoint: connection.kinesisEndpoint,
+      http1Handler: NodeHttpHandler,
+      http2Handler: NodeHttp2Handler,
+    }),
     ...(connection.kinesisEndpoint ? { endpoint: connection.kinesisEndpoint } : {}),
     ...(connection.credentials ? { credentials: connection.credentials } : {}),
   });

@@ -3,6 +3,7 @@ import type { Lease } from '../leases/Lease.js';
 import { type LeaseDeletionReason, planLeaseCleanup } from '../leases/leaseCleanup.js';
 import { shardFailureOf } from '../leases/shardFailure.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
+import { retrievalOf } from './retrievalMode.js';
 
 /** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
 export type Liveness = 'live' | 'not-renewed' | 'unowned';
@@ -40,6 +41,11 @@ export interface ShardStatusRow {
   readonly lastFailure: string | undefined;
   /** When the shard was halted (ISO 8601), if it is. */
   readonly haltedAt: string | undefined;
+  /**
+   * How the lease's last worker read the shard (the `shardlineRetrieval` attribute): `polling` or
+   * `fanOut:<consumerName>`; undefined when not recorded (an older Shardline, the Java KCL, no lease).
+   */
+  readonly retrieval: string | undefined;
 }
 
 /** A lease cleanup will delete: why, and what it waits for (`ready` = at the next cleanup round). */
@@ -136,6 +142,7 @@ export function shardStatusRows(
       failedAt: failure?.failedAt,
       lastFailure: failure?.lastFailure,
       haltedAt: failure?.haltedAt,
+      retrieval: lease ? retrievalOf(lease) : undefined,
     };
   });
 }
@@ -147,6 +154,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     'STATE',
     'OWNER',
     'LEASE',
+    'RETRIEVAL',
     'CHECKPOINT',
     'LAG',
     'PARENTS',
@@ -160,6 +168,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.shard,
     r.owner ? (r.handingOffTo ? `${r.owner} -> ${r.handingOffTo}` : r.owner) : '-',
     r.liveness,
+    r.retrieval ?? '-',
     r.checkpoint,
     r.lagMs === undefined ? '-' : `${r.lagMs} ms`,
     r.parentShardIds.join(',') || '-',

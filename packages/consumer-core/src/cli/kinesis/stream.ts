@@ -1,8 +1,12 @@
 import {
+  type Consumer,
+  DeregisterStreamConsumerCommand,
+  DescribeStreamConsumerCommand,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   KinesisClient,
+  ListStreamConsumersCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
 import { clientWithDeadline, kinesisRequestHandler } from '@shardline/common';
@@ -15,6 +19,15 @@ import { toKinesisRecords } from '../../retrieval/toKinesisRecords.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
 import type { ShardDescription } from '../../shard-sync/shardLineage.js';
 import type { AwsConnection } from '../connection.js';
+
+/** A consumer registered for enhanced fan-out on the stream (`ListStreamConsumers`). */
+export interface CliStreamConsumer {
+  readonly consumerName: string;
+  readonly consumerArn: string;
+  /** `CREATING`, `ACTIVE` or `DELETING`. */
+  readonly status: string;
+  readonly createdAt: Date | undefined;
+}
 
 /** The stream as the CLI sees it. */
 export interface CliStream {
@@ -37,7 +50,22 @@ export interface CliStream {
    * sequence number or `TRIM_HORIZON`.
    */
   nextRecordAfter(shardId: string, checkpoint: ExtendedSequenceNumber): Promise<KinesisRecord | undefined>;
+  /** Every registered consumer of the stream (`ListStreamConsumers`, all pages), in name order. */
+  listConsumers(streamArn: string): Promise<CliStreamConsumer[]>;
+  /** One registered consumer, or `undefined` once it is gone (`ResourceNotFoundException`). */
+  describeConsumer(consumerArn: string): Promise<CliStreamConsumer | undefined>;
+  /** Starts deregistering a consumer (`DeregisterStreamConsumer`: it turns `DELETING`, then disappears). */
+  deregisterConsumer(consumerArn: string): Promise<void>;
   destroy(): void;
+}
+
+function consumerOf(consumer: Consumer | undefined): CliStreamConsumer {
+  return {
+    consumerName: consumer?.ConsumerName ?? '?',
+    consumerArn: consumer?.ConsumerARN ?? '?',
+    status: consumer?.ConsumerStatus ?? '?',
+    createdAt: consumer?.ConsumerCreationTimestamp,
+  };
 }
 
 /** Most `GetRecords` pages read looking for the next record (empty pages while behind are normal). */
@@ -142,6 +170,39 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
         shardIterator = output.NextShardIterator;
       }
       return undefined;
+    },
+    listConsumers: async (streamArn) => {
+      const consumers: CliStreamConsumer[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(
+          new ListStreamConsumersCommand({
+            StreamARN: streamArn,
+            ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+          }),
+        );
+        for (const consumer of page.Consumers ?? []) consumers.push(consumerOf(consumer));
+        nextToken = page.NextToken;
+      } while (nextToken !== undefined);
+      return consumers.sort((a, b) => a.consumerName.localeCompare(b.consumerName));
+    },
+    describeConsumer: async (consumerArn) => {
+      try {
+        const output = await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn }));
+        const d = output.ConsumerDescription;
+        return {
+          consumerName: d?.ConsumerName ?? '?',
+          consumerArn: d?.ConsumerARN ?? consumerArn,
+          status: d?.ConsumerStatus ?? '?',
+          createdAt: d?.ConsumerCreationTimestamp,
+        };
+      } catch (error) {
+        if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
+    },
+    deregisterConsumer: async (consumerArn) => {
+      await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));
     },
     destroy: () => sdkClient.destroy(),
   };

@@ -154,7 +154,6 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     'STATE',
     'OWNER',
     'LEASE',
-    'RETRIEVAL',
     'CHECKPOINT',
     'LAG',
     'PARENTS',
@@ -162,13 +161,13 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     'LINEAGE',
     'CLEANUP',
     'FAILURES',
+    'RETRIEVAL',
   ];
   const lines = rows.map((r) => [
     r.shardId,
     r.shard,
     r.owner ? (r.handingOffTo ? `${r.owner} -> ${r.handingOffTo}` : r.owner) : '-',
     r.liveness,
-    r.retrieval ?? '-',
     r.checkpoint,
     r.lagMs === undefined ? '-' : `${r.lagMs} ms`,
     r.parentShardIds.join(',') || '-',
@@ -176,6 +175,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.lineage,
     formatPendingDeletion(r.pendingDeletion),
     r.failureCount === 0 ? '-' : `${r.failureCount} at ${r.failedAt ?? '?'}`,
+    r.retrieval ?? '-',
   ]);
   const halted = rows.filter((r) => r.haltedAt !== undefined);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

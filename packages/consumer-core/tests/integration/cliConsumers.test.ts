@@ -187,7 +187,7 @@ it('consumers list shows every registered consumer; deregister prints a plan, re
       );
     const fanOutStatus = await status(fanOutApp);
     expect(fanOutStatus.out).toContain(`Retrieval: enhanced fan-out (consumer ${fanOutApp})`);
-    expect(fanOutStatus.out).toMatch(/LEASE\s+RETRIEVAL\s+CHECKPOINT/);
+    expect(fanOutStatus.out).toMatch(/FAILURES\s+RETRIEVAL/);
     expect((await status(pollingApp)).out).toContain('Retrieval: polling');
     const statusJson = JSON.parse((await status(fanOutApp, '--json')).out) as {
       retrieval: { modes: Record<string, number>; unrecorded: number };

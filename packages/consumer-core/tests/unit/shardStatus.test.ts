@@ -68,7 +68,7 @@ describe('shardline status retrieval', () => {
     );
     expect(rows.map((r) => r.retrieval)).toEqual(['fanOut:orders', undefined]);
     const table = formatStatusTable(rows).split('\n');
-    expect(table[0]).toMatch(/LEASE\s+RETRIEVAL\s+CHECKPOINT/);
+    expect(table[0]).toMatch(/FAILURES\s+RETRIEVAL/);
     expect(table[1]).toContain('fanOut:orders');
   });
 

@@ -9,11 +9,16 @@ import {
 } from '../checkpoint/ExtendedSequenceNumber.js';
 import { DependencyError } from '../errors.js';
 import type { Lease } from '../leases/Lease.js';
+import { retrievalOf } from '../leases/retrievalAttribute.js';
 import { shardFailureOf } from '../leases/shardFailure.js';
+import {
+  MAX_STREAM_CONSUMERS,
+  type StreamConsumer,
+} from '../retrieval/kinesis/streamConsumerRegistration.js';
 import type { AwsConnection } from './connection.js';
 import { openLeaseTable } from './dynamodb/leaseTable.js';
-import { type CliStreamConsumer, openStream } from './kinesis/stream.js';
-import { fanOutConsumerOf, retrievalOf, summarizeRetrieval } from './retrievalMode.js';
+import { openStream } from './kinesis/stream.js';
+import { fanOutConsumerOf, summarizeRetrieval } from './retrievalMode.js';
 import {
   formatCheckpoint,
   formatPendingDeletionSummary,
@@ -332,7 +337,7 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
         write(
           options.json
             ? `${JSON.stringify({ stream: options.stream, streamArn, consumers: list }, null, 2)}\n`
-            : `${formatConsumerTable(list)}\n${list.length} of at most ${MAX_CONSUMERS_PER_STREAM} registered consumers (each is billed per shard-hour while registered).\n`,
+            : `${formatConsumerTable(list)}\n${list.length} of at most ${MAX_STREAM_CONSUMERS} registered consumers (each is billed per shard-hour while registered).\n`,
         );
       } finally {
         stream.destroy();
@@ -415,7 +420,7 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
             process.exitCode = 1;
             return;
           }
-          await stream.deregisterConsumer(target.consumerArn);
+          await stream.deregisterConsumer(streamArn, target.consumerName);
           const gone = await waitUntilGone(stream, target, DEREGISTER_WAIT_MS);
           write(
             gone
@@ -439,14 +444,12 @@ interface ConsumersOptions {
   dynamodbEndpoint?: string;
 }
 
-/** AWS: at most 20 registered consumers per stream. */
-const MAX_CONSUMERS_PER_STREAM = 20;
 /** How long `consumers deregister --yes` waits for the consumer to disappear. */
 const DEREGISTER_WAIT_MS = 30_000;
 
 async function waitUntilGone(
   stream: ReturnType<typeof openStream>,
-  consumer: CliStreamConsumer,
+  consumer: StreamConsumer,
   waitMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + waitMs;
@@ -490,7 +493,7 @@ async function checkLeaseTable(
 }
 
 /** Renders consumers as an aligned text table. */
-function formatConsumerTable(consumers: readonly CliStreamConsumer[]): string {
+function formatConsumerTable(consumers: readonly StreamConsumer[]): string {
   const header = ['CONSUMER', 'STATUS', 'REGISTERED', 'ARN'];
   const lines = consumers.map((c) => [
     c.consumerName,

@@ -1,17 +1,5 @@
 import type { Lease } from '../leases/Lease.js';
-
-/**
- * The lease attribute in which each worker records how it reads the shard: `polling`, or
- * `fanOut:<consumerName>` (enhanced fan-out through that registered consumer). Absent on leases written
- * by a Shardline version without fan-out, or by the Java KCL.
- */
-export const RETRIEVAL_ATTRIBUTE = 'shardlineRetrieval';
-
-/** The recorded retrieval of a lease (`polling`, `fanOut:<consumerName>`), or `undefined` when none is. */
-export function retrievalOf(lease: Pick<Lease, 'unknownAttributes'>): string | undefined {
-  const value = (lease.unknownAttributes[RETRIEVAL_ATTRIBUTE] as { S?: unknown } | undefined)?.S;
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
+import { retrievalOf } from '../leases/retrievalAttribute.js';
 
 /** The registered consumer a recorded retrieval reads through, or `undefined` for polling or none. */
 export function fanOutConsumerOf(retrieval: string | undefined): string | undefined {
@@ -22,7 +10,7 @@ export function fanOutConsumerOf(retrieval: string | undefined): string | undefi
  * One line on an application's retrieval, from its leases: one mode, several (a rolling change of
  * mode, or leases not renewed since), or unknown.
  */
-export function summarizeRetrieval(leases: readonly Pick<Lease, 'unknownAttributes' | 'leaseKey'>[]): {
+export function summarizeRetrieval(leases: readonly Lease[]): {
   /** Each recorded mode with the number of leases that carry it; `unrecorded` counts the others. */
   readonly modes: Readonly<Record<string, number>>;
   readonly unrecorded: number;

@@ -1,9 +1,9 @@
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { Lease } from '../leases/Lease.js';
 import { type LeaseDeletionReason, planLeaseCleanup } from '../leases/leaseCleanup.js';
+import { retrievalOf } from '../leases/retrievalAttribute.js';
 import { shardFailureOf } from '../leases/shardFailure.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
-import { retrievalOf } from './retrievalMode.js';
 
 /** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
 export type Liveness = 'live' | 'not-renewed' | 'unowned';

@@ -1,33 +1,26 @@
 import {
-  type Consumer,
-  DeregisterStreamConsumerCommand,
   DescribeStreamConsumerCommand,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   KinesisClient,
-  ListStreamConsumersCommand,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { clientWithDeadline, kinesisRequestHandler } from '@shardline/common';
+import { awsErrorName, clientWithDeadline, kinesisRequestHandler } from '@shardline/common';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import type { StreamIdentity } from '../../leases/streamIdentity.js';
+import {
+  deregisterStreamConsumer,
+  listStreamConsumers,
+  type StreamConsumer,
+} from '../../retrieval/kinesis/streamConsumerRegistration.js';
 import type { KinesisRecord } from '../../retrieval/ShardReader.js';
 import { toKinesisRecords } from '../../retrieval/toKinesisRecords.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
 import type { ShardDescription } from '../../shard-sync/shardLineage.js';
 import type { AwsConnection } from '../connection.js';
-
-/** A consumer registered for enhanced fan-out on the stream (`ListStreamConsumers`). */
-export interface CliStreamConsumer {
-  readonly consumerName: string;
-  readonly consumerArn: string;
-  /** `CREATING`, `ACTIVE` or `DELETING`. */
-  readonly status: string;
-  readonly createdAt: Date | undefined;
-}
 
 /** The stream as the CLI sees it. */
 export interface CliStream {
@@ -51,21 +44,15 @@ export interface CliStream {
    */
   nextRecordAfter(shardId: string, checkpoint: ExtendedSequenceNumber): Promise<KinesisRecord | undefined>;
   /** Every registered consumer of the stream (`ListStreamConsumers`, all pages), in name order. */
-  listConsumers(streamArn: string): Promise<CliStreamConsumer[]>;
+  listConsumers(streamArn: string): Promise<StreamConsumer[]>;
   /** One registered consumer, or `undefined` once it is gone (`ResourceNotFoundException`). */
-  describeConsumer(consumerArn: string): Promise<CliStreamConsumer | undefined>;
-  /** Starts deregistering a consumer (`DeregisterStreamConsumer`: it turns `DELETING`, then disappears). */
-  deregisterConsumer(consumerArn: string): Promise<void>;
+  describeConsumer(consumerArn: string): Promise<StreamConsumer | undefined>;
+  /**
+   * Starts deregistering a consumer (`DeregisterStreamConsumer`: it turns `DELETING`, then disappears).
+   * @returns false when no such consumer exists.
+   */
+  deregisterConsumer(streamArn: string, consumerName: string): Promise<boolean>;
   destroy(): void;
-}
-
-function consumerOf(consumer: Consumer | undefined): CliStreamConsumer {
-  return {
-    consumerName: consumer?.ConsumerName ?? '?',
-    consumerArn: consumer?.ConsumerARN ?? '?',
-    status: consumer?.ConsumerStatus ?? '?',
-    createdAt: consumer?.ConsumerCreationTimestamp,
-  };
 }
 
 /** Most `GetRecords` pages read looking for the next record (empty pages while behind are normal). */
@@ -171,21 +158,10 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
       }
       return undefined;
     },
-    listConsumers: async (streamArn) => {
-      const consumers: CliStreamConsumer[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await client.send(
-          new ListStreamConsumersCommand({
-            StreamARN: streamArn,
-            ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-          }),
-        );
-        for (const consumer of page.Consumers ?? []) consumers.push(consumerOf(consumer));
-        nextToken = page.NextToken;
-      } while (nextToken !== undefined);
-      return consumers.sort((a, b) => a.consumerName.localeCompare(b.consumerName));
-    },
+    listConsumers: async (streamArn) =>
+      (await listStreamConsumers({ client: sdkClient, streamArn, callTimeoutMs })).sort((a, b) =>
+        a.consumerName.localeCompare(b.consumerName),
+      ),
     describeConsumer: async (consumerArn) => {
       try {
         const output = await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn }));
@@ -197,13 +173,12 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
           createdAt: d?.ConsumerCreationTimestamp,
         };
       } catch (error) {
-        if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
         throw error;
       }
     },
-    deregisterConsumer: async (consumerArn) => {
-      await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));
-    },
+    deregisterConsumer: (streamArn, consumerName) =>
+      deregisterStreamConsumer({ client: sdkClient, streamArn, consumerName, callTimeoutMs }),
     destroy: () => sdkClient.destroy(),
   };
 }

@@ -15,7 +15,8 @@ const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'live-metrics';
 const refreshMs = Number(process.env.SHARDLINE_REFRESH_MS ?? 2_000);
 // Kinesis: HTTP/2 on AWS (enhanced fan-out's SubscribeToShard works over HTTP/2 only), HTTP/1.1 on a
-// local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS.
+// local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS,
+// which is also passed as the client's endpoint (so that the client knows it is a custom one).
 // DynamoDB: HTTP/1.1. Both with timeouts (5 s connect, 30 s request; a missed request timeout throws
 // instead of being only logged). Shardline also puts its own deadline on every call it makes (the
 // consumer's `timeouts` option).
@@ -30,7 +31,10 @@ const requestHandler = http1RequestHandler(NodeHttpHandler);
 const consumer = createConsumer({
   streamName,
   applicationName,
-  kinesisClient: new KinesisClient({ requestHandler: kinesisHandler }),
+  kinesisClient: new KinesisClient({
+    ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
+    requestHandler: kinesisHandler,
+  }),
   dynamoDBClient: new DynamoDBClient({ requestHandler }),
   initialPosition: 'TRIM_HORIZON',
 });

@@ -14,7 +14,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'purchase-audit';
 // Kinesis: HTTP/2 on AWS (enhanced fan-out's SubscribeToShard works over HTTP/2 only), HTTP/1.1 on a
-// local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS.
+// local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS,
+// which is also passed as the client's endpoint (so that the client knows it is a custom one).
 // DynamoDB: HTTP/1.1. Both with timeouts (5 s connect, 30 s request; a missed request timeout throws
 // instead of being only logged). Shardline also puts its own deadline on every call it makes (the
 // consumer's `timeouts` option).
@@ -29,7 +30,10 @@ const requestHandler = http1RequestHandler(NodeHttpHandler);
 const consumer = createConsumer({
   streamName,
   applicationName,
-  kinesisClient: new KinesisClient({ requestHandler: kinesisHandler }),
+  kinesisClient: new KinesisClient({
+    ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
+    requestHandler: kinesisHandler,
+  }),
   dynamoDBClient: new DynamoDBClient({ requestHandler }),
   initialPosition: 'TRIM_HORIZON',
   checkpointIntervalMs: 0, // every checkpoint written at once: this app checkpoints per purchase

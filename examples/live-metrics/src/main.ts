@@ -14,6 +14,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'live-metrics';
 const refreshMs = Number(process.env.SHARDLINE_REFRESH_MS ?? 2_000);
+const fanOutConsumer = process.env.SHARDLINE_FAN_OUT_CONSUMER || undefined;
 // Kinesis: HTTP/2 on AWS (enhanced fan-out's SubscribeToShard works over HTTP/2 only), HTTP/1.1 on a
 // local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS,
 // which is also passed as the client's endpoint (so that the client knows it is a custom one).
@@ -37,6 +38,9 @@ const consumer = createConsumer({
   }),
   dynamoDBClient: new DynamoDBClient({ requestHandler }),
   initialPosition: 'TRIM_HORIZON',
+  // SHARDLINE_FAN_OUT_CONSUMER (the infra's ConsumerService sets it with `fanOut`): enhanced fan-out
+  // through that registered consumer; otherwise polling.
+  retrieval: fanOutConsumer ? { fanOut: { consumerName: fanOutConsumer } } : 'polling',
 });
 
 const events$ = consumer.shards$.pipe(

@@ -86,7 +86,10 @@ export interface KinesisRequestHandlerOptions<H1, H2> {
   readonly http2Handler: new (
     options: Http2HandlerSettings,
   ) => H2;
-  /** @defaultValue {@link HTTP_TIMEOUTS} */
+  /**
+   * The HTTP/1.1 handler's timeouts; the HTTP/2 handler takes `requestTimeout` as its stream idle
+   * timeout (it has no connection timeout). @defaultValue {@link HTTP_TIMEOUTS}
+   */
   readonly timeouts?: HttpTimeouts;
 }
 

@@ -1,7 +1,8 @@
 // `shardline consumers list|deregister` and the retrieval mode in `shardline status`, on kinesis-local
-// (kinesalite has no consumer APIs) and dynalite. The workers here are stand-ins that renew a lease and
-// record their retrieval the way workers do (the `shardlineRetrieval` lease attribute), so liveness is
-// under the test's control; the registry is checked with the SDK's own calls, not the CLI's.
+// (kinesalite has no consumer APIs) and dynalite. The first test's workers are stand-ins that renew a
+// lease and record their retrieval the way workers do (the `shardlineRetrieval` lease attribute), so
+// liveness is under the test's control; the second runs a real fan-out consumer. The registry is checked
+// with the SDK's own calls, not the CLI's.
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamConsumerCommand,
@@ -14,7 +15,8 @@ import { until } from '@shardline/test-kit';
 import { afterEach, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
-import { DynamoDBLeaseStore, type Lease } from '../../src/index.js';
+import { createConsumer, DynamoDBLeaseStore, type Lease, silentLogger } from '../../src/index.js';
+import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const faithful = useFaithfulKinesis();
@@ -218,4 +220,75 @@ it('consumers list shows every registered consumer; deregister prints a plan, re
   const missing = await deregister('--yes');
   expect(missing.exitCode).toBe(1);
   expect(missing.out).toContain('has no registered consumer named');
+}, 120_000);
+
+it('a real fan-out consumer: status shows its mode, deregister refuses while it runs and succeeds once it stopped', async () => {
+  const streamName = uniqueName('cli-fanout-real');
+  const stream = await faithful.createStream(streamName, { shardCount: 1 });
+  const app = uniqueName('cli-fanout-real-app');
+  const consumer = createConsumer({
+    streamName,
+    applicationName: app,
+    kinesisClient: kinesis,
+    dynamoDBClient: dynamodb,
+    workerId: 'worker-1',
+    initialPosition: 'TRIM_HORIZON',
+    failoverTimeMs: 3_000,
+    retrieval: { fanOut: {} },
+    logger: silentLogger,
+  });
+  const seen: string[] = [];
+  await consumer.run({
+    processBatch: async (batch) => {
+      for (const r of batch.records) seen.push(new TextDecoder().decode(r.data));
+    },
+  });
+  try {
+    const written = await putRecords(kinesis, streamName, makeRecords(10, 'real'));
+    await until(() => seen.length >= written.length, 60_000, 'records through the subscription');
+    const status = await shardline(
+      'status',
+      '--app',
+      app,
+      '--stream',
+      streamName,
+      '--watch-ms',
+      '1500',
+      '--no-lag',
+      ...endpoints(),
+    );
+    expect(status.out).toContain(`Retrieval: enhanced fan-out (consumer ${app})`);
+    const refused = await shardline(
+      'consumers',
+      'deregister',
+      '--stream',
+      streamName,
+      '--consumer',
+      app,
+      '--watch-ms',
+      '1500',
+      '--yes',
+      ...endpoints(),
+    );
+    expect(refused.exitCode).toBe(2);
+    expect(refused.out).toContain(`Refusing: ${app} reads through ${app}`);
+    expect(await registeredNames(stream.streamArn)).toEqual([app]);
+  } finally {
+    await consumer.stop();
+  }
+  // Stopped: its lease was released (unowned, no counter moving), so nothing reads through it.
+  const done = await shardline(
+    'consumers',
+    'deregister',
+    '--stream',
+    streamName,
+    '--consumer',
+    app,
+    '--watch-ms',
+    '1500',
+    '--yes',
+    ...endpoints(),
+  );
+  expect(done.exitCode).toBe(0);
+  expect(await registeredNames(stream.streamArn)).toEqual([]);
 }, 120_000);

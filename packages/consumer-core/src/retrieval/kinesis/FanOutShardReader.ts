@@ -20,7 +20,7 @@ import {
   withDeadline,
 } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
-import { FanOutClientError } from '../../errors.js';
+import { DependencyError, FanOutClientError } from '../../errors.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
 import type { ReadResult, ShardReader, ShardReadRequest } from '../ShardReader.js';
 import { toKinesisRecords } from '../toKinesisRecords.js';
@@ -160,7 +160,7 @@ export class FanOutShardReader implements ShardReader {
 
   #prepare(signal: AbortSignal): Promise<string> {
     if (this.#consumerArn !== undefined) return Promise.resolve(this.#consumerArn);
-    const ready = (this.#ready ??= (async () => {
+    this.#ready ??= (async () => {
       assertFanOutCapableClient(this.#rawClient);
       const streamArn = this.#stream.StreamARN ?? (await this.#describeStreamArn(signal));
       const { consumerArn } = await registerStreamConsumer({
@@ -174,7 +174,8 @@ export class FanOutShardReader implements ShardReader {
       });
       this.#consumerArn = consumerArn;
       return consumerArn;
-    })());
+    })();
+    const ready = this.#ready;
     // A failed start is tried again by the next caller, not remembered.
     ready.catch(() => {
       if (this.#ready === ready) this.#ready = undefined;
@@ -207,8 +208,13 @@ export class FanOutShardReader implements ShardReader {
 
     const retryAfter = async (operation: string, error: unknown): Promise<boolean> => {
       failures += 1;
-      const translated = translateKinesisError(operation, error);
       const name = awsErrorName(error);
+      // ResourceInUse (a 400) here means another subscription of this consumer holds the shard (ours not
+      // yet closed on the service's side, or a zombie's): it ends within 5 s, so it is retried.
+      const translated =
+        name === 'ResourceInUseException'
+          ? new DependencyError('kinesis', operation, error, true)
+          : translateKinesisError(operation, error);
       const delayMs = !translated.retriable
         ? this.#fatalRetryMs
         : backoffDelayMs(

@@ -55,6 +55,7 @@ export {
   type HttpHandlerSettings,
   type HttpTimeouts,
   http1RequestHandler,
+  KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS,
   KinesisHttpVersion,
   type KinesisRequestHandlerOptions,
   kinesisHttpVersion,

@@ -56,12 +56,21 @@ export function http1RequestHandler<H>(
   });
 }
 
+/**
+ * The stream idle timeout of {@link kinesisRequestHandler}'s HTTP/2 handler: 5 minutes, the most a
+ * `SubscribeToShard` subscription lives. `NodeHttp2Handler` counts a stream paused by backpressure (the
+ * consumer not pulling while its processor works) as idle, so a shorter value would cut healthy
+ * subscriptions of a slow processor (each cut costs a re-subscription, never a record). It is a
+ * backstop only: Shardline puts its own deadline on every call (`clientWithDeadline`) and cuts a silent
+ * subscription itself.
+ */
+export const KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS = 300_000;
+
 /** What {@link kinesisRequestHandler} passes to an HTTP/2 handler's constructor (`NodeHttp2Handler`). */
 export interface Http2HandlerSettings {
   /**
-   * Milliseconds a stream may stay idle (no frame either way) before it fails with a `TimeoutError`. An
-   * HTTP/2 handler has no connection timeout of its own; a `SubscribeToShard` stream that is idle this
-   * long is re-subscribed by the reader.
+   * Milliseconds a stream may stay idle (no frame either way) before it fails with a `TimeoutError`
+   * ({@link KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS}). An HTTP/2 handler has no connection timeout.
    */
   readonly requestTimeout: number;
   /**
@@ -86,11 +95,13 @@ export interface KinesisRequestHandlerOptions<H1, H2> {
   readonly http2Handler: new (
     options: Http2HandlerSettings,
   ) => H2;
-  /**
-   * The HTTP/1.1 handler's timeouts; the HTTP/2 handler takes `requestTimeout` as its stream idle
-   * timeout (it has no connection timeout). @defaultValue {@link HTTP_TIMEOUTS}
-   */
+  /** The HTTP/1.1 handler's timeouts. @defaultValue {@link HTTP_TIMEOUTS} */
   readonly timeouts?: HttpTimeouts;
+  /**
+   * The HTTP/2 handler's stream idle timeout, in milliseconds.
+   * @defaultValue {@link KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS} (5 minutes)
+   */
+  readonly http2StreamIdleTimeoutMs?: number;
 }
 
 /** Which HTTP version {@link kinesisRequestHandler} picks for an endpoint. */
@@ -124,8 +135,8 @@ export function kinesisHttpVersion(endpoint: string | undefined): KinesisHttpVer
 }
 
 /**
- * Builds the request handler of a Kinesis client for `endpoint`, with Shardline's timeouts: HTTP/2
- * (`NodeHttp2Handler`) for real AWS, where `SubscribeToShard` (enhanced fan-out) works over HTTP/2 only,
+ * Builds the request handler of a Kinesis client for `endpoint`, with timeouts: HTTP/2
+ * (`NodeHttp2Handler`, stream idle timeout {@link KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS}) for real AWS, where `SubscribeToShard` (enhanced fan-out) works over HTTP/2 only,
  * and HTTP/1.1 (as {@link http1RequestHandler}) for an explicit non-AWS endpoint — the local emulators,
  * where kinesalite cannot speak HTTP/2 and kinesis-local serves `SubscribeToShard` over HTTP/1.1 only.
  * See {@link kinesisHttpVersion} for the rule.
@@ -149,8 +160,10 @@ export function kinesisHttpVersion(endpoint: string | undefined): KinesisHttpVer
  * ```
  */
 export function kinesisRequestHandler<H1, H2>(options: KinesisRequestHandlerOptions<H1, H2>): H1 | H2 {
-  const timeouts = options.timeouts ?? HTTP_TIMEOUTS;
   return kinesisHttpVersion(options.endpoint) === KinesisHttpVersion.Http2
-    ? new options.http2Handler({ requestTimeout: timeouts.requestTimeout, disableConcurrentStreams: true })
-    : http1RequestHandler(options.http1Handler, timeouts);
+    ? new options.http2Handler({
+        requestTimeout: options.http2StreamIdleTimeoutMs ?? KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS,
+        disableConcurrentStreams: true,
+      })
+    : http1RequestHandler(options.http1Handler, options.timeouts ?? HTTP_TIMEOUTS);
 }

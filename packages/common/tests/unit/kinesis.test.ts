@@ -4,6 +4,7 @@ import {
   hasLoneSurrogate,
   http1RequestHandler,
   isValidExplicitHashKey,
+  KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS,
   KinesisHttpVersion,
   kinesisHttpVersion,
   kinesisRequestHandler,
@@ -99,7 +100,7 @@ describe('kinesisRequestHandler', () => {
       expect(kinesisHttpVersion(endpoint), String(endpoint)).toBe(KinesisHttpVersion.Http2);
       const handler = handlerFor(endpoint);
       expect(handler).toBeInstanceOf(Http2);
-      expect(handler.options).toEqual({ requestTimeout: 30_000, disableConcurrentStreams: true });
+      expect(handler.options).toEqual({ requestTimeout: 300_000, disableConcurrentStreams: true });
     }
   });
 
@@ -120,10 +121,16 @@ describe('kinesisRequestHandler', () => {
 
   it('passes the given timeouts to either handler', () => {
     const timeouts = { connectionTimeout: 1, requestTimeout: 2 };
+    expect(KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS).toBe(300_000);
     expect(
-      kinesisRequestHandler({ endpoint: undefined, http1Handler: Http1, http2Handler: Http2, timeouts })
-        .options,
-    ).toEqual({ requestTimeout: 2, disableConcurrentStreams: true });
+      kinesisRequestHandler({
+        endpoint: undefined,
+        http1Handler: Http1,
+        http2Handler: Http2,
+        timeouts,
+        http2StreamIdleTimeoutMs: 3,
+      }).options,
+    ).toEqual({ requestTimeout: 3, disableConcurrentStreams: true });
     expect(
       kinesisRequestHandler({
         endpoint: 'http://127.0.0.1:1',

@@ -7,12 +7,23 @@ import { ReferencePipelineStack } from './stacks/ReferencePipelineStack.js';
 
 /**
  * Builds the app: the reference pipeline stack, checked by cdk-nag's AwsSolutions pack (every
- * unacknowledged finding fails synth). Context: `-c ingestMode=direct`, `-c stackName=…`.
+ * unacknowledged finding fails synth). Context: `-c ingestMode=direct`, `-c stackName=…`,
+ * `-c fanOut=s3Sink,liveMetrics`.
  */
 export function buildApp(app: App = new App()): { app: App; stack: ReferencePipelineStack } {
   const mode = app.node.tryGetContext('ingestMode') as IngestIntegrationMode | undefined;
+  // `-c fanOut=s3Sink,liveMetrics`: those applications read with enhanced fan-out.
+  const fanOut = String(app.node.tryGetContext('fanOut') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = fanOut.filter((name) => name !== 's3Sink' && name !== 'liveMetrics');
+  if (unknown.length > 0) {
+    throw new Error(`-c fanOut: unknown application ${unknown.join(', ')} (s3Sink, liveMetrics)`);
+  }
   const stack = new ReferencePipelineStack(app, app.node.tryGetContext('stackName') ?? 'ShardlinePipeline', {
     ingestMode: mode,
+    fanOut: { s3Sink: fanOut.includes('s3Sink'), liveMetrics: fanOut.includes('liveMetrics') },
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     description: 'Shardline reference pipeline: ingest API → Kinesis → s3-sink and live metrics on Fargate',
   });

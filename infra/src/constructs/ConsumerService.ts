@@ -1,6 +1,7 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -38,15 +39,28 @@ export interface ConsumerServiceProps {
   readonly maxTasks?: number;
   /** @defaultValue logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Read with enhanced fan-out through a registered consumer of this name instead of polling: the task
+   * role may then register it, find it and subscribe to shards through it (see
+   * `EventStream.grantFanOutRead`), and tasks get `SHARDLINE_FAN_OUT_CONSUMER` (which the s3-sink's
+   * default command turns into `--fan-out`; your app passes it as the consumer's
+   * `retrieval: { fanOut: { consumerName } }`). A registered consumer is billed per shard-hour.
+   * @defaultValue undefined (polling)
+   */
+  readonly fanOut?: { readonly consumerName?: string };
 }
+
+/** AWS: a consumer name is 1–128 characters of a-z A-Z 0-9 _ . - */
+const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 
 const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * A Fargate service running one Shardline consumer application (the s3-sink, live metrics, your app)
- * with least-privilege IAM: read the stream (and decrypt it), work its own lease table, and — for an
- * archiver — write objects under its prefix of the archive bucket; nothing else. Tasks get
+ * with least-privilege IAM: read the stream (and decrypt it) by polling or, with `fanOut`, by enhanced
+ * fan-out, work its own lease table, and — for an archiver — write objects under its prefix of the
+ * archive bucket; nothing else. Tasks get
  * `SHARDLINE_STREAM`, `SHARDLINE_APP` and `SHARDLINE_LEASE_TABLE` (and `SHARDLINE_BUCKET`,
  * `SHARDLINE_PREFIX` for an archiver). The service scales by shard count: ⌈open shards /
  * shardsPerTask⌉ tasks, on the stream's published `OpenShardCount`; leases spread the shards.
@@ -98,14 +112,23 @@ export class ConsumerService extends Construct {
           'SHARDLINE_LEASE_TABLE',
           'SHARDLINE_BUCKET',
           'SHARDLINE_PREFIX',
+          'SHARDLINE_FAN_OUT_CONSUMER',
         ].includes(name)
       ) {
         problems.add(`environment.${name}`, 'is set by the construct');
       }
     }
+    problems.optionalMatch(
+      'fanOut.consumerName',
+      props.fanOut?.consumerName,
+      CONSUMER_NAME,
+      '1–128 characters of a-z A-Z 0-9 _ . -',
+    );
     problems.throwIfAny();
 
     const tableName = props.leaseTable.table.tableName;
+    // A consumer's name defaults to its application's name (the lease table's).
+    const fanOutConsumer = props.fanOut ? (props.fanOut.consumerName ?? tableName) : undefined;
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu, memoryLimitMiB: memoryMiB });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -123,6 +146,7 @@ export class ConsumerService extends Construct {
               SHARDLINE_PREFIX: props.archive.prefix ?? '',
             }
           : {}),
+        ...(fanOutConsumer === undefined ? {} : { SHARDLINE_FAN_OUT_CONSUMER: fanOutConsumer }),
         AWS_REGION: Stack.of(this).region,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...props.environment,
@@ -133,7 +157,18 @@ export class ConsumerService extends Construct {
       stopTimeout: Duration.seconds(60),
     });
     const role = this.taskDefinition.taskRole;
-    props.stream.grantRead(role);
+    if (fanOutConsumer === undefined) props.stream.grantRead(role);
+    else {
+      props.stream.grantFanOutRead(role);
+      const logicalId = Stack.of(props.stream).getLogicalId(
+        props.stream.stream.node.defaultChild as kinesis.CfnStream,
+      );
+      acknowledgeNag(
+        role,
+        `IAM5[Resource::<${logicalId}.Arn>/consumer/*]`,
+        "An enhanced fan-out reader subscribes through its stream's registered consumer, whose ARN ends with its registration time (unknown before it is registered): kinesis:SubscribeToShard and DescribeStreamConsumer on this stream's consumers only.",
+      );
+    }
     props.leaseTable.grantWorker(role);
     if (props.archive) {
       const { bucket, prefix = '' } = props.archive;

@@ -60,6 +60,20 @@ export const STREAM_READER_ACTIONS = Object.freeze([
   'kinesis:GetShardIterator',
   'kinesis:GetRecords',
 ] as const);
+/**
+ * Kinesis actions on the stream an enhanced fan-out reader needs besides {@link STREAM_READER_ACTIONS}:
+ * registering its consumer (idempotent: an existing one is reused) and finding it again.
+ */
+export const STREAM_FAN_OUT_ACTIONS = Object.freeze([
+  'kinesis:RegisterStreamConsumer',
+  'kinesis:DescribeStreamConsumer',
+  'kinesis:ListStreamConsumers',
+] as const);
+/** Kinesis actions on the stream's registered consumers (`<streamArn>/consumer/*`) a fan-out reader needs. */
+export const STREAM_CONSUMER_ACTIONS = Object.freeze([
+  'kinesis:SubscribeToShard',
+  'kinesis:DescribeStreamConsumer',
+] as const);
 /** Kinesis actions a writer needs. */
 export const STREAM_WRITER_ACTIONS = Object.freeze(['kinesis:PutRecords', 'kinesis:PutRecord'] as const);
 
@@ -279,6 +293,33 @@ export class EventStream extends Construct {
       actions: [...STREAM_READER_ACTIONS],
       resourceArns: [this.stream.streamArn],
     });
+  }
+
+  /**
+   * Lets an enhanced fan-out consumer read: everything {@link grantRead} gives, plus
+   * {@link STREAM_FAN_OUT_ACTIONS} on this stream and {@link STREAM_CONSUMER_ACTIONS} on its registered
+   * consumers (`<streamArn>/consumer/*`: a consumer's ARN ends with its registration time, unknown
+   * before it is registered). No `DeregisterStreamConsumer`: deregistering is an operator's act
+   * (`shardline consumers deregister`).
+   */
+  grantFanOutRead(grantee: iam.IGrantable): iam.Grant {
+    const read = this.grantRead(grantee);
+    const register = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...STREAM_FAN_OUT_ACTIONS],
+      resourceArns: [this.stream.streamArn],
+    });
+    const subscribe = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...STREAM_CONSUMER_ACTIONS],
+      resourceArns: [this.consumerArns],
+    });
+    return read.combine(register).combine(subscribe);
+  }
+
+  /** The ARN pattern of this stream's registered consumers: `<streamArn>/consumer/*`. */
+  get consumerArns(): string {
+    return `${this.stream.streamArn}/consumer/*`;
   }
 
   /** Lets a producer write: {@link STREAM_WRITER_ACTIONS} on this stream, `kms:GenerateDataKey` on its key. */

@@ -9,6 +9,8 @@ import {
   ListTagsForStreamCommand,
   UpdateShardCountCommand,
 } from '@aws-sdk/client-kinesis';
+import { kinesisRequestHandler } from '@shardline/common';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { decideShardCount, type ShardScalingPolicy } from '../scaling/decideShardCount.js';
 import { OPEN_SHARD_COUNT_METRIC } from '../scaling/openShardCountMetric.js';
 
@@ -16,7 +18,14 @@ import { OPEN_SHARD_COUNT_METRIC } from '../scaling/openShardCountMetric.js';
 export const HISTORY_TAG = 'shardline:scaler-updates';
 
 const WINDOW_MINUTES = 15;
-const kinesis = new KinesisClient({});
+// HTTP/2 with timeouts on AWS (the Kinesis SDK's own choice of protocol), HTTP/1.1 if an endpoint for an
+// emulator is set.
+const requestHandler = kinesisRequestHandler({
+  endpoint: process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL,
+  http1Handler: NodeHttpHandler,
+  http2Handler: NodeHttp2Handler,
+});
+const kinesis = new KinesisClient({ requestHandler });
 const cloudwatch = new CloudWatchClient({});
 
 function env(name: string): string {

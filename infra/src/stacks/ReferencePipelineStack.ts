@@ -16,10 +16,12 @@ import { LeaseTable } from '../constructs/LeaseTable.js';
 /**
  * The s3-sink's command: the `shardline-s3-sink` CLI, its flags from the environment the
  * ConsumerService sets; objects, errors and manifests all under `SHARDLINE_PREFIX` (the only keys it may
- * write). No `${…}` in the command: CloudFormation tooling reads it as a substitution.
+ * write); `--fan-out` when the service reads with enhanced fan-out. No `${…}` in the command: CloudFormation tooling reads it as a substitution.
  */
 const S3_SINK_SHELL = [
-  'exec node packages/s3-sink/bin/shardline-s3-sink.js',
+  // With SHARDLINE_FAN_OUT_CONSUMER (ConsumerService's fanOut): enhanced fan-out through that consumer.
+  '[ -z "$SHARDLINE_FAN_OUT_CONSUMER" ] || set -- --fan-out "$SHARDLINE_FAN_OUT_CONSUMER";',
+  'exec node packages/s3-sink/bin/shardline-s3-sink.js "$@"',
   '--stream "$SHARDLINE_STREAM" --app "$SHARDLINE_APP" --bucket "$SHARDLINE_BUCKET"',
   '--prefix "$SHARDLINE_PREFIX"events/ --manifest-prefix "$SHARDLINE_PREFIX"manifests/',
   `--error-prefix "$SHARDLINE_PREFIX"'errors/!{firehose:error-output-type}/' --compression gzip`,
@@ -62,6 +64,12 @@ export interface ReferencePipelineStackProps extends StackProps {
   readonly maxIteratorAge?: Duration;
   /** Alarm when the API answers more 5xx than this per minute. @defaultValue 5 */
   readonly maxApiServerErrorsPerMinute?: number;
+  /**
+   * Which consumer applications read with enhanced fan-out (each through a registered consumer named
+   * like its application, billed per shard-hour) instead of polling.
+   * @defaultValue `{}` (both poll)
+   */
+  readonly fanOut?: { readonly s3Sink?: boolean; readonly liveMetrics?: boolean };
   /** What happens to the data stores when the stack is deleted. @defaultValue RemovalPolicy.RETAIN */
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -153,6 +161,7 @@ export class ReferencePipelineStack extends Stack {
       image,
       command: props.s3SinkCommand ?? DEFAULT_COMMANDS.s3Sink,
       archive: { bucket: this.archive, prefix: props.archivePrefix ?? 's3-sink/' },
+      ...(props.fanOut?.s3Sink ? { fanOut: {} } : {}),
     });
     const metricsTable = new LeaseTable(this, 'LiveMetricsLeases', {
       tableName: `${this.stackName}-live-metrics`,
@@ -167,6 +176,7 @@ export class ReferencePipelineStack extends Stack {
       maxTasks: 1,
       cpu: 256,
       memoryMiB: 512,
+      ...(props.fanOut?.liveMetrics ? { fanOut: {} } : {}),
     });
 
     const maxAge = props.maxIteratorAge ?? Duration.minutes(5);

@@ -34,6 +34,56 @@ function emptyStack(): Stack {
   });
 }
 
+describe('ReferencePipelineStack with enhanced fan-out', () => {
+  const { template } = referenceTemplate({ fanOut: { s3Sink: true } });
+
+  it('lets the fan-out consumer register, find and subscribe through its own stream consumers only; the polling one is unchanged', () => {
+    const statements = statementsOf(template, 'S3SinkTaskTaskRole');
+    const kinesis = statements.filter((s) => JSON.stringify(s.Action).includes('kinesis:'));
+    const onStream = kinesis.filter((s) =>
+      /EventsStream[0-9A-F]+","Arn"\]\}$/.test(JSON.stringify(s.Resource)),
+    );
+    expect(actionsOf(onStream)).toEqual(
+      [
+        'kinesis:DescribeStreamConsumer',
+        'kinesis:DescribeStreamSummary',
+        'kinesis:GetRecords',
+        'kinesis:GetShardIterator',
+        'kinesis:ListShards',
+        'kinesis:ListStreamConsumers',
+        'kinesis:RegisterStreamConsumer',
+      ].sort(),
+    );
+    const onConsumers = kinesis.filter((s) => JSON.stringify(s.Resource).includes('/consumer/*'));
+    expect(actionsOf(onConsumers)).toEqual(['kinesis:DescribeStreamConsumer', 'kinesis:SubscribeToShard']);
+    for (const s of onConsumers) {
+      expect(s.Resource).toEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^EventsStream/), 'Arn'] }, '/consumer/*']],
+      });
+    }
+    // Nobody gets to deregister, and nothing is granted on '*'.
+    expect(JSON.stringify(statements)).not.toContain('DeregisterStreamConsumer');
+    expect(statements.some((s) => s.Resource === '*')).toBe(false);
+    const polling = actionsOf(statementsOf(template, 'LiveMetricsTaskTaskRole'));
+    expect(polling.filter((a) => /Consumer|Subscribe/.test(a))).toEqual([]);
+  });
+
+  it('tells the s3-sink task its consumer (named like its application), and its command passes --fan-out', () => {
+    const containers = Object.values(template.findResources('AWS::ECS::TaskDefinition')).map(
+      (t) => t.Properties.ContainerDefinitions[0],
+    );
+    const sink = containers.find((c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    const env = Object.fromEntries(
+      sink.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
+    expect(env.SHARDLINE_FAN_OUT_CONSUMER).toEqual(env.SHARDLINE_APP);
+    expect(sink.Command[2]).toContain('set -- --fan-out "$SHARDLINE_FAN_OUT_CONSUMER"');
+    expect(sink.Command[2]).toContain('shardline-s3-sink.js "$@"');
+    const metrics = containers.find((c) => !JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    expect(JSON.stringify(metrics.Environment)).not.toContain('SHARDLINE_FAN_OUT_CONSUMER');
+  });
+});
+
 describe('ReferencePipelineStack (function mode)', () => {
   const { stack, template } = referenceTemplate();
 
@@ -354,8 +404,11 @@ describe('props are validated at synth with every problem listed', () => {
           cpu: 300,
           minTasks: 5,
           maxTasks: 2,
-          environment: { SHARDLINE_STREAM: 'x' },
+          environment: { SHARDLINE_STREAM: 'x', SHARDLINE_FAN_OUT_CONSUMER: 'y' },
+          fanOut: { consumerName: 'not a name' },
         }),
-    ).toThrow(/cluster[\s\S]*image[\s\S]*cpu[\s\S]*minTasks[\s\S]*SHARDLINE_STREAM/);
+    ).toThrow(
+      /cluster[\s\S]*image[\s\S]*cpu[\s\S]*minTasks[\s\S]*SHARDLINE_STREAM[\s\S]*SHARDLINE_FAN_OUT_CONSUMER[\s\S]*fanOut\.consumerName/,
+    );
   });
 });

@@ -13,12 +13,16 @@ describe('cdk synth (offline)', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each(['function', 'direct'])(
-    'synthesizes the %s mode with no unacknowledged cdk-nag finding',
-    (mode) => {
+  it.each([
+    ['function', ''],
+    ['direct', ''],
+    ['function', 's3Sink,liveMetrics'],
+  ])(
+    'synthesizes the %s mode (fan-out: %s) with no unacknowledged cdk-nag finding',
+    (mode, fanOut) => {
       const outdir = mkdtempSync(join(tmpdir(), 'shardline-cdk-'));
       dirs.push(outdir);
-      const { app } = buildApp(new App({ outdir, context: { ingestMode: mode } }));
+      const { app } = buildApp(new App({ outdir, context: { ingestMode: mode, fanOut } }));
       const assembly = app.synth(); // throws on an unacknowledged finding
       const template = assembly.getStackByName('ShardlinePipeline').template as {
         Resources: Record<string, { Type: string }>;

@@ -51,9 +51,15 @@ export { type IntegerRanges, ProblemList, type ProblemListOptions } from './Prob
 // SDK clients
 export {
   HTTP_TIMEOUTS,
+  type Http2HandlerSettings,
   type HttpHandlerSettings,
   type HttpTimeouts,
   http1RequestHandler,
+  KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS,
+  KinesisHttpVersion,
+  type KinesisRequestHandlerOptions,
+  kinesisHttpVersion,
+  kinesisRequestHandler,
   PROBE_HTTP_TIMEOUTS,
 } from './requestHandler.js';
 export { isRetriableError, type RetryOptions, retry } from './retry.js';

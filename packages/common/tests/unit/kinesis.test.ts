@@ -4,6 +4,10 @@ import {
   hasLoneSurrogate,
   http1RequestHandler,
   isValidExplicitHashKey,
+  KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS,
+  KinesisHttpVersion,
+  kinesisHttpVersion,
+  kinesisRequestHandler,
   MAX_HASH_KEY,
   MAX_PARTITION_KEY_LENGTH,
   MAX_PUT_RECORDS_BYTES,
@@ -68,5 +72,72 @@ describe('http1RequestHandler', () => {
       throwOnRequestTimeout: true,
     });
     expect(HTTP_TIMEOUTS).toEqual({ connectionTimeout: 5_000, requestTimeout: 30_000 });
+  });
+});
+
+describe('kinesisRequestHandler', () => {
+  class Http1 {
+    readonly version = 'http1';
+    constructor(readonly options: object) {}
+  }
+  class Http2 {
+    readonly version = 'http2';
+    constructor(readonly options: object) {}
+  }
+  const handlerFor = (endpoint: string | undefined) =>
+    kinesisRequestHandler({ endpoint, http1Handler: Http1, http2Handler: Http2 });
+
+  it('picks HTTP/2 for AWS: no endpoint, regional, FIPS, VPC, China and dual-stack host names', () => {
+    for (const endpoint of [
+      undefined,
+      '',
+      'https://kinesis.eu-west-1.amazonaws.com',
+      'https://kinesis-fips.us-east-1.amazonaws.com',
+      'https://vpce-0a1b2c3d-abcd.kinesis.us-east-1.vpce.amazonaws.com',
+      'https://kinesis.cn-north-1.amazonaws.com.cn',
+      'https://kinesis.us-east-1.api.aws',
+    ]) {
+      expect(kinesisHttpVersion(endpoint), String(endpoint)).toBe(KinesisHttpVersion.Http2);
+      const handler = handlerFor(endpoint);
+      expect(handler).toBeInstanceOf(Http2);
+      expect(handler.options).toEqual({ requestTimeout: 300_000, disableConcurrentStreams: true });
+    }
+  });
+
+  it('picks HTTP/1.1 with timeouts for any other endpoint (the local emulators)', () => {
+    for (const endpoint of [
+      'http://127.0.0.1:4567',
+      'http://localhost:4567',
+      'https://kinesis.internal.example.com',
+      'https://notamazonaws.com',
+      'not a url',
+    ]) {
+      expect(kinesisHttpVersion(endpoint), endpoint).toBe(KinesisHttpVersion.Http1);
+      const handler = handlerFor(endpoint);
+      expect(handler).toBeInstanceOf(Http1);
+      expect(handler.options).toEqual({ ...HTTP_TIMEOUTS, throwOnRequestTimeout: true });
+    }
+  });
+
+  it('passes the given timeouts to either handler', () => {
+    const timeouts = { connectionTimeout: 1, requestTimeout: 2 };
+    expect(KINESIS_HTTP2_STREAM_IDLE_TIMEOUT_MS).toBe(300_000);
+    expect(
+      kinesisRequestHandler({
+        endpoint: undefined,
+        http1Handler: Http1,
+        http2Handler: Http2,
+        timeouts,
+        http2StreamIdleTimeoutMs: 3,
+      }).options,
+    ).toEqual({ requestTimeout: 3, disableConcurrentStreams: true });
+    expect(
+      kinesisRequestHandler({
+        endpoint: 'http://127.0.0.1:1',
+        http1Handler: Http1,
+        http2Handler: Http2,
+        timeouts,
+      }).options,
+    ).toEqual({ connectionTimeout: 1, requestTimeout: 2, throwOnRequestTimeout: true });
   });
 });

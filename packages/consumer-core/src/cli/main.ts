@@ -1,15 +1,24 @@
 // The `shardline` operator CLI: `shardline status`, `shardline reset` and `shardline skip` for one
-// application's lease table.
+// application's lease table; `shardline consumers list|deregister` for a stream's registered (enhanced
+// fan-out) consumers.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
   SentinelCheckpoint,
 } from '../checkpoint/ExtendedSequenceNumber.js';
+import { DependencyError } from '../errors.js';
+import type { Lease } from '../leases/Lease.js';
+import { retrievalOf } from '../leases/retrievalAttribute.js';
 import { shardFailureOf } from '../leases/shardFailure.js';
+import {
+  MAX_STREAM_CONSUMERS,
+  type StreamConsumer,
+} from '../retrieval/kinesis/streamConsumerRegistration.js';
 import type { AwsConnection } from './connection.js';
 import { openLeaseTable } from './dynamodb/leaseTable.js';
 import { openStream } from './kinesis/stream.js';
+import { fanOutConsumerOf, summarizeRetrieval } from './retrievalMode.js';
 import {
   formatCheckpoint,
   formatPendingDeletionSummary,
@@ -34,7 +43,9 @@ const positiveInt = (value: string) => {
   return n;
 };
 
-function connectionOf(options: CommonOptions): AwsConnection {
+function connectionOf(
+  options: Pick<CommonOptions, 'region' | 'endpointUrl' | 'kinesisEndpoint' | 'dynamodbEndpoint'>,
+): AwsConnection {
   const kinesisEndpoint = options.kinesisEndpoint ?? options.endpointUrl;
   const dynamoDBEndpoint = options.dynamodbEndpoint ?? options.endpointUrl;
   const isLocal = kinesisEndpoint !== undefined || dynamoDBEndpoint !== undefined;
@@ -51,23 +62,28 @@ function connectionOf(options: CommonOptions): AwsConnection {
   };
 }
 
-function common(command: Command): Command {
+function connectionFlags(command: Command): Command {
   return command
-    .requiredOption('--app <name>', 'application name (the lease table, unless --table)')
-    .requiredOption('--stream <name>', 'stream name')
-    .option('--table <name>', 'lease table name (default: the application name)')
     .option('--region <region>', 'AWS region (default: AWS_REGION or us-east-1)')
     .option('--endpoint-url <url>', 'one endpoint for both services (the local twin)')
     .option('--kinesis-endpoint <url>', 'Kinesis endpoint (e.g. http://127.0.0.1:4567)')
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (e.g. http://127.0.0.1:4568)')
-    .addOption(
-      new Option(
-        '--watch-ms <ms>',
-        'how long to watch lease counters to judge liveness (above the renew interval)',
-      )
-        .default(4_000)
-        .argParser(positiveInt),
-    );
+    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (e.g. http://127.0.0.1:4568)');
+}
+
+function common(command: Command): Command {
+  return connectionFlags(
+    command
+      .requiredOption('--app <name>', 'application name (the lease table, unless --table)')
+      .requiredOption('--stream <name>', 'stream name')
+      .option('--table <name>', 'lease table name (default: the application name)'),
+  ).addOption(
+    new Option(
+      '--watch-ms <ms>',
+      'how long to watch lease counters to judge liveness (above the renew interval)',
+    )
+      .default(4_000)
+      .argParser(positiveInt),
+  );
 }
 
 async function watchLeases(table: ReturnType<typeof openLeaseTable>, watchMs: number) {
@@ -108,10 +124,24 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
           }
         }
         const rows = shardStatusRows(before, after, shards, lags);
+        // The mode of the workers at work: leases of finished shards keep the mode they ended with.
+        const retrieval = summarizeRetrieval(
+          after.filter((l) => l.checkpoint.sequenceNumber !== SentinelCheckpoint.ShardEnd),
+        );
         write(
           options.json
-            ? `${JSON.stringify({ application: options.app, stream: options.stream, watchedMs: options.watchMs, shards: rows }, null, 2)}\n`
-            : `${formatStatusTable(rows)}\n(lease liveness: counter watched for ${options.watchMs} ms)\n${formatPendingDeletionSummary(rows)}\n`,
+            ? `${JSON.stringify(
+                {
+                  application: options.app,
+                  stream: options.stream,
+                  watchedMs: options.watchMs,
+                  retrieval: { modes: retrieval.modes, unrecorded: retrieval.unrecorded },
+                  shards: rows,
+                },
+                null,
+                2,
+              )}\n`
+            : `${retrieval.text}\n${formatStatusTable(rows)}\n(lease liveness: counter watched for ${options.watchMs} ms)\n${formatPendingDeletionSummary(rows)}\n`,
         );
       } finally {
         table.destroy();
@@ -292,7 +322,194 @@ export function buildProgram(write: (text: string) => void = (t) => process.stdo
         }
       },
     );
+  const consumers = program
+    .command('consumers')
+    .description("A stream's registered consumers (enhanced fan-out): list them, deregister one.");
+  connectionFlags(consumers.command('list'))
+    .description('One row per registered consumer of the stream: name, status, creation time, ARN.')
+    .requiredOption('--stream <name>', 'stream name')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: ConsumersOptions & { json?: boolean }) => {
+      const stream = openStream(connectionOf(options), options.stream);
+      try {
+        const { streamArn } = await stream.describe();
+        const list = await stream.listConsumers(streamArn);
+        write(
+          options.json
+            ? `${JSON.stringify({ stream: options.stream, streamArn, consumers: list }, null, 2)}\n`
+            : `${formatConsumerTable(list)}\n${list.length} of at most ${MAX_STREAM_CONSUMERS} registered consumers (each is billed per shard-hour while registered).\n`,
+        );
+      } finally {
+        stream.destroy();
+      }
+    });
+  connectionFlags(consumers.command('deregister'))
+    .description(
+      'Deregister one consumer of the stream. Prints the plan; --yes applies it. Refuses while a lease table given with --app (default: the table named like the consumer, if there is one) has live leases reading through it.',
+    )
+    .requiredOption('--stream <name>', 'stream name')
+    .requiredOption('--consumer <name>', 'the registered consumer (its name, as `consumers list` shows it)')
+    .option(
+      '--app <name>',
+      'an application (lease table) that may read through this consumer: checked for live leases (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
+      new Option(
+        '--watch-ms <ms>',
+        'how long to watch lease counters to judge liveness (above the renew interval)',
+      )
+        .default(4_000)
+        .argParser(positiveInt),
+    )
+    .option('--yes', 'confirm: without it, only the plan is printed')
+    .action(
+      async (
+        options: ConsumersOptions & { consumer: string; app?: string[]; watchMs: number; yes?: boolean },
+      ) => {
+        const connection = connectionOf(options);
+        const stream = openStream(connection, options.stream);
+        try {
+          const { streamArn } = await stream.describe();
+          const target = (await stream.listConsumers(streamArn)).find(
+            (c) => c.consumerName === options.consumer,
+          );
+          if (!target) {
+            write(`Nothing to do: ${options.stream} has no registered consumer named ${options.consumer}.\n`);
+            process.exitCode = 1;
+            return;
+          }
+          write(
+            `Consumer ${target.consumerName} (${target.status}, registered ${target.createdAt?.toISOString() ?? '?'})\n  ${target.consumerArn}\n`,
+          );
+          // By default the table named like the consumer: an application's consumer name defaults to
+          // its application name. Another application that reads through it is only checked when named.
+          const apps = options.app ?? [options.consumer];
+          const isDefaultApp = options.app === undefined;
+          const users: string[] = [];
+          for (const app of apps) {
+            const check = await checkLeaseTable(connection, app, options.consumer, options.watchMs);
+            if (check.kind === 'missing') {
+              write(
+                `Lease table ${app}: ${isDefaultApp ? 'none (no application of that name checked)' : 'does not exist'}\n`,
+              );
+            } else if (check.live.length === 0) {
+              write(`Lease table ${app}: no live lease reads through ${options.consumer}\n`);
+            } else {
+              users.push(app);
+              write(
+                `Lease table ${app}: live leases read through it: ${check.live.map((l) => `${l.leaseKey} by ${l.leaseOwner ?? l.checkpointOwner} (${retrievalOf(l) ?? 'mode not recorded'})`).join(', ')}\n`,
+              );
+            }
+          }
+          if (users.length > 0) {
+            write(
+              `Refusing: ${users.join(', ')} read${users.length === 1 ? 's' : ''} through ${options.consumer}. Stop ${users.length === 1 ? 'it' : 'them'}, or switch ${users.length === 1 ? 'it' : 'them'} to polling, first (a worker with fan-out registers the consumer again when it starts).\n`,
+            );
+            process.exitCode = 2;
+            return;
+          }
+          if (isDefaultApp) {
+            write(
+              `Warning: only the lease table ${options.consumer} was checked; name every application that uses this consumer with --app.\n`,
+            );
+          }
+          write(`${target.consumerName}: ${target.status} -> deregistered\n`);
+          if (!options.yes) {
+            write('Nothing written. Re-run with --yes to apply.\n');
+            process.exitCode = 1;
+            return;
+          }
+          await stream.deregisterConsumer(streamArn, target.consumerName);
+          const gone = await waitUntilGone(stream, target, DEREGISTER_WAIT_MS);
+          write(
+            gone
+              ? `Deregistered ${target.consumerName}.\n`
+              : `Deregistering ${target.consumerName}: still DELETING after ${DEREGISTER_WAIT_MS / 1000} s; it disappears from the list when done.\n`,
+          );
+        } finally {
+          stream.destroy();
+        }
+      },
+    );
   return program;
+}
+
+/** Connection flags of the `consumers` commands. */
+interface ConsumersOptions {
+  stream: string;
+  region?: string;
+  endpointUrl?: string;
+  kinesisEndpoint?: string;
+  dynamodbEndpoint?: string;
+}
+
+/** How long `consumers deregister --yes` waits for the consumer to disappear. */
+const DEREGISTER_WAIT_MS = 30_000;
+
+async function waitUntilGone(
+  stream: ReturnType<typeof openStream>,
+  consumer: StreamConsumer,
+  waitMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if ((await stream.describeConsumer(consumer.consumerArn)) === undefined) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/**
+ * Watches one lease table for `watchMs`: its live leases (counter moved, or a hand-off running) that
+ * read through `consumerName`, or whose mode is not recorded (a worker of a Shardline version that
+ * does not record it; counted as a user to be safe).
+ */
+async function checkLeaseTable(
+  connection: AwsConnection,
+  tableName: string,
+  consumerName: string,
+  watchMs: number,
+): Promise<{ kind: 'missing' } | { kind: 'checked'; live: Lease[] }> {
+  const table = openLeaseTable(connection, tableName);
+  try {
+    const { before, after } = await watchLeases(table, watchMs);
+    const counters = new Map(before.map((l) => [l.leaseKey, l.leaseCounter]));
+    const live = after.filter((lease) => {
+      const isLive =
+        counters.get(lease.leaseKey) !== lease.leaseCounter || lease.checkpointOwner !== undefined;
+      const mode = retrievalOf(lease);
+      return isLive && (mode === undefined || fanOutConsumerOf(mode) === consumerName);
+    });
+    return { kind: 'checked', live };
+  } catch (error) {
+    if (error instanceof DependencyError && error.errorName === 'ResourceNotFoundException') {
+      return { kind: 'missing' };
+    }
+    throw error;
+  } finally {
+    table.destroy();
+  }
+}
+
+/** Renders consumers as an aligned text table. */
+function formatConsumerTable(consumers: readonly StreamConsumer[]): string {
+  const header = ['CONSUMER', 'STATUS', 'REGISTERED', 'ARN'];
+  const lines = consumers.map((c) => [
+    c.consumerName,
+    c.status,
+    c.createdAt?.toISOString() ?? '-',
+    c.consumerArn,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  return [header, ...lines]
+    .map((cells) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Parses `sequenceNumber` or `sequenceNumber/subSequenceNumber` (as `shardline status` prints them). */

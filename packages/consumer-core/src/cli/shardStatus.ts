@@ -1,6 +1,7 @@
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { Lease } from '../leases/Lease.js';
 import { type LeaseDeletionReason, planLeaseCleanup } from '../leases/leaseCleanup.js';
+import { retrievalOf } from '../leases/retrievalAttribute.js';
 import { shardFailureOf } from '../leases/shardFailure.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
 
@@ -40,6 +41,11 @@ export interface ShardStatusRow {
   readonly lastFailure: string | undefined;
   /** When the shard was halted (ISO 8601), if it is. */
   readonly haltedAt: string | undefined;
+  /**
+   * How the lease's last worker read the shard (the `shardlineRetrieval` attribute): `polling` or
+   * `fanOut:<consumerName>`; undefined when not recorded (an older Shardline, the Java KCL, no lease).
+   */
+  readonly retrieval: string | undefined;
 }
 
 /** A lease cleanup will delete: why, and what it waits for (`ready` = at the next cleanup round). */
@@ -136,6 +142,7 @@ export function shardStatusRows(
       failedAt: failure?.failedAt,
       lastFailure: failure?.lastFailure,
       haltedAt: failure?.haltedAt,
+      retrieval: lease ? retrievalOf(lease) : undefined,
     };
   });
 }
@@ -154,6 +161,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     'LINEAGE',
     'CLEANUP',
     'FAILURES',
+    'RETRIEVAL',
   ];
   const lines = rows.map((r) => [
     r.shardId,
@@ -167,6 +175,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.lineage,
     formatPendingDeletion(r.pendingDeletion),
     r.failureCount === 0 ? '-' : `${r.failureCount} at ${r.failedAt ?? '?'}`,
+    r.retrieval ?? '-',
   ]);
   const halted = rows.filter((r) => r.haltedAt !== undefined);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

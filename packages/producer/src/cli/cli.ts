@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { http1RequestHandler, integerArgument } from '@shardline/common';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { integerArgument, kinesisRequestHandler } from '@shardline/common';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DestinationError } from '../errors.js';
 import { INGEST_LIMITS } from '../internal/ingest.js';
@@ -152,8 +152,13 @@ export function transportFromFlags(flags: ReplayFlags, env: NodeJS.ProcessEnv): 
   const client = new KinesisClient({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
-    // HTTP/1.1: PutRecords needs nothing more, and kinesalite cannot speak HTTP/2.
-    requestHandler: http1RequestHandler(NodeHttpHandler),
+    // HTTP/2 for AWS (the SDK's own choice for Kinesis), HTTP/1.1 for a local endpoint: kinesalite
+    // cannot speak HTTP/2.
+    requestHandler: kinesisRequestHandler({
+      endpoint,
+      http1Handler: NodeHttpHandler,
+      http2Handler: NodeHttp2Handler,
+    }),
   });
   return kinesisTransport({
     client,

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
-import { http1RequestHandler, integerArgument } from '@shardline/common';
+import { integerArgument, kinesisRequestHandler } from '@shardline/common';
 import type { InitialPosition } from '@shardline/consumer-core';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
 import { ConfigurationError } from '../errors.js';
@@ -88,6 +88,7 @@ interface Flags {
   workerId?: string;
   failoverTimeMs?: number;
   idleTimeBetweenReadsMs?: number;
+  fanOut?: string;
   shutdownTimeoutMs?: number;
   s3RequestTimeoutMs?: number;
   maxS3OutageMs: number;
@@ -146,7 +147,15 @@ function program(): Command {
     .option('--initial-position <pos>', 'TRIM_HORIZON (default), LATEST or an ISO time', initialPosition)
     .option('--worker-id <id>', 'this worker id in the lease table')
     .option('--failover-time-ms <n>', 'lease failover time (default 10000)', positiveInteger)
-    .option('--idle-time-between-reads-ms <n>', 'wait after an empty read (default 1000)', nonNegativeInteger)
+    .option(
+      '--idle-time-between-reads-ms <n>',
+      'polling: wait after an empty read (default 1000)',
+      nonNegativeInteger,
+    )
+    .option(
+      '--fan-out <consumerName>',
+      'read with enhanced fan-out through this registered stream consumer (registered at start if missing; billed per shard-hour) instead of polling',
+    )
     .option(
       '--shutdown-timeout-ms <n>',
       'how long a stop waits for the last writes (default 20000)',
@@ -197,10 +206,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const kinesisEndpoint = endpoint(flags.kinesisEndpoint, 'AWS_ENDPOINT_URL_KINESIS');
   const dynamodbEndpoint = endpoint(flags.dynamodbEndpoint, 'AWS_ENDPOINT_URL_DYNAMODB');
   const s3Endpoint = endpoint(flags.s3Endpoint, 'AWS_ENDPOINT_URL_S3');
-  // HTTP/1.1 for Kinesis: the local emulators cannot speak HTTP/2.
+  // Kinesis: HTTP/2 for AWS (SubscribeToShard needs it), HTTP/1.1 for a local endpoint (the emulators
+  // need it). DynamoDB and S3 speak HTTP/1.1 everywhere.
   const kinesisClient = new KinesisClient({
     region,
-    requestHandler: http1RequestHandler(NodeHttpHandler),
+    requestHandler: kinesisRequestHandler({
+      endpoint: kinesisEndpoint,
+      http1Handler: NodeHttpHandler,
+      http2Handler: NodeHttp2Handler,
+    }),
     ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
   });
   const dynamoDBClient = new DynamoDBClient({
@@ -244,9 +258,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     consumer: {
       ...(flags.workerId === undefined ? {} : { workerId: flags.workerId }),
       ...(flags.failoverTimeMs === undefined ? {} : { failoverTimeMs: flags.failoverTimeMs }),
-      ...(flags.idleTimeBetweenReadsMs === undefined
-        ? {}
-        : { idleTimeBetweenReadsMs: flags.idleTimeBetweenReadsMs }),
+      // The consumer's own check lists a polling option given with fan-out as a problem (exit 2).
+      ...(flags.fanOut === undefined
+        ? flags.idleTimeBetweenReadsMs === undefined
+          ? {}
+          : { retrieval: { polling: { idleTimeBetweenReadsMs: flags.idleTimeBetweenReadsMs } } }
+        : {
+            ...(flags.idleTimeBetweenReadsMs === undefined
+              ? {}
+              : { idleTimeBetweenReadsMs: flags.idleTimeBetweenReadsMs }),
+            retrieval: { fanOut: { consumerName: flags.fanOut } },
+          }),
       ...(flags.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: flags.shutdownTimeoutMs }),
     },
     s3RequestTimeoutMs: flags.s3RequestTimeoutMs,

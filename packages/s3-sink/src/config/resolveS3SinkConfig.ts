@@ -38,6 +38,7 @@ const TUNABLE_CONSUMER_OPTIONS = [
   'leaseCleanupIntervalMs',
   'garbageLeaseGracePeriodMs',
   'acceptStreamIdentityChange',
+  'retrieval',
 ] as const satisfies readonly (keyof ConsumerOptions)[];
 
 /** Consumer settings the sink lets you tune (the others it sets itself, see the README). */
@@ -111,7 +112,10 @@ export interface S3SinkOptions {
   readonly s3RequestTimeoutMs?: number;
   /** Where shards start without a checkpoint. @defaultValue 'TRIM_HORIZON' */
   readonly initialPosition?: InitialPosition;
-  /** Lease and polling settings passed to the consumer. @defaultValue `{}` */
+  /**
+   * Lease and retrieval settings passed to the consumer, e.g. `retrieval: { fanOut: {} }` to read with
+   * enhanced fan-out (see the consumer-core README). @defaultValue `{}` (polling)
+   */
   readonly consumer?: S3SinkConsumerOptions;
   /** @defaultValue warnings and errors to the console */
   readonly logger?: Logger;

@@ -1,15 +1,21 @@
 import {
+  DescribeStreamConsumerCommand,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   KinesisClient,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import { clientWithDeadline, http1RequestHandler } from '@shardline/common';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { awsErrorName, clientWithDeadline, kinesisRequestHandler } from '@shardline/common';
+import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { type ExtendedSequenceNumber, SentinelCheckpoint } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { CONSUMER_DEFAULTS } from '../../config/resolveConsumerConfig.js';
 import type { StreamIdentity } from '../../leases/streamIdentity.js';
+import {
+  deregisterStreamConsumer,
+  listStreamConsumers,
+  type StreamConsumer,
+} from '../../retrieval/kinesis/streamConsumerRegistration.js';
 import type { KinesisRecord } from '../../retrieval/ShardReader.js';
 import { toKinesisRecords } from '../../retrieval/toKinesisRecords.js';
 import { KinesisShardLister } from '../../shard-sync/kinesis/KinesisShardLister.js';
@@ -37,6 +43,15 @@ export interface CliStream {
    * sequence number or `TRIM_HORIZON`.
    */
   nextRecordAfter(shardId: string, checkpoint: ExtendedSequenceNumber): Promise<KinesisRecord | undefined>;
+  /** Every registered consumer of the stream (`ListStreamConsumers`, all pages), in name order. */
+  listConsumers(streamArn: string): Promise<StreamConsumer[]>;
+  /** One registered consumer, or `undefined` once it is gone (`ResourceNotFoundException`). */
+  describeConsumer(consumerArn: string): Promise<StreamConsumer | undefined>;
+  /**
+   * Starts deregistering a consumer (`DeregisterStreamConsumer`: it turns `DELETING`, then disappears).
+   * @returns false when no such consumer exists.
+   */
+  deregisterConsumer(streamArn: string, consumerName: string): Promise<boolean>;
   destroy(): void;
 }
 
@@ -44,13 +59,17 @@ export interface CliStream {
 const MAX_EMPTY_PAGES = 50;
 
 /**
- * Opens `streamName` with a Kinesis client of its own (HTTP/1.1, as the local emulators need), every
- * call under the consumer's Kinesis deadline.
+ * Opens `streamName` with a Kinesis client of its own (HTTP/2 for AWS, HTTP/1.1 for an explicit local
+ * endpoint: `kinesisRequestHandler`), every call under the consumer's Kinesis deadline.
  */
 export function openStream(connection: AwsConnection, streamName: string): CliStream {
   const sdkClient = new KinesisClient({
     region: connection.region,
-    requestHandler: http1RequestHandler(NodeHttpHandler),
+    requestHandler: kinesisRequestHandler({
+      endpoint: connection.kinesisEndpoint,
+      http1Handler: NodeHttpHandler,
+      http2Handler: NodeHttp2Handler,
+    }),
     ...(connection.kinesisEndpoint ? { endpoint: connection.kinesisEndpoint } : {}),
     ...(connection.credentials ? { credentials: connection.credentials } : {}),
   });
@@ -139,6 +158,27 @@ export function openStream(connection: AwsConnection, streamName: string): CliSt
       }
       return undefined;
     },
+    listConsumers: async (streamArn) =>
+      (await listStreamConsumers({ client: sdkClient, streamArn, callTimeoutMs })).sort((a, b) =>
+        a.consumerName.localeCompare(b.consumerName),
+      ),
+    describeConsumer: async (consumerArn) => {
+      try {
+        const output = await client.send(new DescribeStreamConsumerCommand({ ConsumerARN: consumerArn }));
+        const d = output.ConsumerDescription;
+        return {
+          consumerName: d?.ConsumerName ?? '?',
+          consumerArn: d?.ConsumerARN ?? consumerArn,
+          status: d?.ConsumerStatus ?? '?',
+          createdAt: d?.ConsumerCreationTimestamp,
+        };
+      } catch (error) {
+        if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+        throw error;
+      }
+    },
+    deregisterConsumer: (streamArn, consumerName) =>
+      deregisterStreamConsumer({ client: sdkClient, streamArn, consumerName, callTimeoutMs }),
     destroy: () => sdkClient.destroy(),
   };
 }

@@ -247,6 +247,56 @@ describe('FanOutPushFake with the plain AWS SDK over HTTP/2', () => {
     expect(fake.subscriptions().map((s) => s.endedBy)).toEqual(['fault', 'fault', 'fault']);
   });
 
+  it('stops pushing when the client stops reading (HTTP/2 flow control), and resumes when it reads', async () => {
+    const { fake, kinesis, streamArn, consumerArn } = await setUp({ maxRecordsPerEvent: 10 });
+    const payload = 'x'.repeat(1_000);
+    for (let batch = 0; batch < 8; batch++) {
+      const entries = Array.from({ length: 500 }, (_, i) => ({
+        PartitionKey: `pk-${i}`,
+        Data: new TextEncoder().encode(`${batch}-${i}-${payload}`),
+      }));
+      await kinesis.send(new PutRecordsCommand({ StreamARN: streamArn, Records: entries }));
+    }
+    const iterator = (await subscribe(kinesis, consumerArn, 'shardId-000000000000'))[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // About 4 MB are waiting; the fake may only have sent what the flow-control windows and buffers hold.
+    const sentWhilePaused = fake.subscriptions()[0]!.recordCount;
+    expect(sentWhilePaused).toBeLessThan(1_000);
+    let read = first.value?.SubscribeToShardEvent?.Records?.length ?? 0;
+    while (read < 4_000) {
+      const next = await iterator.next();
+      if (next.done) throw new Error(`The stream ended after ${read} records`);
+      read += next.value.SubscribeToShardEvent?.Records?.length ?? 0;
+    }
+    expect(fake.subscriptions()[0]!.recordCount).toBeGreaterThanOrEqual(4_000);
+    await iterator.return?.();
+  });
+
+  it('can fall silent without ending (a stall), which only a client read timeout notices', async () => {
+    const { fake, consumerArn } = await setUp({ heartbeatIntervalMs: 50 });
+    const stall = fake.injectSubscriptionFault({ afterEvents: 2, fault: 'stall' });
+    const timed = new KinesisClient({
+      endpoint: fake.endpoint,
+      requestHandler: new NodeHttp2Handler({ requestTimeout: 700 }),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    cleanups.push(() => timed.destroy());
+    const startedAt = performance.now();
+    const result = await drain(await subscribe(timed, consumerArn, 'shardId-000000000000'));
+    expect(stall.fired).toBe(1);
+    expect(result.events).toHaveLength(2);
+    // The handler's timeout closes the stream, and the SDK's iterator then simply ends: to a reader, a
+    // stalled subscription cut by the handler looks like an expired one (no ChildShards, resume from the
+    // last continuation), not like an error.
+    expect(result.ended).toBe(true);
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+    await until(() => fake.openSubscriptionCount() === 0, 5_000, 'the stalled stream closed');
+    expect(fake.subscriptions()[0]!.endedBy).toBe('client-closed');
+  });
+
   it('makes registration fail as AWS does: a taken name, and the consumer limit', async () => {
     const { kinesis, streamArn } = await setUp({ maxConsumersPerStream: 2 });
     await expect(

@@ -308,6 +308,8 @@ export class FanOutPushFake {
     // One port for both protocols: plaintext HTTP/2 is recognized by its connection preface (RFC 9113 §3.4).
     this.#tcp.on('connection', (socket) => {
       this.#sockets.add(socket);
+      // Small frames (WINDOW_UPDATE, one event) must not wait for Nagle's algorithm and delayed ACKs.
+      socket.setNoDelay(true);
       socket.on('close', () => this.#sockets.delete(socket));
       socket.once('data', (chunk: Buffer) => {
         socket.pause();
@@ -435,9 +437,15 @@ export class FanOutPushFake {
     const stream = this.#stream(streamName);
     const first = this.#close(stream, shardId);
     const second = this.#close(stream, adjacentShardId);
-    const start =
-      first.startingHashKey < second.startingHashKey ? first.startingHashKey : second.startingHashKey;
-    const end = first.endingHashKey > second.endingHashKey ? first.endingHashKey : second.endingHashKey;
+    // BigInt has no Math.min/max: order the bounds instead.
+    const bounds = [
+      first.startingHashKey,
+      first.endingHashKey,
+      second.startingHashKey,
+      second.endingHashKey,
+    ].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const start = bounds[0]!;
+    const end = bounds[3]!;
     const child = this.#addShard(stream, shardId, adjacentShardId, start, end);
     first.children = [child];
     second.children = [child];

@@ -138,9 +138,11 @@ describe('FanOutPushFake with the plain AWS SDK over HTTP/2', () => {
   it('sends empty events on a caught-up subscription, and pushes a new record without being asked', async () => {
     const { kinesis, streamArn, consumerArn } = await setUp({ heartbeatIntervalMs: 100 });
     const events = await subscribe(kinesis, consumerArn, 'shardId-000000000000', { Type: 'LATEST' });
-    const writer = setTimeout(() => void put(kinesis, streamArn, 1, 'late'), 350);
-    cleanups.push(() => clearTimeout(writer));
+    const written = new Promise((resolve) => setTimeout(resolve, 350)).then(() =>
+      put(kinesis, streamArn, 1, 'late'),
+    );
     const result = await drain(events, (seen) => recordsIn(seen).length >= 1);
+    await written;
     expect(result.events.filter((e) => e.Records!.length === 0).length).toBeGreaterThanOrEqual(2);
     expect(result.events[0]!.ContinuationSequenceNumber).toMatch(/^\d{56}$/);
     expect(text(recordsIn(result.events)[0]!.Data)).toBe('late-0');

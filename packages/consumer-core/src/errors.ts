@@ -154,3 +154,45 @@ export class StreamIdentityMismatchError extends ShardlineError {
     this.leaseKeys = leaseKeys;
   }
 }
+
+/**
+ * A stream already has the most registered consumers AWS allows (20 per stream): registering this
+ * application's fan-out consumer failed. Deregister one (`shardline consumers deregister`) or read this
+ * application with polling. Never retriable.
+ */
+export class StreamConsumerLimitError extends ShardlineError {
+  /** The stream. */
+  readonly streamArn: string;
+  /** The consumer that could not be registered. */
+  readonly consumerName: string;
+  /** The consumers registered on the stream when it failed, by name. */
+  readonly registeredConsumerNames: readonly string[];
+
+  constructor(
+    streamArn: string,
+    consumerName: string,
+    registeredConsumerNames: readonly string[],
+    cause?: unknown,
+  ) {
+    super(
+      `Cannot register fan-out consumer ${consumerName} on ${streamArn}: the stream already has ` +
+        `${registeredConsumerNames.length} registered consumers (AWS allows 20 per stream: ${registeredConsumerNames.join(', ')}). ` +
+        'Deregister one that is no longer used, or read this application with retrieval: polling.',
+      { cause, retriable: false },
+    );
+    this.streamArn = streamArn;
+    this.consumerName = consumerName;
+    this.registeredConsumerNames = registeredConsumerNames;
+  }
+}
+
+/**
+ * The Kinesis client cannot make an enhanced fan-out subscription: `SubscribeToShard` needs an HTTP/2
+ * request handler on AWS (`NodeHttp2Handler`) and answers with an event stream the client must decode.
+ * The README's "Retrieval modes" gives the client setup for AWS and for the local emulators.
+ */
+export class FanOutClientError extends ShardlineError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause, retriable: false });
+  }
+}

@@ -24,6 +24,7 @@ export const ConsumerEventType = {
   RecordOutsideShardRange: 'RECORD_OUTSIDE_SHARD_RANGE',
   BatchDeadLettered: 'BATCH_DEAD_LETTERED',
   Retry: 'RETRY',
+  Subscribed: 'SUBSCRIBED',
   Error: 'ERROR',
   StateChanged: 'STATE_CHANGED',
 } as const;
@@ -155,6 +156,12 @@ export type ConsumerEvent =
       readonly attempt: number;
       readonly delayMs: number;
       readonly error: Error;
+    }
+  | {
+      /** An enhanced fan-out subscription to a shard started (`isRenewal`: not the session's first). */
+      readonly type: 'SUBSCRIBED';
+      readonly shardId: string;
+      readonly isRenewal: boolean;
     }
   | { readonly type: 'ERROR'; readonly shardId: string | undefined; readonly error: Error }
   | { readonly type: 'STATE_CHANGED'; readonly state: ConsumerState };

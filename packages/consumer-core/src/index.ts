@@ -8,8 +8,12 @@ export { compareExtendedSequenceNumbers, SentinelCheckpoint } from './checkpoint
 export type {
   ConsumerOptions,
   ConsumerTimeoutOptions,
+  FanOutRetrievalOptions,
+  PollingRetrievalOptions,
   ResolvedConsumerConfig,
   ResolvedConsumerTimeouts,
+  ResolvedRetrievalConfig,
+  RetrievalOptions,
 } from './config/resolveConsumerConfig.js';
 export { CONSUMER_DEFAULTS, resolveConsumerConfig } from './config/resolveConsumerConfig.js';
 // The consumer: createConsumer, run(), sessions and batches
@@ -20,12 +24,14 @@ export {
   CheckpointRejectedError,
   ConfigurationError,
   DependencyError,
+  FanOutClientError,
   InvalidStateError,
   LeaseLostError,
   LeaseTableSchemaError,
   RecordProcessingError,
   RetriesExhaustedError,
   ShardlineError,
+  StreamConsumerLimitError,
   StreamIdentityMismatchError,
   ThroughputExceededError,
 } from './errors.js';
@@ -75,6 +81,8 @@ export type {
   LeaseTakingPlan,
 } from './leases/leaseTaking.js';
 export { isLeaseExpired, observeLeases, planLeaseTaking } from './leases/leaseTaking.js';
+// Leases: each worker's retrieval mode, as recorded in the lease items it holds
+export { RETRIEVAL_ATTRIBUTE, retrievalLabel, retrievalOf } from './leases/retrievalAttribute.js';
 // Leases: failed sessions and halted shards, as recorded in the lease item
 export type { ShardFailureRecord, ShardFailureState } from './leases/shardFailure.js';
 export { isLeaseHalted, ShardFailureAttribute, shardFailureOf } from './leases/shardFailure.js';
@@ -87,9 +95,24 @@ export {
 } from './leases/streamIdentity.js';
 // Metrics: OpenTelemetry instrument names (recorded through the global or the given MeterProvider)
 export { ConsumerMetricName } from './metrics/ConsumerMetrics.js';
-// Retrieval: polling reader and its port
+// Retrieval: polling and enhanced fan-out readers, stream consumer registration, and their port
+export type { FanOutShardReaderOptions } from './retrieval/kinesis/FanOutShardReader.js';
+export { assertFanOutCapableClient, FanOutShardReader } from './retrieval/kinesis/FanOutShardReader.js';
 export type { KinesisClientLike, PollingShardReaderOptions } from './retrieval/kinesis/PollingShardReader.js';
 export { PollingShardReader } from './retrieval/kinesis/PollingShardReader.js';
+export type {
+  DeregisterStreamConsumerOptions,
+  ListStreamConsumersOptions,
+  RegisteredStreamConsumer,
+  RegisterStreamConsumerOptions,
+  StreamConsumer,
+} from './retrieval/kinesis/streamConsumerRegistration.js';
+export {
+  deregisterStreamConsumer,
+  listStreamConsumers,
+  MAX_STREAM_CONSUMERS,
+  registerStreamConsumer,
+} from './retrieval/kinesis/streamConsumerRegistration.js';
 export type {
   ChildShard,
   KinesisRecord,

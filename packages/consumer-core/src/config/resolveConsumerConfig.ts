@@ -47,14 +47,17 @@ export interface ConsumerOptions {
   readonly maxLeasesPerWorker?: number;
   /** How often shards are listed for new leases (shard ends trigger a sync too). @defaultValue 60000 */
   readonly shardSyncIntervalMs?: number;
-  /** `Limit` of each `GetRecords` (1–10,000). @defaultValue 10000 */
-  readonly maxRecordsPerFetch?: number;
   /**
-   * Wait after a read that found no backlog. Every application polling a shard shares its 5 `GetRecords`
-   * calls per second: a caught-up reader makes `1000 / idleTimeBetweenReadsMs` calls per second, so the
-   * default leaves room for 5 applications with an average delivery delay of about half a second; 200
-   * gives one application the whole budget and the lowest latency. @defaultValue 1000
+   * How records are read: `'polling'` (`GetRecords`, the default) or `'fanOut'` (enhanced fan-out:
+   * `SubscribeToShard` through a registered stream consumer), or either with its options
+   * (`{ polling: { ... } }`, `{ fanOut: { ... } }`). Fan-out needs an HTTP/2 request handler on AWS
+   * (the README's "Retrieval modes" gives the client setup) and costs a registered consumer per
+   * shard-hour. @defaultValue `'polling'`
    */
+  readonly retrieval?: RetrievalOptions;
+  /** @deprecated Use `retrieval: { polling: { maxRecordsPerFetch } }` (same meaning). */
+  readonly maxRecordsPerFetch?: number;
+  /** @deprecated Use `retrieval: { polling: { idleTimeBetweenReadsMs } }` (same meaning). */
   readonly idleTimeBetweenReadsMs?: number;
   /** Per shard: most batches fetched and not yet handled (checkpointed or released). @defaultValue 4 */
   readonly maxBufferedBatches?: number;
@@ -130,6 +133,55 @@ export interface ConsumerOptions {
   readonly acceptStreamIdentityChange?: boolean;
 }
 
+/** How a consumer reads records (see {@link ConsumerOptions.retrieval}). */
+export type RetrievalOptions =
+  | 'polling'
+  | 'fanOut'
+  | { readonly polling: PollingRetrievalOptions }
+  | { readonly fanOut: FanOutRetrievalOptions };
+
+/** Options of polling retrieval (`GetRecords`). */
+export interface PollingRetrievalOptions {
+  /**
+   * Wait after a read that found no backlog. Every application polling a shard shares its 5 `GetRecords`
+   * calls per second: a caught-up reader makes `1000 / idleTimeBetweenReadsMs` calls per second, so the
+   * default leaves room for 5 applications with an average delivery delay of about half a second; 200
+   * gives one application the whole budget and the lowest latency. @defaultValue 1000
+   */
+  readonly idleTimeBetweenReadsMs?: number;
+  /** `Limit` of each `GetRecords` (1–10,000). @defaultValue 10000 */
+  readonly maxRecordsPerFetch?: number;
+}
+
+/** Options of enhanced fan-out retrieval (`SubscribeToShard`). */
+export interface FanOutRetrievalOptions {
+  /**
+   * The registered stream consumer (`RegisterStreamConsumer`) this application reads through; every
+   * worker of the application uses the same one, registered on first start and reused afterwards.
+   * 1–128 characters of a-z A-Z 0-9 _ . -. @defaultValue the `applicationName`
+   */
+  readonly consumerName?: string;
+  /**
+   * The idle deadline of a subscription: when no event (records or an empty heartbeat) arrives for this
+   * long, the subscription is cancelled and renewed from the last position. Kinesis sends an event at
+   * least every 5 s on a quiet shard. @defaultValue 35000
+   */
+  readonly subscriptionIdleTimeoutMs?: number;
+}
+
+/** {@link RetrievalOptions} after defaults. */
+export type ResolvedRetrievalConfig =
+  | {
+      readonly mode: 'polling';
+      readonly idleTimeBetweenReadsMs: number;
+      readonly maxRecordsPerFetch: number;
+    }
+  | {
+      readonly mode: 'fanOut';
+      readonly consumerName: string;
+      readonly subscriptionIdleTimeoutMs: number;
+    };
+
 /** Deadlines of the consumer's calls to AWS (see {@link ConsumerOptions.timeouts}). */
 export interface ConsumerTimeoutOptions {
   /**
@@ -172,8 +224,8 @@ export interface ResolvedConsumerConfig {
   readonly leaseTakeIntervalMs: number;
   readonly maxLeasesPerWorker: number;
   readonly shardSyncIntervalMs: number;
-  readonly maxRecordsPerFetch: number;
-  readonly idleTimeBetweenReadsMs: number;
+  /** The retrieval mode and its options. */
+  readonly retrieval: ResolvedRetrievalConfig;
   readonly maxBufferedBatches: number;
   readonly maxBufferedBytes: number;
   readonly checkpointIntervalMs: number;
@@ -201,6 +253,7 @@ export const CONSUMER_DEFAULTS = {
   shardSyncIntervalMs: 60_000,
   maxRecordsPerFetch: 10_000,
   idleTimeBetweenReadsMs: 1_000,
+  subscriptionIdleTimeoutMs: 35_000,
   maxBufferedBatches: 4,
   maxBufferedBytes: 16 * 1024 * 1024,
   checkpointIntervalMs: 5_000,
@@ -231,6 +284,7 @@ const KNOWN_KEYS = new Set([
   'shardSyncIntervalMs',
   'maxRecordsPerFetch',
   'idleTimeBetweenReadsMs',
+  'retrieval',
   'maxBufferedBatches',
   'maxBufferedBytes',
   'checkpointIntervalMs',
@@ -250,6 +304,10 @@ const KNOWN_KEYS = new Set([
 ]);
 
 const TIMEOUT_KEYS = new Set(['kinesisCallMs', 'leaseTableCallMs']);
+const POLLING_KEYS = new Set(['idleTimeBetweenReadsMs', 'maxRecordsPerFetch']);
+const FAN_OUT_KEYS = new Set(['consumerName', 'subscriptionIdleTimeoutMs']);
+/** RegisterStreamConsumer's ConsumerName pattern. */
+const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 
 const STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/;
@@ -355,10 +413,9 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   const maxLeasesPerWorker = options.maxLeasesPerWorker ?? CONSUMER_DEFAULTS.maxLeasesPerWorker;
   if (maxLeasesPerWorker !== Number.POSITIVE_INFINITY)
     problems.integer('maxLeasesPerWorker', maxLeasesPerWorker, 1, 1_000_000);
+  const retrieval = resolveRetrieval(options, problems);
   const {
     shardSyncIntervalMs,
-    maxRecordsPerFetch,
-    idleTimeBetweenReadsMs,
     maxBufferedBatches,
     maxBufferedBytes,
     checkpointIntervalMs,
@@ -367,8 +424,6 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     shardFailureBackoffMs,
   } = problems.integers(options, CONSUMER_DEFAULTS, {
     shardSyncIntervalMs: [1_000, 86_400_000],
-    maxRecordsPerFetch: [1, 10_000],
-    idleTimeBetweenReadsMs: [0, 600_000],
     maxBufferedBatches: [1, 10_000],
     maxBufferedBytes: [1, 2 ** 40],
     checkpointIntervalMs: [0, 3_600_000],
@@ -463,8 +518,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     leaseTakeIntervalMs,
     maxLeasesPerWorker,
     shardSyncIntervalMs,
-    maxRecordsPerFetch,
-    idleTimeBetweenReadsMs,
+    retrieval,
     maxBufferedBatches,
     maxBufferedBytes,
     checkpointIntervalMs,
@@ -482,4 +536,87 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     garbageLeaseGracePeriodMs,
     acceptStreamIdentityChange,
   };
+}
+
+function resolveRetrieval(options: ConsumerOptions, problems: ProblemList): ResolvedRetrievalConfig {
+  const retrieval = options.retrieval ?? 'polling';
+  const legacy = {
+    idleTimeBetweenReadsMs: options.idleTimeBetweenReadsMs,
+    maxRecordsPerFetch: options.maxRecordsPerFetch,
+  };
+  const hasLegacy = legacy.idleTimeBetweenReadsMs !== undefined || legacy.maxRecordsPerFetch !== undefined;
+  const polling = (given: PollingRetrievalOptions, prefix: string): ResolvedRetrievalConfig => ({
+    mode: 'polling',
+    ...problems.integers(
+      given,
+      CONSUMER_DEFAULTS,
+      { idleTimeBetweenReadsMs: [0, 600_000], maxRecordsPerFetch: [1, 10_000] },
+      prefix,
+    ),
+  });
+  const fanOut = (given: FanOutRetrievalOptions): ResolvedRetrievalConfig => {
+    const consumerName = given.consumerName ?? options.applicationName;
+    if (typeof consumerName !== 'string' || !CONSUMER_NAME.test(consumerName)) {
+      problems.add(
+        given.consumerName === undefined ? 'applicationName' : 'retrieval.fanOut.consumerName',
+        `must be a valid stream consumer name (1–128 characters of a-z A-Z 0-9 _ . -) to name the fan-out consumer, got ${JSON.stringify(consumerName)}`,
+      );
+    }
+    const subscriptionIdleTimeoutMs = problems.integer(
+      'retrieval.fanOut.subscriptionIdleTimeoutMs',
+      given.subscriptionIdleTimeoutMs ?? CONSUMER_DEFAULTS.subscriptionIdleTimeoutMs,
+      1_000,
+      600_000,
+    );
+    return { mode: 'fanOut', consumerName: consumerName as string, subscriptionIdleTimeoutMs };
+  };
+  const knownKeys = (value: object, known: Set<string>, prefix: string) => {
+    for (const key of Object.keys(value))
+      if (!known.has(key)) problems.add(`${prefix}${key}`, 'unknown option');
+  };
+
+  if (retrieval === 'polling') return polling(legacy, '');
+  if (hasLegacy) {
+    for (const name of ['idleTimeBetweenReadsMs', 'maxRecordsPerFetch'] as const) {
+      if (legacy[name] !== undefined) {
+        problems.add(
+          name,
+          retrieval === 'fanOut' ||
+            (typeof retrieval === 'object' && retrieval !== null && 'fanOut' in retrieval)
+            ? 'is a polling option, but retrieval is fanOut'
+            : `give it once, as retrieval.polling.${name} (the top-level option is deprecated)`,
+        );
+      }
+    }
+  }
+  if (retrieval === 'fanOut') return fanOut({});
+  if (typeof retrieval === 'object' && retrieval !== null) {
+    const keys = Object.keys(retrieval);
+    if (keys.length === 1 && keys[0] === 'polling') {
+      const given = (retrieval as { polling: PollingRetrievalOptions }).polling;
+      if (typeof given === 'object' && given !== null) {
+        knownKeys(given, POLLING_KEYS, 'retrieval.polling.');
+        return polling(given, 'retrieval.polling.');
+      }
+      problems.add(
+        'retrieval.polling',
+        'must be an object ({ idleTimeBetweenReadsMs?, maxRecordsPerFetch? })',
+      );
+      return polling({}, 'retrieval.polling.');
+    }
+    if (keys.length === 1 && keys[0] === 'fanOut') {
+      const given = (retrieval as { fanOut: FanOutRetrievalOptions }).fanOut;
+      if (typeof given === 'object' && given !== null) {
+        knownKeys(given, FAN_OUT_KEYS, 'retrieval.fanOut.');
+        return fanOut(given);
+      }
+      problems.add('retrieval.fanOut', 'must be an object ({ consumerName?, subscriptionIdleTimeoutMs? })');
+      return fanOut({});
+    }
+  }
+  problems.add(
+    'retrieval',
+    `must be 'polling', 'fanOut', { polling: {...} } or { fanOut: {...} }, got ${JSON.stringify(retrieval)}`,
+  );
+  return polling({}, '');
 }

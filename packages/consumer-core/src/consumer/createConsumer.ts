@@ -4,7 +4,10 @@ import {
   resolveConsumerConfig,
 } from '../config/resolveConsumerConfig.js';
 import { DynamoDBLeaseStore } from '../leases/dynamodb/DynamoDBLeaseStore.js';
+import { retrievalLabel } from '../leases/retrievalAttribute.js';
+import { FanOutShardReader } from '../retrieval/kinesis/FanOutShardReader.js';
 import { PollingShardReader } from '../retrieval/kinesis/PollingShardReader.js';
+import type { ShardReader } from '../retrieval/ShardReader.js';
 import { type Consumer, RxConsumer } from '../rx/RxConsumer.js';
 import { KinesisShardLister } from '../shard-sync/kinesis/KinesisShardLister.js';
 import { Worker, type WorkerPorts } from '../worker/Worker.js';
@@ -43,22 +46,40 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       tableName: config.leaseTableName,
       logger: config.logger,
       callTimeoutMs: config.timeouts.leaseTableCallMs,
+      retrieval: retrievalLabel(config.retrieval),
     }),
-    shardReader: new PollingShardReader({
-      client: config.kinesisClient,
-      streamName: config.streamName,
-      streamArn: config.streamArn,
-      maxRecordsPerFetch: config.maxRecordsPerFetch,
-      idleTimeBetweenReadsMs: config.idleTimeBetweenReadsMs,
-      callTimeoutMs: config.timeouts.kinesisCallMs,
-      clock: config.clock,
-    }),
+    shardReader: createShardReader(config),
     shardLister: new KinesisShardLister({
       client: config.kinesisClient,
       streamName: config.streamName,
       streamArn: config.streamArn,
       callTimeoutMs: config.timeouts.kinesisCallMs,
     }),
+  });
+}
+
+/** The reader of the configured retrieval mode: the lease, checkpoint and hand-off logic is the same for both. */
+function createShardReader(config: ResolvedConsumerConfig): ShardReader {
+  const { retrieval } = config;
+  if (retrieval.mode === 'fanOut') {
+    return new FanOutShardReader({
+      client: config.kinesisClient,
+      streamName: config.streamName,
+      streamArn: config.streamArn,
+      consumerName: retrieval.consumerName,
+      subscriptionIdleTimeoutMs: retrieval.subscriptionIdleTimeoutMs,
+      callTimeoutMs: config.timeouts.kinesisCallMs,
+      clock: config.clock,
+    });
+  }
+  return new PollingShardReader({
+    client: config.kinesisClient,
+    streamName: config.streamName,
+    streamArn: config.streamArn,
+    maxRecordsPerFetch: retrieval.maxRecordsPerFetch,
+    idleTimeBetweenReadsMs: retrieval.idleTimeBetweenReadsMs,
+    callTimeoutMs: config.timeouts.kinesisCallMs,
+    clock: config.clock,
   });
 }
 

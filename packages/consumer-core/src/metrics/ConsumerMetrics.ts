@@ -34,6 +34,13 @@ export const ConsumerMetricName = {
    * after a backoff) or `gave_up` (`CHECKPOINT_FAILED`: not in the table). Per shard.
    */
   CheckpointWriteFailures: 'shardline.consumer.checkpoint.write_failures',
+  /** Counter: enhanced fan-out subscriptions made (`SUBSCRIBED`), renewals included. Per shard. */
+  Subscriptions: 'shardline.consumer.fanout.subscriptions',
+  /**
+   * Counter: enhanced fan-out re-subscriptions (`SUBSCRIBED` with `isRenewal`): the 5-minute renewal,
+   * and every subscription made again after an error, a takeover or an idle deadline. Per shard.
+   */
+  Resubscriptions: 'shardline.consumer.fanout.resubscriptions',
 } as const;
 
 /** Options of {@link ConsumerMetrics}. */
@@ -67,6 +74,8 @@ export class ConsumerMetrics {
   readonly #shardFailures: Counter;
   readonly #shardsHalted: Counter;
   readonly #checkpointWriteFailures: Counter;
+  readonly #subscriptions: Counter;
+  readonly #resubscriptions: Counter;
   readonly #observables: ObservableGauge[];
   readonly #callback: BatchObservableCallback;
   readonly #meter;
@@ -104,6 +113,12 @@ export class ConsumerMetrics {
     this.#shardsHalted = meter.createCounter(ConsumerMetricName.ShardsHalted, {
       description: 'Shards halted after failing too many times in a row at one checkpoint',
       unit: '{shard}',
+    });
+    this.#subscriptions = meter.createCounter(ConsumerMetricName.Subscriptions, {
+      description: 'Enhanced fan-out subscriptions made (SubscribeToShard), renewals included',
+    });
+    this.#resubscriptions = meter.createCounter(ConsumerMetricName.Resubscriptions, {
+      description: 'Enhanced fan-out subscriptions made again (5-minute renewal, errors, takeovers)',
     });
     this.#checkpointWriteFailures = meter.createCounter(ConsumerMetricName.CheckpointWriteFailures, {
       description: 'Failed checkpoint write attempts (retried, or given up: not in the table)',
@@ -150,6 +165,12 @@ export class ConsumerMetrics {
         this.#bytes.add(event.byteCount, attributes);
         const state = this.#shards.get(event.shardId);
         if (state) state.millisBehindLatest = event.millisBehindLatest;
+        break;
+      }
+      case 'SUBSCRIBED': {
+        const attributes = { ...this.#base, 'shardline.shard.id': event.shardId };
+        this.#subscriptions.add(1, attributes);
+        if (event.isRenewal) this.#resubscriptions.add(1, attributes);
         break;
       }
       case 'CHECKPOINT_WRITTEN': {

@@ -71,5 +71,12 @@ export interface ShardReadRequest {
  * for a closed shard, one `end`. The consumer pulls the next batch only when it has room (backpressure).
  */
 export interface ShardReader {
+  /**
+   * Prepares the reader once per worker start, before any lease is taken (the fan-out reader registers
+   * or finds its stream consumer here). Optional.
+   *
+   * @throws when the reader cannot work at all (the worker's `start()` then rejects).
+   */
+  start?(signal: AbortSignal): Promise<void>;
   read(request: ShardReadRequest): AsyncIterable<ReadResult>;
 }

@@ -152,7 +152,7 @@ export class Worker {
    * Creates the lease table if needed, syncs shards, and starts taking leases. Resolves once the first
    * sync is done. Calling it again returns the same promise.
    *
-   * @throws `LeaseTableSchemaError`, `StreamIdentityMismatchError`, `DependencyError` (the worker is then stopped).
+   * @throws `LeaseTableSchemaError`, `StreamIdentityMismatchError`, `StreamConsumerLimitError`, `DependencyError` (the worker is then stopped).
    * @throws {@link InvalidStateError} after `stop()`.
    */
   start(): Promise<void> {
@@ -187,6 +187,8 @@ export class Worker {
           { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 5_000, signal },
         );
         if (stream) this.#syncer.stampLeasesWith(stream);
+        // Once per worker start, not per shard: the fan-out reader registers (or finds) its consumer.
+        await this.#ports.shardReader.start?.(signal);
         await retry(() => this.#syncer.sync(signal), {
           maxAttempts: 10, // a throttled table at start-up is retried, not fatal
           initialDelayMs: 200,

@@ -21,8 +21,7 @@ describe('resolveConsumerConfig', () => {
       failoverTimeMs: 10_000,
       renewIntervalMs: 3_308,
       leaseTakeIntervalMs: 20_050,
-      maxRecordsPerFetch: 10_000,
-      idleTimeBetweenReadsMs: 1_000,
+      retrieval: { mode: 'polling', maxRecordsPerFetch: 10_000, idleTimeBetweenReadsMs: 1_000 },
       checkpointIntervalMs: 5_000,
       maxLeasesPerWorker: Number.POSITIVE_INFINITY,
     });
@@ -114,6 +113,58 @@ describe('resolveConsumerConfig', () => {
         'streamArn',
       ].sort(),
     );
+  });
+
+  it('resolves each retrieval mode with its own options; the top-level polling options stay aliases', () => {
+    expect(resolveConsumerConfig({ ...valid, idleTimeBetweenReadsMs: 200 }).retrieval).toEqual({
+      mode: 'polling',
+      idleTimeBetweenReadsMs: 200,
+      maxRecordsPerFetch: 10_000,
+    });
+    expect(
+      resolveConsumerConfig({ ...valid, retrieval: { polling: { maxRecordsPerFetch: 50 } } }).retrieval,
+    ).toEqual({ mode: 'polling', idleTimeBetweenReadsMs: 1_000, maxRecordsPerFetch: 50 });
+    expect(resolveConsumerConfig({ ...valid, retrieval: 'fanOut' }).retrieval).toEqual({
+      mode: 'fanOut',
+      consumerName: 'orders-app',
+      subscriptionIdleTimeoutMs: 35_000,
+    });
+    expect(
+      resolveConsumerConfig({
+        ...valid,
+        retrieval: { fanOut: { consumerName: 'orders-push', subscriptionIdleTimeoutMs: 10_000 } },
+      }).retrieval,
+    ).toEqual({ mode: 'fanOut', consumerName: 'orders-push', subscriptionIdleTimeoutMs: 10_000 });
+  });
+
+  it('lists every retrieval problem, polling options given twice or given to fan-out included', () => {
+    const pathsOf = (options: Partial<ConsumerOptions>) => {
+      try {
+        resolveConsumerConfig({ ...valid, ...options } as ConsumerOptions);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigurationError);
+        return (error as ConfigurationError).problems.map((p) => p.path).sort();
+      }
+      return [];
+    };
+    expect(
+      pathsOf({ idleTimeBetweenReadsMs: 100, retrieval: { polling: { idleTimeBetweenReadsMs: 100 } } }),
+    ).toEqual(['idleTimeBetweenReadsMs']);
+    expect(pathsOf({ maxRecordsPerFetch: 10, retrieval: 'fanOut' })).toEqual(['maxRecordsPerFetch']);
+    expect(
+      pathsOf({
+        retrieval: { fanOut: { consumerName: 'bad name', subscriptionIdleTimeoutMs: 5, colour: 1 } as never },
+      }),
+    ).toEqual([
+      'retrieval.fanOut.colour',
+      'retrieval.fanOut.consumerName',
+      'retrieval.fanOut.subscriptionIdleTimeoutMs',
+    ]);
+    expect(pathsOf({ retrieval: 'push' as never })).toEqual(['retrieval']);
+    expect(pathsOf({ retrieval: { polling: {}, fanOut: {} } as never })).toEqual(['retrieval']);
+    expect(pathsOf({ retrieval: { polling: { maxRecordsPerFetch: 0 } } })).toEqual([
+      'retrieval.polling.maxRecordsPerFetch',
+    ]);
   });
 
   it('refuses a renew interval that cannot keep a lease through one failed renewal', () => {

@@ -26,6 +26,7 @@ import type {
   PrepareCheckpointUpdate,
 } from '../LeaseStore.js';
 import { TAKE_HINT_ATTRIBUTE } from '../LeaseStore.js';
+import { RETRIEVAL_ATTRIBUTE } from '../retrievalAttribute.js';
 import {
   formatFailurePosition,
   ShardFailureAttribute,
@@ -70,6 +71,11 @@ export interface DynamoDBLeaseStoreOptions {
    * and checkpoints are further bounded by the time their lease has left. @defaultValue 5000
    */
   readonly callTimeoutMs?: number;
+  /**
+   * Written to `shardlineRetrieval` with every take and renewal (`polling` or `fanOut:<consumerName>`),
+   * so `shardline status` shows how each application reads. @defaultValue not written
+   */
+  readonly retrieval?: string;
 }
 
 /**
@@ -81,6 +87,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
   readonly #tableName: string;
   readonly #logger: Logger;
   readonly #tableActiveTimeoutMs: number;
+  readonly #retrieval: string | undefined;
 
   constructor(options: DynamoDBLeaseStoreOptions) {
     // Every send gets its own deadline: the user's client may have no request timeout at all, and a
@@ -89,6 +96,24 @@ export class DynamoDBLeaseStore implements LeaseStore {
     this.#tableName = options.tableName;
     this.#logger = options.logger ?? silentLogger;
     this.#tableActiveTimeoutMs = options.tableActiveTimeoutMs ?? 120_000;
+    this.#retrieval = options.retrieval;
+  }
+
+  /** `, #retrieval = :retrieval` and its name and value, when this store records the retrieval mode. */
+  #retrievalSet(): {
+    set: string;
+    names: Record<string, string>;
+    values: Record<string, AttributeValue>;
+    attributes: Record<string, unknown>;
+  } {
+    if (this.#retrieval === undefined) return { set: '', names: {}, values: {}, attributes: {} };
+    const value = { S: this.#retrieval };
+    return {
+      set: ', #retrieval = :retrieval',
+      names: { '#retrieval': RETRIEVAL_ATTRIBUTE },
+      values: { ':retrieval': value },
+      attributes: { [RETRIEVAL_ATTRIBUTE]: value },
+    };
   }
 
   /** The table's name. */
@@ -192,6 +217,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
   async renewLease(lease: Lease, signal?: AbortSignal): Promise<Lease | undefined> {
     const next = lease.leaseCounter + 1;
     const handingOff = lease.checkpointOwner !== undefined;
+    const retrieval = this.#retrievalSet();
     let hint: AttributeValue | undefined;
     const ok = await this.#update(
       'renew',
@@ -203,12 +229,17 @@ export class DynamoDBLeaseStore implements LeaseStore {
         ConditionExpression: handingOff
           ? '#counter = :counter AND #checkpointOwner = :checkpointOwner'
           : '#counter = :counter AND attribute_not_exists(#checkpointOwner)',
-        UpdateExpression: 'SET #counter = :next',
-        ExpressionAttributeNames: { '#counter': A.LeaseCounter, '#checkpointOwner': A.CheckpointOwner },
+        UpdateExpression: `SET #counter = :next${retrieval.set}`,
+        ExpressionAttributeNames: {
+          '#counter': A.LeaseCounter,
+          '#checkpointOwner': A.CheckpointOwner,
+          ...retrieval.names,
+        },
         ExpressionAttributeValues: {
           ':counter': { N: String(lease.leaseCounter) },
           ':next': { N: String(next) },
           ...(handingOff ? { ':checkpointOwner': { S: lease.checkpointOwner! } } : {}),
+          ...retrieval.values,
         },
       },
       // Lost response: the first attempt landed and the SDK's retry failed the condition.
@@ -219,32 +250,37 @@ export class DynamoDBLeaseStore implements LeaseStore {
       },
     );
     if (!ok) return undefined;
-    const unknownAttributes = hint
-      ? { ...lease.unknownAttributes, [TAKE_HINT_ATTRIBUTE]: hint }
-      : lease.unknownAttributes;
+    const unknownAttributes = {
+      ...lease.unknownAttributes,
+      ...retrieval.attributes,
+      ...(hint ? { [TAKE_HINT_ATTRIBUTE]: hint } : {}),
+    };
     return { ...lease, leaseCounter: next, unknownAttributes };
   }
 
   async takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const next = lease.leaseCounter + 1;
     const switched = lease.leaseOwner !== undefined && lease.leaseOwner !== owner;
+    const retrieval = this.#retrievalSet();
     const ok = await this.#update(
       'take',
       {
         Key: this.#key(lease.leaseKey),
         ConditionExpression: '#counter = :counter',
-        UpdateExpression: `SET #counter = :next, #owner = :owner${switched ? ' ADD #switches :one' : ''} REMOVE #checkpointOwner`,
+        UpdateExpression: `SET #counter = :next, #owner = :owner${retrieval.set}${switched ? ' ADD #switches :one' : ''} REMOVE #checkpointOwner`,
         ExpressionAttributeNames: {
           '#counter': A.LeaseCounter,
           '#owner': A.LeaseOwner,
           '#checkpointOwner': A.CheckpointOwner,
           ...(switched ? { '#switches': A.OwnerSwitchesSinceCheckpoint } : {}),
+          ...retrieval.names,
         },
         ExpressionAttributeValues: {
           ':counter': { N: String(lease.leaseCounter) },
           ':next': { N: String(next) },
           ':owner': { S: owner },
           ...(switched ? { ':one': { N: '1' } } : {}),
+          ...retrieval.values,
         },
       },
       (stored) => stored.leaseCounter === next && stored.leaseOwner === owner,
@@ -257,6 +293,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
           leaseOwner: owner,
           checkpointOwner: undefined,
           ownerSwitchesSinceCheckpoint: lease.ownerSwitchesSinceCheckpoint + (switched ? 1 : 0),
+          unknownAttributes: { ...lease.unknownAttributes, ...retrieval.attributes },
         }
       : undefined;
   }

@@ -265,7 +265,8 @@ export class PollingShardReader implements ShardReader {
   }
 }
 
-function toChildShard(child: {
+/** A child shard as `GetRecords` / `SubscribeToShard` report it, in the port's terms. */
+export function toChildShard(child: {
   ShardId?: string;
   ParentShards?: string[];
   HashKeyRange?: { StartingHashKey?: string; EndingHashKey?: string };

@@ -27,10 +27,10 @@ async function setUp(options: FanOutFakeOptions, shardCount: number) {
   const fake = await startFanOutFake({ consumerActivationMs: 300, heartbeatIntervalMs: 200, ...options });
   cleanups.push(() => fake.stop());
   fake.createStream(STREAM, { shardCount });
-  // Exactly the README's AWS setup, pointed at the fake.
+  // The README's AWS setup, pointed at the fake (NodeHttp2Handler has no connectionTimeout option).
   const kinesis = new KinesisClient({
     endpoint: fake.endpoint,
-    requestHandler: new NodeHttp2Handler({ connectionTimeout: 5_000 }),
+    requestHandler: new NodeHttp2Handler(),
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });

@@ -23,7 +23,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setUp(options: FanOutFakeOptions, shardCount: number) {
+async function setUp(
+  options: FanOutFakeOptions,
+  shardCount: number,
+  tuning: { readonly maxBufferedBatches?: number; readonly batchDelayMs?: number } = {},
+) {
   const fake = await startFanOutFake({ consumerActivationMs: 300, heartbeatIntervalMs: 200, ...options });
   cleanups.push(() => fake.stop());
   fake.createStream(STREAM, { shardCount });
@@ -47,6 +51,7 @@ async function setUp(options: FanOutFakeOptions, shardCount: number) {
     leaseTakeIntervalMs: 300,
     shardSyncIntervalMs: 1_000,
     checkpointIntervalMs: 100,
+    ...(tuning.maxBufferedBatches !== undefined ? { maxBufferedBatches: tuning.maxBufferedBatches } : {}),
     logger: silentLogger,
   });
   const events: ConsumerEvent[] = [];
@@ -55,6 +60,7 @@ async function setUp(options: FanOutFakeOptions, shardCount: number) {
   const decoder = new TextDecoder();
   await consumer.run({
     processBatch: async (batch) => {
+      if (tuning.batchDelayMs) await new Promise((resolve) => setTimeout(resolve, tuning.batchDelayMs));
       for (const record of batch.records) {
         seen.push({
           body: decoder.decode(record.data),
@@ -202,6 +208,30 @@ describe('a fan-out consumer on the HTTP/2 push fake', () => {
     const retried = events.flatMap((e) => (e.type === 'RETRY' ? [errorName(e.error)] : []));
     expect(retried).toContain('ResourceInUseException');
     expect(events.filter((e) => e.type === 'ERROR')).toEqual([]);
+  }, 180_000);
+
+  it('a slow processor holds the push back through HTTP/2 flow control: the fake cannot run ahead', async () => {
+    const { fake, seen } = await setUp({ maxRecordsPerEvent: 10 }, 1, {
+      maxBufferedBatches: 2,
+      batchDelayMs: 20,
+    });
+    const payload = 'x'.repeat(1_000);
+    for (let i = 0; i < 2_000; i++) fake.putRecord(STREAM, `key-${i % 16}`, `r-${i}-${payload}`);
+    // 2 MB are waiting; unchecked, the fake would push them all in a fraction of a second.
+    let maxAhead = 0;
+    const startedAt = performance.now();
+    while (seen.length < 2_000 && performance.now() - startedAt < 90_000) {
+      const sent = fake.subscriptions().reduce((sum, s) => sum + s.recordCount, 0);
+      maxAhead = Math.max(maxAhead, sent - seen.length);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(seen).toHaveLength(2_000);
+    // Ahead of the processor: the consumer's 2 buffered batches, the event the reader holds, and what
+    // the HTTP/2 windows and socket buffers carry (~64 KiB each way) — about 150 records of 1 KB.
+    console.log(`fan-out backpressure: at most ${maxAhead} records pushed ahead of the processor`);
+    expect(maxAhead).toBeLessThan(400);
+    const bodies = seen.map((r) => r.body);
+    expect(new Set(bodies).size).toBe(2_000);
   }, 180_000);
 
   // Known problem of the reader (left to its owner): the SDK throws a mid-stream exception message as

@@ -22,7 +22,11 @@ export interface ConsumerOptions {
   readonly applicationName: string;
   /** The DynamoDB lease table. @defaultValue `applicationName` (as the Java KCL) */
   readonly leaseTableName?: string;
-  /** Your Kinesis client (HTTP/1.1 handler on the local twin). Never destroyed by the library. */
+  /**
+   * Your Kinesis client. Never destroyed by the library. With `retrieval: 'fanOut'` on AWS it must use
+   * the SDK's HTTP/2 handler (the `KinesisClient` default); the local emulators need an HTTP/1.1
+   * `NodeHttpHandler` (the local twin's client config gives one).
+   */
   readonly kinesisClient: KinesisClientLike;
   /** Your DynamoDB client. Never destroyed by the library. */
   readonly dynamoDBClient: DynamoDBClientLike;

@@ -1,14 +1,17 @@
 import {
   ListStreamConsumersCommand,
+  PutRecordCommand,
   SubscribeToShardCommand,
   type SubscribeToShardEventStream,
 } from '@aws-sdk/client-kinesis';
+import { aggregate } from '@shardline/kpl';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
   type ConsumerEvent,
+  type ConsumerOptions,
   createConsumer,
   DynamoDBLeaseStore,
   type KinesisClientLike,
@@ -30,6 +33,7 @@ function fanOutConsumer(
   streamName: string,
   applicationName: string,
   kinesisClient: KinesisClientLike = kinesis,
+  extra: Partial<ConsumerOptions> = {},
 ) {
   return createConsumer({
     streamName,
@@ -42,6 +46,7 @@ function fanOutConsumer(
     shardSyncIntervalMs: 1_000,
     checkpointIntervalMs: 100,
     logger: silentLogger,
+    ...extra,
   });
 }
 
@@ -263,5 +268,53 @@ describe('enhanced fan-out on kinesis-local', () => {
     expect(eventsPulled).toBeLessThan(waves / 2);
     // At most the buffered batches are ahead of the processor (the one in processing counts as buffered).
     expect(maxEventsAhead).toBeLessThanOrEqual(maxBufferedBatches + 1);
+  }, 180_000);
+  it('de-aggregates KPL records pushed by the subscription, and resumes inside an aggregated record after its sub-sequence checkpoint', async () => {
+    const streamName = uniqueName('fanout-kpl');
+    const applicationName = uniqueName('fanout-kpl-app');
+    await faithful.createStream(streamName, { shardCount: 1 });
+    const encoder = new TextEncoder();
+    const bodies: string[] = [];
+    for (let batch = 0; batch < 10; batch += 1) {
+      const subRecords = Array.from({ length: 10 }, (_, i) => {
+        const body = `kpl-${batch}-${i}`;
+        bodies.push(body);
+        return { partitionKey: 'one-key', data: encoder.encode(body) };
+      });
+      await kinesis.send(
+        new PutRecordCommand({
+          StreamName: streamName,
+          PartitionKey: 'one-key',
+          Data: aggregate(subRecords),
+        }),
+      );
+    }
+    // The first consumer checkpoints in the middle of the fifth aggregated record and stops.
+    // The batch in hand never finishes, so stop() writes only the explicit checkpoint, at kpl-4-4.
+    const consumer1 = fanOutConsumer(streamName, applicationName, kinesis, { shutdownTimeoutMs: 500 });
+    const seen1: string[] = [];
+    await consumer1.run({
+      processBatch: async (batch) => {
+        for (const record of batch.records) {
+          if (seen1.length === 45) await new Promise(() => undefined);
+          seen1.push(new TextDecoder().decode(record.data));
+          await batch.checkpoint(record);
+        }
+      },
+    });
+    await until(() => seen1.length >= 45, 60_000, 'the first 45 sub-records');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await consumer1.stop();
+    expect(seen1).toEqual(bodies.slice(0, 45));
+
+    const consumer2 = fanOutConsumer(streamName, applicationName);
+    const seen2 = await runCollectingBodies(consumer2);
+    try {
+      await until(() => seen2.length >= 55, 60_000, 'the remaining sub-records');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(seen2).toEqual(bodies.slice(45));
+    } finally {
+      await consumer2.stop();
+    }
   }, 180_000);
 });

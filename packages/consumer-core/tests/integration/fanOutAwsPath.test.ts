@@ -26,7 +26,11 @@ afterEach(async () => {
 async function setUp(
   options: FanOutFakeOptions,
   shardCount: number,
-  tuning: { readonly maxBufferedBatches?: number; readonly batchDelayMs?: number } = {},
+  tuning: {
+    readonly maxBufferedBatches?: number;
+    readonly batchDelayMs?: number;
+    readonly subscriptionIdleTimeoutMs?: number;
+  } = {},
 ) {
   const fake = await startFanOutFake({ consumerActivationMs: 300, heartbeatIntervalMs: 200, ...options });
   cleanups.push(() => fake.stop());
@@ -47,7 +51,7 @@ async function setUp(
     kinesisClient: instrumented.client,
     dynamoDBClient: dynamodb,
     initialPosition: 'TRIM_HORIZON',
-    retrieval: { fanOut: { subscriptionIdleTimeoutMs: 10_000 } },
+    retrieval: { fanOut: { subscriptionIdleTimeoutMs: tuning.subscriptionIdleTimeoutMs ?? 10_000 } },
     leaseTakeIntervalMs: 300,
     shardSyncIntervalMs: 1_000,
     checkpointIntervalMs: 100,
@@ -233,6 +237,24 @@ describe('a fan-out consumer on the HTTP/2 push fake', () => {
     const bodies = seen.map((r) => r.body);
     expect(new Set(bodies).size).toBe(2_000);
   }, 180_000);
+
+  it('gives up a stalled subscription at its idle deadline and resumes from the last position', async () => {
+    const { fake, seen, events } = await setUp({ maxRecordsPerEvent: 5, heartbeatIntervalMs: 200 }, 1, {
+      subscriptionIdleTimeoutMs: 2_000,
+    });
+    const stall = fake.injectSubscriptionFault({ afterEvents: 2, fault: 'stall' });
+    write(fake, 30, 'r');
+    await until(() => stall.fired === 1, 30_000, 'the stall');
+    const stalledAt = performance.now();
+    await until(() => seen.length >= 30, 60_000, 'the records behind the stall');
+    // The stream stayed open and silent: only the reader's own deadline could notice.
+    expect(performance.now() - stalledAt).toBeGreaterThanOrEqual(1_500);
+    expect(fake.subscriptions()[0]!.endedBy).toBe('client-closed');
+    expect(fake.subscriptions()[1]!.startingPosition.Type).toBe('AFTER_SEQUENCE_NUMBER');
+    const bodies = seen.map((r) => r.body);
+    expect(new Set(bodies).size).toBe(30);
+    expect(events.some((e) => e.type === 'RETRY' && e.operation === 'SubscribeToShard')).toBe(true);
+  }, 120_000);
 
   // Known problem of the reader (left to its owner): the SDK throws a mid-stream exception message as
   // its modeled class, whose name is `InternalFailureException` and which has no HTTP status; the

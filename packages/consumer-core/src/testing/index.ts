@@ -19,5 +19,17 @@ export { instrumentDynamoDBClient } from './dynamodb/instrumentDynamoDBClient.js
 // An in-memory stream (put, split, merge)
 export type { InMemoryStreamOptions, PutRecordResult } from './InMemoryStream.js';
 export { InMemoryStream } from './InMemoryStream.js';
+
+// A Kinesis endpoint speaking SubscribeToShard over HTTP/2, for tests of enhanced fan-out
+export type {
+  CallFault,
+  FanOutFakeOptions,
+  FanOutFakeRecord,
+  FaultReport,
+  SubscriptionEnd,
+  SubscriptionFault,
+  SubscriptionRecord,
+} from './kinesis/FanOutPushFake.js';
+export { FanOutPushFake, startFanOutFake } from './kinesis/FanOutPushFake.js';
 export type { InstrumentedKinesisClient } from './kinesis/instrumentKinesisClient.js';
 export { instrumentKinesisClient } from './kinesis/instrumentKinesisClient.js';

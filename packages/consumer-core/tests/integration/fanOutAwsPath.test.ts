@@ -256,12 +256,10 @@ describe('a fan-out consumer on the HTTP/2 push fake', () => {
     expect(events.some((e) => e.type === 'RETRY' && e.operation === 'SubscribeToShard')).toBe(true);
   }, 120_000);
 
-  // Known problem of the reader (left to its owner): the SDK throws a mid-stream exception message as
-  // its modeled class, whose name is `InternalFailureException` and which has no HTTP status; the
-  // Kinesis transient list knows only the HTTP code `InternalFailure`, so the reader reports it as a
-  // non-retriable ERROR and waits `fatalErrorRetryMs` (30 s) instead of backing off. This test asserts
-  // the right behaviour and is marked as failing until that is fixed; remove `.fails` then.
-  it.fails('retries a mid-stream InternalFailureException with backoff', async () => {
+  // The SDK throws a mid-stream exception message as its modeled class, `InternalFailureException`,
+  // with no HTTP status: it must be classified as transient by name and retried with backoff (it once
+  // got the 30 s wait of a non-retriable error).
+  it('retries a mid-stream InternalFailureException with backoff', async () => {
     const { fake, events } = await setUp({}, 1);
     const internal = fake.injectSubscriptionFault({
       afterEvents: 1,

@@ -11,6 +11,9 @@ const KINESIS_ERRORS: AwsErrorCodes = {
   ]),
   transient: new Set([
     'InternalFailure',
+    // The same failure thrown mid-stream by a SubscribeToShard event stream: the SDK raises the modeled
+    // exception class, with no HTTP status to classify it by.
+    'InternalFailureException',
     'InternalServerError',
     'ServiceUnavailable',
     'TimeoutError',

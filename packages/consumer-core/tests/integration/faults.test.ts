@@ -58,7 +58,9 @@ it('injected faults (throttling, expired iterators, network errors, lost respons
       }
       if (command instanceof UpdateItemCommand) {
         const isCheckpoint = command.input.UpdateExpression?.includes('#checkpoint') ?? false;
-        const isRenew = command.input.UpdateExpression === 'SET #counter = :next';
+        // A renewal sets the counter (and the retrieval mode the worker records), nothing else.
+        const isRenew =
+          command.input.UpdateExpression?.replace(', #retrieval = :retrieval', '') === 'SET #counter = :next';
         if (isRenew && ++renewals % 4 === 1) {
           hit('dynamodb:renew-throttled');
           throw serviceError('ThrottlingException');

@@ -53,7 +53,8 @@ function kindOf(command: { constructor: { name: string } }): LeaseTableRequestKi
   }
   if (!(command instanceof UpdateItemCommand)) return 'other';
   const names = Object.values(command.input.ExpressionAttributeNames ?? {});
-  const update = command.input.UpdateExpression ?? '';
+  // The retrieval mode a worker records with each take and renewal does not change what the write is.
+  const update = (command.input.UpdateExpression ?? '').replace(', #retrieval = :retrieval', '');
   if (names.includes(LeaseAttribute.Checkpoint)) return 'checkpoint';
   if (update.startsWith('SET #counter = :next, #owner')) return 'take';
   if (update.includes('REMOVE #owner')) return 'release';

@@ -3,8 +3,9 @@ import {
   compareExtendedSequenceNumbers,
   type ExtendedSequenceNumber,
 } from '../checkpoint/ExtendedSequenceNumber.js';
+import type { ConsumerEventListener } from '../events.js';
 import type { HashKeyRange } from '../leases/Lease.js';
-import type { KinesisRecord } from './ShardReader.js';
+import type { KinesisRecord, ReadResult } from './ShardReader.js';
 
 /** A record as the Kinesis API returns it (fields of the SDK's `_Record` that matter here). */
 export interface RawKinesisRecord {
@@ -77,4 +78,28 @@ export function toKinesisRecords(
     }
   }
   return { records, byteCount, outsideRange };
+}
+
+/**
+ * The batch a reader yields for `converted` (`undefined` when every record was skipped), after reporting
+ * each sub-record outside the shard's range as `RECORD_OUTSIDE_SHARD_RANGE`: the one shape of a batch for
+ * every retrieval mode.
+ */
+export function toRecordsResult(
+  converted: ConvertedRecords,
+  millisBehindLatest: number | undefined,
+  shardId: string,
+  onEvent: ConsumerEventListener,
+): Extract<ReadResult, { kind: 'records' }> | undefined {
+  for (const record of converted.outsideRange) {
+    onEvent({
+      type: 'RECORD_OUTSIDE_SHARD_RANGE',
+      shardId,
+      sequenceNumber: record.sequenceNumber,
+      subSequenceNumber: record.subSequenceNumber,
+      partitionKey: record.partitionKey,
+    });
+  }
+  if (converted.records.length === 0) return undefined;
+  return { kind: 'records', records: converted.records, millisBehindLatest, byteCount: converted.byteCount };
 }

@@ -167,4 +167,35 @@ describe('assertFanOutCapableClient', () => {
       assertFanOutCapableClient({ send: async () => ({}) } as unknown as KinesisClientLike),
     ).not.toThrow();
   });
+
+  it('accepts an HTTP/1.1 handler whose endpoint comes from AWS_ENDPOINT_URL_KINESIS or AWS_ENDPOINT_URL, unless configured endpoints are ignored', () => {
+    const client = {
+      send: async () => ({}),
+      config: { requestHandler: new NodeHttpHandler(), isCustomEndpoint: false },
+    };
+    const names = [
+      'AWS_ENDPOINT_URL_KINESIS',
+      'AWS_ENDPOINT_URL',
+      'AWS_IGNORE_CONFIGURED_ENDPOINT_URLS',
+    ] as const;
+    const saved = names.map((name) => [name, process.env[name]] as const);
+    try {
+      for (const name of names) delete process.env[name];
+      for (const name of ['AWS_ENDPOINT_URL_KINESIS', 'AWS_ENDPOINT_URL'] as const) {
+        process.env[name] = 'http://127.0.0.1:4567';
+        expect(() => assertFanOutCapableClient(client as unknown as KinesisClientLike)).not.toThrow();
+        process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS = 'true';
+        expect(() => assertFanOutCapableClient(client as unknown as KinesisClientLike)).toThrow(
+          FanOutClientError,
+        );
+        delete process.env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS;
+        delete process.env[name];
+      }
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
 });

@@ -23,7 +23,7 @@ import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNu
 import { DependencyError, FanOutClientError } from '../../errors.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
 import type { ReadResult, ShardReader, ShardReadRequest } from '../ShardReader.js';
-import { toKinesisRecords } from '../toKinesisRecords.js';
+import { toKinesisRecords, toRecordsResult } from '../toKinesisRecords.js';
 import { isThrottling, translateKinesisError } from './awsErrors.js';
 import { type KinesisClientLike, toChildShard } from './PollingShardReader.js';
 import { registerStreamConsumer } from './streamConsumerRegistration.js';
@@ -314,23 +314,10 @@ export class FanOutShardReader implements ShardReader {
             const lastSequenceNumber = raw[raw.length - 1]?.SequenceNumber;
             if (converted.records.length > 0) position = { ...position, skipThrough: undefined };
             advance(event.ContinuationSequenceNumber, lastSequenceNumber);
-            for (const record of converted.outsideRange) {
-              onEvent({
-                type: 'RECORD_OUTSIDE_SHARD_RANGE',
-                shardId,
-                sequenceNumber: record.sequenceNumber,
-                subSequenceNumber: record.subSequenceNumber,
-                partitionKey: record.partitionKey,
-              });
-            }
-            if (converted.records.length > 0) {
+            const batch = toRecordsResult(converted, event.MillisBehindLatest, shardId, onEvent);
+            if (batch) {
               // Suspends here until the consumer has room for the next batch: no event is read meanwhile.
-              yield {
-                kind: 'records',
-                records: converted.records,
-                millisBehindLatest: event.MillisBehindLatest,
-                byteCount: converted.byteCount,
-              };
+              yield batch;
               if (signal.aborted) return;
             }
           } else {
@@ -446,14 +433,8 @@ export class FanOutShardReader implements ShardReader {
           skipThrough: converted.records.length > 0 ? undefined : position.skipThrough,
         };
         setPosition(position);
-        if (converted.records.length > 0) {
-          yield {
-            kind: 'records',
-            records: converted.records,
-            millisBehindLatest: response.MillisBehindLatest,
-            byteCount: converted.byteCount,
-          };
-        }
+        const batch = toRecordsResult(converted, response.MillisBehindLatest, shardId, onEvent);
+        if (batch) yield batch;
       }
       if (!response.NextShardIterator) {
         yield { kind: 'end', childShards: response.ChildShards?.map(toChildShard) };
@@ -500,7 +481,9 @@ export class FanOutShardReader implements ShardReader {
 
 /**
  * Throws when the client is an AWS SDK client that would send `SubscribeToShard` to AWS over HTTP/1.1
- * (AWS requires HTTP/2 for it). A wrapper without the SDK's `config` cannot be checked and passes.
+ * (AWS requires HTTP/2 for it). A custom endpoint, given to the client or by `AWS_ENDPOINT_URL_KINESIS` /
+ * `AWS_ENDPOINT_URL`, is taken for an emulator and passes; a wrapper without the SDK's `config` cannot be
+ * checked and passes.
  *
  * @throws {@link FanOutClientError}
  */
@@ -509,7 +492,7 @@ export function assertFanOutCapableClient(client: KinesisClientLike): void {
   if (!config) return;
   const handler = (config.requestHandler as { constructor?: { name?: unknown } } | undefined)?.constructor
     ?.name;
-  if (handler === 'NodeHttpHandler' && config.isCustomEndpoint !== true) {
+  if (handler === 'NodeHttpHandler' && config.isCustomEndpoint !== true && !hasEnvironmentEndpoint()) {
     throw new FanOutClientError(
       'Enhanced fan-out on AWS needs HTTP/2, but this KinesisClient uses the HTTP/1.1 NodeHttpHandler. ' +
         'Leave requestHandler unset (the KinesisClient default is NodeHttp2Handler) or pass ' +
@@ -517,6 +500,18 @@ export function assertFanOutCapableClient(client: KinesisClientLike): void {
         'local emulators (a custom endpoint such as kinesis-local).',
     );
   }
+}
+
+/**
+ * Whether the SDK takes Kinesis's endpoint from the environment (`AWS_ENDPOINT_URL_KINESIS` or
+ * `AWS_ENDPOINT_URL`, unless `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true): such a client talks to the
+ * endpoint it was pointed at (an emulator, as a rule), not to AWS, even though `isCustomEndpoint` is false.
+ * An `endpoint_url` in the shared config file is not seen here; pass `endpoint` to the client instead.
+ */
+function hasEnvironmentEndpoint(): boolean {
+  const env = process.env;
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS?.toLowerCase() === 'true') return false;
+  return Boolean(env.AWS_ENDPOINT_URL_KINESIS || env.AWS_ENDPOINT_URL);
 }
 
 function initialPosition(start: ShardReadRequest['start']): Position {

@@ -15,7 +15,7 @@ import type {
   ShardReadRequest,
   StartingPosition,
 } from '../ShardReader.js';
-import { toKinesisRecords } from '../toKinesisRecords.js';
+import { toKinesisRecords, toRecordsResult } from '../toKinesisRecords.js';
 import { isThrottling, translateKinesisError } from './awsErrors.js';
 
 /** The part of a Kinesis client the library uses: any `KinesisClient` (or a wrapper with `send`). */
@@ -187,23 +187,8 @@ export class PollingShardReader implements ShardReader {
         const converted = toKinesisRecords(raw, hashKeyRange, skipThrough);
         lastSequenceNumber = raw[raw.length - 1]?.SequenceNumber ?? lastSequenceNumber;
         if (converted.records.length > 0) skipThrough = undefined;
-        for (const record of converted.outsideRange) {
-          onEvent({
-            type: 'RECORD_OUTSIDE_SHARD_RANGE',
-            shardId,
-            sequenceNumber: record.sequenceNumber,
-            subSequenceNumber: record.subSequenceNumber,
-            partitionKey: record.partitionKey,
-          });
-        }
-        if (converted.records.length > 0) {
-          yield {
-            kind: 'records',
-            records: converted.records,
-            millisBehindLatest: response.MillisBehindLatest,
-            byteCount: converted.byteCount,
-          };
-        }
+        const batch = toRecordsResult(converted, response.MillisBehindLatest, shardId, onEvent);
+        if (batch) yield batch;
       }
 
       if (!response.NextShardIterator) {

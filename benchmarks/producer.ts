@@ -51,11 +51,11 @@ interface Shared {
 const PUT_LOOP = new URL('./producer/putLoop.ts', import.meta.url);
 const PRODUCER_LOAD = new URL('./producer/producerLoad.ts', import.meta.url);
 const GATEWAY = new URL('./producer/gateway.ts', import.meta.url);
-/** The replay CLI's entry point, run from source like every contender (`shardline-produce` runs its build). */
+/** The replay CLI's built entry point, as `shardline-produce` runs it (the workspace is built first). */
 const REPLAY_CLI = join(
   dirname(createRequire(import.meta.url).resolve('@shardline/producer/package.json')),
-  'src',
-  'main.ts',
+  'dist',
+  'main.js',
 );
 const SHARD_COUNT = 4;
 /** PutRecords calls in flight: the producer's default `maxConcurrentRequests`, for the bare loop too. */
@@ -294,9 +294,6 @@ async function replay(ctx: BenchmarkContext<Params>, shared: Shared, file: strin
       child = spawn(
         process.execPath,
         [
-          '--conditions=@shardline/source',
-          '--import',
-          'tsx',
           REPLAY_CLI,
           'replay',
           file,

@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildWorkspace, contendersFromSource, SOURCE_NODE_ARGS } from './harness/builtContender.js';
 import { type BenchCommand, parseBenchArgs, USAGE } from './harness/cli.js';
-import { CONTENDER_NODE_ARGS } from './harness/contenderProcess.js';
 import type { Benchmark } from './harness/defineBenchmark.js';
 import { runBenchmark } from './harness/runBenchmark.js';
 
@@ -48,8 +48,24 @@ async function list(): Promise<number> {
   return 0;
 }
 
+/** Set for the benchmarks `--all` runs, once it has built the workspace. */
+const WORKSPACE_BUILT = 'SHARDLINE_BENCH_WORKSPACE_BUILT';
+
+/** Builds the workspace once when contenders run built (see harness/builtContender.ts). */
+function prepareContenders(): void {
+  if (contendersFromSource()) {
+    process.stderr.write('[bench] contenders run from source under tsx (SHARDLINE_BENCH_FROM_SOURCE=1)\n');
+    return;
+  }
+  if (process.env[WORKSPACE_BUILT] === '1') return;
+  const ms = buildWorkspace(join(here, '..'));
+  process.stderr.write(`[bench] contenders run from built JavaScript (tsc -b: ${ms} ms)\n`);
+  process.env[WORKSPACE_BUILT] = '1';
+}
+
 async function one(command: Extract<BenchCommand, { mode: 'one' }>): Promise<number> {
   const benchmark = await load(command.name);
+  prepareContenders();
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -82,7 +98,7 @@ async function one(command: Extract<BenchCommand, { mode: 'one' }>): Promise<num
 let currentChild: ChildProcess | undefined;
 
 function runChild(name: string, command: Extract<BenchCommand, { mode: 'all' }>): Promise<number> {
-  const args = [...CONTENDER_NODE_ARGS, join(here, 'run.ts'), name];
+  const args = [...SOURCE_NODE_ARGS, join(here, 'run.ts'), name];
   if (command.quick) args.push('--quick');
   if (command.rounds !== undefined) args.push('--rounds', String(command.rounds));
   return new Promise((resolve) => {
@@ -109,6 +125,7 @@ async function all(command: Extract<BenchCommand, { mode: 'all' }>): Promise<num
     currentChild?.kill('SIGTERM');
   });
   const outcomes: { name: string; code: number; seconds: number }[] = [];
+  prepareContenders();
   for (const name of benchmarkNames()) {
     if (interrupted) break;
     process.stderr.write(`\n[bench] === ${name}${command.quick ? ' --quick' : ''} ===\n`);

@@ -1,5 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import {
+  type BuiltContender,
+  buildContender,
+  contendersFromSource,
+  SOURCE_NODE_ARGS,
+} from './builtContender.js';
 
 /** Now on the monotonic clock (`process.hrtime`, CLOCK_MONOTONIC), ms: comparable across processes of one machine. */
 export function monotonicNowMs(): number {
@@ -124,12 +130,9 @@ type ChildMessage =
 
 const OUTPUT_TAIL_CHARS = 4_000;
 
-/** The flags that let a child run TypeScript sources of the workspace, like `pnpm bench` itself. */
-export const CONTENDER_NODE_ARGS = ['--conditions=@shardline/source', '--import', 'tsx'] as const;
-
 /**
- * Starts a contender module in its own Node process (`node --conditions=@shardline/source --import
- * tsx`) and sends it `input` over IPC. The child's output goes to our stderr, so stdout keeps only the
+ * Starts a contender module in its own Node process — built JavaScript (see `buildContender`), or its
+ * source under tsx with `SHARDLINE_BENCH_FROM_SOURCE=1` — and sends it `input` over IPC. The child's output goes to our stderr, so stdout keeps only the
  * table and the JSON line. `track` is told of the child (and returns its "forget" function) so the run
  * can kill whatever is left at the end.
  */
@@ -148,7 +151,15 @@ export function startContender<I>(
       reject(signal.reason);
       return;
     }
-    const proc = spawn(process.execPath, [...CONTENDER_NODE_ARGS, ...(options.nodeArgs ?? []), path], {
+    let built: BuiltContender | undefined;
+    try {
+      if (!contendersFromSource()) built = buildContender(path);
+    } catch (error) {
+      reject(new ContenderError(`${path} could not be built`, { file: path, cause: error }));
+      return;
+    }
+    const args = built ? [built.file] : [...SOURCE_NODE_ARGS, path];
+    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
     });
@@ -186,10 +197,12 @@ export function startContender<I>(
       else if (message.type === 'event') options.onEvent?.(message.event);
       else fail(new ContenderError(`${path} failed: ${message.stack ?? message.message}`, { file: path }));
     });
-    proc.on('error', (error) =>
-      fail(new ContenderError(`${path} could not start`, { file: path, outputTail: tail, cause: error })),
-    );
+    proc.on('error', (error) => {
+      built?.remove();
+      fail(new ContenderError(`${path} could not start`, { file: path, outputTail: tail, cause: error }));
+    });
     proc.on('exit', (exitCode, exitSignal) => {
+      built?.remove();
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       forget();

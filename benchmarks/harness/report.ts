@@ -21,11 +21,25 @@ export interface FigureResult {
   readonly rounds: number;
 }
 
+/** How busy the machine was: other work skews every figure. */
+export interface MachineLoad {
+  /** Cores Node may use (`os.availableParallelism()`). */
+  readonly cores: number;
+  /** 1-minute load average just before the run: the other work on the machine. */
+  readonly load_average_before: number;
+  /** Highest 1-minute load average sampled during the run (the benchmark's own processes count in it). */
+  readonly load_average_max: number;
+  /** `load_average_before > cores`: figures of such a run are marked and kept out of the docs' tables. */
+  readonly under_load: boolean;
+}
+
 /** The JSON line (and `bench-results/<name>.json`). */
 export interface BenchmarkReport {
   readonly bench: string;
   readonly quick: boolean;
   readonly figures: readonly FigureResult[];
+  /** Set by the runner; absent from reports built by other means (tests, older results). */
+  readonly machine?: MachineLoad;
 }
 
 /** Every contender's metrics of one round. */
@@ -136,6 +150,16 @@ export function reportProblems(report: unknown, expectedNames: readonly string[]
     }
     if (figure.baseline === null && figure.ratio !== null) {
       problems.push(`figure ${label}: "ratio" must be null without a baseline`);
+    }
+  }
+  if (r.machine !== undefined) {
+    const machine = r.machine as Record<string, unknown> | null;
+    if (typeof machine !== 'object' || machine === null) problems.push('"machine" is not an object');
+    else {
+      for (const key of ['cores', 'load_average_before', 'load_average_max'] as const) {
+        if (typeof machine[key] !== 'number') problems.push(`"machine.${key}" is not a number`);
+      }
+      if (typeof machine.under_load !== 'boolean') problems.push('"machine.under_load" is not a boolean');
     }
   }
   const { missing, extra } = figureNameDifferences(expectedNames, names);

@@ -9,6 +9,7 @@ import {
   type BenchmarkReport,
   buildReport,
   formatTable,
+  type MachineLoad,
   type RoundResults,
   reportProblems,
 } from './report.js';
@@ -138,6 +139,11 @@ export async function runBenchmark<P, S>(
   const started = Date.now();
   // Other work on the machine skews every figure: say how busy it was before we started anything.
   const loadBefore = loadavg()[0]!;
+  let loadMax = loadBefore;
+  const loadSampler = setInterval(() => {
+    loadMax = Math.max(loadMax, loadavg()[0]!);
+  }, 5_000);
+  loadSampler.unref();
   log(`${benchmark.name}: ${benchmark.description}`);
   if (loadBefore > availableParallelism() / 2) {
     log(`warning: the machine is busy (1-min load average ${loadBefore.toFixed(2)}); figures will be noisy`);
@@ -160,6 +166,7 @@ export async function runBenchmark<P, S>(
       results.push(roundResults);
     }
   } finally {
+    clearInterval(loadSampler);
     for (const child of children) child.kill('SIGKILL');
     for (const cleanup of cleanups.reverse()) {
       try {
@@ -170,7 +177,17 @@ export async function runBenchmark<P, S>(
     }
   }
 
-  const report = buildReport(benchmark.name, quick, selection.figures, results);
+  const cores = availableParallelism();
+  const machine: MachineLoad = {
+    cores,
+    load_average_before: Number(loadBefore.toFixed(2)),
+    load_average_max: Number(Math.max(loadMax, loadavg()[0]!).toFixed(2)),
+    under_load: loadBefore > cores,
+  };
+  const report: BenchmarkReport = {
+    ...buildReport(benchmark.name, quick, selection.figures, results),
+    machine,
+  };
   const problems = reportProblems(
     report,
     selection.figures.map((f) => f.name),
@@ -191,7 +208,12 @@ export async function runBenchmark<P, S>(
   const out: string[] = [
     '',
     `${benchmark.name} — ${benchmark.description}`,
-    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${elapsedS.toFixed(1)} s; ${machineLine()}; load average before the run ${loadBefore.toFixed(2)}`,
+    `${quick ? 'QUICK (smoke) run' : 'full run'}: ${rounds} round(s), ${elapsedS.toFixed(1)} s; ${machineLine()}; load average before the run ${loadBefore.toFixed(2)}, at most ${machine.load_average_max.toFixed(2)} during it`,
+    ...(machine.under_load
+      ? [
+          `UNDER LOAD: the machine was busy before the run (load average ${loadBefore.toFixed(2)} > ${cores} cores); compare only within this run, do not quote these figures`,
+        ]
+      : []),
     '',
     formatTable(report, selection.figures),
   ];

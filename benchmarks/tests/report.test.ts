@@ -128,4 +128,16 @@ describe('figure names of a quick and a full run', () => {
       'figure a_ms: "ratio" must be null without a baseline',
     ]);
   });
+
+  it('reportProblems checks the machine load block when present', () => {
+    const figures = [{ name: 'a_ms', unit: 'ms', candidate: 1, baseline: null, ratio: null }];
+    const machine = { cores: 2, load_average_before: 3.1, load_average_max: 4, under_load: true };
+    expect(reportProblems({ bench: 'x', quick: false, figures, machine }, ['a_ms'])).toEqual([]);
+    expect(
+      reportProblems(
+        { bench: 'x', quick: false, figures, machine: { ...machine, load_average_max: '4', under_load: 1 } },
+        ['a_ms'],
+      ),
+    ).toEqual(['"machine.load_average_max" is not a number', '"machine.under_load" is not a boolean']);
+  });
 });

@@ -48,7 +48,9 @@ describe('runBenchmark', () => {
     const lines = out.trimEnd().split('\n');
     const last = JSON.parse(lines.at(-1)!);
     expect(last).toEqual(report);
-    expect(Object.keys(last)).toEqual(['bench', 'quick', 'figures']);
+    expect(Object.keys(last)).toEqual(['bench', 'quick', 'figures', 'machine']);
+    expect(last.machine.cores).toBeGreaterThan(0);
+    expect(last.machine.under_load).toBe(last.machine.load_average_before > last.machine.cores);
     expect(last.figures[0]).toMatchObject({
       name: 'records_per_s',
       candidate: 90,

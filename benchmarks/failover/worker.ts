@@ -19,7 +19,8 @@ export interface FailoverWorkerInput {
   readonly applicationName: string;
   readonly workerId: string;
   readonly failoverTimeMs: number;
-  readonly leaseTakeIntervalMs: number;
+  /** The lease-table scan interval; the library default (20 050 ms, as the KCL) when absent. */
+  readonly leaseTakeIntervalMs?: number;
 }
 
 /** `batch` event data. */
@@ -49,7 +50,7 @@ runContender<FailoverWorkerInput>(async (input, probe) => {
     dynamoDBClient: counted.client,
     initialPosition: 'TRIM_HORIZON',
     failoverTimeMs: input.failoverTimeMs,
-    leaseTakeIntervalMs: input.leaseTakeIntervalMs,
+    ...(input.leaseTakeIntervalMs === undefined ? {} : { leaseTakeIntervalMs: input.leaseTakeIntervalMs }),
     idleTimeBetweenReadsMs: 200,
     logger: silentLogger,
   });

@@ -522,8 +522,21 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
           'w1 to deliver on every stolen shard',
         );
       await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const restoredAtMs = Date.now();
       proxy.restore();
       await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'zombie'], 4), 40_000, '2/2 again');
+      if (mode === 'fanOut') {
+        // Wait for it: the records may all be processed before the zombie needs a subscription.
+        const subscribedBack = () => {
+          const ledger = fleet.ledgers().get('zombie')!;
+          const takes = events(ledger, 'LEASE_TAKEN').filter((e) => e.atMs >= restoredAtMs);
+          return (
+            takes.length > 0 &&
+            takes.every((t) => events(ledger, 'SUBSCRIBED').some((e) => e.key === t.key && e.atMs >= t.atMs))
+          );
+        };
+        await until(subscribedBack, 20_000, 'the zombie to subscribe to the shards it took back');
+      }
       await stopProducing();
       await fleet.waitAllProcessed();
       await Promise.all([w1.stop(), zombie.stop()]);
@@ -533,14 +546,21 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
         const takes = takesOf(ledgers, ['w1'], stolen(), cutAtMs);
         expect(takes.length).toBe(stolen().length);
         expectSubscribedAfter(ledgers, takes, 10_000, 'zombie behind a cut proxy');
-        // w1 delivered on each stolen shard before the zombie took any back (its hand-off cancelled
-        // w1's subscription in turn: the zombie then delivered again, see the 2/2 wait above).
+        // w1 delivered on each stolen shard before the zombie took any back.
         const retakes = events(ledgers.get('zombie')!, 'LEASE_TAKEN').filter((e) => e.atMs > cutAtMs);
         for (const key of stolen()) {
           const firstDelivery = deliveredAfterTake(ledgers, 'w1', [key], cutAtMs)[0];
           expect(firstDelivery, `w1 delivered on ${key}`).toBeDefined();
           for (const retake of retakes) expect(firstDelivery!.atMs).toBeLessThan(retake.atMs);
         }
+        // Back online, the zombie took shards back from w1, which is alive and subscribed: the zombie
+        // getting in proves w1 cancelled those subscriptions when it gave the leases up.
+        const takenBack = takesOf(ledgers, ['zombie'], [...new Set(retakes.map((e) => e.key))], restoredAtMs);
+        expect(takenBack.length).toBeGreaterThan(0);
+        expectSubscribedAfter(ledgers, takenBack, 10_000, 'w1 gives shards back to the zombie');
+        console.info(
+          `[fleet fan-out zombie behind a cut proxy] w1 handed off ${events(ledgers.get('w1')!, 'LEASE_HANDED_OFF').length}, lost ${events(ledgers.get('w1')!, 'LEASE_LOST').length}`,
+        );
       }
     } finally {
       await proxy.close();

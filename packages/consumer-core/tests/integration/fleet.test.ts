@@ -591,8 +591,8 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     const ledgers = fleet.ledgers();
     expectNoZombieWork(ledgers, 'zombie', frozenAtMs);
     if (mode === 'fanOut') {
-      // A frozen process cannot cancel. kinesis-local (measured) still lets w1 subscribe about a second
-      // after its take, before the thaw: it does not keep the subscription of a client that stopped
+      // A frozen process cannot cancel. Yet kinesis-local (measured) accepts w1's first subscription, sent
+      // while the zombie is still frozen: it has dropped the subscription of a client that stopped
       // reading (AWS hands the shard to a new subscription after 5 s). The fencing above is what counts.
       const stolen = events(ledgers.get('zombie')!, 'LEASE_LOST').map((e) => e.key);
       const takes = takesOf(ledgers, ['w1'], stolen, frozenAtMs);

@@ -2,7 +2,8 @@
 // record it processed ("<shardId> <sequenceNumber> <body>") before the batch counts as done, and can
 // kill itself with SIGKILL in the middle of a batch (a named crash point) to test at-least-once.
 //
-// Environment: SHARDLINE_TEST (JSON): { info, streamName, applicationName, ledgerPath, crashAfterRecords? }
+// Environment: SHARDLINE_TEST (JSON): { info, streamName, applicationName, ledgerPath, crashAfterRecords?,
+// retrieval? ('polling' | 'fanOut'; fan-out needs info.endpoints.kinesis to be kinesis-local) }
 
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,6 +17,7 @@ interface CrashWorkerSpec {
   readonly applicationName: string;
   readonly ledgerPath: string;
   readonly crashAfterRecords?: number;
+  readonly retrieval?: 'polling' | 'fanOut';
 }
 
 const spec = JSON.parse(process.env.SHARDLINE_TEST ?? '{}') as CrashWorkerSpec;
@@ -29,8 +31,10 @@ const consumer = createConsumer({
   initialPosition: 'TRIM_HORIZON',
   failoverTimeMs: 3_000,
   leaseTakeIntervalMs: 500,
-  idleTimeBetweenReadsMs: 100,
-  maxRecordsPerFetch: 25,
+  retrieval:
+    spec.retrieval === 'fanOut'
+      ? { fanOut: { subscriptionIdleTimeoutMs: 15_000 } }
+      : { polling: { idleTimeBetweenReadsMs: 100, maxRecordsPerFetch: 25 } },
   checkpointIntervalMs: 150,
   logger: silentLogger,
 });

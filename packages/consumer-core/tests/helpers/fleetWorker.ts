@@ -2,7 +2,9 @@
 // (one line per fact, wall-clock ms of this host first):
 //   <ms> D <shardId> <firstSeq> <lastSeq>       a batch was delivered to processBatch
 //   <ms> P <shardId> <seq> <body>               a record was processed
-//   <ms> E <TYPE> <leaseKey|shardId> [<extra>]  a lease/checkpoint event (CHECKPOINT_WRITTEN extra = seq)
+//   <ms> E <TYPE> <leaseKey|shardId> [<extra>]  a lease/checkpoint event (CHECKPOINT_WRITTEN extra = seq;
+//                                               RETRY extra = <operation>:<error name of the cause>;
+//                                               SUBSCRIBED extra = first|renewal)
 //   <ms> R <kind> <count>                       lease-table requests by kind (at stop)
 //   <ms> X <shardId> <seq>                      the poison record was handed to processBatch (it throws)
 // Environment: SHARDLINE_TEST (JSON): FleetWorkerSpec.
@@ -10,6 +12,7 @@
 import { appendFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { awsErrorName } from '@shardline/common';
 import { dynamoDBClientConfig, kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { seededRandom } from '@shardline/test-kit';
 import { createConsumer, silentLogger } from '../../src/index.js';
@@ -34,6 +37,8 @@ export interface FleetWorkerSpec {
   readonly poisonBody?: string;
   readonly maxShardFailures?: number;
   readonly shardFailureBackoffMs?: number;
+  /** How to read (`info.endpoints.kinesis` must be kinesis-local for fan-out). @defaultValue 'polling' */
+  readonly retrieval?: 'polling' | 'fanOut';
 }
 
 const spec = JSON.parse(process.env.SHARDLINE_TEST ?? '{}') as FleetWorkerSpec;
@@ -65,8 +70,10 @@ const consumer = createConsumer({
   initialPosition: 'TRIM_HORIZON',
   failoverTimeMs: spec.failoverTimeMs ?? 3_000,
   leaseTakeIntervalMs: spec.leaseTakeIntervalMs ?? 1_000,
-  idleTimeBetweenReadsMs: 200,
-  maxRecordsPerFetch: 20,
+  retrieval:
+    spec.retrieval === 'fanOut'
+      ? { fanOut: { subscriptionIdleTimeoutMs: 15_000 } }
+      : { polling: { idleTimeBetweenReadsMs: 200, maxRecordsPerFetch: 20 } },
   checkpointIntervalMs: spec.checkpointIntervalMs ?? 200,
   shutdownTimeoutMs: 5_000,
   ...(spec.maxShardFailures !== undefined ? { maxShardFailures: spec.maxShardFailures } : {}),
@@ -90,6 +97,14 @@ consumer.events$.subscribe((event) => {
       break;
     case 'SHARD_FAILED':
       write(`E ${event.type} ${event.shardId} ${event.failureCount ?? '-'}`);
+      break;
+    case 'SUBSCRIBED':
+      write(`E ${event.type} ${event.shardId} ${event.isRenewal ? 'renewal' : 'first'}`);
+      break;
+    case 'RETRY':
+      write(
+        `E ${event.type} ${event.shardId ?? '-'} ${event.operation}:${awsErrorName(event.error.cause ?? event.error)}`,
+      );
       break;
     case 'SHARD_HALTED':
       write(`E ${event.type} ${event.shardId}`);

@@ -156,6 +156,11 @@ describe('FanOutShardReader', () => {
     ]);
     // A ResourceInUseException is never reported as fatal (30 s wait): the takeover happens within 5 s.
     expect(events.some((e) => e.type === 'ERROR')).toBe(false);
+    // Each refused call's signal was aborted: over HTTP/1.1 (kinesis-local) the SDK keeps the socket of
+    // a refused SubscribeToShard checked out of the agent's pool until the call is aborted (measured: one
+    // socket per refusal; at the agent's 50 the client can no longer connect).
+    expect(fake.subscriptions[0]?.signal?.aborted).toBe(true);
+    expect(fake.subscriptions[1]?.signal?.aborted).toBe(true);
   });
 
   it('does not read ahead: the next event is pulled only when the consumer asks for the next batch', async () => {

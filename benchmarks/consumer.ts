@@ -280,6 +280,7 @@ function kinesisLocalDrain(retrieval: KinesisLocalRetrieval, prefix: string) {
         retrieval,
       };
       const report = await ctx.spawnContender(KINESIS_LOCAL_DRAIN, input, { env: CONTENDER_ENV });
+      ctx.log(`${prefix}: ${JSON.stringify(report.metrics)}`);
       return { ...report.metrics, peak_rss_mib: report.peakRssMiB };
     });
 }

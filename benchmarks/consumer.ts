@@ -181,15 +181,10 @@ async function measureLatency(
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     const event = events[i] as SampleEvent;
     putAtMs[i] = monotonicNowMs();
-    puts.push(
-      stream.kinesis.send(
-        new PutRecordCommand({
-          StreamName: stream.streamName,
-          PartitionKey: event.partitionKey,
-          Data: event.data,
-        }),
-      ),
-    );
+    const put = putWithRetries(stream, event);
+    // Awaited below; until then a failed put must not be an unhandled rejection (it would end the process).
+    put.catch(() => undefined);
+    puts.push(put);
   }
   const putWallMs = monotonicNowMs() - startMs;
   await Promise.all(puts);
@@ -204,6 +199,29 @@ async function measureLatency(
     put_rate_per_s: count / (putWallMs / 1000),
     peak_rss_mib: report.peakRssMiB,
   };
+}
+
+/**
+ * One PutRecord, sent again (up to 3 more times) when it fails: on a loaded machine kinesis-local may not
+ * even accept the connection within the client's connection timeout. The record's latency still runs
+ * from its first attempt.
+ */
+async function putWithRetries(stream: LiveStream, event: SampleEvent): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await stream.kinesis.send(
+        new PutRecordCommand({
+          StreamName: stream.streamName,
+          PartitionKey: event.partitionKey,
+          Data: event.data,
+        }),
+      );
+      return;
+    } catch (error) {
+      if (attempt > 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
 }
 
 /** A latency contender on a fresh, empty kinesalite stream (see {@link measureLatency}). */

@@ -50,7 +50,9 @@ interface Params {
   readonly kinesisLocal: {
     /** Records pre-loaded for each drain. */
     readonly records: number;
-    /** How long the latency runs put (at `putRatePerS`), ms. */
+    /** Put rate of the latency runs, records/s (lower than on kinesalite: kinesis-local serves slowly). */
+    readonly putRatePerS: number;
+    /** How long the latency runs put, ms. */
     readonly putDurationMs: number;
   };
 }
@@ -60,6 +62,12 @@ interface Shared {
   /** The benchmark process's own client: pre-loading and the latency runs' puts. */
   readonly kinesis: KinesisClient;
   readonly events: readonly SampleEvent[];
+  /**
+   * A quick run's one kinesis-local, shared by its kinesis-local contenders (started on first use,
+   * stopped at the end of the run): a quick run's figures are meaningless anyway, and each start costs
+   * seconds. A full run starts one per contender run instead.
+   */
+  readonly quickKinesisLocal: { emulator?: Promise<LocalTwin> };
 }
 
 const SHARDS = 4;
@@ -142,10 +150,10 @@ async function measureLatency(
   shared: Shared,
   file: URL,
   stream: LiveStream,
-  putDurationMs: number,
+  put: { readonly putRatePerS: number; readonly putDurationMs: number },
   input: (records: number) => LatencyInput | KinesisLocalLatencyInput,
 ): Promise<RoundMetrics> {
-  const { putRatePerS } = ctx.params;
+  const { putRatePerS, putDurationMs } = put;
   const count = Math.round((putRatePerS * putDurationMs) / 1000);
   const events = shared.events.slice(0, count);
   if (events.length < count) throw new Error(`only ${events.length} sample events for ${count} puts`);
@@ -202,7 +210,7 @@ async function measureLatency(
 }
 
 /**
- * One PutRecord, sent again (up to 3 more times) when it fails: on a loaded machine kinesis-local may not
+ * One PutRecord, sent again (up to 5 more times) when it fails: on a loaded machine kinesis-local may not
  * even accept the connection within the client's connection timeout. The record's latency still runs
  * from its first attempt.
  */
@@ -218,8 +226,8 @@ async function putWithRetries(stream: LiveStream, event: SampleEvent): Promise<v
       );
       return;
     } catch (error) {
-      if (attempt > 3) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      if (attempt > 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
     }
   }
 }
@@ -235,7 +243,7 @@ function latency(
     withFreshStream(ctx, shared.stack, prefix, SHARDS, async ({ streamName, shardIds }) => {
       const tableName = await freshTable(shared, prefix, isLifion);
       const stream = { info: shared.stack.info, kinesis: shared.kinesis, streamName, shardIds };
-      return measureLatency(ctx, shared, file, stream, ctx.params.putDurationMs, (records) => ({
+      return measureLatency(ctx, shared, file, stream, ctx.params, (records) => ({
         info: shared.stack.info,
         streamName,
         shardIds,
@@ -248,7 +256,7 @@ function latency(
 
 /**
  * Runs `body` on a kinesis-local started for it alone (and stopped after it, so the kinesalite
- * contenders never share the machine with it), with a fresh 4-shard stream; `info` points the contender's
+ * contenders never share the machine with it; a quick run shares one), with a fresh 4-shard stream; `info` points the contender's
  * Kinesis at kinesis-local and its DynamoDB at the run's dynalite. Logs the 1-minute load average before
  * and after: these runs are taken under the emulator's own load.
  */
@@ -259,8 +267,16 @@ async function onKinesisLocal(
   body: (stream: LiveStream) => Promise<RoundMetrics>,
 ): Promise<RoundMetrics> {
   const loadBefore = loadavg()[0] as number;
-  const emulator = await ctx.startLocalTwin({ kinesis: 'faithful', dynamodb: false, s3: false });
-  const kinesis = new KinesisClient(kinesisClientConfig(emulator.info));
+  const start = () => ctx.startLocalTwin({ kinesis: 'faithful', dynamodb: false, s3: false });
+  let emulator: LocalTwin;
+  if (ctx.quick) {
+    shared.quickKinesisLocal.emulator ??= start();
+    emulator = await shared.quickKinesisLocal.emulator;
+  } else {
+    emulator = await start();
+  }
+  // More attempts than the local default: on a loaded machine kinesis-local may be slow to accept.
+  const kinesis = new KinesisClient({ ...kinesisClientConfig(emulator.info), maxAttempts: 6 });
   try {
     const info: LocalTwinInfo = {
       ...shared.stack.info,
@@ -273,7 +289,7 @@ async function onKinesisLocal(
   } finally {
     kinesis.destroy();
     // Stopped here rather than at the end of the run (stop() is idempotent: the run's cleanup is a no-op).
-    await emulator.stop();
+    if (!ctx.quick) await emulator.stop();
     ctx.log(
       `${prefix}: kinesis-local run, 1-min load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] as number).toFixed(2)} after`,
     );
@@ -313,7 +329,7 @@ function kinesisLocalLatency(retrieval: KinesisLocalRetrieval, prefix: string) {
         shared,
         KINESIS_LOCAL_LATENCY,
         stream,
-        ctx.params.kinesisLocal.putDurationMs,
+        ctx.params.kinesisLocal,
         (records): KinesisLocalLatencyInput => ({
           info: stream.info,
           streamName: stream.streamName,
@@ -337,20 +353,20 @@ export default defineBenchmark<Params, Shared>({
       records: 200_000,
       putRatePerS: 50,
       putDurationMs: 60_000,
-      kinesisLocal: { records: 5_000, putDurationMs: 30_000 },
+      kinesisLocal: { records: 5_000, putRatePerS: 20, putDurationMs: 30_000 },
     },
     quick: {
       records: 500,
       putRatePerS: 50,
       putDurationMs: 400,
-      kinesisLocal: { records: 500, putDurationMs: 400 },
+      kinesisLocal: { records: 500, putRatePerS: 20, putDurationMs: 1_000 },
     },
   },
   setup: async (ctx) => {
     const stack = await ctx.startLocalTwin({ s3: false });
     const kinesis = new KinesisClient(kinesisClientConfig(stack.info));
     ctx.defer(() => kinesis.destroy());
-    return { stack, kinesis, events: sampleEvents(ctx.params.records) };
+    return { stack, kinesis, events: sampleEvents(ctx.params.records), quickKinesisLocal: {} };
   },
   contenders: {
     'bare-loop': drain(BARE_LOOP, 'bench-consumer-bare'),
@@ -516,7 +532,7 @@ export default defineBenchmark<Params, Shared>({
     'Drain: 200,000 sample events (~330 B of JSON) pre-loaded; CPU and time from the first GetShardIterator to the last record; every processor JSON-decodes each record (lifion-kinesis decodes it itself). consumer-core and lifion-kinesis run with their defaults.',
     'Latency: 50 records/s for 60 s put one PutRecord at a time on schedule by the benchmark process, from when each put is sent to when the processor gets its batch; lifion-kinesis with its defaults (pollDelay 250 ms, noRecordsPollDelay 1000 ms).',
     "max_get_records_per_shard_s: most GetRecords calls to one shard in any 1-s window, counted by a middleware on the worker's Kinesis client over the whole latency run.",
-    "fanout_* (*: taken under load): consumer-core with retrieval 'fanOut' against consumer-core polling, both with their defaults on a fresh 4-shard kinesis-local stream, kinesis-local started for each run alone (it loads the machine itself: compare only within the run). Drain: 5,000 events pre-loaded, CPU from the first SubscribeToShard / GetShardIterator to the last record; latency: 50 records/s for 30 s.",
+    "fanout_* (*: taken under load): consumer-core with retrieval 'fanOut' against consumer-core polling, both with their defaults on a fresh 4-shard kinesis-local stream, kinesis-local started for each run alone (it loads the machine itself: compare only within the run). Drain: 5,000 events pre-loaded, CPU from the first SubscribeToShard / GetShardIterator to the last record; latency: 20 records/s for 30 s.",
     "fanout_latency_*: bounded by kinesis-local, which pushes a subscription's records on a one-second poll (AWS's figure for fan-out: about 70 ms); not a measure of consumer-core.",
     "fanout_get_records_calls: GetRecords calls between 'ready' (a subscription up on every shard) and the last record of the latency run, counted by consumer-core's instrumented client in the contender process.",
   ],

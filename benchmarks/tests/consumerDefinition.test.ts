@@ -43,7 +43,7 @@ describe('pnpm bench consumer: the fan-out rows', () => {
 
   it('has enough sample events for every kinesis-local run, full and quick', () => {
     for (const params of [consumer.params.full, consumer.params.quick]) {
-      const latencyRecords = (params.putRatePerS * params.kinesisLocal.putDurationMs) / 1000;
+      const latencyRecords = (params.kinesisLocal.putRatePerS * params.kinesisLocal.putDurationMs) / 1000;
       expect(params.kinesisLocal.records).toBeLessThanOrEqual(params.records);
       expect(latencyRecords).toBeLessThanOrEqual(params.records);
       expect(latencyRecords).toBeGreaterThan(0);

@@ -17,7 +17,13 @@
  */
 import { loadavg } from 'node:os';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { kinesisClientConfig, type LocalTwin, type LocalTwinInfo, uniqueName } from '@shardline/local';
+import {
+  kinesisClientConfig,
+  type LocalStream,
+  type LocalTwin,
+  type LocalTwinInfo,
+  uniqueName,
+} from '@shardline/local';
 import type {
   DrainInput,
   KinesisLocalDrainInput,
@@ -189,7 +195,7 @@ async function measureLatency(
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     const event = events[i] as SampleEvent;
     putAtMs[i] = monotonicNowMs();
-    const put = putWithRetries(stream, event);
+    const put = putWithRetries(stream, event, (message) => ctx.log(message));
     // Awaited below; until then a failed put must not be an unhandled rejection (it would end the process).
     put.catch(() => undefined);
     puts.push(put);
@@ -214,7 +220,11 @@ async function measureLatency(
  * even accept the connection within the client's connection timeout. The record's latency still runs
  * from its first attempt.
  */
-async function putWithRetries(stream: LiveStream, event: SampleEvent): Promise<void> {
+async function putWithRetries(
+  stream: LiveStream,
+  event: SampleEvent,
+  log: (message: string) => void,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await stream.kinesis.send(
@@ -227,6 +237,7 @@ async function putWithRetries(stream: LiveStream, event: SampleEvent): Promise<v
       return;
     } catch (error) {
       if (attempt > 5) throw error;
+      log(`a PutRecord to ${stream.streamName} failed (${String(error)}); again`);
       await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
     }
   }
@@ -283,9 +294,16 @@ async function onKinesisLocal(
       endpoints: { ...shared.stack.info.endpoints, kinesis: emulator.info.endpoints.kinesis },
       kinesisEngine: 'faithful',
     };
-    return await withFreshStream(ctx, emulator, prefix, SHARDS, ({ streamName, shardIds }) =>
-      body({ info, kinesis, streamName, shardIds }),
-    );
+    const { streamName, shardIds } = await createStreamPatiently(ctx, emulator, prefix);
+    try {
+      const metrics = await body({ info, kinesis, streamName, shardIds });
+      ctx.log(`${prefix}: ${JSON.stringify(metrics)}`);
+      return metrics;
+    } finally {
+      await emulator
+        .deleteStream(streamName)
+        .catch((error: unknown) => ctx.log(`could not delete ${streamName}: ${String(error)}`));
+    }
   } finally {
     kinesis.destroy();
     // Stopped here rather than at the end of the run (stop() is idempotent: the run's cleanup is a no-op).
@@ -293,6 +311,26 @@ async function onKinesisLocal(
     ctx.log(
       `${prefix}: kinesis-local run, 1-min load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] as number).toFixed(2)} after`,
     );
+  }
+}
+
+/**
+ * A fresh stream of {@link SHARDS} shards on kinesis-local, created again (under a new name) when the
+ * emulator, just started on a loaded machine, does not accept the connection in time.
+ */
+async function createStreamPatiently(
+  ctx: BenchmarkContext<Params>,
+  emulator: LocalTwin,
+  prefix: string,
+): Promise<LocalStream> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await emulator.createStream(uniqueName(prefix), { shardCount: SHARDS });
+    } catch (error) {
+      if (attempt >= 4) throw error;
+      ctx.log(`${prefix}: creating the stream on kinesis-local failed (${String(error)}); again`);
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
   }
 }
 
@@ -314,7 +352,6 @@ function kinesisLocalDrain(retrieval: KinesisLocalRetrieval, prefix: string) {
         retrieval,
       };
       const report = await ctx.spawnContender(KINESIS_LOCAL_DRAIN, input, { env: CONTENDER_ENV });
-      ctx.log(`${prefix}: ${JSON.stringify(report.metrics)}`);
       return { ...report.metrics, peak_rss_mib: report.peakRssMiB };
     });
 }

@@ -382,7 +382,7 @@ function kinesisLocalLatency(retrieval: KinesisLocalRetrieval, prefix: string) {
 export default defineBenchmark<Params, Shared>({
   name: 'consumer',
   description:
-    'consumer-core worker vs a bare GetRecords loop and lifion-kinesis 1.3.3: drain of 200k events on 4 shards, put → processor latency at 50 records/s',
+    'consumer-core worker vs a bare GetRecords loop and lifion-kinesis 1.3.3: drain of 200k events on 4 shards, put → processor latency at 50 records/s; enhanced fan-out vs polling on kinesis-local',
   rounds: 3,
   quickRounds: 1,
   params: {

@@ -2,6 +2,7 @@
  * What every contender of `pnpm bench consumer` shares: inputs, the JSON decode every processor does,
  * and the ledger that checks each one saw every record (independently of the component's own report).
  */
+import type { InstrumentedKinesisClient } from '@shardline/consumer-core/testing';
 import type { LocalTwinInfo } from '@shardline/local';
 import type { ContenderProbe } from '../harness/index.js';
 
@@ -26,6 +27,37 @@ export interface LatencyInput {
   readonly tableName: string;
   /** consumer-core's `idleTimeBetweenReadsMs`; absent: the library's default. */
   readonly idleTimeBetweenReadsMs?: number;
+}
+
+/** How a consumer-core worker on kinesis-local reads: enhanced fan-out or polling (the baseline). */
+export type KinesisLocalRetrieval = 'fanOut' | 'polling';
+
+/**
+ * Input of the drain contender on kinesis-local: `info` points Kinesis at kinesis-local and DynamoDB at
+ * the run's dynalite.
+ */
+export interface KinesisLocalDrainInput extends DrainInput {
+  readonly retrieval: KinesisLocalRetrieval;
+}
+
+/** Input of the latency contender on kinesis-local (consumer-core's defaults otherwise). */
+export interface KinesisLocalLatencyInput extends Omit<LatencyInput, 'idleTimeBetweenReadsMs'> {
+  readonly retrieval: KinesisLocalRetrieval;
+}
+
+/**
+ * Kinesis calls of a worker, counted by consumer-core's instrumented client it reads through (an
+ * independent ledger): `GetRecords` (0 for fan-out once subscribed) and `SubscribeToShard`.
+ */
+export function retrievalFigures(instrumented: Pick<InstrumentedKinesisClient, 'callCounts'>): {
+  get_records_calls: number;
+  subscribe_to_shard_calls: number;
+} {
+  const counts = instrumented.callCounts();
+  return {
+    get_records_calls: counts.get('GetRecordsCommand') ?? 0,
+    subscribe_to_shard_calls: counts.get('SubscribeToShardCommand') ?? 0,
+  };
 }
 
 /**

@@ -41,6 +41,13 @@ export interface FigureSpec {
    */
   readonly baselineMetric?: string;
   readonly reference?: Reference;
+  /**
+   * Taken under load: the contenders share the machine with an emulator that itself loads it (e.g.
+   * kinesis-local), so the values are only comparable with the baseline of the same run, never with
+   * another run's. Marked `under_load: true` in the JSON line and with `*` in the table.
+   * @defaultValue false
+   */
+  readonly underLoad?: boolean;
   /** One line for the table's legend. */
   readonly description?: string;
 }

@@ -12,6 +12,8 @@ export interface FigureResult {
   /** `candidate / baseline`, or `null`. */
   readonly ratio: number | null;
   readonly reference?: Reference;
+  /** Present when the figure was taken under load: compare it only with the baseline of the same run. */
+  readonly under_load?: true;
   readonly better: Better;
   readonly candidate_min: number;
   readonly candidate_max: number;
@@ -93,6 +95,7 @@ export function buildReport(
         baseline: baseline ? roundFigure(baseline.median) : null,
         ratio: r === null ? null : Number(r.toFixed(3)),
         ...(figure.reference ? { reference: figure.reference } : {}),
+        ...(figure.underLoad ? { under_load: true as const } : {}),
         better: figure.better,
         candidate_min: roundFigure(candidate.min),
         candidate_max: roundFigure(candidate.max),
@@ -198,7 +201,7 @@ export function formatTable(report: BenchmarkReport, specs: readonly FigureSpec[
     const from = spec ? ` (${spec.from})` : '';
     const base = spec?.baseline ? ` (${spec.baseline})` : '';
     return [
-      f.name,
+      f.under_load ? `${f.name} *` : f.name,
       f.unit,
       `${formatNumber(f.candidate)} [${formatNumber(f.candidate_min)}–${formatNumber(f.candidate_max)}]${from}`,
       f.baseline === null
@@ -211,6 +214,12 @@ export function formatTable(report: BenchmarkReport, specs: readonly FigureSpec[
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   const out = [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
+  if (report.figures.some((f) => f.under_load)) {
+    out.push(
+      '',
+      '* taken under load (the emulator loads the machine): compare only with the baseline of this run',
+    );
+  }
   const references = report.figures.filter((f) => f.reference);
   if (references.length > 0) {
     out.push('', 'References:');

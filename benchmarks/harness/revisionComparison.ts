@@ -84,7 +84,8 @@ export function compareRevisions(runs: readonly RevisionRun[]): RevisionFigure[]
   };
   const figures: RevisionFigure[] = [];
   for (const spec of base[0]!.report.figures) {
-    figures.push(compare(spec.name, spec.unit, spec.better, (f) => f.candidate));
+    // A figure taken under load compares only with its baseline of the same run: only its ratio is kept.
+    if (!spec.under_load) figures.push(compare(spec.name, spec.unit, spec.better, (f) => f.candidate));
     // Each run's candidate/baseline ratio too: the baseline met the same machine in the same run, so the
     // ratio carries less of the load than the raw value.
     if (spec.ratio !== null) {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { FigureSpec } from '../harness/defineBenchmark.js';
-import { buildReport, figureNameDifferences, formatTable, reportProblems } from '../harness/report.js';
+import {
+  type BenchmarkReport,
+  buildReport,
+  figureNameDifferences,
+  formatTable,
+  reportProblems,
+} from '../harness/report.js';
 
 const figures: FigureSpec[] = [
   { name: 'records_per_s', unit: '1/s', better: 'higher', from: 'worker', baseline: 'bare-loop' },
@@ -94,6 +100,44 @@ describe('buildReport', () => {
       /records_per_s .*900 \[700–950\] \(worker\).*1,100 \[1,000–1,200\] \(bare-loop\).*0\.82×/,
     );
     expect(table).toContain('latency_p50_ms: 150 (issue target)');
+  });
+});
+
+describe('a figure taken under load', () => {
+  const underLoad: FigureSpec[] = [
+    {
+      name: 'fanout_cpu_us_per_record',
+      unit: 'us',
+      better: 'lower',
+      from: 'lifion',
+      metric: 'cpu_us_per_record',
+      baseline: 'bare-loop',
+      underLoad: true,
+    },
+    figures[0]!,
+  ];
+  const report = buildReport('consumer', false, underLoad, rounds);
+
+  it('says so in the JSON line, and only for that figure', () => {
+    const json = JSON.parse(JSON.stringify(report)) as BenchmarkReport;
+    expect(json.figures[0]!.under_load).toBe(true);
+    expect('under_load' in json.figures[1]!).toBe(false);
+    expect(
+      reportProblems(
+        json,
+        underLoad.map((f) => f.name),
+      ),
+    ).toEqual([]);
+  });
+
+  it('is starred in the table, with a legend', () => {
+    const table = formatTable(report, underLoad);
+    expect(table).toMatch(/\| fanout_cpu_us_per_record \* /);
+    expect(table).toMatch(/\| records_per_s {2,}\|/);
+    expect(table).toContain(
+      '* taken under load (the emulator loads the machine): compare only with the baseline of this run',
+    );
+    expect(formatTable(buildReport('consumer', false, figures, rounds), figures)).not.toContain('under load');
   });
 });
 

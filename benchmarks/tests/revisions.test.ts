@@ -59,6 +59,24 @@ describe('compareRevisions', () => {
   });
 });
 
+describe('compareRevisions of a figure taken under load', () => {
+  it('compares only its candidate/baseline ratio, never its raw value across runs', () => {
+    const underLoad = (candidate: number, ratio: number): BenchmarkReport => {
+      const r = report(candidate, 1);
+      return {
+        ...r,
+        figures: [{ ...r.figures[0]!, baseline: candidate / ratio, ratio, under_load: true }, r.figures[1]!],
+      };
+    };
+    const figures = compareRevisions([
+      { revision: 'base', report: underLoad(10, 1.0) },
+      { revision: 'head', report: underLoad(20, 1.05) },
+    ]);
+    expect(figures.map((f) => f.name)).toEqual(['cpu_us_per_record (÷ baseline)', 'records_per_s']);
+    expect(figures[0]).toMatchObject({ unit: 'ratio', ratio: 1.05 });
+  });
+});
+
 describe('compareRevisions with a baseline', () => {
   it("compares the runs' candidate/baseline ratios as a figure of their own", () => {
     const withRatio = (candidate: number, ratio: number): BenchmarkReport => {

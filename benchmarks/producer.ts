@@ -63,6 +63,13 @@ const CONCURRENCY = 4;
 const API_KEY = 'bench-producer-key';
 /** Clock ticks per second of /proc/<pid>/stat CPU times. */
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/**
+ * `SHARDLINE_BENCH_CPU_PROF=<dir>`: the measured client contenders run with `--cpu-prof`, one
+ * `.cpuprofile` each in `<dir>` (open in Chrome DevTools, or summarise by self time). Profiling costs
+ * CPU: figures of such a run are for finding hot spots, not for the docs.
+ */
+const CPU_PROFILE_DIR = process.env.SHARDLINE_BENCH_CPU_PROF;
+const PROFILE_NODE_ARGS = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
 
 /** User + system CPU of another process so far, ms (Linux /proc). */
 function processCpuMs(pid: number): number {
@@ -168,6 +175,7 @@ async function measured<I>(
     cpuMs: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid)])),
   });
   const report = await ctx.spawnContender(file, input, {
+    nodeArgs: PROFILE_NODE_ARGS,
     onEvent: (event) => {
       if (event.name === 'start' || event.name === 'end') at[event.name] = sample();
     },
@@ -210,7 +218,11 @@ async function putLoop(ctx: BenchmarkContext<Params>, shared: Shared, loop: 'bar
     };
     const report = await measured(ctx, shared, PUT_LOOP, input);
     logRound(ctx, `${loop}-loop`, report.metrics, report.cpuPercent);
-    return { ...report.metrics, emulator_cpu_percent: report.cpuPercent.emulator! };
+    return {
+      ...report.metrics,
+      emulator_cpu_percent: report.cpuPercent.emulator!,
+      client_peak_rss_mib: report.peakRssMiB,
+    };
   });
 }
 
@@ -277,6 +289,7 @@ async function producerHttp(ctx: BenchmarkContext<Params>, shared: Shared) {
         gateway_cpu_us_per_record: server.metrics.cpu_us! / records,
         gateway_cpu_percent: client.cpuPercent.gateway!,
         emulator_cpu_percent: client.cpuPercent.emulator!,
+        client_peak_rss_mib: client.peakRssMiB,
         gateway_peak_rss_mib: server.peakRssMiB,
       };
     } finally {
@@ -431,6 +444,24 @@ export default defineBenchmark<Params, Shared>({
       from: 'producer-direct',
       baseline: 'bare-put-records',
     },
+    {
+      name: 'client_peak_rss_mib',
+      unit: 'MiB',
+      better: 'lower',
+      from: 'producer-direct',
+      baseline: 'bare-put-records',
+      description: 'peak RSS of the client process (whole process life, events held as objects in both)',
+    },
+    {
+      name: 'http_client_peak_rss_mib',
+      unit: 'MiB',
+      better: 'lower',
+      from: 'producer-http',
+      metric: 'client_peak_rss_mib',
+      baseline: 'producer-direct',
+      baselineMetric: 'client_peak_rss_mib',
+    },
+    { name: 'gateway_peak_rss_mib', unit: 'MiB', better: 'lower', from: 'producer-http', baseline: null },
     {
       name: 'http_records_per_s',
       unit: '1/s',

@@ -99,7 +99,11 @@ runContender<PutLoopInput>(async (input, probe) => {
       recordBytes += data.byteLength;
       await latency.time(() =>
         kinesis.send(
-          new PutRecordCommand({ StreamName: input.streamName, Data: data, PartitionKey: event.partitionKey }),
+          new PutRecordCommand({
+            StreamName: input.streamName,
+            Data: data,
+            PartitionKey: event.partitionKey,
+          }),
         ),
       );
     }

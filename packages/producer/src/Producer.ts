@@ -628,14 +628,20 @@ export class Producer {
         succeeded += 1;
         this.#metrics.recordsSent += 1;
         this.#metrics.bytesSent += entry.sizeBytes;
-        entry.resolve({
-          eventId: entry.record.eventId,
-          shardId: outcome.shardId,
-          sequenceNumber: outcome.sequenceNumber,
-          ...(outcome.subSequenceNumber === undefined
-            ? {}
-            : { subSequenceNumber: outcome.subSequenceNumber }),
-        });
+        entry.resolve(
+          outcome.subSequenceNumber === undefined
+            ? {
+                eventId: entry.record.eventId,
+                shardId: outcome.shardId,
+                sequenceNumber: outcome.sequenceNumber,
+              }
+            : {
+                eventId: entry.record.eventId,
+                shardId: outcome.shardId,
+                sequenceNumber: outcome.sequenceNumber,
+                subSequenceNumber: outcome.subSequenceNumber,
+              },
+        );
         this.#finish(entry);
         continue;
       }

@@ -2,7 +2,8 @@
  * `pnpm bench producer`: `@shardline/producer` on kinesalite. Every round, on a fresh 4-shard stream
  * each, with the same sample events (the ingest envelope of `data/ecommerce-events-2019-10-sample.csv`
  * rows):
- * - the producer's direct Kinesis transport against a bare loop of full 500-record PutRecords calls;
+ * - the producer's direct Kinesis transport against a bare loop of full 500-record PutRecords calls
+ *   that builds each record's envelope with plain `JSON.stringify` inside its measured span;
  * - the producer's HTTP transport through the local ingest gateway (in its own process);
  * - one PutRecord call per event, as a naive replay program does;
  * - `shardline-produce replay` of a generated 1,000,000-row CSV and of a 100,000-row one: peak RSS.
@@ -63,6 +64,13 @@ const CONCURRENCY = 4;
 const API_KEY = 'bench-producer-key';
 /** Clock ticks per second of /proc/<pid>/stat CPU times. */
 const CLOCK_TICKS_PER_S = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/**
+ * `SHARDLINE_BENCH_CPU_PROF=<dir>`: the measured client contenders run with `--cpu-prof`, one
+ * `.cpuprofile` each in `<dir>` (open in Chrome DevTools, or summarise by self time). Profiling costs
+ * CPU: figures of such a run are for finding hot spots, not for the docs.
+ */
+const CPU_PROFILE_DIR = process.env.SHARDLINE_BENCH_CPU_PROF;
+const PROFILE_NODE_ARGS = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
 
 /** User + system CPU of another process so far, ms (Linux /proc). */
 function processCpuMs(pid: number): number {
@@ -168,6 +176,7 @@ async function measured<I>(
     cpuMs: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, processCpuMs(pid)])),
   });
   const report = await ctx.spawnContender(file, input, {
+    nodeArgs: PROFILE_NODE_ARGS,
     onEvent: (event) => {
       if (event.name === 'start' || event.name === 'end') at[event.name] = sample();
     },
@@ -210,7 +219,11 @@ async function putLoop(ctx: BenchmarkContext<Params>, shared: Shared, loop: 'bar
     };
     const report = await measured(ctx, shared, PUT_LOOP, input);
     logRound(ctx, `${loop}-loop`, report.metrics, report.cpuPercent);
-    return { ...report.metrics, emulator_cpu_percent: report.cpuPercent.emulator! };
+    return {
+      ...report.metrics,
+      emulator_cpu_percent: report.cpuPercent.emulator!,
+      client_peak_rss_mib: report.peakRssMiB,
+    };
   });
 }
 
@@ -277,6 +290,7 @@ async function producerHttp(ctx: BenchmarkContext<Params>, shared: Shared) {
         gateway_cpu_us_per_record: server.metrics.cpu_us! / records,
         gateway_cpu_percent: client.cpuPercent.gateway!,
         emulator_cpu_percent: client.cpuPercent.emulator!,
+        client_peak_rss_mib: client.peakRssMiB,
         gateway_peak_rss_mib: server.peakRssMiB,
       };
     } finally {
@@ -345,12 +359,12 @@ async function replay(ctx: BenchmarkContext<Params>, shared: Shared, file: strin
       ctx.log(
         `  replay of ${rows} rows: peak RSS ${peak.toFixed(1)} MiB, ${Math.round(rows / (wallMs / 1000))} rows/s`,
       );
-      // The rows sent per second as the user sees them: process start to exit, tsx start-up included.
+      // The rows sent per second as the user sees them: process start to exit, Node start-up included.
       return {
         replay_peak_rss_mib: peak,
         replay_median_rss_mib: median(samples),
         // RSS over time: the highest sample of the last quarter of the run against that of the second
-        // (the first quarter holds start-up: tsx, hashing the file, the buffer filling up).
+        // (the first quarter holds start-up: loading modules, hashing the file, the buffer filling up).
         replay_rss_growth_mib:
           Math.max(...samples.slice(Math.floor((samples.length * 3) / 4))) -
           Math.max(...samples.slice(Math.floor(samples.length / 4), Math.floor(samples.length / 2))),
@@ -432,6 +446,24 @@ export default defineBenchmark<Params, Shared>({
       baseline: 'bare-put-records',
     },
     {
+      name: 'client_peak_rss_mib',
+      unit: 'MiB',
+      better: 'lower',
+      from: 'producer-direct',
+      baseline: 'bare-put-records',
+      description: 'peak RSS of the client process (whole process life, events held as objects in both)',
+    },
+    {
+      name: 'http_client_peak_rss_mib',
+      unit: 'MiB',
+      better: 'lower',
+      from: 'producer-http',
+      metric: 'client_peak_rss_mib',
+      baseline: 'producer-direct',
+      baselineMetric: 'client_peak_rss_mib',
+    },
+    { name: 'gateway_peak_rss_mib', unit: 'MiB', better: 'lower', from: 'producer-http', baseline: null },
+    {
       name: 'http_records_per_s',
       unit: '1/s',
       better: 'higher',
@@ -499,10 +531,11 @@ export default defineBenchmark<Params, Shared>({
   ],
   notes: [
     'Every contender writes to a fresh 4-shard stream and is read back (record count and distinct event ids) before the round goes on.',
-    'All records are the ingest envelope {"eventId","receivedAt","data"} of a sample event (about 400 bytes): the loops send prebuilt envelope bytes, the producer builds them from objects inside its measured span.',
+    'All records are the ingest envelope {"eventId","receivedAt","data"} of a sample event (about 400 bytes), built from the event object inside every contender’s measured span: the loops with one plain JSON.stringify per record, the producer with its validated encoder.',
     'The bare loop and the producer keep 4 requests in flight (the producer’s default); the naive loop awaits each PutRecord.',
     'HTTP: the gateway runs in its own process (startIngestGateway), the client is the producer’s httpTransport; kinesalite, gateway and client share the 2 cores.',
     'CPU percent is % of one core between the client’s first and last record, from /proc of the gateway and kinesalite processes.',
-    'replay_*: shardline-produce replay (from source, tsx start-up included) of a CSV generated from the sample rows, --stream, partitioned by user_session; RSS sampled from /proc every 100 ms; growth = max RSS of the last quarter of the run minus that of the second quarter.',
+    'client_peak_rss_mib / gateway_peak_rss_mib: the process’s peak RSS over its whole life (getrusage maxRSS), the 200,000 event objects of the feeding loop included.',
+    'replay_*: shardline-produce replay (the built dist/main.js, Node start-up included) of a CSV generated from the sample rows, --stream, partitioned by user_session; RSS sampled from /proc every 100 ms; growth = max RSS of the last quarter of the run minus that of the second quarter.',
   ],
 });

@@ -1,15 +1,26 @@
 /**
- * Contender process of `pnpm bench producer`: the two loops the producer is held against, sending the
- * very records the producer stores (the ingest envelope, see `envelopeEvents`).
+ * Contender process of `pnpm bench producer`: the two loops the producer is held against, fed the same
+ * sample events as objects as the producer (`appEvents`), and sending the very records the producer
+ * stores: the ingest envelope `{"eventId","receivedAt","data"}`.
  *
- * - `bare`: full 500-record PutRecords calls (the harness's `putEvents`), `concurrency` calls in flight:
- *   the fastest way in, without the producer's work (JSON encoding, envelope, batching, bookkeeping).
- * - `naive`: one PutRecord call per event, awaited before the next, as a naive replay program does.
+ * - `bare`: full 500-record PutRecords calls, `concurrency` calls in flight; each record's envelope is
+ *   built inside the measured span with one plain `JSON.stringify` (a fresh `receivedAt` per record)
+ *   and encoded to UTF-8, as the least an application writing to Kinesis itself must do. It does no
+ *   validation, no buffering, no bookkeeping: the floor the producer is held against.
+ * - `naive`: one PutRecord call per event (envelope built the same way), awaited before the next, as a
+ *   naive replay program does.
  */
-import { GetShardIteratorCommand, KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { Buffer } from 'node:buffer';
+import {
+  GetShardIteratorCommand,
+  KinesisClient,
+  PutRecordCommand,
+  PutRecordsCommand,
+  type PutRecordsRequestEntry,
+} from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
-import { countRequests, LatencyRecorder, putEvents, runContender } from '../harness/index.js';
-import { envelopeEvents } from './events.js';
+import { countRequests, LatencyRecorder, runContender } from '../harness/index.js';
+import { type AppEvent, appEvents } from './events.js';
 
 /** Input of this contender. */
 export interface PutLoopInput {
@@ -22,10 +33,23 @@ export interface PutLoopInput {
   readonly concurrency: number;
 }
 
+/** PutRecords: at most 500 records per call. */
+const MAX_RECORDS_PER_CALL = 500;
+/** Resends of a call's failed entries before the loop gives up. */
+const MAX_RESENDS = 10;
+
+/** The ingest envelope of one event, built the plain way. */
+function envelope(event: AppEvent): Buffer {
+  return Buffer.from(
+    JSON.stringify({ eventId: event.eventId, receivedAt: new Date().toISOString(), data: event.data }),
+    'utf8',
+  );
+}
+
 runContender<PutLoopInput>(async (input, probe) => {
   const kinesis = new KinesisClient(kinesisClientConfig(input.info));
   const requests = countRequests(kinesis);
-  const events = envelopeEvents(input.records);
+  const events = appEvents(input.records);
   // Warm the connection and the SDK's code paths outside the measured span.
   await kinesis.send(
     new GetShardIteratorCommand({
@@ -36,24 +60,48 @@ runContender<PutLoopInput>(async (input, probe) => {
   );
   const latency = new LatencyRecorder();
   let resentRecords = 0;
+  let recordBytes = 0;
   probe.mark('start');
   probe.emit('start');
   if (input.loop === 'bare') {
-    ({ resentRecords } = await putEvents(kinesis, {
-      streamName: input.streamName,
-      events,
-      concurrency: input.concurrency,
-      latency,
-      signal: probe.signal,
-    }));
+    let next = 0;
+    const worker = async () => {
+      while (next < events.length) {
+        probe.signal.throwIfAborted();
+        const end = Math.min(next + MAX_RECORDS_PER_CALL, events.length);
+        let entries: PutRecordsRequestEntry[] = [];
+        for (; next < end; next++) {
+          const event = events[next]!;
+          const data = envelope(event);
+          recordBytes += data.byteLength;
+          entries.push({ Data: data, PartitionKey: event.partitionKey });
+        }
+        for (let attempt = 0; ; attempt++) {
+          const call = entries;
+          const out = await latency.time(() =>
+            kinesis.send(new PutRecordsCommand({ StreamName: input.streamName, Records: call })),
+          );
+          if (!out.FailedRecordCount) break;
+          if (attempt >= MAX_RESENDS) {
+            throw new Error(`${out.FailedRecordCount} records still failed after ${MAX_RESENDS} resends`);
+          }
+          // A PutRecords answer is per entry, in order: resend only the failed ones.
+          entries = call.filter((_, i) => out.Records?.[i]?.ErrorCode);
+          resentRecords += entries.length;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: input.concurrency }, worker));
   } else {
     for (const event of events) {
       probe.signal.throwIfAborted();
+      const data = envelope(event);
+      recordBytes += data.byteLength;
       await latency.time(() =>
         kinesis.send(
           new PutRecordCommand({
             StreamName: input.streamName,
-            Data: event.data,
+            Data: data,
             PartitionKey: event.partitionKey,
           }),
         ),
@@ -74,6 +122,6 @@ runContender<PutLoopInput>(async (input, probe) => {
     client_cpu_percent: (100 * cpuUs) / 1000 / wallMs,
     latency_p50_ms: latency.percentileMs(50),
     resent_records: resentRecords,
-    record_bytes: events.reduce((sum, e) => sum + e.data.byteLength, 0) / input.records,
+    record_bytes: recordBytes / input.records,
   };
 });

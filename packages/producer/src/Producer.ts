@@ -14,6 +14,7 @@ import {
 } from './config/resolveProducerConfig.js';
 import type { DeadLetter } from './dead-letter/DeadLetterSink.js';
 import { DeliveryError, InvalidRecordError, ProducerClosedError, TransportError } from './errors.js';
+import { envelopeDataOffset } from './internal/envelopeDataOffset.js';
 import { EVENT_ID_PATTERN, encodeEnvelope, uuidv7 } from './internal/ingest.js';
 import {
   Emitter,
@@ -389,17 +390,13 @@ export class Producer {
         `explicitHashKey must be a decimal integer in [0, 2^128), got ${JSON.stringify(explicitHashKey)}`,
       );
     }
-    const receivedAt = new Date().toISOString();
     let envelope: Uint8Array;
     try {
-      envelope = encodeEnvelope({ eventId, receivedAt, data: event });
+      envelope = encodeEnvelope({ eventId, receivedAt: Date.now(), data: event });
     } catch (error) {
       throw new InvalidRecordError('data', `The event cannot be sent: ${(error as Error).message}`, error);
     }
-    const dataOffset = Buffer.byteLength(
-      `{"eventId":"${eventId}","receivedAt":"${receivedAt}","data":`,
-      'latin1',
-    );
+    const dataOffset = envelopeDataOffset(envelope, eventId.length);
     const record: TransportRecord = { eventId, partitionKey, explicitHashKey, envelope, dataOffset };
     const sizeBytes = envelope.length + Buffer.byteLength(partitionKey, 'utf8');
     if (sizeBytes > this.#config.maxRecordBytes) {
@@ -631,14 +628,20 @@ export class Producer {
         succeeded += 1;
         this.#metrics.recordsSent += 1;
         this.#metrics.bytesSent += entry.sizeBytes;
-        entry.resolve({
-          eventId: entry.record.eventId,
-          shardId: outcome.shardId,
-          sequenceNumber: outcome.sequenceNumber,
-          ...(outcome.subSequenceNumber === undefined
-            ? {}
-            : { subSequenceNumber: outcome.subSequenceNumber }),
-        });
+        entry.resolve(
+          outcome.subSequenceNumber === undefined
+            ? {
+                eventId: entry.record.eventId,
+                shardId: outcome.shardId,
+                sequenceNumber: outcome.sequenceNumber,
+              }
+            : {
+                eventId: entry.record.eventId,
+                shardId: outcome.shardId,
+                sequenceNumber: outcome.sequenceNumber,
+                subSequenceNumber: outcome.subSequenceNumber,
+              },
+        );
         this.#finish(entry);
         continue;
       }

@@ -25,6 +25,12 @@ const ZERO = 0x30;
 const NINE = 0x39;
 const IN_OBJECT = 1;
 const IN_ARRAY = 2;
+/**
+ * The container kinds of `skipValue`'s open levels, shared by every scanner: `skipValue` runs to its
+ * end synchronously and starts at depth 0, so no two scans use it at once. One typed array per scanner
+ * cost more than a typical event's whole scan (one scanner is made per record decoded).
+ */
+let depthKinds = new Uint8Array(128);
 
 /** Whitespace bytes of JSON (RFC 8259: space, tab, LF, CR). */
 function isWhitespace(c: number): boolean {
@@ -72,7 +78,6 @@ export class JsonScanner {
   readonly #maxIssues: number;
   /** When the whole input is known to be valid UTF-8, strings skip per-byte validation. */
   readonly #isUtf8Known: boolean;
-  #stack: Uint8Array = new Uint8Array(128);
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length, maxIssues = 1000) {
     this.bytes = bytes;
@@ -306,14 +311,14 @@ export class JsonScanner {
             isDepthReported = true;
             this.issue(`Nested deeper than ${maxDepth} levels`, this.pos);
           }
-          if (depth >= this.#stack.length) {
-            const grown = new Uint8Array(this.#stack.length * 2);
-            grown.set(this.#stack);
-            this.#stack = grown;
+          if (depth >= depthKinds.length) {
+            const grown = new Uint8Array(depthKinds.length * 2);
+            grown.set(depthKinds);
+            depthKinds = grown;
           }
           this.pos += 1;
           const isObject = c === OPEN_BRACE;
-          this.#stack[depth] = isObject ? IN_OBJECT : IN_ARRAY;
+          depthKinds[depth] = isObject ? IN_OBJECT : IN_ARRAY;
           const next = this.peek();
           if (next === (isObject ? CLOSE_BRACE : CLOSE_BRACKET)) {
             this.pos += 1;
@@ -340,7 +345,7 @@ export class JsonScanner {
       for (;;) {
         if (depth === 0) return;
         c = this.peek();
-        const inObject = this.#stack[depth] === IN_OBJECT;
+        const inObject = depthKinds[depth] === IN_OBJECT;
         if (c === COMMA) {
           this.pos += 1;
           if (inObject) this.#scanMemberName();

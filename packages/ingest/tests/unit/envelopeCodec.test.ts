@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isContractSafeStringifyOutput } from '../../src/envelope/envelopeCodec.js';
 import {
   BigIntegerMode,
   decodeEnvelope,
@@ -84,6 +85,64 @@ describe('encodeEnvelope', () => {
     ['invalid UTF-8', { eventId: 'a', dataJson: Buffer.from([0x22, 0xff, 0x22]) }],
   ])('rejects %s', (_name, input) => {
     expect(() => encodeEnvelope(input as Parameters<typeof encodeEnvelope>[0])).toThrow(EnvelopeEncodeError);
+  });
+});
+
+describe('encodeEnvelope of data: the one-pass path and the full scan agree', () => {
+  /** The same data through the dataJson path, which always scans. */
+  const scanned = (data: unknown) =>
+    text(encodeEnvelope({ eventId: 'e', receivedAt: AT, dataJson: JSON.stringify(data) }));
+
+  it.each([
+    ['a typical event', { id: 'evt-1', price: 12.5, brand: null, tags: ['a', 'b'], nested: { x: [1] } }],
+    ['non-ASCII text and a surrogate pair', { s: 'café ☕ 😀' }],
+    ['a control character (written as a \\u escape)', { s: 'a\u0001b' }],
+    ['a literal backslash-u in a string', { s: '\\u00e9 is not an escape here' }],
+    ['braces inside strings only', { s: '{'.repeat(70) }],
+    ['64 levels', JSON.parse(`${'['.repeat(64)}${']'.repeat(64)}`)],
+  ])('%s', (_name, data) => {
+    const fast = text(encodeEnvelope({ eventId: 'e', receivedAt: AT, data }));
+    expect(fast).toBe(scanned(data));
+    expect(decodeEnvelope(fast).data).toEqual(data);
+  });
+
+  it.each([
+    ['a lone high surrogate', { s: 'x\ud800' }],
+    ['a lone low surrogate deep in an array', [[['\udc00']]]],
+    ['65 levels', JSON.parse(`${'['.repeat(65)}${']'.repeat(65)}`)],
+  ])('still refuses %s', (_name, data) => {
+    expect(() => encodeEnvelope({ eventId: 'e', receivedAt: AT, data })).toThrow(EnvelopeEncodeError);
+  });
+
+  it('writes a bigint reached through toJSON, and calls toJSON once for data without one', () => {
+    let calls = 0;
+    const plain = { toJSON: () => ({ n: ++calls }) };
+    expect(text(encodeEnvelope({ eventId: 'e', receivedAt: AT, data: plain }))).toContain('"data":{"n":1}');
+    expect(calls).toBe(1);
+    const big = { toJSON: () => ({ n: 2n ** 64n }) };
+    expect(text(encodeEnvelope({ eventId: 'e', receivedAt: AT, data: big }))).toContain(
+      '"data":{"n":18446744073709551616}',
+    );
+  });
+
+  it('wraps any other TypeError of JSON.stringify', () => {
+    const data = {
+      toJSON: () => {
+        throw new TypeError('no');
+      },
+    };
+    expect(() => encodeEnvelope({ eventId: 'e', receivedAt: AT, data })).toThrow(
+      /data cannot be written as JSON: no/,
+    );
+  });
+
+  it('isContractSafeStringifyOutput: clears only text it can prove meets the contract', () => {
+    expect(isContractSafeStringifyOutput('{"a":[1,{"b":"c"}]}', 64)).toBe(true);
+    expect(isContractSafeStringifyOutput('{"a":"\\u0001"}', 64)).toBe(false);
+    expect(isContractSafeStringifyOutput('[[[]]]', 3)).toBe(true);
+    expect(isContractSafeStringifyOutput('[[[]]]', 2)).toBe(false);
+    // Brackets inside strings count too: a bound, never an undercount.
+    expect(isContractSafeStringifyOutput('["[[[{{"]', 3)).toBe(false);
   });
 });
 

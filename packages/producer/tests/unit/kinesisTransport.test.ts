@@ -139,6 +139,107 @@ describe('kinesisTransport', () => {
   });
 });
 
+describe('kinesisTransport without aggregation', () => {
+  const meta = { $metadata: {} };
+  const record = (i: number, bytes = 100) => ({
+    eventId: `e${i}`,
+    partitionKey: `p${i}`,
+    explicitHashKey: i === 0 ? '42' : undefined,
+    envelope: Buffer.alloc(bytes, 0x31),
+    dataOffset: 0,
+  });
+
+  it('sends one entry per record in one call, outcomes in order', async () => {
+    const calls: { Data?: Uint8Array; PartitionKey?: string; ExplicitHashKey?: string }[][] = [];
+    const client = {
+      send: async (command: PutRecordsCommand) => {
+        const entries = command.input.Records!;
+        calls.push(entries);
+        return {
+          ...meta,
+          Records: entries.map((_, i) =>
+            i === 1
+              ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' }
+              : { ShardId: 'shardId-000000000000', SequenceNumber: `${100 + i}` },
+          ),
+        };
+      },
+    };
+    const transport = kinesisTransport({ client: client as never, streamName: 's' });
+    const records = [0, 1, 2].map((i) => record(i));
+    const { outcomes } = await transport.send(records, signal);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.map((e) => [e.PartitionKey, e.ExplicitHashKey, e.Data])).toEqual(
+      records.map((r) => [r.partitionKey, r.explicitHashKey, r.envelope]),
+    );
+    expect(outcomes).toEqual([
+      { ok: true, shardId: 'shardId-000000000000', sequenceNumber: '100' },
+      {
+        ok: false,
+        errorCode: 'ProvisionedThroughputExceededException',
+        errorMessage: 'slow down',
+        retriable: true,
+        isThrottle: true,
+      },
+      { ok: true, shardId: 'shardId-000000000000', sequenceNumber: '102' },
+    ]);
+  });
+
+  it('splits a batch over one call’s limits (500 records, maxRequestBytes); a failed call fails its own records only', async () => {
+    const sizes: number[] = [];
+    const client = {
+      send: async (command: PutRecordsCommand) => {
+        const entries = command.input.Records!;
+        sizes.push(entries.length);
+        if (sizes.length === 2) throw new ResourceNotFoundException({ message: 'gone', $metadata: {} });
+        return {
+          ...meta,
+          Records: entries.map((e) => ({ ShardId: 'shardId-000000000001', SequenceNumber: e.PartitionKey })),
+        };
+      },
+    };
+    // 1,000 bytes of data plus a 2–4 byte key: two records fit a 2,048-byte call, a third does not.
+    const transport = kinesisTransport({ client: client as never, streamName: 's', maxRequestBytes: 2048 });
+    const records = Array.from({ length: 5 }, (_, i) => record(i, 1000));
+    const { outcomes } = await transport.send(records, signal);
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(outcomes.map((o) => (o.ok ? o.sequenceNumber : o.errorCode))).toEqual([
+      'p0',
+      'p1',
+      'ResourceNotFoundException',
+      'ResourceNotFoundException',
+      'p4',
+    ]);
+
+    sizes.length = 0;
+    const many = Array.from({ length: 501 }, (_, i) => record(i, 10));
+    const big = kinesisTransport({
+      client: {
+        send: async (c: PutRecordsCommand) => {
+          sizes.push(c.input.Records!.length);
+          return { ...meta, Records: c.input.Records!.map(() => ({ ShardId: 's', SequenceNumber: '1' })) };
+        },
+      } as never,
+      streamName: 's',
+    });
+    expect((await big.send(many, signal)).outcomes.every((o) => o.ok)).toBe(true);
+    expect(sizes).toEqual([500, 1]);
+  });
+
+  it('a single call that fails throws, so the producer sees a failed request', async () => {
+    const client = {
+      send: async () => {
+        throw new ResourceNotFoundException({ message: 'gone', $metadata: {} });
+      },
+    };
+    const transport = kinesisTransport({ client: client as never, streamName: 's' });
+    await expect(transport.send([record(1)], signal)).rejects.toMatchObject({
+      code: 'ResourceNotFoundException',
+      retriable: false,
+    });
+  });
+});
+
 describe('kinesisTransport deadlines and the destination check', () => {
   const meta = { $metadata: {} };
   const record = {

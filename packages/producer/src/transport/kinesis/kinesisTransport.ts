@@ -259,8 +259,8 @@ export class KinesisTransport implements Transport {
   }
 
   async send(records: readonly TransportRecord[], signal: AbortSignal): Promise<SendResult> {
-    const outgoing =
-      this.#aggregation === undefined ? this.#plain(records) : await this.#aggregate(records, signal);
+    if (this.#aggregation === undefined) return this.#sendPlain(records, signal);
+    const outgoing = await this.#aggregate(records, signal);
     const outcomes: RecordOutcome[] = new Array(records.length);
     // Several calls only when aggregation overhead or the caller's batch exceeds one call's limits.
     const calls = splitBatches(outgoing, (o) => o.bytes, MAX_PUT_RECORDS_RECORDS, this.#maxRequestBytes);
@@ -289,21 +289,70 @@ export class KinesisTransport implements Transport {
     return { outcomes };
   }
 
-  async #put(call: readonly Outgoing[], outcomes: RecordOutcome[], signal: AbortSignal): Promise<void> {
-    let output: PutRecordsCommandOutput;
+  /**
+   * Records without aggregation: one request entry per record, straight into the call (no per-record
+   * bookkeeping objects). Several calls only when the caller's batch exceeds one call's limits; then a
+   * call's failure fails its own records, as in {@link KinesisTransport.send}.
+   */
+  async #sendPlain(records: readonly TransportRecord[], signal: AbortSignal): Promise<SendResult> {
+    const outcomes: RecordOutcome[] = new Array(records.length);
+    for (let start = 0; start < records.length; ) {
+      const entries: PutRecordsRequestEntry[] = [];
+      let bytes = 0;
+      let end = start;
+      for (; end < records.length && end - start < MAX_PUT_RECORDS_RECORDS; end++) {
+        const r = records[end]!;
+        const size = r.envelope.byteLength + Buffer.byteLength(r.partitionKey, 'utf8');
+        if (end > start && bytes + size > this.#maxRequestBytes) break;
+        bytes += size;
+        entries.push({ Data: r.envelope, PartitionKey: r.partitionKey, ExplicitHashKey: r.explicitHashKey });
+      }
+      let output: PutRecordsCommandOutput | undefined;
+      try {
+        output = await this.#putRecords(entries, signal);
+      } catch (error) {
+        if (start === 0 && end === records.length) throw error; // one call: the whole request failed
+        const e = error as TransportError;
+        const failed: RecordOutcome = {
+          ok: false,
+          errorCode: e.code,
+          errorMessage: e.message,
+          retriable: e.retriable,
+          isThrottle: e.isThrottle,
+        };
+        for (let i = start; i < end; i++) outcomes[i] = failed;
+      }
+      if (output !== undefined) {
+        for (let i = start; i < end; i++) outcomes[i] = recordOutcome(output.Records?.[i - start]);
+      }
+      start = end;
+    }
+    return { outcomes };
+  }
+
+  /** One `PutRecords` call within the deadline. @throws {@link TransportError} when the call failed. */
+  async #putRecords(
+    entries: PutRecordsRequestEntry[],
+    signal: AbortSignal,
+  ): Promise<PutRecordsCommandOutput> {
     try {
-      output = await withDeadline(
+      return await withDeadline(
         'PutRecords',
         this.#requestTimeoutMs,
         (abortSignal) =>
-          this.#client.send(new PutRecordsCommand({ ...this.#stream, Records: call.map((o) => o.entry) }), {
-            abortSignal,
-          }),
+          this.#client.send(new PutRecordsCommand({ ...this.#stream, Records: entries }), { abortSignal }),
         signal,
       );
     } catch (error) {
       throw translateKinesisError(error, signal);
     }
+  }
+
+  async #put(call: readonly Outgoing[], outcomes: RecordOutcome[], signal: AbortSignal): Promise<void> {
+    const output = await this.#putRecords(
+      call.map((o) => o.entry),
+      signal,
+    );
     for (let i = 0; i < call.length; i++) {
       const o = call[i]!;
       const outcome = recordOutcome(output.Records?.[i]);

@@ -3,19 +3,34 @@
  * drains a pre-loaded stream from TRIM_HORIZON. Wall time and CPU run from the sink's first
  * GetShardIterator (lease table creation and lease taking come before it) to the OBJECT_WRITTEN event
  * that makes every record durable in S3. The buffer interval is the maximum (900 s), so objects are
- * closed by size only; once the sink holds every record (its `metrics()`), `stop()` closes the last
- * partial buffer of each shard, as the bare loop does at the end of each shard.
+ * closed by size only; once the sink holds every record (its `metrics()`: buffered, written and error
+ * records never overlap), `stop()` closes the last partial buffer of each shard, as the bare loop does
+ * at the end of each shard.
+ *
+ * A drain that cannot finish fails at once with what it waited for and the sink's metrics, instead of
+ * waiting out the harness's timeout: `stop()` resolved before every record was durable, a range was
+ * abandoned or a shard failed (nobody would redo it here), or nothing moved for {@link STALL_MS}.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig } from '@shardline/local';
-import { createS3Sink } from '@shardline/s3-sink';
+import { createS3Sink, type S3SinkEvent } from '@shardline/s3-sink';
 import { onFirstCommand } from '../consumer/markFirstCall.js';
 import { countRequests, runContender } from '../harness/index.js';
 import { type DrainInput, drainMetrics } from './shared.js';
 
+/** How often the stop rule and the stall watch read `metrics()`. */
 const METRICS_POLL_MS = 10;
+/** No change in the sink's metrics or events for this long: the drain is stuck. */
+const STALL_MS = 120_000;
+/** Sink events kept for a diagnostic. */
+const RECENT_EVENTS = 12;
+
+/** The drain could not finish: what it waited for, and the sink's state. */
+class DrainStuckError extends Error {
+  override readonly name = 'DrainStuckError';
+}
 
 runContender<DrainInput>(async (input, probe) => {
   const kinesis = new KinesisClient(kinesisClientConfig(input.info));
@@ -40,39 +55,79 @@ runContender<DrainInput>(async (input, probe) => {
   let durableRecords = 0;
   let objects = 0;
   let storedBytes = 0;
-  let failure: Error | undefined;
+  let stopCalledAtMs: number | undefined;
+  const startedAtMs = performance.now();
+  const recent: string[] = [];
+  let lastChangeMs = performance.now();
   let markDurable: () => void = () => {};
   let fail: (error: Error) => void = () => {};
   const allDurable = new Promise<void>((resolve, reject) => {
     markDurable = resolve;
     fail = reject;
   });
-  sink.events$.subscribe((event) => {
-    if (event.type === 'OBJECT_WRITTEN') {
-      if (event.kind !== 'data') {
-        failure = new Error(`the sink wrote an error object ${event.key} (${event.recordCount} records)`);
-        fail(failure);
-        return;
+  /** What the drain waits for now, and everything the sink can say about it. */
+  const diagnose = (what: string): DrainStuckError => {
+    const waited =
+      stopCalledAtMs === undefined
+        ? `the sink to hold all ${input.records} records (then stop())`
+        : `OBJECT_WRITTEN events for the last ${input.records - durableRecords} records after stop() (called ${Math.round(performance.now() - stopCalledAtMs)} ms ago)`;
+    return new DrainStuckError(
+      [
+        `${what}: the drain cannot finish.`,
+        `waiting for: ${waited}; ${durableRecords} of ${input.records} records durable in ${objects} objects, ${Math.round((performance.now() - startedAtMs) / 1000)} s after start()`,
+        `sink state ${sink.state}, consumer state ${sink.consumer.state}; metrics ${JSON.stringify(sink.metrics())}`,
+        `last sink events: ${recent.join(' | ') || 'none'}`,
+      ].join('\n'),
+    );
+  };
+  sink.events$.subscribe({
+    next: (event) => {
+      lastChangeMs = performance.now();
+      recent.push(describeEvent(event));
+      if (recent.length > RECENT_EVENTS) recent.shift();
+      if (event.type === 'OBJECT_WRITTEN') {
+        if (event.kind !== 'data') {
+          fail(diagnose(`the sink wrote an error object ${event.key} (${event.recordCount} records)`));
+          return;
+        }
+        durableRecords += event.recordCount;
+        objects += 1;
+        storedBytes += event.bytes;
+        if (durableRecords === input.records) {
+          probe.mark('end');
+          markDurable();
+        }
+      } else if (event.type === 'RANGE_ABANDONED' || event.type === 'SHARD_FAILED') {
+        // Left for a next owner, and there is none: these records would never be written.
+        fail(diagnose(`${event.type} on ${event.shardId} (${event.recordCount} records)`));
+      } else if (event.type === 'ERROR') {
+        console.error(`sink error: ${event.error.message}`);
       }
-      durableRecords += event.recordCount;
-      objects += 1;
-      storedBytes += event.bytes;
-      if (durableRecords === input.records) {
-        probe.mark('end');
-        markDurable();
-      }
-    } else if (event.type === 'ERROR') {
-      console.error(`sink error: ${event.error.message}`);
-    }
+    },
+    complete: () => {
+      // The sink stopped: no OBJECT_WRITTEN can come any more.
+      if (durableRecords < input.records) fail(diagnose('the sink stopped'));
+    },
   });
 
   await sink.start();
-  // Once the sink's buffers hold the last records, stop() closes them into the last objects.
-  const poll = setInterval(() => {
+  let lastSeen = '';
+  const watch = setInterval(() => {
     const m = sink.metrics();
-    if (m.bufferedRecords + m.recordsWritten + m.errorRecords >= input.records) {
-      clearInterval(poll);
+    // Once the sink's buffers hold the last records, stop() closes them into the last objects.
+    if (
+      stopCalledAtMs === undefined &&
+      m.bufferedRecords + m.recordsWritten + m.errorRecords >= input.records
+    ) {
+      stopCalledAtMs = performance.now();
       void sink.stop();
+    }
+    const seen = `${m.bufferedRecords} ${m.recordsWritten} ${m.errorRecords} ${m.bytesWritten} ${m.uploadErrors}`;
+    if (seen !== lastSeen) {
+      lastSeen = seen;
+      lastChangeMs = performance.now();
+    } else if (performance.now() - lastChangeMs > STALL_MS) {
+      fail(diagnose(`nothing moved for ${STALL_MS / 1000} s`));
     }
   }, METRICS_POLL_MS);
   const aborted = new Promise<never>((_, reject) => {
@@ -81,13 +136,12 @@ runContender<DrainInput>(async (input, probe) => {
   try {
     await Promise.race([allDurable, aborted]);
   } finally {
-    clearInterval(poll);
+    clearInterval(watch);
     await sink.stop();
     kinesis.destroy();
     dynamodb.destroy();
     s3.destroy();
   }
-  if (failure) throw failure;
   if (durableRecords !== input.records) {
     throw new Error(`the sink reported ${durableRecords} records durable, expected ${input.records}`);
   }
@@ -98,3 +152,21 @@ runContender<DrainInput>(async (input, probe) => {
     upload_errors: metrics.uploadErrors,
   };
 });
+
+/** One sink event in a few words, for a diagnostic. */
+function describeEvent(event: S3SinkEvent): string {
+  switch (event.type) {
+    case 'RANGE_SEALED':
+      return `${event.type} ${event.shardId} ${event.reason} ${event.recordCount}`;
+    case 'OBJECT_WRITTEN':
+    case 'RANGE_CHECKPOINTED':
+    case 'RANGE_ABANDONED':
+    case 'SHARD_FAILED':
+    case 'RECORDS_ALREADY_ARCHIVED':
+      return `${event.type} ${event.shardId} ${event.recordCount}`;
+    case 'ERROR':
+      return `${event.type} ${event.shardId ?? ''} ${event.error.message}`;
+    default:
+      return `${event.type} ${event.shardId}`;
+  }
+}

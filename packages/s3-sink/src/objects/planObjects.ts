@@ -39,6 +39,8 @@ export interface ObjectPlan {
   readonly first: ExtendedSequenceNumber;
   readonly last: ExtendedSequenceNumber;
   readonly recordCount: number;
+  /** Payload bytes of its records as read from Kinesis (before routing and delimiters). */
+  readonly inputBytes: number;
   /** Arrival time of the oldest record (the key's time), ISO-8601 UTC. */
   readonly oldestArrival: string;
   /** The uncompressed body, as chunks (records and delimiters). */
@@ -87,7 +89,9 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
         : renderKeyTemplate(layout.prefix, { timestampMs, partitionValues: route.partitionValues });
     const chunks: Uint8Array[] = [];
     let uncompressedBytes = 0;
-    for (const { route: r } of group) {
+    let inputBytes = 0;
+    for (const { record, route: r } of group) {
+      inputBytes += record.data.byteLength;
       chunks.push(r.bytes);
       uncompressedBytes += r.bytes.byteLength;
       // Error lines are always one per line, whatever the data objects use.
@@ -105,6 +109,7 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       first: position(head.record),
       last: position(tail.record),
       recordCount: group.length,
+      inputBytes,
       oldestArrival: head.record.approximateArrivalTimestamp.toISOString(),
       chunks,
       uncompressedBytes,

@@ -171,7 +171,9 @@ export interface S3SinkHooks {
  * read-ahead, bounded by the consumer's buffer) are in none of these counts.
  */
 export interface S3SinkMetrics {
+  /** Data objects made durable (each with its manifest). */
   readonly objectsWritten: number;
+  /** Error-output objects made durable. */
   readonly errorObjectsWritten: number;
   /** Bytes stored (after compression). */
   readonly bytesWritten: number;

@@ -51,6 +51,15 @@ const BARE_LOOP = new URL('./s3-sink/bareLoop.ts', import.meta.url);
 /** The sink's manifests (one small JSON per object): not data. */
 const MANIFEST_PREFIX = 'manifests/';
 const RECEIVED_AT_MS = Date.parse('2026-11-25T12:00:00.000Z');
+/**
+ * `S3_SINK_BENCH_CPU_PROF=<dir>`: every contender process writes a V8 CPU profile there (`--cpu-prof`;
+ * open it in Chrome DevTools or summarise it with `node benchmarks/s3-sink/summariseProfile.ts <file>`).
+ * For finding where the time goes, not for figures: profiling slows the process down.
+ */
+const CPU_PROFILE_DIR = process.env.S3_SINK_BENCH_CPU_PROF;
+const CONTENDER_OPTIONS = CPU_PROFILE_DIR
+  ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] }
+  : undefined;
 
 /**
  * The sample events wrapped as the ingest API writes them (`{"eventId","receivedAt","data"}`): the sink
@@ -163,7 +172,7 @@ function drain(file: URL, prefix: string, compression: DrainCompression) {
         compression,
         bufferSizeBytes: ctx.params.bufferSizeBytes,
       };
-      const report = await ctx.spawnContender(file, input);
+      const report = await ctx.spawnContender(file, input, CONTENDER_OPTIONS);
       const keys = await verifyBucket(stack.s3, bucket, input.records, report.metrics.objects ?? Number.NaN);
       await deleteBucket(stack.s3, bucket, keys).catch((error: unknown) =>
         ctx.log(`could not delete bucket ${bucket}: ${String(error)}`),

@@ -159,21 +159,42 @@ export interface S3SinkHooks {
   readonly checkpointed?: (info: S3SinkHookInfo) => Promise<void> | void;
 }
 
-/** Counters and gauges of one sink worker (see `S3Sink.metrics()`). */
+/**
+ * Counters and gauges of one sink worker (see `S3Sink.metrics()`).
+ *
+ * The record counts never overlap: a record the sink took from a shard's batches is buffered
+ * (`bufferedRecords`) until the object holding it is durable, then counted once, as written
+ * (`recordsWritten`, or `errorRecords` for the error output), in the same step that removes it from
+ * `bufferedRecords`. So `bufferedRecords + recordsWritten + errorRecords` is the number of records taken
+ * so far, minus those dropped for the next owner to redo (`RANGE_ABANDONED`, `SHARD_FAILED`), and it
+ * never counts a record twice. Records that the consumer has fetched but the sink has not taken yet (its
+ * read-ahead, bounded by the consumer's buffer) are in none of these counts.
+ */
 export interface S3SinkMetrics {
+  /** Data objects made durable (each with its manifest). */
   readonly objectsWritten: number;
+  /** Error-output objects made durable. */
   readonly errorObjectsWritten: number;
   /** Bytes stored (after compression). */
   readonly bytesWritten: number;
+  /** Records in durable data objects (counted when the object and its manifest are written). */
   readonly recordsWritten: number;
-  /** Records written to the error output. */
+  /** Records in durable error-output objects. */
   readonly errorRecords: number;
   /** S3 request failures (each retried). */
   readonly uploadErrors: number;
-  /** Records and bytes in open buffers now. */
+  /**
+   * Records held and not yet in a durable object now: the open buffers, and the records of sealed
+   * ranges whose objects are still being written. Never counted in `recordsWritten`/`errorRecords` at
+   * the same time.
+   */
   readonly bufferedRecords: number;
+  /** Kinesis payload bytes of the {@link S3SinkMetrics.bufferedRecords}. */
   readonly bufferedBytes: number;
-  /** Age of the oldest buffered record (0 when empty). */
+  /**
+   * Age of the oldest buffer (open or being written) that holds {@link S3SinkMetrics.bufferedRecords},
+   * since its first record was taken (0 when there are none).
+   */
   readonly oldestBufferAgeMs: number;
   /** Shards this worker archives now. */
   readonly activeShards: number;

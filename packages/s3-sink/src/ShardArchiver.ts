@@ -54,8 +54,15 @@ export class ShardArchiver {
   readonly shardId: string;
   readonly #session: ShardSession;
   readonly #context: ShardArchiverContext;
+  /** The open buffer, or the sealed range being written (until it is checkpointed or abandoned). */
   #entries: RoutedRecord[] = [];
   #inputBytes = 0;
+  /**
+   * Records (and their input bytes) of the sealed range already in a written object: counted by the
+   * sink as written from then on, so no longer as buffered (a record is one or the other, never both).
+   */
+  #writtenRecords = 0;
+  #writtenBytes = 0;
   #partitions = new Set<string>();
   #openedAtMs = 0;
   #lastBatch: RecordBatch | undefined;
@@ -103,12 +110,18 @@ export class ShardArchiver {
     }
   }
 
-  /** Records and bytes buffered now, and when the oldest arrived (wall clock), for metrics. */
+  /**
+   * Records and input bytes held and not yet in a written object (the open buffer, or what of the sealed
+   * range is not written yet), and when the oldest arrived (wall clock), for metrics. Disjoint from what
+   * `onObjectWritten` counted: a record leaves this count in the same synchronous step that counts it
+   * as written.
+   */
   get buffered(): { records: number; bytes: number; openedAtMs: number | undefined } {
+    const records = this.#entries.length - this.#writtenRecords;
     return {
-      records: this.#entries.length,
-      bytes: this.#inputBytes,
-      openedAtMs: this.#entries.length > 0 ? this.#openedAtMs : undefined,
+      records,
+      bytes: this.#inputBytes - this.#writtenBytes,
+      openedAtMs: records > 0 ? this.#openedAtMs : undefined,
     };
   }
 
@@ -174,9 +187,7 @@ export class ShardArchiver {
     const error = cause instanceof Error ? cause : new Error(String(cause));
     this.#failure = error;
     const recordCount = this.#entries.length;
-    this.#entries = [];
-    this.#inputBytes = 0;
-    this.#partitions.clear();
+    this.#clearBuffer();
     if (this.#timer) clearInterval(this.#timer);
     this.#context.config.logger.error(
       'Archiving a shard failed; its lease is released without a checkpoint so that it is redone',
@@ -286,10 +297,16 @@ export class ShardArchiver {
       reason,
     });
     this.#isAbandoned = true;
+    this.#clearBuffer();
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  #clearBuffer(): void {
     this.#entries = [];
     this.#inputBytes = 0;
+    this.#writtenRecords = 0;
+    this.#writtenBytes = 0;
     this.#partitions.clear();
-    if (this.#timer) clearInterval(this.#timer);
   }
 
   /** Closes the buffer into a range and writes it: prepare, objects, checkpoint. */
@@ -368,6 +385,9 @@ export class ShardArchiver {
         );
         return;
       }
+      // In the same synchronous step: written, and no longer buffered (metrics never count both).
+      this.#writtenRecords += plan.recordCount;
+      this.#writtenBytes += plan.inputBytes;
       this.#context.onObjectWritten(plan, written.manifest.bytes);
       emit({
         type: 'OBJECT_WRITTEN',
@@ -393,9 +413,7 @@ export class ShardArchiver {
       return;
     }
     if (redo) this.#redo = undefined;
-    this.#entries = [];
-    this.#inputBytes = 0;
-    this.#partitions.clear();
+    this.#clearBuffer();
     emit({
       type: 'RANGE_CHECKPOINTED',
       shardId: this.shardId,

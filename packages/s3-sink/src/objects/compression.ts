@@ -14,8 +14,16 @@ export interface CompressionCodec {
   readonly extension: string;
   /** The objects' `Content-Type`. */
   readonly contentType: string;
-  /** Compresses the concatenation of `chunks`. */
+  /**
+   * Compresses the concatenation of `chunks`. The sink passes one chunk (the object's whole body); it
+   * must not be modified.
+   */
   compress(chunks: readonly Uint8Array[]): Promise<Uint8Array>;
+}
+
+/** One chunk as it is (no copy), several concatenated. */
+function joined(chunks: readonly Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** No compression: newline-delimited records as they are. */
@@ -23,7 +31,7 @@ export const noCompression: CompressionCodec = {
   name: 'none',
   extension: '',
   contentType: 'application/x-ndjson',
-  compress: async (chunks) => Buffer.concat(chunks),
+  compress: async (chunks) => joined(chunks),
 };
 
 /** GZIP (zlib level 6, the default), readable by `gunzip`, Athena, Spark... */
@@ -32,5 +40,5 @@ export const gzipCompression: CompressionCodec = {
   extension: '.gz',
   contentType: 'application/gzip',
   // No Content-Encoding header: the object is a .gz file, and clients must not inflate it on the way.
-  compress: async (chunks) => gzipAsync(Buffer.concat(chunks)),
+  compress: async (chunks) => gzipAsync(joined(chunks)),
 };

@@ -39,6 +39,8 @@ export interface ObjectPlan {
   readonly first: ExtendedSequenceNumber;
   readonly last: ExtendedSequenceNumber;
   readonly recordCount: number;
+  /** Payload bytes of its records as read from Kinesis (before routing and delimiters). */
+  readonly inputBytes: number;
   /** Arrival time of the oldest record (the key's time), ISO-8601 UTC. */
   readonly oldestArrival: string;
   /** The uncompressed body, as chunks (records and delimiters). */
@@ -87,7 +89,9 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
         : renderKeyTemplate(layout.prefix, { timestampMs, partitionValues: route.partitionValues });
     const chunks: Uint8Array[] = [];
     let uncompressedBytes = 0;
-    for (const { route: r } of group) {
+    let inputBytes = 0;
+    for (const { record, route: r } of group) {
+      inputBytes += record.data.byteLength;
       chunks.push(r.bytes);
       uncompressedBytes += r.bytes.byteLength;
       // Error lines are always one per line, whatever the data objects use.
@@ -105,12 +109,32 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       first: position(head.record),
       last: position(tail.record),
       recordCount: group.length,
+      inputBytes,
       oldestArrival: head.record.approximateArrivalTimestamp.toISOString(),
       chunks,
       uncompressedBytes,
     });
   }
   return plans;
+}
+
+/**
+ * An object's uncompressed body in one buffer: its chunks copied in order. Cheaper than `Buffer.concat`
+ * for many small chunks (no view or native call per chunk), and hashed in one pass.
+ *
+ * @throws Error when the chunks do not add up to `byteLength` (a buffer partly unwritten must never reach
+ *   S3).
+ */
+export function joinChunks(chunks: readonly Uint8Array[], byteLength: number): Buffer {
+  const body = Buffer.allocUnsafe(byteLength);
+  let offset = 0;
+  for (const chunk of chunks) {
+    if (chunk.byteLength === 1) body[offset] = chunk[0]!;
+    else body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  if (offset !== byteLength) throw new Error(`object body of ${offset} bytes, expected ${byteLength}`);
+  return body;
 }
 
 function position(record: KinesisRecord): ExtendedSequenceNumber {

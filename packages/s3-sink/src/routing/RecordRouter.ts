@@ -65,6 +65,8 @@ function isUnsafeValue(value: string): boolean {
   return value === '.' || value === '..';
 }
 const MAX_VALUE_LENGTH = 256;
+/** The partition values of every record without dynamic partitioning: one shared, frozen object. */
+const NO_PARTITION_VALUES: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Makes the router: a pure function from a record to its destination. The same record always gets the
@@ -77,7 +79,9 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
     settings.recordContent === RecordContent.Data ||
     settings.invalidRecordPolicy === InvalidRecordPolicy.ErrorOutput;
   const route = (record: KinesisRecord): RecordRoute => {
-    if (!mustDecode) return { kind: 'data', bytes: record.data, partitionValues: {}, partitionId: '' };
+    if (!mustDecode) {
+      return { kind: 'data', bytes: record.data, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
+    }
     let envelope: ReturnType<typeof decodeEnvelope>;
     try {
       envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.String });
@@ -93,61 +97,63 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
       if (isPartitioned) {
         return errorRoute(record, ErrorOutputType.PartitioningFailed, 'PartitioningFailed', reason);
       }
-      return { kind: 'data', bytes: record.data, partitionValues: {}, partitionId: '' };
+      return { kind: 'data', bytes: record.data, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
+    }
+    if (!isPartitioned) {
+      const bytes = settings.recordContent === RecordContent.Data ? envelope.dataBytes : record.data;
+      return { kind: 'data', bytes, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
     }
     const partitionValues: Record<string, string> = {};
-    if (isPartitioned) {
-      let data: { value: unknown } | undefined;
-      const input = {
-        eventId: envelope.eventId,
-        receivedAt: envelope.receivedAt,
-        partitionKey: record.partitionKey,
-        data: () => {
-          data ??= { value: envelope.data };
-          return data.value;
-        },
-      };
-      for (const [name, query] of settings.partitionQueries) {
-        let value: ReturnType<typeof evaluateEnvelopeQuery>;
-        try {
-          value = evaluateEnvelopeQuery(query, input);
-        } catch (error) {
-          // `data` is parsed on first use, recursively: JSON nested deeper than the parser's stack
-          // allows throws a RangeError here, though the envelope's scan accepted it.
-          return errorRoute(
-            record,
-            ErrorOutputType.PartitioningFailed,
-            'PartitioningFailed',
-            `partition key ${name}: data cannot be parsed: ${describeError(error)}`,
-          );
-        }
-        const problem =
-          typeof value !== 'string'
-            ? value.error
-            : value.length === 0
-              ? `${query.source} is empty`
-              : value.length > MAX_VALUE_LENGTH
-                ? `${query.source} is longer than ${MAX_VALUE_LENGTH} characters`
-                : isUnsafeValue(value)
-                  ? `${query.source} = ${JSON.stringify(value)} cannot be part of a key ("/", "\\", control characters, "." and ".." are refused)`
-                  : undefined;
-        if (problem !== undefined || typeof value !== 'string') {
-          return errorRoute(
-            record,
-            ErrorOutputType.PartitioningFailed,
-            'PartitioningFailed',
-            `partition key ${name}: ${problem}`,
-          );
-        }
-        partitionValues[name] = value;
+    let data: { value: unknown } | undefined;
+    const input = {
+      eventId: envelope.eventId,
+      receivedAt: envelope.receivedAt,
+      partitionKey: record.partitionKey,
+      data: () => {
+        data ??= { value: envelope.data };
+        return data.value;
+      },
+    };
+    for (const [name, query] of settings.partitionQueries) {
+      let value: ReturnType<typeof evaluateEnvelopeQuery>;
+      try {
+        value = evaluateEnvelopeQuery(query, input);
+      } catch (error) {
+        // `data` is parsed on first use, recursively: JSON nested deeper than the parser's stack
+        // allows throws a RangeError here, though the envelope's scan accepted it.
+        return errorRoute(
+          record,
+          ErrorOutputType.PartitioningFailed,
+          'PartitioningFailed',
+          `partition key ${name}: data cannot be parsed: ${describeError(error)}`,
+        );
       }
+      const problem =
+        typeof value !== 'string'
+          ? value.error
+          : value.length === 0
+            ? `${query.source} is empty`
+            : value.length > MAX_VALUE_LENGTH
+              ? `${query.source} is longer than ${MAX_VALUE_LENGTH} characters`
+              : isUnsafeValue(value)
+                ? `${query.source} = ${JSON.stringify(value)} cannot be part of a key ("/", "\\", control characters, "." and ".." are refused)`
+                : undefined;
+      if (problem !== undefined || typeof value !== 'string') {
+        return errorRoute(
+          record,
+          ErrorOutputType.PartitioningFailed,
+          'PartitioningFailed',
+          `partition key ${name}: ${problem}`,
+        );
+      }
+      partitionValues[name] = value;
     }
     const bytes = settings.recordContent === RecordContent.Data ? envelope.dataBytes : record.data;
     return {
       kind: 'data',
       bytes,
       partitionValues,
-      partitionId: isPartitioned ? JSON.stringify(Object.values(partitionValues)) : '',
+      partitionId: JSON.stringify(Object.values(partitionValues)),
     };
   };
   return (record) => {

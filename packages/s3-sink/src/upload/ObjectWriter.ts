@@ -12,7 +12,7 @@ import { backoffDelayMs, sleepUnlessAborted, withDeadline } from '@shardline/com
 import type { ExtendedSequenceNumber } from '@shardline/consumer-core';
 import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
 import { S3WriteError } from '../errors.js';
-import type { ObjectPlan } from '../objects/planObjects.js';
+import { joinChunks, type ObjectPlan } from '../objects/planObjects.js';
 import type { S3SinkEvent } from '../S3SinkEvents.js';
 import { describeS3Failure } from './describeS3Failure.js';
 
@@ -88,15 +88,12 @@ export class ObjectWriter {
    */
   async write(plan: ObjectPlan, control: WriteControl): Promise<WrittenObject | undefined> {
     const config = this.#config;
-    const body = await config.codec.compress(plan.chunks);
+    // One copy of the records into one buffer: compressed (or stored) and hashed in one pass each.
+    const raw = joinChunks(plan.chunks, plan.uncompressedBytes);
+    const body = await config.codec.compress([raw]);
     const sha256 = createHash('sha256').update(body).digest('hex');
-    let uncompressedSha256 = sha256;
-    // Uncompressed, the body is the chunks themselves: one pass over the bytes is enough.
-    if (config.codec.name !== 'none') {
-      const uncompressedHash = createHash('sha256');
-      for (const chunk of plan.chunks) uncompressedHash.update(chunk);
-      uncompressedSha256 = uncompressedHash.digest('hex');
-    }
+    // Uncompressed, the body is the raw bytes themselves: one hash is enough.
+    const uncompressedSha256 = body === raw ? sha256 : createHash('sha256').update(raw).digest('hex');
     const manifest: ObjectManifest = {
       version: 1,
       bucket: config.bucket,

@@ -8,7 +8,12 @@ import {
 import { encodeEnvelope } from '@shardline/ingest';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { resolveS3SinkConfig, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
+import {
+  resolveS3SinkConfig,
+  type S3SinkEvent,
+  type S3SinkHookInfo,
+  type S3SinkOptions,
+} from '../../src/index.js';
 import {
   encodePendingRange,
   keysDigest,
@@ -86,6 +91,8 @@ function harness(
     abortIncompleteUploads: async () => 0,
   } as unknown as ObjectWriter;
   const events: S3SinkEvent[] = [];
+  /** Records the archiver reported in written objects (what the sink adds to `recordsWritten`). */
+  const objectRecords = { n: 0 };
   const layout = {
     streamLabel: 'orders',
     prefix: config.prefix,
@@ -124,7 +131,9 @@ function harness(
       emit: (e) => events.push(e),
       hardStopSignal: new AbortController().signal,
       isStopping: () => true,
-      onObjectWritten: () => {},
+      onObjectWritten: (plan) => {
+        objectRecords.n += plan.recordCount;
+      },
     },
   );
   archiver.start();
@@ -132,6 +141,7 @@ function harness(
     archiver,
     log,
     events,
+    objectRecords,
     written,
     layout,
     route,
@@ -171,6 +181,75 @@ describe('ShardArchiver', () => {
         .filter((e) => e.type === 'RANGE_SEALED')
         .map((e) => (e.type === 'RANGE_SEALED' ? e.reason : '')),
     ).toEqual(['size', 'size', 'stop']);
+  });
+
+  it('counts a record as buffered or written, never both, at every point of the seal path', async () => {
+    // The sink's metrics() adds `buffered.records` to the records of written objects. They used to
+    // overlap from the first object written to the checkpoint (the range stayed buffered), so a caller
+    // stopping once "buffered + written" reached the records it expected stopped before every record
+    // was read, and waited for the missing objects for ever (`pnpm bench s3-sink`).
+    const points: string[] = [];
+    const overlaps: string[] = [];
+    let h: ReturnType<typeof harness> | undefined;
+    const at =
+      (point: string) =>
+      (info: S3SinkHookInfo): void => {
+        // One batch of 30: at a seal ending at record L, records 1..L are taken, L+1.. not yet.
+        const taken = Number(info.last.sequenceNumber.slice(-3));
+        const buffered = h!.archiver.buffered.records;
+        const written = h!.objectRecords.n;
+        // (A hook that threw would fail the shard: the sums are checked after the run.)
+        points.push(`${point} ${taken}: buffered ${buffered} + written ${written}`);
+        if (buffered + written !== taken) overlaps.push(`${point} ${taken}: ${buffered + written}`);
+      };
+    h = harness({
+      bufferSizeBytes: 1024,
+      hooks: {
+        rangeSealed: at('sealed'),
+        pendingWritten: at('prepared'),
+        objectsWritten: at('objects-written'),
+        checkpointed: at('checkpointed'),
+      },
+    });
+    h.push(records(1, 30));
+    await h.end();
+    expect(overlaps).toEqual([]);
+    const perRange = Math.ceil(1024 / record(1).data.byteLength);
+    expect(points.slice(0, 4)).toEqual([
+      `sealed ${perRange}: buffered ${perRange} + written 0`,
+      `prepared ${perRange}: buffered ${perRange} + written 0`,
+      `objects-written ${perRange}: buffered 0 + written ${perRange}`,
+      `checkpointed ${perRange}: buffered 0 + written ${perRange}`,
+    ]);
+    expect(points).toHaveLength(12); // three ranges, four points each
+    expect(h.archiver.buffered).toEqual({ records: 0, bytes: 0, openedAtMs: undefined });
+    expect(h.objectRecords.n).toBe(30);
+  });
+
+  it('a range of several objects leaves the buffered count object by object', async () => {
+    const seen: Array<{ records: number; bytes: number }> = [];
+    const h = harness({
+      bufferSizeBytes: 1024 * 1024,
+      prefix: 't=!{partitionKeyFromQuery:t}/',
+      partitionKeys: { t: 'data.type' },
+    });
+    const input = records(1, 6, (i) => (i % 2 === 0 ? 'a' : 'b'));
+    const bytesOf = (rs: KinesisRecord[]) => rs.reduce((n, r) => n + r.data.byteLength, 0);
+    h.events.push = (...events: S3SinkEvent[]) => {
+      for (const e of events) {
+        if (e.type !== 'OBJECT_WRITTEN') continue;
+        const { records: r, bytes } = h.archiver.buffered;
+        seen.push({ records: r, bytes });
+      }
+      return Array.prototype.push.apply(h.events, events);
+    };
+    h.push(input);
+    await h.end();
+    // Objects in the order of their first record: b (1,3,5), then a (2,4,6).
+    expect(seen).toEqual([
+      { records: 3, bytes: bytesOf(input.filter((_, k) => k % 2 === 1)) },
+      { records: 0, bytes: 0 },
+    ]);
   });
 
   it('redoes a previous owner’s pending range exactly, skipping records already archived before it', async () => {

@@ -180,7 +180,10 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
     if (victim === undefined || loads.get(victim)! - load < 2) break;
     let candidates = candidatesOf.get(victim);
     if (!candidates) {
-      candidates = { leases: stealOrder(workerId, liveByOwner.get(victim)!, input.observations, nowMs, cooldownMs), stolen: 0 };
+      candidates = {
+        leases: stealOrder(workerId, liveByOwner.get(victim)!, input.observations, nowMs, cooldownMs),
+        stolen: 0,
+      };
       candidatesOf.set(victim, candidates);
     }
     const chosen = candidates.leases[candidates.stolen];

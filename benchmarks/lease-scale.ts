@@ -14,8 +14,8 @@
  * The grid's table goes to stderr and to `bench-results/lease-scale-grid.{json,md}`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { uniqueName } from '@shardline/local';
-import { type BenchmarkContext, defineBenchmark, type LocalTwin } from './harness/index.js';
+import { type LocalTwin, uniqueName } from '@shardline/local';
+import { type BenchmarkContext, defineBenchmark } from './harness/index.js';
 import type { ScenarioResult } from './lease-scale/model.js';
 import type { FailoverCheckEvent, ModelWorkerInput, ScenarioEvent } from './lease-scale/modelWorker.js';
 import type { UpkeepWorkerInput } from './lease-scale/upkeepWorker.js';
@@ -186,7 +186,7 @@ export default defineBenchmark<Params, Shared>({
       steadyWindowMs: 120_000,
       failoverCheckSeeds: [1, 2, 3, 4, 5],
       failoverCheckWindowMs: 300_000,
-      upkeepLeases: 1_000,
+      upkeepLeases: Number(process.env.LEASE_SCALE_UPKEEP_LEASES ?? 1_000),
       upkeepWindowMs: 60_000,
     },
     // Smoke only (well under a minute): a 100-shard grid whose "1,000 shards" and "10k" figures come

@@ -214,7 +214,7 @@ export default defineBenchmark<Params, Shared>({
       upkeepWindowMs: 60_000,
     },
     // Smoke only (well under a minute): a 100-shard grid whose "1,000 shards" and "10k" figures come
-    // from 100 shards × 2 and 20 workers, one failover check, 100 leases held for 3 s.
+    // from 100 shards × 2 and 20 workers, one failover check, 50 leases held for 2 s.
     quick: {
       grid: [
         { shards: 100, workers: 2 },
@@ -223,11 +223,11 @@ export default defineBenchmark<Params, Shared>({
       ],
       headline: { shards: 100, workers: 20 },
       growthShards: 100,
-      steadyWindowMs: 30_000,
+      steadyWindowMs: 20_000,
       failoverCheckSeeds: [1],
-      failoverCheckWindowMs: 30_000,
-      upkeepLeases: 100,
-      upkeepWindowMs: 3_000,
+      failoverCheckWindowMs: 20_000,
+      upkeepLeases: 50,
+      upkeepWindowMs: 2_000,
     },
   },
   setup: async (ctx) => {
@@ -412,7 +412,7 @@ export default defineBenchmark<Params, Shared>({
   notes: [
     "Model: the library's LeaseCoordinator and ShardSyncer per worker at their defaults (failover 10 s, renew every 3,308 ms, take rounds every 20,050 ms, shard sync every 60 s), every shard busy (a checkpoint every 5 s per held lease), requests of 5 ms, a table of 4 partitions (what a new on-demand table gets: 4,000 WCU / 12,000 RCU) with 3,000 RCU / 1,000 WCU per partition per second and no burst; consistent scans and gets as the adapter sends them. Units per lease-minute are lease upkeep (renewals, takes, scans, gets, hand-offs, releases); checkpoints apart.",
     'Cold start: an empty table, the workers start at random within 5 s (each first syncs shards: lists the table and creates the missing leases, as Worker.start). Crash: the last worker stops sending anything; the time runs until the others hold every lease at fair share.',
-    'A quick run is a smoke test: its "1,000 shards", "10k" and "1,000 leases" figures come from 100 shards × 2 / 20 workers and 100 leases held for 3 s.',
+    'A quick run is a smoke test: its "1,000 shards", "10k" and "1,000 leases" figures come from 100 shards × 2 / 20 workers and 50 leases held for 2 s.',
     'The model runs on virtual time with seeded randomness: its figures do not depend on the machine or its load (only how long it takes does). The upkeep figures do.',
   ],
 });

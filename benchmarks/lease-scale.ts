@@ -45,7 +45,8 @@ const MODEL = new URL('./lease-scale/modelWorker.ts', import.meta.url);
 const UPKEEP = new URL('./lease-scale/upkeepWorker.ts', import.meta.url);
 /** `pnpm bench failover`'s measured lease-table requests per lease-minute (docs/benchmarks.md). */
 const FAILOVER_MEASURED_REQUESTS_PER_LEASE_MIN = 16.06;
-const MAX_WAIT_MS = 900_000;
+/** Fair share not reached within this long (simulated) is reported as this value: the goals are 120 s. */
+const MAX_WAIT_MS = 300_000;
 
 const units = (r: ScenarioResult) =>
   r.steady.upkeepReadUnitsPerLeaseMin + r.steady.upkeepWriteUnitsPerLeaseMin;
@@ -412,6 +413,7 @@ export default defineBenchmark<Params, Shared>({
   notes: [
     "Model: the library's LeaseCoordinator and ShardSyncer per worker at their defaults (failover 10 s, renew every 3,308 ms, take rounds every 20,050 ms, shard sync every 60 s), every shard busy (a checkpoint every 5 s per held lease), requests of 5 ms, a table of 4 partitions (what a new on-demand table gets: 4,000 WCU / 12,000 RCU) with 3,000 RCU / 1,000 WCU per partition per second and no burst; consistent scans and gets as the adapter sends them. Units per lease-minute are lease upkeep (renewals, takes, scans, gets, hand-offs, releases); checkpoints apart.",
     'Cold start: an empty table, the workers start at random within 5 s (each first syncs shards: lists the table and creates the missing leases, as Worker.start). Crash: the last worker stops sending anything; the time runs until the others hold every lease at fair share.',
+    'Fair-share and rebalance times are capped at 300 s of simulated time: a figure of 300 means not reached (the goal is 120 s).',
     'A quick run is a smoke test: its "1,000 shards", "10k" and "1,000 leases" figures come from 100 shards × 2 / 20 workers and 50 leases held for 2 s.',
     'The model runs on virtual time with seeded randomness: its figures do not depend on the machine or its load (only how long it takes does). The upkeep figures do.',
   ],

@@ -168,6 +168,9 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
   const steal: Lease[] = [];
   let blockedByCooldownCount = 0;
   const loads = new Map([...liveByOwner].map(([owner, leases]) => [owner, leases.length]));
+  // Per victim, its leases out of the cool-down in this taker's order, ranked once; `stolen` counts how
+  // many of them this plan already took.
+  const candidatesOf = new Map<string, { readonly leases: readonly Lease[]; stolen: number }>();
   while (steal.length < maxSteal && load < targetLeaseCount) {
     let victim: string | undefined;
     for (const [owner, count] of loads) {
@@ -175,25 +178,21 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
       if (count > best || (count === best && owner < victim!)) victim = owner;
     }
     if (victim === undefined || loads.get(victim)! - load < 2) break;
-    const candidates = liveByOwner
-      .get(victim)!
-      .filter((lease) => !steal.includes(lease))
-      .filter((lease) => {
-        const changedAt = input.observations.get(lease.leaseKey)?.ownerChangedAtMs;
-        return changedAt === undefined || nowMs - changedAt >= cooldownMs;
-      })
-      // Each taker prefers different leases, so workers joining at once rarely race for the same one.
-      .sort(
-        (a, b) =>
-          stealRank(workerId, a.leaseKey) - stealRank(workerId, b.leaseKey) ||
-          (a.leaseKey < b.leaseKey ? -1 : 1),
-      );
-    const chosen = candidates[0];
+    let candidates = candidatesOf.get(victim);
+    if (!candidates) {
+      candidates = {
+        leases: stealOrder(workerId, liveByOwner.get(victim)!, input.observations, nowMs, cooldownMs),
+        stolen: 0,
+      };
+      candidatesOf.set(victim, candidates);
+    }
+    const chosen = candidates.leases[candidates.stolen];
     if (!chosen) {
       blockedByCooldownCount += 1;
       loads.delete(victim);
       continue;
     }
+    candidates.stolen += 1;
     steal.push(chosen);
     loads.set(victim, loads.get(victim)! - 1);
     load += 1;
@@ -207,6 +206,29 @@ export function planLeaseTaking(input: LeaseTakingInput): LeaseTakingPlan {
     blockedByCooldownCount,
     heldCount: mine,
   };
+}
+
+/**
+ * A victim's leases that may be stolen (owner not changed within the cool-down), in this taker's order:
+ * each taker prefers different leases, so workers joining at once rarely race for the same one. The
+ * rank of each lease is computed once (a sort comparator would hash both ids at every comparison).
+ */
+function stealOrder(
+  workerId: string,
+  leases: readonly Lease[],
+  observations: LeaseObservations,
+  nowMs: number,
+  cooldownMs: number,
+): Lease[] {
+  const ranked: { lease: Lease; rank: number }[] = [];
+  for (const lease of leases) {
+    const changedAt = observations.get(lease.leaseKey)?.ownerChangedAtMs;
+    if (changedAt === undefined || nowMs - changedAt >= cooldownMs) {
+      ranked.push({ lease, rank: stealRank(workerId, lease.leaseKey) });
+    }
+  }
+  ranked.sort((a, b) => a.rank - b.rank || (a.lease.leaseKey < b.lease.leaseKey ? -1 : 1));
+  return ranked.map((entry) => entry.lease);
 }
 
 function addTo(map: Map<string, Lease[]>, key: string, lease: Lease): void {

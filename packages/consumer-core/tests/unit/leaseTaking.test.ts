@@ -1,3 +1,4 @@
+import { seededRandom, testSeed } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
   isLeaseExpired,
@@ -167,5 +168,44 @@ describe('planLeaseTaking', () => {
       checkpoint: { sequenceNumber: 'SHARD_END', subSequenceNumber: 0 },
     });
     expect(keys(plan([done, lease('c', undefined)]).take)).toEqual(['c']);
+  });
+
+  it('steals each victim’s leases in this taker’s own order, once each, skipping the cool-down (as ranking at every comparison did)', () => {
+    // The reference: the order by FNV-1a of (taker, lease key), then key, recomputed for every steal.
+    const rank = (workerId: string, leaseKey: string) => {
+      let hash = 0x811c9dc5;
+      const text = `${workerId}\u0000${leaseKey}`;
+      for (let i = 0; i < text.length; i++) {
+        hash ^= text.charCodeAt(i);
+        hash = Math.imul(hash, 0x01000193) >>> 0;
+      }
+      return hash;
+    };
+    const seed = testSeed('steal order');
+    const random = seededRandom(seed);
+    for (let round = 0; round < 20; round++) {
+      const owners = ['busy-a', 'busy-b', 'busy-c'];
+      const leases = Array.from({ length: 60 + Math.floor(random() * 60) }, (_, i) =>
+        lease(`shard-${String(i).padStart(3, '0')}`, owners[Math.floor(random() * random() * 3)]),
+      );
+      // Some leases changed owner recently (within the cool-down).
+      const before = leases.map((l) => (random() < 0.3 ? lease(l.leaseKey, 'someone-else') : l));
+      let observations = observeLeases(new Map(), before, 0);
+      observations = observeLeases(observations, leases, 1_000);
+      const result = plan(leases, { observations, nowMs: 2_000, cooldownMs: 5_000, maxSteal: 1_000 });
+      const eligible = (owner: string) =>
+        leases
+          .filter(
+            (l) => l.leaseOwner === owner && observations.get(l.leaseKey)?.ownerChangedAtMs === undefined,
+          )
+          .sort(
+            (a, b) => rank('me', a.leaseKey) - rank('me', b.leaseKey) || (a.leaseKey < b.leaseKey ? -1 : 1),
+          );
+      for (const owner of owners) {
+        const stolen = result.steal.filter((l) => l.leaseOwner === owner);
+        expect(keys(stolen)).toEqual(keys(eligible(owner).slice(0, stolen.length)));
+      }
+      expect(new Set(keys(result.steal)).size).toBe(result.steal.length);
+    }
   });
 });

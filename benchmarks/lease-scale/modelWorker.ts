@@ -1,0 +1,97 @@
+/**
+ * The scale model's process: installs virtual time (every timer of this process becomes virtual),
+ * runs the scenarios one after the other, and emits each result as a `scenario` event.
+ */
+import { monotonicNowMs, runContender } from '../harness/index.js';
+import type { CostModelSettings } from './costModel.js';
+import {
+  type FailoverCheckResult,
+  runFailoverCheck,
+  runScenario,
+  type ScenarioResult,
+  type ScenarioSettings,
+} from './model.js';
+import { VirtualTime } from './virtualTime.js';
+
+/** Input of the model process. */
+export interface ModelWorkerInput {
+  readonly grid: readonly {
+    readonly shards: number;
+    readonly workers: number;
+    readonly leasesExist?: boolean;
+  }[];
+  readonly scenario: Omit<ScenarioSettings, 'shards' | 'workers' | 'costModel'>;
+  readonly costModel: Omit<CostModelSettings, 'random'>;
+  /** Seeds of the failover check (its result is averaged over them). */
+  readonly failoverCheckSeeds: readonly number[];
+  readonly failoverCheckWindowMs: number;
+  readonly seed: number;
+}
+
+/** `scenario` event data. */
+export interface ScenarioEvent {
+  readonly result: ScenarioResult;
+  /** Real time the scenario took, s. */
+  readonly realS: number;
+}
+
+/** `failover-check` event data. */
+export interface FailoverCheckEvent {
+  readonly results: readonly FailoverCheckResult[];
+}
+
+/** A small seeded generator (mulberry32): the runs are repeatable. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+runContender<ModelWorkerInput>(async (input, probe) => {
+  const time = new VirtualTime();
+  // The library's backoff jitter uses Math.random: seeded too, so a run is repeatable.
+  const random = seededRandom(input.seed);
+  Math.random = random;
+  time.install();
+  try {
+    const checks: FailoverCheckResult[] = [];
+    for (const seed of input.failoverCheckSeeds) {
+      const checkRandom = seededRandom(seed);
+      Math.random = checkRandom;
+      checks.push(
+        await runFailoverCheck(
+          {
+            consumer: { failoverTimeMs: 10_000, leaseTakeIntervalMs: 5_000, checkpointIntervalMs: 5_000 },
+            windowMs: input.failoverCheckWindowMs,
+            costModel: input.costModel,
+          },
+          time,
+          checkRandom,
+        ),
+      );
+    }
+    probe.emit('failover-check', { results: checks } satisfies FailoverCheckEvent);
+    Math.random = random;
+    for (const { shards, workers, leasesExist } of input.grid) {
+      const startedMs = monotonicNowMs();
+      const result = await runScenario(
+        { ...input.scenario, shards, workers, leasesExist: leasesExist ?? false, costModel: input.costModel },
+        time,
+        random,
+        (message) => probe.emit('log', message),
+      );
+      probe.emit('scenario', {
+        result,
+        realS: (monotonicNowMs() - startedMs) / 1_000,
+      } satisfies ScenarioEvent);
+    }
+  } finally {
+    time.uninstall();
+  }
+  return {};
+});

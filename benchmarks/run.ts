@@ -51,16 +51,19 @@ async function list(): Promise<number> {
 /** Set for the benchmarks `--all` runs, once it has built the workspace. */
 const WORKSPACE_BUILT = 'SHARDLINE_BENCH_WORKSPACE_BUILT';
 
-/** Builds the workspace once when contenders run built (see harness/builtContender.ts). */
+/**
+ * Builds the workspace once per `pnpm bench` (the producer benchmark starts the replay CLI's `dist`) and
+ * says how contenders run (see harness/builtContender.ts).
+ */
 function prepareContenders(): void {
-  if (contendersFromSource()) {
-    process.stderr.write('[bench] contenders run from source under tsx (SHARDLINE_BENCH_FROM_SOURCE=1)\n');
-    return;
-  }
   if (process.env[WORKSPACE_BUILT] === '1') return;
   const ms = buildWorkspace(join(here, '..'));
-  process.stderr.write(`[bench] contenders run from built JavaScript (tsc -b: ${ms} ms)\n`);
   process.env[WORKSPACE_BUILT] = '1';
+  process.stderr.write(
+    contendersFromSource()
+      ? `[bench] contenders run from source under tsx (SHARDLINE_BENCH_FROM_SOURCE=1); tsc -b: ${ms} ms\n`
+      : `[bench] contenders run as bundled JavaScript, no loader; tsc -b: ${ms} ms\n`,
+  );
 }
 
 async function one(command: Extract<BenchCommand, { mode: 'one' }>): Promise<number> {

@@ -146,81 +146,95 @@ export function startContender<I>(
   const path = typeof file === 'string' ? file : fileURLToPath(file);
   const timeoutMs = options.timeoutMs ?? 600_000;
   let child: ChildProcess | undefined;
+  // What was asked of the contender while it was still being built (it starts after the bundle).
+  const pending: { stop: boolean; kill: NodeJS.Signals | undefined } = { stop: false, kill: undefined };
   const report = new Promise<ContenderReport>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
       return;
     }
-    let built: BuiltContender | undefined;
-    try {
-      if (!contendersFromSource()) built = buildContender(path);
-    } catch (error) {
-      reject(new ContenderError(`${path} could not be built`, { file: path, cause: error }));
-      return;
+    if (contendersFromSource()) launch(undefined);
+    else {
+      buildContender(path).then(launch, (error: unknown) =>
+        reject(new ContenderError(`${path} could not be built`, { file: path, cause: error })),
+      );
     }
-    const args = built ? [built.file] : [...SOURCE_NODE_ARGS, path];
-    const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
-    });
-    child = proc;
-    const forget = track(proc);
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
 
-    let result: ContenderReport | undefined;
-    let failure: Error | undefined;
-    const fail = (error: Error) => {
-      failure ??= error;
-      proc.kill('SIGKILL');
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new ContenderError(`${path} did not report within ${timeoutMs} ms`, {
-            file: path,
-            outputTail: tail,
-          }),
-        ),
-      timeoutMs,
-    );
-    const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    signal.addEventListener('abort', onAbort, { once: true });
-
-    proc.on('message', (message: ChildMessage) => {
-      if (message.type === 'report') result = message.report;
-      else if (message.type === 'event') options.onEvent?.(message.event);
-      else fail(new ContenderError(`${path} failed: ${message.stack ?? message.message}`, { file: path }));
-    });
-    proc.on('error', (error) => {
-      built?.remove();
-      fail(new ContenderError(`${path} could not start`, { file: path, outputTail: tail, cause: error }));
-    });
-    proc.on('exit', (exitCode, exitSignal) => {
-      built?.remove();
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      forget();
-      if (failure) reject(failure);
-      else if (result && exitCode === 0) resolve(result);
-      else {
-        const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
+    function launch(built: BuiltContender | undefined): void {
+      if (signal.aborted || pending.kill !== undefined) {
+        built?.remove();
         reject(
-          new ContenderError(`${path} ${how} without a report`, {
-            file: path,
-            exitCode,
-            exitSignal,
-            outputTail: tail,
-          }),
+          signal.aborted
+            ? signal.reason
+            : new ContenderError(`${path} was killed before it started`, { file: path }),
         );
+        return;
       }
-    });
-    proc.send({ type: 'input', input } satisfies ParentMessage);
+      const args = built ? [built.file] : [...SOURCE_NODE_ARGS, path];
+      const proc = spawn(process.execPath, [...(options.nodeArgs ?? []), ...args], {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...options.env },
+      });
+      child = proc;
+      const forget = track(proc);
+      let tail = '';
+      const keep = (chunk: Buffer) => {
+        process.stderr.write(chunk);
+        tail = (tail + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
+      };
+      proc.stdout?.on('data', keep);
+      proc.stderr?.on('data', keep);
+
+      let result: ContenderReport | undefined;
+      let failure: Error | undefined;
+      const fail = (error: Error) => {
+        failure ??= error;
+        proc.kill('SIGKILL');
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new ContenderError(`${path} did not report within ${timeoutMs} ms`, {
+              file: path,
+              outputTail: tail,
+            }),
+          ),
+        timeoutMs,
+      );
+      const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      proc.on('message', (message: ChildMessage) => {
+        if (message.type === 'report') result = message.report;
+        else if (message.type === 'event') options.onEvent?.(message.event);
+        else fail(new ContenderError(`${path} failed: ${message.stack ?? message.message}`, { file: path }));
+      });
+      proc.on('error', (error) => {
+        built?.remove();
+        fail(new ContenderError(`${path} could not start`, { file: path, outputTail: tail, cause: error }));
+      });
+      proc.on('exit', (exitCode, exitSignal) => {
+        built?.remove();
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        forget();
+        if (failure) reject(failure);
+        else if (result && exitCode === 0) resolve(result);
+        else {
+          const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${exitCode}`;
+          reject(
+            new ContenderError(`${path} ${how} without a report`, {
+              file: path,
+              exitCode,
+              exitSignal,
+              outputTail: tail,
+            }),
+          );
+        }
+      });
+      proc.send({ type: 'input', input } satisfies ParentMessage);
+      if (pending.stop) proc.send({ type: 'stop' } satisfies ParentMessage);
+    }
   });
   // A caller that kills a contender on purpose may never await its report.
   report.catch(() => {});
@@ -231,9 +245,11 @@ export function startContender<I>(
     report,
     stop() {
       if (child?.connected) child.send({ type: 'stop' } satisfies ParentMessage);
+      else if (!child) pending.stop = true;
     },
     kill(killSignal: NodeJS.Signals = 'SIGTERM') {
-      child?.kill(killSignal);
+      if (child) child.kill(killSignal);
+      else pending.kill = killSignal;
     },
   };
 }

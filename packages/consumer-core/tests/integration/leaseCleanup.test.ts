@@ -119,6 +119,14 @@ it('three rounds of split and merge on kinesis-local: finished leases are delete
       [left, right] = [right, merged[0]!];
     }
 
+    // A deletion is reported once its DeleteItem has answered, so the table can show the open lineage
+    // a moment before the last LEASE_DELETED arrives: wait for the nine, then for the check after each.
+    await until(
+      () => events.filter((e) => e.type === 'LEASE_DELETED').length >= 9,
+      10_000,
+      'the ninth LEASE_DELETED event',
+    );
+    await checks;
     // The ledger: every record written was processed (at least once).
     expect(new Set(seen)).toEqual(new Set(written.map((r) => r.body)));
     // 6 reshards: 3 split parents, 6 split children merged, and the 2 initial shards' lineages.

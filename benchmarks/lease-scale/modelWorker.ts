@@ -2,6 +2,7 @@
  * The scale model's process: installs virtual time (every timer of this process becomes virtual),
  * runs the scenarios one after the other, and emits each result as a `scenario` event.
  */
+import { seededRandom } from '@shardline/test-kit';
 import { monotonicNowMs, runContender } from '../harness/index.js';
 import type { CostModelSettings } from './costModel.js';
 import {
@@ -38,18 +39,6 @@ export interface ScenarioEvent {
 /** `failover-check` event data. */
 export interface FailoverCheckEvent {
   readonly results: readonly FailoverCheckResult[];
-}
-
-/** A small seeded generator (mulberry32): the runs are repeatable. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 runContender<ModelWorkerInput>(async (input, probe) => {

@@ -83,4 +83,15 @@ describe('spawnContender', () => {
     expect(error).toBeInstanceOf(ContenderError);
     expect((error as ContenderError).exitSignal).toBe('SIGKILL');
   }, 30_000);
+
+  it('stop() and kill() asked while the contender is still being bundled take effect once it exists', async () => {
+    // stop() before the process exists: it is sent as soon as the process starts, so the run ends.
+    const stopped = startContender(longRunning, { tickMs: 20 }, new AbortController().signal, track);
+    stopped.stop();
+    expect((await stopped.report).metrics.ticks_count).toBeGreaterThanOrEqual(0);
+    // kill() before the process exists: it never runs (or, from source, dies of the signal).
+    const killed = startContender(longRunning, { tickMs: 20 }, new AbortController().signal, track);
+    killed.kill('SIGKILL');
+    expect(await killed.report.catch((e: unknown) => e)).toBeInstanceOf(ContenderError);
+  }, 30_000);
 });

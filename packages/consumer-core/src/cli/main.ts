@@ -25,6 +25,7 @@ import {
   formatStatusTable,
   shardStatusRows,
 } from './shardStatus.js';
+import { formatTextTable } from './textTable.js';
 
 interface CommonOptions {
   app: string;
@@ -501,15 +502,7 @@ function formatConsumerTable(consumers: readonly StreamConsumer[]): string {
     c.createdAt?.toISOString() ?? '-',
     c.consumerArn,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines]
-    .map((cells) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTextTable(header, lines).join('\n');
 }
 
 /** Parses `sequenceNumber` or `sequenceNumber/subSequenceNumber` (as `shardline status` prints them). */

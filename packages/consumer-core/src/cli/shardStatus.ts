@@ -4,6 +4,7 @@ import { type LeaseDeletionReason, planLeaseCleanup } from '../leases/leaseClean
 import { retrievalOf } from '../leases/retrievalAttribute.js';
 import { shardFailureOf } from '../leases/shardFailure.js';
 import type { ShardDescription } from '../shard-sync/shardLineage.js';
+import { formatTextTable } from './textTable.js';
 
 /** Whether a lease is being renewed, judged by watching its counter (no timestamps are stored). */
 export type Liveness = 'live' | 'not-renewed' | 'unowned';
@@ -178,14 +179,7 @@ export function formatStatusTable(rows: readonly ShardStatusRow[]): string {
     r.retrieval ?? '-',
   ]);
   const halted = rows.filter((r) => r.haltedAt !== undefined);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return [header, ...lines]
-    .map((cells) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
+  return formatTextTable(header, lines)
     .concat(
       halted.map(
         (r) =>

@@ -22,6 +22,7 @@ export interface InMemoryLeaseStoreOperation {
     | 'prepare'
     | 'meta'
     | 'list'
+    | 'query'
     | 'get'
     | 'requestHandoff'
     | 'completeHandoff'
@@ -67,6 +68,13 @@ export class InMemoryLeaseStore implements LeaseStore {
   async listLeases(): Promise<Lease[]> {
     await this.#before('list', undefined);
     return this.snapshot();
+  }
+
+  async listLeaseKeysOwnedBy(owner: string): Promise<string[]> {
+    await this.#before('query', undefined);
+    const keys: string[] = [];
+    for (const lease of this.#leases.values()) if (lease.leaseOwner === owner) keys.push(lease.leaseKey);
+    return keys;
   }
 
   async getLease(leaseKey: string): Promise<Lease | undefined> {

@@ -57,6 +57,13 @@ export interface LeaseStore {
   initialize(signal?: AbortSignal): Promise<void>;
   /** Every lease item (consistent read). Items that are not leases (KCL 3.5 metadata) are skipped. */
   listLeases(signal?: AbortSignal): Promise<Lease[]>;
+  /**
+   * Keys of the leases whose `leaseOwner` is `owner`, read through the lease table's `leaseOwner` index
+   * (the KCL 3.x `LeaseOwnerToLeaseKeyIndex`, keys only): eventually consistent, so a key may be missing
+   * for a moment or name a lease that has moved on; read the lease with {@link getLease} before acting.
+   * Optional: the leader-based lease assignment needs it (see `LeaseDiscovery`).
+   */
+  listLeaseKeysOwnedBy?(owner: string, signal?: AbortSignal): Promise<string[]>;
   /** One lease (consistent read), or `undefined`. */
   getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined>;
   /** Creates a lease unless one with that key exists. @returns whether it was created. */

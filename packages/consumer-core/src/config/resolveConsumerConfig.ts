@@ -23,6 +23,25 @@ export interface ConsumerOptions {
   /** The DynamoDB lease table. @defaultValue `applicationName` (as the Java KCL) */
   readonly leaseTableName?: string;
   /**
+   * Who decides which worker holds which lease:
+   *
+   * - `'worker'`: every worker lists the lease table each take round and takes its own share (the Java
+   *   KCL 2.x design). Lease-table reads grow with shards × workers.
+   * - `'leader'`: one elected worker lists the table and assigns leases; the others find theirs with a
+   *   `Query` on the table's `leaseOwner` index (the Java KCL 3.x design, `LeaseOwnerToLeaseKeyIndex`,
+   *   created with the table or added to an existing one). Reads per lease no longer grow with the
+   *   number of workers. Needs a second table, `coordinatorTableName`, for the leader and heartbeat
+   *   items (the lease table keeps lease items only). docs/architecture.md has the figures.
+   *
+   * Every worker of an application must use the same mode. @defaultValue `'worker'`
+   */
+  readonly leaseAssignment?: LeaseAssignmentMode;
+  /**
+   * The table of the leader and heartbeat items (`leaseAssignment: 'leader'` only), created on demand
+   * like the lease table. @defaultValue `<leaseTableName>-ShardlineCoordinator`
+   */
+  readonly coordinatorTableName?: string;
+  /**
    * Your Kinesis client. Never destroyed by the library. With `retrieval: 'fanOut'` on AWS it must use
    * the SDK's HTTP/2 handler (the `KinesisClient` default); the local emulators need an HTTP/1.1
    * `NodeHttpHandler` (the local twin's client config gives one).
@@ -203,6 +222,9 @@ export interface ConsumerTimeoutOptions {
   readonly leaseTableCallMs?: number;
 }
 
+/** The values of {@link ConsumerOptions.leaseAssignment}. */
+export type LeaseAssignmentMode = 'worker' | 'leader';
+
 /** {@link ConsumerTimeoutOptions} after defaults. */
 export interface ResolvedConsumerTimeouts {
   /** Deadline of each Kinesis call, in milliseconds. */
@@ -219,6 +241,9 @@ export interface ResolvedConsumerConfig {
   readonly streamLabel: string;
   readonly applicationName: string;
   readonly leaseTableName: string;
+  readonly leaseAssignment: LeaseAssignmentMode;
+  /** The coordinator table (`leaseAssignment: 'leader'`). */
+  readonly coordinatorTableName: string;
   readonly kinesisClient: KinesisClientLike;
   readonly dynamoDBClient: DynamoDBClientLike;
   readonly initialPosition: InitialPosition;
@@ -277,6 +302,8 @@ const KNOWN_KEYS = new Set([
   'streamArn',
   'applicationName',
   'leaseTableName',
+  'leaseAssignment',
+  'coordinatorTableName',
   'kinesisClient',
   'dynamoDBClient',
   'initialPosition',
@@ -357,6 +384,28 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     problems.add(
       options.leaseTableName === undefined ? 'applicationName' : 'leaseTableName',
       `must be a valid DynamoDB table name (3–255 characters of a-z A-Z 0-9 _ . -) to name the lease table, got ${JSON.stringify(leaseTableName)}`,
+    );
+  }
+  const leaseAssignment = options.leaseAssignment ?? 'worker';
+  if (leaseAssignment !== 'worker' && leaseAssignment !== 'leader') {
+    problems.add('leaseAssignment', `must be 'worker' or 'leader', got ${JSON.stringify(leaseAssignment)}`);
+  }
+  const coordinatorTableName =
+    options.coordinatorTableName ?? `${String(leaseTableName)}-ShardlineCoordinator`;
+  if (
+    options.coordinatorTableName === undefined &&
+    problems.has(options.leaseTableName === undefined ? 'applicationName' : 'leaseTableName')
+  ) {
+    // Derived from a lease table name already reported.
+  } else if (typeof coordinatorTableName !== 'string' || !TABLE_NAME.test(coordinatorTableName)) {
+    problems.add(
+      'coordinatorTableName',
+      `must be a valid DynamoDB table name (3–255 characters of a-z A-Z 0-9 _ . -), got ${JSON.stringify(coordinatorTableName)}`,
+    );
+  } else if (coordinatorTableName === leaseTableName) {
+    problems.add(
+      'coordinatorTableName',
+      'must differ from the lease table (the Java KCL reads every lease-table item as a lease)',
     );
   }
   const hasSend = (value: unknown) =>
@@ -513,6 +562,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     streamLabel,
     applicationName,
     leaseTableName: leaseTableName as string,
+    leaseAssignment,
+    coordinatorTableName,
     kinesisClient: options.kinesisClient,
     dynamoDBClient: options.dynamoDBClient,
     initialPosition,

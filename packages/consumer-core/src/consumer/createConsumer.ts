@@ -47,7 +47,18 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       logger: config.logger,
       callTimeoutMs: config.timeouts.leaseTableCallMs,
       retrieval: retrievalLabel(config.retrieval),
+      ...(config.leaseAssignment === 'leader' ? { leaseOwnerIndex: true } : {}),
     }),
+    ...(config.leaseAssignment === 'leader'
+      ? {
+          coordinatorStore: new DynamoDBLeaseStore({
+            client: config.dynamoDBClient,
+            tableName: config.coordinatorTableName,
+            logger: config.logger,
+            callTimeoutMs: config.timeouts.leaseTableCallMs,
+          }),
+        }
+      : {}),
     shardReader: createShardReader(config),
     shardLister: new KinesisShardLister({
       client: config.kinesisClient,

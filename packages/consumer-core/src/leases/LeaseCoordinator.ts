@@ -1,14 +1,19 @@
 import { asError } from '../events.js';
+import { CoordinatorMembership } from './CoordinatorMembership.js';
 import { FencedLeaseWriter } from './FencedLeaseWriter.js';
 import { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
+import { LeaseAssigner } from './LeaseAssigner.js';
 import { LeaseCleaner } from './LeaseCleaner.js';
+import { LeaseDiscovery } from './LeaseDiscovery.js';
 import type { LeaseHandle } from './LeaseHandle.js';
 import { LeaseHandoffs } from './LeaseHandoffs.js';
 import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { LeaseRenewer } from './LeaseRenewer.js';
 import type { LeaseStore } from './LeaseStore.js';
 import { LeaseTaker, type LeaseTakingSettings } from './LeaseTaker.js';
+import type { LeaseAssignmentPlan } from './leaseAssignment.js';
+import { workerItemKey } from './leaseAssignment.js';
 import type { LeaseCleanupPlan, LeaseCleanupSettings, ListedShard } from './leaseCleanup.js';
 import type { LeaseTakingPlan } from './leaseTaking.js';
 
@@ -34,6 +39,26 @@ export interface LeaseCoordinatorOptions extends LeaseLoopContext, LeaseTakingSe
   readonly cleanup?: LeaseCleanupSettings & { readonly leaseCleanupIntervalMs: number };
   /** Failed sessions in a row at one checkpoint before a shard is halted. @defaultValue 5 */
   readonly maxShardFailures?: number;
+  /**
+   * Leader-based assignment (KCL 3.x): one elected worker lists the table and assigns leases; the
+   * others find theirs through the `leaseOwner` index. Without it every worker lists the table and
+   * takes its own share (KCL 2.x).
+   */
+  readonly leaderAssignment?: LeaderAssignmentSettings;
+}
+
+/** The leader-based assignment mode of {@link LeaseCoordinator}. */
+export interface LeaderAssignmentSettings {
+  /** The coordinator table (heartbeat and leader items), a table of its own. */
+  readonly coordinatorStore: LeaseStore;
+  /** Fleet-wide: which leases are work to assign (no state of one worker, such as its failure backoff). */
+  readonly eligibility: (leases: readonly Lease[]) => (lease: Lease) => boolean;
+  /** Whether this worker starts on a lease assigned to it now (false: it is left to expire and move). */
+  readonly accepts: (lease: Lease) => boolean;
+  /** This worker became the leader or stopped being it (the leader syncs shards). */
+  readonly onLeadershipChanged?: (isLeader: boolean) => void;
+  /** Called with every assignment round's plan while this worker leads (metrics, tests). */
+  readonly onAssignmentPlanned?: (plan: LeaseAssignmentPlan) => void;
 }
 
 /**
@@ -59,6 +84,7 @@ export class LeaseCoordinator {
   readonly #handoffs: LeaseHandoffs;
   readonly #writer: FencedLeaseWriter;
   readonly #cleaner: LeaseCleaner | undefined;
+  readonly #leader: LeaderMode | undefined;
 
   constructor(options: LeaseCoordinatorOptions) {
     const { store, workerId, failoverTimeMs, renewIntervalMs, clock, logger, onEvent } = options;
@@ -136,12 +162,24 @@ export class LeaseCoordinator {
           onRoundError: onRoundError('cleanup'),
         })
       : undefined;
+    this.#leader = options.leaderAssignment
+      ? new LeaderMode(options, options.leaderAssignment, context, held, this.#handoffs, {
+          onRoundError,
+          onLeasesListed: (leases) => this.#cleaner?.noteLeases(leases),
+        })
+      : undefined;
+  }
+
+  /** Whether this worker is the elected leader now (leader-based assignment only). */
+  get isLeader(): boolean {
+    return this.#leader?.membership.isLeader ?? false;
   }
 
   /** Starts renewing, taking (the first take round runs at once) and polling hand-offs to this worker. */
   start(): void {
     this.#renewer.start();
-    this.#taker.start();
+    if (this.#leader) this.#leader.start();
+    else this.#taker.start();
     this.#handoffs.start();
     this.#cleaner?.start();
   }
@@ -158,12 +196,13 @@ export class LeaseCoordinator {
 
   /** Runs a take round soon (after a parent shard ended, for instance). */
   requestTakeRound(): void {
-    this.#taker.wake();
+    if (this.#leader) this.#leader.wake();
+    else this.#taker.wake();
   }
 
-  /** Stops taking new leases; renewals go on. */
+  /** Stops taking new leases (and gives up leadership); renewals go on. */
   async stopTaking(): Promise<void> {
-    await Promise.all([this.#taker.stop(), this.#cleaner?.stop()]);
+    await Promise.all([this.#taker.stop(), this.#cleaner?.stop(), this.#leader?.stopTaking()]);
   }
 
   /** Stops every loop. Held leases are not released (see {@link release}). */
@@ -174,6 +213,7 @@ export class LeaseCoordinator {
       this.#renewer.stop(),
       this.#handoffs.stop(),
       this.#cleaner?.stop(),
+      this.#leader?.stop(),
     ]);
   }
 
@@ -218,6 +258,116 @@ export class LeaseCoordinator {
    * take hint on one lease of each, which the peer's next renewal reads. Best effort.
    */
   hintPeers(): Promise<void> {
+    if (this.#leader) return this.#leader.hintPeers();
     return this.#handoffs.hintPeers(this.#taker.lastListing, this.#taker.observations);
+  }
+}
+
+/** The loops of leader-based assignment: membership (heartbeat, election), discovery, and the assigner while leading. */
+class LeaderMode {
+  readonly membership: CoordinatorMembership;
+  readonly #discovery: LeaseDiscovery;
+  readonly #createAssigner: () => LeaseAssigner;
+  readonly #settings: LeaderAssignmentSettings;
+  readonly #context: LeaseLoopContext;
+  #assigner: LeaseAssigner | undefined;
+  /** The workers the assigner last saw (a resigning leader hints them so one takes over at once). */
+  #lastWorkers: readonly string[] = [];
+  #isStopping = false;
+
+  constructor(
+    options: LeaseCoordinatorOptions,
+    settings: LeaderAssignmentSettings,
+    context: LeaseLoopContext,
+    held: HeldLeases,
+    handoffs: LeaseHandoffs,
+    hooks: {
+      readonly onRoundError: (operation: string) => (error: unknown) => void;
+      readonly onLeasesListed: (leases: readonly Lease[]) => void;
+    },
+  ) {
+    this.#settings = settings;
+    this.#context = context;
+    this.#discovery = new LeaseDiscovery({
+      ...context,
+      held,
+      handoffs,
+      intervalMs: options.leaseTakeIntervalMs,
+      accepts: settings.accepts,
+      onRoundError: hooks.onRoundError('discovery'),
+    });
+    this.#createAssigner = () =>
+      new LeaseAssigner({
+        ...context,
+        coordinatorStore: settings.coordinatorStore,
+        leaseTakeIntervalMs: options.leaseTakeIntervalMs,
+        maxLeasesPerWorker: options.maxLeasesPerWorker,
+        maxLeasesToStealAtOnce: options.maxLeasesToStealAtOnce,
+        stealCooldownMs: options.stealCooldownMs,
+        eligibility: settings.eligibility,
+        onRoundError: hooks.onRoundError('assignment'),
+        onLeasesListed: hooks.onLeasesListed,
+        ...(settings.onAssignmentPlanned ? { onRoundPlanned: settings.onAssignmentPlanned } : {}),
+      });
+    this.membership = new CoordinatorMembership({
+      ...context,
+      coordinatorStore: settings.coordinatorStore,
+      electionIntervalMs: options.leaseTakeIntervalMs,
+      onRoundError: hooks.onRoundError('leader election'),
+      onHint: () => this.wake(),
+      onLeadershipChanged: (isLeader) => this.#onLeadershipChanged(isLeader),
+    });
+  }
+
+  start(): void {
+    this.membership.start();
+    this.#discovery.start();
+  }
+
+  /** Something changed (a hint, a finished parent shard): look for assigned leases, assign, elect. */
+  wake(): void {
+    this.#discovery.wake();
+    this.#assigner?.wake();
+    if (!this.#isStopping) this.membership.wake();
+  }
+
+  async stopTaking(): Promise<void> {
+    this.#isStopping = true;
+    await Promise.all([this.#discovery.stop(), this.membership.resign()]);
+  }
+
+  async stop(): Promise<void> {
+    this.#isStopping = true;
+    await Promise.all([this.#discovery.stop(), this.#assigner?.stop(), this.membership.stop()]);
+  }
+
+  /**
+   * A stopping worker released its leases: the leader should assign them now. A resigning leader also
+   * hints the workers it last saw, so one of them stands for leader at once.
+   */
+  async hintPeers(): Promise<void> {
+    const { coordinatorStore } = this.#settings;
+    const hint = `${this.#context.workerId} stopped ${Date.now()}`;
+    await this.membership.hintLeader(hint);
+    await Promise.all(
+      this.#lastWorkers
+        .filter((worker) => worker !== this.#context.workerId)
+        .map((worker) =>
+          coordinatorStore.updateLeaseMeta(workerItemKey(worker), { takeHint: hint }).catch(() => false),
+        ),
+    );
+  }
+
+  #onLeadershipChanged(isLeader: boolean): void {
+    if (isLeader && !this.#isStopping) {
+      this.#assigner ??= this.#createAssigner();
+      this.#assigner.start();
+    } else if (this.#assigner) {
+      const assigner = this.#assigner;
+      this.#assigner = undefined;
+      this.#lastWorkers = assigner.lastWorkers;
+      void assigner.stop();
+    }
+    this.#settings.onLeadershipChanged?.(isLeader);
   }
 }

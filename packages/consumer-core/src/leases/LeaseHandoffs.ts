@@ -108,6 +108,16 @@ export class LeaseHandoffs {
   }
 
   /**
+   * A leader asked the owner of a live lease to hand it to this worker (leader-based assignment): wait
+   * for the old owner to let go, as after a request of this worker's own.
+   */
+  expect(lease: Lease, previousOwner: string): void {
+    if (this.#pending.has(lease.leaseKey)) return;
+    this.#pending.set(lease.leaseKey, { lease, previousOwner, counterSeenAtMs: this.#options.clock.nowMs() });
+    this.#loop.wake();
+  }
+
+  /**
    * After a write to a held lease failed its condition: whether another worker asked for the lease (the
    * stored lease names this worker as `checkpointOwner`, same counter). Then the lease stays held
    * (written with the hand-off condition) while the shard winds down. @returns whether a hand-off was

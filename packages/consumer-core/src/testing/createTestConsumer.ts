@@ -19,6 +19,11 @@ export interface TestConsumerOptions
   readonly stream: ShardReader & ShardLister;
   /** The lease table. @defaultValue a new {@link InMemoryLeaseStore} */
   readonly leaseStore?: LeaseStore;
+  /**
+   * The coordinator table of `leaseAssignment: 'leader'` (share one between the workers of a test
+   * fleet, as the lease table). @defaultValue a new {@link InMemoryLeaseStore}
+   */
+  readonly coordinatorStore?: LeaseStore;
   /** @defaultValue `'test-app'` */
   readonly applicationName?: string;
 }
@@ -39,7 +44,7 @@ const unusedClient = { send: () => Promise.reject(new Error('The test consumer m
  * ```
  */
 export function createTestConsumer(options: TestConsumerOptions): Consumer {
-  const { stream, leaseStore, ...rest } = options;
+  const { stream, leaseStore, coordinatorStore, ...rest } = options;
   const config = resolveConsumerConfig({
     initialPosition: 'TRIM_HORIZON',
     checkpointIntervalMs: 0,
@@ -54,6 +59,9 @@ export function createTestConsumer(options: TestConsumerOptions): Consumer {
   });
   return createConsumerWithPorts(config, {
     leaseStore: leaseStore ?? new InMemoryLeaseStore(),
+    ...(config.leaseAssignment === 'leader'
+      ? { coordinatorStore: coordinatorStore ?? new InMemoryLeaseStore() }
+      : {}),
     shardReader: stream,
     shardLister: stream,
   });

@@ -19,6 +19,8 @@ import { ShardConsumer } from './ShardConsumer.js';
 /** The ports a worker runs on (the AWS adapters in production, in-memory fakes in tests). */
 export interface WorkerPorts {
   readonly leaseStore: LeaseStore;
+  /** The coordinator table (leader and heartbeat items); required with `leaseAssignment: 'leader'`. */
+  readonly coordinatorStore?: LeaseStore;
   readonly shardReader: ShardReader;
   readonly shardLister: ShardLister;
 }
@@ -72,6 +74,10 @@ export class Worker {
       onEvent,
       onShardsListed: (shards) => this.#coordinator.noteShards(shards),
     });
+    const isLeaderMode = config.leaseAssignment === 'leader';
+    if (isLeaderMode && !ports.coordinatorStore) {
+      throw new InvalidStateError("leaseAssignment: 'leader' needs a coordinator store.");
+    }
     this.#coordinator = new LeaseCoordinator({
       store: ports.leaseStore,
       workerId: config.workerId,
@@ -98,6 +104,24 @@ export class Worker {
         garbageLeaseGracePeriodMs: config.garbageLeaseGracePeriodMs,
         leaseCleanupIntervalMs: config.leaseCleanupIntervalMs,
       },
+      ...(isLeaderMode && ports.coordinatorStore
+        ? {
+            leaderAssignment: {
+              coordinatorStore: ports.coordinatorStore,
+              // The leader assigns from the table alone; this worker's own failure backoff is applied
+              // when it is assigned a lease (it leaves the lease to expire and move on).
+              eligibility: (leases: readonly Lease[]) => {
+                const isEligible = eligibleLeases(leases);
+                return (lease: Lease) => isEligible(lease) && !isLeaseHalted(lease);
+              },
+              accepts: (lease: Lease) => !this.#isBackingOff(lease.leaseKey, config.clock.nowMs()),
+              // Only the leader syncs shards: at once when elected, then every shardSyncIntervalMs.
+              onLeadershipChanged: (isLeader: boolean) => {
+                if (isLeader) this.#syncLoop.wake();
+              },
+            },
+          }
+        : {}),
       onLeaseAcquired: (lease) => this.#startShardConsumer(lease),
       onLeaseLost: (leaseKey) => this.#shardConsumers.get(leaseKey)?.loseLease(),
       onHandoffRequested: (leaseKey) => {
@@ -109,7 +133,9 @@ export class Worker {
     this.#syncLoop = new Loop(
       config.shardSyncIntervalMs,
       async () => {
-        await this.#syncer.sync(this.#syncLoop.signal);
+        if (isLeaderMode && !this.#coordinator.isLeader) return;
+        const created = await this.#syncer.sync(this.#syncLoop.signal);
+        if (created > 0) this.#coordinator.requestTakeRound();
       },
       (error) => {
         config.logger.warn('Shard sync failed', { error });
@@ -168,12 +194,16 @@ export class Worker {
         ? AbortSignal.any([this.#config.signal, this.#startController.signal])
         : this.#startController.signal;
       try {
-        await retry(() => this.#ports.leaseStore.initialize(signal), {
-          maxAttempts: 10, // a throttled table at start-up is retried, not fatal
-          initialDelayMs: 200,
-          maxDelayMs: 5_000,
-          signal,
-        });
+        for (const store of [this.#ports.leaseStore, this.#ports.coordinatorStore]) {
+          if (!store || (store === this.#ports.coordinatorStore && this.#config.leaseAssignment !== 'leader'))
+            continue;
+          await retry(() => store.initialize(signal), {
+            maxAttempts: 10, // a throttled table at start-up is retried, not fatal
+            initialDelayMs: 200,
+            maxDelayMs: 5_000,
+            signal,
+          });
+        }
         const stream = await retry(
           () =>
             guardStreamIdentity({
@@ -189,12 +219,16 @@ export class Worker {
         if (stream) this.#syncer.stampLeasesWith(stream);
         // Once per worker start, not per shard: the fan-out reader registers (or finds) its consumer.
         await this.#ports.shardReader.start?.(signal);
-        await retry(() => this.#syncer.sync(signal), {
-          maxAttempts: 10, // a throttled table at start-up is retried, not fatal
-          initialDelayMs: 200,
-          maxDelayMs: 5_000,
-          signal,
-        });
+        // Leader-based assignment: the elected leader syncs (all workers at once would each write
+        // every missing lease).
+        if (this.#config.leaseAssignment !== 'leader') {
+          await retry(() => this.#syncer.sync(signal), {
+            maxAttempts: 10, // a throttled table at start-up is retried, not fatal
+            initialDelayMs: 200,
+            maxDelayMs: 5_000,
+            signal,
+          });
+        }
       } catch (error) {
         this.#metrics.close();
         this.#setState('stopped');

@@ -31,6 +31,8 @@ export interface LeaseAssignerOptions extends LeaseLoopContext, LeaseTakingSetti
   readonly onLeasesListed?: (leases: readonly Lease[]) => void;
   /** Called with every round's plan (metrics, tests). */
   readonly onRoundPlanned?: (plan: LeaseAssignmentPlan) => void;
+  /** The workers that received leases in a round (the leader's own discovery looks at once). */
+  readonly onAssigned?: (receivers: ReadonlySet<string>) => void;
 }
 
 /**
@@ -116,6 +118,7 @@ export class LeaseAssigner {
       if (await this.#write(assignment, signal)) receivers.add(assignment.to);
     });
     this.#round += 1;
+    if (receivers.size > 0) this.#options.onAssigned?.(receivers);
     const hint = `${this.#options.workerId} assigned ${this.#round}`;
     await Promise.all(
       [...receivers].map((worker) =>

@@ -307,6 +307,9 @@ class LeaderMode {
         eligibility: settings.eligibility,
         onRoundError: hooks.onRoundError('assignment'),
         onLeasesListed: hooks.onLeasesListed,
+        onAssigned: (receivers) => {
+          if (receivers.has(context.workerId)) this.#discovery.wake();
+        },
         ...(settings.onAssignmentPlanned ? { onRoundPlanned: settings.onAssignmentPlanned } : {}),
       });
     this.membership = new CoordinatorMembership({
@@ -334,6 +337,9 @@ class LeaderMode {
   async stopTaking(): Promise<void> {
     this.#isStopping = true;
     await Promise.all([this.#discovery.stop(), this.membership.resign()]);
+    await this.#discovery.releaseUnstarted().catch((error: unknown) => {
+      this.#context.logger.warn('Could not give back assigned leases not started on', { error });
+    });
   }
 
   async stop(): Promise<void> {

@@ -54,6 +54,27 @@ export class LeaseDiscovery {
     await this.#loop.stop(1_000);
   }
 
+  /**
+   * A stopping worker gives back the leases assigned to it that it has not started on (conditional on
+   * the counter the leader wrote), so the leader assigns them again at once instead of after the
+   * failover time. Leases being handed to it are settled by {@link LeaseHandoffs}. Best effort.
+   */
+  async releaseUnstarted(signal?: AbortSignal): Promise<void> {
+    const { store, workerId, held, handoffs } = this.#options;
+    if (!store.listLeaseKeysOwnedBy) return;
+    const keys = await store.listLeaseKeysOwnedBy(workerId, signal);
+    await forEachConcurrently(
+      keys.filter((key) => !held.has(key) && !handoffs.isPending(key)),
+      DISCOVERY_CONCURRENCY,
+      async (leaseKey) => {
+        const stored = await store.getLease(leaseKey, signal);
+        if (stored?.leaseOwner !== workerId || stored.checkpointOwner !== undefined || held.has(leaseKey))
+          return;
+        await store.releaseLease(stored, signal);
+      },
+    );
+  }
+
   /** One round: the index, then each lease not held yet. */
   async discoverRound(): Promise<void> {
     const { store, workerId, held, handoffs } = this.#options;

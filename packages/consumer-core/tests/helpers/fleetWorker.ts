@@ -39,6 +39,8 @@ export interface FleetWorkerSpec {
   readonly shardFailureBackoffMs?: number;
   /** How to read (`info.endpoints.kinesis` must be kinesis-local for fan-out). @defaultValue 'polling' */
   readonly retrieval?: 'polling' | 'fanOut';
+  /** Who assigns leases. @defaultValue 'worker' */
+  readonly leaseAssignment?: 'worker' | 'leader';
 }
 
 const spec = JSON.parse(process.env.SHARDLINE_TEST ?? '{}') as FleetWorkerSpec;
@@ -76,6 +78,7 @@ const consumer = createConsumer({
       : { polling: { idleTimeBetweenReadsMs: 200, maxRecordsPerFetch: 20 } },
   checkpointIntervalMs: spec.checkpointIntervalMs ?? 200,
   shutdownTimeoutMs: 5_000,
+  ...(spec.leaseAssignment ? { leaseAssignment: spec.leaseAssignment } : {}),
   ...(spec.maxShardFailures !== undefined ? { maxShardFailures: spec.maxShardFailures } : {}),
   ...(spec.shardFailureBackoffMs !== undefined ? { shardFailureBackoffMs: spec.shardFailureBackoffMs } : {}),
   logger: silentLogger,

@@ -604,3 +604,97 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     }
   }, 150_000);
 });
+
+describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader')", () => {
+  const leader = { leaseAssignment: 'leader' } as const;
+  const coordinatorTable = (applicationName: string) =>
+    new DynamoDBLeaseStore({ client: dynamodb, tableName: `${applicationName}-ShardlineCoordinator` });
+  const leaderOf = async (applicationName: string) =>
+    (await coordinatorTable(applicationName).getLease('leader'))?.leaseOwner;
+
+  it('three workers: one leader, shards 2/2/2; a graceful stop of the leader moves its shards and the leadership at once, zero duplicates', async () => {
+    const fleet = await setUp('leader-graceful', 6);
+    await fleet.put(300);
+    const workers = new Map<string, FleetProcess>();
+    for (const id of ['w1', 'w2', 'w3']) workers.set(id, await fleet.start(id, leader));
+    await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2', 'w3'], 6), 40_000, '2/2/2');
+    const first = (await leaderOf(fleet.applicationName))!;
+    expect(['w1', 'w2', 'w3']).toContain(first);
+    const stopProducing = fleet.produce();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const stoppedAtMs = Date.now();
+    await workers.get(first)!.stop();
+    const rest = ['w1', 'w2', 'w3'].filter((id) => id !== first);
+    await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 20_000, '3/3');
+    const movedMs = Date.now() - stoppedAtMs;
+    const next = await leaderOf(fleet.applicationName);
+    expect(rest).toContain(next);
+    await stopProducing();
+    await fleet.waitAllProcessed();
+    const ledgers = fleet.ledgers();
+    const released = events(ledgers.get(first)!, 'LEASE_RELEASED').map((e) => e.key);
+    expect(released).toHaveLength(2);
+    const takes = rest
+      .flatMap((id) => ledgers.get(id)!)
+      .filter(
+        (l): l is Extract<LedgerLine, { kind: 'E' }> =>
+          l.kind === 'E' && l.type === 'LEASE_TAKEN' && released.includes(l.key) && l.atMs >= stoppedAtMs,
+      );
+    expect(takes).toHaveLength(2);
+    console.log(`leader ${first} stopped; ${next} leads; its shards moved in ${movedMs} ms`);
+    // Released leases are assigned by the next leader without waiting for any expiry.
+    for (const take of takes) expect(take.atMs - stoppedAtMs).toBeLessThan(FAILOVER_MS + RENEW_MS);
+    expect(duplicates(ledgers)).toEqual([]);
+    await Promise.all(rest.map((id) => workers.get(id)!.stop()));
+  }, 120_000);
+
+  it('SIGKILL of the leader: another worker is elected and takes its shards over after about two failover times; only records after its last checkpoint are re-delivered', async () => {
+    const fleet = await setUp('leader-sigkill', 6);
+    await fleet.put(300);
+    const workers = new Map<string, FleetProcess>();
+    for (const id of ['w1', 'w2', 'w3']) workers.set(id, await fleet.start(id, leader));
+    await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2', 'w3'], 6), 40_000, '2/2/2');
+    const first = (await leaderOf(fleet.applicationName))!;
+    const victim = workers.get(first)!;
+    const stopProducing = fleet.produce();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const killedAtMs = Date.now();
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const rest = ['w1', 'w2', 'w3'].filter((id) => id !== first);
+    await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 40_000, '3/3');
+    const movedMs = Date.now() - killedAtMs;
+    expect(rest).toContain(await leaderOf(fleet.applicationName));
+    await stopProducing();
+    await fleet.waitAllProcessed();
+    const ledgers = fleet.ledgers();
+    const victimShards = [...new Set(events(ledgers.get(first)!, 'LEASE_TAKEN').map((e) => e.key))];
+    const takes = rest
+      .flatMap((id) => ledgers.get(id)!)
+      .filter(
+        (l): l is Extract<LedgerLine, { kind: 'E' }> =>
+          l.kind === 'E' && l.type === 'LEASE_TAKEN' && victimShards.includes(l.key) && l.atMs >= killedAtMs,
+      );
+    expect(takes.length).toBeGreaterThanOrEqual(2);
+    console.log(`leader ${first} killed; shards moved in ${movedMs} ms`);
+    for (const take of takes) {
+      // The leader item expires (one failover time), the new leader observes the leases afresh (one
+      // more), then assigns.
+      expect(take.atMs - killedAtMs).toBeGreaterThanOrEqual(FAILOVER_MS - RENEW_MS - 100);
+      expect(take.atMs - killedAtMs).toBeLessThan(2 * FAILOVER_MS + 8_000);
+    }
+    const lastCheckpoint = new Map<string, string>();
+    for (const e of events(ledgers.get(first)!, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
+    for (const [body, list] of duplicates(ledgers)) {
+      expect(
+        list.some((d) => d.workerId === first),
+        body,
+      ).toBe(true);
+      const { shardId, sequenceNumber } = list[0]!;
+      const checkpoint = lastCheckpoint.get(shardId);
+      if (checkpoint && /^\d+$/.test(checkpoint))
+        expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
+    }
+    await Promise.all(rest.map((id) => workers.get(id)!.stop()));
+  }, 150_000);
+});

@@ -134,6 +134,8 @@ export class DynamoDBLeaseStore implements LeaseStore {
   /** When (on `performance.now()`) a store that found the index missing tries it again. */
   #indexRetryAtMs = 0;
   #indexWarned = false;
+  /** What `initialize()` did about a missing index: reported with the warning about scanning. */
+  #indexRequest: 'not requested' | 'requested' | 'refused' = 'not requested';
 
   constructor(options: DynamoDBLeaseStoreOptions) {
     // Every send gets its own deadline: the user's client may have no request timeout at all, and a
@@ -248,6 +250,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
         index: LEASE_OWNER_INDEX.IndexName,
       },
     );
+    this.#indexRequest = 'requested';
     try {
       const onDemand = table.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST';
       const throughput = table.ProvisionedThroughput;
@@ -284,10 +287,13 @@ export class DynamoDBLeaseStore implements LeaseStore {
         name === 'LimitExceededException' ||
         (name === 'ValidationException' && /already exists/i.test(errorMessage(error)));
       const fields = { tableName: this.#tableName, index: LEASE_OWNER_INDEX.IndexName, error };
-      if (raced) this.#logger.debug('Another worker is adding the leaseOwner index', fields);
-      // Anything else (no dynamodb:UpdateTable permission, ...) leaves the store scanning: correct, costlier.
-      else
+      if (raced) {
+        this.#logger.debug('Another worker is adding the leaseOwner index', fields);
+      } else {
+        // No dynamodb:UpdateTable permission, ...: the store keeps scanning, correct but costlier.
+        this.#indexRequest = 'refused';
         this.#logger.warn('Could not add the leaseOwner index; owned leases are found by scanning', fields);
+      }
     }
   }
 
@@ -337,9 +343,9 @@ export class DynamoDBLeaseStore implements LeaseStore {
     if (this.#leaseOwnerIndex && !this.#indexWarned) {
       this.#indexWarned = true;
       this.#logger.warn(
-        'The leaseOwner index is missing or not ACTIVE yet (initialize() asked DynamoDB to add it): ' +
-          'scanning the lease table instead, and trying the index again every 5 minutes',
-        { tableName: this.#tableName, index: LEASE_OWNER_INDEX.IndexName },
+        'The leaseOwner index is missing or not ACTIVE yet: scanning the lease table instead, and ' +
+          'trying the index again every 5 minutes',
+        { tableName: this.#tableName, index: LEASE_OWNER_INDEX.IndexName, updateTable: this.#indexRequest },
       );
     }
     return this.#scanOwned(owner, signal);

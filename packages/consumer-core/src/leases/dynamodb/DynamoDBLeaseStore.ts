@@ -92,8 +92,8 @@ export interface DynamoDBLeaseStoreOptions {
   /** How long `initialize()` waits for a new table to become ACTIVE. @defaultValue 120000 */
   readonly tableActiveTimeoutMs?: number;
   /**
-   * The deadline of each call to the table (`Scan` page, `GetItem`, `PutItem`, `UpdateItem`,
-   * `DeleteItem`, `DescribeTable`, `CreateTable`), SDK retries included: a call still unanswered then is
+   * The deadline of each call to the table (`Scan` page, `Query` page, `GetItem`, `PutItem`,
+   * `UpdateItem`, `DeleteItem`, `DescribeTable`, `CreateTable`, `UpdateTable`), SDK retries included: a call still unanswered then is
    * aborted and fails with a retriable `DeadlineExceededError` (inside a `DependencyError`). Renewals
    * and checkpoints are further bounded by the time their lease has left. @defaultValue 5000
    */
@@ -110,7 +110,8 @@ export interface DynamoDBLeaseStoreOptions {
    * existing table without it (`UpdateTable`, not awaited: DynamoDB backfills it in the background,
    * minutes on a large table; the store scans until it is ACTIVE). Needs `dynamodb:UpdateTable` on
    * existing tables; when that is refused the store logs a warning and keeps scanning. The index costs
-   * one extra write unit per change of a lease's owner and storage for its keys; the Java KCL 2.x ignores it.
+   * index writes only when a lease's owner changes (renewals and checkpoints change no index key) and
+   * storage for its keys; it changes no item, and the Java KCL 2.x ignores it.
    * @defaultValue false
    */
   readonly leaseOwnerIndex?: boolean;

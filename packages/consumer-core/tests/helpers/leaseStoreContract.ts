@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   isLeaseHalted,
+  type Lease,
   type LeaseStore,
   type NewLease,
   shardFailureOf,
@@ -300,6 +301,38 @@ export function leaseStoreContract(name: string, makeStore: () => Promise<LeaseS
         }),
       ).toBeUndefined();
       expect((await store.renewLease(done))?.leaseCounter).toBe(5);
+    });
+
+    it('lists the keys each owner holds (the leaseOwner index): none, one, many; released and moved leases follow', async () => {
+      const owned = async (owner: string) => (await store.listLeaseKeysOwnedBy!(owner)).sort();
+      expect(store.listLeaseKeysOwnedBy).toBeTypeOf('function');
+      const keys = Array.from({ length: 7 }, (_, i) => `shardId-00000000000${i}`);
+      for (const leaseKey of keys) await store.createLeaseIfNotExists({ ...shard0, leaseKey });
+      expect(await owned('worker-a')).toEqual([]);
+      const held = new Map<string, Lease>();
+      for (const [i, leaseKey] of keys.entries()) {
+        if (i === 6) continue; // stays unowned
+        const owner = i === 0 ? 'worker-b' : 'worker-a';
+        held.set(leaseKey, (await store.takeLease((await store.getLease(leaseKey))!, owner))!);
+      }
+      expect(await owned('worker-a')).toEqual(keys.slice(1, 6));
+      expect(await owned('worker-b')).toEqual([keys[0]]);
+      expect(await owned('worker-c')).toEqual([]);
+      // Released: no owner, listed under nobody.
+      expect(await store.releaseLease(held.get(keys[1]!)!)).toBe(true);
+      // Taken by another owner: moves.
+      expect(await store.takeLease(held.get(keys[2]!)!, 'worker-b')).toBeDefined();
+      // Handed off (KCL 3.x): leaseOwner is the next owner at once.
+      expect(await store.requestHandoff!(held.get(keys[3]!)!, 'worker-c')).toBeDefined();
+      expect(await owned('worker-a')).toEqual(keys.slice(4, 6));
+      expect(await owned('worker-b')).toEqual([keys[0], keys[2]]);
+      expect(await owned('worker-c')).toEqual([keys[3]]);
+      expect(
+        (await store.listLeases())
+          .filter((l) => l.leaseOwner === undefined)
+          .map((l) => l.leaseKey)
+          .sort(),
+      ).toEqual([keys[1], keys[6]]);
     });
 
     it('deletes a lease only while its counter is the one seen (lease cleanup)', async () => {

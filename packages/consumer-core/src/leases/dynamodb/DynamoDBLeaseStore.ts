@@ -1,16 +1,22 @@
 import {
+  type AttributeDefinition,
   type AttributeValue,
   CreateTableCommand,
   DeleteItemCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
+  type GlobalSecondaryIndex,
+  type KeySchemaElement,
   PutItemCommand,
+  QueryCommand,
+  type QueryCommandOutput,
   ScanCommand,
   type ScanCommandOutput,
   type TableDescription,
   UpdateItemCommand,
   type UpdateItemCommandInput,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { awsErrorName, clientWithDeadline, sleep } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
@@ -51,6 +57,27 @@ const FAILURE_NAMES: Record<string, string> = {
 };
 const FAILURE_REMOVE = '#failureCount, #failedAt, #lastFailure, #halted';
 
+/**
+ * The KCL 3.x `leaseOwner` index, exactly as `DynamoDBLeaseRefresher.createLeaseOwnerToLeaseKeyIndexIfNotExists`
+ * and `DynamoDBLeaseSerializer.getWorkerIdToLeaseKeyIndex*` (KCL v3.5.1) define it: a table shared with
+ * a KCL 3.x fleet has this very index.
+ */
+const LEASE_OWNER_INDEX = {
+  IndexName: 'LeaseOwnerToLeaseKeyIndex',
+  KeySchema: [
+    { AttributeName: A.LeaseOwner, KeyType: 'HASH' },
+    { AttributeName: A.LeaseKey, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' },
+} as const satisfies GlobalSecondaryIndex;
+const LEASE_OWNER_INDEX_ATTRIBUTES: AttributeDefinition[] = [
+  { AttributeName: A.LeaseOwner, AttributeType: 'S' },
+  { AttributeName: A.LeaseKey, AttributeType: 'S' },
+];
+
+/** How long a worker that found the `leaseOwner` index missing scans before it tries the index again. */
+const INDEX_RETRY_MS = 5 * 60_000;
+
 /** The part of a DynamoDB client the library uses: any `DynamoDBClient` (or a wrapper with `send`). */
 export type DynamoDBClientLike = Pick<DynamoDBClient, 'send'>;
 
@@ -65,8 +92,8 @@ export interface DynamoDBLeaseStoreOptions {
   /** How long `initialize()` waits for a new table to become ACTIVE. @defaultValue 120000 */
   readonly tableActiveTimeoutMs?: number;
   /**
-   * The deadline of each call to the table (`Scan` page, `GetItem`, `PutItem`, `UpdateItem`,
-   * `DeleteItem`, `DescribeTable`, `CreateTable`), SDK retries included: a call still unanswered then is
+   * The deadline of each call to the table (`Scan` page, `Query` page, `GetItem`, `PutItem`,
+   * `UpdateItem`, `DeleteItem`, `DescribeTable`, `CreateTable`, `UpdateTable`), SDK retries included: a call still unanswered then is
    * aborted and fails with a retriable `DeadlineExceededError` (inside a `DependencyError`). Renewals
    * and checkpoints are further bounded by the time their lease has left. @defaultValue 5000
    */
@@ -76,7 +103,22 @@ export interface DynamoDBLeaseStoreOptions {
    * so `shardline status` shows how each application reads. @defaultValue not written
    */
   readonly retrieval?: string;
+  /**
+   * Whether the lease table should have the KCL 3.x `leaseOwner` index (`LeaseOwnerToLeaseKeyIndex`:
+   * `leaseOwner` HASH, `leaseKey` RANGE, keys only), which {@link DynamoDBLeaseStore.listLeaseKeysOwnedBy}
+   * reads. When `true`, `initialize()` creates a missing table with the index, and adds the index to an
+   * existing table without it (`UpdateTable`, not awaited: DynamoDB backfills it in the background,
+   * minutes on a large table; the store scans until it is ACTIVE). Needs `dynamodb:UpdateTable` on
+   * existing tables; when that is refused the store logs a warning and keeps scanning. The index costs
+   * index writes only when a lease's owner changes (renewals and checkpoints change no index key) and
+   * storage for its keys; it changes no item, and the Java KCL 2.x ignores it.
+   * @defaultValue false
+   */
+  readonly leaseOwnerIndex?: boolean;
 }
+
+/** What the store knows of the `leaseOwner` index: not yet looked at, usable, or missing (scan instead). */
+type IndexState = 'unknown' | 'active' | 'missing';
 
 /**
  * The lease table on DynamoDB, in the Java KCL 2.x format, with the KCL's conditional writes expressed
@@ -88,6 +130,13 @@ export class DynamoDBLeaseStore implements LeaseStore {
   readonly #logger: Logger;
   readonly #tableActiveTimeoutMs: number;
   readonly #retrieval: string | undefined;
+  readonly #leaseOwnerIndex: boolean;
+  #indexState: IndexState = 'unknown';
+  /** When (on `performance.now()`) a store that found the index missing tries it again. */
+  #indexRetryAtMs = 0;
+  #indexWarned = false;
+  /** What `initialize()` did about a missing index: reported with the warning about scanning. */
+  #indexRequest: 'not requested' | 'requested' | 'refused' = 'not requested';
 
   constructor(options: DynamoDBLeaseStoreOptions) {
     // Every send gets its own deadline: the user's client may have no request timeout at all, and a
@@ -97,6 +146,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
     this.#logger = options.logger ?? silentLogger;
     this.#tableActiveTimeoutMs = options.tableActiveTimeoutMs ?? 120_000;
     this.#retrieval = options.retrieval;
+    this.#leaseOwnerIndex = options.leaseOwnerIndex ?? false;
   }
 
   /** `, #retrieval = :retrieval` and its name and value, when this store records the retrieval mode. */
@@ -124,14 +174,22 @@ export class DynamoDBLeaseStore implements LeaseStore {
   async initialize(signal?: AbortSignal): Promise<void> {
     let table = await this.#describe(signal);
     if (table === undefined) {
-      this.#logger.info('Creating the lease table (on-demand billing)', { tableName: this.#tableName });
+      this.#logger.info('Creating the lease table (on-demand billing)', {
+        tableName: this.#tableName,
+        ...(this.#leaseOwnerIndex ? { index: LEASE_OWNER_INDEX.IndexName } : {}),
+      });
       try {
         await this.#client.send(
           new CreateTableCommand({
             TableName: this.#tableName,
-            AttributeDefinitions: [{ AttributeName: A.LeaseKey, AttributeType: 'S' }],
+            AttributeDefinitions: this.#leaseOwnerIndex
+              ? LEASE_OWNER_INDEX_ATTRIBUTES
+              : [{ AttributeName: A.LeaseKey, AttributeType: 'S' }],
             KeySchema: [{ AttributeName: A.LeaseKey, KeyType: 'HASH' }],
             BillingMode: 'PAY_PER_REQUEST',
+            // The KCL 3.x adds the index by UpdateTable right after creating the table; creating it with
+            // the table gives the same table without a backfill.
+            ...(this.#leaseOwnerIndex ? { GlobalSecondaryIndexes: [LEASE_OWNER_INDEX] } : {}),
           }),
           { abortSignal: signal },
         );
@@ -156,6 +214,199 @@ export class DynamoDBLeaseStore implements LeaseStore {
       delayMs = Math.min(delayMs * 2, 1_000);
       table = await this.#describe(signal);
     }
+    await this.#noteIndex(table, signal);
+  }
+
+  /**
+   * Records whether the table's `leaseOwner` index can be read, and with {@link
+   * DynamoDBLeaseStoreOptions.leaseOwnerIndex} asks DynamoDB to add a missing one (without waiting).
+   */
+  async #noteIndex(table: TableDescription, signal: AbortSignal | undefined): Promise<void> {
+    const index = table.GlobalSecondaryIndexes?.find((i) => i.IndexName === LEASE_OWNER_INDEX.IndexName);
+    if (index && !sameKeys(index.KeySchema ?? [], LEASE_OWNER_INDEX.KeySchema)) {
+      // Not ours to fix: Query would fail on it, so scan (and never try to create it again).
+      this.#indexState = 'missing';
+      this.#indexRetryAtMs = Number.POSITIVE_INFINITY;
+      this.#logger.warn('The lease table has an index of this name with other keys; scanning instead', {
+        tableName: this.#tableName,
+        index: LEASE_OWNER_INDEX.IndexName,
+        keySchema: (index.KeySchema ?? []).map((k) => `${k.AttributeName} (${k.KeyType})`).join(', '),
+      });
+      return;
+    }
+    if (index?.IndexStatus === 'ACTIVE') {
+      this.#indexState = 'active';
+      return;
+    }
+    // Missing, or CREATING / backfilling (a Query is refused until it is ACTIVE).
+    this.#indexState = 'missing';
+    this.#indexRetryAtMs = this.#leaseOwnerIndex
+      ? performance.now() + INDEX_RETRY_MS
+      : Number.POSITIVE_INFINITY;
+    if (index || !this.#leaseOwnerIndex) return;
+    this.#logger.info(
+      'Adding the leaseOwner index to the lease table (DynamoDB backfills it in the background)',
+      {
+        tableName: this.#tableName,
+        index: LEASE_OWNER_INDEX.IndexName,
+      },
+    );
+    this.#indexRequest = 'requested';
+    try {
+      const onDemand = table.BillingModeSummary?.BillingMode === 'PAY_PER_REQUEST';
+      const throughput = table.ProvisionedThroughput;
+      await this.#client.send(
+        new UpdateTableCommand({
+          TableName: this.#tableName,
+          AttributeDefinitions: LEASE_OWNER_INDEX_ATTRIBUTES,
+          GlobalSecondaryIndexUpdates: [
+            {
+              Create: {
+                ...LEASE_OWNER_INDEX,
+                // As the KCL 3.x: a provisioned table's index gets the table's capacity.
+                ...(onDemand
+                  ? {}
+                  : {
+                      ProvisionedThroughput: {
+                        ReadCapacityUnits: throughput?.ReadCapacityUnits ?? 1,
+                        WriteCapacityUnits: throughput?.WriteCapacityUnits ?? 1,
+                      },
+                    }),
+              },
+            },
+          ],
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      if (signal?.aborted) throw translateDynamoDBError('UpdateTable', error);
+      // Several workers ask at once: the index is being created (ResourceInUseException,
+      // LimitExceededException: one index creation per table at a time) or already exists.
+      const name = awsErrorName(error);
+      const raced =
+        name === 'ResourceInUseException' ||
+        name === 'LimitExceededException' ||
+        (name === 'ValidationException' && /already exists/i.test(errorMessage(error)));
+      const fields = { tableName: this.#tableName, index: LEASE_OWNER_INDEX.IndexName, error };
+      if (raced) {
+        this.#logger.debug('Another worker is adding the leaseOwner index', fields);
+      } else {
+        // No dynamodb:UpdateTable permission, ...: the store keeps scanning, correct but costlier.
+        this.#indexRequest = 'refused';
+        this.#logger.warn('Could not add the leaseOwner index; owned leases are found by scanning', fields);
+      }
+    }
+  }
+
+  /**
+   * Keys of the leases owned by `owner`, read from the KCL 3.x `leaseOwner` index
+   * (`LeaseOwnerToLeaseKeyIndex`, `Query`, paginated). Eventually consistent (an index cannot be read
+   * consistently): a key may be missing for a moment after a take, or name a lease that has just moved;
+   * read the lease with {@link DynamoDBLeaseStore.getLease} before acting on it.
+   *
+   * When the table has no ACTIVE index (missing, or still backfilling after `initialize()` asked for
+   * it), the keys come from a `Scan` of the table filtered on `leaseOwner` (eventually consistent too):
+   * the same answer at the cost of reading the whole table. With
+   * {@link DynamoDBLeaseStoreOptions.leaseOwnerIndex} the store warns once and tries the index again at
+   * most every 5 minutes; without it, it uses an index it found ACTIVE at `initialize()` (a table a
+   * KCL 3.x fleet created has one) and otherwise scans, quietly.
+   * @throws `DependencyError` (`ThroughputExceededError` when throttled) when DynamoDB fails.
+   */
+  async listLeaseKeysOwnedBy(owner: string, signal?: AbortSignal): Promise<string[]> {
+    // No lease has an empty owner (the attribute is absent when unassigned; an index key cannot be empty).
+    if (owner === '') return [];
+    const useIndex =
+      this.#indexState !== 'missing' || (this.#leaseOwnerIndex && performance.now() >= this.#indexRetryAtMs);
+    if (useIndex) {
+      try {
+        const keys = await this.#queryOwnerIndex(owner, signal);
+        if (this.#indexState === 'missing') {
+          this.#logger.info('The leaseOwner index is ACTIVE; reading owned leases through it', {
+            tableName: this.#tableName,
+            index: LEASE_OWNER_INDEX.IndexName,
+          });
+        }
+        this.#indexState = 'active';
+        return keys;
+      } catch (error) {
+        if (!isMissingIndex(error)) throw translateDynamoDBError('Query', error);
+        this.#indexState = 'missing';
+        this.#indexRetryAtMs = this.#leaseOwnerIndex
+          ? performance.now() + INDEX_RETRY_MS
+          : Number.POSITIVE_INFINITY;
+        this.#logger.debug('The leaseOwner index cannot be read; scanning the lease table instead', {
+          tableName: this.#tableName,
+          index: LEASE_OWNER_INDEX.IndexName,
+          error,
+        });
+      }
+    }
+    if (this.#leaseOwnerIndex && !this.#indexWarned) {
+      this.#indexWarned = true;
+      this.#logger.warn(
+        'The leaseOwner index is missing or not ACTIVE yet: scanning the lease table instead, and ' +
+          'trying the index again every 5 minutes',
+        { tableName: this.#tableName, index: LEASE_OWNER_INDEX.IndexName, updateTable: this.#indexRequest },
+      );
+    }
+    return this.#scanOwned(owner, signal);
+  }
+
+  async #queryOwnerIndex(owner: string, signal: AbortSignal | undefined): Promise<string[]> {
+    const keys: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      // Not translated here: the caller tells a missing index from a failure.
+      const page: QueryCommandOutput = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#tableName,
+          IndexName: LEASE_OWNER_INDEX.IndexName,
+          KeyConditionExpression: '#owner = :owner',
+          ProjectionExpression: '#key',
+          ExpressionAttributeNames: { '#owner': A.LeaseOwner, '#key': A.LeaseKey },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+          ExclusiveStartKey: startKey,
+        }),
+        { abortSignal: signal },
+      );
+      for (const item of page.Items ?? []) {
+        const key = item[A.LeaseKey]?.S;
+        if (key !== undefined) keys.push(key);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return keys;
+  }
+
+  async #scanOwned(owner: string, signal: AbortSignal | undefined): Promise<string[]> {
+    const keys: string[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      let page: ScanCommandOutput;
+      try {
+        page = await this.#client.send(
+          new ScanCommand({
+            TableName: this.#tableName,
+            FilterExpression: '#owner = :owner',
+            ProjectionExpression: '#key',
+            ExpressionAttributeNames: { '#owner': A.LeaseOwner, '#key': A.LeaseKey },
+            ExpressionAttributeValues: { ':owner': { S: owner } },
+            // As eventually consistent as the index it stands in for, at half the read units.
+            ConsistentRead: false,
+            ExclusiveStartKey: startKey,
+          }),
+          { abortSignal: signal },
+        );
+      } catch (error) {
+        throw translateDynamoDBError('Scan', error);
+      }
+      for (const item of page.Items ?? []) {
+        const key = item[A.LeaseKey]?.S;
+        if (key !== undefined) keys.push(key);
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return keys;
   }
 
   async listLeases(signal?: AbortSignal): Promise<Lease[]> {
@@ -727,4 +978,26 @@ export class DynamoDBLeaseStore implements LeaseStore {
       throw new LeaseTableSchemaError(this.#tableName, found.join(', ') || '(none)');
     }
   }
+}
+
+function sameKeys(found: readonly KeySchemaElement[], wanted: readonly KeySchemaElement[]): boolean {
+  return (
+    found.length === wanted.length &&
+    wanted.every((w, i) => found[i]?.AttributeName === w.AttributeName && found[i]?.KeyType === w.KeyType)
+  );
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Whether a Query failed because the index cannot be read: DynamoDB answers `ValidationException` ("The
+ * table does not have the specified index", "Cannot read from backfilling global secondary index");
+ * the KCL 3.x also reads `ResourceNotFoundException` so (a missing table then fails the fallback scan).
+ */
+function isMissingIndex(error: unknown): boolean {
+  const name = awsErrorName(error);
+  if (name === 'ResourceNotFoundException') return true;
+  return name === 'ValidationException' && /index/i.test(errorMessage(error));
 }

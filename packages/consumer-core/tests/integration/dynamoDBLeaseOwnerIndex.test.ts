@@ -1,0 +1,231 @@
+import {
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { uniqueName } from '@shardline/local';
+import { useLocalTwin } from '@shardline/local/vitest';
+import { describe, expect, it } from 'vitest';
+import { type DynamoDBClientLike, DynamoDBLeaseStore, type Logger } from '../../src/index.js';
+import { leaseStoreContract } from '../helpers/leaseStoreContract.js';
+
+const local = useLocalTwin();
+const client = local.dynamodb;
+
+/** The KCL 3.x index (amazon-kinesis-client v3.5.1, DynamoDBLeaseRefresher / DynamoDBLeaseSerializer). */
+const KCL_INDEX = {
+  IndexName: 'LeaseOwnerToLeaseKeyIndex',
+  KeySchema: [
+    { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+    { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' },
+} as const;
+
+// The contract through the index (the run in dynamoDBLeaseStore.test.ts has no index: the scan path).
+leaseStoreContract('DynamoDBLeaseStore with the leaseOwner index (dynalite)', async () => {
+  const store = new DynamoDBLeaseStore({ client, tableName: uniqueName('gsi'), leaseOwnerIndex: true });
+  await store.initialize();
+  return store;
+});
+
+/** A client that records the name of every command it passes on, and a logger that records lines. */
+function recorded() {
+  const commands: string[] = [];
+  const wrapped: DynamoDBClientLike = {
+    send: ((command: { constructor: { name: string } }, options?: unknown) => {
+      commands.push(command.constructor.name.replace(/Command$/, ''));
+      return (client as DynamoDBClient).send(command as never, options as never);
+    }) as DynamoDBClientLike['send'],
+  };
+  const lines: { level: string; message: string }[] = [];
+  const log =
+    (level: string) =>
+    (message: string): void => {
+      lines.push({ level, message });
+    };
+  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  return { wrapped, commands, lines, logger };
+}
+
+/** Writes leases owned as given (owner undefined: no `leaseOwner` attribute), as another worker would. */
+async function putLeases(tableName: string, owners: Record<string, string | undefined>): Promise<void> {
+  for (const [leaseKey, owner] of Object.entries(owners)) {
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          leaseKey: { S: leaseKey },
+          leaseCounter: { N: '1' },
+          checkpoint: { S: 'TRIM_HORIZON' },
+          checkpointSubSequenceNumber: { N: '0' },
+          ownerSwitchesSinceCheckpoint: { N: '0' },
+          ...(owner === undefined ? {} : { leaseOwner: { S: owner } }),
+        },
+      }),
+    );
+  }
+}
+
+const OWNERS = {
+  'shardId-000000000000': 'worker-a',
+  'shardId-000000000001': 'worker-b',
+  'shardId-000000000002': 'worker-a',
+  'shardId-000000000003': undefined,
+};
+
+describe('DynamoDBLeaseStore leaseOwner index', () => {
+  it('creates a new table with the KCL 3.x index and reads owned leases through it', async () => {
+    const tableName = uniqueName('gsinew');
+    const r = recorded();
+    const store = new DynamoDBLeaseStore({
+      client: r.wrapped,
+      tableName,
+      leaseOwnerIndex: true,
+      logger: r.logger,
+    });
+    await store.initialize();
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.KeySchema).toEqual([{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(Table?.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'leaseKey', AttributeType: 'S' },
+        { AttributeName: 'leaseOwner', AttributeType: 'S' },
+      ]),
+    );
+    expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
+    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({ ...KCL_INDEX, IndexStatus: 'ACTIVE' });
+    await putLeases(tableName, OWNERS);
+    expect((await store.listLeaseKeysOwnedBy('worker-a')).sort()).toEqual([
+      'shardId-000000000000',
+      'shardId-000000000002',
+    ]);
+    expect(await store.listLeaseKeysOwnedBy('worker-b')).toEqual(['shardId-000000000001']);
+    expect(await store.listLeaseKeysOwnedBy('nobody')).toEqual([]);
+    // DescribeTable until ACTIVE (as often as the emulator takes), then only Query.
+    expect(r.commands.filter((c) => c !== 'DescribeTable')).toEqual([
+      'CreateTable',
+      'Query',
+      'Query',
+      'Query',
+    ]);
+    expect(r.commands.at(-4)).toBe('DescribeTable');
+    expect(r.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('asks for the index on an existing table without it, and meanwhile finds owned leases by scanning', async () => {
+    const tableName = uniqueName('gsiold');
+    await local.createLeaseTable(tableName);
+    await putLeases(tableName, OWNERS);
+    const r = recorded();
+    const store = new DynamoDBLeaseStore({
+      client: r.wrapped,
+      tableName,
+      leaseOwnerIndex: true,
+      logger: r.logger,
+    });
+    await store.initialize();
+    // dynalite refuses an on-demand index Create (it wants ProvisionedThroughput, which DynamoDB refuses
+    // on an on-demand table) and ignores a provisioned one (docs/local-emulators.md): the refused path.
+    expect(r.commands).toEqual(['DescribeTable', 'UpdateTable']);
+    expect(r.lines.filter((l) => l.level !== 'debug').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^Adding the leaseOwner index/),
+      expect.stringMatching(/^Could not add the leaseOwner index/),
+    ]);
+    expect((await store.listLeaseKeysOwnedBy('worker-a')).sort()).toEqual([
+      'shardId-000000000000',
+      'shardId-000000000002',
+    ]);
+    expect(await store.listLeaseKeysOwnedBy('worker-b')).toEqual(['shardId-000000000001']);
+    // No Query before the retry interval; one warning about scanning however often it scans.
+    expect(r.commands.slice(2)).toEqual(['Scan', 'Scan']);
+    expect(r.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^Could not add the leaseOwner index/),
+      expect.stringMatching(/^The leaseOwner index is missing or not ACTIVE yet/),
+    ]);
+    // A second worker starting on the same table asks again; harmless.
+    await new DynamoDBLeaseStore({ client, tableName, leaseOwnerIndex: true }).initialize();
+  });
+
+  it('without the option: no UpdateTable, owned leases by a quiet scan', async () => {
+    const tableName = uniqueName('gsioff');
+    await local.createLeaseTable(tableName);
+    await putLeases(tableName, OWNERS);
+    const r = recorded();
+    const store = new DynamoDBLeaseStore({ client: r.wrapped, tableName, logger: r.logger });
+    await store.initialize();
+    expect(await store.listLeaseKeysOwnedBy('worker-b')).toEqual(['shardId-000000000001']);
+    expect(r.commands).toEqual(['DescribeTable', 'Scan']);
+    expect(r.lines.filter((l) => l.level !== 'debug')).toEqual([]);
+  });
+
+  it.each([
+    ['with', true],
+    ['without', false],
+  ])(
+    'accepts a table whose index was created by hand (KCL 3.x definition) %s the option, and queries it',
+    async (_, leaseOwnerIndex) => {
+      const tableName = uniqueName('gsihand');
+      const input: CreateTableCommandInput = {
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: 'leaseKey', AttributeType: 'S' },
+          { AttributeName: 'leaseOwner', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes: [{ ...KCL_INDEX, KeySchema: [...KCL_INDEX.KeySchema] }],
+      };
+      await local.createTable(input);
+      await putLeases(tableName, OWNERS);
+      const r = recorded();
+      const store = new DynamoDBLeaseStore({
+        client: r.wrapped,
+        tableName,
+        leaseOwnerIndex,
+        logger: r.logger,
+      });
+      await store.initialize();
+      expect((await store.listLeaseKeysOwnedBy('worker-a')).sort()).toEqual([
+        'shardId-000000000000',
+        'shardId-000000000002',
+      ]);
+      expect(r.commands).toEqual(['DescribeTable', 'Query']);
+      expect(r.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    },
+  );
+
+  it('scans when an index of that name has other keys, and says so', async () => {
+    const tableName = uniqueName('gsiwrong');
+    await local.createTable({
+      TableName: tableName,
+      AttributeDefinitions: [
+        { AttributeName: 'leaseKey', AttributeType: 'S' },
+        { AttributeName: 'checkpoint', AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'LeaseOwnerToLeaseKeyIndex',
+          KeySchema: [{ AttributeName: 'checkpoint', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
+    await putLeases(tableName, OWNERS);
+    const r = recorded();
+    const store = new DynamoDBLeaseStore({
+      client: r.wrapped,
+      tableName,
+      leaseOwnerIndex: true,
+      logger: r.logger,
+    });
+    await store.initialize();
+    expect(await store.listLeaseKeysOwnedBy('worker-b')).toEqual(['shardId-000000000001']);
+    expect(r.commands).toEqual(['DescribeTable', 'Scan']);
+    expect(r.lines.filter((l) => l.level === 'warn').length).toBeGreaterThanOrEqual(1);
+  });
+});

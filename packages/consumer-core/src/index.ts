@@ -9,6 +9,7 @@ export type {
   ConsumerOptions,
   ConsumerTimeoutOptions,
   FanOutRetrievalOptions,
+  LeaseAssignmentMode,
   PollingRetrievalOptions,
   ResolvedConsumerConfig,
   ResolvedConsumerTimeouts,

@@ -143,8 +143,7 @@ describe('planLeaseAssignment (the leader’s decision)', () => {
   });
 
   it('random fleets: every lease to spread ends on a live worker, loads within one, and the plan is the same twice', () => {
-    const seed = testSeed();
-    console.log(`leaseAssignment property seed ${seed}`);
+    const seed = testSeed('planLeaseAssignment random fleets');
     const random = seededRandom(seed);
     for (let round = 0; round < 200; round++) {
       const workerCount = 1 + Math.floor(random() * 12);

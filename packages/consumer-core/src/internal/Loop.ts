@@ -1,22 +1,37 @@
 import { sleepUnlessAborted } from '@shardline/common';
 
 /**
- * Runs `body` every `intervalMs` (measured from the end of one run to the start of the next) until
- * stopped; `wake()` runs it early. Errors from `body` go to `onError` and the loop goes on.
+ * Runs `body` every `intervalMs` until stopped; `wake()` runs it early. The interval is measured from
+ * the end of one run to the start of the next, or, with `fixedRate`, from start to start (a run that
+ * took longer than the interval is followed at once), as a `ScheduledExecutorService.scheduleAtFixedRate`
+ * of the Java KCL's lease renewer. Errors from `body` go to `onError` and the loop goes on.
  */
 export class Loop {
   readonly #controller = new AbortController();
   readonly #intervalMs: number;
   readonly #body: () => Promise<void>;
   readonly #onError: (error: unknown) => void;
+  readonly #fixedRate: boolean;
+  readonly #now: () => number;
   #wakeController = new AbortController();
   #woken = false;
   #done: Promise<void> | undefined;
 
-  constructor(intervalMs: number, body: () => Promise<void>, onError: (error: unknown) => void) {
+  constructor(
+    intervalMs: number,
+    body: () => Promise<void>,
+    onError: (error: unknown) => void,
+    options: {
+      readonly fixedRate?: boolean;
+      /** The monotonic clock of `fixedRate` (ms). @defaultValue `performance.now` */
+      readonly now?: () => number;
+    } = {},
+  ) {
     this.#intervalMs = intervalMs;
     this.#body = body;
     this.#onError = onError;
+    this.#fixedRate = options.fixedRate ?? false;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** The signal aborted by `stop()`; pass it to the calls made by the body. */
@@ -55,14 +70,19 @@ export class Loop {
 
   async #run(delayFirstRun: boolean): Promise<void> {
     let wait = delayFirstRun;
+    let startedAtMs = this.#now();
     while (!this.#controller.signal.aborted) {
       if (wait && !this.#woken) {
-        await sleepUnlessAborted(this.#intervalMs, this.#wakeController.signal);
+        const waitMs = this.#fixedRate
+          ? Math.max(0, startedAtMs + this.#intervalMs - this.#now())
+          : this.#intervalMs;
+        if (waitMs > 0) await sleepUnlessAborted(waitMs, this.#wakeController.signal);
         if (this.#controller.signal.aborted) return;
       }
       this.#woken = false;
       if (this.#wakeController.signal.aborted) this.#wakeController = new AbortController();
       wait = true;
+      startedAtMs = this.#now();
       try {
         await this.#body();
       } catch (error) {

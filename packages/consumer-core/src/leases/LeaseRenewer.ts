@@ -63,7 +63,12 @@ export class LeaseRenewer {
 
   constructor(options: LeaseRenewerOptions) {
     this.#options = options;
-    this.#loop = new Loop(options.renewIntervalMs, () => this.renewAll(), options.onRoundError);
+    // Fixed rate, as the KCL's renewer: with many leases a round takes a while, and waiting a full
+    // interval after it would stretch the gap between renewals of a lease towards the failover time.
+    this.#loop = new Loop(options.renewIntervalMs, () => this.renewAll(), options.onRoundError, {
+      fixedRate: true,
+      now: () => options.clock.nowMs(),
+    });
   }
 
   /** Aborted when renewal stops: the signal of the renewal loop's calls. */

@@ -1,7 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { backoffDelayMs, retry, sleep } from '@shardline/common';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DependencyError } from '../../src/index.js';
+import { Loop } from '../../src/internal/Loop.js';
 
 describe('internal helpers', () => {
   it('sleep is abortable and cleans up', async () => {
@@ -46,5 +47,41 @@ describe('internal helpers', () => {
       ),
     ).rejects.toBeInstanceOf(DependencyError);
     expect(calls).toBe(1);
+  });
+});
+
+describe('Loop timing', () => {
+  /** Start times of the first five runs of a body that takes 60 ms, every 100 ms, on fake timers. */
+  async function startsOf(fixedRate: boolean): Promise<number[]> {
+    vi.useFakeTimers();
+    try {
+      const starts: number[] = [];
+      const loop = new Loop(
+        100,
+        async () => {
+          starts.push(Date.now());
+          await new Promise((resolve) => setTimeout(resolve, 60));
+        },
+        () => {},
+        { fixedRate, now: () => Date.now() },
+      );
+      const origin = Date.now();
+      loop.start(false);
+      await vi.advanceTimersByTimeAsync(700);
+      const stopped = loop.stop();
+      await vi.advanceTimersByTimeAsync(100);
+      await stopped;
+      return starts.slice(0, 5).map((t) => t - origin);
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it('by default waits the interval after each run ends', async () => {
+    expect(await startsOf(false)).toEqual([0, 160, 320, 480, 640]);
+  });
+
+  it('at a fixed rate starts every interval, whatever the run took (the lease renewer)', async () => {
+    expect(await startsOf(true)).toEqual([0, 100, 200, 300, 400]);
   });
 });

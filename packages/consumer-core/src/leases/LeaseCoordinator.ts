@@ -196,7 +196,7 @@ export class LeaseCoordinator {
 
   /** Runs a take round soon (after a parent shard ended, for instance). */
   requestTakeRound(): void {
-    if (this.#leader) this.#leader.wake();
+    if (this.#leader) this.#leader.requestAssignment();
     else this.#taker.wake();
   }
 
@@ -332,6 +332,17 @@ class LeaderMode {
     this.#discovery.wake();
     this.#assigner?.wake();
     if (!this.#isStopping) this.membership.wake();
+  }
+
+  /**
+   * Leases may be ready to assign (a parent shard ended, a sync created leases): the leader runs a round
+   * now; any other worker leaves a take hint on the leader item, which the leader's next renewal reads.
+   */
+  requestAssignment(): void {
+    this.wake();
+    if (!this.membership.isLeader && !this.#isStopping) {
+      void this.membership.hintLeader(`${this.#context.workerId} ready ${Date.now()}`);
+    }
   }
 
   async stopTaking(): Promise<void> {

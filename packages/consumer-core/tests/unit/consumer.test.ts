@@ -61,47 +61,50 @@ describe('consumer over the in-memory stream', () => {
     expect(new Set([...first, ...second]).size).toBe(80);
   });
 
-  it('reads children only after every parent reached SHARD_END, keeping per-key order across split and merge', async () => {
-    const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 5 });
-    const [s0, s1] = stream.openShardIds as [string, string];
-    const store = new InMemoryLeaseStore();
-    const consumer = createTestConsumer({ stream, leaseStore: store });
-    const events: ConsumerEvent[] = [];
-    consumer.events$.subscribe((e) => events.push(e));
-    const order: string[] = [];
-    const seen: string[] = [];
-    await consumer.run({
-      processBatch: async (batch) => {
-        order.push(batch.shardId);
-        seen.push(...batch.records.map(text));
-      },
-    });
-    const written = putMany(stream, 60, 0);
-    const [c0, c1] = stream.split(s0);
-    written.push(...putMany(stream, 60, 60));
-    const merged = stream.merge(c1, s1);
-    written.push(...putMany(stream, 60, 120));
-    await until(() => seen.length >= written.length, 10_000, 'all records across reshards');
-    await consumer.stop();
-    expect([...seen].sort()).toEqual([...written].sort());
-    // Order per partition key is kept across parents and children.
-    const byKey = new Map<string, number[]>();
-    for (const body of seen) {
-      const [key, n] = body.split(':') as [string, string];
-      byKey.set(key, [...(byKey.get(key) ?? []), Number(n)]);
-    }
-    for (const numbers of byKey.values()) expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
-    // No child started before all its parents ended.
-    const indexOf = (type: string, shardId: string) =>
-      events.findIndex((e) => e.type === type && 'shardId' in e && e.shardId === shardId);
-    expect(indexOf('SHARD_ENDED', s0)).toBeLessThan(indexOf('SHARD_STARTED', c0));
-    expect(indexOf('SHARD_ENDED', s0)).toBeLessThan(indexOf('SHARD_STARTED', c1));
-    expect(indexOf('SHARD_ENDED', c1)).toBeLessThan(indexOf('SHARD_STARTED', merged));
-    expect(indexOf('SHARD_ENDED', s1)).toBeLessThan(indexOf('SHARD_STARTED', merged));
-    const mergedLease = store.snapshot().find((l) => l.leaseKey === merged);
-    expect(mergedLease?.parentShardIds).toEqual([c1, s1].sort());
-    expect(store.snapshot().find((l) => l.leaseKey === s0)?.childShardIds).toEqual([c0, c1].sort());
-  });
+  it.each(['worker', 'leader'] as const)(
+    'reads children only after every parent reached SHARD_END, keeping per-key order across split and merge (leaseAssignment %s)',
+    async (leaseAssignment) => {
+      const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 5 });
+      const [s0, s1] = stream.openShardIds as [string, string];
+      const store = new InMemoryLeaseStore();
+      const consumer = createTestConsumer({ stream, leaseStore: store, leaseAssignment });
+      const events: ConsumerEvent[] = [];
+      consumer.events$.subscribe((e) => events.push(e));
+      const order: string[] = [];
+      const seen: string[] = [];
+      await consumer.run({
+        processBatch: async (batch) => {
+          order.push(batch.shardId);
+          seen.push(...batch.records.map(text));
+        },
+      });
+      const written = putMany(stream, 60, 0);
+      const [c0, c1] = stream.split(s0);
+      written.push(...putMany(stream, 60, 60));
+      const merged = stream.merge(c1, s1);
+      written.push(...putMany(stream, 60, 120));
+      await until(() => seen.length >= written.length, 10_000, 'all records across reshards');
+      await consumer.stop();
+      expect([...seen].sort()).toEqual([...written].sort());
+      // Order per partition key is kept across parents and children.
+      const byKey = new Map<string, number[]>();
+      for (const body of seen) {
+        const [key, n] = body.split(':') as [string, string];
+        byKey.set(key, [...(byKey.get(key) ?? []), Number(n)]);
+      }
+      for (const numbers of byKey.values()) expect(numbers).toEqual([...numbers].sort((x, y) => x - y));
+      // No child started before all its parents ended.
+      const indexOf = (type: string, shardId: string) =>
+        events.findIndex((e) => e.type === type && 'shardId' in e && e.shardId === shardId);
+      expect(indexOf('SHARD_ENDED', s0)).toBeLessThan(indexOf('SHARD_STARTED', c0));
+      expect(indexOf('SHARD_ENDED', s0)).toBeLessThan(indexOf('SHARD_STARTED', c1));
+      expect(indexOf('SHARD_ENDED', c1)).toBeLessThan(indexOf('SHARD_STARTED', merged));
+      expect(indexOf('SHARD_ENDED', s1)).toBeLessThan(indexOf('SHARD_STARTED', merged));
+      const mergedLease = store.snapshot().find((l) => l.leaseKey === merged);
+      expect(mergedLease?.parentShardIds).toEqual([c1, s1].sort());
+      expect(store.snapshot().find((l) => l.leaseKey === s0)?.childShardIds).toEqual([c0, c1].sort());
+    },
+  );
 
   it('hands a poison batch to the dead-letter handler and checkpoints past it', async () => {
     const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 1 });

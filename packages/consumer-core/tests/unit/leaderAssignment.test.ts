@@ -50,7 +50,10 @@ function fleet(shardCount: number, failoverTimeMs: number) {
   const leaseTable = new InMemoryLeaseStore();
   const coordinatorTable = new InMemoryLeaseStore();
   const workers: FleetWorker[] = [];
-  const start = async (workerId: string): Promise<FleetWorker> => {
+  const start = async (
+    workerId: string,
+    extra: { leaseTakeIntervalMs?: number } = {},
+  ): Promise<FleetWorker> => {
     const leases = workerView(leaseTable);
     const coordinator = workerView(coordinatorTable);
     const consumer = createTestConsumer({
@@ -60,6 +63,7 @@ function fleet(shardCount: number, failoverTimeMs: number) {
       coordinatorStore: coordinator.store,
       leaseAssignment: 'leader',
       failoverTimeMs,
+      ...extra,
     });
     running.push(consumer);
     const worker = { consumer, leases, coordinator, seen: [] as string[] };
@@ -189,5 +193,37 @@ describe("leaseAssignment: 'leader' (in memory)", { timeout: 40_000 }, () => {
     );
     // Hand-off after the checkpoint: nothing of the first hundred is read again by the joining worker.
     expect(b.seen.filter((r) => first.includes(r))).toEqual([]);
+  });
+
+  it('a split on a worker that is not the leader: its hint makes the leader assign the children at once, not at the next round', async () => {
+    const f = fleet(2, 3_000);
+    // Rounds every 60 s: only hints (read at each renewal, about every second here) can move things sooner.
+    const slow = { leaseTakeIntervalMs: 60_000 };
+    await f.start('a', slow);
+    await f.start('b', slow);
+    await until(() => spreadIs(f.owners(), ['a', 'b'], 1), 15_000, 'one shard each');
+    const leader = f.leader()!;
+    const other = leader === 'a' ? 'b' : 'a';
+    const parent = f.leaseTable.snapshot().find((l) => l.leaseOwner === other)!.leaseKey;
+    // Let the leader's quick rounds (every renewal while leases move) run out first.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const before = f.put(0, 40);
+    const splitAt = performance.now();
+    const children = f.stream.split(parent);
+    const after = f.put(40, 40);
+    const seen = () => new Set(f.workers.flatMap((w) => w.seen));
+    await until(
+      () => [...before, ...after].every((r) => seen().has(r)),
+      20_000,
+      'records of parents and children',
+    );
+    const tookMs = performance.now() - splitAt;
+    console.log(`split on ${other} (leader ${leader}); children delivered after ${Math.round(tookMs)} ms`);
+    expect(tookMs).toBeLessThan(15_000);
+    const owners = f.leaseTable
+      .snapshot()
+      .filter((l) => children.includes(l.leaseKey))
+      .map((l) => l.leaseOwner);
+    expect(owners.every((o) => o === 'a' || o === 'b')).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
+import { forEachConcurrently } from '../internal/forEachConcurrently.js';
 import { Loop } from '../internal/Loop.js';
 import type { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
-import { forEachConcurrently } from './LeaseAssigner.js';
 import type { LeaseHandoffs } from './LeaseHandoffs.js';
 import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { takeHintOf } from './LeaseStore.js';

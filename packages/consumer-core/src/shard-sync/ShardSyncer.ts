@@ -1,12 +1,16 @@
 import { retry } from '@shardline/common';
 import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequenceNumber.js';
 import type { ConsumerEventListener } from '../events.js';
+import { forEachConcurrently } from '../internal/forEachConcurrently.js';
 import type { LeaseStore } from '../leases/LeaseStore.js';
 import type { StreamIdentity } from '../leases/streamIdentity.js';
 import type { ChildShard } from '../retrieval/ShardReader.js';
 import type { ShardLister } from './ShardLister.js';
 import type { InitialPosition, ShardDescription } from './shardLineage.js';
 import { planNewLeases } from './shardLineage.js';
+
+/** Lease creations in flight at once during a sync. */
+const SYNC_CONCURRENCY = 16;
 
 /** Options of {@link ShardSyncer}. */
 export interface ShardSyncerOptions {
@@ -54,16 +58,26 @@ export class ShardSyncer {
       initialPosition,
     });
     let created = 0;
-    for (const lease of plan) {
-      const stamped = { ...lease, ...this.#stamp };
-      if (await this.#retried(() => store.createLeaseIfNotExists(stamped, signal), signal)) {
-        created += 1;
-        this.#options.onEvent({
-          type: 'LEASE_CREATED',
-          leaseKey: lease.leaseKey,
-          parentShardIds: lease.parentShardIds,
-        });
-      }
+    // Parents before children, as the plan orders them; leases whose parents are all written (or not
+    // in the plan) are written together, a few at a time: a new stream of 10,000 shards is one wave.
+    const pending = new Set(plan.map((lease) => lease.leaseKey));
+    let rest = plan;
+    while (rest.length > 0) {
+      const wave = rest.filter((lease) => lease.parentShardIds.every((parent) => !pending.has(parent)));
+      const next = wave.length > 0 ? wave : rest.slice(0, 1); // a cycle cannot happen; never stall
+      await forEachConcurrently(next, SYNC_CONCURRENCY, async (lease) => {
+        const stamped = { ...lease, ...this.#stamp };
+        if (await this.#retried(() => store.createLeaseIfNotExists(stamped, signal), signal)) {
+          created += 1;
+          this.#options.onEvent({
+            type: 'LEASE_CREATED',
+            leaseKey: lease.leaseKey,
+            parentShardIds: lease.parentShardIds,
+          });
+        }
+      });
+      for (const lease of next) pending.delete(lease.leaseKey);
+      rest = rest.filter((lease) => pending.has(lease.leaseKey));
     }
     return created;
   }

@@ -206,7 +206,10 @@ describe('ReferencePipelineStack with leader-based lease assignment', () => {
     const metrics = containerEnv(template, false);
     expect(metrics.SHARDLINE_LEASE_ASSIGNMENT).toBeUndefined();
     expect(metrics.SHARDLINE_COORDINATOR_TABLE).toBeUndefined();
-    const shell = stack.s3Sink.taskDefinition.defaultContainer!.props.command![2]!;
+    const sinkTask = Object.values(template.findResources('AWS::ECS::TaskDefinition'))
+      .map((t) => t.Properties.ContainerDefinitions[0])
+      .find((c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    const shell = sinkTask.Command[2] as string;
     expect(shell).toContain(
       '[ -z "$SHARDLINE_LEASE_ASSIGNMENT" ] || set -- "$@" --lease-assignment "$SHARDLINE_LEASE_ASSIGNMENT";',
     );

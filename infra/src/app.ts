@@ -8,28 +8,40 @@ import { ReferencePipelineStack } from './stacks/ReferencePipelineStack.js';
 /**
  * Builds the app: the reference pipeline stack, checked by cdk-nag's AwsSolutions pack (every
  * unacknowledged finding fails synth). Context: `-c ingestMode=direct`, `-c stackName=…`,
- * `-c fanOut=s3Sink,liveMetrics`.
+ * `-c fanOut=s3Sink,liveMetrics`, `-c leaderAssignment=s3Sink,liveMetrics`.
  */
 export function buildApp(app: App = new App()): { app: App; stack: ReferencePipelineStack } {
   const mode = app.node.tryGetContext('ingestMode') as IngestIntegrationMode | undefined;
   // `-c fanOut=s3Sink,liveMetrics`: those applications read with enhanced fan-out.
-  const fanOut = String(app.node.tryGetContext('fanOut') ?? '')
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  const unknown = fanOut.filter((name) => name !== 's3Sink' && name !== 'liveMetrics');
-  if (unknown.length > 0) {
-    throw new Error(`-c fanOut: unknown application ${unknown.join(', ')} (s3Sink, liveMetrics)`);
-  }
+  const fanOut = applications(app, 'fanOut');
+  // `-c leaderAssignment=s3Sink,liveMetrics`: those applications use leader-based lease assignment.
+  const leader = applications(app, 'leaderAssignment');
   const stack = new ReferencePipelineStack(app, app.node.tryGetContext('stackName') ?? 'ShardlinePipeline', {
     ingestMode: mode,
     fanOut: { s3Sink: fanOut.includes('s3Sink'), liveMetrics: fanOut.includes('liveMetrics') },
+    leaseAssignment: {
+      s3Sink: leader.includes('s3Sink') ? 'leader' : 'worker',
+      liveMetrics: leader.includes('liveMetrics') ? 'leader' : 'worker',
+    },
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     description: 'Shardline reference pipeline: ingest API → Kinesis → s3-sink and live metrics on Fargate',
   });
   acknowledgeReferenceFindings(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
+}
+
+/** The application names of a comma-separated context value. @throws Error naming any unknown one. */
+function applications(app: App, key: string): string[] {
+  const names = String(app.node.tryGetContext(key) ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const unknown = names.filter((name) => name !== 's3Sink' && name !== 'liveMetrics');
+  if (unknown.length > 0) {
+    throw new Error(`-c ${key}: unknown application ${unknown.join(', ')} (s3Sink, liveMetrics)`);
+  }
+  return names;
 }
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

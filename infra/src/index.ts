@@ -17,8 +17,14 @@ export {
 } from './constructs/EventStream.js';
 export type { IngestApiProps } from './constructs/IngestApi.js';
 export { IngestApi, IngestIntegrationMode } from './constructs/IngestApi.js';
-export type { LeaseTableProps } from './constructs/LeaseTable.js';
-export { LEASE_TABLE_WORKER_ACTIONS, LeaseTable } from './constructs/LeaseTable.js';
+export type { LeaseAssignment, LeaseTableProps } from './constructs/LeaseTable.js';
+export {
+  COORDINATOR_TABLE_WORKER_ACTIONS,
+  LEASE_OWNER_INDEX_NAME,
+  LEASE_OWNER_INDEX_WORKER_ACTIONS,
+  LEASE_TABLE_WORKER_ACTIONS,
+  LeaseTable,
+} from './constructs/LeaseTable.js';
 // The provisioned stream's scaler: its policy and defaults (the props of EventStream refer to them).
 export type { ShardScalingPolicy } from './scaling/decideShardCount.js';
 export { SHARD_SCALING_DEFAULTS } from './scaling/decideShardCount.js';

@@ -4,7 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { http1RequestHandler, kinesisRequestHandler } from '@shardline/common';
-import { createConsumer } from '@shardline/consumer-core';
+import { createConsumer, type LeaseAssignmentMode } from '@shardline/consumer-core';
 import { decodeEnvelope } from '@shardline/ingest';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { auditTime, concatMap, from, mergeMap, scan } from 'rxjs';
@@ -15,6 +15,11 @@ const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'live-metrics';
 const refreshMs = Number(process.env.SHARDLINE_REFRESH_MS ?? 2_000);
 const fanOutConsumer = process.env.SHARDLINE_FAN_OUT_CONSUMER || undefined;
+// Checked by createConsumer: any other value than 'worker' or 'leader' fails there with the problem.
+const leaseAssignment = (process.env.SHARDLINE_LEASE_ASSIGNMENT || undefined) as
+  | LeaseAssignmentMode
+  | undefined;
+const coordinatorTableName = process.env.SHARDLINE_COORDINATOR_TABLE || undefined;
 // Kinesis: HTTP/2 on AWS (enhanced fan-out's SubscribeToShard works over HTTP/2 only), HTTP/1.1 on a
 // local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS,
 // which is also passed as the client's endpoint (so that the client knows it is a custom one).
@@ -41,6 +46,10 @@ const consumer = createConsumer({
   // SHARDLINE_FAN_OUT_CONSUMER (the infra's ConsumerService sets it with `fanOut`): enhanced fan-out
   // through that registered consumer; otherwise polling.
   retrieval: fanOutConsumer ? { fanOut: { consumerName: fanOutConsumer } } : 'polling',
+  // SHARDLINE_LEASE_ASSIGNMENT=leader and SHARDLINE_COORDINATOR_TABLE (the infra's ConsumerService sets
+  // them when the lease table is in leader mode): an elected worker assigns the leases.
+  ...(leaseAssignment === undefined ? {} : { leaseAssignment }),
+  ...(coordinatorTableName === undefined ? {} : { coordinatorTableName }),
 });
 
 const events$ = consumer.shards$.pipe(

@@ -15,7 +15,14 @@ import type { LeaseTable } from './LeaseTable.js';
 export interface ConsumerServiceProps {
   readonly cluster: ecs.ICluster;
   readonly stream: EventStream;
-  /** This application's own lease table (its name is the application name). */
+  /**
+   * This application's own lease table (its name is the application name). When its
+   * `leaseAssignment` is `'leader'`, tasks get `SHARDLINE_LEASE_ASSIGNMENT=leader` and
+   * `SHARDLINE_COORDINATOR_TABLE` (which the s3-sink's default command turns into
+   * `--lease-assignment leader`; your app passes them as the consumer's `leaseAssignment` and
+   * `coordinatorTableName`), and the task role may also query the table's `leaseOwner` index and work
+   * the coordinator table (see `LeaseTable.grantWorker`).
+   */
   readonly leaseTable: LeaseTable;
   /** The image holding the consumer app. */
   readonly image: ecs.ContainerImage;
@@ -50,6 +57,18 @@ export interface ConsumerServiceProps {
   readonly fanOut?: { readonly consumerName?: string };
 }
 
+/** The variables the construct sets itself (`environment` may not set them). */
+const CONSTRUCT_ENV = [
+  'SHARDLINE_STREAM',
+  'SHARDLINE_APP',
+  'SHARDLINE_LEASE_TABLE',
+  'SHARDLINE_BUCKET',
+  'SHARDLINE_PREFIX',
+  'SHARDLINE_FAN_OUT_CONSUMER',
+  'SHARDLINE_LEASE_ASSIGNMENT',
+  'SHARDLINE_COORDINATOR_TABLE',
+];
+
 /** AWS: a consumer name is 1–128 characters of a-z A-Z 0-9 _ . - */
 const CONSUMER_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
 
@@ -62,7 +81,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * fan-out, work its own lease table, and — for an archiver — write objects under its prefix of the
  * archive bucket; nothing else. Tasks get
  * `SHARDLINE_STREAM`, `SHARDLINE_APP` and `SHARDLINE_LEASE_TABLE` (and `SHARDLINE_BUCKET`,
- * `SHARDLINE_PREFIX` for an archiver). The service scales by shard count: ⌈open shards /
+ * `SHARDLINE_PREFIX` for an archiver; `SHARDLINE_FAN_OUT_CONSUMER` with `fanOut`;
+ * `SHARDLINE_LEASE_ASSIGNMENT=leader` and `SHARDLINE_COORDINATOR_TABLE` when the lease table's
+ * `leaseAssignment` is `'leader'`). The service scales by shard count: ⌈open shards /
  * shardsPerTask⌉ tasks, on the stream's published `OpenShardCount`; leases spread the shards.
  *
  * @throws ConfigurationError when props are wrong (every problem listed).
@@ -104,19 +125,7 @@ export class ConsumerService extends Construct {
     }
     for (const name of Object.keys(props.environment ?? {})) {
       if (!ENV_NAME.test(name)) problems.add(`environment.${name}`, 'is not a valid variable name');
-      if (
-        name.startsWith('SHARDLINE_') &&
-        [
-          'SHARDLINE_STREAM',
-          'SHARDLINE_APP',
-          'SHARDLINE_LEASE_TABLE',
-          'SHARDLINE_BUCKET',
-          'SHARDLINE_PREFIX',
-          'SHARDLINE_FAN_OUT_CONSUMER',
-        ].includes(name)
-      ) {
-        problems.add(`environment.${name}`, 'is set by the construct');
-      }
+      if (CONSTRUCT_ENV.includes(name)) problems.add(`environment.${name}`, 'is set by the construct');
     }
     problems.optionalMatch(
       'fanOut.consumerName',
@@ -129,6 +138,8 @@ export class ConsumerService extends Construct {
     const tableName = props.leaseTable.table.tableName;
     // A consumer's name defaults to its application's name (the lease table's).
     const fanOutConsumer = props.fanOut ? (props.fanOut.consumerName ?? tableName) : undefined;
+    // Every worker of an application must use the table's mode: the tasks learn it from the table.
+    const coordinatorTable = props.leaseTable.coordinatorTable;
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', { cpu, memoryLimitMiB: memoryMiB });
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -147,6 +158,12 @@ export class ConsumerService extends Construct {
             }
           : {}),
         ...(fanOutConsumer === undefined ? {} : { SHARDLINE_FAN_OUT_CONSUMER: fanOutConsumer }),
+        ...(coordinatorTable === undefined
+          ? {}
+          : {
+              SHARDLINE_LEASE_ASSIGNMENT: 'leader',
+              SHARDLINE_COORDINATOR_TABLE: coordinatorTable.tableName,
+            }),
         AWS_REGION: Stack.of(this).region,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...props.environment,

@@ -11,16 +11,19 @@ import { ArchiveBucket } from '../constructs/ArchiveBucket.js';
 import { ConsumerService } from '../constructs/ConsumerService.js';
 import { EventStream, type EventStreamProps } from '../constructs/EventStream.js';
 import { IngestApi, type IngestIntegrationMode } from '../constructs/IngestApi.js';
-import { LeaseTable } from '../constructs/LeaseTable.js';
+import { type LeaseAssignment, LeaseTable } from '../constructs/LeaseTable.js';
 
 /**
  * The s3-sink's command: the `shardline-s3-sink` CLI, its flags from the environment the
  * ConsumerService sets; objects, errors and manifests all under `SHARDLINE_PREFIX` (the only keys it may
- * write); `--fan-out` when the service reads with enhanced fan-out. No `${…}` in the command: CloudFormation tooling reads it as a substitution.
+ * write); `--fan-out` when the service reads with enhanced fan-out, `--lease-assignment` when its lease
+ * table is in leader mode. No `${…}` in the command: CloudFormation tooling reads it as a substitution.
  */
 const S3_SINK_SHELL = [
   // With SHARDLINE_FAN_OUT_CONSUMER (ConsumerService's fanOut): enhanced fan-out through that consumer.
   '[ -z "$SHARDLINE_FAN_OUT_CONSUMER" ] || set -- --fan-out "$SHARDLINE_FAN_OUT_CONSUMER";',
+  // With SHARDLINE_LEASE_ASSIGNMENT (set when the lease table has leaseAssignment 'leader'): that mode.
+  '[ -z "$SHARDLINE_LEASE_ASSIGNMENT" ] || set -- "$@" --lease-assignment "$SHARDLINE_LEASE_ASSIGNMENT";',
   'exec node packages/s3-sink/bin/shardline-s3-sink.js "$@"',
   '--stream "$SHARDLINE_STREAM" --app "$SHARDLINE_APP" --bucket "$SHARDLINE_BUCKET"',
   '--prefix "$SHARDLINE_PREFIX"events/ --manifest-prefix "$SHARDLINE_PREFIX"manifests/',
@@ -70,6 +73,17 @@ export interface ReferencePipelineStackProps extends StackProps {
    * @defaultValue `{}` (both poll)
    */
   readonly fanOut?: { readonly s3Sink?: boolean; readonly liveMetrics?: boolean };
+  /**
+   * How each consumer application's workers share its leases (`LeaseTableProps.leaseAssignment`):
+   * `'leader'` gives its lease table the `leaseOwner` index and a coordinator table, and tells its
+   * tasks (the s3-sink's command passes `--lease-assignment leader`; live metrics reads
+   * `SHARDLINE_LEASE_ASSIGNMENT`).
+   * @defaultValue `{}` (both `'worker'`)
+   */
+  readonly leaseAssignment?: {
+    readonly s3Sink?: LeaseAssignment;
+    readonly liveMetrics?: LeaseAssignment;
+  };
   /** What happens to the data stores when the stack is deleted. @defaultValue RemovalPolicy.RETAIN */
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -106,6 +120,9 @@ export class ReferencePipelineStack extends Stack {
       "a key prefix ending in '/' (or '')",
     );
     problems.optionalInteger('maxApiServerErrorsPerMinute', props.maxApiServerErrorsPerMinute, 0, 1_000_000);
+    for (const app of ['s3Sink', 'liveMetrics'] as const) {
+      problems.optionalOneOf(`leaseAssignment.${app}`, props.leaseAssignment?.[app], ['worker', 'leader']);
+    }
     problems.throwIfAny();
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -153,6 +170,7 @@ export class ReferencePipelineStack extends Stack {
     const sinkTable = new LeaseTable(this, 'S3SinkLeases', {
       tableName: `${this.stackName}-s3-sink`,
       removalPolicy,
+      leaseAssignment: props.leaseAssignment?.s3Sink,
     });
     this.s3Sink = new ConsumerService(this, 'S3Sink', {
       cluster,
@@ -166,6 +184,7 @@ export class ReferencePipelineStack extends Stack {
     const metricsTable = new LeaseTable(this, 'LiveMetricsLeases', {
       tableName: `${this.stackName}-live-metrics`,
       removalPolicy,
+      leaseAssignment: props.leaseAssignment?.liveMetrics,
     });
     this.liveMetrics = new ConsumerService(this, 'LiveMetrics', {
       cluster,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { INGEST_EVENTS_REQUEST_SCHEMA } from '@shardline/ingest';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -6,8 +7,14 @@ import { ArchiveBucket } from '../../src/constructs/ArchiveBucket.js';
 import { ConsumerService } from '../../src/constructs/ConsumerService.js';
 import { EventStream } from '../../src/constructs/EventStream.js';
 import { IngestApi } from '../../src/constructs/IngestApi.js';
-import { LeaseTable } from '../../src/constructs/LeaseTable.js';
+import {
+  COORDINATOR_TABLE_WORKER_ACTIONS,
+  LEASE_OWNER_INDEX_NAME,
+  LEASE_TABLE_WORKER_ACTIONS,
+  LeaseTable,
+} from '../../src/constructs/LeaseTable.js';
 import { ConfigurationError } from '../../src/errors.js';
+import { DEFAULT_COMMANDS } from '../../src/stacks/ReferencePipelineStack.js';
 import { referenceTemplate } from '../helpers/synthStack.js';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
@@ -81,6 +88,180 @@ describe('ReferencePipelineStack with enhanced fan-out', () => {
     expect(sink.Command[2]).toContain('shardline-s3-sink.js "$@"');
     const metrics = containers.find((c) => !JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
     expect(JSON.stringify(metrics.Environment)).not.toContain('SHARDLINE_FAN_OUT_CONSUMER');
+  });
+});
+
+/** The environment of the first container of the task whose command contains `marker` (or not). */
+function containerEnv(template: Template, isSink: boolean): Record<string, unknown> {
+  const containers = Object.values(template.findResources('AWS::ECS::TaskDefinition')).map(
+    (t) => t.Properties.ContainerDefinitions[0],
+  );
+  const container = containers.find(
+    (c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink') === isSink,
+  )!;
+  return Object.fromEntries(
+    container.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+  );
+}
+
+describe('ReferencePipelineStack with leader-based lease assignment', () => {
+  const { stack, template } = referenceTemplate({ leaseAssignment: { s3Sink: 'leader' } });
+  const logicalId = (table: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(table.node.defaultChild as never);
+  const sinkTableId = logicalId(stack.node.findChild('S3SinkLeases').node.findChild('Table'));
+  const coordinatorId = logicalId(stack.node.findChild('S3SinkLeases').node.findChild('CoordinatorTable'));
+
+  it('gives the leader-mode lease table the KCL 3.x leaseOwner index, keys only; the other table none', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    expect(tables[sinkTableId]!.Properties).toMatchObject({
+      TableName: 'Test-s3-sink',
+      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'LeaseOwnerToLeaseKeyIndex',
+          KeySchema: [
+            { AttributeName: 'leaseOwner', KeyType: 'HASH' },
+            { AttributeName: 'leaseKey', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    expect(tables[sinkTableId]!.Properties.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'leaseKey', AttributeType: 'S' },
+        { AttributeName: 'leaseOwner', AttributeType: 'S' },
+      ]),
+    );
+    // On-demand: the index has no capacity of its own to run out of.
+    expect(tables[sinkTableId]!.Properties.GlobalSecondaryIndexes[0].ProvisionedThroughput).toBeUndefined();
+    const metrics = Object.values(tables).find((t) => t.Properties.TableName === 'Test-live-metrics')!;
+    expect(metrics.Properties.GlobalSecondaryIndexes).toBeUndefined();
+  });
+
+  it('creates the coordinator table with the lease table settings and removal policy', () => {
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(3);
+    const coordinator = tables[coordinatorId]!;
+    expect(coordinator.Properties).toEqual({
+      TableName: 'Test-s3-sink-ShardlineCoordinator',
+      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'leaseKey', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect([coordinator.DeletionPolicy, coordinator.UpdateReplacePolicy]).toEqual([
+      tables[sinkTableId]!.DeletionPolicy,
+      tables[sinkTableId]!.UpdateReplacePolicy,
+    ]);
+    expect(coordinator.DeletionPolicy).toBe('Retain');
+  });
+
+  it('grants Query on the index ARN alone and the worker actions on the coordinator table, never UpdateTable or CreateTable', () => {
+    const statements = statementsOf(template, 'S3SinkTaskTaskRole').filter((s) =>
+      JSON.stringify(s.Action).includes('dynamodb:'),
+    );
+    const resourcesOf = (action: string) =>
+      statements
+        .filter((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]).includes(action))
+        .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+    expect(resourcesOf('dynamodb:Query')).toEqual([
+      {
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [sinkTableId, 'Arn'] }, `/index/${LEASE_OWNER_INDEX_NAME}`]],
+      },
+    ]);
+    for (const action of LEASE_TABLE_WORKER_ACTIONS) {
+      expect(resourcesOf(action)).toEqual(
+        expect.arrayContaining([
+          { 'Fn::GetAtt': [sinkTableId, 'Arn'] },
+          ...((COORDINATOR_TABLE_WORKER_ACTIONS as readonly string[]).includes(action)
+            ? [{ 'Fn::GetAtt': [coordinatorId, 'Arn'] }]
+            : []),
+        ]),
+      );
+      expect(resourcesOf(action)).toHaveLength(
+        (COORDINATOR_TABLE_WORKER_ACTIONS as readonly string[]).includes(action) ? 2 : 1,
+      );
+    }
+    expect(actionsOf(statements).filter((a, i, all) => all.indexOf(a) === i)).toEqual(
+      [...LEASE_TABLE_WORKER_ACTIONS, 'dynamodb:Query'].sort(),
+    );
+    // No wildcard index ARN (Table.grant adds `<table>/index/*` once a table has an index).
+    expect(JSON.stringify(statements)).not.toContain('/index/*');
+    // The polling, worker-mode application is unchanged: its table only, no Query.
+    const metrics = statementsOf(template, 'LiveMetricsTaskTaskRole').filter((s) =>
+      JSON.stringify(s.Action).includes('dynamodb:'),
+    );
+    expect(actionsOf(metrics)).toEqual([...LEASE_TABLE_WORKER_ACTIONS].sort());
+    expect(metrics.map((s) => s.Resource)).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^LiveMetricsLeasesTable/), 'Arn'] },
+    ]);
+  });
+
+  it("tells the s3-sink's tasks the mode and the coordinator table, and its command passes --lease-assignment", () => {
+    const sink = containerEnv(template, true);
+    expect(sink.SHARDLINE_LEASE_ASSIGNMENT).toBe('leader');
+    expect(sink.SHARDLINE_COORDINATOR_TABLE).toEqual({ Ref: coordinatorId });
+    const metrics = containerEnv(template, false);
+    expect(metrics.SHARDLINE_LEASE_ASSIGNMENT).toBeUndefined();
+    expect(metrics.SHARDLINE_COORDINATOR_TABLE).toBeUndefined();
+    const sinkTask = Object.values(template.findResources('AWS::ECS::TaskDefinition'))
+      .map((t) => t.Properties.ContainerDefinitions[0])
+      .find((c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    const shell = sinkTask.Command[2] as string;
+    expect(shell).toContain(
+      '[ -z "$SHARDLINE_LEASE_ASSIGNMENT" ] || set -- "$@" --lease-assignment "$SHARDLINE_LEASE_ASSIGNMENT";',
+    );
+  });
+
+  it('both applications in leader mode: live metrics gets its own coordinator table and variables', () => {
+    const both = referenceTemplate({ leaseAssignment: { s3Sink: 'leader', liveMetrics: 'leader' } });
+    const names = Object.values(both.template.findResources('AWS::DynamoDB::Table'))
+      .map((t) => t.Properties.TableName)
+      .sort();
+    expect(names).toEqual([
+      'Test-live-metrics',
+      'Test-live-metrics-ShardlineCoordinator',
+      'Test-s3-sink',
+      'Test-s3-sink-ShardlineCoordinator',
+    ]);
+    expect(containerEnv(both.template, false).SHARDLINE_LEASE_ASSIGNMENT).toBe('leader');
+    expect(both.stack.liveMetrics).toBeDefined();
+  });
+});
+
+describe("the s3-sink's command turns the environment into flags", () => {
+  const shell = (env: Record<string, string>) => {
+    // Run the real command with `exec node …` replaced by printing its arguments.
+    const script = DEFAULT_COMMANDS.s3Sink[2]!.replace(
+      'exec node packages/s3-sink/bin/shardline-s3-sink.js',
+      "printf '%s\\n'",
+    );
+    return execFileSync('sh', ['-c', script], {
+      env: {
+        PATH: process.env.PATH,
+        SHARDLINE_STREAM: 's',
+        SHARDLINE_APP: 'a',
+        SHARDLINE_BUCKET: 'b',
+        SHARDLINE_PREFIX: 'p/',
+        ...env,
+      },
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n');
+  };
+
+  it('passes --fan-out and --lease-assignment only when their variables are set, together or alone', () => {
+    expect(shell({})).not.toContain('--lease-assignment');
+    expect(shell({})).not.toContain('--fan-out');
+    const leader = shell({ SHARDLINE_LEASE_ASSIGNMENT: 'leader' });
+    expect(leader.slice(0, 2)).toEqual(['--lease-assignment', 'leader']);
+    expect(leader).not.toContain('--fan-out');
+    const both = shell({ SHARDLINE_LEASE_ASSIGNMENT: 'leader', SHARDLINE_FAN_OUT_CONSUMER: 'c' });
+    expect(both.slice(0, 4)).toEqual(['--fan-out', 'c', '--lease-assignment', 'leader']);
+    expect(both).toEqual(expect.arrayContaining(['--stream', 's', '--app', 'a', '--bucket', 'b']));
   });
 });
 
@@ -391,6 +572,20 @@ describe('props are validated at synth with every problem listed', () => {
     ).toThrow(/3 problems[\s\S]*mode[\s\S]*burstLimit[\s\S]*allowedOrigins\.0/);
     expect(() => new LeaseTable(stack, 'L', { tableName: 'x' })).toThrow(ConfigurationError);
     expect(
+      () =>
+        new LeaseTable(stack, 'L2', {
+          tableName: 'a'.repeat(234),
+          leaseAssignment: 'kcl3' as 'leader',
+        }),
+    ).toThrow(/1 problem[\s\S]*leaseAssignment/);
+    // The coordinator table's name must fit too: <tableName>-ShardlineCoordinator, at most 255.
+    expect(
+      () => new LeaseTable(stack, 'L3', { tableName: 'a'.repeat(235), leaseAssignment: 'leader' }),
+    ).toThrow(/tableName[\s\S]*at most 234 characters/);
+    expect(
+      () => new LeaseTable(stack, 'L4', { tableName: 'a'.repeat(234), leaseAssignment: 'leader' }),
+    ).not.toThrow();
+    expect(
       () => new ArchiveBucket(stack, 'B', { bucketName: 'Bad_Name', abortIncompleteMultipartUploadDays: 0 }),
     ).toThrow(/2 problems/);
     const table = new LeaseTable(stack, 'T', { tableName: 'app-1' });
@@ -404,11 +599,24 @@ describe('props are validated at synth with every problem listed', () => {
           cpu: 300,
           minTasks: 5,
           maxTasks: 2,
-          environment: { SHARDLINE_STREAM: 'x', SHARDLINE_FAN_OUT_CONSUMER: 'y' },
+          environment: {
+            SHARDLINE_STREAM: 'x',
+            SHARDLINE_FAN_OUT_CONSUMER: 'y',
+            SHARDLINE_LEASE_ASSIGNMENT: 'leader',
+            SHARDLINE_COORDINATOR_TABLE: 'z',
+          },
           fanOut: { consumerName: 'not a name' },
         }),
     ).toThrow(
-      /cluster[\s\S]*image[\s\S]*cpu[\s\S]*minTasks[\s\S]*SHARDLINE_STREAM[\s\S]*SHARDLINE_FAN_OUT_CONSUMER[\s\S]*fanOut\.consumerName/,
+      /9 problems[\s\S]*cluster[\s\S]*image[\s\S]*cpu[\s\S]*minTasks[\s\S]*SHARDLINE_STREAM[\s\S]*SHARDLINE_FAN_OUT_CONSUMER[\s\S]*SHARDLINE_LEASE_ASSIGNMENT[\s\S]*SHARDLINE_COORDINATOR_TABLE[\s\S]*fanOut\.consumerName/,
+    );
+    expect(() =>
+      referenceTemplate({
+        leaseAssignment: { s3Sink: 'leaders' as 'leader', liveMetrics: 'KCL3' as 'leader' },
+        maxApiServerErrorsPerMinute: -1,
+      }),
+    ).toThrow(
+      /3 problems[\s\S]*maxApiServerErrorsPerMinute[\s\S]*leaseAssignment\.s3Sink[\s\S]*leaseAssignment\.liveMetrics/,
     );
   });
 });

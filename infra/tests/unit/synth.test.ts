@@ -14,15 +14,16 @@ describe('cdk synth (offline)', () => {
   });
 
   it.each([
-    ['function', ''],
-    ['direct', ''],
-    ['function', 's3Sink,liveMetrics'],
+    ['function', '', ''],
+    ['direct', '', ''],
+    ['function', 's3Sink,liveMetrics', ''],
+    ['function', 's3Sink', 's3Sink,liveMetrics'],
   ])(
-    'synthesizes the %s mode (fan-out: %s) with no unacknowledged cdk-nag finding',
-    (mode, fanOut) => {
+    'synthesizes the %s mode (fan-out: %s; leader assignment: %s) with no unacknowledged cdk-nag finding',
+    (mode, fanOut, leaderAssignment) => {
       const outdir = mkdtempSync(join(tmpdir(), 'shardline-cdk-'));
       dirs.push(outdir);
-      const { app } = buildApp(new App({ outdir, context: { ingestMode: mode, fanOut } }));
+      const { app } = buildApp(new App({ outdir, context: { ingestMode: mode, fanOut, leaderAssignment } }));
       const assembly = app.synth(); // throws on an unacknowledged finding
       const template = assembly.getStackByName('ShardlinePipeline').template as {
         Resources: Record<string, { Type: string }>;
@@ -30,6 +31,9 @@ describe('cdk synth (offline)', () => {
       const types = Object.values(template.Resources).map((r) => r.Type);
       expect(types).toContain('AWS::Kinesis::Stream');
       expect(types.filter((t) => t === 'AWS::ECS::Service')).toHaveLength(2);
+      // A lease table per application, and a coordinator table per leader-mode one.
+      const leaders = leaderAssignment === '' ? 0 : leaderAssignment.split(',').length;
+      expect(types.filter((t) => t === 'AWS::DynamoDB::Table')).toHaveLength(2 + leaders);
       const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
         pluginReports: {
           pluginName: string;

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { integerArgument, kinesisRequestHandler } from '@shardline/common';
-import type { InitialPosition } from '@shardline/consumer-core';
+import type { InitialPosition, LeaseAssignmentMode } from '@shardline/consumer-core';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
@@ -89,6 +89,7 @@ interface Flags {
   failoverTimeMs?: number;
   idleTimeBetweenReadsMs?: number;
   fanOut?: string;
+  leaseAssignment?: LeaseAssignmentMode;
   shutdownTimeoutMs?: number;
   s3RequestTimeoutMs?: number;
   maxS3OutageMs: number;
@@ -155,6 +156,12 @@ function program(): Command {
     .option(
       '--fan-out <consumerName>',
       'read with enhanced fan-out through this registered stream consumer (registered at start if missing; billed per shard-hour) instead of polling',
+    )
+    .addOption(
+      new Option(
+        '--lease-assignment <mode>',
+        "how the application's workers share the leases: worker (default; each lists the lease table, KCL 2.x) or leader (an elected worker assigns them, the others query the table's leaseOwner index; KCL 3.x). Every worker of the application must use the same mode",
+      ).choices(['worker', 'leader']),
     )
     .option(
       '--shutdown-timeout-ms <n>',
@@ -270,6 +277,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
             retrieval: { fanOut: { consumerName: flags.fanOut } },
           }),
       ...(flags.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: flags.shutdownTimeoutMs }),
+      // The coordinator table is the consumer's default, <app>-ShardlineCoordinator (the infra's).
+      ...(flags.leaseAssignment === undefined ? {} : { leaseAssignment: flags.leaseAssignment }),
     },
     s3RequestTimeoutMs: flags.s3RequestTimeoutMs,
     hooks: io.hooks,

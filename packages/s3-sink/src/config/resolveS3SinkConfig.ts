@@ -21,6 +21,8 @@ export type S3ClientLike = Pick<S3Client, 'send' | 'config'>;
 // initial position follow its objects). One list for the type and the check.
 const TUNABLE_CONSUMER_OPTIONS = [
   'leaseTableName',
+  'leaseAssignment',
+  'coordinatorTableName',
   'workerId',
   'failoverTimeMs',
   'renewIntervalMs',

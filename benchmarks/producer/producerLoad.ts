@@ -20,6 +20,8 @@ export interface ProducerLoadInput {
   readonly transport: 'kinesis' | 'http';
   readonly url?: string;
   readonly apiKey?: string;
+  /** The producer's `maxBufferedRecords`, when not its default. */
+  readonly maxBufferedRecords?: number;
 }
 
 runContender<ProducerLoadInput>(async (input, probe) => {
@@ -54,6 +56,7 @@ runContender<ProducerLoadInput>(async (input, probe) => {
   const deadLetters: string[] = [];
   const producer = createProducer({
     transport,
+    ...(input.maxBufferedRecords === undefined ? {} : { maxBufferedRecords: input.maxBufferedRecords }),
     deadLetter: (letter) => {
       deadLetters.push(`${letter.eventId}: ${letter.errorCode} ${letter.errorMessage}`);
     },

@@ -90,25 +90,111 @@ export const ProducerState = {
 /** See {@link ProducerState}. */
 export type ProducerState = (typeof ProducerState)[keyof typeof ProducerState];
 
-interface Entry {
-  readonly seq: number;
-  readonly record: TransportRecord;
+/**
+ * One accepted record: what the transport sends (it is the {@link TransportRecord} itself, so a record
+ * costs one object while it waits) and the producer's bookkeeping. A class, so every entry has one shape.
+ */
+class Entry implements TransportRecord {
+  /** Set when the record enters the buffer. */
+  seq = 0;
+  readonly eventId: string;
+  readonly partitionKey: string;
+  readonly explicitHashKey: string | undefined;
+  readonly envelope: Uint8Array;
+  readonly dataOffset: number;
   /** Envelope plus partition key bytes. */
   readonly sizeBytes: number;
-  readonly requestBytes: number;
-  readonly enqueuedAtMs: number;
-  attempts: number;
-  firstSentAtMs: number | undefined;
-  dueAtMs: number;
-  isRetry: boolean;
-  resolve: (result: PutResult) => void;
-  reject: (error: DeliveryError) => void;
+  /** What the record adds to a request, as the transport counts it. */
+  requestBytes = 0;
+  enqueuedAtMs = 0;
+  attempts = 0;
+  firstSentAtMs: number | undefined = undefined;
+  dueAtMs = 0;
+  isRetry = false;
+  /** Where the outcome goes: the handle `enqueue` resolved with. */
+  readonly handle: EnqueuedHandle;
+
+  constructor(
+    eventId: string,
+    partitionKey: string,
+    explicitHashKey: string | undefined,
+    envelope: Uint8Array,
+    dataOffset: number,
+    sizeBytes: number,
+  ) {
+    this.eventId = eventId;
+    this.partitionKey = partitionKey;
+    this.explicitHashKey = explicitHashKey;
+    this.envelope = envelope;
+    this.dataOffset = dataOffset;
+    this.sizeBytes = sizeBytes;
+    this.handle = new EnqueuedHandle(eventId);
+  }
 }
 
-interface Prepared {
-  readonly record: TransportRecord;
-  readonly sizeBytes: number;
-  readonly requestBytes: number;
+function markHandled(): void {}
+
+/**
+ * What `enqueue` resolves with. Its `result` promise is made on first read: an application that never
+ * reads it (it relies on `flush`, `close` and the dead-letter sink) costs no promise per record. It
+ * holds no reference to the record, so keeping handles keeps no envelope alive.
+ */
+class EnqueuedHandle implements Enqueued {
+  readonly eventId: string;
+  #result: Promise<PutResult> | undefined = undefined;
+  #resolve: ((result: PutResult) => void) | undefined = undefined;
+  #reject: ((error: DeliveryError) => void) | undefined = undefined;
+  /** The outcome, when it came before anyone read `result`. */
+  #value: PutResult | undefined = undefined;
+  #error: DeliveryError | undefined = undefined;
+
+  constructor(eventId: string) {
+    this.eventId = eventId;
+  }
+
+  /** Settles when the event is written, or rejects with a {@link DeliveryError} after it was dead-lettered. */
+  get result(): Promise<PutResult> {
+    if (this.#result !== undefined) return this.#result;
+    if (this.#value !== undefined) {
+      this.#result = Promise.resolve(this.#value);
+      this.#value = undefined;
+    } else if (this.#error !== undefined) {
+      this.#result = Promise.reject(this.#error);
+      // Reading `result` and dropping it must not report an unhandled rejection either.
+      this.#result.catch(markHandled);
+      this.#error = undefined;
+    } else {
+      this.#result = new Promise<PutResult>((resolve, reject) => {
+        this.#resolve = resolve;
+        this.#reject = reject;
+      });
+    }
+    return this.#result;
+  }
+
+  /** Settles `result` with the record's written position. */
+  fulfil(value: PutResult): void {
+    if (this.#resolve !== undefined) {
+      this.#resolve(value);
+      this.#resolve = undefined;
+      this.#reject = undefined;
+    } else if (this.#result === undefined) {
+      this.#value = value;
+    }
+  }
+
+  /** Rejects `result`; a rejection nobody handles is never reported as unhandled. */
+  fail(error: DeliveryError): void {
+    if (this.#reject !== undefined) {
+      // A handler before the rejection: ignoring `result` is safe.
+      this.#result!.catch(markHandled);
+      this.#reject(error);
+      this.#resolve = undefined;
+      this.#reject = undefined;
+    } else if (this.#result === undefined) {
+      this.#error = error;
+    }
+  }
 }
 
 interface SpaceWaiter {
@@ -141,15 +227,16 @@ export class Producer {
   #isOrderBlocked = false;
   /** Failed records waiting for their backoff. */
   #retrying: Entry[] = [];
-  /** Every record accepted and not finished, by `seq` (insertion order). */
-  readonly #outstanding = new Map<number, Entry>();
+  /** Records accepted (in the buffer) and not finished: sent, dead-lettered or abandoned. */
+  #outstanding = 0;
   /** ordered mode: partition keys with a record in flight or waiting for a retry. */
   readonly #heldKeys = new Set<string>();
   /** Records and bytes reserved: accepted (or admitted from the wait line) and not finished. */
   #bufferedRecords = 0;
   #bufferedBytes = 0;
   #spaceWaiters: SpaceWaiter[] = [];
-  #flushWaiters: { seq: number; resolve: () => void }[] = [];
+  /** Each `flush()` waiting: its last `seq`, and how many records up to it are not finished yet. */
+  #flushWaiters: { seq: number; unfinished: number; resolve: () => void }[] = [];
   #flushThroughSeq = 0;
   #pausedUntilMs = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -218,57 +305,40 @@ export class Producer {
    * @throws {@link ProducerClosedError} when the producer is closing or closed.
    */
   enqueue(event: unknown, options: PutOptions = {}): Promise<Enqueued> {
-    let prepared: Prepared;
+    let entry: Entry;
     try {
       if (this.#state !== ProducerState.Running)
         throw new ProducerClosedError('The producer is closed: put() refused.');
-      prepared = this.#prepare(event, options);
+      entry = this.#prepare(event, options);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#spaceWaiters.length === 0 && this.#hasRoom(prepared.sizeBytes)) {
-      this.#bufferedBytes += prepared.sizeBytes;
+    if (this.#spaceWaiters.length === 0 && this.#hasRoom(entry.sizeBytes)) {
+      this.#bufferedBytes += entry.sizeBytes;
       this.#bufferedRecords += 1;
-      return Promise.resolve(this.#insert(prepared));
+      this.#insert(entry);
+      return Promise.resolve(entry.handle);
     }
-    return this.#waitForRoom(prepared.sizeBytes).then(() => {
+    return this.#waitForRoom(entry.sizeBytes).then(() => {
       if (this.#state !== ProducerState.Running) {
-        this.#bufferedBytes -= prepared.sizeBytes;
+        this.#bufferedBytes -= entry.sizeBytes;
         this.#bufferedRecords -= 1;
         this.#admitWaiters();
         throw new ProducerClosedError('The producer closed while put() waited for room.');
       }
-      return this.#insert(prepared);
+      this.#insert(entry);
+      return entry.handle;
     });
   }
 
-  #insert(prepared: Prepared): Enqueued {
-    let resolve!: (result: PutResult) => void;
-    let reject!: (error: DeliveryError) => void;
-    const result = new Promise<PutResult>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    result.catch(() => {});
-    const entry: Entry = {
-      seq: this.#nextSeq++,
-      record: prepared.record,
-      sizeBytes: prepared.sizeBytes,
-      requestBytes: prepared.requestBytes,
-      enqueuedAtMs: Date.now(),
-      attempts: 0,
-      firstSentAtMs: undefined,
-      dueAtMs: 0,
-      isRetry: false,
-      resolve,
-      reject,
-    };
-    this.#outstanding.set(entry.seq, entry);
+  #insert(entry: Entry): void {
+    entry.seq = this.#nextSeq++;
+    entry.enqueuedAtMs = Date.now();
+    this.#outstanding += 1;
     this.#pending.push(entry);
     this.#pendingBytes += entry.requestBytes;
-    if (!this.#heldKeys.has(entry.record.partitionKey)) this.#isOrderBlocked = false;
+    if (!this.#heldKeys.has(entry.partitionKey)) this.#isOrderBlocked = false;
     this.#pump();
-    return { eventId: prepared.record.eventId, result };
   }
 
   /**
@@ -278,8 +348,12 @@ export class Producer {
   async flush(): Promise<void> {
     const through = this.#nextSeq - 1;
     if (through > this.#flushThroughSeq) this.#flushThroughSeq = through;
-    if (this.#isFlushedThrough(through)) return;
-    const done = new Promise<void>((resolve) => this.#flushWaiters.push({ seq: through, resolve }));
+    // Every record not finished yet was accepted before this call (seq ≤ through).
+    if (this.#outstanding === 0) return;
+    const unfinished = this.#outstanding;
+    const done = new Promise<void>((resolve) =>
+      this.#flushWaiters.push({ seq: through, unfinished, resolve }),
+    );
     this.#pump();
     await done;
   }
@@ -356,7 +430,7 @@ export class Producer {
     };
   }
 
-  #prepare(event: unknown, options: PutOptions): Prepared {
+  #prepare(event: unknown, options: PutOptions): Entry {
     if (typeof options !== 'object' || options === null)
       throw new InvalidRecordError('options', 'put options must be an object');
     const eventId = options.eventId ?? uuidv7();
@@ -396,8 +470,6 @@ export class Producer {
     } catch (error) {
       throw new InvalidRecordError('data', `The event cannot be sent: ${(error as Error).message}`, error);
     }
-    const dataOffset = envelopeDataOffset(envelope, eventId.length);
-    const record: TransportRecord = { eventId, partitionKey, explicitHashKey, envelope, dataOffset };
     const sizeBytes = envelope.length + Buffer.byteLength(partitionKey, 'utf8');
     if (sizeBytes > this.#config.maxRecordBytes) {
       throw new InvalidRecordError(
@@ -405,14 +477,23 @@ export class Producer {
         `The event's record is ${sizeBytes} bytes (envelope plus partition key), over maxRecordBytes ${this.#config.maxRecordBytes}`,
       );
     }
-    const requestBytes = this.#config.transport.requestBytes(record);
+    const entry = new Entry(
+      eventId,
+      partitionKey,
+      explicitHashKey,
+      envelope,
+      envelopeDataOffset(envelope, eventId.length),
+      sizeBytes,
+    );
+    const requestBytes = this.#config.transport.requestBytes(entry);
     if (requestBytes > this.#config.maxBatchBytes) {
       throw new InvalidRecordError(
         'data',
         `The event needs ${requestBytes} request bytes, over maxBatchBytes ${this.#config.maxBatchBytes}`,
       );
     }
-    return { record, sizeBytes, requestBytes };
+    entry.requestBytes = requestBytes;
+    return entry;
   }
 
   /** Waits (FIFO) until a record of `bytes` fits; the room is taken when the promise resolves. */
@@ -439,11 +520,6 @@ export class Producer {
       this.#bufferedRecords += 1;
       waiter.resolve();
     }
-  }
-
-  #isFlushedThrough(seq: number): boolean {
-    const first = this.#outstanding.keys().next();
-    return first.done === true || first.value > seq;
   }
 
   #pump(): void {
@@ -489,11 +565,13 @@ export class Producer {
     const batch: Entry[] = [];
     let bytes = 0;
     if (!ordered) {
+      const pending = this.#pending;
+      const limit = Math.min(pending.length, maxBatchRecords);
       let count = 0;
-      for (const entry of this.#pending) {
-        if (count === maxBatchRecords || bytes + entry.requestBytes > maxBatchBytes) break;
-        bytes += entry.requestBytes;
-        count += 1;
+      for (; count < limit; count++) {
+        const requestBytes = pending[count]!.requestBytes;
+        if (bytes + requestBytes > maxBatchBytes) break;
+        bytes += requestBytes;
       }
       this.#pendingBytes -= bytes;
       return this.#pending.splice(0, count);
@@ -503,7 +581,7 @@ export class Producer {
     const rest: Entry[] = [];
     let isFull = false;
     for (const entry of this.#pending) {
-      const key = entry.record.partitionKey;
+      const key = entry.partitionKey;
       const isBlocked = (this.#heldKeys.has(key) && !entry.isRetry) || keysInBatch.has(key);
       if (isFull || isBlocked || bytes + entry.requestBytes > maxBatchBytes) {
         if (!isBlocked && !isFull) isFull = true;
@@ -585,7 +663,8 @@ export class Producer {
         });
       }
       const result = await transport.send(
-        batch.map((e) => e.record),
+        // The entries are the records (a transport reads only the TransportRecord fields).
+        batch,
         this.#abort.signal,
       );
       if (!Array.isArray(result?.outcomes) || result.outcomes.length !== batch.length) {
@@ -628,15 +707,15 @@ export class Producer {
         succeeded += 1;
         this.#metrics.recordsSent += 1;
         this.#metrics.bytesSent += entry.sizeBytes;
-        entry.resolve(
+        entry.handle.fulfil(
           outcome.subSequenceNumber === undefined
             ? {
-                eventId: entry.record.eventId,
+                eventId: entry.eventId,
                 shardId: outcome.shardId,
                 sequenceNumber: outcome.sequenceNumber,
               }
             : {
-                eventId: entry.record.eventId,
+                eventId: entry.eventId,
                 shardId: outcome.shardId,
                 sequenceNumber: outcome.sequenceNumber,
                 subSequenceNumber: outcome.subSequenceNumber,
@@ -704,7 +783,7 @@ export class Producer {
     this.#retrying.push(entry);
     this.#metrics.retries += 1;
     this.#emitter.emit('retry', {
-      eventId: entry.record.eventId,
+      eventId: entry.eventId,
       attempts: entry.attempts,
       delayMs,
       errorCode: outcome.errorCode,
@@ -715,7 +794,7 @@ export class Producer {
   }
 
   async #deadLetter(entry: Entry, errorCode: string, errorMessage: string): Promise<void> {
-    const { record } = entry;
+    const record = entry;
     const letter: DeadLetter = {
       eventId: record.eventId,
       partitionKey: record.partitionKey,
@@ -739,7 +818,7 @@ export class Producer {
       this.#lost.push(letter);
     }
     this.#emitter.emit('deadLetter', letter);
-    entry.reject(
+    entry.handle.fail(
       new DeliveryError(
         record.eventId,
         errorCode,
@@ -753,18 +832,20 @@ export class Producer {
   }
 
   #finish(entry: Entry): void {
-    this.#outstanding.delete(entry.seq);
+    this.#outstanding -= 1;
     this.#bufferedBytes -= entry.sizeBytes;
     this.#bufferedRecords -= 1;
-    if (this.#config.ordered && this.#heldKeys.delete(entry.record.partitionKey))
-      this.#isOrderBlocked = false;
+    if (this.#config.ordered && this.#heldKeys.delete(entry.partitionKey)) this.#isOrderBlocked = false;
     this.#admitWaiters();
     if (this.#flushWaiters.length > 0) {
-      this.#flushWaiters = this.#flushWaiters.filter((waiter) => {
-        if (!this.#isFlushedThrough(waiter.seq)) return true;
-        waiter.resolve();
-        return false;
-      });
+      let isAnyDone = false;
+      for (const waiter of this.#flushWaiters) {
+        if (entry.seq <= waiter.seq && --waiter.unfinished === 0) {
+          waiter.resolve();
+          isAnyDone = true;
+        }
+      }
+      if (isAnyDone) this.#flushWaiters = this.#flushWaiters.filter((waiter) => waiter.unfinished > 0);
     }
   }
 }

@@ -237,7 +237,14 @@ export function encodeEnvelope(input: EnvelopeInput): Uint8Array {
     // The common case: the envelope is written in one UTF-8 encoding pass, without re-reading the
     // JSON just written. Anything the cheap check cannot clear goes through the full scan below.
     if (isContractSafeStringifyOutput(text, INGEST_LIMITS.maxDataDepth)) {
-      return Buffer.from(`{"eventId":"${eventId}","receivedAt":"${receivedAt}","data":${text}}`, 'utf8');
+      // Written in place (the event id and the time are ASCII): no concatenated copy of `text`.
+      const head = `{"eventId":"${eventId}","receivedAt":"${receivedAt}","data":`;
+      const dataLength = Buffer.byteLength(text, 'utf8');
+      const out = Buffer.allocUnsafe(head.length + dataLength + 1);
+      out.write(head, 0, 'latin1');
+      out.write(text, head.length, 'utf8');
+      out[head.length + dataLength] = JsonByte.CLOSE_BRACE;
+      return out;
     }
     bytes = Buffer.from(text, 'utf8');
   }

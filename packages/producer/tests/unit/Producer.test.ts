@@ -587,3 +587,120 @@ describe('flush, close, events', () => {
     await producer.close();
   });
 });
+
+describe('enqueue result', () => {
+  /** Collects unhandled rejections while `body` runs, plus two turns of the event loop after it. */
+  async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
+    const seen: unknown[] = [];
+    const onUnhandled = (reason: unknown) => seen.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await body();
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    return seen;
+  }
+
+  it('read before the write: resolves with the written position; the same promise on every read', async () => {
+    const { producer, transport } = setup();
+    const enqueued = await producer.enqueue({ a: 1 }, { eventId: 'r1' });
+    const result = enqueued.result;
+    expect(enqueued.result).toBe(result);
+    await producer.flush();
+    await expect(result).resolves.toEqual({
+      eventId: 'r1',
+      shardId: 'shardId-000000000000',
+      sequenceNumber: '1',
+    });
+    expect(transport.written.map((w) => w.eventId)).toEqual(['r1']);
+    await producer.close();
+  });
+
+  it('read only after the write: resolves with the same position', async () => {
+    const { producer } = setup();
+    const enqueued = await producer.enqueue({ a: 1 }, { eventId: 'r2' });
+    await producer.flush();
+    expect(producer.metrics.recordsSent).toBe(1);
+    const result = enqueued.result;
+    expect(enqueued.result).toBe(result);
+    await expect(result).resolves.toEqual({
+      eventId: 'r2',
+      shardId: 'shardId-000000000000',
+      sequenceNumber: '1',
+    });
+    await producer.close();
+  });
+
+  it('a dead-lettered record rejects with DeliveryError whether result was read before, after or never, and no rejection is reported as unhandled', async () => {
+    const transport = new FakeTransport();
+    transport.script = (records) => ({
+      outcomes: records.map(() => FakeTransport.fail('InvalidArgumentException', false)),
+    });
+    const { producer, letters } = setup({}, transport);
+    let before: Promise<unknown> | undefined;
+    let after: Promise<unknown> | undefined;
+    let dropped: Promise<unknown> | undefined;
+    const unhandled = await unhandledDuring(async () => {
+      const readBefore = await producer.enqueue(1, { eventId: 'before' });
+      before = readBefore.result;
+      const readAfter = await producer.enqueue(2, { eventId: 'after' });
+      const neverRead = await producer.enqueue(3, { eventId: 'never' });
+      const readAndDropped = await producer.enqueue(4, { eventId: 'dropped' });
+      void readAndDropped.result; // read, never handled: still not an unhandled rejection
+      await producer.flush();
+      after = readAfter.result;
+      void neverRead;
+      dropped = readAndDropped.result;
+    });
+    expect(unhandled).toEqual([]);
+    expect(letters.map((l) => l.eventId)).toEqual(['before', 'after', 'never', 'dropped']);
+    for (const [promise, eventId] of [
+      [before, 'before'],
+      [after, 'after'],
+      [dropped, 'dropped'],
+    ] as const) {
+      const error = await promise!.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(DeliveryError);
+      expect((error as DeliveryError).eventId).toBe(eventId);
+    }
+    await producer.close();
+  });
+
+  it('put resolves and rejects through the same result', async () => {
+    const transport = new FakeTransport();
+    transport.script = (records) => ({
+      outcomes: records.map((r) =>
+        r.eventId === 'bad'
+          ? FakeTransport.fail('InvalidArgumentException', false)
+          : { ok: true, shardId: 's', sequenceNumber: '0' },
+      ),
+    });
+    const { producer } = setup({}, transport);
+    const [good, bad] = await Promise.allSettled([
+      producer.put(1, { eventId: 'good' }),
+      producer.put(2, { eventId: 'bad' }),
+    ]);
+    expect(good).toMatchObject({ status: 'fulfilled', value: { eventId: 'good', shardId: 's' } });
+    expect(bad).toMatchObject({ status: 'rejected' });
+    expect((bad as PromiseRejectedResult).reason).toBeInstanceOf(DeliveryError);
+    await producer.close();
+  });
+
+  it('the transport receives each record with its fields as TransportRecord describes them', async () => {
+    const { producer, transport } = setup();
+    await producer.enqueue({ x: 'é' }, { eventId: 't1', partitionKey: 'k1', explicitHashKey: '7' });
+    await producer.flush();
+    const record = transport.requests[0]!.records[0]!;
+    expect(record).toMatchObject({ eventId: 't1', partitionKey: 'k1', explicitHashKey: '7' });
+    expect(
+      Buffer.from(record.envelope).toString('utf8', record.dataOffset, record.envelope.byteLength - 1),
+    ).toBe('{"x":"é"}');
+    await producer.close();
+  });
+});

@@ -29,9 +29,11 @@
  *   `releaseLease`, `recordShardFailure`, `resetCheckpoint`, `deleteLease` of an owned lease (owner
  *   removed) write the index, when they succeed; `completeHandoff` (the owner was set by the request),
  *   renewals, checkpoints, creates and meta updates do not. Index writes are charged to the index's
- *   ledger under the kind of the table write that caused them, and are not throttled there: one that
- *   passes an index partition's limit is counted (`indexWritesOverLimit`; DynamoDB would throttle the
- *   table write instead). Changes reach the index's queries `lagMs` after the table write.
+ *   ledger under the kind of the table write that caused them, once it succeeded. As in DynamoDB, a
+ *   table write whose index writes would pass an index partition's limit is throttled (and retried
+ *   like any throttled request; `throttledByIndex` counts them). The index is partitioned by owner, so
+ *   all of one worker's entries sit on one index partition: 1,000 index writes a second per worker at
+ *   most. Changes reach the index's queries `lagMs` after the table write.
  * - the coordinator table (leader and `worker:<id>` heartbeat items): a second table, charged like the
  *   lease table on a ledger of its own.
  */
@@ -114,12 +116,17 @@ export interface MeterTotals {
    * have throttled the table write that caused them.
    */
   indexWritesOverLimit: number;
+  /**
+   * Table writes throttled because the index partitions they would write were at their limit
+   * (counted in `throttled` of their kind too).
+   */
+  throttledByIndex: number;
 }
 
 function emptyTotals(): MeterTotals {
   const byKind = {} as Record<RequestKind, KindTotals>;
   for (const kind of REQUEST_KINDS) byKind[kind] = { requests: 0, readUnits: 0, writeUnits: 0, throttled: 0 };
-  return { byKind, failedCalls: 0, indexWritesOverLimit: 0 };
+  return { byKind, failedCalls: 0, indexWritesOverLimit: 0, throttledByIndex: 0 };
 }
 
 /** The DynamoDB size of an attribute value. */
@@ -270,11 +277,8 @@ export class Meter {
     this.peakPartitionWriteUnits = 0;
   }
 
-  /**
-   * Tries to charge `units` (by partition) for one attempt. @returns false when a partition's limit
-   * for this second would be passed (throttled: nothing is charged).
-   */
-  #tryCharge(charges: ReadonlyMap<number, number>, write: boolean): boolean {
+  /** Whether `charges` (units by partition) fit within this second's limits (nothing is charged). */
+  fits(charges: ReadonlyMap<number, number>, write: boolean): boolean {
     const second = Math.floor(this.#now() / 1_000);
     const limit = write ? PARTITION_WRITE_UNITS_PER_S : PARTITION_READ_UNITS_PER_S;
     for (const [partition, units] of charges) {
@@ -288,6 +292,10 @@ export class Meter {
       // A single request larger than the limit is served when the partition is idle this second.
       if (used > 0 && used + units > limit) return false;
     }
+    return true;
+  }
+
+  #commit(charges: ReadonlyMap<number, number>, write: boolean): void {
     for (const [partition, units] of charges) {
       const use = this.#use[partition]!;
       if (write) {
@@ -298,13 +306,14 @@ export class Meter {
         this.peakPartitionReadUnits = Math.max(this.peakPartitionReadUnits, use.readUnits);
       }
     }
-    return true;
   }
 
   /**
    * The index writes a table write caused (`units` on the index partition of each owner value written
-   * or removed), charged to `kind`'s write units. Never throttled here: an index partition over its
-   * limit is counted in `indexWritesOverLimit` (DynamoDB would throttle the table write instead).
+   * or removed), charged to `kind`'s write units once the write succeeded. The table write was
+   * throttled beforehand if the writes it would make did not fit (see {@link request}); one that
+   * passes the limit all the same (another write got there in between) is counted in
+   * `indexWritesOverLimit`.
    */
   chargeIndexWrite(kind: RequestKind, charges: ReadonlyMap<number, number>): void {
     const second = Math.floor(this.#now() / 1_000);
@@ -335,12 +344,17 @@ export class Meter {
     latencyMs: number,
     operation: () => Promise<T>,
     signal?: AbortSignal,
+    index?: { readonly meter: Meter; readonly charges: ReadonlyMap<number, number> },
   ): Promise<T> {
     const totals = this.totals.byKind[kind];
     totals.requests += 1;
     for (let attempt = 1; ; attempt++) {
       await sleep(latencyMs, signal);
-      if (this.#tryCharge(charges, write)) {
+      const fits = this.fits(charges, write);
+      const indexFits = !index || index.charges.size === 0 || index.meter.fits(index.charges, true);
+      if (fits && !indexFits) this.totals.throttledByIndex += 1;
+      if (fits && indexFits) {
+        this.#commit(charges, write);
         let units = 0;
         for (const value of charges.values()) units += value;
         if (write) totals.writeUnits += units;
@@ -398,17 +412,22 @@ export class OwnerIndex {
     if (before === owner) return;
     if (owner === undefined) this.#tableOwnerOf.delete(leaseKey);
     else this.#tableOwnerOf.set(leaseKey, owner);
+    this.meter.chargeIndexWrite(kind, this.writeCharges(before, owner));
+    if (this.#lagMs > 0) setTimeout(() => this.#apply(leaseKey, owner), this.#lagMs);
+    else this.#apply(leaseKey, owner);
+  }
+
+  /** The index writes of an owner change: the old entry's delete and the new entry's put, 1 unit each. */
+  writeCharges(from: string | undefined, to: string | undefined): Map<number, number> {
     const { partitions } = this.meter.settings;
     const charges = new Map<number, number>();
     const add = (value: string) => {
       const partition = partitionOf(value, partitions);
       charges.set(partition, (charges.get(partition) ?? 0) + 1);
     };
-    if (before !== undefined) add(before); // the old entry's delete
-    if (owner !== undefined) add(owner); // the new entry's put
-    this.meter.chargeIndexWrite(kind, charges);
-    if (this.#lagMs > 0) setTimeout(() => this.#apply(leaseKey, owner), this.#lagMs);
-    else this.#apply(leaseKey, owner);
+    if (from !== undefined) add(from);
+    if (to !== undefined) add(to);
+    return charges;
   }
 
   #apply(leaseKey: string, owner: string | undefined): void {
@@ -485,9 +504,14 @@ export class MeteredLeaseStore implements LeaseStore {
     leaseKey: string,
     op: () => Promise<T>,
     signal?: AbortSignal,
+    ownerChange?: { readonly from: string | undefined; readonly to: string | undefined },
   ) {
     const { partitions, latencyMs } = this.#meter.settings;
     const size = lease ? itemSizeBytes(lease) + 40 : 300; // the write's growth (a new counter, an owner)
+    const index =
+      this.#index && ownerChange && ownerChange.from !== ownerChange.to
+        ? { meter: this.#index.meter, charges: this.#index.writeCharges(ownerChange.from, ownerChange.to) }
+        : undefined;
     return this.#call(
       kind,
       new Map([[partitionOf(leaseKey, partitions), Math.ceil(size / 1024)]]),
@@ -495,6 +519,8 @@ export class MeteredLeaseStore implements LeaseStore {
       latencyMs,
       op,
       signal,
+      this.#meter,
+      index,
     );
   }
 
@@ -506,9 +532,10 @@ export class MeteredLeaseStore implements LeaseStore {
     op: () => Promise<T>,
     signal?: AbortSignal,
     meter: Meter = this.#meter,
+    index?: { readonly meter: Meter; readonly charges: ReadonlyMap<number, number> },
   ): Promise<T> {
     if (this.#isCutOff) throw new Error('The process is gone.');
-    const result = await meter.request(kind, charges, write, latencyMs, op, signal);
+    const result = await meter.request(kind, charges, write, latencyMs, op, signal, index);
     if (this.#isCutOff) throw new Error('The process is gone.');
     return result;
   }
@@ -601,6 +628,7 @@ export class MeteredLeaseStore implements LeaseStore {
           .takeLease(lease, owner)
           .then(this.#owned('take', lease.leaseKey, (taken) => taken?.leaseOwner ?? false)),
       signal,
+      { from: lease.leaseOwner, to: owner },
     );
   }
 
@@ -614,6 +642,7 @@ export class MeteredLeaseStore implements LeaseStore {
           .releaseLease(lease)
           .then(this.#owned('release', lease.leaseKey, (released) => (released ? undefined : false))),
       signal,
+      { from: lease.leaseOwner, to: undefined },
     );
   }
 
@@ -651,6 +680,7 @@ export class MeteredLeaseStore implements LeaseStore {
           .requestHandoff(lease, nextOwner)
           .then(this.#owned('handoff', lease.leaseKey, (handed) => handed?.leaseOwner ?? false)),
       signal,
+      { from: lease.leaseOwner, to: nextOwner },
     );
   }
 
@@ -668,6 +698,7 @@ export class MeteredLeaseStore implements LeaseStore {
           .resetCheckpoint(lease, checkpoint)
           .then(this.#owned('checkpoint', lease.leaseKey, (reset) => (reset ? undefined : false))),
       signal,
+      { from: lease.leaseOwner, to: undefined },
     );
   }
 
@@ -681,6 +712,7 @@ export class MeteredLeaseStore implements LeaseStore {
           .recordShardFailure(lease, failure)
           .then(this.#owned('release', lease.leaseKey, (failed) => (failed ? undefined : false))),
       signal,
+      { from: lease.leaseOwner, to: undefined },
     );
   }
 
@@ -694,6 +726,7 @@ export class MeteredLeaseStore implements LeaseStore {
           .deleteLease(lease)
           .then(this.#owned('delete', lease.leaseKey, (deleted) => (deleted ? undefined : false))),
       signal,
+      { from: lease.leaseOwner, to: undefined },
     );
   }
 

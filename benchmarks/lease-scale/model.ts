@@ -128,12 +128,19 @@ export interface ScenarioResult {
   readonly crashRebalanceS: number | null;
   /** Whether the worker killed was the leader (leader mode). */
   readonly crashVictimWasLeader: boolean;
-  /** Leader mode: then the leader killed → fair share again (a new leader elected and assigning), virtual s. */
+  /**
+   * Leader mode: then the leader killed → fair share again (a new leader elected and assigning), virtual
+   * s; `null` when not reached or not run (see {@link leaderCrashRun}).
+   */
   readonly leaderCrashRebalanceS: number | null;
+  /** Whether the leader was killed (leader mode, at least two workers left after the first crash). */
+  readonly leaderCrashRun: boolean;
   /** Throttled attempts over the whole run (every table and index), and the busiest partition-second. */
   readonly throttledTotal: number;
   readonly failedCallsTotal: number;
   readonly indexWritesOverLimitTotal: number;
+  /** Of `throttledTotal`, table writes throttled because their index partition was at its limit. */
+  readonly throttledByIndexTotal: number;
   readonly peakPartitionReadUnits: number;
   readonly peakPartitionWriteUnits: number;
   /** The coordinator table's and the index's busiest partition-seconds (leader mode). */
@@ -640,6 +647,7 @@ export async function runScenario(
   let crashRebalanceS: number | null = null;
   let crashVictimWasLeader = false;
   let leaderCrashRebalanceS: number | null = null;
+  let leaderCrashRun = false;
   if (settings.crash && settings.workers > 1) {
     const victim = workers[workers.length - 1]!;
     crashVictimWasLeader = victim.isLeader;
@@ -649,6 +657,7 @@ export async function runScenario(
     // Leader mode: then the leader itself (a new one is elected and assigns its leases).
     const leader = workers.find((w) => w.isLeader);
     if (leader && live.size > 1) {
+      leaderCrashRun = true;
       leader.crash();
       live.delete(leader.workerId);
       leaderCrashRebalanceS = await waitForFair('crash of the leader');
@@ -658,8 +667,10 @@ export async function runScenario(
   const throttledTotal = throttledNow();
   let failedCallsTotal = 0;
   let indexWritesOverLimitTotal = 0;
+  let throttledByIndexTotal = 0;
   for (const m of Object.values(meters)) {
     failedCallsTotal += m.totals.failedCalls;
+    throttledByIndexTotal += m.totals.throttledByIndex;
     indexWritesOverLimitTotal += m.totals.indexWritesOverLimit;
   }
   const peaks = (m: Meter | undefined, name: string) => ({
@@ -682,9 +693,11 @@ export async function runScenario(
     crashRebalanceS,
     crashVictimWasLeader,
     leaderCrashRebalanceS,
+    leaderCrashRun,
     throttledTotal,
     failedCallsTotal,
     indexWritesOverLimitTotal,
+    throttledByIndexTotal,
     peakPartitionReadUnits: leaseTablePeaks.read,
     peakPartitionWriteUnits: leaseTablePeaks.write,
     peakCoordinatorPartitionUnits: peaks(meters.coordinator, 'coordinator'),

@@ -139,6 +139,11 @@ export interface ScenarioResult {
   readonly throttledTotal: number;
   readonly failedCallsTotal: number;
   readonly indexWritesOverLimitTotal: number;
+  /**
+   * Lease-table requests over the whole run by kind (all workers): takes are the leader's assignments
+   * of unowned or expired leases (or, in worker mode, the workers' takes), hand-offs its moves.
+   */
+  readonly requestsTotal: Record<RequestKind, number>;
   /** Of `throttledTotal`, table writes throttled because their index partition was at its limit. */
   readonly throttledByIndexTotal: number;
   readonly peakPartitionReadUnits: number;
@@ -434,13 +439,22 @@ class ModelWorker {
   }
 }
 
-/** Leases held per live worker, and whether every lease is held by a live worker. */
-function holdings(table: InMemoryLeaseStore, live: ReadonlySet<string>) {
-  const counts = new Map<string, number>([...live].map((id) => [id, 0]));
+/**
+ * Leases held per live worker, and how many leases no live worker holds. A lease counts as held when
+ * the table names a live worker as its owner (no hand-off under way) and that worker holds it (has
+ * taken or adopted it: in leader mode the leader writes the owner, and the lease is worked on only once
+ * the worker found it through the index and renewed it).
+ */
+function holdings(table: InMemoryLeaseStore, live: ReadonlyMap<string, HoldingView>) {
+  const counts = new Map<string, number>([...live.keys()].map((id) => [id, 0]));
   let unheld = 0;
   for (const lease of table.snapshot()) {
     const owner = lease.leaseOwner;
-    if (owner === undefined || lease.checkpointOwner !== undefined || !live.has(owner)) {
+    if (
+      owner === undefined ||
+      lease.checkpointOwner !== undefined ||
+      !live.get(owner)?.holds(lease.leaseKey)
+    ) {
       unheld += 1;
       continue;
     }
@@ -450,7 +464,7 @@ function holdings(table: InMemoryLeaseStore, live: ReadonlySet<string>) {
 }
 
 /** Every lease held by a live worker and each live worker at ⌊S/N⌋ or ⌈S/N⌉. */
-function isFair(table: InMemoryLeaseStore, live: ReadonlySet<string>, shards: number): boolean {
+function isFair(table: InMemoryLeaseStore, live: ReadonlyMap<string, HoldingView>, shards: number): boolean {
   const { counts, unheld } = holdings(table, live);
   if (unheld > 0) return false;
   const low = Math.floor(shards / live.size);
@@ -506,7 +520,7 @@ export async function runScenario(
       new ModelWorker(`worker-${String(i).padStart(3, '0')}`, tables, lister, settings, time, random, check),
   );
   check.workers.push(...workers);
-  const live = new Set(workers.map((w) => w.workerId));
+  const live = new Map(workers.map((w) => [w.workerId, w]));
   const stepMs = 250;
   // The invariant, every virtual second for the whole run.
   const checkTimer = setInterval(() => check.checkAll(), 1_000);
@@ -698,6 +712,9 @@ export async function runScenario(
     failedCallsTotal,
     indexWritesOverLimitTotal,
     throttledByIndexTotal,
+    requestsTotal: Object.fromEntries(
+      REQUEST_KINDS.map((kind) => [kind, meter.totals.byKind[kind].requests]),
+    ) as Record<RequestKind, number>,
     peakPartitionReadUnits: leaseTablePeaks.read,
     peakPartitionWriteUnits: leaseTablePeaks.write,
     peakCoordinatorPartitionUnits: peaks(meters.coordinator, 'coordinator'),
@@ -748,10 +765,26 @@ export async function runFailoverCheck(
   const b = new ModelWorker('B', tables, lister, scenario, time, random, check);
   check.workers.push(a, b);
   void a.start();
-  await time.runUntilTrue(() => holdings(table, new Set(['A'])).counts.get('A') === shards, 100, 300_000);
+  await time.runUntilTrue(
+    () => holdings(table, new Map([['A', a]])).counts.get('A') === shards,
+    100,
+    300_000,
+  );
   const joinedAtMs = time.nowMs();
   void b.start();
-  const fairAt = await time.runUntilTrue(() => isFair(table, new Set(['A', 'B']), shards), 100, 300_000);
+  const fairAt = await time.runUntilTrue(
+    () =>
+      isFair(
+        table,
+        new Map([
+          ['A', a],
+          ['B', b],
+        ]),
+        shards,
+      ),
+    100,
+    300_000,
+  );
   await time.runUntil(time.nowMs() + (settings.consumer.failoverTimeMs ?? 10_000) + 2_000);
   const from = meter.snapshot();
   await time.runUntil(time.nowMs() + settings.windowMs);

@@ -2,12 +2,16 @@
  * `pnpm bench lease-scale`: what the lease layer costs and how fast it moves at scale.
  *
  * - `model`: the scale model (`lease-scale/model.ts`): the library's own lease code (`LeaseCoordinator`
- *   with its renewer, taker, pure `planLeaseTaking`, hand-offs and cleaner, and the `ShardSyncer`) for
- *   N workers over one in-memory lease table charged by a DynamoDB cost model, on virtual time, in its
- *   own process. For each shards × workers scenario: cold start (empty table) → fair share, the steady
- *   state's read and write units per lease-minute, one worker killed → fair share again. It first runs
- *   the sequence of `pnpm bench failover` (16 shards, 2 workers) and reports its request count, to be
- *   read against that benchmark's measured one.
+ *   with its renewer, taker, pure `planLeaseTaking`, hand-offs and cleaner; in leader mode its
+ *   membership, `LeaseAssigner` with the pure `planLeaseAssignment`, and `LeaseDiscovery`; and the
+ *   `ShardSyncer`) for N workers over one in-memory lease table (plus, in leader mode, its `leaseOwner`
+ *   index and the coordinator table) charged by a DynamoDB cost model, on virtual time, in its own
+ *   process. For each scenario (shards × workers × assignment mode): cold start (empty table) → fair
+ *   share, the steady state's read and write units per lease-minute, one worker killed → fair share
+ *   again (leader mode: then the leader killed → fair share again). The headline figures are leader
+ *   mode's; worker mode (the Java KCL 2.x design) runs at 1,000 shards for its cost growth.
+ * - `model-check`: the sequence of `pnpm bench failover` (16 shards, 2 workers, worker mode, as that
+ *   benchmark runs) on the model, its request count to be read against that benchmark's measured one.
  * - `upkeep`: one real worker (the same coordinator over the DynamoDB adapter and the AWS SDK) holding
  *   1,000 leases at the default settings against dynalite: CPU share of a core and memory.
  *
@@ -17,18 +21,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { type LocalTwin, uniqueName } from '@shardline/local';
 import { type BenchmarkContext, defineBenchmark } from './harness/index.js';
 import type { ScenarioResult } from './lease-scale/model.js';
-import type { FailoverCheckEvent, ModelWorkerInput, ScenarioEvent } from './lease-scale/modelWorker.js';
+import type {
+  FailoverCheckEvent,
+  GridEntry,
+  ModelWorkerInput,
+  ScenarioEvent,
+} from './lease-scale/modelWorker.js';
 import type { UpkeepWorkerInput } from './lease-scale/upkeepWorker.js';
 
 interface Params {
-  readonly grid: readonly {
-    readonly shards: number;
-    readonly workers: number;
-    readonly leasesExist?: boolean;
-  }[];
-  /** The scenario whose figures stand for "10,000 shards, 100 workers" (the quick run uses a smaller one). */
+  readonly grid: readonly GridEntry[];
+  /**
+   * The scenario whose figures stand for "10,000 shards, 100 workers", leader mode (the quick run uses a
+   * smaller one).
+   */
   readonly headline: { readonly shards: number; readonly workers: number };
-  /** The shard count of `cost_growth_2_to_100_workers`. */
+  /** The shard count of `cost_growth_2_to_100_workers` (both modes). */
   readonly growthShards: number;
   readonly steadyWindowMs: number;
   readonly failoverCheckSeeds: readonly number[];
@@ -45,6 +53,8 @@ const MODEL = new URL('./lease-scale/modelWorker.ts', import.meta.url);
 const UPKEEP = new URL('./lease-scale/upkeepWorker.ts', import.meta.url);
 /** `pnpm bench failover`'s measured lease-table requests per lease-minute (docs/benchmarks.md). */
 const FAILOVER_MEASURED_REQUESTS_PER_LEASE_MIN = 16.06;
+/** How long a lease-table write takes to show in the `leaseOwner` index (eventually consistent). */
+const INDEX_LAG_MS = 500;
 /** Fair share not reached within this long (simulated) is reported as this value: the goals are 120 s. */
 const MAX_WAIT_MS = 300_000;
 
@@ -55,12 +65,14 @@ const orCap = (value: number | null) => value ?? MAX_WAIT_MS / 1_000;
 function gridTable(results: readonly ScenarioResult[]): string {
   const fmt = (v: number | null, digits = 1) => (v === null ? `> ${MAX_WAIT_MS / 1_000}` : v.toFixed(digits));
   const lines = [
-    '| shards | workers | table at start | cold start → fair share (s) | crash → fair share (s) | RCU / lease-min | WCU / lease-min | upkeep requests / lease-min | checkpoint WCU / lease-min | peak partition RCU/s | peak partition WCU/s | throttled |',
-    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| mode | shards | workers | table at start | cold start → fair share (s) | crash → fair share (s) | leader crash → fair share (s) | RCU / lease-min | WCU / lease-min | of which index RCU + WCU | of which coordinator RCU + WCU | upkeep requests / lease-min | checkpoint WCU / lease-min | peak partition RCU/s | peak partition WCU/s | throttled (steady window) | throttled (run) | double holds |',
+    '|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
+    const { index, coordinator } = r.steady.byTable;
+    const start = `${r.leasesExist ? 'leases, unowned' : 'empty'}${r.partitions === COST_MODEL.partitions ? '' : `, ${r.partitions} partitions`}`;
     lines.push(
-      `| ${r.shards.toLocaleString('en')} | ${r.workers} | ${r.leasesExist ? 'leases, unowned' : 'empty'} | ${fmt(r.coldFairShareS)} | ${fmt(r.crashRebalanceS)} | ${r.steady.upkeepReadUnitsPerLeaseMin.toFixed(2)} | ${r.steady.upkeepWriteUnitsPerLeaseMin.toFixed(2)} | ${r.steady.upkeepRequestsPerLeaseMin.toFixed(2)} | ${r.steady.checkpointWriteUnitsPerLeaseMin.toFixed(2)} | ${r.peakPartitionReadUnits.toFixed(0)} | ${r.peakPartitionWriteUnits.toFixed(0)} | ${r.throttledTotal} |`,
+      `| ${r.leaseAssignment} | ${r.shards.toLocaleString('en')} | ${r.workers} | ${start} | ${fmt(r.coldFairShareS)} | ${fmt(r.crashRebalanceS)}${r.crashVictimWasLeader ? ' (the leader)' : ''} | ${r.leaderCrashRun ? fmt(r.leaderCrashRebalanceS) : '—'} | ${r.steady.upkeepReadUnitsPerLeaseMin.toFixed(2)} | ${r.steady.upkeepWriteUnitsPerLeaseMin.toFixed(2)} | ${(index.readUnitsPerLeaseMin).toFixed(3)} + ${index.writeUnitsPerLeaseMin.toFixed(3)} | ${coordinator.readUnitsPerLeaseMin.toFixed(3)} + ${coordinator.writeUnitsPerLeaseMin.toFixed(3)} | ${r.steady.upkeepRequestsPerLeaseMin.toFixed(2)} | ${r.steady.checkpointWriteUnitsPerLeaseMin.toFixed(2)} | ${r.peakPartitionReadUnits.toFixed(0)} | ${r.peakPartitionWriteUnits.toFixed(0)} | ${r.steady.throttled} | ${r.throttledTotal}${r.throttledByIndexTotal > 0 ? ` (${r.throttledByIndexTotal} by the index)` : ''} | ${r.doubleHolds} |`,
     );
   }
   return lines.join('\n');
@@ -87,6 +99,7 @@ async function runModel(
       grid,
       scenario: {
         consumer: {},
+        indexLagMs: INDEX_LAG_MS,
         busy: true,
         startSpreadMs: 5_000,
         steadyWindowMs: ctx.params.steadyWindowMs,
@@ -138,32 +151,61 @@ async function modelRound(ctx: BenchmarkContext<Params>) {
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/lease-scale-grid.json', `${JSON.stringify({ results }, null, 2)}\n`);
   writeFileSync('bench-results/lease-scale-grid.md', `${table}\n`);
-  const find = (shards: number, workers: number) => {
-    const found = results.find((r) => r.shards === shards && r.workers === workers && !r.leasesExist);
-    if (!found) throw new Error(`scenario ${shards} × ${workers} was not run`);
+  const { headline, growthShards } = ctx.params;
+  const isPlain = (r: ScenarioResult) => !r.leasesExist && r.partitions === COST_MODEL.partitions;
+  const find = (mode: 'worker' | 'leader', shards: number, workers: number) => {
+    const found = results.find(
+      (r) => r.leaseAssignment === mode && r.shards === shards && r.workers === workers && isPlain(r),
+    );
+    if (!found) throw new Error(`scenario ${mode} ${shards} × ${workers} was not run`);
     return found;
   };
-  const { headline, growthShards } = ctx.params;
-  const workerCounts = [
-    ...new Set(ctx.params.grid.filter((g) => g.shards === growthShards).map((g) => g.workers)),
-  ].sort((a, b) => a - b);
-  const fewest = find(growthShards, workerCounts[0]!);
-  const most = find(growthShards, workerCounts.at(-1)!);
-  const head = find(headline.shards, headline.workers);
-  const atHeadlineShards = results.filter((r) => r.shards === headline.shards);
-  const warm = results.find(
+  const growth = (mode: 'worker' | 'leader') => {
+    const workerCounts = [
+      ...new Set(
+        ctx.params.grid
+          .filter((g) => (g.leaseAssignment ?? 'worker') === mode && g.shards === growthShards)
+          .map((g) => g.workers),
+      ),
+    ].sort((a, b) => a - b);
+    const fewest = find(mode, growthShards, workerCounts[0]!);
+    const most = find(mode, growthShards, workerCounts.at(-1)!);
+    return { ratio: units(most) / units(fewest), fewest, most };
+  };
+  const leader = growth('leader');
+  const workerMode = growth('worker');
+  const head = find('leader', headline.shards, headline.workers);
+  const leaderResults = results.filter((r) => r.leaseAssignment === 'leader');
+  const atHeadlineShards = leaderResults.filter(
+    (r) => r.shards === headline.shards && r.partitions === COST_MODEL.partitions,
+  );
+  const warm = leaderResults.find(
     (r) => r.shards === headline.shards && r.workers === headline.workers && r.leasesExist,
   );
+  const sized = leaderResults.find(
+    (r) => r.shards === headline.shards && r.partitions !== COST_MODEL.partitions,
+  );
+  const tableUnits = (r: ScenarioResult, name: 'index' | 'coordinator') =>
+    r.steady.byTable[name].readUnitsPerLeaseMin + r.steady.byTable[name].writeUnitsPerLeaseMin;
   return {
-    cost_growth_2_to_100_workers: units(most) / units(fewest),
-    units_per_lease_min_fewest_workers: units(fewest),
-    units_per_lease_min_most_workers: units(most),
+    cost_growth_2_to_100_workers: leader.ratio,
+    units_per_lease_min_fewest_workers: units(leader.fewest),
+    units_per_lease_min_most_workers: units(leader.most),
+    index_units_per_lease_min_most_workers: tableUnits(leader.most, 'index'),
+    coordinator_units_per_lease_min_most_workers: tableUnits(leader.most, 'coordinator'),
     cold_fair_share_s_10k_100: orCap(head.coldFairShareS),
     warm_fair_share_s_10k_100: orCap(warm?.coldFairShareS ?? null),
     crash_rebalance_s_10k_100: orCap(head.crashRebalanceS),
+    leader_crash_rebalance_s_10k_100: orCap(head.leaderCrashRebalanceS),
     throttled_requests_10k: atHeadlineShards.reduce((sum, r) => sum + r.throttledTotal, 0),
+    throttled_requests_10k_steady: atHeadlineShards.reduce((sum, r) => sum + r.steady.throttled, 0),
+    throttled_requests_10k_sized_table: sized ? sized.throttledTotal : -1,
     peak_partition_rcu_per_s_10k: Math.max(...atHeadlineShards.map((r) => r.peakPartitionReadUnits)),
     peak_partition_wcu_per_s_10k: Math.max(...atHeadlineShards.map((r) => r.peakPartitionWriteUnits)),
+    double_holds: results.reduce((sum, r) => sum + r.doubleHolds, 0),
+    worker_mode_cost_growth_2_to_100_workers: workerMode.ratio,
+    worker_mode_units_per_lease_min_fewest_workers: units(workerMode.fewest),
+    worker_mode_units_per_lease_min_most_workers: units(workerMode.most),
   };
 }
 
@@ -192,9 +234,17 @@ async function upkeepRound(ctx: BenchmarkContext<Params>, shared: Shared) {
   };
 }
 
-const FULL_GRID = [
-  ...[100, 1_000, 10_000].flatMap((shards) => [2, 20, 100].map((workers) => ({ shards, workers }))),
-  { shards: 10_000, workers: 100, leasesExist: true },
+const FULL_GRID: readonly GridEntry[] = [
+  ...[100, 1_000, 10_000].flatMap((shards) =>
+    [2, 20, 100].map((workers) => ({ shards, workers, leaseAssignment: 'leader' as const })),
+  ),
+  { shards: 10_000, workers: 100, leasesExist: true, leaseAssignment: 'leader' },
+  // The same on a table with the partitions its steady write load needs (10,000 busy leases write
+  // about 4,300 units a second: more than the 4 partitions of a new on-demand table serve).
+  { shards: 10_000, workers: 100, leaseAssignment: 'leader', partitions: 8 },
+  // Worker mode (the Java KCL 2.x design), for its cost growth.
+  { shards: 1_000, workers: 2, leaseAssignment: 'worker' },
+  { shards: 1_000, workers: 100, leaseAssignment: 'worker' },
 ];
 
 export default defineBenchmark<Params, Shared>({
@@ -215,12 +265,14 @@ export default defineBenchmark<Params, Shared>({
       upkeepWindowMs: 60_000,
     },
     // Smoke only (well under a minute): a 100-shard grid whose "1,000 shards" and "10k" figures come
-    // from 100 shards × 2 and 20 workers, one failover check, 50 leases held for 2 s.
+    // from 100 shards × 2 and 20 workers (both modes), one failover check, 50 leases held for 2 s.
     quick: {
       grid: [
-        { shards: 100, workers: 2 },
-        { shards: 100, workers: 20 },
-        { shards: 100, workers: 20, leasesExist: true },
+        { shards: 100, workers: 2, leaseAssignment: 'leader' },
+        { shards: 100, workers: 20, leaseAssignment: 'leader' },
+        { shards: 100, workers: 20, leasesExist: true, leaseAssignment: 'leader' },
+        { shards: 100, workers: 2, leaseAssignment: 'worker' },
+        { shards: 100, workers: 20, leaseAssignment: 'worker' },
       ],
       headline: { shards: 100, workers: 20 },
       growthShards: 100,
@@ -249,7 +301,7 @@ export default defineBenchmark<Params, Shared>({
       baseline: null,
       reference: { max: 1.5, source: 'goal: lease-table units per lease within 1.5× from 2 to 100 workers' },
       description:
-        'steady-state lease upkeep (read + write units per lease-minute, checkpoints apart) at 100 workers / at 2 workers, 1,000 shards',
+        'leader mode: steady-state lease upkeep (read + write units per lease-minute of the lease table, its leaseOwner index and the coordinator table, checkpoints apart) at 100 workers / at 2 workers, 1,000 shards',
     },
     {
       name: 'units_per_lease_min_fewest_workers',
@@ -257,7 +309,7 @@ export default defineBenchmark<Params, Shared>({
       better: 'lower',
       from: 'model',
       baseline: null,
-      description: 'read + write units per lease-minute of upkeep, 1,000 shards, 2 workers',
+      description: 'leader mode: read + write units per lease-minute of upkeep, 1,000 shards, 2 workers',
     },
     {
       name: 'units_per_lease_min_most_workers',
@@ -265,7 +317,25 @@ export default defineBenchmark<Params, Shared>({
       better: 'lower',
       from: 'model',
       baseline: null,
-      description: 'read + write units per lease-minute of upkeep, 1,000 shards, 100 workers',
+      description: 'leader mode: read + write units per lease-minute of upkeep, 1,000 shards, 100 workers',
+    },
+    {
+      name: 'index_units_per_lease_min_most_workers',
+      unit: 'units/min',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description:
+        'of which the leaseOwner index (Query reads, index writes on owner changes), 1,000 shards, 100 workers',
+    },
+    {
+      name: 'coordinator_units_per_lease_min_most_workers',
+      unit: 'units/min',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description:
+        'of which the coordinator table (heartbeats, leader item, election reads, hints), 1,000 shards, 100 workers',
     },
     {
       name: 'cold_fair_share_s_10k_100',
@@ -275,7 +345,7 @@ export default defineBenchmark<Params, Shared>({
       baseline: null,
       reference: { max: 120, source: 'goal: ≤ 2 min of simulated time' },
       description:
-        'empty table, 100 workers start within 5 s → every lease held, every worker at its fair share (simulated s)',
+        'leader mode: empty table, 100 workers start within 5 s → every lease held, every worker at its fair share (simulated s)',
     },
     {
       name: 'warm_fair_share_s_10k_100',
@@ -285,7 +355,7 @@ export default defineBenchmark<Params, Shared>({
       baseline: null,
       reference: { max: 120, source: 'goal: ≤ 2 min of simulated time' },
       description:
-        'the same start with the leases already in the table, unowned (a fleet restart): the lease taking alone',
+        'leader mode: the same start with the leases already in the table, unowned (a fleet restart): the assignment alone',
     },
     {
       name: 'crash_rebalance_s_10k_100',
@@ -294,7 +364,16 @@ export default defineBenchmark<Params, Shared>({
       from: 'model',
       baseline: null,
       description:
-        'one of 100 workers killed → its leases held by the others, all at fair share again (simulated s)',
+        'leader mode: one of 100 workers (not the leader) killed → its leases held by the others, all at fair share again (simulated s)',
+    },
+    {
+      name: 'leader_crash_rebalance_s_10k_100',
+      unit: 's',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description:
+        "then the leader killed → a new leader elected, the dead leader's leases assigned, all at fair share again (simulated s)",
     },
     {
       name: 'throttled_requests_10k',
@@ -304,7 +383,61 @@ export default defineBenchmark<Params, Shared>({
       baseline: null,
       reference: { max: 0, source: 'goal: no partition throttling at 10,000 shards' },
       description:
-        'throttled request attempts over the 10,000-shard scenarios (4 partitions, 3,000 RCU / 1,000 WCU each)',
+        'leader mode: throttled request attempts over the 10,000-shard scenarios (4 partitions, 3,000 RCU / 1,000 WCU each; every table and the index)',
+    },
+    {
+      name: 'throttled_requests_10k_steady',
+      unit: 'count',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description:
+        'of which in the steady windows (renewals and checkpoints of 10,000 busy leases: about 4,300 WCU/s against 4,000)',
+    },
+    {
+      name: 'throttled_requests_10k_sized_table',
+      unit: 'count',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      reference: { max: 0, source: 'goal: no partition throttling at 10,000 shards' },
+      description:
+        'leader mode, 10,000 shards × 100 workers on 8 partitions (what the steady write load needs): throttled attempts over the run (-1: not run)',
+    },
+    {
+      name: 'double_holds',
+      unit: 'count',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      reference: { max: 0, source: 'invariant: no lease held by two live workers at once' },
+      description:
+        'times a lease was held by two live workers at once, at an acquisition or at the check every virtual second, over every scenario',
+    },
+    {
+      name: 'worker_mode_cost_growth_2_to_100_workers',
+      unit: 'ratio',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description:
+        'worker mode (every worker scans the table each take round; the Java KCL 2.x design): the same ratio, 1,000 shards',
+    },
+    {
+      name: 'worker_mode_units_per_lease_min_fewest_workers',
+      unit: 'units/min',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description: 'worker mode: read + write units per lease-minute of upkeep, 1,000 shards, 2 workers',
+    },
+    {
+      name: 'worker_mode_units_per_lease_min_most_workers',
+      unit: 'units/min',
+      better: 'lower',
+      from: 'model',
+      baseline: null,
+      description: 'worker mode: read + write units per lease-minute of upkeep, 1,000 shards, 100 workers',
     },
     {
       name: 'peak_partition_rcu_per_s_10k',
@@ -313,7 +446,8 @@ export default defineBenchmark<Params, Shared>({
       from: 'model',
       baseline: null,
       reference: { max: 3_000, source: 'DynamoDB per-partition read limit' },
-      description: 'the busiest partition-second of reads in the 10,000-shard scenarios',
+      description:
+        'the busiest lease-table partition-second of reads in the leader-mode 10,000-shard scenarios (4 partitions)',
     },
     {
       name: 'peak_partition_wcu_per_s_10k',
@@ -322,7 +456,8 @@ export default defineBenchmark<Params, Shared>({
       from: 'model',
       baseline: null,
       reference: { max: 1_000, source: 'DynamoDB per-partition write limit' },
-      description: 'the busiest partition-second of writes in the 10,000-shard scenarios',
+      description:
+        'the busiest lease-table partition-second of writes in the leader-mode 10,000-shard scenarios (4 partitions)',
     },
     {
       name: 'model_requests_per_lease_min_16',
@@ -336,7 +471,7 @@ export default defineBenchmark<Params, Shared>({
           'pnpm bench failover, ddb_requests_per_lease_min measured on dynalite (docs/benchmarks.md); the model must agree within 10 %',
       },
       description:
-        "the failover benchmark's steps 1–2 on the model: lease-table requests but checkpoints per lease-minute",
+        "the failover benchmark's steps 1–2 on the model (worker mode, as that benchmark runs): lease-table requests but checkpoints per lease-minute",
     },
     {
       name: 'model_renewals_per_lease_min_16',
@@ -412,7 +547,9 @@ export default defineBenchmark<Params, Shared>({
   ],
   notes: [
     "Model: the library's LeaseCoordinator and ShardSyncer per worker at their defaults (failover 10 s, renew every 3,308 ms, take rounds every 20,050 ms, shard sync every 60 s), every shard busy (a checkpoint every 5 s per held lease), requests of 5 ms, a table of 4 partitions (what a new on-demand table gets: 4,000 WCU / 12,000 RCU) with 3,000 RCU / 1,000 WCU per partition per second and no burst; consistent scans and gets as the adapter sends them. Units per lease-minute are lease upkeep (renewals, takes, scans, gets, hand-offs, releases); checkpoints apart.",
-    'Cold start: an empty table, the workers start at random within 5 s (each first syncs shards: lists the table and creates the missing leases, as Worker.start). Crash: the last worker stops sending anything; the time runs until the others hold every lease at fair share.',
+    "Headline figures are leader mode's (leaseAssignment: 'leader'): an elected worker lists the lease table every take round and assigns; the others Query the table's leaseOwner index (KEYS_ONLY, eventually consistent, changes visible 500 ms after the write; its own 4 partitions and ledger; each owner change writes the index: a delete and a put of 1 WCU each) and read each new lease; heartbeat and leader items in a coordinator table (its own 4 partitions and ledger). Upkeep units per lease-minute include the index and the coordinator table. worker_mode_* figures: every worker scans the table each take round (leaseAssignment: 'worker', the default).",
+    'Cold start: an empty table, the workers start at random within 5 s (worker mode: each first syncs shards — lists the table and creates the missing leases — as Worker.start; leader mode: no sync at start, the elected leader syncs, as Worker.start). Crash: the last worker stops sending anything; the time runs until the others hold every lease at fair share. Leader mode then kills the leader the same way.',
+    'Invariant: no lease held (isHeld) by two live workers at once, checked at every acquisition and every virtual second (double_holds, must be 0).',
     'Fair-share and rebalance times are capped at 300 s of simulated time: a figure of 300 means not reached (the goal is 120 s).',
     'A quick run is a smoke test: its "1,000 shards", "10k" and "1,000 leases" figures come from 100 shards × 2 / 20 workers and 50 leases held for 2 s.',
     'The model runs on virtual time with seeded randomness: its figures do not depend on the machine or its load (only how long it takes does). The upkeep figures do.',

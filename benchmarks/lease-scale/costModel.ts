@@ -17,6 +17,25 @@
  *   with a retriable `ThroughputExceededError`, as the adapter reports it. No burst or adaptive capacity
  *   is modelled: the limits are the sustained ones.
  * - latency: every request takes `latencyMs` of virtual time (a scan page a little more per MiB).
+ *
+ * Leader-based assignment adds two ledgers, each a {@link Meter} with its own partitions and limits:
+ * - the lease table's `leaseOwner` global secondary index ({@link OwnerIndex}; KEYS_ONLY, as the KCL
+ *   3.x `LeaseOwnerToLeaseKeyIndex`), partitioned by owner. Reads: `listLeaseKeysOwnedBy` is a `Query`
+ *   on it, eventually consistent: ⌈(returned entries × entry size) / 4 KiB⌉ × 0.5 units, at least 0.5
+ *   (an entry: the names and values of `leaseKey` and `leaseOwner`), on the owner's index partition.
+ *   Writes: a KEYS_ONLY index is written only when its key (`leaseOwner`) changes: the old entry's
+ *   delete and the new entry's put, 1 write unit each (entries are far under 1 KiB); an unowned lease
+ *   has no entry. So `takeLease` (owner set or changed), `requestHandoff` (owner changed), and
+ *   `releaseLease`, `recordShardFailure`, `resetCheckpoint`, `deleteLease` of an owned lease (owner
+ *   removed) write the index, when they succeed; `completeHandoff` (the owner was set by the request),
+ *   renewals, checkpoints, creates and meta updates do not. Index writes are charged to the index's
+ *   ledger under the kind of the table write that caused them, once it succeeded. As in DynamoDB, a
+ *   table write whose index writes would pass an index partition's limit is throttled (and retried
+ *   like any throttled request; `throttledByIndex` counts them). The index is partitioned by owner, so
+ *   all of one worker's entries sit on one index partition: 1,000 index writes a second per worker at
+ *   most. Changes reach the index's queries `lagMs` after the table write.
+ * - the coordinator table (leader and `worker:<id>` heartbeat items): a second table, charged like the
+ *   lease table on a ledger of its own.
  */
 
 import type { ExtendedSequenceNumber } from '../../packages/consumer-core/src/checkpoint/ExtendedSequenceNumber.js';
@@ -43,7 +62,8 @@ export type RequestKind =
   | 'handoff'
   | 'checkpoint'
   | 'meta'
-  | 'delete';
+  | 'delete'
+  | 'query';
 
 export const REQUEST_KINDS: readonly RequestKind[] = [
   'scan',
@@ -56,6 +76,7 @@ export const REQUEST_KINDS: readonly RequestKind[] = [
   'checkpoint',
   'meta',
   'delete',
+  'query',
 ];
 
 /** Per-partition limits of DynamoDB (units per second). */
@@ -90,12 +111,22 @@ export interface MeterTotals {
   readonly byKind: Record<RequestKind, KindTotals>;
   /** Calls failed after every SDK attempt was throttled. */
   failedCalls: number;
+  /**
+   * Index writes that passed a partition's limit (see {@link Meter.chargeIndexWrite}): DynamoDB would
+   * have throttled the table write that caused them.
+   */
+  indexWritesOverLimit: number;
+  /**
+   * Table writes throttled because the index partitions they would write were at their limit
+   * (counted in `throttled` of their kind too).
+   */
+  throttledByIndex: number;
 }
 
 function emptyTotals(): MeterTotals {
   const byKind = {} as Record<RequestKind, KindTotals>;
   for (const kind of REQUEST_KINDS) byKind[kind] = { requests: 0, readUnits: 0, writeUnits: 0, throttled: 0 };
-  return { byKind, failedCalls: 0 };
+  return { byKind, failedCalls: 0, indexWritesOverLimit: 0, throttledByIndex: 0 };
 }
 
 /** The DynamoDB size of an attribute value. */
@@ -246,11 +277,8 @@ export class Meter {
     this.peakPartitionWriteUnits = 0;
   }
 
-  /**
-   * Tries to charge `units` (by partition) for one attempt. @returns false when a partition's limit
-   * for this second would be passed (throttled: nothing is charged).
-   */
-  #tryCharge(charges: ReadonlyMap<number, number>, write: boolean): boolean {
+  /** Whether `charges` (units by partition) fit within this second's limits (nothing is charged). */
+  fits(charges: ReadonlyMap<number, number>, write: boolean): boolean {
     const second = Math.floor(this.#now() / 1_000);
     const limit = write ? PARTITION_WRITE_UNITS_PER_S : PARTITION_READ_UNITS_PER_S;
     for (const [partition, units] of charges) {
@@ -264,6 +292,10 @@ export class Meter {
       // A single request larger than the limit is served when the partition is idle this second.
       if (used > 0 && used + units > limit) return false;
     }
+    return true;
+  }
+
+  #commit(charges: ReadonlyMap<number, number>, write: boolean): void {
     for (const [partition, units] of charges) {
       const use = this.#use[partition]!;
       if (write) {
@@ -274,7 +306,31 @@ export class Meter {
         this.peakPartitionReadUnits = Math.max(this.peakPartitionReadUnits, use.readUnits);
       }
     }
-    return true;
+  }
+
+  /**
+   * The index writes a table write caused (`units` on the index partition of each owner value written
+   * or removed), charged to `kind`'s write units once the write succeeded. The table write was
+   * throttled beforehand if the writes it would make did not fit (see {@link request}); one that
+   * passes the limit all the same (another write got there in between) is counted in
+   * `indexWritesOverLimit`.
+   */
+  chargeIndexWrite(kind: RequestKind, charges: ReadonlyMap<number, number>): void {
+    const second = Math.floor(this.#now() / 1_000);
+    let units = 0;
+    for (const [partition, amount] of charges) {
+      const use = this.#use[partition]!;
+      if (use.second !== second) {
+        use.second = second;
+        use.readUnits = 0;
+        use.writeUnits = 0;
+      }
+      if (use.writeUnits + amount > PARTITION_WRITE_UNITS_PER_S) this.totals.indexWritesOverLimit += 1;
+      use.writeUnits += amount;
+      this.peakPartitionWriteUnits = Math.max(this.peakPartitionWriteUnits, use.writeUnits);
+      units += amount;
+    }
+    this.totals.byKind[kind].writeUnits += units;
   }
 
   /**
@@ -288,12 +344,17 @@ export class Meter {
     latencyMs: number,
     operation: () => Promise<T>,
     signal?: AbortSignal,
+    index?: { readonly meter: Meter; readonly charges: ReadonlyMap<number, number> },
   ): Promise<T> {
     const totals = this.totals.byKind[kind];
     totals.requests += 1;
     for (let attempt = 1; ; attempt++) {
       await sleep(latencyMs, signal);
-      if (this.#tryCharge(charges, write)) {
+      const fits = this.fits(charges, write);
+      const indexFits = !index || index.charges.size === 0 || index.meter.fits(index.charges, true);
+      if (fits && !indexFits) this.totals.throttledByIndex += 1;
+      if (fits && indexFits) {
+        this.#commit(charges, write);
         let units = 0;
         for (const value of charges.values()) units += value;
         if (write) totals.writeUnits += units;
@@ -319,18 +380,118 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+const LEASE_KEY_NAME_BYTES = Buffer.byteLength('leaseKey');
+const LEASE_OWNER_NAME_BYTES = Buffer.byteLength('leaseOwner');
+const QUERY_PAGE_BYTES = 1024 * 1024;
+
 /**
- * One worker's view of the lease table: the shared in-memory table, charged through the shared
- * {@link Meter}. `cutOff()` makes every later call fail (a crashed process sends nothing more).
+ * The lease table's `leaseOwner` global secondary index (KEYS_ONLY: each entry holds the table key and
+ * the index key), with a capacity ledger of its own ({@link OwnerIndex.meter}: an index has its own
+ * partitions and limits). Written by the table writes that change a lease's owner, each owner change a
+ * delete of the old entry and a put of the new one (1 write unit each: entries are far under 1 KiB);
+ * a lease with no owner has no entry (sparse index). The index is eventually consistent: a change
+ * reaches what a `Query` sees `lagMs` after the table write.
+ */
+export class OwnerIndex {
+  readonly meter: Meter;
+  readonly #lagMs: number;
+  /** The owner of each lease in the table (index writes are charged from its changes). */
+  readonly #tableOwnerOf = new Map<string, string>();
+  /** What a Query sees: lease keys by owner. */
+  readonly #keysOf = new Map<string, Set<string>>();
+  readonly #indexedOwnerOf = new Map<string, string>();
+
+  constructor(meter: Meter, lagMs: number) {
+    this.meter = meter;
+    this.#lagMs = lagMs;
+  }
+
+  /** A table write (of `kind`) left the lease with `owner`: charges and applies the index writes. */
+  noteOwner(kind: RequestKind, leaseKey: string, owner: string | undefined): void {
+    const before = this.#tableOwnerOf.get(leaseKey);
+    if (before === owner) return;
+    if (owner === undefined) this.#tableOwnerOf.delete(leaseKey);
+    else this.#tableOwnerOf.set(leaseKey, owner);
+    this.meter.chargeIndexWrite(kind, this.writeCharges(before, owner));
+    if (this.#lagMs > 0) setTimeout(() => this.#apply(leaseKey, owner), this.#lagMs);
+    else this.#apply(leaseKey, owner);
+  }
+
+  /** The index writes of an owner change: the old entry's delete and the new entry's put, 1 unit each. */
+  writeCharges(from: string | undefined, to: string | undefined): Map<number, number> {
+    const { partitions } = this.meter.settings;
+    const charges = new Map<number, number>();
+    const add = (value: string) => {
+      const partition = partitionOf(value, partitions);
+      charges.set(partition, (charges.get(partition) ?? 0) + 1);
+    };
+    if (from !== undefined) add(from);
+    if (to !== undefined) add(to);
+    return charges;
+  }
+
+  #apply(leaseKey: string, owner: string | undefined): void {
+    const before = this.#indexedOwnerOf.get(leaseKey);
+    if (before !== undefined) this.#keysOf.get(before)?.delete(leaseKey);
+    if (owner === undefined) {
+      this.#indexedOwnerOf.delete(leaseKey);
+      return;
+    }
+    this.#indexedOwnerOf.set(leaseKey, owner);
+    let keys = this.#keysOf.get(owner);
+    if (!keys) {
+      keys = new Set();
+      this.#keysOf.set(owner, keys);
+    }
+    keys.add(leaseKey);
+  }
+
+  /** The keys a Query for `owner` returns now. */
+  keysOwnedBy(owner: string): string[] {
+    return [...(this.#keysOf.get(owner) ?? [])];
+  }
+
+  /**
+   * The read units of a Query for `owner` (eventually consistent: half a unit per 4 KiB of entries
+   * returned, at least half a unit per page; pages of at most 1 MiB), on the owner's index partition.
+   */
+  queryCharges(owner: string): Map<number, number> {
+    let bytes = 0;
+    for (const key of this.#keysOf.get(owner) ?? []) {
+      bytes +=
+        LEASE_KEY_NAME_BYTES + Buffer.byteLength(key) + LEASE_OWNER_NAME_BYTES + Buffer.byteLength(owner);
+    }
+    const pages = Math.max(1, Math.ceil(bytes / QUERY_PAGE_BYTES));
+    const units = Math.max(0.5 * pages, Math.ceil(bytes / 4096) * 0.5);
+    return new Map([[partitionOf(owner, this.meter.settings.partitions), units]]);
+  }
+}
+
+/**
+ * One worker's view of a table: the shared in-memory table, charged through the shared {@link Meter},
+ * and its `leaseOwner` index when it has one (the lease table in leader-based assignment; the
+ * coordinator table has none). `cutOff()` makes every later call fail (a crashed process sends
+ * nothing more).
  */
 export class MeteredLeaseStore implements LeaseStore {
   readonly #inner: InMemoryLeaseStore;
   readonly #meter: Meter;
+  readonly #index: OwnerIndex | undefined;
   #isCutOff = false;
 
-  constructor(inner: InMemoryLeaseStore, meter: Meter) {
+  constructor(inner: InMemoryLeaseStore, meter: Meter, index?: OwnerIndex) {
     this.#inner = inner;
     this.#meter = meter;
+    this.#index = index;
+  }
+
+  /** Records the owner a successful write left on the lease (index writes). */
+  #owned<T>(kind: RequestKind, leaseKey: string, owner: (result: T) => string | undefined | false) {
+    return (result: T): T => {
+      const after = owner(result);
+      if (after !== false) this.#index?.noteOwner(kind, leaseKey, after);
+      return result;
+    };
   }
 
   cutOff(): void {
@@ -343,9 +504,14 @@ export class MeteredLeaseStore implements LeaseStore {
     leaseKey: string,
     op: () => Promise<T>,
     signal?: AbortSignal,
+    ownerChange?: { readonly from: string | undefined; readonly to: string | undefined },
   ) {
     const { partitions, latencyMs } = this.#meter.settings;
     const size = lease ? itemSizeBytes(lease) + 40 : 300; // the write's growth (a new counter, an owner)
+    const index =
+      this.#index && ownerChange && ownerChange.from !== ownerChange.to
+        ? { meter: this.#index.meter, charges: this.#index.writeCharges(ownerChange.from, ownerChange.to) }
+        : undefined;
     return this.#call(
       kind,
       new Map([[partitionOf(leaseKey, partitions), Math.ceil(size / 1024)]]),
@@ -353,6 +519,8 @@ export class MeteredLeaseStore implements LeaseStore {
       latencyMs,
       op,
       signal,
+      this.#meter,
+      index,
     );
   }
 
@@ -363,9 +531,11 @@ export class MeteredLeaseStore implements LeaseStore {
     latencyMs: number,
     op: () => Promise<T>,
     signal?: AbortSignal,
+    meter: Meter = this.#meter,
+    index?: { readonly meter: Meter; readonly charges: ReadonlyMap<number, number> },
   ): Promise<T> {
     if (this.#isCutOff) throw new Error('The process is gone.');
-    const result = await this.#meter.request(kind, charges, write, latencyMs, op, signal);
+    const result = await meter.request(kind, charges, write, latencyMs, op, signal, index);
     if (this.#isCutOff) throw new Error('The process is gone.');
     return result;
   }
@@ -408,6 +578,20 @@ export class MeteredLeaseStore implements LeaseStore {
     return this.#inner.listLeases();
   }
 
+  listLeaseKeysOwnedBy(owner: string, signal?: AbortSignal): Promise<string[]> {
+    const index = this.#index;
+    if (!index) return Promise.reject(new Error('This table has no leaseOwner index.'));
+    return this.#call(
+      'query',
+      index.queryCharges(owner),
+      false,
+      this.#meter.settings.latencyMs,
+      async () => index.keysOwnedBy(owner),
+      signal,
+      index.meter,
+    );
+  }
+
   async getLease(leaseKey: string, signal?: AbortSignal): Promise<Lease | undefined> {
     const { partitions, latencyMs } = this.#meter.settings;
     return this.#call(
@@ -435,11 +619,31 @@ export class MeteredLeaseStore implements LeaseStore {
   }
 
   takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
-    return this.#write('take', lease, lease.leaseKey, () => this.#inner.takeLease(lease, owner), signal);
+    return this.#write(
+      'take',
+      lease,
+      lease.leaseKey,
+      () =>
+        this.#inner
+          .takeLease(lease, owner)
+          .then(this.#owned('take', lease.leaseKey, (taken) => taken?.leaseOwner ?? false)),
+      signal,
+      { from: lease.leaseOwner, to: owner },
+    );
   }
 
   releaseLease(lease: Lease, signal?: AbortSignal): Promise<boolean> {
-    return this.#write('release', lease, lease.leaseKey, () => this.#inner.releaseLease(lease), signal);
+    return this.#write(
+      'release',
+      lease,
+      lease.leaseKey,
+      () =>
+        this.#inner
+          .releaseLease(lease)
+          .then(this.#owned('release', lease.leaseKey, (released) => (released ? undefined : false))),
+      signal,
+      { from: lease.leaseOwner, to: undefined },
+    );
   }
 
   updateCheckpoint(lease: Lease, update: CheckpointUpdate, signal?: AbortSignal): Promise<Lease | undefined> {
@@ -471,8 +675,12 @@ export class MeteredLeaseStore implements LeaseStore {
       'handoff',
       lease,
       lease.leaseKey,
-      () => this.#inner.requestHandoff(lease, nextOwner),
+      () =>
+        this.#inner
+          .requestHandoff(lease, nextOwner)
+          .then(this.#owned('handoff', lease.leaseKey, (handed) => handed?.leaseOwner ?? false)),
       signal,
+      { from: lease.leaseOwner, to: nextOwner },
     );
   }
 
@@ -485,8 +693,12 @@ export class MeteredLeaseStore implements LeaseStore {
       'checkpoint',
       lease,
       lease.leaseKey,
-      () => this.#inner.resetCheckpoint(lease, checkpoint),
+      () =>
+        this.#inner
+          .resetCheckpoint(lease, checkpoint)
+          .then(this.#owned('checkpoint', lease.leaseKey, (reset) => (reset ? undefined : false))),
       signal,
+      { from: lease.leaseOwner, to: undefined },
     );
   }
 
@@ -495,13 +707,27 @@ export class MeteredLeaseStore implements LeaseStore {
       'release',
       lease,
       lease.leaseKey,
-      () => this.#inner.recordShardFailure(lease, failure),
+      () =>
+        this.#inner
+          .recordShardFailure(lease, failure)
+          .then(this.#owned('release', lease.leaseKey, (failed) => (failed ? undefined : false))),
       signal,
+      { from: lease.leaseOwner, to: undefined },
     );
   }
 
   deleteLease(lease: Lease, signal?: AbortSignal): Promise<boolean> {
-    return this.#write('delete', lease, lease.leaseKey, () => this.#inner.deleteLease(lease), signal);
+    return this.#write(
+      'delete',
+      lease,
+      lease.leaseKey,
+      () =>
+        this.#inner
+          .deleteLease(lease)
+          .then(this.#owned('delete', lease.leaseKey, (deleted) => (deleted ? undefined : false))),
+      signal,
+      { from: lease.leaseOwner, to: undefined },
+    );
   }
 
   updateLeaseMeta(leaseKey: string, update: LeaseMetaUpdate, signal?: AbortSignal): Promise<boolean> {

@@ -6,6 +6,17 @@
  * through the lease handle (a busy stream), and a hand-off winds down like a shard consumer's: a last
  * checkpoint, then the release.
  *
+ * Both assignment modes of `Worker` (`consumer.leaseAssignment`): `'worker'` (every worker lists the
+ * table and takes its share; `planLeaseTaking`) and `'leader'` (an elected worker lists the table and
+ * assigns with `planLeaseAssignment`; the others read their keys from the lease table's `leaseOwner`
+ * index, `OwnerIndex`, with a capacity ledger of its own; leader and heartbeat items in a coordinator
+ * table of their own, a second in-memory table with its own ledger). In leader mode, as in `Worker`:
+ * no shard sync at start, the sync loop body runs only while this worker leads and is woken on
+ * becoming leader, and a sync that created leases asks for an assignment round.
+ *
+ * Invariant checked throughout: no lease is held (`isHeld`: held and renewed recently enough to act
+ * on) by two live workers at once — at every acquisition and every virtual second.
+ *
  * Must run with {@link VirtualTime} installed (its own process: see `modelWorker.ts`).
  */
 import { retry } from '../../packages/common/src/retry.js';
@@ -28,6 +39,7 @@ import {
   Meter,
   MeteredLeaseStore,
   type MeterTotals,
+  OwnerIndex,
   REQUEST_KINDS,
   type RequestKind,
 } from './costModel.js';
@@ -48,6 +60,8 @@ export interface ScenarioSettings {
     readonly failoverTimeMs?: number;
     readonly leaseTakeIntervalMs?: number;
     readonly checkpointIntervalMs?: number;
+    /** @defaultValue 'worker' (as `resolveConsumerConfig`) */
+    readonly leaseAssignment?: 'worker' | 'leader';
   };
   /** Every held shard checkpoints every `checkpointIntervalMs` (a stream with data on every shard). */
   readonly busy: boolean;
@@ -60,18 +74,39 @@ export interface ScenarioSettings {
   /** Run the crash of one worker after the steady state. */
   readonly crash: boolean;
   readonly costModel: Omit<CostModelSettings, 'random'>;
+  /** Leader mode: how long a table write takes to reach the `leaseOwner` index's queries, ms. */
+  readonly indexLagMs?: number;
+}
+
+/** Read and write units per lease-minute of one table (or index), checkpoints apart. */
+export interface TableUnits {
+  readonly readUnitsPerLeaseMin: number;
+  readonly writeUnitsPerLeaseMin: number;
 }
 
 /** Per lease-minute figures over a window. */
 export interface WindowFigures {
   /** Requests per lease-minute by kind. */
   readonly requestsPerLeaseMin: Record<RequestKind, number>;
-  /** Lease upkeep (every kind but checkpoints): requests, read and write units per lease-minute. */
+  /**
+   * Lease upkeep (every kind but checkpoints): requests, read and write units per lease-minute, of the
+   * lease table, its `leaseOwner` index and the coordinator table together (see {@link byTable}).
+   */
   readonly upkeepRequestsPerLeaseMin: number;
   readonly upkeepReadUnitsPerLeaseMin: number;
   readonly upkeepWriteUnitsPerLeaseMin: number;
   readonly checkpointWriteUnitsPerLeaseMin: number;
+  /** The upkeep units by where they were charged (the index and the coordinator table: leader mode). */
+  readonly byTable: {
+    readonly leaseTable: TableUnits;
+    readonly index: TableUnits;
+    readonly coordinator: TableUnits;
+  };
   readonly throttled: number;
+  /** Throttled attempts by request kind (every table and index). */
+  readonly throttledByKind: Partial<Record<RequestKind, number>>;
+  /** Index writes over an index partition's limit (DynamoDB would throttle the table writes). */
+  readonly indexWritesOverLimit: number;
   readonly peakPartitionReadUnits: number;
   readonly peakPartitionWriteUnits: number;
 }
@@ -81,6 +116,9 @@ export interface ScenarioResult {
   readonly shards: number;
   readonly workers: number;
   readonly leasesExist: boolean;
+  readonly leaseAssignment: 'worker' | 'leader';
+  /** Partitions of each table and index. */
+  readonly partitions: number;
   /** Cold start (empty table) → every lease held and every worker at its fair share, virtual s. */
   readonly coldFairShareS: number | null;
   /** Cold start → every lease held (by anyone), virtual s. */
@@ -88,11 +126,38 @@ export interface ScenarioResult {
   readonly steady: WindowFigures;
   /** One worker killed → its leases held by the others and the others at fair share again, virtual s. */
   readonly crashRebalanceS: number | null;
-  /** Throttled attempts over the whole run, and the busiest partition-second. */
+  /** Whether the worker killed was the leader (leader mode). */
+  readonly crashVictimWasLeader: boolean;
+  /**
+   * Leader mode: then the leader killed → fair share again (a new leader elected and assigning), virtual
+   * s; `null` when not reached or not run (see {@link leaderCrashRun}).
+   */
+  readonly leaderCrashRebalanceS: number | null;
+  /** Whether the leader was killed (leader mode, at least two workers left after the first crash). */
+  readonly leaderCrashRun: boolean;
+  /** Throttled attempts over the whole run (every table and index), and the busiest partition-second. */
   readonly throttledTotal: number;
   readonly failedCallsTotal: number;
+  readonly indexWritesOverLimitTotal: number;
+  /**
+   * Lease-table requests over the whole run by kind (all workers): takes are the leader's assignments
+   * of unowned or expired leases (or, in worker mode, the workers' takes), hand-offs its moves.
+   */
+  readonly requestsTotal: Record<RequestKind, number>;
+  /** Of `throttledTotal`, table writes throttled because their index partition was at its limit. */
+  readonly throttledByIndexTotal: number;
   readonly peakPartitionReadUnits: number;
   readonly peakPartitionWriteUnits: number;
+  /** The coordinator table's and the index's busiest partition-seconds (leader mode). */
+  readonly peakCoordinatorPartitionUnits: { readonly read: number; readonly write: number };
+  readonly peakIndexPartitionUnits: { readonly read: number; readonly write: number };
+  /**
+   * Times a lease was held by two live workers at once (the invariant; must be 0): found at an
+   * acquisition, or at the check every virtual second.
+   */
+  readonly doubleHolds: number;
+  /** Leader elections won over the run (leader mode: 1 at start, then one per leader killed). */
+  readonly leadershipChanges: number;
   /** Virtual seconds simulated and timer callbacks run. */
   readonly simulatedS: number;
   readonly timersFired: number;
@@ -114,10 +179,75 @@ function staticLister(count: number): ShardLister {
   return { listShards: async () => shards };
 }
 
+/** The tables the workers share: the lease table and, in leader mode, its index and the coordinator table. */
+export interface ModelTables {
+  readonly table: InMemoryLeaseStore;
+  readonly meter: Meter;
+  /** Leader mode only. */
+  readonly index: OwnerIndex | undefined;
+  /** Leader mode only. */
+  readonly coordinator: { readonly table: InMemoryLeaseStore; readonly meter: Meter } | undefined;
+}
+
+function createTables(
+  settings: Pick<ScenarioSettings, 'consumer' | 'costModel' | 'indexLagMs'>,
+  time: VirtualTime,
+  random: () => number,
+): ModelTables {
+  const now = () => time.nowMs();
+  const meter = new Meter({ ...settings.costModel, random }, now);
+  if (settings.consumer.leaseAssignment !== 'leader') {
+    return { table: new InMemoryLeaseStore(), meter, index: undefined, coordinator: undefined };
+  }
+  return {
+    table: new InMemoryLeaseStore(),
+    meter,
+    index: new OwnerIndex(new Meter({ ...settings.costModel, random }, now), settings.indexLagMs ?? 0),
+    coordinator: {
+      table: new InMemoryLeaseStore(),
+      meter: new Meter({ ...settings.costModel, random }, now),
+    },
+  };
+}
+
+/** What the invariant check reads of a worker. */
+export interface HoldingView {
+  /** Whether the worker is alive and may act on the lease now. */
+  holds(leaseKey: string): boolean;
+  /** The leases it may act on now. */
+  heldKeys(): string[];
+}
+
+/** Counts the invariant's violations: a lease held by two live workers at once. */
+export class HoldingCheck {
+  readonly workers: HoldingView[] = [];
+  doubleHolds = 0;
+  leadershipChanges = 0;
+
+  /** `worker` just acquired `leaseKey`: no other live worker may hold it. */
+  onAcquired(worker: HoldingView, leaseKey: string): void {
+    for (const other of this.workers) {
+      if (other !== worker && other.holds(leaseKey)) this.doubleHolds += 1;
+    }
+  }
+
+  /** Every lease held by at most one live worker now. */
+  checkAll(): void {
+    const seen = new Set<string>();
+    for (const worker of this.workers) {
+      for (const key of worker.heldKeys()) {
+        if (seen.has(key)) this.doubleHolds += 1;
+        seen.add(key);
+      }
+    }
+  }
+}
+
 /** One worker: the coordinator and the shard syncer as `Worker` wires them, and stand-in shard consumers. */
 class ModelWorker {
   readonly workerId: string;
   readonly store: MeteredLeaseStore;
+  readonly coordinatorStore: MeteredLeaseStore | undefined;
   readonly #coordinator: LeaseCoordinator;
   readonly #syncer: ShardSyncer;
   readonly #syncLoop: Loop;
@@ -125,22 +255,26 @@ class ModelWorker {
   readonly #random: () => number;
   readonly #checkpointIntervalMs: number;
   readonly #busy: boolean;
+  readonly #isLeaderMode: boolean;
   #sequence = 0;
   #alive = true;
 
   constructor(
     workerId: string,
-    inner: InMemoryLeaseStore,
-    meter: Meter,
+    tables: ModelTables,
     lister: ShardLister,
-    settings: ScenarioSettings,
+    settings: Pick<ScenarioSettings, 'consumer' | 'busy'>,
     time: VirtualTime,
     random: () => number,
+    check: HoldingCheck,
   ) {
     this.workerId = workerId;
     this.#random = random;
     this.#busy = settings.busy;
-    this.store = new MeteredLeaseStore(inner, meter);
+    this.store = new MeteredLeaseStore(tables.table, tables.meter, tables.index);
+    this.coordinatorStore = tables.coordinator
+      ? new MeteredLeaseStore(tables.coordinator.table, tables.coordinator.meter)
+      : undefined;
     const config = resolveConsumerConfig({
       streamName: 'model',
       applicationName: 'model',
@@ -153,6 +287,9 @@ class ModelWorker {
       ...settings.consumer,
     });
     this.#checkpointIntervalMs = config.checkpointIntervalMs;
+    const isLeaderMode = config.leaseAssignment === 'leader';
+    this.#isLeaderMode = isLeaderMode;
+    if (isLeaderMode && !this.coordinatorStore) throw new Error('Leader mode needs a coordinator table.');
     const onEvent = () => {};
     this.#syncer = new ShardSyncer({
       lister,
@@ -161,6 +298,11 @@ class ModelWorker {
       onEvent,
       onShardsListed: (shards) => this.#coordinator.noteShards(shards),
     });
+    // The model has no shard failures: no worker is ever backing off a lease.
+    const eligibility = (leases: readonly Lease[]) => {
+      const isEligible = eligibleLeases(leases);
+      return (lease: Lease) => isEligible(lease) && !isLeaseHalted(lease);
+    };
     this.#coordinator = new LeaseCoordinator({
       store: this.store,
       workerId,
@@ -174,41 +316,82 @@ class ModelWorker {
       logger: config.logger,
       onEvent,
       maxShardFailures: config.maxShardFailures,
-      eligibility: (leases) => {
-        const isEligible = eligibleLeases(leases);
-        return (lease) => isEligible(lease) && !isLeaseHalted(lease);
-      },
+      eligibility,
       cleanup: {
         cleanupLeasesUponShardCompletion: config.cleanupLeasesUponShardCompletion,
         cleanupGarbageLeases: config.cleanupGarbageLeases,
         garbageLeaseGracePeriodMs: config.garbageLeaseGracePeriodMs,
         leaseCleanupIntervalMs: config.leaseCleanupIntervalMs,
       },
-      onLeaseAcquired: (lease) => this.#startShard(lease),
+      ...(isLeaderMode && this.coordinatorStore
+        ? {
+            leaderAssignment: {
+              coordinatorStore: this.coordinatorStore,
+              eligibility,
+              accepts: () => true,
+              onLeadershipChanged: (isLeader: boolean) => {
+                if (isLeader) {
+                  check.leadershipChanges += 1;
+                  this.#syncLoop.wake();
+                }
+              },
+            },
+          }
+        : {}),
+      onLeaseAcquired: (lease) => {
+        check.onAcquired(this, lease.leaseKey);
+        this.#startShard(lease);
+      },
       onLeaseLost: (leaseKey) => this.#stopShard(leaseKey),
       onHandoffRequested: (leaseKey) => void this.#handOff(leaseKey),
     });
     this.#syncLoop = new Loop(
       config.shardSyncIntervalMs,
       async () => {
-        await this.#syncer.sync(this.#syncLoop.signal);
+        if (isLeaderMode && !this.#coordinator.isLeader) return;
+        const created = await this.#syncer.sync(this.#syncLoop.signal);
+        if (created > 0) this.#coordinator.requestTakeRound();
       },
       () => {},
     );
   }
 
-  /** As `Worker.start`: the first shard sync (retried), then the lease loops and the sync loop. */
+  /** Whether this worker is alive and may act on the lease now. */
+  holds(leaseKey: string): boolean {
+    return this.#alive && this.#coordinator.isHeld(leaseKey);
+  }
+
+  /** The leases this worker may act on now (none once crashed). */
+  heldKeys(): string[] {
+    return this.#alive ? this.#coordinator.heldLeaseKeys() : [];
+  }
+
+  get isAlive(): boolean {
+    return this.#alive;
+  }
+
+  get isLeader(): boolean {
+    return this.#alive && this.#coordinator.isLeader;
+  }
+
+  /**
+   * As `Worker.start`: the first shard sync (retried; worker mode only: in leader mode the elected
+   * leader syncs), then the lease loops and the sync loop.
+   */
   async start(): Promise<void> {
-    await retry(() => this.#syncer.sync(), { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 5_000 });
+    if (!this.#isLeaderMode) {
+      await retry(() => this.#syncer.sync(), { maxAttempts: 10, initialDelayMs: 200, maxDelayMs: 5_000 });
+    }
     if (!this.#alive) return;
     this.#coordinator.start();
     this.#syncLoop.start(true);
   }
 
-  /** SIGKILL: nothing more reaches the table. */
+  /** SIGKILL: nothing more reaches either table. */
   crash(): void {
     this.#alive = false;
     this.store.cutOff();
+    this.coordinatorStore?.cutOff();
     for (const timer of this.#checkpointTimers.values()) clearTimeout(timer);
     this.#checkpointTimers.clear();
     void this.#coordinator.stop();
@@ -256,13 +439,22 @@ class ModelWorker {
   }
 }
 
-/** Leases held per live worker, and whether every lease is held by a live worker. */
-function holdings(table: InMemoryLeaseStore, live: ReadonlySet<string>) {
-  const counts = new Map<string, number>([...live].map((id) => [id, 0]));
+/**
+ * Leases held per live worker, and how many leases no live worker holds. A lease counts as held when
+ * the table names a live worker as its owner (no hand-off under way) and that worker holds it (has
+ * taken or adopted it: in leader mode the leader writes the owner, and the lease is worked on only once
+ * the worker found it through the index and renewed it).
+ */
+function holdings(table: InMemoryLeaseStore, live: ReadonlyMap<string, HoldingView>) {
+  const counts = new Map<string, number>([...live.keys()].map((id) => [id, 0]));
   let unheld = 0;
   for (const lease of table.snapshot()) {
     const owner = lease.leaseOwner;
-    if (owner === undefined || lease.checkpointOwner !== undefined || !live.has(owner)) {
+    if (
+      owner === undefined ||
+      lease.checkpointOwner !== undefined ||
+      !live.get(owner)?.holds(lease.leaseKey)
+    ) {
       unheld += 1;
       continue;
     }
@@ -272,7 +464,7 @@ function holdings(table: InMemoryLeaseStore, live: ReadonlySet<string>) {
 }
 
 /** Every lease held by a live worker and each live worker at ⌊S/N⌋ or ⌈S/N⌉. */
-function isFair(table: InMemoryLeaseStore, live: ReadonlySet<string>, shards: number): boolean {
+function isFair(table: InMemoryLeaseStore, live: ReadonlyMap<string, HoldingView>, shards: number): boolean {
   const { counts, unheld } = holdings(table, live);
   if (unheld > 0) return false;
   const low = Math.floor(shards / live.size);
@@ -296,6 +488,18 @@ function diff(to: MeterTotals, from: MeterTotals): Record<RequestKind, KindTotal
   return out;
 }
 
+/** The ledgers of the model's tables: the lease table, its index and the coordinator table. */
+function metersOf(tables: ModelTables): { leaseTable: Meter; index?: Meter; coordinator?: Meter } {
+  return {
+    leaseTable: tables.meter,
+    ...(tables.index ? { index: tables.index.meter } : {}),
+    ...(tables.coordinator ? { coordinator: tables.coordinator.meter } : {}),
+  };
+}
+
+type TableName = 'leaseTable' | 'index' | 'coordinator';
+const TABLE_NAMES: readonly TableName[] = ['leaseTable', 'index', 'coordinator'];
+
 /** Runs one scenario on `time` (installed). */
 export async function runScenario(
   settings: ScenarioSettings,
@@ -305,16 +509,21 @@ export async function runScenario(
 ): Promise<ScenarioResult> {
   const startMs = time.nowMs();
   const firedBefore = time.firedCount;
-  const table = new InMemoryLeaseStore();
-  const meter = new Meter({ ...settings.costModel, random }, () => time.nowMs());
+  const tables = createTables(settings, time, random);
+  const { table, meter } = tables;
+  const meters = metersOf(tables);
   const lister = staticLister(settings.shards);
+  const check = new HoldingCheck();
   const workers = Array.from(
     { length: settings.workers },
     (_, i) =>
-      new ModelWorker(`worker-${String(i).padStart(3, '0')}`, table, meter, lister, settings, time, random),
+      new ModelWorker(`worker-${String(i).padStart(3, '0')}`, tables, lister, settings, time, random, check),
   );
-  const live = new Set(workers.map((w) => w.workerId));
+  check.workers.push(...workers);
+  const live = new Map(workers.map((w) => [w.workerId, w]));
   const stepMs = 250;
+  // The invariant, every virtual second for the whole run.
+  const checkTimer = setInterval(() => check.checkAll(), 1_000);
 
   // 1. Cold start: an empty table (or unowned leases), every worker started within the spread.
   if (settings.leasesExist) {
@@ -330,6 +539,12 @@ export async function runScenario(
   for (const worker of workers) {
     setTimeout(() => void worker.start().catch(() => undefined), random() * settings.startSpreadMs);
   }
+  const throttledNow = () => {
+    let sum = 0;
+    for (const m of Object.values(meters))
+      for (const kind of REQUEST_KINDS) sum += m.totals.byKind[kind].throttled;
+    return sum;
+  };
   const allHeldAt = { value: undefined as number | undefined };
   let nextProgressMs = startMs + 30_000;
   const fairAt = await time.runUntilTrue(
@@ -339,7 +554,7 @@ export async function runScenario(
         const { counts, unheld } = holdings(table, live);
         const values = [...counts.values()];
         log(
-          `    ${((time.nowMs() - startMs) / 1_000).toFixed(0)} s: ${table.snapshot().length} leases, ${unheld} not held, per worker ${Math.min(...values)}–${Math.max(...values)}, ${meter.totals.byKind.create.requests} creates, ${meter.totals.byKind.create.throttled + meter.totals.byKind.scan.throttled + meter.totals.byKind.take.throttled} throttled`,
+          `    ${((time.nowMs() - startMs) / 1_000).toFixed(0)} s: ${table.snapshot().length} leases, ${unheld} not held, per worker ${Math.min(...values)}–${Math.max(...values)}, ${meter.totals.byKind.create.requests} creates, ${throttledNow()} throttled`,
         );
       }
       if (
@@ -356,83 +571,156 @@ export async function runScenario(
   );
   const coldFairShareS = fairAt === undefined ? null : (fairAt - startMs) / 1_000;
   const coldAllHeldS = allHeldAt.value === undefined ? null : (allHeldAt.value - startMs) / 1_000;
+  const mode = settings.consumer.leaseAssignment ?? 'worker';
   log(
-    `  ${settings.shards} shards × ${settings.workers} workers${settings.leasesExist ? ' (leases exist)' : ''}: cold start → fair share ${coldFairShareS ?? `> ${settings.maxWaitMs / 1_000}`} s (all held ${coldAllHeldS ?? '—'} s)`,
+    `  ${settings.shards} shards × ${settings.workers} workers, ${mode} mode${settings.leasesExist ? ' (leases exist)' : ''}: cold start → fair share ${coldFairShareS ?? `> ${settings.maxWaitMs / 1_000}`} s (all held ${coldAllHeldS ?? '—'} s)`,
   );
 
   // 2. Steady state: let cool-downs and hand-offs settle, then count over the window.
   const failoverTimeMs = settings.consumer.failoverTimeMs ?? 10_000;
   const leaseTakeIntervalMs = settings.consumer.leaseTakeIntervalMs ?? 2 * (failoverTimeMs + 25);
   await time.runUntil(time.nowMs() + failoverTimeMs + leaseTakeIntervalMs);
-  const from = meter.snapshot();
-  const startPeaks = [meter.peakPartitionReadUnits, meter.peakPartitionWriteUnits] as const;
-  meter.resetPeaks();
+  const from = Object.fromEntries(Object.entries(meters).map(([name, m]) => [name, m.snapshot()]));
+  const startPeaks = Object.fromEntries(
+    Object.entries(meters).map(([name, m]) => [name, [m.peakPartitionReadUnits, m.peakPartitionWriteUnits]]),
+  ) as Record<string, [number, number]>;
+  for (const m of Object.values(meters)) m.resetPeaks();
   const windowStartMs = time.nowMs();
   await time.runUntil(windowStartMs + settings.steadyWindowMs);
-  const window = diff(meter.snapshot(), from);
   const leaseMinutes = (settings.shards * settings.steadyWindowMs) / 60_000;
   const requestsPerLeaseMin = {} as Record<RequestKind, number>;
+  for (const kind of REQUEST_KINDS) requestsPerLeaseMin[kind] = 0;
   let upkeepRequests = 0;
-  let upkeepRead = 0;
-  let upkeepWrite = 0;
   let throttled = 0;
-  for (const kind of REQUEST_KINDS) {
-    const k = window[kind];
-    requestsPerLeaseMin[kind] = k.requests / leaseMinutes;
-    throttled += k.throttled;
-    if (kind === 'checkpoint') continue;
-    upkeepRequests += k.requests;
-    upkeepRead += k.readUnits;
-    upkeepWrite += k.writeUnits;
+  const throttledByKind: Partial<Record<RequestKind, number>> = {};
+  let checkpointWrite = 0;
+  let indexWritesOverLimit = 0;
+  const byTable = {} as Record<TableName, TableUnits>;
+  for (const name of TABLE_NAMES) {
+    const m = meters[name];
+    if (!m) {
+      byTable[name] = { readUnitsPerLeaseMin: 0, writeUnitsPerLeaseMin: 0 };
+      continue;
+    }
+    const to = m.snapshot();
+    const window = diff(to, from[name]!);
+    indexWritesOverLimit += to.indexWritesOverLimit - from[name]!.indexWritesOverLimit;
+    let read = 0;
+    let write = 0;
+    for (const kind of REQUEST_KINDS) {
+      const k = window[kind];
+      requestsPerLeaseMin[kind] += k.requests / leaseMinutes;
+      throttled += k.throttled;
+      if (k.throttled > 0) throttledByKind[kind] = (throttledByKind[kind] ?? 0) + k.throttled;
+      if (kind === 'checkpoint') {
+        checkpointWrite += k.writeUnits;
+        continue;
+      }
+      upkeepRequests += k.requests;
+      read += k.readUnits;
+      write += k.writeUnits;
+    }
+    byTable[name] = {
+      readUnitsPerLeaseMin: read / leaseMinutes,
+      writeUnitsPerLeaseMin: write / leaseMinutes,
+    };
   }
+  const sum = (pick: (units: TableUnits) => number) =>
+    TABLE_NAMES.reduce((acc, name) => acc + pick(byTable[name]), 0);
   const steady: WindowFigures = {
     requestsPerLeaseMin,
     upkeepRequestsPerLeaseMin: upkeepRequests / leaseMinutes,
-    upkeepReadUnitsPerLeaseMin: upkeepRead / leaseMinutes,
-    upkeepWriteUnitsPerLeaseMin: upkeepWrite / leaseMinutes,
-    checkpointWriteUnitsPerLeaseMin: window.checkpoint.writeUnits / leaseMinutes,
+    upkeepReadUnitsPerLeaseMin: sum((u) => u.readUnitsPerLeaseMin),
+    upkeepWriteUnitsPerLeaseMin: sum((u) => u.writeUnitsPerLeaseMin),
+    checkpointWriteUnitsPerLeaseMin: checkpointWrite / leaseMinutes,
+    byTable: { leaseTable: byTable.leaseTable, index: byTable.index, coordinator: byTable.coordinator },
     throttled,
+    throttledByKind,
+    indexWritesOverLimit,
     peakPartitionReadUnits: meter.peakPartitionReadUnits,
     peakPartitionWriteUnits: meter.peakPartitionWriteUnits,
   };
+  const u = (units: TableUnits) =>
+    `${units.readUnitsPerLeaseMin.toFixed(3)} RCU + ${units.writeUnitsPerLeaseMin.toFixed(3)} WCU`;
   log(
-    `    steady: ${steady.upkeepReadUnitsPerLeaseMin.toFixed(2)} RCU + ${steady.upkeepWriteUnitsPerLeaseMin.toFixed(2)} WCU per lease-min (upkeep), ${steady.upkeepRequestsPerLeaseMin.toFixed(2)} requests; peak partition ${steady.peakPartitionReadUnits} RCU/s, ${steady.peakPartitionWriteUnits} WCU/s; ${throttled} throttled`,
+    `    steady: ${steady.upkeepReadUnitsPerLeaseMin.toFixed(2)} RCU + ${steady.upkeepWriteUnitsPerLeaseMin.toFixed(2)} WCU per lease-min (upkeep; lease table ${u(byTable.leaseTable)}, index ${u(byTable.index)}, coordinator ${u(byTable.coordinator)}), ${steady.upkeepRequestsPerLeaseMin.toFixed(2)} requests; peak partition ${steady.peakPartitionReadUnits} RCU/s, ${steady.peakPartitionWriteUnits} WCU/s; ${throttled} throttled${throttled > 0 ? ` (${JSON.stringify(throttledByKind)})` : ''}`,
   );
 
   // 3. Crash: one worker is killed; the others take its leases and even out again.
-  let crashRebalanceS: number | null = null;
-  if (settings.crash && settings.workers > 1) {
-    const victim = workers[workers.length - 1]!;
-    victim.crash();
-    live.delete(victim.workerId);
+  const waitForFair = async (label: string) => {
     const killedAtMs = time.nowMs();
     const doneAt = await time.runUntilTrue(
       () => isFair(table, live, settings.shards),
       stepMs,
       settings.maxWaitMs,
     );
-    crashRebalanceS = doneAt === undefined ? null : (doneAt - killedAtMs) / 1_000;
-    log(
-      `    crash of one worker → fair share again: ${crashRebalanceS ?? `> ${settings.maxWaitMs / 1_000}`} s`,
-    );
+    const seconds = doneAt === undefined ? null : (doneAt - killedAtMs) / 1_000;
+    log(`    ${label} → fair share again: ${seconds ?? `> ${settings.maxWaitMs / 1_000}`} s`);
+    return seconds;
+  };
+  let crashRebalanceS: number | null = null;
+  let crashVictimWasLeader = false;
+  let leaderCrashRebalanceS: number | null = null;
+  let leaderCrashRun = false;
+  if (settings.crash && settings.workers > 1) {
+    const victim = workers[workers.length - 1]!;
+    crashVictimWasLeader = victim.isLeader;
+    victim.crash();
+    live.delete(victim.workerId);
+    crashRebalanceS = await waitForFair(`crash of one worker${crashVictimWasLeader ? ' (the leader)' : ''}`);
+    // Leader mode: then the leader itself (a new one is elected and assigns its leases).
+    const leader = workers.find((w) => w.isLeader);
+    if (leader && live.size > 1) {
+      leaderCrashRun = true;
+      leader.crash();
+      live.delete(leader.workerId);
+      leaderCrashRebalanceS = await waitForFair('crash of the leader');
+    }
   }
 
-  let throttledTotal = 0;
-  for (const kind of REQUEST_KINDS) throttledTotal += meter.totals.byKind[kind].throttled;
+  const throttledTotal = throttledNow();
+  let failedCallsTotal = 0;
+  let indexWritesOverLimitTotal = 0;
+  let throttledByIndexTotal = 0;
+  for (const m of Object.values(meters)) {
+    failedCallsTotal += m.totals.failedCalls;
+    throttledByIndexTotal += m.totals.throttledByIndex;
+    indexWritesOverLimitTotal += m.totals.indexWritesOverLimit;
+  }
+  const peaks = (m: Meter | undefined, name: string) => ({
+    read: m ? Math.max(startPeaks[name]![0], m.peakPartitionReadUnits) : 0,
+    write: m ? Math.max(startPeaks[name]![1], m.peakPartitionWriteUnits) : 0,
+  });
   for (const worker of workers) worker.crash();
+  clearInterval(checkTimer);
   await time.runUntil(time.nowMs() + 2_000);
+  const leaseTablePeaks = peaks(meter, 'leaseTable');
   return {
     shards: settings.shards,
     workers: settings.workers,
     leasesExist: settings.leasesExist ?? false,
+    leaseAssignment: mode,
+    partitions: settings.costModel.partitions,
     coldFairShareS,
     coldAllHeldS,
     steady,
     crashRebalanceS,
+    crashVictimWasLeader,
+    leaderCrashRebalanceS,
+    leaderCrashRun,
     throttledTotal,
-    failedCallsTotal: meter.totals.failedCalls,
-    peakPartitionReadUnits: Math.max(startPeaks[0], meter.peakPartitionReadUnits),
-    peakPartitionWriteUnits: Math.max(startPeaks[1], meter.peakPartitionWriteUnits),
+    failedCallsTotal,
+    indexWritesOverLimitTotal,
+    throttledByIndexTotal,
+    requestsTotal: Object.fromEntries(
+      REQUEST_KINDS.map((kind) => [kind, meter.totals.byKind[kind].requests]),
+    ) as Record<RequestKind, number>,
+    peakPartitionReadUnits: leaseTablePeaks.read,
+    peakPartitionWriteUnits: leaseTablePeaks.write,
+    peakCoordinatorPartitionUnits: peaks(meters.coordinator, 'coordinator'),
+    peakIndexPartitionUnits: peaks(meters.index, 'index'),
+    doubleHolds: check.doubleHolds,
+    leadershipChanges: check.leadershipChanges,
     simulatedS: (time.nowMs() - startMs) / 1_000,
     timersFired: time.firedCount - firedBefore,
   };
@@ -458,9 +746,10 @@ export async function runFailoverCheck(
   random: () => number,
 ): Promise<FailoverCheckResult> {
   const shards = 16;
-  const table = new InMemoryLeaseStore();
-  const meter = new Meter({ ...settings.costModel, random }, () => time.nowMs());
+  const tables = createTables(settings, time, random);
+  const { table, meter } = tables;
   const lister = staticLister(shards);
+  const check = new HoldingCheck();
   const scenario: ScenarioSettings = {
     shards,
     workers: 2,
@@ -472,13 +761,30 @@ export async function runFailoverCheck(
     crash: false,
     costModel: settings.costModel,
   };
-  const a = new ModelWorker('A', table, meter, lister, scenario, time, random);
-  const b = new ModelWorker('B', table, meter, lister, scenario, time, random);
+  const a = new ModelWorker('A', tables, lister, scenario, time, random, check);
+  const b = new ModelWorker('B', tables, lister, scenario, time, random, check);
+  check.workers.push(a, b);
   void a.start();
-  await time.runUntilTrue(() => holdings(table, new Set(['A'])).counts.get('A') === shards, 100, 300_000);
+  await time.runUntilTrue(
+    () => holdings(table, new Map([['A', a]])).counts.get('A') === shards,
+    100,
+    300_000,
+  );
   const joinedAtMs = time.nowMs();
   void b.start();
-  const fairAt = await time.runUntilTrue(() => isFair(table, new Set(['A', 'B']), shards), 100, 300_000);
+  const fairAt = await time.runUntilTrue(
+    () =>
+      isFair(
+        table,
+        new Map([
+          ['A', a],
+          ['B', b],
+        ]),
+        shards,
+      ),
+    100,
+    300_000,
+  );
   await time.runUntil(time.nowMs() + (settings.consumer.failoverTimeMs ?? 10_000) + 2_000);
   const from = meter.snapshot();
   await time.runUntil(time.nowMs() + settings.windowMs);

@@ -14,13 +14,22 @@ import {
 } from './model.js';
 import { VirtualTime } from './virtualTime.js';
 
+/** One scenario of the grid: its size, and what it changes of the common settings. */
+export interface GridEntry {
+  readonly shards: number;
+  readonly workers: number;
+  readonly leasesExist?: boolean;
+  /** @defaultValue 'worker' */
+  readonly leaseAssignment?: 'worker' | 'leader';
+  /** Partitions of each table and index, instead of the cost model's. */
+  readonly partitions?: number;
+  /** No crash after the steady window (a scenario run for its cost only). */
+  readonly noCrash?: boolean;
+}
+
 /** Input of the model process. */
 export interface ModelWorkerInput {
-  readonly grid: readonly {
-    readonly shards: number;
-    readonly workers: number;
-    readonly leasesExist?: boolean;
-  }[];
+  readonly grid: readonly GridEntry[];
   readonly scenario: Omit<ScenarioSettings, 'shards' | 'workers' | 'costModel'>;
   readonly costModel: Omit<CostModelSettings, 'random'>;
   /** Seeds of the failover check (its result is averaged over them). */
@@ -66,10 +75,18 @@ runContender<ModelWorkerInput>(async (input, probe) => {
     }
     probe.emit('failover-check', { results: checks } satisfies FailoverCheckEvent);
     Math.random = random;
-    for (const { shards, workers, leasesExist } of input.grid) {
+    for (const { shards, workers, leasesExist, leaseAssignment, partitions, noCrash } of input.grid) {
       const startedMs = monotonicNowMs();
       const result = await runScenario(
-        { ...input.scenario, shards, workers, leasesExist: leasesExist ?? false, costModel: input.costModel },
+        {
+          ...input.scenario,
+          shards,
+          workers,
+          leasesExist: leasesExist ?? false,
+          consumer: { ...input.scenario.consumer, leaseAssignment: leaseAssignment ?? 'worker' },
+          costModel: { ...input.costModel, ...(partitions === undefined ? {} : { partitions }) },
+          ...(noCrash ? { crash: false } : {}),
+        },
         time,
         random,
         (message) => probe.emit('log', message),

@@ -54,6 +54,8 @@ export class LeaseAssigner {
   #round = 0;
   #lastWorkers: readonly string[] = [];
   #isRunning = true;
+  #startedAtMs = 0;
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LeaseAssignerOptions) {
     this.#options = options;
@@ -65,9 +67,15 @@ export class LeaseAssigner {
     return this.#lastWorkers;
   }
 
-  /** Starts assigning (the first round runs at once). */
+  /**
+   * Starts assigning (the first round runs at once). A new leader observes every lease afresh, so no
+   * lease can look expired to it before one failover time: a round runs then too.
+   */
   start(): void {
+    this.#startedAtMs = this.#options.clock.nowMs();
     this.#loop.start(false);
+    this.#expiryTimer = setTimeout(() => this.#loop.wake(), this.#options.failoverTimeMs + 100);
+    this.#expiryTimer.unref?.();
   }
 
   /** Runs a round soon. */
@@ -79,6 +87,7 @@ export class LeaseAssigner {
   async stop(): Promise<void> {
     this.#isRunning = false;
     if (this.#fastRoundTimer) clearTimeout(this.#fastRoundTimer);
+    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
     await this.#loop.stop(1_000);
   }
 
@@ -94,7 +103,16 @@ export class LeaseAssigner {
     this.#options.onLeasesListed?.(leases);
     if (!this.#isRunning) return;
     const workers = liveWorkerIds(items, this.#workerObservations, nowMs, failoverTimeMs);
+    const known = new Set(this.#lastWorkers);
+    const isFleetGrowing = workers.some((worker) => !known.has(worker));
     this.#lastWorkers = workers;
+    // A new leader of a fleet that is still starting (heartbeats still appearing) waits for the fleet
+    // to stop growing, at most two failover times: assigning to the first few workers would have to be
+    // undone by hand-offs once the others appear.
+    if (isFleetGrowing && nowMs - this.#startedAtMs < 2 * failoverTimeMs) {
+      this.#scheduleFastRound();
+      return;
+    }
     const plan = planLeaseAssignment({
       leases,
       observations: this.#observations,

@@ -292,7 +292,9 @@ class LeaderMode {
       ...context,
       held,
       handoffs,
-      intervalMs: options.leaseTakeIntervalMs,
+      // Half the assignment interval (KCL 3.x), about the failover time: a lease whose hint was missed is
+      // found before the leader sees it unrenewed for a failover time and assigns it again.
+      intervalMs: Math.max(100, options.leaseTakeIntervalMs / 2 - 25),
       accepts: settings.accepts,
       onRoundError: hooks.onRoundError('discovery'),
     });
@@ -315,7 +317,9 @@ class LeaderMode {
     this.membership = new CoordinatorMembership({
       ...context,
       coordinatorStore: settings.coordinatorStore,
-      electionIntervalMs: options.leaseTakeIntervalMs,
+      // Every half failover time (at most every take interval): a dead leader is replaced about one
+      // failover time after its last renewal, for one small read per worker and interval.
+      electionIntervalMs: Math.min(options.leaseTakeIntervalMs, options.failoverTimeMs / 2),
       onRoundError: hooks.onRoundError('leader election'),
       onHint: () => this.wake(),
       onLeadershipChanged: (isLeader) => this.#onLeadershipChanged(isLeader),

@@ -9,6 +9,12 @@ import { takeHintOf } from './LeaseStore.js';
 /** Reads of newly assigned leases in flight at once. */
 const DISCOVERY_CONCURRENCY = 8;
 
+/**
+ * A hint's look at the index is repeated this long after it: the `leaseOwner` index is eventually
+ * consistent and may not show the assignments the hint announced yet.
+ */
+const INDEX_SETTLE_MS = 1_000;
+
 /** Options of {@link LeaseDiscovery}. */
 export interface LeaseDiscoveryOptions extends LeaseLoopContext {
   readonly held: HeldLeases;
@@ -33,6 +39,7 @@ export interface LeaseDiscoveryOptions extends LeaseLoopContext {
 export class LeaseDiscovery {
   readonly #options: LeaseDiscoveryOptions;
   readonly #loop: Loop;
+  #settleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: LeaseDiscoveryOptions) {
     this.#options = options;
@@ -44,13 +51,20 @@ export class LeaseDiscovery {
     this.#loop.start(false);
   }
 
-  /** Runs a round soon (the leader assigned something). */
+  /** Runs a round soon (the leader assigned something), and once more when the index has settled. */
   wake(): void {
     this.#loop.wake();
+    if (this.#settleTimer) clearTimeout(this.#settleTimer);
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.#loop.wake();
+    }, INDEX_SETTLE_MS);
+    this.#settleTimer.unref?.();
   }
 
   /** Stops looking for new leases. */
   async stop(): Promise<void> {
+    if (this.#settleTimer) clearTimeout(this.#settleTimer);
     await this.#loop.stop(1_000);
   }
 

@@ -6,7 +6,7 @@ import {
   objectFileName,
   renderKeyTemplate,
 } from '../keys/KeyTemplate.js';
-import type { RecordRoute } from '../routing/RecordRouter.js';
+import { type RecordRoute, routedBytes } from '../routing/RecordRouter.js';
 
 /** A record with its route, inside a sealed range. */
 export interface RoutedRecord {
@@ -92,8 +92,9 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
     let inputBytes = 0;
     for (const { record, route: r } of group) {
       inputBytes += record.data.byteLength;
-      chunks.push(r.bytes);
-      uncompressedBytes += r.bytes.byteLength;
+      const bytes = routedBytes(record, r);
+      chunks.push(bytes);
+      uncompressedBytes += bytes.byteLength;
       // Error lines are always one per line, whatever the data objects use.
       if (layout.newlineDelimiter || r.kind === 'error') {
         chunks.push(NEWLINE);

@@ -2,7 +2,7 @@ import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
 import { type EnvelopeQuery, evaluateEnvelopeQuery, parseEnvelopeQuery } from '../../src/index.js';
-import { createRecordRouter } from '../../src/routing/RecordRouter.js';
+import { createRecordRouter, routedBytes } from '../../src/routing/RecordRouter.js';
 
 function record(data: Uint8Array | string, sequenceNumber = '100'): KinesisRecord {
   return {
@@ -65,9 +65,12 @@ describe('record router', () => {
       partitionQueries: new Map(),
     });
     const bytes = envelope({ n: 12345678901234567890n });
-    const routed = route(record(bytes));
+    const input = record(bytes);
+    const routed = route(input);
     expect(routed.kind).toBe('data');
-    expect(Buffer.from(routed.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(routedBytes(input, routed)).equals(Buffer.from(bytes))).toBe(true);
+    // Every record written as it arrived shares one route object.
+    expect(route(record(envelope({ n: 1 })))).toBe(routed);
   });
 
   it('writes only the exact data when asked', () => {
@@ -76,8 +79,9 @@ describe('record router', () => {
       invalidRecordPolicy: 'error-output',
       partitionQueries: new Map(),
     });
-    const routed = route(record(envelope({ n: 12345678901234567890n })));
-    expect(new TextDecoder().decode(routed.bytes)).toBe('{"n":12345678901234567890}');
+    const input = record(envelope({ n: 12345678901234567890n }));
+    const routed = route(input);
+    expect(new TextDecoder().decode(routedBytes(input, routed))).toBe('{"n":12345678901234567890}');
   });
 
   it('routes by partition keys, and failures to the error output with the reason and the raw data', () => {
@@ -111,9 +115,10 @@ describe('record router', () => {
       invalidRecordPolicy: 'archive',
       partitionQueries: new Map(),
     });
-    const routed = route(record('plain text'));
+    const input = record('plain text');
+    const routed = route(input);
     expect(routed.kind).toBe('data');
-    expect(new TextDecoder().decode(routed.bytes)).toBe('plain text');
+    expect(new TextDecoder().decode(routedBytes(input, routed))).toBe('plain text');
   });
 
   describe('each kind of bad record goes to the error output, never throws', () => {

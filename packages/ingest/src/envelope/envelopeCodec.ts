@@ -473,8 +473,9 @@ function isPlainIsoTime(bytes: Uint8Array, at: number): boolean {
  * Whether `bytes` are an envelope in the form {@link encodeEnvelope} writes (`eventId`, `receivedAt`
  * and `data` in that order, no whitespace outside `data`, a 24-character time) that `decodeEnvelope`
  * accepts. `false` says only that this cheap check cannot tell.
+ * @internal
  */
-function isPlainEnvelope(bytes: Uint8Array): boolean {
+export function isPlainEnvelope(bytes: Uint8Array): boolean {
   if (!matchesAt(bytes, 0, PART_EVENT_ID)) return false;
   const end = bytes.length;
   let p = PART_EVENT_ID.length;

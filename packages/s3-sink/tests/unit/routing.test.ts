@@ -1,5 +1,5 @@
 import type { KinesisRecord } from '@shardline/consumer-core';
-import { encodeEnvelope } from '@shardline/ingest';
+import { decodeEnvelope, encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
 import { type EnvelopeQuery, evaluateEnvelopeQuery, parseEnvelopeQuery } from '../../src/index.js';
 import { createRecordRouter, routedBytes } from '../../src/routing/RecordRouter.js';
@@ -107,6 +107,52 @@ describe('record router', () => {
     expect(Buffer.from(line.rawData, 'base64').toString()).toBe('not json {');
     expect(line.errorMessage).toMatch(/^Not an event envelope: /);
     expect(line.errorMessage).not.toMatch(/Not an event envelope.*Not an event envelope/);
+  });
+
+  it('writes the same error line for an invalid record whether it checks or decodes envelopes', () => {
+    // `envelope` content without partitioning only checks each record (checkEnvelope); `data` content
+    // decodes it. The error output must not depend on which: same reason, same bytes.
+    const checking = createRecordRouter({
+      recordContent: 'envelope',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: new Map(),
+    });
+    const decoding = createRecordRouter({
+      recordContent: 'data',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: new Map(),
+    });
+    const at = '2026-11-25T16:00:00.000Z';
+    const invalid = [
+      'not json {',
+      '{"id":1}',
+      `{"eventId":"a b","receivedAt":"${at}","data":1}`,
+      `{"eventId":"e","receivedAt":"2026-13-25T16:00:00.000Z","data":1}`,
+      `{"eventId":"e","receivedAt":"2026-11-25T16:60:00.000Z","data":1}`,
+      `{"eventId":"e","receivedAt":"${at}","data":{"a":}}`,
+      `{"eventId":"e","receivedAt":"${at}","data":"\\ud800"}`,
+      `{"eventId":"e","receivedAt":"${at}","data":1}x`,
+      `{"eventId":"e","receivedAt":"${at}"}`,
+    ];
+    for (const text of invalid) {
+      const input = record(text, '300');
+      const checked = checking(input);
+      expect(checked).toMatchObject({ kind: 'error', errorOutputType: 'processing-failed' });
+      expect(Buffer.from(routedBytes(input, checked)).toString()).toBe(
+        Buffer.from(routedBytes(input, decoding(input))).toString(),
+      );
+      const line = JSON.parse(Buffer.from(routedBytes(input, checked)).toString());
+      expect(line.errorMessage).toBe(
+        (() => {
+          try {
+            decodeEnvelope(input.data);
+          } catch (error) {
+            return (error as Error).message;
+          }
+          throw new Error(`${text} decoded`);
+        })(),
+      );
+    }
   });
 
   it('archives invalid records as they are with the archive policy', () => {

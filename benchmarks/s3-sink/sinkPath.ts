@@ -15,9 +15,8 @@ import {
   joinChunks,
   type ObjectLayout,
   planObjects,
-  type RoutedRecord,
 } from '../../packages/s3-sink/src/objects/planObjects.js';
-import { createRecordRouter } from '../../packages/s3-sink/src/routing/RecordRouter.js';
+import { createRecordRouter, type RecordRoute } from '../../packages/s3-sink/src/routing/RecordRouter.js';
 import { sampleEvents } from '../harness/sampleEvents.js';
 
 const RECEIVED_AT_MS = Date.parse('2026-11-25T12:00:00.000Z');
@@ -64,15 +63,17 @@ const route = createRecordRouter({
 
 let digest = 0;
 function sinkPass(): void {
-  let entries: RoutedRecord[] = [];
+  let entries: KinesisRecord[] = [];
+  let routes: RecordRoute[] = [];
   let bytes = 0;
   const seal = () => {
     const plans = planObjects(
       {
         shardId: 'shardId-000000000000',
-        first: entries[0]!.record,
-        last: entries.at(-1)!.record,
+        first: entries[0]!,
+        last: entries.at(-1)!,
         records: entries,
+        routes,
         inputBytes: bytes,
       },
       layout,
@@ -82,10 +83,12 @@ function sinkPass(): void {
       digest += createHash('sha256').update(body).digest()[0]!;
     }
     entries = [];
+    routes = [];
     bytes = 0;
   };
   for (const record of records) {
-    entries.push({ record, route: route(record) });
+    entries.push(record);
+    routes.push(route(record));
     bytes += record.data.byteLength;
     if (bytes >= BUFFER_SIZE_BYTES) seal();
   }

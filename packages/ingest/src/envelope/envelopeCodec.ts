@@ -489,7 +489,9 @@ export function isPlainEnvelope(bytes: Uint8Array): boolean {
   p += PART_RECEIVED_AT_CLOSE.length;
   // `data` ends at the record's last byte, the envelope's `}`.
   if (end - p < 2 || bytes[end - 1] !== JsonByte.CLOSE_BRACE) return false;
-  const s = new JsonScanner(bytes, p, end - 1, 1);
+  // Over the whole record (one UTF-8 check of it, no view made), as decodeEnvelope scans it.
+  const s = new JsonScanner(bytes, 0, end, 1);
+  s.pos = p;
   try {
     s.skipValue(Number.MAX_SAFE_INTEGER);
   } catch (error) {

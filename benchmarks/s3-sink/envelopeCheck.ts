@@ -4,9 +4,7 @@
  * `checkEnvelope`, alternating, in one process. Run:
  * `node --conditions=@shardline/source --import tsx benchmarks/s3-sink/envelopeCheck.ts [rounds]`.
  */
-import { checkEnvelope, decodeEnvelope } from '@shardline/ingest';
-import { BigIntegerMode } from '@shardline/ingest';
-import { encodeEnvelope } from '@shardline/ingest';
+import { BigIntegerMode, checkEnvelope, decodeEnvelope, encodeEnvelope } from '@shardline/ingest';
 import { sampleEvents } from '../harness/sampleEvents.js';
 
 const RECEIVED_AT_MS = Date.parse('2026-11-25T12:00:00.000Z');
@@ -34,10 +32,12 @@ function time(name: string, run: (data: Uint8Array) => unknown): number {
 const results: Record<string, number[]> = { decodeEnvelope: [], checkEnvelope: [] };
 for (let round = 0; round < rounds; round++) {
   results.decodeEnvelope!.push(time('decode', (d) => decodeEnvelope(d, { integers: BigIntegerMode.String })));
-  results.checkEnvelope!.push(time("check", (d) => {
-    checkEnvelope(d);
-    return true;
-  }));
+  results.checkEnvelope!.push(
+    time('check', (d) => {
+      checkEnvelope(d);
+      return true;
+    }),
+  );
 }
 for (const [name, values] of Object.entries(results)) {
   const sorted = [...values].sort((a, b) => a - b);

@@ -128,10 +128,22 @@ describe('checkEnvelope', () => {
     ['garbage after the envelope', utf8(`${env('e', AT, '1')}x`)],
     ['second envelope after the first', utf8(`${env('e', AT, '1')}${env('e', AT, '1')}`)],
     ['invalid UTF-8 in data', Buffer.concat([utf8(env('e', AT, '"a')), Buffer.from([0xff]), utf8('"}')])],
-    ['overlong UTF-8 in data', Buffer.concat([utf8(env('e', AT, '"')), Buffer.from([0xc0, 0xaf]), utf8('"}')])],
-    ['UTF-8 surrogate in data', Buffer.concat([utf8(env('e', AT, '"')), Buffer.from([0xed, 0xa0, 0x80]), utf8('"}')])],
-    ['truncated UTF-8 in data', Buffer.concat([utf8(env('e', AT, '"')), Buffer.from([0xe2, 0x82]), utf8('"}')])],
-    ['invalid UTF-8 in the id', Buffer.concat([utf8('{"eventId":"'), Buffer.from([0xff]), utf8(`","receivedAt":"${AT}","data":1}`)])],
+    [
+      'overlong UTF-8 in data',
+      Buffer.concat([utf8(env('e', AT, '"')), Buffer.from([0xc0, 0xaf]), utf8('"}')]),
+    ],
+    [
+      'UTF-8 surrogate in data',
+      Buffer.concat([utf8(env('e', AT, '"')), Buffer.from([0xed, 0xa0, 0x80]), utf8('"}')]),
+    ],
+    [
+      'truncated UTF-8 in data',
+      Buffer.concat([utf8(env('e', AT, '"')), Buffer.from([0xe2, 0x82]), utf8('"}')]),
+    ],
+    [
+      'invalid UTF-8 in the id',
+      Buffer.concat([utf8('{"eventId":"'), Buffer.from([0xff]), utf8(`","receivedAt":"${AT}","data":1}`)]),
+    ],
     ['NUL after the envelope', Buffer.concat([utf8(env('e', AT, '1')), Buffer.from([0])])],
   ];
 

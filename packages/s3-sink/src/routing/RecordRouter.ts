@@ -121,7 +121,12 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
     if (envelope === undefined) return AS_ARRIVED;
     const decoded = envelope;
     if (!isPartitioned) {
-      return { kind: 'data', bytes: decoded.dataBytes, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
+      return {
+        kind: 'data',
+        bytes: decoded.dataBytes,
+        partitionValues: NO_PARTITION_VALUES,
+        partitionId: '',
+      };
     }
     const partitionValues: Record<string, string> = {};
     let data: { value: unknown } | undefined;

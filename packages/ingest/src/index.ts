@@ -34,6 +34,7 @@ export { isFailedRecord } from './contract/types.js';
 
 export type { DecodeEnvelopeOptions, EnvelopeInput, EventEnvelope } from './envelope/envelopeCodec.js';
 export {
+  checkEnvelope,
   DecodedEnvelope,
   decodeEnvelope,
   encodeEnvelope,

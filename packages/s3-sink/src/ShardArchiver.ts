@@ -18,7 +18,6 @@ import {
   type ObjectPlan,
   type PendingRange,
   planObjects,
-  type RoutedRecord,
   type SealedRange,
 } from './objects/planObjects.js';
 import type { RecordRoute } from './routing/RecordRouter.js';
@@ -54,8 +53,12 @@ export class ShardArchiver {
   readonly shardId: string;
   readonly #session: ShardSession;
   readonly #context: ShardArchiverContext;
-  /** The open buffer, or the sealed range being written (until it is checkpointed or abandoned). */
-  #entries: RoutedRecord[] = [];
+  /**
+   * The open buffer, or the sealed range being written (until it is checkpointed or abandoned): its
+   * records, and each one's route at the same index.
+   */
+  #records: KinesisRecord[] = [];
+  #routes: RecordRoute[] = [];
   #inputBytes = 0;
   /**
    * Records (and their input bytes) of the sealed range already in a written object: counted by the
@@ -117,7 +120,7 @@ export class ShardArchiver {
    * as written.
    */
   get buffered(): { records: number; bytes: number; openedAtMs: number | undefined } {
-    const records = this.#entries.length - this.#writtenRecords;
+    const records = this.#records.length - this.#writtenRecords;
     return {
       records,
       bytes: this.#inputBytes - this.#writtenBytes,
@@ -186,7 +189,7 @@ export class ShardArchiver {
     if (this.#failure !== undefined) return;
     const error = cause instanceof Error ? cause : new Error(String(cause));
     this.#failure = error;
-    const recordCount = this.#entries.length;
+    const recordCount = this.#records.length;
     this.#clearBuffer();
     if (this.#timer) clearInterval(this.#timer);
     this.#context.config.logger.error(
@@ -199,13 +202,13 @@ export class ShardArchiver {
   }
 
   #onTick(): void {
-    if (this.#isAbandoned || this.#redo || this.#entries.length === 0) return;
+    if (this.#isAbandoned || this.#redo || this.#records.length === 0) return;
     const ageMs = this.#context.config.nowMs() - this.#openedAtMs;
     if (ageMs >= this.#context.config.bufferIntervalMs) {
       void this.#enqueue(async () => {
         // Checked again in the queue: a size seal may have emptied the buffer meanwhile.
         if (
-          this.#entries.length > 0 &&
+          this.#records.length > 0 &&
           !this.#redo &&
           this.#context.config.nowMs() - this.#openedAtMs >= this.#context.config.bufferIntervalMs
         ) {
@@ -244,7 +247,7 @@ export class ShardArchiver {
             shardId: this.shardId,
             message: `record ${record.sequenceNumber} is past the pending checkpoint ${redo.pending.sequenceNumber}, which was never read`,
           });
-          if (this.#entries.length > 0) await this.#seal(SealReason.Redo);
+          if (this.#records.length > 0) await this.#seal(SealReason.Redo);
           this.#redo = undefined;
         } else {
           this.#add(record);
@@ -254,7 +257,7 @@ export class ShardArchiver {
       }
       const route = this.#context.route(record);
       if (
-        this.#entries.length > 0 &&
+        this.#records.length > 0 &&
         !this.#partitions.has(route.partitionId) &&
         this.#partitions.size >= config.maxActivePartitions
       ) {
@@ -263,21 +266,22 @@ export class ShardArchiver {
       this.#add(record, route);
       if (this.#inputBytes >= config.bufferSizeBytes) await this.#seal(SealReason.Size);
     }
-    if (config.bufferIntervalMs === 0 && !this.#redo && this.#entries.length > 0) {
+    if (config.bufferIntervalMs === 0 && !this.#redo && this.#records.length > 0) {
       await this.#seal(SealReason.Interval);
     }
   }
 
   #add(record: KinesisRecord, route: RecordRoute = this.#context.route(record)): void {
-    if (this.#entries.length === 0) this.#openedAtMs = this.#context.config.nowMs();
-    this.#entries.push({ record, route });
+    if (this.#records.length === 0) this.#openedAtMs = this.#context.config.nowMs();
+    this.#records.push(record);
+    this.#routes.push(route);
     this.#inputBytes += record.data.byteLength;
     this.#partitions.add(route.partitionId);
   }
 
   async #finish(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    if (this.#isAbandoned || this.#entries.length === 0) return;
+    if (this.#isAbandoned || this.#records.length === 0) return;
     if (this.#redo) {
       // Never cut a redo short: the pending range stays in the lease table and the next owner redoes
       // it whole, so its objects are the same as the previous owner's.
@@ -293,7 +297,7 @@ export class ShardArchiver {
     this.#context.emit({
       type: 'RANGE_ABANDONED',
       shardId: this.shardId,
-      recordCount: this.#entries.length,
+      recordCount: this.#records.length,
       reason,
     });
     this.#isAbandoned = true;
@@ -302,7 +306,8 @@ export class ShardArchiver {
   }
 
   #clearBuffer(): void {
-    this.#entries = [];
+    this.#records = [];
+    this.#routes = [];
     this.#inputBytes = 0;
     this.#writtenRecords = 0;
     this.#writtenBytes = 0;
@@ -311,16 +316,18 @@ export class ShardArchiver {
 
   /** Closes the buffer into a range and writes it: prepare, objects, checkpoint. */
   async #seal(reason: SealReason): Promise<void> {
-    const entries = this.#entries;
+    const entries = this.#records;
+    const routes = this.#routes;
     const batch = this.#lastBatch;
     if (entries.length === 0 || !batch) return;
     const { config, emit } = this.#context;
     const redo = reason === SealReason.Redo ? this.#redo : undefined;
     const range: SealedRange = {
       shardId: this.shardId,
-      first: position(entries[0]!.record),
-      last: position(entries[entries.length - 1]!.record),
+      first: position(entries[0]!),
+      last: position(entries[entries.length - 1]!),
       records: entries,
+      routes,
       inputBytes: this.#inputBytes,
     };
     const bufferAgeMs = Math.max(0, config.nowMs() - this.#openedAtMs);

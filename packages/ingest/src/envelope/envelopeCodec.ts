@@ -419,3 +419,117 @@ export function decodeEnvelope<T = unknown>(
   }
   return new DecodedEnvelope<T>(eventId, receivedAt, input.subarray(dataStart, dataEnd), integers);
 }
+
+const PART_EVENT_ID_CLOSE = Buffer.from('","receivedAt":"', 'latin1');
+const PART_RECEIVED_AT_CLOSE = Buffer.from('","data":', 'latin1');
+const MAX_EVENT_ID_LENGTH = 128;
+const DIGIT_0 = 0x30;
+/** `[A-Za-z0-9._:-]` by byte: the characters of an event id (`EVENT_ID_PATTERN`). */
+const EVENT_ID_BYTE = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-') {
+  EVENT_ID_BYTE[c.charCodeAt(0)] = 1;
+}
+
+function matchesAt(bytes: Uint8Array, at: number, part: Uint8Array): boolean {
+  if (at + part.length > bytes.length) return false;
+  for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false;
+  return true;
+}
+
+/** The value of the two ASCII digits at `at`, or -1. */
+function twoDigits(bytes: Uint8Array, at: number): number {
+  const hi = bytes[at]! - DIGIT_0;
+  const lo = bytes[at + 1]! - DIGIT_0;
+  return hi >= 0 && hi <= 9 && lo >= 0 && lo <= 9 ? hi * 10 + lo : -1;
+}
+
+/**
+ * Whether the 24 bytes at `at` are a time `YYYY-MM-DDTHH:mm:ss.sssZ` that `decodeEnvelope` accepts
+ * (its pattern and `Date.parse`). Only fields certainly in range pass; a day after the 28th is given
+ * to `Date.parse` itself, so engines that differ on "February 30th" decide here as they do there.
+ */
+function isPlainIsoTime(bytes: Uint8Array, at: number): boolean {
+  if (
+    bytes[at + 4] !== 0x2d ||
+    bytes[at + 7] !== 0x2d ||
+    bytes[at + 10] !== 0x54 ||
+    bytes[at + 13] !== 0x3a ||
+    bytes[at + 16] !== 0x3a ||
+    bytes[at + 19] !== 0x2e ||
+    bytes[at + 23] !== 0x5a
+  ) {
+    return false;
+  }
+  const century = twoDigits(bytes, at);
+  const year = twoDigits(bytes, at + 2);
+  const month = twoDigits(bytes, at + 5);
+  const day = twoDigits(bytes, at + 8);
+  const hour = twoDigits(bytes, at + 11);
+  const minute = twoDigits(bytes, at + 14);
+  const second = twoDigits(bytes, at + 17);
+  const milli = twoDigits(bytes, at + 20);
+  const milliLast = bytes[at + 22]! - DIGIT_0;
+  if ((century | year | milli) < 0 || milliLast < 0 || milliLast > 9) return false;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 || hour > 23) return false;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  if (day <= 28) return true;
+  return !Number.isNaN(Date.parse(Buffer.from(bytes.buffer, bytes.byteOffset + at, 24).toString('latin1')));
+}
+
+/**
+ * Whether `bytes` are an envelope in the form {@link encodeEnvelope} writes (`eventId`, `receivedAt`
+ * and `data` in that order, no whitespace outside `data`, a 24-character time) that `decodeEnvelope`
+ * accepts. `false` says only that this cheap check cannot tell.
+ * @internal
+ */
+export function isPlainEnvelope(bytes: Uint8Array): boolean {
+  if (!matchesAt(bytes, 0, PART_EVENT_ID)) return false;
+  const end = bytes.length;
+  let p = PART_EVENT_ID.length;
+  const idEnd = Math.min(end, p + MAX_EVENT_ID_LENGTH + 1);
+  while (p < idEnd && bytes[p]! < 0x80 && EVENT_ID_BYTE[bytes[p]!] === 1) p++;
+  if (p === PART_EVENT_ID.length || p === idEnd || !matchesAt(bytes, p, PART_EVENT_ID_CLOSE)) return false;
+  p += PART_EVENT_ID_CLOSE.length;
+  if (p + ISO_LENGTH > end || !isPlainIsoTime(bytes, p)) return false;
+  p += ISO_LENGTH;
+  if (!matchesAt(bytes, p, PART_RECEIVED_AT_CLOSE)) return false;
+  p += PART_RECEIVED_AT_CLOSE.length;
+  // `data` ends at the record's last byte, the envelope's `}`.
+  if (end - p < 2 || bytes[end - 1] !== JsonByte.CLOSE_BRACE) return false;
+  // Over the whole record (one UTF-8 check of it, no view made), as decodeEnvelope scans it.
+  const s = new JsonScanner(bytes, 0, end, 1);
+  s.pos = p;
+  try {
+    s.skipValue(Number.MAX_SAFE_INTEGER);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError) return false;
+    throw error;
+  }
+  return s.pos === end - 1 && s.issueCount === 0;
+}
+
+/**
+ * Checks that one Kinesis record's data is an event envelope, without making its strings or objects:
+ * what {@link decodeEnvelope} accepts, this accepts, and what it refuses, this refuses with the same
+ * error (class, message and offset). For consumers that only need to know — an archiver that writes
+ * the record's bytes as they are, a filter in front of a dead-letter output.
+ *
+ * An envelope as {@link encodeEnvelope} and the ingest gateway write it is checked in one pass over
+ * its bytes; any other input (another field order, whitespace, extra fields, or an error to report) is
+ * given to {@link decodeEnvelope}, so the outcome is always its outcome.
+ *
+ * @throws EnvelopeDecodeError when the bytes are not an envelope, exactly as {@link decodeEnvelope}.
+ * @example
+ * ```ts
+ * try {
+ *   checkEnvelope(record.data);
+ *   archive(record.data);
+ * } catch (error) {
+ *   deadLetter(record, error);
+ * }
+ * ```
+ */
+export function checkEnvelope(bytes: Uint8Array | string): void {
+  if (typeof bytes !== 'string' && isPlainEnvelope(bytes)) return;
+  decodeEnvelope(bytes);
+}

@@ -6,13 +6,7 @@ import {
   objectFileName,
   renderKeyTemplate,
 } from '../keys/KeyTemplate.js';
-import type { RecordRoute } from '../routing/RecordRouter.js';
-
-/** A record with its route, inside a sealed range. */
-export interface RoutedRecord {
-  readonly record: KinesisRecord;
-  readonly route: RecordRoute;
-}
+import { type RecordRoute, routedBytes } from '../routing/RecordRouter.js';
 
 /** A contiguous run of one shard's records, closed and about to become objects. */
 export interface SealedRange {
@@ -22,7 +16,12 @@ export interface SealedRange {
   /** Last record of the range: the checkpoint once its objects are durable. */
   readonly last: ExtendedSequenceNumber;
   /** The records, in shard order. */
-  readonly records: readonly RoutedRecord[];
+  readonly records: readonly KinesisRecord[];
+  /**
+   * Each record's route, at the same index (two arrays rather than an object per record: a range
+   * holds thousands of records for seconds, so each object per record is garbage to collect later).
+   */
+  readonly routes: readonly RecordRoute[];
   /** Payload bytes of the records as read from Kinesis. */
   readonly inputBytes: number;
 }
@@ -67,22 +66,35 @@ const NEWLINE = new Uint8Array([0x0a]);
  * order (by first record) — the basis of exactly-once objects.
  */
 export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPlan[] {
-  const groups = new Map<string, RoutedRecord[]>();
-  for (const entry of range.records) {
-    const id = entry.route.partitionId;
-    let group = groups.get(id);
-    if (!group) {
-      group = [];
-      groups.set(id, group);
+  const { records, routes } = range;
+  if (records.length === 0) return [];
+  // Record indexes by destination, in first-record order; `undefined` for a range with one destination
+  // (most ranges), which is then read in place, without a list of indexes.
+  let groups: readonly (readonly number[] | undefined)[] = [undefined];
+  const firstId = routes[0]!.partitionId;
+  for (let i = 1; i < routes.length; i++) {
+    if (routes[i]!.partitionId === firstId) continue;
+    const byId = new Map<string, number[]>();
+    for (let j = 0; j < routes.length; j++) {
+      const id = routes[j]!.partitionId;
+      let group = byId.get(id);
+      if (!group) {
+        group = [];
+        byId.set(id, group);
+      }
+      group.push(j);
     }
-    group.push(entry);
+    groups = [...byId.values()];
+    break;
   }
   const plans: ObjectPlan[] = [];
-  for (const group of groups.values()) {
-    const head = group[0]!;
-    const tail = group[group.length - 1]!;
-    const route = head.route;
-    const timestampMs = head.record.approximateArrivalTimestamp.getTime();
+  for (const group of groups) {
+    const count = group === undefined ? records.length : group.length;
+    const first = group === undefined ? 0 : group[0]!;
+    const head = records[first]!;
+    const tail = records[group === undefined ? count - 1 : group[count - 1]!]!;
+    const route = routes[first]!;
+    const timestampMs = head.approximateArrivalTimestamp.getTime();
     const prefix =
       route.kind === 'error'
         ? renderKeyTemplate(layout.errorPrefix, { timestampMs, errorOutputType: route.errorOutputType })
@@ -90,10 +102,14 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
     const chunks: Uint8Array[] = [];
     let uncompressedBytes = 0;
     let inputBytes = 0;
-    for (const { record, route: r } of group) {
+    for (let k = 0; k < count; k++) {
+      const i = group === undefined ? k : group[k]!;
+      const record = records[i]!;
+      const r = routes[i]!;
       inputBytes += record.data.byteLength;
-      chunks.push(r.bytes);
-      uncompressedBytes += r.bytes.byteLength;
+      const bytes = routedBytes(record, r);
+      chunks.push(bytes);
+      uncompressedBytes += bytes.byteLength;
       // Error lines are always one per line, whatever the data objects use.
       if (layout.newlineDelimiter || r.kind === 'error') {
         chunks.push(NEWLINE);
@@ -101,16 +117,16 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       }
     }
     plans.push({
-      key: prefix + objectFileName(layout.streamLabel, range.shardId, head.record, layout.extension),
+      key: prefix + objectFileName(layout.streamLabel, range.shardId, head, layout.extension),
       kind: route.kind,
       errorOutputType: route.kind === 'error' ? route.errorOutputType : undefined,
       partitionValues: route.kind === 'data' ? route.partitionValues : {},
       shardId: range.shardId,
-      first: position(head.record),
-      last: position(tail.record),
-      recordCount: group.length,
+      first: position(head),
+      last: position(tail),
+      recordCount: count,
       inputBytes,
-      oldestArrival: head.record.approximateArrivalTimestamp.toISOString(),
+      oldestArrival: head.approximateArrivalTimestamp.toISOString(),
       chunks,
       uncompressedBytes,
     });

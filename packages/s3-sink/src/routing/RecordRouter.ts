@@ -1,5 +1,5 @@
 import type { KinesisRecord } from '@shardline/consumer-core';
-import { BigIntegerMode, decodeEnvelope } from '@shardline/ingest';
+import { BigIntegerMode, checkEnvelope, decodeEnvelope } from '@shardline/ingest';
 import { ErrorOutputType } from '../keys/KeyTemplate.js';
 import { type EnvelopeQuery, evaluateEnvelopeQuery } from './EnvelopeQuery.js';
 
@@ -26,8 +26,11 @@ export type InvalidRecordPolicy = (typeof InvalidRecordPolicy)[keyof typeof Inva
 /** A record routed to a data object. */
 export interface DataRoute {
   readonly kind: 'data';
-  /** The bytes written for it (without the delimiter). */
-  readonly bytes: Uint8Array;
+  /**
+   * The bytes written for it (without the delimiter); `undefined`: the record's data as it arrived
+   * (see {@link routedBytes}), so that such records can share one route object.
+   */
+  readonly bytes: Uint8Array | undefined;
   /** Partition key values (empty without dynamic partitioning). */
   readonly partitionValues: Readonly<Record<string, string>>;
   /** One string per distinct partition (`''` without dynamic partitioning). */
@@ -48,6 +51,11 @@ export interface ErrorRoute {
 /** Where a record goes. */
 export type RecordRoute = DataRoute | ErrorRoute;
 
+/** The bytes written for `record` routed by `route` (without the delimiter). */
+export function routedBytes(record: KinesisRecord, route: RecordRoute): Uint8Array {
+  return route.bytes ?? record.data;
+}
+
 /** Settings of {@link createRecordRouter}. */
 export interface RecordRouterSettings {
   readonly recordContent: RecordContent;
@@ -67,6 +75,16 @@ function isUnsafeValue(value: string): boolean {
 const MAX_VALUE_LENGTH = 256;
 /** The partition values of every record without dynamic partitioning: one shared, frozen object. */
 const NO_PARTITION_VALUES: Readonly<Record<string, string>> = Object.freeze({});
+/**
+ * The route of every record written as it arrived without dynamic partitioning: one shared, frozen
+ * object instead of one per record (most records of a busy stream take this route).
+ */
+const AS_ARRIVED: DataRoute = Object.freeze({
+  kind: 'data',
+  bytes: undefined,
+  partitionValues: NO_PARTITION_VALUES,
+  partitionId: '',
+});
 
 /**
  * Makes the router: a pure function from a record to its destination. The same record always gets the
@@ -78,13 +96,14 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
     isPartitioned ||
     settings.recordContent === RecordContent.Data ||
     settings.invalidRecordPolicy === InvalidRecordPolicy.ErrorOutput;
+  // Only whether the record is an envelope matters: checked without making its strings or objects.
+  const mustOnlyCheck = !isPartitioned && settings.recordContent === RecordContent.Envelope;
   const route = (record: KinesisRecord): RecordRoute => {
-    if (!mustDecode) {
-      return { kind: 'data', bytes: record.data, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
-    }
-    let envelope: ReturnType<typeof decodeEnvelope>;
+    if (!mustDecode) return AS_ARRIVED;
+    let envelope: ReturnType<typeof decodeEnvelope> | undefined;
     try {
-      envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.String });
+      if (mustOnlyCheck) checkEnvelope(record.data);
+      else envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.String });
     } catch (error) {
       // The codec's own errors already say "Not an event envelope: …"; others (a RangeError) do not.
       const message = (error as Error).message;
@@ -97,20 +116,26 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
       if (isPartitioned) {
         return errorRoute(record, ErrorOutputType.PartitioningFailed, 'PartitioningFailed', reason);
       }
-      return { kind: 'data', bytes: record.data, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
+      return AS_ARRIVED;
     }
+    if (envelope === undefined) return AS_ARRIVED;
+    const decoded = envelope;
     if (!isPartitioned) {
-      const bytes = settings.recordContent === RecordContent.Data ? envelope.dataBytes : record.data;
-      return { kind: 'data', bytes, partitionValues: NO_PARTITION_VALUES, partitionId: '' };
+      return {
+        kind: 'data',
+        bytes: decoded.dataBytes,
+        partitionValues: NO_PARTITION_VALUES,
+        partitionId: '',
+      };
     }
     const partitionValues: Record<string, string> = {};
     let data: { value: unknown } | undefined;
     const input = {
-      eventId: envelope.eventId,
-      receivedAt: envelope.receivedAt,
+      eventId: decoded.eventId,
+      receivedAt: decoded.receivedAt,
       partitionKey: record.partitionKey,
       data: () => {
-        data ??= { value: envelope.data };
+        data ??= { value: decoded.data };
         return data.value;
       },
     };
@@ -148,7 +173,7 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
       }
       partitionValues[name] = value;
     }
-    const bytes = settings.recordContent === RecordContent.Data ? envelope.dataBytes : record.data;
+    const bytes = settings.recordContent === RecordContent.Data ? decoded.dataBytes : undefined;
     return {
       kind: 'data',
       bytes,

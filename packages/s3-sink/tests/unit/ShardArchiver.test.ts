@@ -259,7 +259,8 @@ describe('ShardArchiver', () => {
       shardId: SHARD,
       first: record(11),
       last: record(20),
-      records: records(11, 20).map((r) => ({ record: r, route: probe.route(r) })),
+      records: records(11, 20),
+      routes: records(11, 20).map((r) => probe.route(r)),
       inputBytes: 0,
     };
     const plans = planObjects(range, probe.layout);

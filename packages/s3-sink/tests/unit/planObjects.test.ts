@@ -63,7 +63,8 @@ function range(recs: KinesisRecord[], partitioned: boolean): SealedRange {
     shardId: 'shardId-000000000003',
     first: recs[0]!,
     last: recs[recs.length - 1]!,
-    records: recs.map((record) => ({ record, route: route(record) })),
+    records: recs,
+    routes: recs.map((record) => route(record)),
     inputBytes: recs.reduce((n, r) => n + r.data.byteLength, 0),
   };
 }

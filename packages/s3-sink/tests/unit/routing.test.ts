@@ -1,8 +1,8 @@
 import type { KinesisRecord } from '@shardline/consumer-core';
-import { encodeEnvelope } from '@shardline/ingest';
+import { decodeEnvelope, encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
 import { type EnvelopeQuery, evaluateEnvelopeQuery, parseEnvelopeQuery } from '../../src/index.js';
-import { createRecordRouter } from '../../src/routing/RecordRouter.js';
+import { createRecordRouter, routedBytes } from '../../src/routing/RecordRouter.js';
 
 function record(data: Uint8Array | string, sequenceNumber = '100'): KinesisRecord {
   return {
@@ -65,9 +65,12 @@ describe('record router', () => {
       partitionQueries: new Map(),
     });
     const bytes = envelope({ n: 12345678901234567890n });
-    const routed = route(record(bytes));
+    const input = record(bytes);
+    const routed = route(input);
     expect(routed.kind).toBe('data');
-    expect(Buffer.from(routed.bytes).equals(Buffer.from(bytes))).toBe(true);
+    expect(Buffer.from(routedBytes(input, routed)).equals(Buffer.from(bytes))).toBe(true);
+    // Every record written as it arrived shares one route object.
+    expect(route(record(envelope({ n: 1 })))).toBe(routed);
   });
 
   it('writes only the exact data when asked', () => {
@@ -76,8 +79,9 @@ describe('record router', () => {
       invalidRecordPolicy: 'error-output',
       partitionQueries: new Map(),
     });
-    const routed = route(record(envelope({ n: 12345678901234567890n })));
-    expect(new TextDecoder().decode(routed.bytes)).toBe('{"n":12345678901234567890}');
+    const input = record(envelope({ n: 12345678901234567890n }));
+    const routed = route(input);
+    expect(new TextDecoder().decode(routedBytes(input, routed))).toBe('{"n":12345678901234567890}');
   });
 
   it('routes by partition keys, and failures to the error output with the reason and the raw data', () => {
@@ -105,15 +109,62 @@ describe('record router', () => {
     expect(line.errorMessage).not.toMatch(/Not an event envelope.*Not an event envelope/);
   });
 
+  it('writes the same error line for an invalid record whether it checks or decodes envelopes', () => {
+    // `envelope` content without partitioning only checks each record (checkEnvelope); `data` content
+    // decodes it. The error output must not depend on which: same reason, same bytes.
+    const checking = createRecordRouter({
+      recordContent: 'envelope',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: new Map(),
+    });
+    const decoding = createRecordRouter({
+      recordContent: 'data',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: new Map(),
+    });
+    const at = '2026-11-25T16:00:00.000Z';
+    const invalid = [
+      'not json {',
+      '{"id":1}',
+      `{"eventId":"a b","receivedAt":"${at}","data":1}`,
+      `{"eventId":"e","receivedAt":"2026-13-25T16:00:00.000Z","data":1}`,
+      `{"eventId":"e","receivedAt":"2026-11-25T16:60:00.000Z","data":1}`,
+      `{"eventId":"e","receivedAt":"${at}","data":{"a":}}`,
+      `{"eventId":"e","receivedAt":"${at}","data":"\\ud800"}`,
+      `{"eventId":"e","receivedAt":"${at}","data":1}x`,
+      `{"eventId":"e","receivedAt":"${at}"}`,
+    ];
+    for (const text of invalid) {
+      const input = record(text, '300');
+      const checked = checking(input);
+      expect(checked).toMatchObject({ kind: 'error', errorOutputType: 'processing-failed' });
+      expect(Buffer.from(routedBytes(input, checked)).toString()).toBe(
+        Buffer.from(routedBytes(input, decoding(input))).toString(),
+      );
+      const line = JSON.parse(Buffer.from(routedBytes(input, checked)).toString());
+      expect(line.errorMessage).toBe(
+        (() => {
+          try {
+            decodeEnvelope(input.data);
+          } catch (error) {
+            return (error as Error).message;
+          }
+          throw new Error(`${text} decoded`);
+        })(),
+      );
+    }
+  });
+
   it('archives invalid records as they are with the archive policy', () => {
     const route = createRecordRouter({
       recordContent: 'envelope',
       invalidRecordPolicy: 'archive',
       partitionQueries: new Map(),
     });
-    const routed = route(record('plain text'));
+    const input = record('plain text');
+    const routed = route(input);
     expect(routed.kind).toBe('data');
-    expect(new TextDecoder().decode(routed.bytes)).toBe('plain text');
+    expect(new TextDecoder().decode(routedBytes(input, routed))).toBe('plain text');
   });
 
   describe('each kind of bad record goes to the error output, never throws', () => {

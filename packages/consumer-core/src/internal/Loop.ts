@@ -14,6 +14,7 @@ export class Loop {
   readonly #fixedRate: boolean;
   readonly #now: () => number;
   #wakeController = new AbortController();
+  #wakeTimer: NodeJS.Timeout | undefined;
   #woken = false;
   #done: Promise<void> | undefined;
 
@@ -51,11 +52,26 @@ export class Loop {
   }
 
   /**
+   * Runs the body in `delayMs` unless it runs earlier anyway (a quick follow-up round while something
+   * is moving). A follow-up already pending is kept; `stop()` cancels it.
+   */
+  wakeAfter(delayMs: number): void {
+    if (this.#wakeTimer || this.#controller.signal.aborted) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      if (!this.#controller.signal.aborted) this.wake();
+    }, delayMs);
+    this.#wakeTimer.unref?.();
+  }
+
+  /**
    * Stops the loop and waits for a running body to finish, at most `maxWaitMs`: a body stuck on a call
    * that ignores the abort signal must not hold up a shutdown (its late result is ignored).
    */
   async stop(maxWaitMs = 5_000): Promise<void> {
     this.#controller.abort();
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
     this.#wakeController.abort();
     if (!this.#done) return;
     let timer: NodeJS.Timeout | undefined;

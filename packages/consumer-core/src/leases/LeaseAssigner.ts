@@ -50,7 +50,6 @@ export class LeaseAssigner {
   readonly #loop: Loop;
   #observations: LeaseObservations = new Map();
   #workerObservations: LeaseObservations = new Map();
-  #fastRoundTimer: NodeJS.Timeout | undefined;
   #round = 0;
   #lastWorkers: readonly string[] = [];
   #isRunning = true;
@@ -86,7 +85,6 @@ export class LeaseAssigner {
   /** Stops assigning (a round stuck on the network is abandoned after a second). */
   async stop(): Promise<void> {
     this.#isRunning = false;
-    if (this.#fastRoundTimer) clearTimeout(this.#fastRoundTimer);
     if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
     await this.#loop.stop(1_000);
   }
@@ -181,11 +179,6 @@ export class LeaseAssigner {
   }
 
   #scheduleFastRound(): void {
-    if (this.#fastRoundTimer || !this.#isRunning) return;
-    this.#fastRoundTimer = setTimeout(() => {
-      this.#fastRoundTimer = undefined;
-      if (this.#isRunning) this.#loop.wake();
-    }, this.#options.renewIntervalMs);
-    this.#fastRoundTimer.unref?.();
+    if (this.#isRunning) this.#loop.wakeAfter(this.#options.renewIntervalMs);
   }
 }

@@ -48,7 +48,6 @@ export class LeaseTaker {
   #heldAtPreviousRound = new Set<string>();
   /** Leases renewed under this worker's id by another live process. */
   #foreignLeaseKeys = new Set<string>();
-  #fastRoundTimer: NodeJS.Timeout | undefined;
   #lastListing: readonly Lease[] = [];
   #isTaking = true;
 
@@ -80,7 +79,6 @@ export class LeaseTaker {
   /** Stops taking new leases. */
   async stop(): Promise<void> {
     this.#isTaking = false;
-    if (this.#fastRoundTimer) clearTimeout(this.#fastRoundTimer);
     await this.#loop.stop(1_000);
   }
 
@@ -198,12 +196,7 @@ export class LeaseTaker {
   }
 
   #scheduleFastRound(): void {
-    if (this.#fastRoundTimer || !this.#isTaking) return;
-    this.#fastRoundTimer = setTimeout(() => {
-      this.#fastRoundTimer = undefined;
-      if (this.#isTaking) this.#loop.wake();
-    }, this.#options.renewIntervalMs);
-    this.#fastRoundTimer.unref?.();
+    if (this.#isTaking) this.#loop.wakeAfter(this.#options.renewIntervalMs);
   }
 
   /**

@@ -634,12 +634,7 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
     const ledgers = fleet.ledgers();
     const released = events(ledgers.get(first)!, 'LEASE_RELEASED').map((e) => e.key);
     expect(released).toHaveLength(2);
-    const takes = rest
-      .flatMap((id) => ledgers.get(id)!)
-      .filter(
-        (l): l is Extract<LedgerLine, { kind: 'E' }> =>
-          l.kind === 'E' && l.type === 'LEASE_TAKEN' && released.includes(l.key) && l.atMs >= stoppedAtMs,
-      );
+    const takes = takesOf(ledgers, rest, released, stoppedAtMs);
     expect(takes).toHaveLength(2);
     console.log(`leader ${first} stopped; ${next} leads; its shards moved in ${movedMs} ms`);
     // Released leases are assigned by the next leader without waiting for any expiry.
@@ -669,12 +664,7 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
     await fleet.waitAllProcessed();
     const ledgers = fleet.ledgers();
     const victimShards = [...new Set(events(ledgers.get(first)!, 'LEASE_TAKEN').map((e) => e.key))];
-    const takes = rest
-      .flatMap((id) => ledgers.get(id)!)
-      .filter(
-        (l): l is Extract<LedgerLine, { kind: 'E' }> =>
-          l.kind === 'E' && l.type === 'LEASE_TAKEN' && victimShards.includes(l.key) && l.atMs >= killedAtMs,
-      );
+    const takes = takesOf(ledgers, rest, victimShards, killedAtMs);
     expect(takes.length).toBeGreaterThanOrEqual(2);
     console.log(`leader ${first} killed; shards moved in ${movedMs} ms`);
     for (const take of takes) {

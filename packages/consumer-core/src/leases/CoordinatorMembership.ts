@@ -37,6 +37,8 @@ export class CoordinatorMembership {
   readonly #loop: Loop;
   #leaderObservations: LeaseObservations = new Map();
   #isLeader = false;
+  /** False once this worker resigned (it is stopping): it never stands for leader again. */
+  #isCandidate = true;
 
   constructor(options: CoordinatorMembershipOptions) {
     this.#options = options;
@@ -97,7 +99,7 @@ export class CoordinatorMembership {
       const item = await this.#readOrCreate(heartbeatKey, signal);
       if (item) await this.#claim(item, signal);
     }
-    if (this.#held.isHeld(LEADER_ITEM_KEY)) return;
+    if (!this.#isCandidate || this.#held.isHeld(LEADER_ITEM_KEY)) return;
     const leader = await this.#readOrCreate(LEADER_ITEM_KEY, signal);
     if (!leader) return;
     const nowMs = clock.nowMs();
@@ -110,10 +112,12 @@ export class CoordinatorMembership {
   }
 
   /**
-   * Gives up leadership (a stopping worker): stops renewing the leader item and releases it, so another
-   * worker takes over at its next election round instead of after the failover time.
+   * Gives up leadership for good (a stopping worker): stops renewing the leader item and releases it, so
+   * another worker takes over at its next election round instead of after the failover time, and never
+   * stands for leader again while its shards drain.
    */
   async resign(): Promise<void> {
+    this.#isCandidate = false;
     await this.#release(LEADER_ITEM_KEY);
     this.#setLeader(false);
   }
@@ -153,6 +157,11 @@ export class CoordinatorMembership {
     const sentAtMs = this.#options.clock.nowMs();
     const taken = await this.#options.coordinatorStore.takeLease(item, this.#options.workerId, signal);
     if (!taken) return; // another worker was faster
+    if (taken.leaseKey === LEADER_ITEM_KEY && !this.#isCandidate) {
+      // Resigned while this take was on its way: give it back at once.
+      await this.#options.coordinatorStore.releaseLease(taken).catch(() => false);
+      return;
+    }
     this.#held.acquire({
       lease: taken,
       sentAtMs,

@@ -38,6 +38,8 @@ interface FleetWorker {
   readonly coordinator: ReturnType<typeof workerView>;
   /** Record bodies this worker handed to the application (the ledger is the stream, not the worker). */
   readonly seen: string[];
+  /** Batches waiting at the worker's gate (see `start`). */
+  waiting: number;
 }
 
 const running: Consumer[] = [];
@@ -53,6 +55,7 @@ function fleet(shardCount: number, failoverTimeMs: number) {
   const start = async (
     workerId: string,
     extra: { leaseTakeIntervalMs?: number } = {},
+    gate?: Promise<void>,
   ): Promise<FleetWorker> => {
     const leases = workerView(leaseTable);
     const coordinator = workerView(coordinatorTable);
@@ -66,9 +69,18 @@ function fleet(shardCount: number, failoverTimeMs: number) {
       ...extra,
     });
     running.push(consumer);
-    const worker = { consumer, leases, coordinator, seen: [] as string[] };
+    const worker = { consumer, leases, coordinator, seen: [] as string[], waiting: 0 };
     workers.push(worker);
-    await consumer.run({ processBatch: async (batch) => void worker.seen.push(...batch.records.map(text)) });
+    await consumer.run({
+      processBatch: async (batch) => {
+        if (gate) {
+          worker.waiting += 1;
+          await gate;
+          worker.waiting -= 1;
+        }
+        worker.seen.push(...batch.records.map(text));
+      },
+    });
     return worker;
   };
   const owners = () => {
@@ -225,5 +237,33 @@ describe("leaseAssignment: 'leader' (in memory)", { timeout: 40_000 }, () => {
       .filter((l) => children.includes(l.leaseKey))
       .map((l) => l.leaseOwner);
     expect(owners.every((o) => o === 'a' || o === 'b')).toBe(true);
+  });
+
+  it('a leader that is stopping never takes the leadership back while its shards drain', async () => {
+    const f = fleet(2, 2_000);
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const a = await f.start('a', {}, gate);
+    await until(() => f.leader() === 'a', 10_000, 'a leads');
+    // b looks at the leader item every second, a every 200 ms: a free leader item is a's to grab first.
+    await f.start('b', { leaseTakeIntervalMs: 60_000 });
+    await until(() => spreadIs(f.owners(), ['a', 'b'], 1), 15_000, 'one shard each');
+    f.put(0, 40); // a's batch now waits at the gate: its stop() waits for it
+    await until(() => a.waiting > 0, 10_000, 'a batch of a in flight');
+    const stopping = a.consumer.stop();
+    await until(() => f.leader() === 'b', 10_000, 'b leads while a drains');
+    // For a second (five of a's election rounds), a — still draining — never leads again.
+    const leaders = new Set<string | undefined>();
+    const deadline = Date.now() + 1_000;
+    while (Date.now() < deadline) {
+      leaders.add(f.leader());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(a.consumer.state).toBe('stopping');
+    expect([...leaders]).toEqual(['b']);
+    openGate();
+    await stopping;
   });
 });

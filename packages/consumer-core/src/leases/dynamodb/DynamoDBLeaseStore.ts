@@ -10,7 +10,6 @@ import {
   type KeySchemaElement,
   PutItemCommand,
   QueryCommand,
-  type QueryCommandOutput,
   ScanCommand,
   type ScanCommandOutput,
   type TableDescription,
@@ -352,12 +351,10 @@ export class DynamoDBLeaseStore implements LeaseStore {
     return this.#scanOwned(owner, signal);
   }
 
-  async #queryOwnerIndex(owner: string, signal: AbortSignal | undefined): Promise<string[]> {
-    const keys: string[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      // Not translated here: the caller tells a missing index from a failure.
-      const page: QueryCommandOutput = await this.#client.send(
+  #queryOwnerIndex(owner: string, signal: AbortSignal | undefined): Promise<string[]> {
+    // Not translated here: the caller tells a missing index from a failure.
+    return collectLeaseKeys((startKey) =>
+      this.#client.send(
         new QueryCommand({
           TableName: this.#tableName,
           IndexName: LEASE_OWNER_INDEX.IndexName,
@@ -368,23 +365,14 @@ export class DynamoDBLeaseStore implements LeaseStore {
           ExclusiveStartKey: startKey,
         }),
         { abortSignal: signal },
-      );
-      for (const item of page.Items ?? []) {
-        const key = item[A.LeaseKey]?.S;
-        if (key !== undefined) keys.push(key);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return keys;
+      ),
+    );
   }
 
-  async #scanOwned(owner: string, signal: AbortSignal | undefined): Promise<string[]> {
-    const keys: string[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      let page: ScanCommandOutput;
+  #scanOwned(owner: string, signal: AbortSignal | undefined): Promise<string[]> {
+    return collectLeaseKeys(async (startKey) => {
       try {
-        page = await this.#client.send(
+        return await this.#client.send(
           new ScanCommand({
             TableName: this.#tableName,
             FilterExpression: '#owner = :owner',
@@ -400,13 +388,7 @@ export class DynamoDBLeaseStore implements LeaseStore {
       } catch (error) {
         throw translateDynamoDBError('Scan', error);
       }
-      for (const item of page.Items ?? []) {
-        const key = item[A.LeaseKey]?.S;
-        if (key !== undefined) keys.push(key);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return keys;
+    });
   }
 
   async listLeases(signal?: AbortSignal): Promise<Lease[]> {
@@ -1000,4 +982,24 @@ function isMissingIndex(error: unknown): boolean {
   const name = awsErrorName(error);
   if (name === 'ResourceNotFoundException') return true;
   return name === 'ValidationException' && /index/i.test(errorMessage(error));
+}
+
+/** The `leaseKey` of every item of a paginated `Query` or `Scan` projected to the key. */
+async function collectLeaseKeys(
+  page: (startKey: Record<string, AttributeValue> | undefined) => Promise<{
+    Items?: Record<string, AttributeValue>[];
+    LastEvaluatedKey?: Record<string, AttributeValue>;
+  }>,
+): Promise<string[]> {
+  const keys: string[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const result = await page(startKey);
+    for (const item of result.Items ?? []) {
+      const key = item[A.LeaseKey]?.S;
+      if (key !== undefined) keys.push(key);
+    }
+    startKey = result.LastEvaluatedKey;
+  } while (startKey);
+  return keys;
 }

@@ -1,14 +1,15 @@
 /**
  * What the consumer-core contenders of `pnpm bench consumer` share: the local twin's clients, a worker
- * reading the contender's stream from TRIM_HORIZON into its fresh lease table, and the drain run (the
- * processor of every drain contender, then a stop once the ledger is complete).
+ * reading the contender's stream from TRIM_HORIZON into its fresh lease table, the drain run (the
+ * processor of every drain contender, then a stop once the ledger is complete) and the latency
+ * processor.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { type Consumer, type ConsumerOptions, createConsumer } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import type { ContenderProbe } from '../harness/index.js';
-import { decodeEvent, type EventLedger, eventIndex } from './shared.js';
+import { decodeEvent, type EventLedger, eventIndex, receiveBatch } from './shared.js';
 
 /** A contender's own Kinesis and DynamoDB clients on the local twin `info` describes. */
 export interface LocalClients {
@@ -34,20 +35,20 @@ export function localClients(info: LocalTwinInfo): LocalClients {
 
 /**
  * A consumer-core worker on the contender's stream, with the contender's fresh table as its
- * application (lease table), from TRIM_HORIZON, stopped by `signal`; `options` on top, every other
- * option at its default.
+ * application (lease table), reading from TRIM_HORIZON through `clients`, stopped by `signal`;
+ * `options` on top (e.g. an instrumented `kinesisClient`), every other option at its default.
  */
 export function createWorker(
   input: { readonly streamName: string; readonly tableName: string },
-  clients: Pick<ConsumerOptions, 'kinesisClient' | 'dynamoDBClient'>,
+  clients: LocalClients,
   signal: AbortSignal,
   options: Partial<ConsumerOptions> = {},
 ): Consumer {
   return createConsumer({
     streamName: input.streamName,
     applicationName: input.tableName,
-    kinesisClient: clients.kinesisClient,
-    dynamoDBClient: clients.dynamoDBClient,
+    kinesisClient: clients.kinesis,
+    dynamoDBClient: clients.dynamodb,
     initialPosition: 'TRIM_HORIZON',
     ...options,
     signal,
@@ -87,4 +88,22 @@ export async function drainWorker(
   await Promise.race([allSeen, aborted]);
   await consumer.stop();
   ledger.assertComplete(who);
+}
+
+/**
+ * Runs `consumer` with the latency processor: each batch's receipt is sent to the parent
+ * ({@link receiveBatch}), every record JSON-decoded. Resolves once the worker runs; stop it yourself.
+ */
+export function runForLatency(
+  consumer: Consumer,
+  probe: Pick<ContenderProbe, 'emit'>,
+  ledger: EventLedger,
+): Promise<void> {
+  return consumer.run({
+    processBatch: async (batch) => receiveBatch(probe, ledger, batch.records, recordIndex),
+  });
+}
+
+function recordIndex(record: { readonly data: Uint8Array }): number {
+  return eventIndex(decodeEvent(record.data));
 }

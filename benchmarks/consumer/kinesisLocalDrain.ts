@@ -20,12 +20,10 @@ runContender<KinesisLocalDrainInput>(async (input, probe) => {
   onFirstCommand(clients.kinesis, firstRead, () => probe.mark('start'));
   const ledger = new EventLedger(input.records);
 
-  const consumer = createWorker(
-    input,
-    { kinesisClient: instrumented.client, dynamoDBClient: clients.dynamodb },
-    probe.signal,
-    { retrieval: input.retrieval },
-  );
+  const consumer = createWorker(input, clients, probe.signal, {
+    kinesisClient: instrumented.client,
+    retrieval: input.retrieval,
+  });
   await drainWorker(consumer, probe, ledger, `the consumer-core worker (${input.retrieval})`);
   clients.destroy();
 

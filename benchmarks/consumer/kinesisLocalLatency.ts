@@ -9,36 +9,23 @@
  */
 import { instrumentKinesisClient } from '@shardline/consumer-core/testing';
 import { runContender } from '../harness/index.js';
-import { createWorker, localClients } from './consumerCoreWorker.js';
-import {
-  decodeEvent,
-  EventLedger,
-  eventIndex,
-  type KinesisLocalLatencyInput,
-  latencySpan,
-  receiveBatch,
-  retrievalFigures,
-} from './shared.js';
+import { createWorker, localClients, runForLatency } from './consumerCoreWorker.js';
+import { EventLedger, type KinesisLocalLatencyInput, latencySpan, retrievalFigures } from './shared.js';
 
 runContender<KinesisLocalLatencyInput>(async (input, probe) => {
   const clients = localClients(input.info);
   const instrumented = instrumentKinesisClient(clients.kinesis);
   const ledger = new EventLedger(input.records);
 
-  const consumer = createWorker(
-    input,
-    { kinesisClient: instrumented.client, dynamoDBClient: clients.dynamodb },
-    probe.signal,
-    { retrieval: input.retrieval },
-  );
+  const consumer = createWorker(input, clients, probe.signal, {
+    kinesisClient: instrumented.client,
+    retrieval: input.retrieval,
+  });
   const subscribed = new Set<string>();
   const subscription = consumer.events$.subscribe((event) => {
     if (event.type === 'SUBSCRIBED') subscribed.add(event.shardId);
   });
-  await consumer.run({
-    processBatch: async (batch) =>
-      receiveBatch(probe, ledger, batch.records, (record) => eventIndex(decodeEvent(record.data))),
-  });
+  await runForLatency(consumer, probe, ledger);
   const shardsRead = () =>
     input.retrieval === 'fanOut' ? subscribed.size : instrumented.getRecordsCallTimesMs().size;
   const { readyAtMs, endAtMs } = await latencySpan(probe, ledger, {

@@ -15,11 +15,7 @@ runContender<DrainInput>(async (input, probe) => {
   onFirstCommand(clients.kinesis, 'GetShardIterator', () => probe.mark('start'));
   const ledger = new EventLedger(input.records);
 
-  const consumer = createWorker(
-    input,
-    { kinesisClient: clients.kinesis, dynamoDBClient: clients.dynamodb },
-    probe.signal,
-  );
+  const consumer = createWorker(input, clients, probe.signal);
   await drainWorker(consumer, probe, ledger, 'the consumer-core worker');
   clients.destroy();
 

@@ -5,15 +5,8 @@
  * (the parent holds the put times). GetRecords calls are counted per shard at the client.
  */
 import { countRequests, runContender } from '../harness/index.js';
-import { createWorker, localClients } from './consumerCoreWorker.js';
-import {
-  decodeEvent,
-  EventLedger,
-  eventIndex,
-  type LatencyInput,
-  latencySpan,
-  receiveBatch,
-} from './shared.js';
+import { createWorker, localClients, runForLatency } from './consumerCoreWorker.js';
+import { EventLedger, type LatencyInput, latencySpan } from './shared.js';
 
 runContender<LatencyInput>(async (input, probe) => {
   const clients = localClients(input.info);
@@ -22,16 +15,13 @@ runContender<LatencyInput>(async (input, probe) => {
 
   const consumer = createWorker(
     input,
-    { kinesisClient: clients.kinesis, dynamoDBClient: clients.dynamodb },
+    clients,
     probe.signal,
     input.idleTimeBetweenReadsMs === undefined
       ? {}
       : { idleTimeBetweenReadsMs: input.idleTimeBetweenReadsMs },
   );
-  await consumer.run({
-    processBatch: async (batch) =>
-      receiveBatch(probe, ledger, batch.records, (record) => eventIndex(decodeEvent(record.data))),
-  });
+  await runForLatency(consumer, probe, ledger);
   const shardsRead = () =>
     new Set(requests.requests.filter((r) => r.command === 'GetRecords').map((r) => r.shardId)).size;
   await latencySpan(probe, ledger, {

@@ -243,21 +243,28 @@ export class EventStream extends Construct {
       // The threshold follows the initial size; after a reshard the scheduled run takes over, and the
       // throttling alarm catches any shortfall.
       const upAt = policy.scaleUpUtilization * 60;
+      // Incoming bytes or records over the scale-up share of the shards' write capacity.
+      const incomingHigh = (id: string, what: string, metric: cloudwatch.Metric, perShardPerSecond: number) =>
+        new cloudwatch.Alarm(this, id, {
+          alarmDescription: `Incoming ${what} over ${Math.round(policy.scaleUpUtilization * 100)} % of ${shardCount} shards: scale up`,
+          metric: perMinute(metric),
+          threshold: upAt * shardCount * perShardPerSecond,
+          evaluationPeriods: 2,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
       alarms.push(
-        new cloudwatch.Alarm(this, 'IncomingBytesHigh', {
-          alarmDescription: `Incoming bytes over ${Math.round(policy.scaleUpUtilization * 100)} % of ${shardCount} shards: scale up`,
-          metric: perMinute(this.stream.metricIncomingBytes()),
-          threshold: upAt * shardCount * SHARD_WRITE_CAPACITY.bytesPerSecond,
-          evaluationPeriods: 2,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-        new cloudwatch.Alarm(this, 'IncomingRecordsHigh', {
-          alarmDescription: `Incoming records over ${Math.round(policy.scaleUpUtilization * 100)} % of ${shardCount} shards: scale up`,
-          metric: perMinute(this.stream.metricIncomingRecords()),
-          threshold: upAt * shardCount * SHARD_WRITE_CAPACITY.recordsPerSecond,
-          evaluationPeriods: 2,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        incomingHigh(
+          'IncomingBytesHigh',
+          'bytes',
+          this.stream.metricIncomingBytes(),
+          SHARD_WRITE_CAPACITY.bytesPerSecond,
+        ),
+        incomingHigh(
+          'IncomingRecordsHigh',
+          'records',
+          this.stream.metricIncomingRecords(),
+          SHARD_WRITE_CAPACITY.recordsPerSecond,
+        ),
         new cloudwatch.Alarm(this, 'WriteThrottled', {
           alarmDescription: 'Writes throttled by Kinesis: scale up',
           metric: perMinute(this.stream.metricWriteProvisionedThroughputExceeded()),

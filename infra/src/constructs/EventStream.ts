@@ -295,11 +295,7 @@ export class EventStream extends Construct {
   /** Lets a polling consumer read: {@link STREAM_READER_ACTIONS} on this stream, `kms:Decrypt` on its key. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
     this.key.grant(grantee, 'kms:Decrypt');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_READER_ACTIONS],
-      resourceArns: [this.stream.streamArn],
-    });
+    return this.#grantOn(grantee, STREAM_READER_ACTIONS, this.stream.streamArn);
   }
 
   /**
@@ -311,16 +307,8 @@ export class EventStream extends Construct {
    */
   grantFanOutRead(grantee: iam.IGrantable): iam.Grant {
     const read = this.grantRead(grantee);
-    const register = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_FAN_OUT_ACTIONS],
-      resourceArns: [this.stream.streamArn],
-    });
-    const subscribe = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_CONSUMER_ACTIONS],
-      resourceArns: [this.consumerArns],
-    });
+    const register = this.#grantOn(grantee, STREAM_FAN_OUT_ACTIONS, this.stream.streamArn);
+    const subscribe = this.#grantOn(grantee, STREAM_CONSUMER_ACTIONS, this.consumerArns);
     return read.combine(register).combine(subscribe);
   }
 
@@ -332,10 +320,11 @@ export class EventStream extends Construct {
   /** Lets a producer write: {@link STREAM_WRITER_ACTIONS} on this stream, `kms:GenerateDataKey` on its key. */
   grantWrite(grantee: iam.IGrantable): iam.Grant {
     this.key.grant(grantee, 'kms:GenerateDataKey');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_WRITER_ACTIONS],
-      resourceArns: [this.stream.streamArn],
-    });
+    return this.#grantOn(grantee, STREAM_WRITER_ACTIONS, this.stream.streamArn);
+  }
+
+  /** Grants `actions` on `resourceArn` to `grantee`'s principal policy. */
+  #grantOn(grantee: iam.IGrantable, actions: readonly string[], resourceArn: string): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [resourceArn] });
   }
 }

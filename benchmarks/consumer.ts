@@ -43,6 +43,7 @@ import {
   type SampleEvent,
   sampleEvents,
   withFreshStream,
+  withPreloadedStream,
 } from './harness/index.js';
 
 interface Params {
@@ -117,13 +118,7 @@ async function freshTable(shared: Shared, prefix: string, isLifion: boolean): Pr
 /** Pre-loads a fresh stream with the sample events, then runs a drain contender on it. */
 function drain(file: URL, prefix: string, isLifion = false) {
   return (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> =>
-    withFreshStream(ctx, shared.stack, prefix, SHARDS, async ({ streamName, shardIds }) => {
-      await putEvents(shared.kinesis, {
-        streamName,
-        events: shared.events,
-        concurrency: SHARDS,
-        signal: ctx.signal,
-      });
+    withPreloadedStream(ctx, shared.stack, shared, prefix, SHARDS, async ({ streamName, shardIds }) => {
       const input: DrainInput = {
         info: shared.stack.info,
         streamName,

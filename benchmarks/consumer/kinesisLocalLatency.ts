@@ -7,68 +7,34 @@
  * between `ready` and the last record (the steady state) are counted by consumer-core's instrumented
  * client the worker reads through.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { createConsumer } from '@shardline/consumer-core';
 import { instrumentKinesisClient } from '@shardline/consumer-core/testing';
-import { dynamoDBClientConfig, kinesisClientConfig } from '@shardline/local';
-import { monotonicNowMs, runContender } from '../harness/index.js';
-import {
-  decodeEvent,
-  EventLedger,
-  eventIndex,
-  type KinesisLocalLatencyInput,
-  READY_EVENT,
-  RECEIVED_EVENT,
-  type ReceivedEvent,
-  retrievalFigures,
-} from './shared.js';
-import { waitFor } from './waitFor.js';
+import { runContender } from '../harness/index.js';
+import { createWorker, localClients, runForLatency } from './consumerCoreWorker.js';
+import { EventLedger, type KinesisLocalLatencyInput, latencySpan, retrievalFigures } from './shared.js';
 
 runContender<KinesisLocalLatencyInput>(async (input, probe) => {
-  const kinesis = new KinesisClient(kinesisClientConfig(input.info));
-  const dynamodb = new DynamoDBClient(dynamoDBClientConfig(input.info));
-  const instrumented = instrumentKinesisClient(kinesis);
+  const clients = localClients(input.info);
+  const instrumented = instrumentKinesisClient(clients.kinesis);
   const ledger = new EventLedger(input.records);
 
-  const consumer = createConsumer({
-    streamName: input.streamName,
-    applicationName: input.tableName,
+  const consumer = createWorker(input, clients, probe.signal, {
     kinesisClient: instrumented.client,
-    dynamoDBClient: dynamodb,
-    initialPosition: 'TRIM_HORIZON',
     retrieval: input.retrieval,
-    signal: probe.signal,
   });
   const subscribed = new Set<string>();
   const subscription = consumer.events$.subscribe((event) => {
     if (event.type === 'SUBSCRIBED') subscribed.add(event.shardId);
   });
-  await consumer.run({
-    processBatch: async (batch) => {
-      const atMs = monotonicNowMs();
-      const indexes = batch.records.map((record) => eventIndex(decodeEvent(record.data)));
-      for (const index of indexes) ledger.see(index);
-      probe.emit(RECEIVED_EVENT, { indexes, atMs } satisfies ReceivedEvent);
-    },
-  });
+  await runForLatency(consumer, probe, ledger);
   const shardsRead = () =>
     input.retrieval === 'fanOut' ? subscribed.size : instrumented.getRecordsCallTimesMs().size;
-  await waitFor(
-    input.retrieval === 'fanOut' ? 'a subscription on every shard' : 'a GetRecords call on every shard',
-    () => shardsRead() >= input.shardIds.length,
-    probe.signal,
-  );
-  const readyAtMs = performance.now();
-  probe.mark('ready');
-  probe.emit(READY_EVENT);
-  await waitFor('every event put', () => ledger.complete, probe.signal, 600_000);
-  probe.mark('end');
-  const endAtMs = performance.now();
+  const { readyAtMs, endAtMs } = await latencySpan(probe, ledger, {
+    what: input.retrieval === 'fanOut' ? 'a subscription on every shard' : 'a GetRecords call on every shard',
+    holds: () => shardsRead() >= input.shardIds.length,
+  });
   await consumer.stop();
   subscription.unsubscribe();
-  kinesis.destroy();
-  dynamodb.destroy();
+  clients.destroy();
 
   const steadyGetRecords = [...instrumented.getRecordsCallTimesMs().values()]
     .flat()

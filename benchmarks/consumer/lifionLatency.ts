@@ -3,17 +3,9 @@
  * polling (`pollDelay` 250 ms after a read with records, `noRecordsPollDelay` 1,000 ms after an empty
  * one) reads a live stream while the parent puts 50 records/s; reports like `shardlineLatency.ts`.
  */
-import { monotonicNowMs, runContender } from '../harness/index.js';
+import { runContender } from '../harness/index.js';
 import { createLifionConsumer, onLifionRequest } from './lifion.js';
-import {
-  EventLedger,
-  eventIndex,
-  type LatencyInput,
-  READY_EVENT,
-  RECEIVED_EVENT,
-  type ReceivedEvent,
-} from './shared.js';
-import { waitFor } from './waitFor.js';
+import { EventLedger, eventIndex, type LatencyInput, latencySpan, receiveBatch } from './shared.js';
 
 runContender<LatencyInput>(async (input, probe) => {
   const ledger = new EventLedger(input.records);
@@ -31,33 +23,21 @@ runContender<LatencyInput>(async (input, probe) => {
     failure ??= error;
   });
   consumer.on('data', ({ records }) => {
-    const atMs = monotonicNowMs();
-    const indexes = records.map((record) => eventIndex(record.data as { event_id: string }));
-    for (const index of indexes) ledger.see(index);
-    probe.emit(RECEIVED_EVENT, { indexes, atMs } satisfies ReceivedEvent);
+    receiveBatch(probe, ledger, records, (record) => eventIndex(record.data as { event_id: string }));
   });
   await consumer.startConsumer();
-  // lifion reports read failures on its stream: fail the run rather than wait for records that never come.
-  const unlessFailed = (condition: () => boolean) => () => {
-    if (failure) throw failure;
-    return condition();
-  };
-  await waitFor(
-    'a GetRecords call on every shard',
-    unlessFailed(
-      () => iteratorShards.size >= input.shardIds.length && getRecordsCalls >= input.shardIds.length,
-    ),
-    probe.signal,
+  await latencySpan(
+    probe,
+    ledger,
+    {
+      what: 'a GetRecords call on every shard',
+      holds: () => iteratorShards.size >= input.shardIds.length && getRecordsCalls >= input.shardIds.length,
+    },
+    // lifion reports read failures on its stream: fail the run rather than wait for records that never come.
+    () => {
+      if (failure) throw failure;
+    },
   );
-  probe.mark('ready');
-  probe.emit(READY_EVENT);
-  await waitFor(
-    'every event put',
-    unlessFailed(() => ledger.complete),
-    probe.signal,
-    600_000,
-  );
-  probe.mark('end');
   consumer.stopConsumer();
 
   const { wallMs } = probe.between('ready', 'end');

@@ -4,7 +4,8 @@
  */
 import type { InstrumentedKinesisClient } from '@shardline/consumer-core/testing';
 import type { LocalTwinInfo } from '@shardline/local';
-import type { ContenderProbe } from '../harness/index.js';
+import { type ContenderProbe, monotonicNowMs } from '../harness/index.js';
+import { waitFor } from './waitFor.js';
 
 /** Input of the drain contenders (bare loop, consumer-core worker, lifion-kinesis). */
 export interface DrainInput {
@@ -73,6 +74,58 @@ export interface ReceivedEvent {
 export const READY_EVENT = 'ready';
 /** Sent by a latency contender for each batch (data: {@link ReceivedEvent}). */
 export const RECEIVED_EVENT = 'received';
+
+/**
+ * What a latency contender's processor does with a batch: takes the time first, then each record's
+ * event index (`indexOf`) into `ledger`, and sends the {@link RECEIVED_EVENT}.
+ */
+export function receiveBatch<R>(
+  probe: Pick<ContenderProbe, 'emit'>,
+  ledger: EventLedger,
+  records: readonly R[],
+  indexOf: (record: R) => number,
+): void {
+  const atMs = monotonicNowMs();
+  const indexes = records.map(indexOf);
+  for (const index of indexes) ledger.see(index);
+  probe.emit(RECEIVED_EVENT, { indexes, atMs } satisfies ReceivedEvent);
+}
+
+/**
+ * The measured span of a latency contender: waits until `everyShardRead` holds (`what` says what it
+ * waits for), marks `ready` and sends {@link READY_EVENT} (the parent starts putting), then waits until
+ * `ledger` has seen every event put and marks `end`. `check` runs before every look at a condition
+ * (e.g. to throw a failure the library reported rather than wait for records that never come).
+ *
+ * @returns `performance.now()` just before `ready` and just after `end`.
+ * @throws the signal's reason when aborted; Error when a wait times out or `check` throws.
+ */
+export async function latencySpan(
+  probe: Pick<ContenderProbe, 'mark' | 'emit' | 'signal'>,
+  ledger: EventLedger,
+  everyShardRead: { readonly what: string; readonly holds: () => boolean },
+  check?: () => void,
+): Promise<{ readyAtMs: number; endAtMs: number }> {
+  const checked = (condition: () => boolean) =>
+    check
+      ? () => {
+          check();
+          return condition();
+        }
+      : condition;
+  await waitFor(everyShardRead.what, checked(everyShardRead.holds), probe.signal);
+  const readyAtMs = performance.now();
+  probe.mark('ready');
+  probe.emit(READY_EVENT);
+  await waitFor(
+    'every event put',
+    checked(() => ledger.complete),
+    probe.signal,
+    600_000,
+  );
+  probe.mark('end');
+  return { readyAtMs, endAtMs: performance.now() };
+}
 
 /** A decoded sample event: only `event_id` is read, the rest is decoded like a real processor would. */
 interface DecodedEvent {

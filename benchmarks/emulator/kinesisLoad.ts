@@ -3,7 +3,7 @@
  * 500-record PutRecords calls, then reads them all back with GetShardIterator + GetRecords, one loop per
  * shard, and reports rates, sizes and per-call latencies.
  */
-import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import {
   countRequests,
@@ -12,6 +12,7 @@ import {
   runContender,
   sampleEvents,
   trimHorizonIterator,
+  warmConnection,
 } from '../harness/index.js';
 
 /** Input of this contender. */
@@ -33,13 +34,7 @@ runContender<KinesisLoadInput>(async (input, probe) => {
   const putBytes = events.reduce((sum, e) => sum + e.data.byteLength + Buffer.byteLength(e.partitionKey), 0);
 
   // Warm the connection and the code paths outside the measured span.
-  await kinesis.send(
-    new GetShardIteratorCommand({
-      StreamName: input.streamName,
-      ShardId: input.shardIds[0],
-      ShardIteratorType: 'LATEST',
-    }),
-  );
+  await warmConnection(kinesis, input.streamName, input.shardIds[0]);
 
   const putLatency = new LatencyRecorder();
   probe.mark('put-start');

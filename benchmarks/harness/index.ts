@@ -21,7 +21,7 @@ export type {
   RoundMetrics,
 } from './defineBenchmark.js';
 export { Better, defineBenchmark } from './defineBenchmark.js';
-export { withFreshStream } from './freshStream.js';
+export { withFreshStream, withPreloadedStream } from './freshStream.js';
 export { LatencyRecorder } from './latency.js';
 export type { PutEventsOptions, PutEventsResult } from './putEvents.js';
 export { PUT_RECORDS_MAX_RECORDS, putEvents } from './putEvents.js';
@@ -30,5 +30,5 @@ export type { CountedRequest } from './requestCounter.js';
 export { countRequests, maxInWindow, RequestCounter } from './requestCounter.js';
 export type { EcommerceRow, SampleEvent } from './sampleEvents.js';
 export { ECOMMERCE_SAMPLE_PATH, loadSampleRows, parseEcommerceCsv, sampleEvents } from './sampleEvents.js';
-export { trimHorizonIterator } from './shardIterator.js';
+export { trimHorizonIterator, warmConnection } from './shardIterator.js';
 export { median, percentile, summarize } from './stats.js';

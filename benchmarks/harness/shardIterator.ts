@@ -15,3 +15,21 @@ export async function trimHorizonIterator(
   );
   return ShardIterator;
 }
+
+/**
+ * Warms `kinesis`'s connection and the SDK's code paths before a measured span: one `GetShardIterator`
+ * at `LATEST` of `shardId` (it reads and writes nothing).
+ */
+export async function warmConnection(
+  kinesis: KinesisClient,
+  streamName: string,
+  shardId: string | undefined,
+): Promise<void> {
+  await kinesis.send(
+    new GetShardIteratorCommand({
+      StreamName: streamName,
+      ShardId: shardId,
+      ShardIteratorType: 'LATEST',
+    }),
+  );
+}

@@ -467,6 +467,11 @@ export class OwnerIndex {
   }
 }
 
+/** The owner a boolean write (release, reset, delete) leaves: none when it took, unchanged (`false`) when not. */
+function unowned(done: boolean): undefined | false {
+  return done ? undefined : false;
+}
+
 /**
  * One worker's view of a table: the shared in-memory table, charged through the shared {@link Meter},
  * and its `leaseOwner` index when it has one (the lease table in leader-based assignment; the
@@ -521,6 +526,29 @@ export class MeteredLeaseStore implements LeaseStore {
       signal,
       this.#meter,
       index,
+    );
+  }
+
+  /**
+   * A write that moves `lease` from its owner to `to` (index writes charged with it) and, when it
+   * succeeds, records the owner it left (`ownerAfter`: the new owner, or `false` when the write did not
+   * take).
+   */
+  #ownerWrite<T>(
+    kind: RequestKind,
+    lease: Lease,
+    to: string | undefined,
+    op: () => Promise<T>,
+    ownerAfter: (result: T) => string | undefined | false,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    return this.#write(
+      kind,
+      lease,
+      lease.leaseKey,
+      () => op().then(this.#owned(kind, lease.leaseKey, ownerAfter)),
+      signal,
+      { from: lease.leaseOwner, to },
     );
   }
 
@@ -619,30 +647,24 @@ export class MeteredLeaseStore implements LeaseStore {
   }
 
   takeLease(lease: Lease, owner: string, signal?: AbortSignal): Promise<Lease | undefined> {
-    return this.#write(
+    return this.#ownerWrite(
       'take',
       lease,
-      lease.leaseKey,
-      () =>
-        this.#inner
-          .takeLease(lease, owner)
-          .then(this.#owned('take', lease.leaseKey, (taken) => taken?.leaseOwner ?? false)),
+      owner,
+      () => this.#inner.takeLease(lease, owner),
+      (taken) => taken?.leaseOwner ?? false,
       signal,
-      { from: lease.leaseOwner, to: owner },
     );
   }
 
   releaseLease(lease: Lease, signal?: AbortSignal): Promise<boolean> {
-    return this.#write(
+    return this.#ownerWrite(
       'release',
       lease,
-      lease.leaseKey,
-      () =>
-        this.#inner
-          .releaseLease(lease)
-          .then(this.#owned('release', lease.leaseKey, (released) => (released ? undefined : false))),
+      undefined,
+      () => this.#inner.releaseLease(lease),
+      unowned,
       signal,
-      { from: lease.leaseOwner, to: undefined },
     );
   }
 
@@ -671,16 +693,13 @@ export class MeteredLeaseStore implements LeaseStore {
   }
 
   requestHandoff(lease: Lease, nextOwner: string, signal?: AbortSignal): Promise<Lease | undefined> {
-    return this.#write(
+    return this.#ownerWrite(
       'handoff',
       lease,
-      lease.leaseKey,
-      () =>
-        this.#inner
-          .requestHandoff(lease, nextOwner)
-          .then(this.#owned('handoff', lease.leaseKey, (handed) => handed?.leaseOwner ?? false)),
+      nextOwner,
+      () => this.#inner.requestHandoff(lease, nextOwner),
+      (handed) => handed?.leaseOwner ?? false,
       signal,
-      { from: lease.leaseOwner, to: nextOwner },
     );
   }
 
@@ -689,44 +708,35 @@ export class MeteredLeaseStore implements LeaseStore {
   }
 
   resetCheckpoint(lease: Lease, checkpoint: ExtendedSequenceNumber, signal?: AbortSignal): Promise<boolean> {
-    return this.#write(
+    return this.#ownerWrite(
       'checkpoint',
       lease,
-      lease.leaseKey,
-      () =>
-        this.#inner
-          .resetCheckpoint(lease, checkpoint)
-          .then(this.#owned('checkpoint', lease.leaseKey, (reset) => (reset ? undefined : false))),
+      undefined,
+      () => this.#inner.resetCheckpoint(lease, checkpoint),
+      unowned,
       signal,
-      { from: lease.leaseOwner, to: undefined },
     );
   }
 
   recordShardFailure(lease: Lease, failure: ShardFailureRecord, signal?: AbortSignal): Promise<boolean> {
-    return this.#write(
+    return this.#ownerWrite(
       'release',
       lease,
-      lease.leaseKey,
-      () =>
-        this.#inner
-          .recordShardFailure(lease, failure)
-          .then(this.#owned('release', lease.leaseKey, (failed) => (failed ? undefined : false))),
+      undefined,
+      () => this.#inner.recordShardFailure(lease, failure),
+      unowned,
       signal,
-      { from: lease.leaseOwner, to: undefined },
     );
   }
 
   deleteLease(lease: Lease, signal?: AbortSignal): Promise<boolean> {
-    return this.#write(
+    return this.#ownerWrite(
       'delete',
       lease,
-      lease.leaseKey,
-      () =>
-        this.#inner
-          .deleteLease(lease)
-          .then(this.#owned('delete', lease.leaseKey, (deleted) => (deleted ? undefined : false))),
+      undefined,
+      () => this.#inner.deleteLease(lease),
+      unowned,
       signal,
-      { from: lease.leaseOwner, to: undefined },
     );
   }
 

@@ -4,11 +4,11 @@
  * replay CLI feeds it), over the direct Kinesis transport or the HTTP transport to an ingest gateway.
  * Measured from the first `enqueue` to the end of `flush()` (every record acknowledged).
  */
-import { GetShardIteratorCommand, KinesisClient } from '@aws-sdk/client-kinesis';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
 import { createProducer, httpTransport, kinesisTransport, type Transport } from '@shardline/producer';
-import { countRequests, runContender } from '../harness/index.js';
-import { appEvents } from './events.js';
+import { countRequests, runContender, warmConnection } from '../harness/index.js';
+import { appEvents, loadFigures } from './events.js';
 
 /** Input of this contender. */
 export interface ProducerLoadInput {
@@ -40,13 +40,7 @@ runContender<ProducerLoadInput>(async (input, probe) => {
   if (input.transport === 'kinesis') {
     transport = kinesisTransport({ client: kinesis, streamName: input.streamName });
     // Warm the connection and the SDK's code paths outside the measured span, as the bare loop does.
-    await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: input.streamName,
-        ShardId: input.shardIds[0],
-        ShardIteratorType: 'LATEST',
-      }),
-    );
+    await warmConnection(kinesis, input.streamName, input.shardIds[0]);
   } else {
     if (input.url === undefined || input.apiKey === undefined) throw new Error('http needs url and apiKey');
     transport = httpTransport({ url: input.url, apiKey: input.apiKey, fetch: countingFetch });
@@ -104,12 +98,8 @@ runContender<ProducerLoadInput>(async (input, probe) => {
     throw new Error(`counted ${requests} requests at the client, the producer says ${metrics.requests}`);
   }
   const non200 = [...httpStatuses].filter(([status]) => status !== 200);
-  const { wallMs, cpuUs } = probe.between('start', 'end');
   return {
-    records_per_s: input.records / (wallMs / 1000),
-    requests_per_s: requests / (wallMs / 1000),
-    cpu_us_per_record: cpuUs / input.records,
-    client_cpu_percent: (100 * cpuUs) / 1000 / wallMs,
+    ...loadFigures(probe.between('start', 'end'), input.records, requests),
     records_per_request: batchRecords / batches,
     retries: metrics.retries,
     non_200_answers: non200.reduce((sum, [, n]) => sum + n, 0),

@@ -12,15 +12,14 @@
  */
 import { Buffer } from 'node:buffer';
 import {
-  GetShardIteratorCommand,
   KinesisClient,
   PutRecordCommand,
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
 import { kinesisClientConfig, type LocalTwinInfo } from '@shardline/local';
-import { countRequests, LatencyRecorder, runContender } from '../harness/index.js';
-import { type AppEvent, appEvents } from './events.js';
+import { countRequests, LatencyRecorder, runContender, warmConnection } from '../harness/index.js';
+import { type AppEvent, appEvents, loadFigures } from './events.js';
 
 /** Input of this contender. */
 export interface PutLoopInput {
@@ -51,13 +50,7 @@ runContender<PutLoopInput>(async (input, probe) => {
   const requests = countRequests(kinesis);
   const events = appEvents(input.records);
   // Warm the connection and the SDK's code paths outside the measured span.
-  await kinesis.send(
-    new GetShardIteratorCommand({
-      StreamName: input.streamName,
-      ShardId: input.shardIds[0],
-      ShardIteratorType: 'LATEST',
-    }),
-  );
+  await warmConnection(kinesis, input.streamName, input.shardIds[0]);
   const latency = new LatencyRecorder();
   let resentRecords = 0;
   let recordBytes = 0;
@@ -114,12 +107,8 @@ runContender<PutLoopInput>(async (input, probe) => {
   const command = input.loop === 'bare' ? 'PutRecords' : 'PutRecord';
   const calls = requests.count(command);
   if (calls !== latency.count) throw new Error(`counted ${calls} ${command} calls, made ${latency.count}`);
-  const { wallMs, cpuUs } = probe.between('start', 'end');
   return {
-    records_per_s: input.records / (wallMs / 1000),
-    requests_per_s: calls / (wallMs / 1000),
-    cpu_us_per_record: cpuUs / input.records,
-    client_cpu_percent: (100 * cpuUs) / 1000 / wallMs,
+    ...loadFigures(probe.between('start', 'end'), input.records, calls),
     latency_p50_ms: latency.percentileMs(50),
     resent_records: resentRecords,
     record_bytes: recordBytes / input.records,

@@ -8,32 +8,19 @@
 //
 // On the local twin, start it with kinesis-local (`pnpm local:up -- --kinesis faithful`): kinesalite has
 // no fan-out. kinesis-local pushes on a one-second poll, so alerts arrive within about a second there.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { http1RequestHandler, kinesisRequestHandler } from '@shardline/common';
 import { type Consumer, createConsumer } from '@shardline/consumer-core';
+import { createDynamoDBClient, createKinesisClient } from '@shardline/example-clients';
 import { decodeEnvelope } from '@shardline/ingest';
-import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const alertsApp = process.env.SHARDLINE_FAN_OUT_APP ?? 'purchase-alerts';
 const reportApp = process.env.SHARDLINE_POLLING_APP ?? 'type-report';
 // Kinesis: HTTP/2 on AWS — SubscribeToShard works over HTTP/2 only — and HTTP/1.1 on a local endpoint
-// (kinesis-local serves SubscribeToShard over HTTP/1.1 only): kinesisRequestHandler picks by the
-// endpoint. DynamoDB: HTTP/1.1. Both with timeouts; Shardline also bounds every call it makes.
-const kinesisEndpoint = process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL;
-const kinesisClient = new KinesisClient({
-  // Passed explicitly (the SDK would read the variable too): the client then knows it is a custom
-  // endpoint, which is how Shardline tells a local emulator from AWS when it checks the handler.
-  ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
-  requestHandler: kinesisRequestHandler({
-    endpoint: kinesisEndpoint,
-    http1Handler: NodeHttpHandler,
-    http2Handler: NodeHttp2Handler,
-  }),
-});
-const dynamoDBClient = new DynamoDBClient({ requestHandler: http1RequestHandler(NodeHttpHandler) });
+// (kinesis-local serves SubscribeToShard over HTTP/1.1 only). DynamoDB: HTTP/1.1. Both from the AWS_*
+// environment, with timeouts (see examples/clients); Shardline also bounds every call it makes. One
+// pair of clients serves both applications.
+const kinesisClient = createKinesisClient();
+const dynamoDBClient = createDynamoDBClient();
 
 const alerts = createConsumer({
   streamName,

@@ -1,16 +1,12 @@
 // Live metrics over the event stream, with RxJS: events per type per minute, the top brands and the
 // view -> cart -> purchase funnel, refreshed every few seconds. An independent application: it has its
 // own lease table and checkpoints, whatever else reads the stream.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { http1RequestHandler, kinesisRequestHandler } from '@shardline/common';
 import { createConsumer, type LeaseAssignmentMode } from '@shardline/consumer-core';
+import { createDynamoDBClient, createKinesisClient } from '@shardline/example-clients';
 import { decodeEnvelope } from '@shardline/ingest';
-import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { auditTime, concatMap, from, mergeMap, scan } from 'rxjs';
 import { addEvent, emptyMetrics, renderMetrics, type ShopEvent } from './metrics.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const applicationName = process.env.SHARDLINE_APP ?? 'live-metrics';
 const refreshMs = Number(process.env.SHARDLINE_REFRESH_MS ?? 2_000);
@@ -20,28 +16,14 @@ const leaseAssignment = (process.env.SHARDLINE_LEASE_ASSIGNMENT || undefined) as
   | LeaseAssignmentMode
   | undefined;
 const coordinatorTableName = process.env.SHARDLINE_COORDINATOR_TABLE || undefined;
-// Kinesis: HTTP/2 on AWS (enhanced fan-out's SubscribeToShard works over HTTP/2 only), HTTP/1.1 on a
-// local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS,
-// which is also passed as the client's endpoint (so that the client knows it is a custom one).
-// DynamoDB: HTTP/1.1. Both with timeouts (5 s connect, 30 s request; a missed request timeout throws
-// instead of being only logged). Shardline also puts its own deadline on every call it makes (the
-// consumer's `timeouts` option).
-const kinesisEndpoint = process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL;
-const kinesisHandler = kinesisRequestHandler({
-  endpoint: kinesisEndpoint,
-  http1Handler: NodeHttpHandler,
-  http2Handler: NodeHttp2Handler,
-});
-const requestHandler = http1RequestHandler(NodeHttpHandler);
 
 const consumer = createConsumer({
   streamName,
   applicationName,
-  kinesisClient: new KinesisClient({
-    ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
-    requestHandler: kinesisHandler,
-  }),
-  dynamoDBClient: new DynamoDBClient({ requestHandler }),
+  // From the AWS_* environment; Kinesis over HTTP/2 on AWS (enhanced fan-out needs it), HTTP/1.1 on a
+  // local endpoint; timeouts on both (see examples/clients).
+  kinesisClient: createKinesisClient(),
+  dynamoDBClient: createDynamoDBClient(),
   initialPosition: 'TRIM_HORIZON',
   // SHARDLINE_FAN_OUT_CONSUMER (the infra's ConsumerService sets it with `fanOut`): enhanced fan-out
   // through that registered consumer; otherwise polling.

@@ -1,45 +1,21 @@
 // The stream archived to S3 the way Firehose does, partitioned by event type: objects land under
 // events/type=<event_type>/YYYY/MM/dd/HH/, gzip, one envelope per line; records that cannot be parsed or
 // partitioned go under errors/ with the reason. Exactly-once objects, even across crashes.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { S3Client } from '@aws-sdk/client-s3';
-import { http1RequestHandler, kinesisRequestHandler } from '@shardline/common';
+import { createDynamoDBClient, createKinesisClient, createS3Client } from '@shardline/example-clients';
 import { createS3Sink } from '@shardline/s3-sink';
-import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const streamName = process.env.SHARDLINE_STREAM ?? 'events';
 const bucket = process.env.SHARDLINE_BUCKET ?? 'archive';
-// Kinesis: HTTP/2 on AWS (enhanced fan-out's SubscribeToShard works over HTTP/2 only), HTTP/1.1 on a
-// local endpoint (the emulators need it): kinesisRequestHandler picks by AWS_ENDPOINT_URL_KINESIS,
-// which is also passed as the client's endpoint (so that the client knows it is a custom one).
-// DynamoDB: HTTP/1.1. Both with timeouts (5 s connect, 30 s request; a missed request timeout throws
-// instead of being only logged). Shardline also puts its own deadline on every call it makes (the
-// consumer's `timeouts` option).
-const kinesisEndpoint = process.env.AWS_ENDPOINT_URL_KINESIS ?? process.env.AWS_ENDPOINT_URL;
-const kinesisHandler = kinesisRequestHandler({
-  endpoint: kinesisEndpoint,
-  http1Handler: NodeHttpHandler,
-  http2Handler: NodeHttp2Handler,
-});
-const requestHandler = http1RequestHandler(NodeHttpHandler);
-const isLocal = process.env.AWS_ENDPOINT_URL_S3 !== undefined;
 
 const sink = createS3Sink({
   streamName,
   bucket,
   applicationName: process.env.SHARDLINE_APP ?? 's3-archiver',
-  kinesisClient: new KinesisClient({
-    ...(kinesisEndpoint ? { endpoint: kinesisEndpoint } : {}),
-    requestHandler: kinesisHandler,
-  }),
-  dynamoDBClient: new DynamoDBClient({ requestHandler }),
-  // Emulators need path-style addressing and checksums only when required.
-  s3Client: new S3Client({
-    requestHandler,
-    ...(isLocal ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' as const } : {}),
-  }),
+  // From the AWS_* environment; Kinesis over HTTP/2 on AWS, HTTP/1.1 on a local endpoint; S3 with
+  // path-style addressing on a local endpoint; timeouts on all (see examples/clients).
+  kinesisClient: createKinesisClient(),
+  dynamoDBClient: createDynamoDBClient(),
+  s3Client: createS3Client(),
   compression: 'gzip',
   prefix: 'events/type=!{partitionKeyFromQuery:type}/!{timestamp:yyyy/MM/dd/HH}/',
   partitionKeys: { type: 'data.event_type' },

@@ -243,21 +243,28 @@ export class EventStream extends Construct {
       // The threshold follows the initial size; after a reshard the scheduled run takes over, and the
       // throttling alarm catches any shortfall.
       const upAt = policy.scaleUpUtilization * 60;
+      // Incoming bytes or records over the scale-up share of the shards' write capacity.
+      const incomingHigh = (id: string, what: string, metric: cloudwatch.Metric, perShardPerSecond: number) =>
+        new cloudwatch.Alarm(this, id, {
+          alarmDescription: `Incoming ${what} over ${Math.round(policy.scaleUpUtilization * 100)} % of ${shardCount} shards: scale up`,
+          metric: perMinute(metric),
+          threshold: upAt * shardCount * perShardPerSecond,
+          evaluationPeriods: 2,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
       alarms.push(
-        new cloudwatch.Alarm(this, 'IncomingBytesHigh', {
-          alarmDescription: `Incoming bytes over ${Math.round(policy.scaleUpUtilization * 100)} % of ${shardCount} shards: scale up`,
-          metric: perMinute(this.stream.metricIncomingBytes()),
-          threshold: upAt * shardCount * SHARD_WRITE_CAPACITY.bytesPerSecond,
-          evaluationPeriods: 2,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-        new cloudwatch.Alarm(this, 'IncomingRecordsHigh', {
-          alarmDescription: `Incoming records over ${Math.round(policy.scaleUpUtilization * 100)} % of ${shardCount} shards: scale up`,
-          metric: perMinute(this.stream.metricIncomingRecords()),
-          threshold: upAt * shardCount * SHARD_WRITE_CAPACITY.recordsPerSecond,
-          evaluationPeriods: 2,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        incomingHigh(
+          'IncomingBytesHigh',
+          'bytes',
+          this.stream.metricIncomingBytes(),
+          SHARD_WRITE_CAPACITY.bytesPerSecond,
+        ),
+        incomingHigh(
+          'IncomingRecordsHigh',
+          'records',
+          this.stream.metricIncomingRecords(),
+          SHARD_WRITE_CAPACITY.recordsPerSecond,
+        ),
         new cloudwatch.Alarm(this, 'WriteThrottled', {
           alarmDescription: 'Writes throttled by Kinesis: scale up',
           metric: perMinute(this.stream.metricWriteProvisionedThroughputExceeded()),
@@ -288,11 +295,7 @@ export class EventStream extends Construct {
   /** Lets a polling consumer read: {@link STREAM_READER_ACTIONS} on this stream, `kms:Decrypt` on its key. */
   grantRead(grantee: iam.IGrantable): iam.Grant {
     this.key.grant(grantee, 'kms:Decrypt');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_READER_ACTIONS],
-      resourceArns: [this.stream.streamArn],
-    });
+    return this.#grantOn(grantee, STREAM_READER_ACTIONS, this.stream.streamArn);
   }
 
   /**
@@ -304,16 +307,8 @@ export class EventStream extends Construct {
    */
   grantFanOutRead(grantee: iam.IGrantable): iam.Grant {
     const read = this.grantRead(grantee);
-    const register = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_FAN_OUT_ACTIONS],
-      resourceArns: [this.stream.streamArn],
-    });
-    const subscribe = iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_CONSUMER_ACTIONS],
-      resourceArns: [this.consumerArns],
-    });
+    const register = this.#grantOn(grantee, STREAM_FAN_OUT_ACTIONS, this.stream.streamArn);
+    const subscribe = this.#grantOn(grantee, STREAM_CONSUMER_ACTIONS, this.consumerArns);
     return read.combine(register).combine(subscribe);
   }
 
@@ -325,10 +320,11 @@ export class EventStream extends Construct {
   /** Lets a producer write: {@link STREAM_WRITER_ACTIONS} on this stream, `kms:GenerateDataKey` on its key. */
   grantWrite(grantee: iam.IGrantable): iam.Grant {
     this.key.grant(grantee, 'kms:GenerateDataKey');
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: [...STREAM_WRITER_ACTIONS],
-      resourceArns: [this.stream.streamArn],
-    });
+    return this.#grantOn(grantee, STREAM_WRITER_ACTIONS, this.stream.streamArn);
+  }
+
+  /** Grants `actions` on `resourceArn` to `grantee`'s principal policy. */
+  #grantOn(grantee: iam.IGrantable, actions: readonly string[], resourceArn: string): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [resourceArn] });
   }
 }

@@ -60,16 +60,10 @@ export const LEASE_OWNER_INDEX_WORKER_ACTIONS = Object.freeze(['dynamodb:Query']
 
 /**
  * The DynamoDB actions a worker uses on the coordinator table (`leaseAssignment: 'leader'`): the
- * leader item and the workers' heartbeat items, written with the lease protocol.
+ * leader item and the workers' heartbeat items, written with the lease protocol — so the lease
+ * table's actions ({@link LEASE_TABLE_WORKER_ACTIONS}).
  */
-export const COORDINATOR_TABLE_WORKER_ACTIONS = Object.freeze([
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:Scan',
-] as const);
+export const COORDINATOR_TABLE_WORKER_ACTIONS = LEASE_TABLE_WORKER_ACTIONS;
 
 /** The suffix consumer-core's default `coordinatorTableName` adds to the lease table's name. */
 const COORDINATOR_SUFFIX = '-ShardlineCoordinator';

@@ -8,7 +8,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type { Construct } from 'constructs';
 import { propsProblems } from '../config/propsProblems.js';
 import { ArchiveBucket } from '../constructs/ArchiveBucket.js';
-import { ConsumerService } from '../constructs/ConsumerService.js';
+import { ConsumerService, type ConsumerServiceProps } from '../constructs/ConsumerService.js';
 import { EventStream, type EventStreamProps } from '../constructs/EventStream.js';
 import { IngestApi, type IngestIntegrationMode } from '../constructs/IngestApi.js';
 import { type LeaseAssignment, LeaseTable } from '../constructs/LeaseTable.js';
@@ -167,35 +167,36 @@ export class ReferencePipelineStack extends Stack {
         ],
       });
 
-    const sinkTable = new LeaseTable(this, 'S3SinkLeases', {
-      tableName: `${this.stackName}-s3-sink`,
-      removalPolicy,
-      leaseAssignment: props.leaseAssignment?.s3Sink,
-    });
-    this.s3Sink = new ConsumerService(this, 'S3Sink', {
-      cluster,
-      stream: this.events,
-      leaseTable: sinkTable,
-      image,
+    // An application on the stream: its own lease table (`<stack>-<tableSuffix>`) and its service.
+    const application = (
+      id: string,
+      app: 's3Sink' | 'liveMetrics',
+      tableSuffix: string,
+      service: Omit<ConsumerServiceProps, 'cluster' | 'stream' | 'leaseTable' | 'image' | 'fanOut'>,
+    ) => {
+      const leaseTable = new LeaseTable(this, `${id}Leases`, {
+        tableName: `${this.stackName}-${tableSuffix}`,
+        removalPolicy,
+        leaseAssignment: props.leaseAssignment?.[app],
+      });
+      return new ConsumerService(this, id, {
+        cluster,
+        stream: this.events,
+        leaseTable,
+        image,
+        ...service,
+        ...(props.fanOut?.[app] ? { fanOut: {} } : {}),
+      });
+    };
+    this.s3Sink = application('S3Sink', 's3Sink', 's3-sink', {
       command: props.s3SinkCommand ?? DEFAULT_COMMANDS.s3Sink,
       archive: { bucket: this.archive, prefix: props.archivePrefix ?? 's3-sink/' },
-      ...(props.fanOut?.s3Sink ? { fanOut: {} } : {}),
     });
-    const metricsTable = new LeaseTable(this, 'LiveMetricsLeases', {
-      tableName: `${this.stackName}-live-metrics`,
-      removalPolicy,
-      leaseAssignment: props.leaseAssignment?.liveMetrics,
-    });
-    this.liveMetrics = new ConsumerService(this, 'LiveMetrics', {
-      cluster,
-      stream: this.events,
-      leaseTable: metricsTable,
-      image,
+    this.liveMetrics = application('LiveMetrics', 'liveMetrics', 'live-metrics', {
       command: props.liveMetricsCommand ?? DEFAULT_COMMANDS.liveMetrics,
       maxTasks: 1,
       cpu: 256,
       memoryMiB: 512,
-      ...(props.fanOut?.liveMetrics ? { fanOut: {} } : {}),
     });
 
     const maxAge = props.maxIteratorAge ?? Duration.minutes(5);

@@ -12,6 +12,22 @@ export interface ReadRetryPolicy {
   readonly random: () => number;
 }
 
+/**
+ * A reader's retry policy from its options, with the defaults every retrieval mode shares: backoff capped
+ * at 5 s, 30 s after a non-retriable error, `Math.random` jitter.
+ */
+export function resolveReadRetryPolicy(options: {
+  readonly maxBackoffMs?: number;
+  readonly fatalErrorRetryMs?: number;
+  readonly random?: () => number;
+}): ReadRetryPolicy {
+  return {
+    maxBackoffMs: options.maxBackoffMs ?? 5_000,
+    fatalRetryMs: options.fatalErrorRetryMs ?? 30_000,
+    random: options.random ?? Math.random,
+  };
+}
+
 /** One failed call of a reader, its error already translated. */
 export interface ReadFailure {
   /** The API called, e.g. `GetRecords`. */

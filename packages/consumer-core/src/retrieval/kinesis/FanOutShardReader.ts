@@ -24,7 +24,11 @@ import { DependencyError, FanOutClientError } from '../../errors.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
 import type { ReadResult, ShardReader, ShardReadRequest } from '../ShardReader.js';
 import { toKinesisRecords, toRecordsResult } from '../toKinesisRecords.js';
-import { type ReadRetryPolicy, waitAfterReadFailure } from '../waitAfterReadFailure.js';
+import {
+  type ReadRetryPolicy,
+  resolveReadRetryPolicy,
+  waitAfterReadFailure,
+} from '../waitAfterReadFailure.js';
 import { isThrottling, translateKinesisError } from './awsErrors.js';
 import { type KinesisClientLike, toChildShard } from './PollingShardReader.js';
 import { registerStreamConsumer } from './streamConsumerRegistration.js';
@@ -135,11 +139,7 @@ export class FanOutShardReader implements ShardReader {
     this.#endCheckIntervalMs = options.shardEndCheckIntervalMs ?? 10_000;
     this.#activeTimeoutMs = options.consumerActiveTimeoutMs ?? 120_000;
     this.#clock = options.clock ?? monotonicClock;
-    this.#retry = {
-      maxBackoffMs: options.maxBackoffMs ?? 5_000,
-      fatalRetryMs: options.fatalErrorRetryMs ?? 30_000,
-      random: options.random ?? Math.random,
-    };
+    this.#retry = resolveReadRetryPolicy(options);
   }
 
   /** The consumer's ARN once known (after `start()`). */

@@ -16,7 +16,11 @@ import type {
   StartingPosition,
 } from '../ShardReader.js';
 import { toKinesisRecords, toRecordsResult } from '../toKinesisRecords.js';
-import { type ReadRetryPolicy, waitAfterReadFailure } from '../waitAfterReadFailure.js';
+import {
+  type ReadRetryPolicy,
+  resolveReadRetryPolicy,
+  waitAfterReadFailure,
+} from '../waitAfterReadFailure.js';
 import { isThrottling, translateKinesisError } from './awsErrors.js';
 
 /** The part of a Kinesis client the library uses: any `KinesisClient` (or a wrapper with `send`). */
@@ -81,11 +85,7 @@ export class PollingShardReader implements ShardReader {
     this.#idleMs = options.idleTimeBetweenReadsMs ?? 1_000;
     this.#throttleInitialMs = options.throttleBackoffInitialMs ?? 500;
     this.#clock = options.clock ?? monotonicClock;
-    this.#retry = {
-      maxBackoffMs: options.maxBackoffMs ?? 5_000,
-      fatalRetryMs: options.fatalErrorRetryMs ?? 30_000,
-      random: options.random ?? Math.random,
-    };
+    this.#retry = resolveReadRetryPolicy(options);
   }
 
   async *read(request: ShardReadRequest): AsyncGenerator<ReadResult> {

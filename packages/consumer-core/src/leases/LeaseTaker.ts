@@ -1,4 +1,5 @@
 import { Loop } from '../internal/Loop.js';
+import type { Logger } from '../internal/logger.js';
 import type { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
 import type { LeaseHandoffs } from './LeaseHandoffs.js';
@@ -12,7 +13,6 @@ import {
   planLeaseTaking,
 } from './leaseTaking.js';
 
-/** Options of {@link LeaseTaker}. */
 /** How a worker takes leases (from the consumer's resolved options). */
 export interface LeaseTakingSettings {
   readonly leaseTakeIntervalMs: number;
@@ -21,6 +21,24 @@ export interface LeaseTakingSettings {
   readonly stealCooldownMs: number;
 }
 
+/**
+ * Warns when a round's plan (taking or assigning) found leases no live worker may hold under
+ * `maxLeasesPerWorker`: those shards are not read until workers join or the cap is raised.
+ */
+export function warnOfUncoveredLeases(
+  logger: Logger,
+  plan: { readonly uncoveredLeaseCount: number; readonly liveWorkerCount: number },
+  maxLeasesPerWorker: number,
+): void {
+  if (plan.uncoveredLeaseCount <= 0) return;
+  logger.warn('maxLeasesPerWorker leaves shards without a worker', {
+    uncoveredLeaseCount: plan.uncoveredLeaseCount,
+    liveWorkerCount: plan.liveWorkerCount,
+    maxLeasesPerWorker,
+  });
+}
+
+/** Options of {@link LeaseTaker}. */
 export interface LeaseTakerOptions extends LeaseLoopContext, LeaseTakingSettings {
   readonly held: HeldLeases;
   /** Steals go through it as cooperative hand-offs (when the store supports them). */
@@ -114,13 +132,7 @@ export class LeaseTaker {
       foreignLeaseKeys: this.#unconfirmedOwnLeaseKeys(leases, nowMs),
     });
     this.#options.onRoundPlanned?.(plan);
-    if (plan.uncoveredLeaseCount > 0) {
-      this.#options.logger.warn('maxLeasesPerWorker leaves shards without a worker', {
-        uncoveredLeaseCount: plan.uncoveredLeaseCount,
-        liveWorkerCount: plan.liveWorkerCount,
-        maxLeasesPerWorker: this.#options.maxLeasesPerWorker,
-      });
-    }
+    warnOfUncoveredLeases(this.#options.logger, plan, this.#options.maxLeasesPerWorker);
     // Steal half of what is missing per round (at least one, at most maxLeasesToStealAtOnce when
     // given): workers that join together and each plan from the same listing then do not overshoot.
     const stealLimit = Math.min(

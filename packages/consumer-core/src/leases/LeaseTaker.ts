@@ -12,6 +12,7 @@ import {
   observeLeases,
   planLeaseTaking,
 } from './leaseTaking.js';
+import { writeOrSkip } from './writeOrSkip.js';
 
 /** How a worker takes leases (from the consumer's resolved options). */
 export interface LeaseTakingSettings {
@@ -155,13 +156,9 @@ export class LeaseTaker {
   async take(lease: Lease, stolen: boolean, signal: AbortSignal): Promise<void> {
     const { store, workerId, clock } = this.#options;
     const sentAtMs = clock.nowMs();
-    let taken: Lease | undefined;
-    try {
-      taken = await store.takeLease(lease, workerId, signal);
-    } catch (error) {
-      this.#options.logger.warn('Taking a lease failed', { leaseKey: lease.leaseKey, error });
-      return;
-    }
+    const taken = await writeOrSkip(this.#options.logger, 'Taking a lease failed', lease.leaseKey, () =>
+      store.takeLease(lease, workerId, signal),
+    );
     if (!taken) return; // another worker was faster, or the counter moved: next round.
     this.#options.handoffs.forget(lease.leaseKey);
     this.#options.held.acquire({

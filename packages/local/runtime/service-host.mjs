@@ -28,33 +28,29 @@ function listen(server) {
   });
 }
 
+// kinesalite and dynalite: a factory of an http.Server over a LevelDB store (in memory without a path).
+function startLevelEmulator(name, engineOptions) {
+  if (options.path) mkdirSync(options.path, { recursive: true });
+  const server = require(name)({ path: options.path, ...engineOptions });
+  process.on('shardline:shutdown', () => server.close());
+  return listen(server);
+}
+
 async function start() {
   switch (service) {
-    case 'kinesalite': {
-      if (options.path) mkdirSync(options.path, { recursive: true });
-      const kinesalite = require('kinesalite');
-      const server = kinesalite({
-        path: options.path,
+    case 'kinesalite':
+      return startLevelEmulator('kinesalite', {
         createStreamMs: options.stateTransitionMs,
         deleteStreamMs: options.stateTransitionMs,
         updateStreamMs: options.stateTransitionMs,
         shardLimit: options.shardLimit,
       });
-      process.on('shardline:shutdown', () => server.close());
-      return listen(server);
-    }
-    case 'dynalite': {
-      if (options.path) mkdirSync(options.path, { recursive: true });
-      const dynalite = require('dynalite');
-      const server = dynalite({
-        path: options.path,
+    case 'dynalite':
+      return startLevelEmulator('dynalite', {
         createTableMs: options.stateTransitionMs,
         deleteTableMs: options.stateTransitionMs,
         updateTableMs: options.stateTransitionMs,
       });
-      process.on('shardline:shutdown', () => server.close());
-      return listen(server);
-    }
     case 'fauxqs': {
       process.env.FAUXQS_LOGGER = 'false';
       const { buildApp } = await import('fauxqs');

@@ -2,7 +2,7 @@ import { SentinelCheckpoint, sentinelPosition } from '../checkpoint/ExtendedSequ
 import { Loop } from '../internal/Loop.js';
 import { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
-import type { LeaseLoopContext } from './LeaseLoopContext.js';
+import { type LeaseLoopContext, leaseLoopContext } from './LeaseLoopContext.js';
 import { LeaseRenewer } from './LeaseRenewer.js';
 import type { LeaseStore } from './LeaseStore.js';
 import { LEADER_ITEM_KEY, workerItemKey } from './leaseAssignment.js';
@@ -42,7 +42,7 @@ export class CoordinatorMembership {
 
   constructor(options: CoordinatorMembershipOptions) {
     this.#options = options;
-    const { coordinatorStore: store, workerId, failoverTimeMs, renewIntervalMs, clock, logger } = options;
+    const { coordinatorStore: store, failoverTimeMs, clock, logger } = options;
     // Membership items are not shards: their gain and loss are reported by the leadership callback only.
     const onEvent = () => {};
     this.#held = new HeldLeases({
@@ -59,13 +59,7 @@ export class CoordinatorMembership {
       },
     });
     this.#renewer = new LeaseRenewer({
-      store,
-      workerId,
-      failoverTimeMs,
-      renewIntervalMs,
-      clock,
-      logger,
-      onEvent,
+      ...leaseLoopContext({ ...options, store, onEvent }),
       held: this.#held,
       onRoundError: options.onRoundError,
       noticeHandoff: async () => false,

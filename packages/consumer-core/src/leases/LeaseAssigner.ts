@@ -3,7 +3,7 @@ import { Loop } from '../internal/Loop.js';
 import type { Lease } from './Lease.js';
 import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import type { LeaseStore } from './LeaseStore.js';
-import type { LeaseTakingSettings } from './LeaseTaker.js';
+import { type LeaseTakingSettings, warnOfUncoveredLeases } from './LeaseTaker.js';
 import {
   type LeaseAssignment,
   type LeaseAssignmentPlan,
@@ -123,13 +123,7 @@ export class LeaseAssigner {
       maxMovesPerWorker: this.#options.maxLeasesToStealAtOnce,
     });
     this.#options.onRoundPlanned?.(plan);
-    if (plan.uncoveredLeaseCount > 0) {
-      this.#options.logger.warn('maxLeasesPerWorker leaves shards without a worker', {
-        uncoveredLeaseCount: plan.uncoveredLeaseCount,
-        liveWorkerCount: plan.liveWorkerCount,
-        maxLeasesPerWorker: this.#options.maxLeasesPerWorker,
-      });
-    }
+    warnOfUncoveredLeases(this.#options.logger, plan, this.#options.maxLeasesPerWorker);
     const receivers = new Set<string>();
     await forEachConcurrently(plan.assignments, ASSIGNMENT_CONCURRENCY, async (assignment) => {
       if (await this.#write(assignment, signal)) receivers.add(assignment.to);

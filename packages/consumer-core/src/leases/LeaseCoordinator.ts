@@ -8,7 +8,7 @@ import { LeaseCleaner } from './LeaseCleaner.js';
 import { LeaseDiscovery } from './LeaseDiscovery.js';
 import type { LeaseHandle } from './LeaseHandle.js';
 import { LeaseHandoffs } from './LeaseHandoffs.js';
-import type { LeaseLoopContext } from './LeaseLoopContext.js';
+import { type LeaseLoopContext, leaseLoopContext } from './LeaseLoopContext.js';
 import { LeaseRenewer } from './LeaseRenewer.js';
 import type { LeaseStore } from './LeaseStore.js';
 import { LeaseTaker, type LeaseTakingSettings } from './LeaseTaker.js';
@@ -87,7 +87,7 @@ export class LeaseCoordinator {
   readonly #leader: LeaderMode | undefined;
 
   constructor(options: LeaseCoordinatorOptions) {
-    const { store, workerId, failoverTimeMs, renewIntervalMs, clock, logger, onEvent } = options;
+    const { store, failoverTimeMs, clock, logger, onEvent } = options;
     const onRoundError = (operation: string) => (error: unknown) => {
       logger.warn(`Lease ${operation} round failed`, { error });
       onEvent({ type: 'ERROR', shardId: undefined, error: asError(error) });
@@ -101,15 +101,7 @@ export class LeaseCoordinator {
       onLeaseLost: options.onLeaseLost,
     });
     const held = this.#held;
-    const context: LeaseLoopContext = {
-      store,
-      workerId,
-      failoverTimeMs,
-      renewIntervalMs,
-      clock,
-      logger,
-      onEvent,
-    };
+    const context = leaseLoopContext(options);
     this.#handoffs = new LeaseHandoffs({
       ...context,
       held,

@@ -4,6 +4,7 @@ import type { Lease } from './Lease.js';
 import type { LeaseLoopContext } from './LeaseLoopContext.js';
 import { takeHintOf } from './LeaseStore.js';
 import { isLeaseExpired, type LeaseObservations } from './leaseTaking.js';
+import { writeOrSkip } from './writeOrSkip.js';
 
 /** Options of {@link LeaseHandoffs}. */
 export interface LeaseHandoffsOptions extends LeaseLoopContext {
@@ -90,13 +91,12 @@ export class LeaseHandoffs {
   ): Promise<void> {
     const { store, workerId, clock } = this.#options;
     if (!store.requestHandoff) return;
-    let requested: Lease | undefined;
-    try {
-      requested = await store.requestHandoff(lease, workerId, signal);
-    } catch (error) {
-      this.#options.logger.warn('Requesting a hand-off failed', { leaseKey: lease.leaseKey, error });
-      return;
-    }
+    const requested = await writeOrSkip(
+      this.#options.logger,
+      'Requesting a hand-off failed',
+      lease.leaseKey,
+      async () => store.requestHandoff?.(lease, workerId, signal), // defined: checked above
+    );
     if (!requested) return;
     this.#pending.set(lease.leaseKey, {
       lease: requested,

@@ -16,3 +16,12 @@ export interface LeaseLoopContext {
   readonly logger: Logger;
   readonly onEvent: ConsumerEventListener;
 }
+
+/**
+ * Exactly the {@link LeaseLoopContext} fields of `source` (a module's wider options), to hand on to the
+ * lease loops without the rest.
+ */
+export function leaseLoopContext(source: LeaseLoopContext): LeaseLoopContext {
+  const { store, workerId, failoverTimeMs, renewIntervalMs, clock, logger, onEvent } = source;
+  return { store, workerId, failoverTimeMs, renewIntervalMs, clock, logger, onEvent };
+}

@@ -1,4 +1,5 @@
 import { Loop } from '../internal/Loop.js';
+import type { Logger } from '../internal/logger.js';
 import type { HeldLeases } from './HeldLeases.js';
 import type { Lease } from './Lease.js';
 import type { LeaseHandoffs } from './LeaseHandoffs.js';
@@ -11,8 +12,8 @@ import {
   observeLeases,
   planLeaseTaking,
 } from './leaseTaking.js';
+import { writeOrSkip } from './writeOrSkip.js';
 
-/** Options of {@link LeaseTaker}. */
 /** How a worker takes leases (from the consumer's resolved options). */
 export interface LeaseTakingSettings {
   readonly leaseTakeIntervalMs: number;
@@ -21,6 +22,24 @@ export interface LeaseTakingSettings {
   readonly stealCooldownMs: number;
 }
 
+/**
+ * Warns when a round's plan (taking or assigning) found leases no live worker may hold under
+ * `maxLeasesPerWorker`: those shards are not read until workers join or the cap is raised.
+ */
+export function warnOfUncoveredLeases(
+  logger: Logger,
+  plan: { readonly uncoveredLeaseCount: number; readonly liveWorkerCount: number },
+  maxLeasesPerWorker: number,
+): void {
+  if (plan.uncoveredLeaseCount <= 0) return;
+  logger.warn('maxLeasesPerWorker leaves shards without a worker', {
+    uncoveredLeaseCount: plan.uncoveredLeaseCount,
+    liveWorkerCount: plan.liveWorkerCount,
+    maxLeasesPerWorker,
+  });
+}
+
+/** Options of {@link LeaseTaker}. */
 export interface LeaseTakerOptions extends LeaseLoopContext, LeaseTakingSettings {
   readonly held: HeldLeases;
   /** Steals go through it as cooperative hand-offs (when the store supports them). */
@@ -114,13 +133,7 @@ export class LeaseTaker {
       foreignLeaseKeys: this.#unconfirmedOwnLeaseKeys(leases, nowMs),
     });
     this.#options.onRoundPlanned?.(plan);
-    if (plan.uncoveredLeaseCount > 0) {
-      this.#options.logger.warn('maxLeasesPerWorker leaves shards without a worker', {
-        uncoveredLeaseCount: plan.uncoveredLeaseCount,
-        liveWorkerCount: plan.liveWorkerCount,
-        maxLeasesPerWorker: this.#options.maxLeasesPerWorker,
-      });
-    }
+    warnOfUncoveredLeases(this.#options.logger, plan, this.#options.maxLeasesPerWorker);
     // Steal half of what is missing per round (at least one, at most maxLeasesToStealAtOnce when
     // given): workers that join together and each plan from the same listing then do not overshoot.
     const stealLimit = Math.min(
@@ -143,13 +156,9 @@ export class LeaseTaker {
   async take(lease: Lease, stolen: boolean, signal: AbortSignal): Promise<void> {
     const { store, workerId, clock } = this.#options;
     const sentAtMs = clock.nowMs();
-    let taken: Lease | undefined;
-    try {
-      taken = await store.takeLease(lease, workerId, signal);
-    } catch (error) {
-      this.#options.logger.warn('Taking a lease failed', { leaseKey: lease.leaseKey, error });
-      return;
-    }
+    const taken = await writeOrSkip(this.#options.logger, 'Taking a lease failed', lease.leaseKey, () =>
+      store.takeLease(lease, workerId, signal),
+    );
     if (!taken) return; // another worker was faster, or the counter moved: next round.
     this.#options.handoffs.forget(lease.leaseKey);
     this.#options.held.acquire({

@@ -58,6 +58,88 @@ interface ShardState {
   checkpointWrittenAtMs: number;
 }
 
+/** An instrument's name and its OpenTelemetry options. */
+interface InstrumentSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly unit?: string;
+}
+
+/** The counters, in the order they are created. */
+const COUNTERS = {
+  records: {
+    name: ConsumerMetricName.RecordsProcessed,
+    description: 'Records handled by the application (checkpointed or released)',
+    unit: '{record}',
+  },
+  bytes: {
+    name: ConsumerMetricName.BytesProcessed,
+    description: 'Payload bytes of the records handled',
+    unit: 'By',
+  },
+  renewFailures: {
+    name: ConsumerMetricName.RenewFailures,
+    description: 'Failed lease renewal attempts (retried within the failover window)',
+    unit: '{attempt}',
+  },
+  moves: {
+    name: ConsumerMetricName.LeaseMoves,
+    description: 'Leases taken, stolen, handed off, released or lost by this worker',
+    unit: '{lease}',
+  },
+  shardFailures: {
+    name: ConsumerMetricName.ShardFailures,
+    description: 'Shard sessions that failed and were released to be redone from the last checkpoint',
+    unit: '{session}',
+  },
+  shardsHalted: {
+    name: ConsumerMetricName.ShardsHalted,
+    description: 'Shards halted after failing too many times in a row at one checkpoint',
+    unit: '{shard}',
+  },
+  subscriptions: {
+    name: ConsumerMetricName.Subscriptions,
+    description: 'Enhanced fan-out subscriptions made (SubscribeToShard), renewals included',
+  },
+  resubscriptions: {
+    name: ConsumerMetricName.Resubscriptions,
+    description: 'Enhanced fan-out subscriptions made again (5-minute renewal, errors, takeovers)',
+  },
+  checkpointWriteFailures: {
+    name: ConsumerMetricName.CheckpointWriteFailures,
+    description: 'Failed checkpoint write attempts (retried, or given up: not in the table)',
+    unit: '{attempt}',
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+/** The observable gauges, read in one batch callback. */
+const GAUGES = {
+  held: { name: ConsumerMetricName.LeasesHeld, description: 'Leases this worker holds', unit: '{lease}' },
+  behind: {
+    name: ConsumerMetricName.MillisBehindLatest,
+    description: 'MillisBehindLatest of the last batch handled',
+    unit: 'ms',
+  },
+  age: {
+    name: ConsumerMetricName.CheckpointAge,
+    description: 'Time since the checkpoint was last written',
+    unit: 'ms',
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+/** One instrument per spec, created in the specs' order, under the same keys. */
+function createInstruments<K extends string, I>(
+  specs: Record<K, InstrumentSpec>,
+  create: (name: string, options: { description: string; unit?: string }) => I,
+): Record<K, I> {
+  const instruments = {} as Record<K, I>;
+  for (const key of Object.keys(specs) as K[]) {
+    const { name, ...options } = specs[key];
+    instruments[key] = create(name, options);
+  }
+  return instruments;
+}
+
 /**
  * Turns the consumer's events into OpenTelemetry metrics: per-worker and per-shard gauges and counters.
  * Everything it records is derived from `events$`, so an application without OpenTelemetry can compute
@@ -67,15 +149,7 @@ export class ConsumerMetrics {
   readonly #base: Attributes;
   readonly #clock: Clock;
   readonly #shards = new Map<string, ShardState>();
-  readonly #records: Counter;
-  readonly #bytes: Counter;
-  readonly #renewFailures: Counter;
-  readonly #moves: Counter;
-  readonly #shardFailures: Counter;
-  readonly #shardsHalted: Counter;
-  readonly #checkpointWriteFailures: Counter;
-  readonly #subscriptions: Counter;
-  readonly #resubscriptions: Counter;
+  readonly #counters: Record<keyof typeof COUNTERS, Counter>;
   readonly #observables: ObservableGauge[];
   readonly #callback: BatchObservableCallback;
   readonly #meter;
@@ -90,52 +164,10 @@ export class ConsumerMetrics {
       'shardline.stream': options.streamName,
       'shardline.worker.id': options.workerId,
     };
-    this.#records = meter.createCounter(ConsumerMetricName.RecordsProcessed, {
-      description: 'Records handled by the application (checkpointed or released)',
-      unit: '{record}',
-    });
-    this.#bytes = meter.createCounter(ConsumerMetricName.BytesProcessed, {
-      description: 'Payload bytes of the records handled',
-      unit: 'By',
-    });
-    this.#renewFailures = meter.createCounter(ConsumerMetricName.RenewFailures, {
-      description: 'Failed lease renewal attempts (retried within the failover window)',
-      unit: '{attempt}',
-    });
-    this.#moves = meter.createCounter(ConsumerMetricName.LeaseMoves, {
-      description: 'Leases taken, stolen, handed off, released or lost by this worker',
-      unit: '{lease}',
-    });
-    this.#shardFailures = meter.createCounter(ConsumerMetricName.ShardFailures, {
-      description: 'Shard sessions that failed and were released to be redone from the last checkpoint',
-      unit: '{session}',
-    });
-    this.#shardsHalted = meter.createCounter(ConsumerMetricName.ShardsHalted, {
-      description: 'Shards halted after failing too many times in a row at one checkpoint',
-      unit: '{shard}',
-    });
-    this.#subscriptions = meter.createCounter(ConsumerMetricName.Subscriptions, {
-      description: 'Enhanced fan-out subscriptions made (SubscribeToShard), renewals included',
-    });
-    this.#resubscriptions = meter.createCounter(ConsumerMetricName.Resubscriptions, {
-      description: 'Enhanced fan-out subscriptions made again (5-minute renewal, errors, takeovers)',
-    });
-    this.#checkpointWriteFailures = meter.createCounter(ConsumerMetricName.CheckpointWriteFailures, {
-      description: 'Failed checkpoint write attempts (retried, or given up: not in the table)',
-      unit: '{attempt}',
-    });
-    const held = meter.createObservableGauge(ConsumerMetricName.LeasesHeld, {
-      description: 'Leases this worker holds',
-      unit: '{lease}',
-    });
-    const behind = meter.createObservableGauge(ConsumerMetricName.MillisBehindLatest, {
-      description: 'MillisBehindLatest of the last batch handled',
-      unit: 'ms',
-    });
-    const age = meter.createObservableGauge(ConsumerMetricName.CheckpointAge, {
-      description: 'Time since the checkpoint was last written',
-      unit: 'ms',
-    });
+    this.#counters = createInstruments(COUNTERS, (name, instrument) => meter.createCounter(name, instrument));
+    const { held, behind, age } = createInstruments(GAUGES, (name, instrument) =>
+      meter.createObservableGauge(name, instrument),
+    );
     this.#observables = [held, behind, age];
     this.#callback = (result) => {
       result.observe(held, this.#shards.size, this.#base);
@@ -161,16 +193,16 @@ export class ConsumerMetrics {
         break;
       case 'BATCH_PROCESSED': {
         const attributes = { ...this.#base, 'shardline.shard.id': event.shardId };
-        this.#records.add(event.recordCount, attributes);
-        this.#bytes.add(event.byteCount, attributes);
+        this.#counters.records.add(event.recordCount, attributes);
+        this.#counters.bytes.add(event.byteCount, attributes);
         const state = this.#shards.get(event.shardId);
         if (state) state.millisBehindLatest = event.millisBehindLatest;
         break;
       }
       case 'SUBSCRIBED': {
         const attributes = { ...this.#base, 'shardline.shard.id': event.shardId };
-        this.#subscriptions.add(1, attributes);
-        if (event.isRenewal) this.#resubscriptions.add(1, attributes);
+        this.#counters.subscriptions.add(1, attributes);
+        if (event.isRenewal) this.#counters.resubscriptions.add(1, attributes);
         break;
       }
       case 'CHECKPOINT_WRITTEN': {
@@ -179,7 +211,7 @@ export class ConsumerMetrics {
         break;
       }
       case 'RETRY':
-        if (event.operation === 'renew') this.#renewFailures.add(1, this.#base);
+        if (event.operation === 'renew') this.#counters.renewFailures.add(1, this.#base);
         if (event.operation === 'checkpoint' && event.shardId !== undefined)
           this.#checkpointFailure(event.shardId, 'retried');
         break;
@@ -187,10 +219,10 @@ export class ConsumerMetrics {
         this.#checkpointFailure(event.shardId, 'gave_up');
         break;
       case 'SHARD_FAILED':
-        this.#shardFailures.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
+        this.#counters.shardFailures.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
         break;
       case 'SHARD_HALTED':
-        this.#shardsHalted.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
+        this.#counters.shardsHalted.add(1, { ...this.#base, 'shardline.shard.id': event.shardId });
         break;
       case 'LEASE_TAKEN':
         this.#move(event.stolen ? 'stolen' : 'taken');
@@ -217,7 +249,7 @@ export class ConsumerMetrics {
   }
 
   #checkpointFailure(shardId: string, outcome: 'retried' | 'gave_up'): void {
-    this.#checkpointWriteFailures.add(1, {
+    this.#counters.checkpointWriteFailures.add(1, {
       ...this.#base,
       'shardline.shard.id': shardId,
       'shardline.checkpoint.outcome': outcome,
@@ -225,6 +257,6 @@ export class ConsumerMetrics {
   }
 
   #move(move: string): void {
-    this.#moves.add(1, { ...this.#base, 'shardline.lease.move': move });
+    this.#counters.moves.add(1, { ...this.#base, 'shardline.lease.move': move });
   }
 }

@@ -30,53 +30,62 @@ function probeClientConfig(region: string, endpoint: string) {
   };
 }
 
-async function probeKinesis(region: string, endpoint: string): Promise<void> {
-  const client = new KinesisClient(probeClientConfig(region, endpoint));
+/** Probes an emulator with one cheap call through a short-lived client. */
+async function probeWith<C extends { destroy(): void }>(
+  client: C,
+  call: (client: C) => Promise<unknown>,
+): Promise<void> {
   try {
-    await client.send(new ListStreamsCommand({ Limit: 1 }));
+    await call(client);
   } finally {
     client.destroy();
   }
+}
+
+async function probeKinesis(region: string, endpoint: string): Promise<void> {
+  return probeWith(new KinesisClient(probeClientConfig(region, endpoint)), (client) =>
+    client.send(new ListStreamsCommand({ Limit: 1 })),
+  );
 }
 
 async function probeDynamoDB(region: string, endpoint: string): Promise<void> {
-  const client = new DynamoDBClient(probeClientConfig(region, endpoint));
-  try {
-    await client.send(new ListTablesCommand({ Limit: 1 }));
-  } finally {
-    client.destroy();
-  }
+  return probeWith(new DynamoDBClient(probeClientConfig(region, endpoint)), (client) =>
+    client.send(new ListTablesCommand({ Limit: 1 })),
+  );
 }
 
 async function probeS3(region: string, endpoint: string): Promise<void> {
-  const client = new S3Client({ ...probeClientConfig(region, endpoint), forcePathStyle: true });
-  try {
-    await client.send(new ListBucketsCommand({}));
-  } finally {
-    client.destroy();
-  }
+  return probeWith(new S3Client({ ...probeClientConfig(region, endpoint), forcePathStyle: true }), (client) =>
+    client.send(new ListBucketsCommand({})),
+  );
 }
 
+/**
+ * A pure-JS emulator run by the service host: it listens on the service's configured port and keeps its
+ * data under `<dataDir>/<service>` when the twin persists.
+ */
 function hostLaunch(
-  service: string,
+  config: ResolvedLocalTwinConfig,
+  service: 'kinesis' | 'dynamodb' | 's3',
   engine: string,
-  options: Record<string, unknown>,
+  engineOptions: Record<string, unknown>,
   probe: ServiceLaunch['probe'],
 ): ServiceLaunch {
+  const options = {
+    port: config.ports[service],
+    path: config.dataDir ? join(config.dataDir, service) : undefined,
+    ...engineOptions,
+  };
   return { service, engine, args: [HOST_PATH, engine, JSON.stringify(options)], probe };
 }
 
 /** kinesalite in a host process. */
 export function kinesaliteLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch {
   return hostLaunch(
+    config,
     'kinesis',
     'kinesalite',
-    {
-      port: config.ports.kinesis,
-      path: config.dataDir ? join(config.dataDir, 'kinesis') : undefined,
-      stateTransitionMs: config.stateTransitionMs,
-      shardLimit: config.shardLimit,
-    },
+    { stateTransitionMs: config.stateTransitionMs, shardLimit: config.shardLimit },
     (endpoint) => probeKinesis(config.region, endpoint),
   );
 }
@@ -84,28 +93,18 @@ export function kinesaliteLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch
 /** dynalite in a host process. */
 export function dynaliteLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch {
   return hostLaunch(
+    config,
     'dynamodb',
     'dynalite',
-    {
-      port: config.ports.dynamodb,
-      path: config.dataDir ? join(config.dataDir, 'dynamodb') : undefined,
-      stateTransitionMs: config.stateTransitionMs,
-    },
+    { stateTransitionMs: config.stateTransitionMs },
     (endpoint) => probeDynamoDB(config.region, endpoint),
   );
 }
 
 /** fauxqs (S3 only is used) in a host process. */
 export function fauxqsLaunch(config: ResolvedLocalTwinConfig): ServiceLaunch {
-  return hostLaunch(
-    's3',
-    'fauxqs',
-    {
-      port: config.ports.s3,
-      path: config.dataDir ? join(config.dataDir, 's3') : undefined,
-      region: config.region,
-    },
-    (endpoint) => probeS3(config.region, endpoint),
+  return hostLaunch(config, 's3', 'fauxqs', { region: config.region }, (endpoint) =>
+    probeS3(config.region, endpoint),
   );
 }
 

@@ -24,6 +24,11 @@ import { DependencyError, FanOutClientError } from '../../errors.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
 import type { ReadResult, ShardReader, ShardReadRequest } from '../ShardReader.js';
 import { toKinesisRecords, toRecordsResult } from '../toKinesisRecords.js';
+import {
+  type ReadRetryPolicy,
+  resolveReadRetryPolicy,
+  waitAfterReadFailure,
+} from '../waitAfterReadFailure.js';
 import { isThrottling, translateKinesisError } from './awsErrors.js';
 import { type KinesisClientLike, toChildShard } from './PollingShardReader.js';
 import { registerStreamConsumer } from './streamConsumerRegistration.js';
@@ -114,12 +119,10 @@ export class FanOutShardReader implements ShardReader {
   readonly #idleMs: number;
   readonly #maxSubscriptionMs: number;
   readonly #callTimeoutMs: number;
-  readonly #maxBackoffMs: number;
-  readonly #fatalRetryMs: number;
+  readonly #retry: ReadRetryPolicy;
   readonly #endCheckIntervalMs: number;
   readonly #activeTimeoutMs: number;
   readonly #clock: Clock;
-  readonly #random: () => number;
   #consumerArn: string | undefined;
   #ready: Promise<string> | undefined;
   #listing: { readonly atMs: number; readonly closed: Promise<ReadonlySet<string>> } | undefined;
@@ -133,12 +136,10 @@ export class FanOutShardReader implements ShardReader {
     this.#consumerArn = options.consumerArn;
     this.#idleMs = options.subscriptionIdleTimeoutMs ?? 35_000;
     this.#maxSubscriptionMs = options.maxSubscriptionMs ?? 290_000;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 5_000;
-    this.#fatalRetryMs = options.fatalErrorRetryMs ?? 30_000;
     this.#endCheckIntervalMs = options.shardEndCheckIntervalMs ?? 10_000;
     this.#activeTimeoutMs = options.consumerActiveTimeoutMs ?? 120_000;
     this.#clock = options.clock ?? monotonicClock;
-    this.#random = options.random ?? Math.random;
+    this.#retry = resolveReadRetryPolicy(options);
   }
 
   /** The consumer's ARN once known (after `start()`). */
@@ -170,7 +171,7 @@ export class FanOutShardReader implements ShardReader {
         signal,
         callTimeoutMs: this.#callTimeoutMs,
         activeTimeoutMs: this.#activeTimeoutMs,
-        random: this.#random,
+        random: this.#retry.random,
       });
       this.#consumerArn = consumerArn;
       return consumerArn;
@@ -206,32 +207,24 @@ export class FanOutShardReader implements ShardReader {
     let subscriptionCount = 0;
     let nextSubscribeAtMs = 0;
 
-    const retryAfter = async (operation: string, error: unknown): Promise<boolean> => {
+    const retryAfter = (operation: string, error: unknown): Promise<boolean> => {
       failures += 1;
-      const name = awsErrorName(error);
       // ResourceInUse (a 400) here means another subscription of this consumer holds the shard (ours not
       // yet closed on the service's side, or a zombie's): it ends within 5 s, so it is retried.
-      const translated =
-        name === 'ResourceInUseException'
-          ? new DependencyError('kinesis', operation, error, true)
-          : translateKinesisError(operation, error);
-      const delayMs = !translated.retriable
-        ? this.#fatalRetryMs
-        : backoffDelayMs(
-            failures,
-            {
-              // ResourceInUse: an older subscription still holds the shard; AWS hands it over after 5 s.
-              initialDelayMs: name === 'ResourceInUseException' ? 1_000 : isThrottling(error) ? 500 : 100,
-              maxDelayMs: this.#maxBackoffMs,
-            },
-            this.#random,
-          );
-      if (translated.retriable) {
-        onEvent({ type: 'RETRY', operation, shardId, attempt: failures, delayMs, error: translated });
-      } else {
-        onEvent({ type: 'ERROR', shardId, error: translated });
-      }
-      return sleepUnlessAborted(delayMs, signal);
+      const isInUse = awsErrorName(error) === 'ResourceInUseException';
+      return waitAfterReadFailure(
+        request,
+        {
+          operation,
+          error: isInUse
+            ? new DependencyError('kinesis', operation, error, true)
+            : translateKinesisError(operation, error),
+          attempt: failures,
+          // ResourceInUse: an older subscription still holds the shard; AWS hands it over after 5 s.
+          initialDelayMs: isInUse ? 1_000 : isThrottling(error) ? 500 : 100,
+        },
+        this.#retry,
+      );
     };
 
     /** Moves the position past an event's records (or to its continuation). */
@@ -410,8 +403,8 @@ export class FanOutShardReader implements ShardReader {
         }
         const delayMs = backoffDelayMs(
           failures,
-          { initialDelayMs: 200, maxDelayMs: this.#maxBackoffMs },
-          this.#random,
+          { initialDelayMs: 200, maxDelayMs: this.#retry.maxBackoffMs },
+          this.#retry.random,
         );
         onEvent({
           type: 'RETRY',

@@ -5,7 +5,7 @@ import {
   type GetShardIteratorCommandInput,
   type KinesisClient,
 } from '@aws-sdk/client-kinesis';
-import { awsErrorName, backoffDelayMs, clientWithDeadline, sleepUnlessAborted } from '@shardline/common';
+import { awsErrorName, clientWithDeadline, sleepUnlessAborted } from '@shardline/common';
 import type { ExtendedSequenceNumber } from '../../checkpoint/ExtendedSequenceNumber.js';
 import { type Clock, monotonicClock } from '../../internal/clock.js';
 import type {
@@ -16,6 +16,11 @@ import type {
   StartingPosition,
 } from '../ShardReader.js';
 import { toKinesisRecords, toRecordsResult } from '../toKinesisRecords.js';
+import {
+  type ReadRetryPolicy,
+  resolveReadRetryPolicy,
+  waitAfterReadFailure,
+} from '../waitAfterReadFailure.js';
 import { isThrottling, translateKinesisError } from './awsErrors.js';
 
 /** The part of a Kinesis client the library uses: any `KinesisClient` (or a wrapper with `send`). */
@@ -68,10 +73,8 @@ export class PollingShardReader implements ShardReader {
   readonly #limit: number;
   readonly #idleMs: number;
   readonly #throttleInitialMs: number;
-  readonly #maxBackoffMs: number;
-  readonly #fatalRetryMs: number;
+  readonly #retry: ReadRetryPolicy;
   readonly #clock: Clock;
-  readonly #random: () => number;
 
   constructor(options: PollingShardReaderOptions) {
     // Every send gets its own deadline: without one a hung connection stalls the shard while its lease
@@ -81,10 +84,8 @@ export class PollingShardReader implements ShardReader {
     this.#limit = options.maxRecordsPerFetch ?? 10_000;
     this.#idleMs = options.idleTimeBetweenReadsMs ?? 1_000;
     this.#throttleInitialMs = options.throttleBackoffInitialMs ?? 500;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 5_000;
-    this.#fatalRetryMs = options.fatalErrorRetryMs ?? 30_000;
     this.#clock = options.clock ?? monotonicClock;
-    this.#random = options.random ?? Math.random;
+    this.#retry = resolveReadRetryPolicy(options);
   }
 
   async *read(request: ShardReadRequest): AsyncGenerator<ReadResult> {
@@ -98,25 +99,18 @@ export class PollingShardReader implements ShardReader {
     let nextCallAtMs = 0;
     let failures = 0;
 
-    const retryAfter = async (operation: string, error: unknown): Promise<boolean> => {
+    const retryAfter = (operation: string, error: unknown): Promise<boolean> => {
       failures += 1;
-      const translated = translateKinesisError(operation, error);
-      const delayMs = !translated.retriable
-        ? this.#fatalRetryMs
-        : backoffDelayMs(
-            failures,
-            {
-              initialDelayMs: isThrottling(error) ? this.#throttleInitialMs : 100,
-              maxDelayMs: this.#maxBackoffMs,
-            },
-            this.#random,
-          );
-      if (translated.retriable) {
-        onEvent({ type: 'RETRY', operation, shardId, attempt: failures, delayMs, error: translated });
-      } else {
-        onEvent({ type: 'ERROR', shardId, error: translated });
-      }
-      return sleepUnlessAborted(delayMs, signal);
+      return waitAfterReadFailure(
+        request,
+        {
+          operation,
+          error: translateKinesisError(operation, error),
+          attempt: failures,
+          initialDelayMs: isThrottling(error) ? this.#throttleInitialMs : 100,
+        },
+        this.#retry,
+      );
     };
 
     while (!signal.aborted) {

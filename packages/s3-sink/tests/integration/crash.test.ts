@@ -4,7 +4,14 @@ import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
+import {
+  checkExactlyOnce,
+  defaultKeyPattern,
+  incompleteUploads,
+  putEvents,
+  readObjects,
+  until,
+} from '../helpers/archive.js';
 import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
 
 const local = useLocalTwin();
@@ -149,9 +156,7 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       // Where the time goes (the waits have their own bounds): printed for the slow runs to be read.
       console.log(`s3-sink crash ${point}:${at}: ${phases.join(', ')}`);
       const objects = await readObjects(s3, bucket);
-      const keyPattern = new RegExp(
-        `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`,
-      );
+      const keyPattern = defaultKeyPattern(stream.streamName);
       expect(checkExactlyOnce(objects, written, keyPattern)).toEqual([]);
       // fauxqs has no ListMultipartUploads (it answers an empty list): probe the known upload as well.
       expect(await incompleteUploads(s3, bucket)).toEqual([]);

@@ -5,7 +5,15 @@ import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
-import { checkExactlyOnce, eventIdsOf, putEvents, readObjects, until } from '../helpers/archive.js';
+import {
+  checkExactlyOnce,
+  createStreamAndBucket,
+  defaultKeyPattern,
+  eventIdsOf,
+  putEvents,
+  readObjects,
+  until,
+} from '../helpers/archive.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb, s3 } = local;
@@ -31,9 +39,7 @@ function sink(options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName'
 
 describe('s3-sink round trip', () => {
   it('archives every record exactly once, in shard order, under the default key layout (gzip), with manifests', async () => {
-    const stream = await local.createStream(uniqueName('rt'), { shardCount: 2 });
-    const bucket = uniqueName('rt');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'rt', 2);
     const written = await putEvents(kinesis, stream.streamName, 3000);
     const s = sink({
       streamName: stream.streamName,
@@ -54,9 +60,7 @@ describe('s3-sink round trip', () => {
     await s.stop();
 
     const objects = await readObjects(s3, bucket);
-    const keyPattern = new RegExp(
-      `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)\\.gz$`,
-    );
+    const keyPattern = defaultKeyPattern(stream.streamName, '.gz');
     expect(checkExactlyOnce(objects, written, keyPattern)).toEqual([]);
     const dataObjects = eventIdsOf(objects);
     expect(dataObjects.length).toBeGreaterThan(4); // cut by size: 3000 records of ~100 bytes, 32 KiB buffers

@@ -1,22 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeEnvelope } from '@shardline/ingest';
 import { deaggregate } from '@shardline/kpl';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { killAndWait } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
 import { waitForOutput } from '../helpers/processes.js';
 import { expectedIds, replayRunner, sampleFile } from '../helpers/replay.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
 const local = useLocalTwin();
 const { kinesis } = local;
-const dir = mkdtempSync(join(tmpdir(), 'producer-replay-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('producer-replay-');
 
 const ECOMMERCE = sampleFile('ecommerce-events-2019-10-sample.csv');
 const RETAIL = sampleFile('online-retail-2010-12-sample.csv');

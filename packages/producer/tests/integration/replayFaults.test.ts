@@ -1,16 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { startFaultProxy } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/cli.js';
 import { readAll } from '../helpers/kinesis.js';
 import { waitForOutput } from '../helpers/processes.js';
 import { expectedIds, replayRunner, sampleFile } from '../helpers/replay.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
 // shardline-produce replay as a separate process against kinesalite, with the faults a user meets:
 // SIGTERM, a journal that cannot be written, bad bytes and over-long lines, a wrong destination, and a
@@ -19,10 +19,7 @@ import { expectedIds, replayRunner, sampleFile } from '../helpers/replay.js';
 
 const local = useLocalTwin();
 const { kinesis } = local;
-const dir = mkdtempSync(join(tmpdir(), 'producer-replay-faults-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('producer-replay-faults-');
 
 const RETAIL = sampleFile('online-retail-2010-12-sample.csv');
 const RETAIL_ROWS = 400;

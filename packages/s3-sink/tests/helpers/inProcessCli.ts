@@ -3,6 +3,7 @@ import type { LocalTwinClient } from '@shardline/local';
 import { vi } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
 import { until } from './archive.js';
+import { targetArgs } from './processes.js';
 
 /** The sink run by {@link withSinkCli}, as the test body sees it. */
 export interface RunningSinkCli {
@@ -33,12 +34,7 @@ export async function withSinkCli(
   let hasExited = false;
   const exit = runCli(
     [
-      '--stream',
-      target.streamName,
-      '--bucket',
-      target.bucket,
-      '--app',
-      target.app,
+      ...targetArgs(target.streamName, target.bucket, target.app),
       ...args,
       '--buffer-interval-ms',
       '500',

@@ -108,3 +108,8 @@ export async function stopGracefully(
   clearTimeout(timer);
   return result;
 }
+
+/** The CLI arguments naming what a sink archives: the stream, the bucket and the application. */
+export function targetArgs(streamName: string, bucket: string, app: string): string[] {
+  return ['--stream', streamName, '--bucket', bucket, '--app', app];
+}

@@ -12,7 +12,14 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
-import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
+import {
+  kill,
+  type SinkProcess,
+  spawnSink,
+  stopGracefully,
+  targetArgs,
+  waitFor,
+} from '../helpers/processes.js';
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
@@ -124,7 +131,7 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       const written = await putEvents(kinesis, stream.streamName, RECORDS, {
         data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
       });
-      const args = ['--stream', stream.streamName, '--bucket', bucket, '--app', app, ...SINK_FLAGS];
+      const args = [...targetArgs(stream.streamName, bucket, app), ...SINK_FLAGS];
       phase('records written');
 
       const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });

@@ -14,7 +14,14 @@ import {
   until,
   type WrittenEvent,
 } from '../helpers/archive.js';
-import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
+import {
+  kill,
+  type SinkProcess,
+  spawnSink,
+  stopGracefully,
+  targetArgs,
+  waitFor,
+} from '../helpers/processes.js';
 import { testSinks, timeStop } from '../helpers/sinks.js';
 
 // Fault paths of the sink, each checked against an independent ledger: what the test wrote to the
@@ -100,12 +107,7 @@ describe('s3-sink fault paths', () => {
       raw: (i) => (i === 150 ? deepEnvelope('ev-150') : undefined),
     });
     const args = [
-      '--stream',
-      stream.streamName,
-      '--bucket',
-      bucket,
-      '--app',
-      uniqueName('deep-app'),
+      ...targetArgs(stream.streamName, bucket, uniqueName('deep-app')),
       '--prefix',
       'events/type=!{partitionKeyFromQuery:type}/',
       '--partition-key',
@@ -386,12 +388,7 @@ describe('s3-sink fault paths', () => {
       const { stream, bucket } = await createStreamAndBucket(local, 'outage', 1);
       const { proxy } = await proxiedS3();
       const args = [
-        '--stream',
-        stream.streamName,
-        '--bucket',
-        bucket,
-        '--app',
-        uniqueName('outage-app'),
+        ...targetArgs(stream.streamName, bucket, uniqueName('outage-app')),
         '--buffer-interval-ms',
         '500',
         '--idle-time-between-reads-ms',

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { silentLogger } from '@shardline/consumer-core';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 import {
   checkExactlyOnce,
   createStreamAndBucket,
@@ -14,42 +12,26 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
+import { testSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
-const { kinesis, dynamodb, s3 } = local;
-const sinks: S3Sink[] = [];
+const { kinesis, s3 } = local;
+const { sink, stopAll } = testSinks(local);
 
-afterAll(async () => {
-  await Promise.allSettled(sinks.map((s) => s.stop()));
-});
-
-function sink(options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName' | 'bucket'>): S3Sink {
-  const s = createS3Sink({
-    applicationName: uniqueName('sink-app'),
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    s3Client: s3,
-    logger: silentLogger,
-    consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 500 },
-    ...options,
-  });
-  sinks.push(s);
-  return s;
-}
+afterAll(() => stopAll());
 
 describe('s3-sink round trip', () => {
   it('archives every record exactly once, in shard order, under the default key layout (gzip), with manifests', async () => {
     const { stream, bucket } = await createStreamAndBucket(local, 'rt', 2);
     const written = await putEvents(kinesis, stream.streamName, 3000);
-    const s = sink({
+    const { sink: s, events } = sink({
       streamName: stream.streamName,
       bucket,
+      applicationName: uniqueName('sink-app'),
       compression: 'gzip',
       bufferSizeBytes: 32 * 1024,
       bufferIntervalMs: 1000,
     });
-    const events: S3SinkEvent[] = [];
-    s.events$.subscribe((e) => events.push(e));
     await s.start();
     await until(
       async () =>

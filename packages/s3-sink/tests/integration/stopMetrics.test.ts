@@ -1,9 +1,8 @@
-import { silentLogger } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkMetrics } from '../../src/index.js';
+import type { S3SinkMetrics } from '../../src/index.js';
 import {
   checkExactlyOnce,
   createStreamAndBucket,
@@ -12,14 +11,13 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
+import { testSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
-const { kinesis, dynamodb, s3 } = local;
-const sinks: S3Sink[] = [];
+const { kinesis, s3 } = local;
+const { sink, stopAll } = testSinks(local);
 
-afterAll(async () => {
-  await Promise.allSettled(sinks.map((s) => s.stop()));
-});
+afterAll(() => stopAll());
 
 /**
  * The stop rule of `pnpm bench s3-sink` (and of any caller that drains a known number of records): the
@@ -49,17 +47,12 @@ describe('s3-sink: stop and metrics', () => {
       release = resolve;
     });
     let holds = 0;
-    const s = createS3Sink({
+    const { sink: s, events } = sink({
       streamName: stream.streamName,
       bucket,
       applicationName: uniqueName('stopm-app'),
-      kinesisClient: kinesis,
-      dynamoDBClient: dynamodb,
-      s3Client: s3,
-      logger: silentLogger,
       bufferSizeBytes,
       bufferIntervalMs: 900_000, // ranges close by size, and at stop()
-      consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 500 },
       hooks: {
         // The named point: every object of the range is durable, its checkpoint not written yet.
         objectsWritten: async () => {
@@ -70,9 +63,6 @@ describe('s3-sink: stop and metrics', () => {
         },
       },
     });
-    sinks.push(s);
-    const events: S3SinkEvent[] = [];
-    s.events$.subscribe((e) => events.push(e));
     const written = await putEvents(kinesis, stream.streamName, lotA.length, {
       prefix: 'a',
       raw: (i) => lotA[i],

@@ -1,5 +1,6 @@
 import { type ConsumerEvent, silentLogger } from '@shardline/consumer-core';
 import type { LocalTwinClient } from '@shardline/local';
+import { afterAll } from 'vitest';
 import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
 
 /** What a test must name for a sink; the rest has defaults. */
@@ -14,16 +15,20 @@ export interface TestSink {
 }
 
 /**
- * Builds in-process sinks on the twin's clients, quick to read and to take leases (100 ms between reads,
- * a lease taken every 500 ms, buffers closed every 500 ms), over `defaults` and then each call's
- * options (`consumer` merged field by field). `stopAll` stops every sink it built (for `afterAll`).
+ * Builds in-process sinks on the twin's clients for one test file, quick to read and to take leases
+ * (100 ms between reads, a lease taken every 500 ms, buffers closed every 500 ms), over `defaults` and
+ * then each call's options (`consumer` merged field by field). Every sink it built is stopped after all
+ * the file's tests.
  */
-export function testSinks(
+export function useTestSinks(
   local: LocalTwinClient,
   defaults: Partial<S3SinkOptions> = {},
-): { sink: (options: TestSinkOptions) => TestSink; stopAll: () => Promise<unknown> } {
+): (options: TestSinkOptions) => TestSink {
   const sinks: S3Sink[] = [];
-  const sink = (options: TestSinkOptions): TestSink => {
+  afterAll(async () => {
+    await Promise.allSettled(sinks.map((s) => s.stop()));
+  });
+  return (options: TestSinkOptions): TestSink => {
     const s = createS3Sink({
       kinesisClient: local.kinesis,
       dynamoDBClient: local.dynamodb,
@@ -46,7 +51,6 @@ export function testSinks(
     sinks.push(s);
     return { sink: s, events, consumerEvents };
   };
-  return { sink, stopAll: () => Promise.allSettled(sinks.map((s) => s.stop())) };
 }
 
 /** How long `stop()` took, in milliseconds. */

@@ -5,7 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createConsumer, silentLogger } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkExactlyOnce,
   createStreamAndBucket,
@@ -15,15 +15,13 @@ import {
   until,
   type WrittenEvent,
 } from '../helpers/archive.js';
-import { testSinks } from '../helpers/sinks.js';
+import { useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb, s3 } = local;
-const { sink, stopAll } = testSinks(local);
+const sink = useTestSinks(local);
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`s3-sink behaviours: SEED=${seed}`);
-
-afterAll(() => stopAll());
 
 /** Every record of the ledger exactly once across data and error objects, counted by sequence number. */
 function sequenceCounts(objects: Awaited<ReturnType<typeof readObjects>>, written: readonly WrittenEvent[]) {

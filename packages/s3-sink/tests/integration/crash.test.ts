@@ -3,7 +3,7 @@ import { ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkExactlyOnce,
   defaultKeyPattern,
@@ -12,23 +12,11 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
-import {
-  kill,
-  type SinkProcess,
-  spawnSink,
-  stopGracefully,
-  targetArgs,
-  waitFor,
-} from '../helpers/processes.js';
+import { kill, stopGracefully, targetArgs, useSinkProcesses, waitFor } from '../helpers/processes.js';
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
-const running: SinkProcess[] = [];
-
-afterAll(async () => {
-  // Tests run side by side: leftovers are killed once, at the end (each test stops its own on success).
-  await Promise.allSettled(running.splice(0).map(kill));
-});
+const spawnSink = useSinkProcesses();
 
 const MIB = 1024 * 1024;
 // Objects over 10 MiB, so multipart really happens: 11 MiB buffers, 5 MiB parts (fauxqs takes single
@@ -135,7 +123,6 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       phase('records written');
 
       const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });
-      running.push(first);
       await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`, WAIT_MS);
       // mid-multipart: the first part is in S3 and the upload is open; the crash leaves it incomplete.
       const hooked = /HOOK mid-multipart (\S+) (\S+) part/.exec(first.output().stderr);
@@ -148,7 +135,6 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       }
 
       const second = spawnSink(local.info, args);
-      running.push(second);
       await until(
         async () => (await manifestRecordCount(bucket)) >= RECORDS,
         WAIT_MS,

@@ -14,33 +14,24 @@ import {
   until,
   type WrittenEvent,
 } from '../helpers/archive.js';
-import {
-  kill,
-  type SinkProcess,
-  spawnSink,
-  stopGracefully,
-  targetArgs,
-  waitFor,
-} from '../helpers/processes.js';
-import { testSinks, timeStop } from '../helpers/sinks.js';
+import { stopGracefully, targetArgs, useSinkProcesses, waitFor } from '../helpers/processes.js';
+import { timeStop, useTestSinks } from '../helpers/sinks.js';
 
 // Fault paths of the sink, each checked against an independent ledger: what the test wrote to the
 // stream (`putEvents`) against what S3 holds (read back object by object), never the sink's counters.
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
-const { sink, stopAll } = testSinks(local, {
+const sink = useTestSinks(local, {
   retryInitialDelayMs: 50,
   retryMaxDelayMs: 500,
   consumer: { failoverTimeMs: 10_000, shardFailureBackoffMs: 1_000 },
 });
-const processes: SinkProcess[] = [];
+const spawnSink = useSinkProcesses();
 const proxies: FaultProxy[] = [];
 const clients: S3Client[] = [];
 
 afterAll(async () => {
-  await stopAll();
-  await Promise.allSettled(processes.map(kill));
   await Promise.allSettled(proxies.map((p) => p.close()));
   for (const c of clients) c.destroy();
 });
@@ -120,14 +111,12 @@ describe('s3-sink fault paths', () => {
       '100',
     ];
     const first = spawnSink(local.info, args);
-    processes.push(first);
     await until(async () => (await archivedCount(bucket)) >= 301, 90_000, 'the 301 records archived');
     expect((await stopGracefully(first)).code).toBe(0);
     expect(first.events().some((e) => e.type === 'SHARD_FAILED')).toBe(false);
 
     // A restarted worker starts after the checkpoint (past the bad record) and archives what comes.
     const second = spawnSink(local.info, args);
-    processes.push(second);
     await waitFor(second, (o) => o.stderr.includes('archiving'), 'the second worker to start', 90_000);
     written.push(
       ...(await putEvents(kinesis, stream.streamName, 50, {
@@ -375,7 +364,6 @@ describe('s3-sink fault paths', () => {
       async ({ exitCode, message, setup }) => {
         const { stream, bucket, endpoints } = await setup();
         const p = spawnSink(local.info, ['--stream', stream, '--bucket', bucket], { endpoints });
-        processes.push(p);
         const { code } = await p.exited;
         expect(p.output().stderr).toMatch(message);
         expect(code).toBe(exitCode);
@@ -403,7 +391,6 @@ describe('s3-sink fault paths', () => {
         '4000',
       ];
       const p = spawnSink(local.info, args, { endpoints: { s3: proxy.endpoint } });
-      processes.push(p);
       await waitFor(p, (o) => o.stderr.includes('archiving'), 'the sink to start', 90_000);
       proxy.setMode('reset');
       const written = await putEvents(kinesis, stream.streamName, 40);
@@ -415,7 +402,6 @@ describe('s3-sink fault paths', () => {
 
       proxy.setMode('forward');
       const next = spawnSink(local.info, args, { endpoints: { s3: proxy.endpoint } });
-      processes.push(next);
       await until(async () => (await archivedCount(bucket)) >= 40, 90_000, 'the 40 records archived');
       expect((await stopGracefully(next)).code).toBe(0);
       expect(notExactlyOnce(await readObjects(s3, bucket), written)).toEqual([]);

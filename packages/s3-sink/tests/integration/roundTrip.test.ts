@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkExactlyOnce,
   createStreamAndBucket,
@@ -12,13 +12,11 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
-import { testSinks } from '../helpers/sinks.js';
+import { useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
-const { sink, stopAll } = testSinks(local);
-
-afterAll(() => stopAll());
+const sink = useTestSinks(local);
 
 describe('s3-sink round trip', () => {
   it('archives every record exactly once, in shard order, under the default key layout (gzip), with manifests', async () => {

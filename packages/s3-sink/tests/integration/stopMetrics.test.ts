@@ -1,7 +1,7 @@
 import { encodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { S3SinkMetrics } from '../../src/index.js';
 import {
   checkExactlyOnce,
@@ -11,13 +11,11 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
-import { testSinks } from '../helpers/sinks.js';
+import { useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
-const { sink, stopAll } = testSinks(local);
-
-afterAll(() => stopAll());
+const sink = useTestSinks(local);
 
 /**
  * The stop rule of `pnpm bench s3-sink` (and of any caller that drains a known number of records): the

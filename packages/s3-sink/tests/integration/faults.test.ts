@@ -22,18 +22,20 @@ import { timeStop, useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
-const sink = useTestSinks(local, {
-  retryInitialDelayMs: 50,
-  retryMaxDelayMs: 500,
-  consumer: { failoverTimeMs: 10_000, shardFailureBackoffMs: 1_000 },
-});
-const spawnSink = useSinkProcesses();
 const proxies: FaultProxy[] = [];
 const clients: S3Client[] = [];
 
 afterAll(async () => {
   await Promise.allSettled(proxies.map((p) => p.close()));
   for (const c of clients) c.destroy();
+});
+// After-all hooks run last registered first: the sinks stop, then the processes are killed, and only
+// then are the proxies and clients they may use closed.
+const spawnSink = useSinkProcesses();
+const sink = useTestSinks(local, {
+  retryInitialDelayMs: 50,
+  retryMaxDelayMs: 500,
+  consumer: { failoverTimeMs: 10_000, shardFailureBackoffMs: 1_000 },
 });
 
 /** An S3 client that goes through a fault proxy in front of the twin's S3. */

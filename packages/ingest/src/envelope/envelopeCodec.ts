@@ -312,6 +312,18 @@ export class DecodedEnvelope<T = unknown> implements EventEnvelope<T> {
 }
 
 /**
+ * The JSON string at the scanner's position (its opening quote), decoded; the scanner moves past it.
+ * `buffer` views the scanner's bytes. Without escapes it is the bytes between the quotes as they are.
+ */
+function readString(s: JsonScanner, buffer: Buffer): string {
+  const start = s.pos;
+  const flags = s.scanString();
+  return (flags & STRING_HAS_ESCAPE) === 0
+    ? buffer.toString('utf8', start + 1, s.pos - 1)
+    : (JSON.parse(buffer.toString('utf8', start, s.pos)) as string);
+}
+
+/**
  * Decodes one Kinesis record's data as an event envelope: the ONE decoder every consumer, the s3-sink
  * and the examples use. The bytes are validated strictly (JSON syntax, UTF-8, lone surrogates, required
  * fields, event id and time formats); unknown extra fields are ignored so that the envelope can grow.
@@ -345,12 +357,7 @@ export function decodeEnvelope<T = unknown>(
     if (s.peek() !== JsonByte.CLOSE_BRACE) {
       for (;;) {
         if (s.peek() !== JsonByte.QUOTE) s.fail('Expected a field name');
-        const nameStart = s.pos;
-        const nameFlags = s.scanString();
-        const name =
-          (nameFlags & STRING_HAS_ESCAPE) === 0
-            ? buffer.toString('utf8', nameStart + 1, s.pos - 1)
-            : (JSON.parse(buffer.toString('utf8', nameStart, s.pos)) as string);
+        const name = readString(s, buffer);
         s.expect(JsonByte.COLON, "':'");
         const valueStart = s.peek();
         if (name === 'data') {
@@ -365,11 +372,7 @@ export function decodeEnvelope<T = unknown>(
               offset: s.pos,
             });
           const from = s.pos;
-          const flags = s.scanString();
-          const value =
-            (flags & STRING_HAS_ESCAPE) === 0
-              ? buffer.toString('utf8', from + 1, s.pos - 1)
-              : (JSON.parse(buffer.toString('utf8', from, s.pos)) as string);
+          const value = readString(s, buffer);
           if ((name === 'eventId' ? eventId : receivedAt) !== undefined) {
             throw new EnvelopeDecodeError(`Not an event envelope: duplicate "${name}"`, { offset: from });
           }

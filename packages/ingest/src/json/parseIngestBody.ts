@@ -153,10 +153,14 @@ class IngestBodyParser {
   }
 
   /**
-   * Reads a field name at the cursor and leaves the cursor after the ':'. Returns the field; the name
-   * itself is decoded (into `#name`) only when it is not a plain known one.
+   * Reads a field name of the object at `record` (`TOP`: the body) at the cursor and leaves the cursor
+   * after the ':'. Returns the field; the name itself is decoded (into `#name`, else `undefined`) only
+   * when it is not a plain known one. Problems found meanwhile are placed at that object.
    */
   #readName(record: number): Field {
+    this.#whereRecord = record;
+    this.#whereSuffix = '';
+    this.#name = undefined;
     const s = this.#s;
     if (s.peek() !== JsonByte.QUOTE) s.fail('Expected a field name (a string)');
     const start = s.pos + 1;
@@ -210,9 +214,6 @@ class IngestBodyParser {
       s.pos += 1;
     } else {
       for (;;) {
-        this.#whereRecord = TOP;
-        this.#whereSuffix = '';
-        this.#name = undefined;
         const field = this.#readName(TOP);
         const name = this.#name;
         if (field === Field.Records) {
@@ -310,9 +311,6 @@ class IngestBodyParser {
       s.pos += 1;
     } else {
       for (;;) {
-        this.#whereRecord = record;
-        this.#whereSuffix = '';
-        this.#name = undefined;
         const field = this.#readName(record);
         const name = this.#name;
         if (field !== Field.Unknown && field !== Field.Records && (seen & field) !== 0) {

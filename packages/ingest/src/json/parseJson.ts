@@ -52,6 +52,24 @@ class ExactParser {
     }
   }
 
+  /** Skips white space; at the byte `close` (an empty container), steps past it and returns true. */
+  closes(close: number): boolean {
+    this.ws();
+    if (this.#text.charCodeAt(this.pos) !== close) return false;
+    this.pos++;
+    return true;
+  }
+
+  /** After a container's member: past a comma, false; past the container's `close`, true; else fails. */
+  endsAfterMember(close: number): boolean {
+    this.ws();
+    const n = this.#text.charCodeAt(this.pos++);
+    if (n === 0x2c) return false;
+    if (n === close) return true;
+    this.pos--;
+    return this.fail();
+  }
+
   value(): unknown {
     this.ws();
     const t = this.#text;
@@ -59,11 +77,7 @@ class ExactParser {
     if (c === 0x7b) {
       this.pos++;
       const out: Record<string, unknown> = {};
-      this.ws();
-      if (t.charCodeAt(this.pos) === 0x7d) {
-        this.pos++;
-        return out;
-      }
+      if (this.closes(0x7d)) return out;
       for (;;) {
         this.ws();
         if (t.charCodeAt(this.pos) !== 0x22) this.fail();
@@ -78,30 +92,16 @@ class ExactParser {
           writable: true,
           configurable: true,
         });
-        this.ws();
-        const n = t.charCodeAt(this.pos++);
-        if (n === 0x2c) continue;
-        if (n === 0x7d) return out;
-        this.pos--;
-        this.fail();
+        if (this.endsAfterMember(0x7d)) return out;
       }
     }
     if (c === 0x5b) {
       this.pos++;
       const out: unknown[] = [];
-      this.ws();
-      if (t.charCodeAt(this.pos) === 0x5d) {
-        this.pos++;
-        return out;
-      }
+      if (this.closes(0x5d)) return out;
       for (;;) {
         out.push(this.value());
-        this.ws();
-        const n = t.charCodeAt(this.pos++);
-        if (n === 0x2c) continue;
-        if (n === 0x5d) return out;
-        this.pos--;
-        this.fail();
+        if (this.endsAfterMember(0x5d)) return out;
       }
     }
     if (c === 0x22) return this.string();

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { INGEST_LIMITS, THROTTLED_RECORD_ERROR_CODE } from '../contract/limits.js';
 import { envelopeByteLength } from '../envelope/envelopeCodec.js';
 import { UUID_V7_PATTERN } from '../envelope/uuidv7.js';
+import type { KinesisFault } from '../testing/withKinesisFault.js';
 import {
   type ExpectedStoredRecord,
   type IngestVector,
@@ -87,6 +88,33 @@ function invalid(
 function failure(status: number, error: string, more: Record<string, unknown> = {}): VectorExpectation {
   return { status, headers: CORS_HEADERS, body: { error, message: /./, ...more }, stored: [] };
 }
+
+/** Headers of an answer that asks the client to come back later (429, 503). */
+const RETRY_LATER_HEADERS = { ...CORS_HEADERS, 'retry-after': /^\d+$/ } as const;
+
+/** One record's result in a 207 or 429 answer: it was not written, for `errorCode`. */
+function failedRecord(eventId: string, errorCode: string) {
+  return { eventId, errorCode, errorMessage: /./ };
+}
+
+/** Kinesis throttles these records (per-record result) on every attempt, or on the first `times`. */
+function throttledRecords(eventIds: readonly string[], times?: number): KinesisFault {
+  return {
+    kind: 'failRecords',
+    eventIds,
+    errorCode: THROTTLED_RECORD_ERROR_CODE,
+    errorMessage: 'Rate exceeded for shard shardId-000000000000.',
+    ...(times === undefined ? {} : { times }),
+  };
+}
+
+/** Every PutRecords call fails as a whole: Kinesis cannot be reached. */
+const KINESIS_UNAVAILABLE: KinesisFault = {
+  kind: 'failCalls',
+  failure: 'unavailable',
+  code: 'ServiceUnavailableException',
+  message: 'Service unavailable',
+};
 
 function nested(depth: number): string {
   return `${'['.repeat(depth - 1)}{"leaf":1}${']'.repeat(depth - 1)}`;
@@ -764,11 +792,7 @@ function build(): IngestVector[] {
       headers: CORS_HEADERS,
       body: {
         failedRecordCount: 1,
-        records: [
-          written('p-1'),
-          { eventId: 'p-2', errorCode: 'InternalFailure', errorMessage: /./ },
-          written('p-3'),
-        ],
+        records: [written('p-1'), failedRecord('p-2', 'InternalFailure'), written('p-3')],
       },
       stored: [
         { eventId: 'p-1', dataJson: '{"n":1}' },
@@ -781,15 +805,7 @@ function build(): IngestVector[] {
     description: 'a record throttled once is retried briefly and written: 200',
     tags: [T.KinesisFault, T.Stored],
     request: request('/v1/events', events(three)),
-    kinesisFaults: [
-      {
-        kind: 'failRecords',
-        eventIds: ['p-1', 'p-3'],
-        errorCode: THROTTLED_RECORD_ERROR_CODE,
-        errorMessage: 'Rate exceeded for shard shardId-000000000000.',
-        times: 1,
-      },
-    ],
+    kinesisFaults: [throttledRecords(['p-1', 'p-3'], 1)],
     expect: ok([
       { eventId: 'p-1', dataJson: '{"n":1}' },
       { eventId: 'p-2', dataJson: '{"n":2}' },
@@ -801,22 +817,15 @@ function build(): IngestVector[] {
     description: 'every record throttled on every attempt: 429 with the per-record body and Retry-After',
     tags: [T.KinesisFault, T.Stored],
     request: request('/v1/events', events(three.slice(0, 2))),
-    kinesisFaults: [
-      {
-        kind: 'failRecords',
-        eventIds: ['p-1', 'p-2'],
-        errorCode: THROTTLED_RECORD_ERROR_CODE,
-        errorMessage: 'Rate exceeded for shard shardId-000000000000.',
-      },
-    ],
+    kinesisFaults: [throttledRecords(['p-1', 'p-2'])],
     expect: {
       status: 429,
-      headers: { ...CORS_HEADERS, 'retry-after': /^\d+$/ },
+      headers: RETRY_LATER_HEADERS,
       body: {
         failedRecordCount: 2,
         records: [
-          { eventId: 'p-1', errorCode: THROTTLED_RECORD_ERROR_CODE, errorMessage: /./ },
-          { eventId: 'p-2', errorCode: THROTTLED_RECORD_ERROR_CODE, errorMessage: /./ },
+          failedRecord('p-1', THROTTLED_RECORD_ERROR_CODE),
+          failedRecord('p-2', THROTTLED_RECORD_ERROR_CODE),
         ],
       },
       stored: [],
@@ -829,12 +838,7 @@ function build(): IngestVector[] {
     tags: [T.KinesisFault, T.Stored],
     request: request('/v1/events', events(three.slice(0, 2))),
     kinesisFaults: [
-      {
-        kind: 'failRecords',
-        eventIds: ['p-1'],
-        errorCode: THROTTLED_RECORD_ERROR_CODE,
-        errorMessage: 'Rate exceeded for shard shardId-000000000000.',
-      },
+      throttledRecords(['p-1']),
       {
         kind: 'failRecords',
         eventIds: ['p-2'],
@@ -848,8 +852,8 @@ function build(): IngestVector[] {
       body: {
         failedRecordCount: 2,
         records: [
-          { eventId: 'p-1', errorCode: THROTTLED_RECORD_ERROR_CODE, errorMessage: /./ },
-          { eventId: 'p-2', errorCode: 'KMSAccessDeniedException', errorMessage: /./ },
+          failedRecord('p-1', THROTTLED_RECORD_ERROR_CODE),
+          failedRecord('p-2', 'KMSAccessDeniedException'),
         ],
       },
       stored: [],
@@ -876,17 +880,10 @@ function build(): IngestVector[] {
     description: '/v1/event throttled on every attempt: 429 with the error body, the eventId and Retry-After',
     tags: [T.KinesisFault, T.Stored],
     request: request('/v1/event', three[0]!),
-    kinesisFaults: [
-      {
-        kind: 'failRecords',
-        eventIds: ['p-1'],
-        errorCode: THROTTLED_RECORD_ERROR_CODE,
-        errorMessage: 'Rate exceeded for shard shardId-000000000000.',
-      },
-    ],
+    kinesisFaults: [throttledRecords(['p-1'])],
     expect: {
       ...failure(429, 'Throttled', { eventId: 'p-1', errorCode: THROTTLED_RECORD_ERROR_CODE }),
-      headers: { ...CORS_HEADERS, 'retry-after': /^\d+$/ },
+      headers: RETRY_LATER_HEADERS,
     },
   });
   add({
@@ -904,12 +901,12 @@ function build(): IngestVector[] {
     ],
     expect: {
       status: 429,
-      headers: { ...CORS_HEADERS, 'retry-after': /^\d+$/ },
+      headers: RETRY_LATER_HEADERS,
       body: {
         failedRecordCount: 2,
         records: [
-          { eventId: 'p-1', errorCode: 'ProvisionedThroughputExceededException', errorMessage: /./ },
-          { eventId: 'p-2', errorCode: 'ProvisionedThroughputExceededException', errorMessage: /./ },
+          failedRecord('p-1', 'ProvisionedThroughputExceededException'),
+          failedRecord('p-2', 'ProvisionedThroughputExceededException'),
         ],
       },
       stored: [],
@@ -920,15 +917,8 @@ function build(): IngestVector[] {
     description: 'Kinesis unreachable before any record result: 503 with Retry-After, never 200',
     tags: [T.KinesisFault, T.Stored],
     request: request('/v1/events', events(three)),
-    kinesisFaults: [
-      {
-        kind: 'failCalls',
-        failure: 'unavailable',
-        code: 'ServiceUnavailableException',
-        message: 'Service unavailable',
-      },
-    ],
-    expect: { ...failure(503, 'UpstreamUnavailable'), headers: { ...CORS_HEADERS, 'retry-after': /^\d+$/ } },
+    kinesisFaults: [KINESIS_UNAVAILABLE],
+    expect: { ...failure(503, 'UpstreamUnavailable'), headers: RETRY_LATER_HEADERS },
   });
   add({
     id: 'kinesis/upstream-rejected',
@@ -950,17 +940,10 @@ function build(): IngestVector[] {
     description: '/v1/event with Kinesis unreachable: 503 with the eventId',
     tags: [T.KinesisFault, T.Stored],
     request: request('/v1/event', three[0]!),
-    kinesisFaults: [
-      {
-        kind: 'failCalls',
-        failure: 'unavailable',
-        code: 'ServiceUnavailableException',
-        message: 'Service unavailable',
-      },
-    ],
+    kinesisFaults: [KINESIS_UNAVAILABLE],
     expect: {
       ...failure(503, 'UpstreamUnavailable', { eventId: 'p-1' }),
-      headers: { ...CORS_HEADERS, 'retry-after': /^\d+$/ },
+      headers: RETRY_LATER_HEADERS,
     },
   });
   return v;

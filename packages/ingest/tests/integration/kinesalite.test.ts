@@ -2,14 +2,9 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { StreamTail } from '@shardline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestHandler, decodeEnvelope, KinesisRecordWriter } from '../../src/index.js';
-import { withKinesisFault } from '../../src/testing/index.js';
-import {
-  checkVectorResponse,
-  checkVectorStored,
-  ingestVectors,
-  VECTOR_SETUP,
-} from '../../src/vectors/index.js';
+import { checkVectorResponse, checkVectorStored, ingestVectors } from '../../src/vectors/index.js';
 import { createStream, deleteStream, localKinesisClient, uniqueStreamName } from '../helpers/localKinesis.js';
+import { replayVector } from '../helpers/replayVector.js';
 
 let client: KinesisClient;
 let streamName: string;
@@ -33,14 +28,10 @@ describe('the handler with the real Kinesis adapter on kinesalite', () => {
   const vectors = ingestVectors();
 
   it.each(vectors.map((v) => [v.id, v] as const))('%s', async (_id, vector) => {
-    const writer = withKinesisFault(new KinesisRecordWriter({ client, streamName }), vector.kinesisFaults);
-    const handle = createIngestHandler({
-      recordWriter: writer,
-      apiKeys: [VECTOR_SETUP.apiKey],
-      allowedOrigins: VECTOR_SETUP.allowedOrigins,
-      throttleRetry: { baseDelayMs: 5, maxDelayMs: 20 },
+    const { response, writer } = await replayVector(vector, new KinesisRecordWriter({ client, streamName }), {
+      baseDelayMs: 5,
+      maxDelayMs: 20,
     });
-    const response = await handle(vector.request);
     expect(checkVectorResponse(vector, response)).toEqual([]);
     const stored = await tail.drain();
     // Every record read back is byte for byte the envelope the vector expects, on the shard answered.

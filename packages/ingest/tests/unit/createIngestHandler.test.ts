@@ -33,6 +33,18 @@ function handler(options: Partial<IngestHandlerOptions> = {}) {
   return { handle, writer };
 }
 
+/** A writer answering every call with `answer`, counting the calls (`calls`). */
+function countingWriter(answer: RecordWriter['putRecords']): RecordWriter & { calls: number } {
+  const writer = {
+    calls: 0,
+    putRecords: (...args: Parameters<RecordWriter['putRecords']>) => {
+      writer.calls += 1;
+      return answer(...args);
+    },
+  };
+  return writer;
+}
+
 async function* chunks(parts: Uint8Array[], read: { count: number }) {
   for (const part of parts) {
     read.count += 1;
@@ -272,40 +284,25 @@ describe('createIngestHandler', () => {
   });
 
   it('treats a writer answering the wrong number of results as unavailable, retrying the call', async () => {
-    let count = 0;
-    const handle = createIngestHandler({
-      recordWriter: {
-        putRecords: async () => {
-          count += 1;
-          return [];
-        },
-      },
-      apiKeys: [KEY],
-      throttleRetry: { maxAttempts: 2, baseDelayMs: 0 },
-    });
+    const writer = countingWriter(async () => []);
+    const { handle } = handler({ recordWriter: writer, throttleRetry: { maxAttempts: 2, baseDelayMs: 0 } });
     const response = await handle(post('{"records":[{"data":1},{"data":2}]}'));
     expect(response.status).toBe(503);
     expect(JSON.parse(response.body)).toMatchObject({
       error: 'UpstreamUnavailable',
       errorCode: 'InvalidResponse',
     });
-    expect(count).toBe(2);
+    expect(writer.calls).toBe(2);
   });
 
   it('does not retry a rejected call', async () => {
-    let count = 0;
-    const handle = createIngestHandler({
-      recordWriter: {
-        putRecords: async () => {
-          count += 1;
-          throw new UpstreamError('rejected', 'AccessDeniedException', 'no');
-        },
-      },
-      apiKeys: [KEY],
+    const writer = countingWriter(async () => {
+      throw new UpstreamError('rejected', 'AccessDeniedException', 'no');
     });
+    const { handle } = handler({ recordWriter: writer });
     const response = await handle(post('{"records":[{"data":1}]}'));
     expect(response.status).toBe(502);
-    expect(count).toBe(1);
+    expect(writer.calls).toBe(1);
   });
 
   it('answers 207 when one of several calls fails as a whole after others wrote', async () => {

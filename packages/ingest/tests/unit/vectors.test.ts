@@ -2,7 +2,6 @@ import { isUtf8 } from 'node:buffer';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import {
-  createIngestHandler,
   INGEST_ERROR_RESPONSE_SCHEMA,
   INGEST_EVENT_REQUEST_SCHEMA,
   INGEST_EVENT_RESPONSE_SCHEMA,
@@ -10,26 +9,20 @@ import {
   INGEST_EVENTS_RESPONSE_SCHEMA,
   type JsonSchema,
 } from '../../src/index.js';
-import { InMemoryRecordWriter, withKinesisFault } from '../../src/testing/index.js';
+import { InMemoryRecordWriter } from '../../src/testing/index.js';
 import {
   checkVectorResponse,
   checkVectorStored,
   ingestVectors,
   VECTOR_SETUP,
 } from '../../src/vectors/index.js';
+import { replayVector } from '../helpers/replayVector.js';
 
 const vectors = ingestVectors();
 
 async function run(vector: (typeof vectors)[number]) {
   const memory = new InMemoryRecordWriter({ shardCount: 4 });
-  const writer = withKinesisFault(memory, vector.kinesisFaults);
-  const handle = createIngestHandler({
-    recordWriter: writer,
-    apiKeys: [VECTOR_SETUP.apiKey],
-    allowedOrigins: VECTOR_SETUP.allowedOrigins,
-    throttleRetry: { baseDelayMs: 1, maxDelayMs: 2 },
-  });
-  const response = await handle(vector.request);
+  const { response, writer } = await replayVector(vector, memory, { baseDelayMs: 1, maxDelayMs: 2 });
   return { response, memory, writer };
 }
 

@@ -102,3 +102,12 @@ export class FakeTransport implements Transport {
     return new TransportError(code, `fake ${code}`, { retriable });
   }
 }
+
+/** One record as a transport is given it: event `e1`, partition key `p`, an envelope whose data is `1`. */
+export const SAMPLE_RECORD: TransportRecord = {
+  eventId: 'e1',
+  partitionKey: 'p',
+  explicitHashKey: undefined,
+  envelope: Buffer.from('{"eventId":"e1","receivedAt":"x","data":1}'),
+  dataOffset: 40,
+};

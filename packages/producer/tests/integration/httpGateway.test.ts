@@ -1,5 +1,11 @@
 import { decodeEnvelope } from '@shardline/ingest';
-import { startIngestGateway, uniqueName } from '@shardline/local';
+import {
+  type IngestGateway,
+  type IngestGatewayOptions,
+  type LocalStream,
+  startIngestGateway,
+  uniqueName,
+} from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { createProducer, type DeadLetter, httpTransport } from '@shardline/producer';
 import { describe, expect, it } from 'vitest';
@@ -18,15 +24,35 @@ function loggingFetch(log: string[][]): typeof fetch {
   };
 }
 
+/**
+ * Runs `body` with a local ingest gateway in front of a new stream (API key `apiKey`, writing through
+ * `kinesisClient`, the twin's by default), and closes the gateway after, whatever happens.
+ */
+async function withGateway(
+  options: {
+    name: string;
+    shardCount: number;
+    apiKey: string;
+    kinesisClient?: IngestGatewayOptions['kinesisClient'];
+  },
+  body: (context: { stream: LocalStream; gateway: IngestGateway }) => Promise<void>,
+): Promise<void> {
+  const stream = await local.createStream(uniqueName(options.name), { shardCount: options.shardCount });
+  const gateway = await startIngestGateway({
+    kinesisClient: options.kinesisClient ?? kinesis,
+    streamName: stream.streamName,
+    apiKeys: [options.apiKey],
+  });
+  try {
+    await body({ stream, gateway });
+  } finally {
+    await gateway.close();
+  }
+}
+
 describe('httpTransport against the local ingest gateway', () => {
   it('sends every event through the gateway; the stream holds the same envelopes as the direct path', async () => {
-    const stream = await local.createStream(uniqueName('http-gw'), { shardCount: 2 });
-    const gateway = await startIngestGateway({
-      kinesisClient: kinesis,
-      streamName: stream.streamName,
-      apiKeys: ['test-key'],
-    });
-    try {
+    await withGateway({ name: 'http-gw', shardCount: 2, apiKey: 'test-key' }, async ({ stream, gateway }) => {
       const producer = createProducer({
         transport: httpTransport({ url: gateway.url, apiKey: 'test-key', gzip: true }),
         lingerMs: 10,
@@ -49,13 +75,10 @@ describe('httpTransport against the local ingest gateway', () => {
       );
       expect(events.find((e) => e.eventId === 'g-5')!.dataJson).toBe('{"i":5,"id":12345678901234567890}');
       expect(stored.find((r) => decodeEnvelope(r.data).eventId === 'g-5')!.partitionKey).toBe('user-5');
-    } finally {
-      await gateway.close();
-    }
+    });
   });
 
   it('retries only the records the gateway answered as failed (207), with the same event ids', async () => {
-    const stream = await local.createStream(uniqueName('http-gw-207'), { shardCount: 1 });
     const faulty = new FaultyKinesis(kinesis);
     // g-3 and g-7 are throttled by "Kinesis" on their first 8 PutRecords appearances: more than the
     // gateway's own brief retries, so the gateway answers 207 for them and the producer retries.
@@ -68,14 +91,10 @@ describe('httpTransport against the local ingest gateway', () => {
         ? { code: 'ProvisionedThroughputExceededException' }
         : undefined;
     };
-    const gateway = await startIngestGateway({
-      kinesisClient: faulty,
-      streamName: stream.streamName,
-      apiKeys: ['k'],
-    });
-    const requests: string[][] = [];
-    const letters: DeadLetter[] = [];
-    try {
+    const options = { name: 'http-gw-207', shardCount: 1, apiKey: 'k', kinesisClient: faulty };
+    await withGateway(options, async ({ stream, gateway }) => {
+      const requests: string[][] = [];
+      const letters: DeadLetter[] = [];
       const producer = createProducer({
         transport: httpTransport({ url: gateway.url, apiKey: 'k', fetch: loggingFetch(requests) }),
         lingerMs: 60_000,
@@ -95,36 +114,29 @@ describe('httpTransport against the local ingest gateway', () => {
       expect(producer.metrics.throttles).toBeGreaterThanOrEqual(2);
       const ids = (await readAll(kinesis, stream.streamName)).map((r) => decodeEnvelope(r.data).eventId);
       expect(ids.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `g-${i}`).sort());
-    } finally {
-      await gateway.close();
-    }
+    });
   });
 
   it('a wrong API key dead-letters the records with HTTP_403, nothing written', async () => {
-    const stream = await local.createStream(uniqueName('http-gw-403'), { shardCount: 1 });
-    const gateway = await startIngestGateway({
-      kinesisClient: kinesis,
-      streamName: stream.streamName,
-      apiKeys: ['right'],
-    });
-    try {
-      const letters: DeadLetter[] = [];
-      const producer = createProducer({
-        transport: httpTransport({ url: gateway.url, apiKey: 'wrong' }),
-        lingerMs: 1,
-        deadLetter: (l) => {
-          letters.push(l);
-        },
-      });
-      await expect(producer.put({ a: 1 }, { eventId: 'denied' })).rejects.toMatchObject({
-        code: 'HTTP_403',
-        attempts: 1,
-      });
-      await producer.close();
-      expect(letters.map((l) => l.eventId)).toEqual(['denied']);
-      expect(await readAll(kinesis, stream.streamName)).toEqual([]);
-    } finally {
-      await gateway.close();
-    }
+    await withGateway(
+      { name: 'http-gw-403', shardCount: 1, apiKey: 'right' },
+      async ({ stream, gateway }) => {
+        const letters: DeadLetter[] = [];
+        const producer = createProducer({
+          transport: httpTransport({ url: gateway.url, apiKey: 'wrong' }),
+          lingerMs: 1,
+          deadLetter: (l) => {
+            letters.push(l);
+          },
+        });
+        await expect(producer.put({ a: 1 }, { eventId: 'denied' })).rejects.toMatchObject({
+          code: 'HTTP_403',
+          attempts: 1,
+        });
+        await producer.close();
+        expect(letters.map((l) => l.eventId)).toEqual(['denied']);
+        expect(await readAll(kinesis, stream.streamName)).toEqual([]);
+      },
+    );
   });
 });

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListShardsCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-kinesis';
 import { decodeEnvelope } from '@shardline/ingest';
@@ -8,15 +7,13 @@ import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { createProducer, DeliveryError, kinesisTransport, type ProducerOptions } from '@shardline/producer';
 import { seededRandom } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultyKinesis, readAll } from '../helpers/kinesis.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
 const local = useLocalTwin();
 const { kinesis } = local;
-const dir = mkdtempSync(join(tmpdir(), 'producer-it-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('producer-it-');
 
 const fast: Partial<ProducerOptions> = {
   lingerMs: 10,

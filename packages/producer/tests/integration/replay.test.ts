@@ -1,67 +1,41 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeEnvelope } from '@shardline/ingest';
 import { deaggregate } from '@shardline/kpl';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { killAndWait } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
-import { collect, spawnCli, waitForOutput } from '../helpers/processes.js';
+import { waitForOutput } from '../helpers/processes.js';
+import { expectedIds, replayRunner, sampleFile } from '../helpers/replay.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
 const local = useLocalTwin();
 const { kinesis } = local;
-const dir = mkdtempSync(join(tmpdir(), 'producer-replay-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('producer-replay-');
 
-const dataFile = (name: string) => fileURLToPath(new URL(`../../../../data/${name}`, import.meta.url));
-const ECOMMERCE = dataFile('ecommerce-events-2019-10-sample.csv');
-const RETAIL = dataFile('online-retail-2010-12-sample.csv');
+const ECOMMERCE = sampleFile('ecommerce-events-2019-10-sample.csv');
+const RETAIL = sampleFile('online-retail-2010-12-sample.csv');
 
-/** The ledger, computed here from the file alone: row number → expected event id. */
-function expectedIds(file: string, rows: number): Map<string, number> {
-  const sourceId = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const ids = new Map<string, number>();
-  for (let row = 1; row <= rows; row++) {
-    ids.set(createHash('sha256').update(`${sourceId}\n${row}`).digest('hex').slice(0, 32), row);
-  }
-  return ids;
-}
+const replay = replayRunner(local, dir, 500);
 
-let runs = 0;
-async function replay(args: string[], env: NodeJS.ProcessEnv = {}) {
-  // Output files always go to the test's folder, never the working directory (the repository).
-  runs += 1;
-  const files = [
-    ...(args.includes('--rejects') ? [] : ['--rejects', join(dir, `run${runs}.rejects.jsonl`)]),
-    ...['--dead-letters', join(dir, `run${runs}.dead-letters.jsonl`)],
-  ];
-  const child = spawnCli(
-    ['replay', ...args, ...files, '--progress', 'lines', '--progress-interval-ms', '500'],
-    { ...local.env, ...env },
-  );
-  return { child, ...collect(child) };
+/** Replays `file` with `args` into a new stream of two shards, and expects the run to succeed. */
+async function replayIntoNewStream(name: string, file: string, args: readonly string[]) {
+  const stream = await local.createStream(uniqueName(name), { shardCount: 2 });
+  const result = await replay([file, '--stream', stream.streamName, ...args]).done;
+  expect(result.code, result.stderr).toBe(0);
+  return { stream, result };
 }
 
 describe('shardline-produce replay, direct Kinesis transport', () => {
   it('replays the e-commerce sample: every row read back by eventId, 19-digit ids kept as strings', async () => {
-    const stream = await local.createStream(uniqueName('replay-ecom'), { shardCount: 2 });
-    const { done } = await replay([
-      ECOMMERCE,
-      '--stream',
-      stream.streamName,
+    const { stream, result } = await replayIntoNewStream('replay-ecom', ECOMMERCE, [
       '--partition-key',
       'user_id',
       '--event-time',
       'event_time',
     ]);
-    const result = await done;
-    expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/replay complete/);
     expect(result.stdout).toMatch(/acknowledged {2}1000/);
 
@@ -82,11 +56,7 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
   });
 
   it('replays the online-retail sample (BOM, quoted commas), with mapping and types', async () => {
-    const stream = await local.createStream(uniqueName('replay-retail'), { shardCount: 2 });
-    const { done } = await replay([
-      RETAIL,
-      '--stream',
-      stream.streamName,
+    const { stream } = await replayIntoNewStream('replay-retail', RETAIL, [
       '--aggregate',
       '--map',
       'InvoiceNo=invoice',
@@ -105,8 +75,6 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
       '--event-time-format',
       'dmy',
     ]);
-    const result = await done;
-    expect(result.code, result.stderr).toBe(0);
     const ledger = expectedIds(RETAIL, 400);
     const events = (await readAll(kinesis, stream.streamName))
       .flatMap((r) => deaggregate(r.data) ?? [{ partitionKey: r.partitionKey, data: r.data }])
@@ -219,7 +187,7 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(csv, 'id,text\r\n1,"two\r\nlines"\r\n2,"bad"x\r\n3,ok\r\n4\r\n5,"fine, really"\r\n');
     const rejects = join(dir, 'bad.rejects.jsonl');
-    const { done } = await replay([csv, '--stream', stream.streamName, '--rejects', rejects]);
+    const { done, deadLetters } = await replay([csv, '--stream', stream.streamName, '--rejects', rejects]);
     const result = await done;
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/replay INCOMPLETE/);
@@ -231,7 +199,7 @@ describe('shardline-produce replay, direct Kinesis transport', () => {
       [4, 2],
       [6, 4],
     ]);
-    expect(existsSync(join(dir, `run${runs}.dead-letters.jsonl`))).toBe(false);
+    expect(existsSync(deadLetters)).toBe(false);
     const texts = (await readAll(kinesis, stream.streamName))
       .map((r) => (decodeEnvelope(r.data).data as { text: string }).text)
       .sort();

@@ -1,17 +1,16 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { startFaultProxy } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/cli.js';
 import { readAll } from '../helpers/kinesis.js';
-import { collect, spawnCli, waitForOutput } from '../helpers/processes.js';
+import { waitForOutput } from '../helpers/processes.js';
+import { expectedIds, replayRunner, sampleFile } from '../helpers/replay.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
 // shardline-produce replay as a separate process against kinesalite, with the faults a user meets:
 // SIGTERM, a journal that cannot be written, bad bytes and over-long lines, a wrong destination, and a
@@ -20,23 +19,10 @@ import { collect, spawnCli, waitForOutput } from '../helpers/processes.js';
 
 const local = useLocalTwin();
 const { kinesis } = local;
-const dir = mkdtempSync(join(tmpdir(), 'producer-replay-faults-'));
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useTempDir('producer-replay-faults-');
 
-const RETAIL = fileURLToPath(new URL('../../../../data/online-retail-2010-12-sample.csv', import.meta.url));
+const RETAIL = sampleFile('online-retail-2010-12-sample.csv');
 const RETAIL_ROWS = 400;
-
-/** Row number → expected event id, from the file alone. */
-function expectedIds(file: string, rows: number): Map<string, number> {
-  const sourceId = createHash('sha256').update(readFileSync(file)).digest('hex');
-  const ids = new Map<string, number>();
-  for (let row = 1; row <= rows; row++) {
-    ids.set(createHash('sha256').update(`${sourceId}\n${row}`).digest('hex').slice(0, 32), row);
-  }
-  return ids;
-}
 
 async function storedIds(streamName: string): Promise<string[]> {
   return (await readAll(kinesis, streamName)).map((r) => decodeEnvelope(r.data).eventId);
@@ -51,22 +37,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-let runs = 0;
-function replay(args: string[], env: NodeJS.ProcessEnv = {}) {
-  runs += 1;
-  const files = args.includes('--rejects') ? [] : ['--rejects', join(dir, `run${runs}.rejects.jsonl`)];
-  const child = spawnCli(
-    [
-      'replay',
-      ...args,
-      ...files,
-      ...['--dead-letters', join(dir, `run${runs}.dead-letters.jsonl`)],
-      ...['--progress', 'lines', '--progress-interval-ms', '300'],
-    ],
-    { ...local.env, ...env },
-  );
-  return { child, ...collect(child) };
-}
+const replay = replayRunner(local, dir, 300);
 
 describe('shardline-produce replay: fault paths', () => {
   it('SIGTERM sends what is buffered, writes the journal and exits 143; a rerun finishes the file', async () => {

@@ -42,6 +42,17 @@ function deferred<T = void>() {
   return { promise, resolve };
 }
 
+/** A transport that holds every request until `gate` is resolved, then answers it all written. */
+function gatedTransport() {
+  const transport = new FakeTransport();
+  const gate = deferred();
+  transport.script = async (records) => {
+    await gate.promise;
+    return FakeTransport.allOk(records);
+  };
+  return { transport, gate };
+}
+
 describe('configuration', () => {
   it('lists every wrong option in one ConfigurationError', () => {
     const error = (() => {
@@ -158,12 +169,7 @@ describe('batching', () => {
   });
 
   it('keeps at most maxConcurrentRequests requests in flight', async () => {
-    const transport = new FakeTransport();
-    const gate = deferred();
-    transport.script = async (records) => {
-      await gate.promise;
-      return FakeTransport.allOk(records);
-    };
+    const { transport, gate } = gatedTransport();
     const { producer } = setup({ maxBatchRecords: 10, maxConcurrentRequests: 2 }, transport);
     const puts = Array.from({ length: 100 }, (_, i) => producer.put(i));
     await new Promise((r) => setTimeout(r, 30));
@@ -210,12 +216,7 @@ describe('backpressure', () => {
   });
 
   it('bounds buffered bytes too', async () => {
-    const transport = new FakeTransport();
-    const gate = deferred();
-    transport.script = async (records) => {
-      await gate.promise;
-      return FakeTransport.allOk(records);
-    };
+    const { transport, gate } = gatedTransport();
     const { producer } = setup({ maxBufferedBytes: 20_000, maxRecordBytes: 10_000 }, transport);
     const payload = 'z'.repeat(6_000);
     let accepted = 0;
@@ -494,12 +495,7 @@ describe('flush, close, events', () => {
   });
 
   it('close() rejects the puts waiting for room with ProducerClosedError, and sends the buffered ones', async () => {
-    const transport = new FakeTransport();
-    const gate = deferred();
-    transport.script = async (records) => {
-      await gate.promise;
-      return FakeTransport.allOk(records);
-    };
+    const { transport, gate } = gatedTransport();
     const { producer } = setup({ maxBufferedRecords: 2 }, transport);
     const accepted = [producer.put('a'), producer.put('b')];
     const waiting = producer.put('c');

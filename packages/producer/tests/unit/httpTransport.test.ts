@@ -14,6 +14,7 @@ import {
 } from '@shardline/producer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/cli.js';
+import { SAMPLE_RECORD } from '../helpers/FakeTransport.js';
 
 interface Received {
   readonly headers: IncomingMessage['headers'];
@@ -323,15 +324,10 @@ describe('httpTransport', () => {
     try {
       const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
       const transport = httpTransport({ url, apiKey: 'k', timeoutMs: 100 });
-      const record = {
-        eventId: 'e1',
-        partitionKey: 'p',
-        explicitHashKey: undefined,
-        envelope: Buffer.from('{"eventId":"e1","receivedAt":"x","data":1}'),
-        dataOffset: 40,
-      };
       const started = Date.now();
-      const error = await transport.send([record], new AbortController().signal).catch((e: unknown) => e);
+      const error = await transport
+        .send([SAMPLE_RECORD], new AbortController().signal)
+        .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'Timeout', retriable: true });
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {

@@ -9,6 +9,7 @@ import { ConfigurationError, createProducer, kinesisTransport } from '@shardline
 import { describe, expect, it } from 'vitest';
 import { translateKinesisError } from '../../src/transport/kinesis/kinesisTransport.js';
 import { ShardMap } from '../../src/transport/kinesis/ShardMap.js';
+import { SAMPLE_RECORD } from '../helpers/FakeTransport.js';
 
 const MAX = (1n << 128n) - 1n;
 const signal = new AbortController().signal;
@@ -242,13 +243,9 @@ describe('kinesisTransport without aggregation', () => {
 
 describe('kinesisTransport deadlines and the destination check', () => {
   const meta = { $metadata: {} };
-  const record = {
-    eventId: 'e1',
-    partitionKey: 'p',
-    explicitHashKey: undefined,
-    envelope: Buffer.from('{"eventId":"e1","receivedAt":"x","data":1}'),
-    dataOffset: 40,
-  };
+  /** An error of the AWS SDK for a refused request (`$fault: client`). */
+  const clientFault = (name: string, message: string) =>
+    Object.assign(new Error(message), { name, $fault: 'client', ...meta });
 
   it('a PutRecords call without an answer is aborted at requestTimeoutMs: code Timeout, retriable', async () => {
     let seen: AbortSignal | undefined;
@@ -259,7 +256,7 @@ describe('kinesisTransport deadlines and the destination check', () => {
       },
     };
     const transport = kinesisTransport({ client: client as never, streamName: 's', requestTimeoutMs: 50 });
-    const error = await transport.send([record], signal).catch((e: unknown) => e);
+    const error = await transport.send([SAMPLE_RECORD], signal).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'Timeout', retriable: true });
     expect(seen?.aborted).toBe(true);
   });
@@ -277,20 +274,12 @@ describe('kinesisTransport deadlines and the destination check', () => {
     ).rejects.toMatchObject({ problem: 'missing', message: 'the stream s does not exist' });
     await expect(
       check(async () => {
-        throw Object.assign(new Error('denied'), {
-          name: 'AccessDeniedException',
-          $fault: 'client',
-          ...meta,
-        });
+        throw clientFault('AccessDeniedException', 'denied');
       }),
     ).resolves.toBeUndefined();
     await expect(
       check(async () => {
-        throw Object.assign(new Error('bad'), {
-          name: 'UnrecognizedClientException',
-          $fault: 'client',
-          ...meta,
-        });
+        throw clientFault('UnrecognizedClientException', 'bad');
       }),
     ).rejects.toMatchObject({ problem: 'forbidden' });
     await expect(check(() => new Promise(() => {}))).rejects.toMatchObject({

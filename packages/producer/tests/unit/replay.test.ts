@@ -1,16 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TransportError } from '@shardline/producer';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DestinationFailingError } from '../../src/cli/DestinationHealth.js';
 import { ProgressMode } from '../../src/cli/Progress.js';
 import { type ReplayOptions, replayCsv } from '../../src/cli/replay.js';
 import { EventTimeFormat } from '../../src/cli/rowMapping.js';
 import { FakeTransport } from '../helpers/FakeTransport.js';
+import { useTempDir } from '../helpers/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'producer-replay-unit-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('producer-replay-unit-');
 let n = 0;
 
 function options(csv: string, transport: FakeTransport, more: Partial<ReplayOptions> = {}): ReplayOptions {

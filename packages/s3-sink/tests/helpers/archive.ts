@@ -7,6 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { encodeEnvelope } from '@shardline/ingest';
+import { type LocalStream, type LocalTwinClient, uniqueName } from '@shardline/local';
 import { putRecords, until as waitUntil } from '@shardline/test-kit';
 
 /** What the test wrote: the independent ledger archives are checked against. */
@@ -155,3 +156,25 @@ export function checkExactlyOnce(
 /** `until` of the test kit, checking every 200 ms: the checks here list and read S3. */
 export const until = (check: () => Promise<boolean> | boolean, timeoutMs = 30_000, what = 'condition') =>
   waitUntil(check, timeoutMs, what, 200);
+
+/**
+ * The keys the sink writes under its default prefix, `yyyy/MM/dd/HH/<stream>-<shardId>-<first sequence
+ * number><extension>`, with the groups `shard` and `seq` that {@link checkExactlyOnce} reads.
+ */
+export function defaultKeyPattern(streamName: string, extension = ''): RegExp {
+  return new RegExp(
+    `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)${extension.replaceAll('.', '\\.')}$`,
+  );
+}
+
+/** A new stream of `shardCount` shards and a new bucket, both named after `name` (made unique). */
+export async function createStreamAndBucket(
+  local: LocalTwinClient,
+  name: string,
+  shardCount: number,
+): Promise<{ stream: LocalStream; bucket: string }> {
+  const stream = await local.createStream(uniqueName(name), { shardCount });
+  const bucket = uniqueName(name);
+  await local.createBucket(bucket);
+  return { stream, bucket };
+}

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { LocalTwinInfo } from '@shardline/local';
 import { localTwinEnv } from '@shardline/local';
 import { collect, killAndWait } from '@shardline/test-kit';
+import { afterAll } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cliMain = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -107,4 +108,25 @@ export async function stopGracefully(
   const result = await sink.exited;
   clearTimeout(timer);
   return result;
+}
+
+/** The CLI arguments naming what a sink archives: the stream, the bucket and the application. */
+export function targetArgs(streamName: string, bucket: string, app: string): string[] {
+  return ['--stream', streamName, '--bucket', bucket, '--app', app];
+}
+
+/**
+ * `spawnSink` for one test file: every process it starts is SIGKILLed after all the file's tests if it
+ * is still running (tests run side by side; each stops its own on success).
+ */
+export function useSinkProcesses(): typeof spawnSink {
+  const running: SinkProcess[] = [];
+  afterAll(async () => {
+    await Promise.allSettled(running.splice(0).map(kill));
+  });
+  return (info, args, options) => {
+    const sink = spawnSink(info, args, options);
+    running.push(sink);
+    return sink;
+  };
 }

@@ -5,37 +5,23 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createConsumer, silentLogger } from '@shardline/consumer-core';
 import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
-import { checkExactlyOnce, putEvents, readObjects, until, type WrittenEvent } from '../helpers/archive.js';
+import { describe, expect, it } from 'vitest';
+import {
+  checkExactlyOnce,
+  createStreamAndBucket,
+  defaultKeyPattern,
+  putEvents,
+  readObjects,
+  until,
+  type WrittenEvent,
+} from '../helpers/archive.js';
+import { useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb, s3 } = local;
-const sinks: S3Sink[] = [];
+const sink = useTestSinks(local);
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`s3-sink behaviours: SEED=${seed}`);
-
-afterAll(async () => {
-  await Promise.allSettled(sinks.map((s) => s.stop()));
-});
-
-function sink(
-  options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName' | 'bucket' | 'applicationName'>,
-) {
-  const s = createS3Sink({
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    s3Client: s3,
-    logger: silentLogger,
-    bufferIntervalMs: 500,
-    ...options,
-    consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 500, ...options.consumer },
-  });
-  const events: S3SinkEvent[] = [];
-  s.events$.subscribe((e) => events.push(e));
-  sinks.push(s);
-  return { sink: s, events };
-}
 
 /** Every record of the ledger exactly once across data and error objects, counted by sequence number. */
 function sequenceCounts(objects: Awaited<ReturnType<typeof readObjects>>, written: readonly WrittenEvent[]) {
@@ -55,14 +41,9 @@ function sequenceCounts(objects: Awaited<ReturnType<typeof readObjects>>, writte
     .map((w) => `${w.eventId}: ${counts.get(w.sequenceNumber) ?? 0}`);
 }
 
-const defaultKeys = (stream: string) =>
-  new RegExp(`^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`);
-
 describe('s3-sink behaviours', () => {
   it('dynamic partitioning: records routed by a JSON field; malformed JSON and missing fields under the error prefix with the reason', async () => {
-    const stream = await local.createStream(uniqueName('part'), { shardCount: 2 });
-    const bucket = uniqueName('part');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'part', 2);
     const types = ['view', 'cart', 'purchase'];
     const written = await putEvents(kinesis, stream.streamName, 900, {
       data: (i) => (i % 50 === 7 ? { no_type: i } : { i, event_type: types[i % 3] }),
@@ -116,9 +97,7 @@ describe('s3-sink behaviours', () => {
   });
 
   it('S3 outage: retries with backoff, stops fetching (memory bounded), then catches up with nothing lost or doubled', async () => {
-    const stream = await local.createStream(uniqueName('outage'), { shardCount: 1 });
-    const bucket = uniqueName('outage');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'outage', 1);
     // Injected fault: the S3 client's send fails while `isDown` (below the SDK's retries, which are inside send).
     const faulty = new S3Client(s3ClientConfig(local.info));
     const send = faulty.send.bind(faulty) as (c: unknown, o?: unknown) => Promise<unknown>;
@@ -190,7 +169,7 @@ describe('s3-sink behaviours', () => {
     await until(() => s.metrics().recordsWritten >= 6200, 40_000, 'catching up');
     await s.stop();
     const objects = await readObjects(s3, bucket);
-    expect(checkExactlyOnce(objects, written, defaultKeys(stream.streamName))).toEqual([]);
+    expect(checkExactlyOnce(objects, written, defaultKeyPattern(stream.streamName))).toEqual([]);
     expect(events.filter((e) => e.type === 'RETRY').length).toBeGreaterThan(3);
     expect(s.metrics().uploadErrors).toBeGreaterThan(3);
     faulty.destroy();
@@ -198,24 +177,19 @@ describe('s3-sink behaviours', () => {
   });
 
   it('two sink workers plus an unrelated consumer application on one stream: S3 holds every record once, the other app sees every record', async () => {
-    const stream = await local.createStream(uniqueName('two'), { shardCount: 4 });
-    const bucket = uniqueName('two');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'two', 4);
     const applicationName = uniqueName('two-app');
-    const a = sink({
-      streamName: stream.streamName,
-      bucket,
-      applicationName,
-      bufferSizeBytes: 8 * 1024,
-      consumer: { workerId: 'a' },
-    });
-    const b = sink({
-      streamName: stream.streamName,
-      bucket,
-      applicationName,
-      bufferSizeBytes: 8 * 1024,
-      consumer: { workerId: 'b' },
-    });
+    // Two workers of one application: the same options but for the worker id.
+    const worker = (workerId: string) =>
+      sink({
+        streamName: stream.streamName,
+        bucket,
+        applicationName,
+        bufferSizeBytes: 8 * 1024,
+        consumer: { workerId },
+      });
+    const a = worker('a');
+    const b = worker('b');
     const other = createConsumer({
       streamName: stream.streamName,
       applicationName: uniqueName('other-app'),
@@ -243,14 +217,12 @@ describe('s3-sink behaviours', () => {
     );
     await Promise.all([a.sink.stop(), b.sink.stop(), other.stop()]);
     const objects = await readObjects(s3, bucket);
-    expect(checkExactlyOnce(objects, written, defaultKeys(stream.streamName))).toEqual([]);
+    expect(checkExactlyOnce(objects, written, defaultKeyPattern(stream.streamName))).toEqual([]);
     expect(seenByOther.size).toBe(1500);
   });
 
   it('two workers overlapping on one shard (a zombie cut off from DynamoDB resumes its upload after the takeover): the same bytes under the same key, no duplicate', async () => {
-    const stream = await local.createStream(uniqueName('zombie'), { shardCount: 1 });
-    const bucket = uniqueName('zombie');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'zombie', 1);
     const applicationName = uniqueName('zombie-app');
     const written = await putEvents(kinesis, stream.streamName, 400);
     // Worker A: its lease table client fails on cue (a network cut), and its write path is held at the
@@ -310,7 +282,7 @@ describe('s3-sink behaviours', () => {
     await b.sink.stop();
     await a.sink.stop();
     const objects = await readObjects(s3, bucket);
-    expect(checkExactlyOnce(objects, written, defaultKeys(stream.streamName))).toEqual([]);
+    expect(checkExactlyOnce(objects, written, defaultKeyPattern(stream.streamName))).toEqual([]);
     const dataObjects = objects.filter((o) => !o.key.startsWith('manifests/'));
     const keyOfA = a.events.find((e) => e.type === 'OBJECT_WRITTEN');
     expect(dataObjects.map((o) => o.key)).toContain(keyOfA?.type === 'OBJECT_WRITTEN' ? keyOfA.key : '');

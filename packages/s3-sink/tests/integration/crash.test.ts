@@ -3,18 +3,20 @@ import { ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed } from '@shardline/test-kit';
-import { afterAll, describe, expect, it } from 'vitest';
-import { checkExactlyOnce, incompleteUploads, putEvents, readObjects, until } from '../helpers/archive.js';
-import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
+import { describe, expect, it } from 'vitest';
+import {
+  checkExactlyOnce,
+  defaultKeyPattern,
+  incompleteUploads,
+  putEvents,
+  readObjects,
+  until,
+} from '../helpers/archive.js';
+import { kill, stopGracefully, targetArgs, useSinkProcesses, waitFor } from '../helpers/processes.js';
 
 const local = useLocalTwin();
 const { kinesis, s3 } = local;
-const running: SinkProcess[] = [];
-
-afterAll(async () => {
-  // Tests run side by side: leftovers are killed once, at the end (each test stops its own on success).
-  await Promise.allSettled(running.splice(0).map(kill));
-});
+const spawnSink = useSinkProcesses();
 
 const MIB = 1024 * 1024;
 // Objects over 10 MiB, so multipart really happens: 11 MiB buffers, 5 MiB parts (fauxqs takes single
@@ -117,11 +119,10 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       const written = await putEvents(kinesis, stream.streamName, RECORDS, {
         data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
       });
-      const args = ['--stream', stream.streamName, '--bucket', bucket, '--app', app, ...SINK_FLAGS];
+      const args = [...targetArgs(stream.streamName, bucket, app), ...SINK_FLAGS];
       phase('records written');
 
       const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });
-      running.push(first);
       await waitFor(first, (o) => o.stderr.includes(`HOOK ${point}`), `crash point ${point}`, WAIT_MS);
       // mid-multipart: the first part is in S3 and the upload is open; the crash leaves it incomplete.
       const hooked = /HOOK mid-multipart (\S+) (\S+) part/.exec(first.output().stderr);
@@ -134,7 +135,6 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       }
 
       const second = spawnSink(local.info, args);
-      running.push(second);
       await until(
         async () => (await manifestRecordCount(bucket)) >= RECORDS,
         WAIT_MS,
@@ -149,9 +149,7 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       // Where the time goes (the waits have their own bounds): printed for the slow runs to be read.
       console.log(`s3-sink crash ${point}:${at}: ${phases.join(', ')}`);
       const objects = await readObjects(s3, bucket);
-      const keyPattern = new RegExp(
-        `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`,
-      );
+      const keyPattern = defaultKeyPattern(stream.streamName);
       expect(checkExactlyOnce(objects, written, keyPattern)).toEqual([]);
       // fauxqs has no ListMultipartUploads (it answers an empty list): probe the known upload as well.
       expect(await incompleteUploads(s3, bucket)).toEqual([]);

@@ -8,7 +8,8 @@ import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { afterEach, expect, it, vi } from 'vitest';
 import { ExitCode, runCli } from '../../src/cli/cli.js';
-import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
+import { checkExactlyOnce, defaultKeyPattern, putEvents, readObjects, until } from '../helpers/archive.js';
+import { untilLeasesOwned, withSinkCli } from '../helpers/inProcessCli.js';
 
 const local = useLocalTwin();
 const faithful = useFaithfulKinesis();
@@ -25,101 +26,50 @@ it('--fan-out registers the consumer, archives every record once through it, and
   await local.createBucket(bucket);
   const app = uniqueName('sink-fanout-app');
   const consumerName = uniqueName('sink-fanout-consumer');
-  // The CLI's SDK clients take credentials from the process environment (the SDK's own chain).
-  for (const [name, value] of Object.entries(local.env)) vi.stubEnv(name, value);
-  const stop = new AbortController();
-  let stderr = '';
-  let hasExited = false;
   let objectsWritten = 0;
-  const exit = runCli(
-    [
-      '--stream',
-      streamName,
-      '--bucket',
-      bucket,
-      '--app',
-      app,
-      '--fan-out',
-      consumerName,
-      '--buffer-interval-ms',
-      '500',
-      '--buffer-size-bytes',
-      '4096',
-      '--region',
-      local.info.region,
-      '--kinesis-endpoint',
-      faithful.info.endpoints.kinesis!,
-      '--dynamodb-endpoint',
-      local.info.endpoints.dynamodb!,
-      '--s3-endpoint',
-      local.info.endpoints.s3!,
-      '--events',
-    ],
+  const code = await withSinkCli(
+    local,
+    { streamName, bucket, app },
+    ['--fan-out', consumerName, '--events'],
     {
-      env: { ...local.env },
+      kinesisEndpoint: faithful.info.endpoints.kinesis!,
       stdout: (text) => {
         objectsWritten += (text.match(/"type":"OBJECT_WRITTEN"/g) ?? []).length;
       },
-      stderr: (text) => {
-        stderr += text;
-      },
-      signal: stop.signal,
     },
-  ).finally(() => {
-    hasExited = true;
-  });
-  const running = () => {
-    if (hasExited) throw new Error(`the sink exited: ${stderr}`);
-  };
-  try {
-    // The sink registers the consumer before reading: wait for it, then for both shards' leases.
-    await until(
-      async () =>
-        running() ??
-        (await kinesis.send(new ListStreamConsumersCommand({ StreamARN: stream.streamArn }))).Consumers?.some(
-          (c) => c.ConsumerName === consumerName && c.ConsumerStatus === 'ACTIVE',
-        ) ??
-        false,
-      30_000,
-      `consumer ${consumerName} ACTIVE`,
-    );
-    const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: app });
-    await until(
-      async () => {
-        try {
-          return (await store.listLeases()).filter((l) => l.leaseOwner !== undefined).length === 2;
-        } catch {
-          return false; // the table is being created
-        }
-      },
-      30_000,
-      'both leases taken',
-    );
-    const written = await putEvents(kinesis, streamName, 120, { prefix: 'f' });
-    const keyPattern = new RegExp(
-      `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`,
-    );
-    // kinesis-local pushes on a one-second poll: give it time.
-    await until(
-      async () => {
-        const objects = await readObjects(s3, bucket);
-        return checkExactlyOnce(objects, written, keyPattern).length === 0;
-      },
-      60_000,
-      `every record archived (stderr so far: ${stderr})`,
-    );
-    expect(objectsWritten).toBeGreaterThan(0);
-    const leases = await store.listLeases();
-    expect(
-      leases.map((l) => (l.unknownAttributes[RETRIEVAL_ATTRIBUTE] as { S?: string } | undefined)?.S),
-    ).toEqual([`fanOut:${consumerName}`, `fanOut:${consumerName}`]);
-  } catch (error) {
-    console.error(stderr);
-    throw error;
-  } finally {
-    stop.abort();
-  }
-  expect(await exit).toBe(ExitCode.Ok);
+    async (sink) => {
+      // The sink registers the consumer before reading: wait for it, then for both shards' leases.
+      await until(
+        async () =>
+          sink.assertRunning() ??
+          (
+            await kinesis.send(new ListStreamConsumersCommand({ StreamARN: stream.streamArn }))
+          ).Consumers?.some((c) => c.ConsumerName === consumerName && c.ConsumerStatus === 'ACTIVE') ??
+          false,
+        30_000,
+        `consumer ${consumerName} ACTIVE`,
+      );
+      const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: app });
+      await untilLeasesOwned(store, 2, sink, 'both leases taken');
+      const written = await putEvents(kinesis, streamName, 120, { prefix: 'f' });
+      const keyPattern = defaultKeyPattern(streamName);
+      // kinesis-local pushes on a one-second poll: give it time.
+      await until(
+        async () => {
+          const objects = await readObjects(s3, bucket);
+          return checkExactlyOnce(objects, written, keyPattern).length === 0;
+        },
+        60_000,
+        `every record archived (stderr so far: ${sink.stderr()})`,
+      );
+      expect(objectsWritten).toBeGreaterThan(0);
+      const leases = await store.listLeases();
+      expect(
+        leases.map((l) => (l.unknownAttributes[RETRIEVAL_ATTRIBUTE] as { S?: string } | undefined)?.S),
+      ).toEqual([`fanOut:${consumerName}`, `fanOut:${consumerName}`]);
+    },
+  );
+  expect(code).toBe(ExitCode.Ok);
 }, 150_000);
 
 it('--fan-out refuses a polling flag and a bad consumer name, before any call', async () => {

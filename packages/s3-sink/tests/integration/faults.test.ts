@@ -1,60 +1,42 @@
 import { createServer } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DeadlineExceededError } from '@shardline/common';
-import { type ConsumerEvent, silentLogger } from '@shardline/consumer-core';
 import { s3ClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { type FaultProxy, startFaultProxy } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/cli/cli.js';
-import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
-import { type ArchivedObject, putEvents, readObjects, until, type WrittenEvent } from '../helpers/archive.js';
-import { kill, type SinkProcess, spawnSink, stopGracefully, waitFor } from '../helpers/processes.js';
+import {
+  type ArchivedObject,
+  createStreamAndBucket,
+  putEvents,
+  readObjects,
+  until,
+  type WrittenEvent,
+} from '../helpers/archive.js';
+import { stopGracefully, targetArgs, useSinkProcesses, waitFor } from '../helpers/processes.js';
+import { timeStop, useTestSinks } from '../helpers/sinks.js';
 
 // Fault paths of the sink, each checked against an independent ledger: what the test wrote to the
 // stream (`putEvents`) against what S3 holds (read back object by object), never the sink's counters.
 
 const local = useLocalTwin();
-const { kinesis, dynamodb, s3 } = local;
-const sinks: S3Sink[] = [];
-const processes: SinkProcess[] = [];
+const { kinesis, s3 } = local;
 const proxies: FaultProxy[] = [];
 const clients: S3Client[] = [];
 
 afterAll(async () => {
-  await Promise.allSettled(sinks.map((s) => s.stop()));
-  await Promise.allSettled(processes.map(kill));
   await Promise.allSettled(proxies.map((p) => p.close()));
   for (const c of clients) c.destroy();
 });
-
-function sink(
-  options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName' | 'bucket' | 'applicationName'>,
-) {
-  const s = createS3Sink({
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    s3Client: s3,
-    logger: silentLogger,
-    bufferIntervalMs: 500,
-    retryInitialDelayMs: 50,
-    retryMaxDelayMs: 500,
-    ...options,
-    consumer: {
-      idleTimeBetweenReadsMs: 100,
-      leaseTakeIntervalMs: 500,
-      failoverTimeMs: 10_000,
-      shardFailureBackoffMs: 1_000,
-      ...options.consumer,
-    },
-  });
-  const events: S3SinkEvent[] = [];
-  const consumerEvents: ConsumerEvent[] = [];
-  s.events$.subscribe((e) => events.push(e));
-  s.consumer.events$.subscribe((e) => consumerEvents.push(e));
-  sinks.push(s);
-  return { sink: s, events, consumerEvents };
-}
+// After-all hooks run last registered first: the sinks stop, then the processes are killed, and only
+// then are the proxies and clients they may use closed.
+const spawnSink = useSinkProcesses();
+const sink = useTestSinks(local, {
+  retryInitialDelayMs: 50,
+  retryMaxDelayMs: 500,
+  consumer: { failoverTimeMs: 10_000, shardFailureBackoffMs: 1_000 },
+});
 
 /** An S3 client that goes through a fault proxy in front of the twin's S3. */
 async function proxiedS3(): Promise<{ proxy: FaultProxy; client: S3Client }> {
@@ -111,21 +93,14 @@ const deepEnvelope = (eventId: string) =>
 
 describe('s3-sink fault paths', () => {
   it('CLI with dynamic partitioning: one record nested 20,000 deep among 300 envelopes goes to the error output, all 300 are archived, and a restarted worker goes on', async () => {
-    const stream = await local.createStream(uniqueName('deep'), { shardCount: 1 });
-    const bucket = uniqueName('deep');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'deep', 1);
     const types = ['view', 'cart', 'purchase'];
     const written = await putEvents(kinesis, stream.streamName, 301, {
       data: (i) => ({ i, event_type: types[i % 3] }),
       raw: (i) => (i === 150 ? deepEnvelope('ev-150') : undefined),
     });
     const args = [
-      '--stream',
-      stream.streamName,
-      '--bucket',
-      bucket,
-      '--app',
-      uniqueName('deep-app'),
+      ...targetArgs(stream.streamName, bucket, uniqueName('deep-app')),
       '--prefix',
       'events/type=!{partitionKeyFromQuery:type}/',
       '--partition-key',
@@ -138,14 +113,12 @@ describe('s3-sink fault paths', () => {
       '100',
     ];
     const first = spawnSink(local.info, args);
-    processes.push(first);
     await until(async () => (await archivedCount(bucket)) >= 301, 90_000, 'the 301 records archived');
     expect((await stopGracefully(first)).code).toBe(0);
     expect(first.events().some((e) => e.type === 'SHARD_FAILED')).toBe(false);
 
     // A restarted worker starts after the checkpoint (past the bad record) and archives what comes.
     const second = spawnSink(local.info, args);
-    processes.push(second);
     await waitFor(second, (o) => o.stderr.includes('archiving'), 'the second worker to start', 90_000);
     written.push(
       ...(await putEvents(kinesis, stream.streamName, 50, {
@@ -169,9 +142,7 @@ describe('s3-sink fault paths', () => {
   }, 300_000);
 
   it('a hook that throws: the shard stops without a checkpoint, its lease is released and taken again, and every record lands exactly once', async () => {
-    const stream = await local.createStream(uniqueName('hook'), { shardCount: 1 });
-    const bucket = uniqueName('hook');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'hook', 1);
     const written = await putEvents(kinesis, stream.streamName, 200);
     let throws = 0;
     const {
@@ -210,9 +181,7 @@ describe('s3-sink fault paths', () => {
   }, 120_000);
 
   it('a hook that never returns: stop() still resolves within shutdownTimeoutMs + 4 s and says which shard was busy; the next worker redoes the range', async () => {
-    const stream = await local.createStream(uniqueName('hang'), { shardCount: 1 });
-    const bucket = uniqueName('hang');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'hang', 1);
     const app = uniqueName('hang-app');
     const written = await putEvents(kinesis, stream.streamName, 50);
     let isHeld = false;
@@ -231,9 +200,7 @@ describe('s3-sink fault paths', () => {
     });
     await first.sink.start();
     await until(() => isHeld, 30_000, 'the hook to hold the range');
-    const startedMs = performance.now();
-    await first.sink.stop();
-    const stopMs = performance.now() - startedMs;
+    const stopMs = await timeStop(first.sink);
     expect(stopMs).toBeLessThan(shutdownTimeoutMs + 4_000 + 1_000);
     expect(
       first.events.some(
@@ -253,9 +220,7 @@ describe('s3-sink fault paths', () => {
   }, 120_000);
 
   it('S3 black-holed (fault proxy): each request is cut at s3RequestTimeoutMs and retried, memory stays bounded, nothing is lost; stop() keeps its bound while S3 hangs', async () => {
-    const stream = await local.createStream(uniqueName('hole'), { shardCount: 1 });
-    const bucket = uniqueName('hole');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'hole', 1);
     const { proxy, client } = await proxiedS3();
     const app = uniqueName('hole-app');
     const bufferSizeBytes = 16 * 1024;
@@ -293,9 +258,7 @@ describe('s3-sink fault paths', () => {
     written.push(...(await putEvents(kinesis, stream.streamName, 50, { prefix: 'stop' })));
     const before = deadlineRetries();
     await until(() => deadlineRetries() > before, 30_000, 'the second hole to bite');
-    const startedMs = performance.now();
-    await first.sink.stop();
-    const stopMs = performance.now() - startedMs;
+    const stopMs = await timeStop(first.sink);
     expect(stopMs).toBeLessThan(shutdownTimeoutMs + 4_000 + 1_000);
 
     // Nothing lost: the next worker (S3 answering again) redoes what the stop left.
@@ -311,9 +274,7 @@ describe('s3-sink fault paths', () => {
   }, 240_000);
 
   it('S3 slow (fault proxy, one body byte a second): a trickling answer is cut at its deadline, and the archive still completes', async () => {
-    const stream = await local.createStream(uniqueName('slow'), { shardCount: 1 });
-    const bucket = uniqueName('slow');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'slow', 1);
     const { proxy, client } = await proxiedS3();
     proxy.setMode('slow');
     const written = await putEvents(kinesis, stream.streamName, 100);
@@ -405,7 +366,6 @@ describe('s3-sink fault paths', () => {
       async ({ exitCode, message, setup }) => {
         const { stream, bucket, endpoints } = await setup();
         const p = spawnSink(local.info, ['--stream', stream, '--bucket', bucket], { endpoints });
-        processes.push(p);
         const { code } = await p.exited;
         expect(p.output().stderr).toMatch(message);
         expect(code).toBe(exitCode);
@@ -415,17 +375,10 @@ describe('s3-sink fault paths', () => {
     );
 
     it('every S3 write failing for --max-s3-outage-ms: the CLI stops with the cause and exit code 7; the next run archives everything once', async () => {
-      const stream = await local.createStream(uniqueName('outage'), { shardCount: 1 });
-      const bucket = uniqueName('outage');
-      await local.createBucket(bucket);
+      const { stream, bucket } = await createStreamAndBucket(local, 'outage', 1);
       const { proxy } = await proxiedS3();
       const args = [
-        '--stream',
-        stream.streamName,
-        '--bucket',
-        bucket,
-        '--app',
-        uniqueName('outage-app'),
+        ...targetArgs(stream.streamName, bucket, uniqueName('outage-app')),
         '--buffer-interval-ms',
         '500',
         '--idle-time-between-reads-ms',
@@ -440,7 +393,6 @@ describe('s3-sink fault paths', () => {
         '4000',
       ];
       const p = spawnSink(local.info, args, { endpoints: { s3: proxy.endpoint } });
-      processes.push(p);
       await waitFor(p, (o) => o.stderr.includes('archiving'), 'the sink to start', 90_000);
       proxy.setMode('reset');
       const written = await putEvents(kinesis, stream.streamName, 40);
@@ -452,7 +404,6 @@ describe('s3-sink fault paths', () => {
 
       proxy.setMode('forward');
       const next = spawnSink(local.info, args, { endpoints: { s3: proxy.endpoint } });
-      processes.push(next);
       await until(async () => (await archivedCount(bucket)) >= 40, 90_000, 'the 40 records archived');
       expect((await stopGracefully(next)).code).toBe(0);
       expect(notExactlyOnce(await readObjects(s3, bucket), written)).toEqual([]);

@@ -3,7 +3,7 @@ import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { expect, it } from 'vitest';
 import { createS3Sink, type S3SinkEvent } from '../../src/index.js';
-import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
+import { checkExactlyOnce, defaultKeyPattern, putEvents, readObjects, until } from '../helpers/archive.js';
 
 const local = useLocalTwin();
 const faithful = useFaithfulKinesis();
@@ -49,9 +49,7 @@ it('split then merge while archiving (kinesis-local): every record once, each sh
     await sink.stop();
 
     const objects = await readObjects(s3, bucket);
-    const keys = new RegExp(
-      `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)\\.gz$`,
-    );
+    const keys = defaultKeyPattern(streamName, '.gz');
     expect(checkExactlyOnce(objects, written, keys)).toEqual([]);
     // The parent and both children were closed at their end; the merged child holds the last records.
     const endedShards = new Set(

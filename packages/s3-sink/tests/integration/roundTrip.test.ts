@@ -1,49 +1,35 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { silentLogger } from '@shardline/consumer-core';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkOptions } from '../../src/index.js';
-import { checkExactlyOnce, eventIdsOf, putEvents, readObjects, until } from '../helpers/archive.js';
+import { describe, expect, it } from 'vitest';
+import {
+  checkExactlyOnce,
+  createStreamAndBucket,
+  defaultKeyPattern,
+  eventIdsOf,
+  putEvents,
+  readObjects,
+  until,
+} from '../helpers/archive.js';
+import { useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
-const { kinesis, dynamodb, s3 } = local;
-const sinks: S3Sink[] = [];
-
-afterAll(async () => {
-  await Promise.allSettled(sinks.map((s) => s.stop()));
-});
-
-function sink(options: Partial<S3SinkOptions> & Pick<S3SinkOptions, 'streamName' | 'bucket'>): S3Sink {
-  const s = createS3Sink({
-    applicationName: uniqueName('sink-app'),
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    s3Client: s3,
-    logger: silentLogger,
-    consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 500 },
-    ...options,
-  });
-  sinks.push(s);
-  return s;
-}
+const { kinesis, s3 } = local;
+const sink = useTestSinks(local);
 
 describe('s3-sink round trip', () => {
   it('archives every record exactly once, in shard order, under the default key layout (gzip), with manifests', async () => {
-    const stream = await local.createStream(uniqueName('rt'), { shardCount: 2 });
-    const bucket = uniqueName('rt');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'rt', 2);
     const written = await putEvents(kinesis, stream.streamName, 3000);
-    const s = sink({
+    const { sink: s, events } = sink({
       streamName: stream.streamName,
       bucket,
+      applicationName: uniqueName('sink-app'),
       compression: 'gzip',
       bufferSizeBytes: 32 * 1024,
       bufferIntervalMs: 1000,
     });
-    const events: S3SinkEvent[] = [];
-    s.events$.subscribe((e) => events.push(e));
     await s.start();
     await until(
       async () =>
@@ -54,9 +40,7 @@ describe('s3-sink round trip', () => {
     await s.stop();
 
     const objects = await readObjects(s3, bucket);
-    const keyPattern = new RegExp(
-      `^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream.streamName}-(?<shard>shardId-\\d+)-(?<seq>\\d+)\\.gz$`,
-    );
+    const keyPattern = defaultKeyPattern(stream.streamName, '.gz');
     expect(checkExactlyOnce(objects, written, keyPattern)).toEqual([]);
     const dataObjects = eventIdsOf(objects);
     expect(dataObjects.length).toBeGreaterThan(4); // cut by size: 3000 records of ~100 bytes, 32 KiB buffers

@@ -1,18 +1,21 @@
-import { silentLogger } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createS3Sink, type S3Sink, type S3SinkEvent, type S3SinkMetrics } from '../../src/index.js';
-import { checkExactlyOnce, putEvents, readObjects, until } from '../helpers/archive.js';
+import { describe, expect, it } from 'vitest';
+import type { S3SinkMetrics } from '../../src/index.js';
+import {
+  checkExactlyOnce,
+  createStreamAndBucket,
+  defaultKeyPattern,
+  putEvents,
+  readObjects,
+  until,
+} from '../helpers/archive.js';
+import { useTestSinks } from '../helpers/sinks.js';
 
 const local = useLocalTwin();
-const { kinesis, dynamodb, s3 } = local;
-const sinks: S3Sink[] = [];
-
-afterAll(async () => {
-  await Promise.allSettled(sinks.map((s) => s.stop()));
-});
+const { kinesis, s3 } = local;
+const sink = useTestSinks(local);
 
 /**
  * The stop rule of `pnpm bench s3-sink` (and of any caller that drains a known number of records): the
@@ -22,14 +25,9 @@ afterAll(async () => {
 const holdsEvery = (m: S3SinkMetrics, records: number) =>
   m.bufferedRecords + m.recordsWritten + m.errorRecords >= records;
 
-const defaultKeys = (stream: string) =>
-  new RegExp(`^\\d{4}/\\d{2}/\\d{2}/\\d{2}/${stream}-(?<shard>shardId-\\d+)-(?<seq>\\d+)$`);
-
 describe('s3-sink: stop and metrics', () => {
   it('a range held after its objects are written counts once: stopping when the sink holds every record writes every record', async () => {
-    const stream = await local.createStream(uniqueName('stopm'), { shardCount: 1 });
-    const bucket = uniqueName('stopm');
-    await local.createBucket(bucket);
+    const { stream, bucket } = await createStreamAndBucket(local, 'stopm', 1);
     // Lot A: 20 records whose bytes are exactly one buffer, so the 20th seals the first range by size.
     const lotA = Array.from({ length: 20 }, (_, i) =>
       encodeEnvelope({ eventId: `a-${i}`, data: { i, pad: 'x'.repeat(1000) } }),
@@ -47,17 +45,12 @@ describe('s3-sink: stop and metrics', () => {
       release = resolve;
     });
     let holds = 0;
-    const s = createS3Sink({
+    const { sink: s, events } = sink({
       streamName: stream.streamName,
       bucket,
       applicationName: uniqueName('stopm-app'),
-      kinesisClient: kinesis,
-      dynamoDBClient: dynamodb,
-      s3Client: s3,
-      logger: silentLogger,
       bufferSizeBytes,
       bufferIntervalMs: 900_000, // ranges close by size, and at stop()
-      consumer: { idleTimeBetweenReadsMs: 100, leaseTakeIntervalMs: 500 },
       hooks: {
         // The named point: every object of the range is durable, its checkpoint not written yet.
         objectsWritten: async () => {
@@ -68,9 +61,6 @@ describe('s3-sink: stop and metrics', () => {
         },
       },
     });
-    sinks.push(s);
-    const events: S3SinkEvent[] = [];
-    s.events$.subscribe((e) => events.push(e));
     const written = await putEvents(kinesis, stream.streamName, lotA.length, {
       prefix: 'a',
       raw: (i) => lotA[i],
@@ -89,7 +79,7 @@ describe('s3-sink: stop and metrics', () => {
     await s.stop();
     // The independent ledger: what S3 holds, against what was put.
     const objects = await readObjects(s3, bucket);
-    expect(checkExactlyOnce(objects, written, defaultKeys(stream.streamName))).toEqual([]);
+    expect(checkExactlyOnce(objects, written, defaultKeyPattern(stream.streamName))).toEqual([]);
     expect(stoppedEarly).toBe(false);
     // Held between the objects and the checkpoint: the 20 records were written, and no longer buffered.
     expect({ buffered: atHold.bufferedRecords, written: atHold.recordsWritten }).toEqual({

@@ -3,8 +3,7 @@ import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterEach, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+import { expect, it } from 'vitest';
 import {
   type ConsumerEvent,
   createConsumer,
@@ -15,6 +14,7 @@ import {
   streamIdentityOf,
 } from '../../src/index.js';
 import { ShardSyncer } from '../../src/shard-sync/ShardSyncer.js';
+import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
 import { makeRecords, putRecords, runCollectingBodies, type WrittenRecord } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
@@ -22,9 +22,7 @@ const faithful = useFaithfulKinesis();
 const { kinesis } = faithful;
 const { dynamodb } = local;
 
-afterEach(() => {
-  process.exitCode = undefined;
-});
+clearExitCodeAfterEach();
 
 // 64 partition keys: every shard of three rounds of resharding (down to a quarter of the hash space)
 // receives records, so every child starts and its parents' leases become deletable.
@@ -220,10 +218,7 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
 
   // The deliberate way: shardline reset to TRIM_HORIZON, then a plain consumer reads the new stream whole.
   await new Promise((resolve) => setTimeout(resolve, 3_100)); // the opted-in worker's leases expire
-  let out = '';
-  await buildProgram((text) => (out += text)).parseAsync([
-    'node',
-    'shardline',
+  const { out } = await shardline(
     'reset',
     '--app',
     applicationName,
@@ -234,13 +229,8 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
     '--yes',
     '--watch-ms',
     '1000',
-    '--kinesis-endpoint',
-    faithful.info.endpoints.kinesis!,
-    '--dynamodb-endpoint',
-    local.info.endpoints.dynamodb!,
-    '--region',
-    local.info.region,
-  ]);
+    ...endpointArgs(faithful, local),
+  );
   expect(out).toContain('Reset 1 leases.');
   const after = createConsumer(base);
   const seen = await runCollectingBodies(after);

@@ -5,7 +5,6 @@ import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
 import {
   type Consumer,
@@ -16,6 +15,7 @@ import {
   shardFailureOf,
   silentLogger,
 } from '../../src/index.js';
+import { endpointArgs, shardline } from '../helpers/cli.js';
 import { killFleet, events as ledgerEvents, readLedger, startFleetWorker } from '../helpers/fleet.js';
 import { putRecords } from '../helpers/localTwin.js';
 
@@ -30,15 +30,6 @@ afterAll(() => {
   killFleet();
   rmSync(ledgerDir, { recursive: true, force: true });
 });
-
-async function shardline(...args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  process.exitCode = undefined;
-  await buildProgram((text) => (out += text)).parseAsync(['node', 'shardline', ...args]);
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { out, exitCode };
-}
 
 it('a poison record fails the shard on two workers in turn, the count follows the lease, the shard is halted (never bounced), status shows it, and skip moves past it', async () => {
   const streamName = uniqueName('poison');
@@ -121,15 +112,7 @@ it('a poison record fails the shard on two workers in turn, the count follows th
     expect(still.leaseCounter).toBe(counterAtHalt);
     expect(events.filter((e) => e.type === 'SHARD_FAILED')).toHaveLength(4);
 
-    const endpoints = [
-      '--kinesis-endpoint',
-      local.info.endpoints.kinesis!,
-      '--dynamodb-endpoint',
-      local.info.endpoints.dynamodb!,
-      '--region',
-      local.info.region,
-    ];
-    const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpoints];
+    const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpointArgs(local)];
     const status = JSON.parse((await shardline('status', ...common, '--json', '--no-lag')).out) as {
       shards: ShardStatusRow[];
     };

@@ -1,0 +1,43 @@
+import type { LocalTwinClient } from '@shardline/local';
+import { afterEach } from 'vitest';
+import { buildProgram } from '../../src/cli/main.js';
+
+/** What one `shardline` command printed, and the exit code it set. */
+export interface ShardlineRun {
+  readonly out: string;
+  readonly exitCode: number;
+}
+
+/**
+ * Runs the `shardline` CLI in this process with `args`, keeping what it prints and the exit code it
+ * set; `process.exitCode` is cleared before and after, so a refused command does not fail the run.
+ *
+ * @throws what the command throws (a usage error, for one).
+ */
+export async function shardline(...args: string[]): Promise<ShardlineRun> {
+  let out = '';
+  process.exitCode = undefined;
+  await buildProgram((text) => (out += text)).parseAsync(['node', 'shardline', ...args]);
+  const exitCode = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { out, exitCode };
+}
+
+/** Clears `process.exitCode` after each test of the file (a command that threw may have set it). */
+export function clearExitCodeAfterEach(): void {
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+}
+
+/** The CLI's endpoint flags: Kinesis of `kinesis`, DynamoDB and the region of `dynamodb`. */
+export function endpointArgs(kinesis: LocalTwinClient, dynamodb: LocalTwinClient = kinesis): string[] {
+  return [
+    '--kinesis-endpoint',
+    kinesis.info.endpoints.kinesis!,
+    '--dynamodb-endpoint',
+    dynamodb.info.endpoints.dynamodb!,
+    '--region',
+    dynamodb.info.region,
+  ];
+}

@@ -43,7 +43,18 @@ const deregister = (streamName: string, consumerName: string, ...extra: string[]
 
 /** `shardline status --no-lag` of `app` on `streamName`, with `extra` flags. */
 const status = (streamName: string, app: string, ...extra: string[]) =>
-  shardline('status', '--app', app, '--stream', streamName, '--watch-ms', '1500', '--no-lag', ...endpoints(), ...extra);
+  shardline(
+    'status',
+    '--app',
+    app,
+    '--stream',
+    streamName,
+    '--watch-ms',
+    '1500',
+    '--no-lag',
+    ...endpoints(),
+    ...extra,
+  );
 
 async function register(streamArn: string, consumerName: string): Promise<string> {
   const { Consumer } = await kinesis.send(

@@ -1,4 +1,4 @@
-import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { ShardSyncer } from '../../src/shard-sync/ShardSyncer.js';
 import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
+import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
 import { makeRecords, putRecords, runCollectingBodies, type WrittenRecord } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
@@ -250,34 +251,14 @@ it('a hand-built Java KCL table still loads with cleanup and the identity guard 
   const of = (shardId: string) => written.filter((r) => r.shardId === shardId);
   const tableName = uniqueName('kcl-cleanup-app');
   await local.createLeaseTable(tableName);
-  const put = (Item: Record<string, AttributeValue>) =>
-    dynamodb.send(new PutItemCommand({ TableName: tableName, Item }));
   // As the KCL 2.x/3.x serializer writes them (docs/kcl-compatibility.md); shardId-000000000099 is a
   // finished parent the stream no longer lists.
-  await put({
-    leaseKey: { S: s0 },
-    leaseCounter: { N: '17' },
-    checkpoint: { S: of(s0)[4]!.sequenceNumber },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-  });
-  await put({
-    leaseKey: { S: 'shardId-000000000099' },
-    leaseCounter: { N: '40' },
-    checkpoint: { S: 'SHARD_END' },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-    childShardIds: { SS: [s1] },
-  });
-  await put({
-    leaseKey: { S: s1 },
-    leaseCounter: { N: '0' },
-    checkpoint: { S: 'TRIM_HORIZON' },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-    parentShardId: { SS: ['shardId-000000000099'] },
-  });
-  await put({ leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker' } });
+  await putItems(dynamodb, tableName, [
+    kclLeaseItem(s0, { leaseCounter: 17, checkpoint: of(s0)[4]!.sequenceNumber }),
+    kclLeaseItem('shardId-000000000099', { leaseCounter: 40, checkpoint: 'SHARD_END', childShardIds: [s1] }),
+    kclLeaseItem(s1, { parentShardIds: ['shardId-000000000099'] }),
+    { leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker' } },
+  ]);
 
   const consumer = createConsumer({
     streamName: stream.streamName,

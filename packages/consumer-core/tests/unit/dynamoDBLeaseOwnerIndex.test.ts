@@ -8,6 +8,7 @@ import {
   type Logger,
   ThroughputExceededError,
 } from '../../src/index.js';
+import { KCL_LEASE_OWNER_INDEX } from '../helpers/kclLeaseTable.js';
 
 interface Sent {
   readonly name: string;
@@ -223,14 +224,11 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
 });
 
 describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
-  const INDEX_CREATE = {
-    IndexName: 'LeaseOwnerToLeaseKeyIndex',
-    KeySchema: [
-      { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-      { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-    ],
-    Projection: { ProjectionType: 'KEYS_ONLY' },
-  };
+  /** The attributes the index adds to a table's definitions, in the order the store sends them. */
+  const INDEX_ATTRIBUTES = [
+    { AttributeName: 'leaseOwner', AttributeType: 'S' },
+    { AttributeName: 'leaseKey', AttributeType: 'S' },
+  ];
 
   it('creates a missing table with the index (on demand)', async () => {
     const fake = fakeClient({
@@ -238,7 +236,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
         throwing(awsError('ResourceNotFoundException', 'no table')),
         () =>
           table({
-            GlobalSecondaryIndexes: [{ ...INDEX_CREATE, IndexStatus: 'ACTIVE' }] as never,
+            GlobalSecondaryIndexes: [{ ...KCL_LEASE_OWNER_INDEX, IndexStatus: 'ACTIVE' }] as never,
           }),
       ],
       CreateTable: [() => ({})],
@@ -250,13 +248,10 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       name: 'CreateTable',
       input: {
         TableName: 'leases',
-        AttributeDefinitions: [
-          { AttributeName: 'leaseOwner', AttributeType: 'S' },
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-        ],
+        AttributeDefinitions: INDEX_ATTRIBUTES,
         KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: [INDEX_CREATE],
+        GlobalSecondaryIndexes: [KCL_LEASE_OWNER_INDEX],
       },
     });
     await store.listLeaseKeysOwnedBy('w');
@@ -281,11 +276,8 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       name: 'UpdateTable',
       input: {
         TableName: 'leases',
-        AttributeDefinitions: [
-          { AttributeName: 'leaseOwner', AttributeType: 'S' },
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexUpdates: [{ Create: INDEX_CREATE }],
+        AttributeDefinitions: INDEX_ATTRIBUTES,
+        GlobalSecondaryIndexUpdates: [{ Create: KCL_LEASE_OWNER_INDEX }],
       },
     });
     expect(log.at('info')).toHaveLength(1);
@@ -314,7 +306,10 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
     }).initialize();
     expect(fake.sent[1]?.input.GlobalSecondaryIndexUpdates).toEqual([
       {
-        Create: { ...INDEX_CREATE, ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 7 } },
+        Create: {
+          ...KCL_LEASE_OWNER_INDEX,
+          ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 7 },
+        },
       },
     ]);
   });
@@ -344,7 +339,8 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
   it('asks nothing while the index is being created (CREATING), and nothing without the option', async () => {
     const creating = fakeClient({
       DescribeTable: [
-        () => table({ GlobalSecondaryIndexes: [{ ...INDEX_CREATE, IndexStatus: 'CREATING' }] as never }),
+        () =>
+          table({ GlobalSecondaryIndexes: [{ ...KCL_LEASE_OWNER_INDEX, IndexStatus: 'CREATING' }] as never }),
       ],
       Scan: [() => ({ Items: [] })],
     });

@@ -1,5 +1,34 @@
+import type { LocalTwinClient } from '@shardline/local';
+import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { putRecords as putEntries } from '@shardline/test-kit';
 import type { Consumer, KinesisClientLike } from '../../src/index.js';
+
+/** The twins of one test file and the clients it uses, from {@link useTwins}. */
+export interface Twins {
+  /** kinesalite, dynalite and fauxqs. */
+  readonly local: LocalTwinClient;
+  /** kinesis-local: resharding, `ChildShards`, stream ARNs, enhanced fan-out. */
+  readonly faithful: LocalTwinClient;
+  /** The Kinesis client of the twin the file reads (`kinesisOf`). */
+  readonly kinesis: LocalTwinClient['kinesis'];
+  /** dynalite's client: every lease table lives there. */
+  readonly dynamodb: LocalTwinClient['dynamodb'];
+}
+
+/**
+ * Both twins for one test file (`useLocalTwin()` and `useFaithfulKinesis()`: closed after the file's
+ * tests), with the Kinesis client of `kinesisOf` and dynalite's client.
+ */
+export function useTwins(kinesisOf: 'local' | 'faithful' = 'local'): Twins {
+  const local = useLocalTwin();
+  const faithful = useFaithfulKinesis();
+  return {
+    local,
+    faithful,
+    kinesis: (kinesisOf === 'local' ? local : faithful).kinesis,
+    dynamodb: local.dynamodb,
+  };
+}
 
 /** A record written to the stream, as the ledger of a test knows it. */
 export interface WrittenRecord {

@@ -10,18 +10,14 @@ import {
   RegisterStreamConsumerCommand,
 } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
 import { createConsumer, DynamoDBLeaseStore, type Lease, silentLogger } from '../../src/index.js';
 import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, useTwins } from '../helpers/localTwin.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
-const kinesis = faithful.kinesis;
+const { local, faithful, kinesis, dynamodb } = useTwins('faithful');
 clearExitCodeAfterEach();
 
 const endpoints = () => endpointArgs(faithful, local);

@@ -1,7 +1,6 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamConsumersCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -16,12 +15,10 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, useTwins } from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, retrievalFor } from '../helpers/retrievalModes.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { kinesis, dynamodb } = local;
+const { local, faithful, kinesis, dynamodb } = useTwins('local');
 const consumers: Consumer[] = [];
 
 afterAll(async () => {

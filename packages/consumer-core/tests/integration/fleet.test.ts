@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed, until } from '@shardline/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DynamoDBLeaseStore } from '../../src/index.js';
@@ -21,15 +20,13 @@ import {
   readLedger,
   startFleetWorker,
 } from '../helpers/fleet.js';
-import { makeRecords, putRecords, type WrittenRecord } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, useTwins, type WrittenRecord } from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, withKinesisOf } from '../helpers/retrievalModes.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const FAILOVER_MS = 3_000;
 const RENEW_MS = FAILOVER_MS / 3 - 25;
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
+const { local, faithful, dynamodb } = useTwins();
 const dir = mkdtempSync(join(tmpdir(), 'shardline-fleet-'));
 
 afterEach(() => killFleet());

@@ -1,5 +1,4 @@
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,14 +10,12 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, retrievalFor } from '../helpers/retrievalModes.js';
 
 // Start positions in both retrieval modes: polling (GetShardIterator) on kinesalite unless the test
 // needs resharding, enhanced fan-out (SubscribeToShard's StartingPosition) on kinesis-local.
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
+const { local, faithful, dynamodb } = useTwins();
 
 /**
  * Starts a consumer at `initialPosition`, waits until every shard's reader has started (its first

@@ -1,7 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import {
@@ -16,12 +15,16 @@ import {
 import { ShardSyncer } from '../../src/shard-sync/ShardSyncer.js';
 import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
 import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
-import { makeRecords, putRecords, runCollectingBodies, type WrittenRecord } from '../helpers/localTwin.js';
+import {
+  makeRecords,
+  putRecords,
+  runCollectingBodies,
+  useTwins,
+  type WrittenRecord,
+} from '../helpers/localTwin.js';
+import { QUICK_RESHARD_OPTIONS } from '../helpers/resharding.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { kinesis } = faithful;
-const { dynamodb } = local;
+const { local, faithful, kinesis, dynamodb } = useTwins('faithful');
 
 clearExitCodeAfterEach();
 
@@ -38,14 +41,9 @@ it('three rounds of split and merge on kinesis-local: finished leases are delete
     applicationName,
     kinesisClient: kinesis,
     dynamoDBClient: dynamodb,
-    initialPosition: 'TRIM_HORIZON',
-    idleTimeBetweenReadsMs: 100,
-    leaseTakeIntervalMs: 300,
-    shardSyncIntervalMs: 1_000,
-    checkpointIntervalMs: 100,
+    ...QUICK_RESHARD_OPTIONS,
     leaseCleanupIntervalMs: 300,
     garbageLeaseGracePeriodMs: 5_000,
-    logger: silentLogger,
   });
   const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
   // An independent shard sync on the same table and stream, run after each deletion the worker reports.
@@ -265,14 +263,9 @@ it('a hand-built Java KCL table still loads with cleanup and the identity guard 
     applicationName: tableName,
     kinesisClient: local.kinesis,
     dynamoDBClient: dynamodb,
-    initialPosition: 'TRIM_HORIZON',
-    idleTimeBetweenReadsMs: 100,
-    leaseTakeIntervalMs: 300,
-    shardSyncIntervalMs: 1_000,
-    checkpointIntervalMs: 100,
+    ...QUICK_RESHARD_OPTIONS,
     leaseCleanupIntervalMs: 300,
     garbageLeaseGracePeriodMs: 60_000,
-    logger: silentLogger,
   });
   const deleted: ConsumerEvent[] = [];
   consumer.events$.subscribe((event) => {

@@ -51,6 +51,16 @@ function recordingLogger() {
   return { logger, lines, at: (level: string) => lines.filter((l) => l.level === level) };
 }
 
+/** A store on the table `leases` over `client` with the leaseOwner index on, logging to `logger` if given. */
+function indexedStore(client: DynamoDBClientLike, logger?: Logger): DynamoDBLeaseStore {
+  return new DynamoDBLeaseStore({
+    client,
+    tableName: 'leases',
+    leaseOwnerIndex: true,
+    ...(logger ? { logger } : {}),
+  });
+}
+
 const keyItem = (leaseKey: string): Record<string, AttributeValue> => ({ leaseKey: { S: leaseKey } });
 const throwing =
   (error: Error): Answer =>
@@ -99,7 +109,7 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
         () => ({ Items: [keyItem('shardId-4')] }),
       ],
     });
-    const store = new DynamoDBLeaseStore({ client: fake.client, tableName: 'leases', leaseOwnerIndex: true });
+    const store = indexedStore(fake.client);
     expect(await store.listLeaseKeysOwnedBy('w')).toEqual(['shardId-1', 'shardId-4']);
     expect(fake.names()).toEqual(['Query', 'Query']);
     const [first, second] = fake.sent.map((s) => s.input);
@@ -124,12 +134,7 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
       Scan: scanPages.concat(scanPages, () => ({ Items: [] })),
     });
     const log = recordingLogger();
-    const store = new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-      logger: log.logger,
-    });
+    const store = indexedStore(fake.client, log.logger);
     expect(await store.listLeaseKeysOwnedBy('w')).toEqual(['shardId-1', 'shardId-3']);
     expect(fake.names()).toEqual(['Query', 'Scan', 'Scan']);
     const scan = fake.sent[1]!.input;
@@ -180,18 +185,10 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
     const throttled = fakeClient({
       Query: [throwing(awsError('ProvisionedThroughputExceededException', 'slow down'))],
     });
-    const store = new DynamoDBLeaseStore({
-      client: throttled.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    });
+    const store = indexedStore(throttled.client);
     await expect(store.listLeaseKeysOwnedBy('w')).rejects.toBeInstanceOf(ThroughputExceededError);
     const invalid = fakeClient({ Query: [throwing(awsError('ValidationException', 'Something else'))] });
-    const other = new DynamoDBLeaseStore({
-      client: invalid.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    });
+    const other = indexedStore(invalid.client);
     const error = await other.listLeaseKeysOwnedBy('w').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyError);
     expect(error).toMatchObject({ operation: 'Query', retriable: false });
@@ -217,7 +214,7 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
 
   it('returns no keys for an empty owner without a call', async () => {
     const fake = fakeClient({});
-    const store = new DynamoDBLeaseStore({ client: fake.client, tableName: 'leases', leaseOwnerIndex: true });
+    const store = indexedStore(fake.client);
     expect(await store.listLeaseKeysOwnedBy('')).toEqual([]);
     expect(fake.sent).toEqual([]);
   });
@@ -242,7 +239,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       CreateTable: [() => ({})],
       Query: [() => ({ Items: [] })],
     });
-    const store = new DynamoDBLeaseStore({ client: fake.client, tableName: 'leases', leaseOwnerIndex: true });
+    const store = indexedStore(fake.client);
     await store.initialize();
     expect(fake.sent[1]).toEqual({
       name: 'CreateTable',
@@ -265,12 +262,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       Scan: [() => ({ Items: [] })],
     });
     const log = recordingLogger();
-    const store = new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-      logger: log.logger,
-    });
+    const store = indexedStore(fake.client, log.logger);
     await store.initialize();
     expect(fake.sent[1]).toEqual({
       name: 'UpdateTable',
@@ -299,11 +291,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       ],
       UpdateTable: [() => ({})],
     });
-    await new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    }).initialize();
+    await indexedStore(fake.client).initialize();
     expect(fake.sent[1]?.input.GlobalSecondaryIndexUpdates).toEqual([
       {
         Create: {
@@ -325,12 +313,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       UpdateTable: [throwing(awsError(name, message))],
     });
     const log = recordingLogger();
-    const store = new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-      logger: log.logger,
-    });
+    const store = indexedStore(fake.client, log.logger);
     await store.initialize();
     expect(log.at(level).some((l) => (l.fields?.error as Error | undefined)?.name === name)).toBe(true);
     if (level === 'debug') expect(log.at('warn')).toEqual([]);
@@ -344,11 +327,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       ],
       Scan: [() => ({ Items: [] })],
     });
-    const store = new DynamoDBLeaseStore({
-      client: creating.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    });
+    const store = indexedStore(creating.client);
     await store.initialize();
     await store.listLeaseKeysOwnedBy('w');
     expect(creating.names()).toEqual(['DescribeTable', 'Scan']);

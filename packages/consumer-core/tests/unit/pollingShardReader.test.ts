@@ -7,10 +7,10 @@ import {
   type DependencyError,
   type KinesisClientLike,
   PollingShardReader,
-  type ReadResult,
   type StartingPosition,
 } from '../../src/index.js';
 import { awsError, fakeKinesis, type GetRecordsStep, rawRecord } from '../helpers/fakeKinesis.js';
+import { readShard } from '../helpers/readShard.js';
 
 async function readAll(
   script: GetRecordsStep[],
@@ -32,28 +32,9 @@ async function readAll(
     maxBackoffMs: 40,
     random: () => 0.5,
   });
-  const controller = new AbortController();
-  const events: ConsumerEvent[] = [];
-  const results: ReadResult[] = [];
   const stopAfter = options.stopAfterCalls ?? script.length + 1;
-  const watchdog = setInterval(() => {
-    if (fake.calls() >= stopAfter) controller.abort();
-  }, 1);
-  try {
-    for await (const result of reader.read({
-      shardId: 'shardId-000000000000',
-      start: options.start ?? { kind: 'TRIM_HORIZON' },
-      hashKeyRange: undefined,
-      signal: controller.signal,
-      onEvent: (e) => events.push(e),
-    })) {
-      results.push(result);
-    }
-  } finally {
-    clearInterval(watchdog);
-  }
-  const records = results.flatMap((r) => (r.kind === 'records' ? r.records : []));
-  return { fake, events, results, records };
+  const read = await readShard(reader, () => fake.calls() >= stopAfter, options.start);
+  return { fake, ...read };
 }
 
 describe('PollingShardReader', () => {

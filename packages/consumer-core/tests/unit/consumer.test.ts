@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, KinesisRecord, RecordBatch, ShardSession } from '../../src/index.js';
 import { isLeaseHalted, LeaseLostError, shardFailureOf } from '../../src/index.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
+import { collectSessions } from '../helpers/sessions.js';
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
 
@@ -215,12 +216,7 @@ describe('consumer over the in-memory stream', () => {
     putMany(stream, 5);
     const store = new InMemoryLeaseStore();
     const consumer = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 3_000 });
-    const sessions: ShardSession[] = [];
-    const batches: RecordBatch[] = [];
-    consumer.shards$.subscribe((session) => {
-      sessions.push(session);
-      session.records$.subscribe((batch) => batches.push(batch));
-    });
+    const { sessions, batches } = collectSessions(consumer);
     await consumer.start();
     await until(() => batches.length === 1);
     const lease = store.snapshot()[0]!;

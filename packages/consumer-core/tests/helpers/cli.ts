@@ -1,6 +1,7 @@
 import type { LocalTwinClient } from '@shardline/local';
 import { afterEach } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
+import { type Consumer, type ConsumerOptions, createConsumer, silentLogger } from '../../src/index.js';
 
 /** What one `shardline` command printed, and the exit code it set. */
 export interface ShardlineRun {
@@ -21,6 +22,32 @@ export async function shardline(...args: string[]): Promise<ShardlineRun> {
   const exitCode = Number(process.exitCode ?? 0);
   process.exitCode = undefined;
   return { out, exitCode };
+}
+
+/**
+ * The live worker a CLI test looks at: `worker-1` of `applicationName`, reading `streamName` from
+ * TRIM_HORIZON with a 3 s failover time, silent; `options` over these.
+ */
+export function cliWorker(
+  clients: {
+    readonly kinesis: ConsumerOptions['kinesisClient'];
+    readonly dynamodb: ConsumerOptions['dynamoDBClient'];
+  },
+  streamName: string,
+  applicationName: string,
+  options: Partial<ConsumerOptions> = {},
+): Consumer {
+  return createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient: clients.kinesis,
+    dynamoDBClient: clients.dynamodb,
+    workerId: 'worker-1',
+    initialPosition: 'TRIM_HORIZON',
+    failoverTimeMs: 3_000,
+    logger: silentLogger,
+    ...options,
+  });
 }
 
 /** Clears `process.exitCode` after each test of the file (a command that threw may have set it). */

@@ -3,8 +3,8 @@ import { useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
-import { createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
-import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
+import { DynamoDBLeaseStore } from '../../src/index.js';
+import { clearExitCodeAfterEach, cliWorker, endpointArgs, shardline } from '../helpers/cli.js';
 import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
@@ -21,17 +21,9 @@ it('status shows owners, live leases, checkpoints and lag; reset refuses while w
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const second = await putRecords(kinesis, streamName, makeRecords(40, 'late', 16, 40));
   const seen = new Set<string>();
-  const consumer = createConsumer({
-    streamName,
-    applicationName: app,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    workerId: 'worker-1',
-    initialPosition: 'TRIM_HORIZON',
-    failoverTimeMs: 3_000,
+  const consumer = cliWorker(local, streamName, app, {
     checkpointIntervalMs: 0,
     idleTimeBetweenReadsMs: 200,
-    logger: silentLogger,
   });
   await consumer.run({
     processBatch: async (batch) => {

@@ -13,9 +13,9 @@ import { uniqueName } from '@shardline/local';
 import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
-import { createConsumer, DynamoDBLeaseStore, type Lease, silentLogger } from '../../src/index.js';
-import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
-import { makeRecords, putRecords, useTwins } from '../helpers/localTwin.js';
+import { DynamoDBLeaseStore, type Lease } from '../../src/index.js';
+import { clearExitCodeAfterEach, cliWorker, endpointArgs, shardline } from '../helpers/cli.js';
+import { makeRecords, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
 
 const { local, faithful, kinesis, dynamodb } = useTwins('faithful');
 clearExitCodeAfterEach();
@@ -208,23 +208,8 @@ it('a real fan-out consumer: status shows its mode, deregister refuses while it 
   const streamName = uniqueName('cli-fanout-real');
   const stream = await faithful.createStream(streamName, { shardCount: 1 });
   const app = uniqueName('cli-fanout-real-app');
-  const consumer = createConsumer({
-    streamName,
-    applicationName: app,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    workerId: 'worker-1',
-    initialPosition: 'TRIM_HORIZON',
-    failoverTimeMs: 3_000,
-    retrieval: { fanOut: {} },
-    logger: silentLogger,
-  });
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      for (const r of batch.records) seen.push(new TextDecoder().decode(r.data));
-    },
-  });
+  const consumer = cliWorker({ kinesis, dynamodb }, streamName, app, { retrieval: { fanOut: {} } });
+  const seen = await runCollectingBodies(consumer);
   try {
     const written = await putRecords(kinesis, streamName, makeRecords(10, 'real'));
     await until(() => seen.length >= written.length, 60_000, 'records through the subscription');

@@ -608,20 +608,25 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
     new DynamoDBLeaseStore({ client: dynamodb, tableName: `${applicationName}-ShardlineCoordinator` });
   const leaderOf = async (applicationName: string) =>
     (await coordinatorTable(applicationName).getLease('leader'))?.leaseOwner;
-
-  it('three workers: one leader, shards 2/2/2; a graceful stop of the leader moves its shards and the leadership at once, zero duplicates', async () => {
-    const fleet = await setUp('leader-graceful', 6);
+  const WORKERS = ['w1', 'w2', 'w3'];
+  /** w1, w2 and w3 on six shards holding 300 records, balanced 2/2/2; `first` leads, `rest` do not. */
+  const threeBalanced = async (name: string) => {
+    const fleet = await setUp(name, 6);
     await fleet.put(300);
     const workers = new Map<string, FleetProcess>();
-    for (const id of ['w1', 'w2', 'w3']) workers.set(id, await fleet.start(id, leader));
-    await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2', 'w3'], 6), 40_000, '2/2/2');
+    for (const id of WORKERS) workers.set(id, await fleet.start(id, leader));
+    await untilAsync(async () => balanced(await fleet.owners(), WORKERS, 6), 40_000, '2/2/2');
     const first = (await leaderOf(fleet.applicationName))!;
-    expect(['w1', 'w2', 'w3']).toContain(first);
+    return { fleet, workers, first, rest: WORKERS.filter((id) => id !== first) };
+  };
+
+  it('three workers: one leader, shards 2/2/2; a graceful stop of the leader moves its shards and the leadership at once, zero duplicates', async () => {
+    const { fleet, workers, first, rest } = await threeBalanced('leader-graceful');
+    expect(WORKERS).toContain(first);
     const stopProducing = fleet.produce();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const stoppedAtMs = Date.now();
     await workers.get(first)!.stop();
-    const rest = ['w1', 'w2', 'w3'].filter((id) => id !== first);
     await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 20_000, '3/3');
     const movedMs = Date.now() - stoppedAtMs;
     const next = await leaderOf(fleet.applicationName);
@@ -641,19 +646,13 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
   }, 120_000);
 
   it('SIGKILL of the leader: another worker is elected and takes its shards over after about two failover times; only records after its last checkpoint are re-delivered', async () => {
-    const fleet = await setUp('leader-sigkill', 6);
-    await fleet.put(300);
-    const workers = new Map<string, FleetProcess>();
-    for (const id of ['w1', 'w2', 'w3']) workers.set(id, await fleet.start(id, leader));
-    await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2', 'w3'], 6), 40_000, '2/2/2');
-    const first = (await leaderOf(fleet.applicationName))!;
+    const { fleet, workers, first, rest } = await threeBalanced('leader-sigkill');
     const victim = workers.get(first)!;
     const stopProducing = fleet.produce();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const killedAtMs = Date.now();
     victim.child.kill('SIGKILL');
     await victim.exited;
-    const rest = ['w1', 'w2', 'w3'].filter((id) => id !== first);
     await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 40_000, '3/3');
     const movedMs = Date.now() - killedAtMs;
     expect(rest).toContain(await leaderOf(fleet.applicationName));

@@ -140,6 +140,28 @@ const balanced = (counts: Map<string, number>, workerIds: string[], total: numbe
 
 const isAfter = (a: string, b: string) => BigInt(a) > BigInt(b);
 
+/**
+ * After `victim` was killed: each duplicate was processed by the victim, and (where the victim's ledger
+ * holds a numeric checkpoint of the shard) lies after the victim's last checkpoint of that shard.
+ */
+function expectRedeliveredAfterCheckpoint(
+  dups: ReturnType<typeof duplicates>,
+  victimLedger: readonly LedgerLine[],
+  victim: string,
+): void {
+  const lastCheckpoint = new Map<string, string>();
+  for (const e of events(victimLedger, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
+  for (const [body, list] of dups) {
+    expect(
+      list.some((d) => d.workerId === victim),
+      body,
+    ).toBe(true);
+    const { shardId, sequenceNumber } = list[0]!;
+    const checkpoint = lastCheckpoint.get(shardId);
+    if (checkpoint && /^\d+$/.test(checkpoint)) expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
+  }
+}
+
 /** The checkpoint interval of the worker killed by SIGKILL. */
 const W2_CHECKPOINT_MS = 3_000;
 
@@ -472,8 +494,6 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
       expect(take.atMs - killedAtMs).toBeGreaterThanOrEqual(FAILOVER_MS - RENEW_MS - 100);
       expect(take.atMs - killedAtMs).toBeLessThan(FAILOVER_MS + 5_000);
     }
-    const lastCheckpoint = new Map<string, string>();
-    for (const e of events(w2Ledger, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
     const dups = duplicates(ledgers);
     // The killed process's connections died with it: the new owners subscribed once kinesis-local let go.
     if (mode === 'fanOut')
@@ -481,15 +501,8 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     expect(dups.length).toBeGreaterThan(0); // killed with processed records not checkpointed
     for (const [body, list] of dups) {
       expect(list.map((d) => d.workerId).sort()[0], body).not.toBe(list.map((d) => d.workerId).sort()[1]);
-      expect(
-        list.some((d) => d.workerId === 'w2'),
-        body,
-      ).toBe(true);
-      const { shardId, sequenceNumber } = list[0]!;
-      const checkpoint = lastCheckpoint.get(shardId);
-      if (checkpoint && /^\d+$/.test(checkpoint))
-        expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
     }
+    expectRedeliveredAfterCheckpoint(dups, w2Ledger, 'w2');
     await Promise.all([w1.stop(), w3.stop()]);
   }, 120_000);
 
@@ -669,18 +682,7 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
       expect(take.atMs - killedAtMs).toBeGreaterThanOrEqual(FAILOVER_MS - RENEW_MS - 100);
       expect(take.atMs - killedAtMs).toBeLessThan(2 * FAILOVER_MS + 8_000);
     }
-    const lastCheckpoint = new Map<string, string>();
-    for (const e of events(ledgers.get(first)!, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
-    for (const [body, list] of duplicates(ledgers)) {
-      expect(
-        list.some((d) => d.workerId === first),
-        body,
-      ).toBe(true);
-      const { shardId, sequenceNumber } = list[0]!;
-      const checkpoint = lastCheckpoint.get(shardId);
-      if (checkpoint && /^\d+$/.test(checkpoint))
-        expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
-    }
+    expectRedeliveredAfterCheckpoint(duplicates(ledgers), ledgers.get(first)!, first);
     await Promise.all(rest.map((id) => workers.get(id)!.stop()));
   }, 150_000);
 });

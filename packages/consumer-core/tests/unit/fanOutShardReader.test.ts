@@ -1,4 +1,3 @@
-import { aggregate } from '@shardline/kpl';
 import { describe, expect, it } from 'vitest';
 import {
   type DependencyError,
@@ -8,7 +7,7 @@ import {
   type StartingPosition,
 } from '../../src/index.js';
 import { fakeFanOutClient, type SubscriptionScript } from '../helpers/fakeFanOut.js';
-import { awsError, rawRecord } from '../helpers/fakeKinesis.js';
+import { aggregatedZeroOneTwo, awsError, rawRecord } from '../helpers/fakeKinesis.js';
 import { readShard } from '../helpers/readShard.js';
 
 const SHARD = 'shardId-000000000000';
@@ -212,11 +211,7 @@ describe('FanOutShardReader', () => {
   });
 
   it('starts at a checkpoint inside an aggregated record and drops the sub-records already done', async () => {
-    const aggregated = aggregate([
-      { partitionKey: 'a', data: new TextEncoder().encode('zero') },
-      { partitionKey: 'b', data: new TextEncoder().encode('one') },
-      { partitionKey: 'c', data: new TextEncoder().encode('two') },
-    ]);
+    const aggregated = aggregatedZeroOneTwo();
     const { fake, records } = await readAll(
       [[{ records: [rawRecord(20, aggregated), rawRecord(21)], continuation: null }]],
       { start: { kind: 'AFTER', position: { sequenceNumber: '20', subSequenceNumber: 1 } } },

@@ -9,7 +9,13 @@ import {
   PollingShardReader,
   type StartingPosition,
 } from '../../src/index.js';
-import { awsError, fakeKinesis, type GetRecordsStep, rawRecord } from '../helpers/fakeKinesis.js';
+import {
+  aggregatedZeroOneTwo,
+  awsError,
+  fakeKinesis,
+  type GetRecordsStep,
+  rawRecord,
+} from '../helpers/fakeKinesis.js';
 import { readShard } from '../helpers/readShard.js';
 
 async function readAll(
@@ -110,11 +116,7 @@ describe('PollingShardReader', () => {
   });
 
   it('starts at a checkpoint inside an aggregated record and skips the sub-records already done', async () => {
-    const aggregated = aggregate([
-      { partitionKey: 'a', data: new TextEncoder().encode('zero') },
-      { partitionKey: 'b', data: new TextEncoder().encode('one') },
-      { partitionKey: 'c', data: new TextEncoder().encode('two') },
-    ]);
+    const aggregated = aggregatedZeroOneTwo();
     const { fake, records } = await readAll(
       [{ Records: [rawRecord(20, aggregated), rawRecord(21)], NextShardIterator: undefined }],
       { start: { kind: 'AFTER', position: { sequenceNumber: '20', subSequenceNumber: 0 } } },

@@ -113,6 +113,7 @@ it('a poison record fails the shard on two workers in turn, the count follows th
     expect(events.filter((e) => e.type === 'SHARD_FAILED')).toHaveLength(4);
 
     const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpointArgs(local)];
+    const skip = (...args: string[]) => shardline('skip', ...common, '--shard', shardId, ...args);
     const status = JSON.parse((await shardline('status', ...common, '--json', '--no-lag')).out) as {
       shards: ShardStatusRow[];
     };
@@ -122,27 +123,19 @@ it('a poison record fails the shard on two workers in turn, the count follows th
     expect(text).toContain(`shardline skip --shard ${shardId} --next`);
 
     // Skip refuses to go backwards, and wants exactly one of --next and --to.
-    const backwards = await shardline(
-      'skip',
-      ...common,
-      '--shard',
-      shardId,
-      '--to',
-      written[0]!.sequenceNumber,
-      '--yes',
-    );
+    const backwards = await skip('--to', written[0]!.sequenceNumber, '--yes');
     expect(backwards.exitCode).toBe(2);
     expect(backwards.out).toContain('is not after the checkpoint');
-    await expect(shardline('skip', ...common, '--shard', shardId, '--yes')).rejects.toThrow(/exactly one of/);
+    await expect(skip('--yes')).rejects.toThrow(/exactly one of/);
     expect((await store.getLease(shardId))!.leaseCounter).toBe(counterAtHalt);
 
     // Skip: the plan names the poison record; nothing is written without --yes.
-    const plan = await shardline('skip', ...common, '--shard', shardId, '--next');
+    const plan = await skip('--next');
     expect(plan.exitCode).toBe(1);
     expect(plan.out).toContain(`Next record: ${poison.sequenceNumber}`);
     expect(plan.out).toContain('clears the halt');
     expect((await store.getLease(shardId))!.leaseCounter).toBe(counterAtHalt);
-    const applied = await shardline('skip', ...common, '--shard', shardId, '--next', '--yes');
+    const applied = await skip('--next', '--yes');
     expect(applied.exitCode).toBe(0);
     const skipped = (await store.getLease(shardId))!;
     expect(skipped.checkpoint.sequenceNumber).toBe(poison.sequenceNumber);
@@ -158,15 +151,7 @@ it('a poison record fails the shard on two workers in turn, the count follows th
       'checkpoint at r4',
     );
     // While a worker holds the lease, skip refuses and writes nothing.
-    const live = await shardline(
-      'skip',
-      ...common,
-      '--shard',
-      shardId,
-      '--to',
-      written[4]!.sequenceNumber,
-      '--yes',
-    );
+    const live = await skip('--to', written[4]!.sequenceNumber, '--yes');
     expect(live.exitCode).toBe(2);
     expect(live.out).toContain('Refusing');
   } finally {

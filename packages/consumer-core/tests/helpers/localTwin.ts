@@ -85,3 +85,45 @@ export async function runCollectingBodies(consumer: Consumer): Promise<string[]>
   });
   return seen;
 }
+
+/** How a slow processor kept up, from {@link runSlowProcessor}; read it as the consumer runs. */
+export interface SlowProcessing {
+  /** Batches the processor has finished. */
+  readonly handledBatches: number;
+  /** The most reads (`reads()`) seen ahead of the batches handled. */
+  readonly maxAhead: number;
+  /** Takes the reads ahead now into `maxAhead` (done after each batch; call it at other moments too). */
+  observe(): void;
+}
+
+/**
+ * Runs `consumer` with a processor that takes `processMs` per batch, and tracks how far the reader ran
+ * ahead of it: `reads()` (GetRecords calls, events pulled, ...) minus the batches handled.
+ */
+export async function runSlowProcessor(
+  consumer: Consumer,
+  processMs: number,
+  reads: () => number,
+): Promise<SlowProcessing> {
+  let handledBatches = 0;
+  let maxAhead = 0;
+  const progress: SlowProcessing = {
+    get handledBatches() {
+      return handledBatches;
+    },
+    get maxAhead() {
+      return maxAhead;
+    },
+    observe: () => {
+      maxAhead = Math.max(maxAhead, reads() - handledBatches);
+    },
+  };
+  await consumer.run({
+    processBatch: async () => {
+      await new Promise((resolve) => setTimeout(resolve, processMs));
+      handledBatches += 1;
+      progress.observe();
+    },
+  });
+  return progress;
+}

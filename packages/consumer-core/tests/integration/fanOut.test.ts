@@ -19,7 +19,13 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
+import {
+  makeRecords,
+  putRecords,
+  runCollectingBodies,
+  runSlowProcessor,
+  useTwins,
+} from '../helpers/localTwin.js';
 import { expectLineageKept, runRecordingTimes, splitThenMerge } from '../helpers/resharding.js';
 
 // kinesis-local 0.6.x implements SubscribeToShard over HTTP/1.1 (the faithful client's handler): it
@@ -192,16 +198,8 @@ describe('enhanced fan-out on kinesis-local', () => {
       leaseTakeIntervalMs: 300,
       logger: silentLogger,
     });
-    let handledBatches = 0;
-    let maxEventsAhead = 0;
-    await consumer.run({
-      processBatch: async () => {
-        // kinesis-local pushes about one event a second; this processor takes 3 s per batch.
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
-        handledBatches += 1;
-        maxEventsAhead = Math.max(maxEventsAhead, eventsPulled - handledBatches);
-      },
-    });
+    // kinesis-local pushes about one event a second; this processor takes 3 s per batch.
+    const slow = await runSlowProcessor(consumer, 3_000, () => eventsPulled);
     let waves = 0;
     try {
       // A new wave of records every 400 ms, so the stream keeps having something to push.
@@ -209,12 +207,13 @@ describe('enhanced fan-out on kinesis-local', () => {
       while (performance.now() < deadline) {
         await putRecords(kinesis, streamName, makeRecords(20, `w${waves}`, 4));
         waves += 1;
-        maxEventsAhead = Math.max(maxEventsAhead, eventsPulled - handledBatches);
+        slow.observe();
         await new Promise((resolve) => setTimeout(resolve, 400));
       }
     } finally {
       await consumer.stop();
     }
+    const { handledBatches, maxAhead: maxEventsAhead } = slow;
     console.info(
       `[fan-out backpressure] ${waves} waves written, ${eventsPulled} events with records pulled, ${handledBatches} batches handled, max ahead ${maxEventsAhead}`,
     );

@@ -10,7 +10,13 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
+import {
+  makeRecords,
+  putRecords,
+  runCollectingBodies,
+  useTwins,
+  type WrittenRecord,
+} from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, retrievalFor } from '../helpers/retrievalModes.js';
 
 // Start positions in both retrieval modes: polling (GetShardIterator) on kinesalite unless the test
@@ -58,6 +64,24 @@ async function startAt(
   return { seen, stop: () => consumer.stop() };
 }
 
+/**
+ * Waits until `seen` holds as many records as `expected` (`what`), then a while more for anything
+ * extra; asserts it holds exactly the `expected` records, and none of `excluded`.
+ */
+async function expectOnly(
+  mode: RetrievalMode,
+  seen: readonly string[],
+  expected: readonly WrittenRecord[],
+  excluded: readonly WrittenRecord[],
+  what: string,
+): Promise<void> {
+  await until(() => seen.length >= expected.length, 30_000, what);
+  // Fan-out pushes once a second on kinesis-local: wait past one more push for anything extra.
+  await new Promise((resolve) => setTimeout(resolve, mode === 'fanOut' ? 1_500 : 300));
+  expect([...seen].sort()).toEqual(expected.map((r) => r.body).sort());
+  expect(seen.some((body) => excluded.some((r) => r.body === body))).toBe(false);
+}
+
 async function latestRun(
   mode: RetrievalMode,
   kinesis: KinesisClientLike,
@@ -69,11 +93,7 @@ async function latestRun(
   const { seen, stop } = await startAt(mode, kinesis, streamName, applicationName, shardCount, 'LATEST');
   try {
     const after = await putRecords(kinesis, streamName, makeRecords(20, 'after'));
-    await until(() => seen.length >= after.length, 30_000, 'records written after the start');
-    // Fan-out pushes once a second on kinesis-local: wait past one more push for anything extra.
-    await new Promise((resolve) => setTimeout(resolve, mode === 'fanOut' ? 1_500 : 300));
-    expect([...seen].sort()).toEqual(after.map((r) => r.body).sort());
-    expect(seen.some((body) => before.some((r) => r.body === body))).toBe(false);
+    await expectOnly(mode, seen, after, before, 'records written after the start');
   } finally {
     await stop();
   }
@@ -116,10 +136,7 @@ describe.each(RETRIEVAL_MODES)('initial position, reading by %s', (mode) => {
       atTimestamp,
     });
     try {
-      await until(() => seen.length >= after.length, 30_000, 'records written after the timestamp');
-      await new Promise((resolve) => setTimeout(resolve, mode === 'fanOut' ? 1_500 : 300));
-      expect([...seen].sort()).toEqual(after.map((r) => r.body).sort());
-      expect(seen.some((body) => before.some((r) => r.body === body))).toBe(false);
+      await expectOnly(mode, seen, after, before, 'records written after the timestamp');
     } finally {
       await stop();
     }

@@ -1,6 +1,6 @@
-import type { LocalTwinClient } from '@shardline/local';
+import { type LocalTwinClient, uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
-import { putRecords as putEntries } from '@shardline/test-kit';
+import { putRecords as putEntries, until } from '@shardline/test-kit';
 import type { Consumer, KinesisClientLike } from '../../src/index.js';
 
 /** The twins of one test file and the clients it uses, from {@link useTwins}. */
@@ -28,6 +28,17 @@ export function useTwins(kinesisOf: 'local' | 'faithful' = 'local'): Twins {
     kinesis: (kinesisOf === 'local' ? local : faithful).kinesis,
     dynamodb: local.dynamodb,
   };
+}
+
+/**
+ * A new stream of `shardCount` shards on `twin`, named `<prefix>-…`, and a new application (lease
+ * table) name `<prefix>-app-…` to read it with.
+ */
+export async function newStream(twin: LocalTwinClient, prefix: string, shardCount: number) {
+  const streamName = uniqueName(prefix);
+  const applicationName = uniqueName(`${prefix}-app`);
+  const stream = await twin.createStream(streamName, { shardCount });
+  return { streamName, applicationName, stream };
 }
 
 /** A record written to the stream, as the ledger of a test knows it. */
@@ -83,6 +94,27 @@ export async function runCollectingBodies(consumer: Consumer): Promise<string[]>
       seen.push(...batch.records.map((r) => decoder.decode(r.data)));
     },
   });
+  return seen;
+}
+
+/**
+ * Runs `consumer` until it has delivered at least `count` records (`what`: waited for up to
+ * `timeoutMs`), then stops it, also when the wait fails. Returns the bodies delivered.
+ *
+ * @throws the wait's error when fewer records came in time.
+ */
+export async function readUntil(
+  consumer: Consumer,
+  count: number,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  const seen = await runCollectingBodies(consumer);
+  try {
+    await until(() => seen.length >= count, timeoutMs, what);
+  } finally {
+    await consumer.stop();
+  }
   return seen;
 }
 

@@ -8,7 +8,7 @@ import type {
   KinesisClientLike,
   Lease,
 } from '../../src/index.js';
-import { DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
+import { createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
 import { makeRecords, putRecords, type WrittenRecord } from './localTwin.js';
 
 /**
@@ -23,6 +23,26 @@ export const QUICK_RESHARD_OPTIONS = {
   checkpointIntervalMs: 100,
   logger: silentLogger,
 } as const satisfies Partial<ConsumerOptions>;
+
+/**
+ * A consumer of `streamName` for `applicationName` on the given clients, with
+ * {@link QUICK_RESHARD_OPTIONS} and `options` over them.
+ */
+export function quickReshardConsumer(
+  clients: { readonly kinesis: KinesisClientLike; readonly dynamodb: DynamoDBClientLike },
+  streamName: string,
+  applicationName: string,
+  options: Partial<ConsumerOptions> = {},
+): Consumer {
+  return createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient: clients.kinesis,
+    dynamoDBClient: clients.dynamodb,
+    ...QUICK_RESHARD_OPTIONS,
+    ...options,
+  });
+}
 
 /** A record as it was delivered: its body, its shard, and when (`performance.now()`). */
 export interface TimedDelivery {

@@ -17,12 +17,14 @@ import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.
 import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
 import {
   makeRecords,
+  newStream,
   putRecords,
+  readUntil,
   runCollectingBodies,
   useTwins,
   type WrittenRecord,
 } from '../helpers/localTwin.js';
-import { QUICK_RESHARD_OPTIONS } from '../helpers/resharding.js';
+import { quickReshardConsumer } from '../helpers/resharding.js';
 
 const { local, faithful, kinesis, dynamodb } = useTwins('faithful');
 
@@ -33,15 +35,8 @@ clearExitCodeAfterEach();
 const KEYS = 64;
 
 it('three rounds of split and merge on kinesis-local: finished leases are deleted, a shard sync after each deletion creates nothing, every record is processed, the table ends with the open lineage only', async () => {
-  const streamName = uniqueName('cleanup');
-  const applicationName = uniqueName('cleanup-app');
-  const initial = await faithful.createStream(streamName, { shardCount: 2 });
-  const consumer = createConsumer({
-    streamName,
-    applicationName,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    ...QUICK_RESHARD_OPTIONS,
+  const { streamName, applicationName, stream: initial } = await newStream(faithful, 'cleanup', 2);
+  const consumer = quickReshardConsumer({ kinesis, dynamodb }, streamName, applicationName, {
     leaseCleanupIntervalMs: 300,
     garbageLeaseGracePeriodMs: 5_000,
   });
@@ -145,9 +140,7 @@ it('three rounds of split and merge on kinesis-local: finished leases are delete
 }, 240_000);
 
 it('a recreated stream: a consumer with the old table refuses with StreamIdentityMismatchError naming shardline reset; the opt-in starts; shardline reset binds the table to the new stream', async () => {
-  const streamName = uniqueName('recreated');
-  const applicationName = uniqueName('recreated-app');
-  await faithful.createStream(streamName, { shardCount: 1 });
+  const { streamName, applicationName } = await newStream(faithful, 'recreated', 1);
   const base = {
     streamName,
     applicationName,
@@ -161,13 +154,7 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
     logger: silentLogger,
   };
   const old = await putRecords(kinesis, streamName, makeRecords(30, 'old'));
-  const first = createConsumer(base);
-  const firstSeen = await runCollectingBodies(first);
-  try {
-    await until(() => firstSeen.length >= old.length, 30_000, 'the old stream read');
-  } finally {
-    await first.stop();
-  }
+  await readUntil(createConsumer(base), old.length, 'the old stream read');
   const table = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
   const stampOf = async () =>
     (
@@ -231,13 +218,7 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
     ...endpointArgs(faithful, local),
   );
   expect(out).toContain('Reset 1 leases.');
-  const after = createConsumer(base);
-  const seen = await runCollectingBodies(after);
-  try {
-    await until(() => seen.length >= fresh.length, 30_000, 'the new stream read from TRIM_HORIZON');
-  } finally {
-    await after.stop();
-  }
+  const seen = await readUntil(createConsumer(base), fresh.length, 'the new stream read from TRIM_HORIZON');
   expect([...seen].sort()).toEqual(fresh.map((r) => r.body).sort());
   expect((await table.listLeases()).map((l) => l.leaseKey)).toEqual(['shardId-000000000000']);
 }, 120_000);
@@ -258,12 +239,7 @@ it('a hand-built Java KCL table still loads with cleanup and the identity guard 
     { leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker' } },
   ]);
 
-  const consumer = createConsumer({
-    streamName: stream.streamName,
-    applicationName: tableName,
-    kinesisClient: local.kinesis,
-    dynamoDBClient: dynamodb,
-    ...QUICK_RESHARD_OPTIONS,
+  const consumer = quickReshardConsumer(local, stream.streamName, tableName, {
     leaseCleanupIntervalMs: 300,
     garbageLeaseGracePeriodMs: 60_000,
   });

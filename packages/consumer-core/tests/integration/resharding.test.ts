@@ -2,10 +2,10 @@ import { uniqueName } from '@shardline/local';
 import { until } from '@shardline/test-kit';
 import { expect, it } from 'vitest';
 import { createConsumer, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
+import { makeRecords, newStream, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
 import {
   expectLineageKept,
-  QUICK_RESHARD_OPTIONS,
+  quickReshardConsumer,
   runRecordingTimes,
   splitThenMerge,
 } from '../helpers/resharding.js';
@@ -13,16 +13,8 @@ import {
 const { faithful, kinesis, dynamodb } = useTwins('faithful');
 
 it('split then merge while consuming: every record, per-key order kept, no child before its parents ended', async () => {
-  const streamName = uniqueName('reshard');
-  const applicationName = uniqueName('reshard-app');
-  const stream = await faithful.createStream(streamName, { shardCount: 2 });
-  const consumer = createConsumer({
-    streamName,
-    applicationName,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    ...QUICK_RESHARD_OPTIONS,
-  });
+  const { streamName, applicationName, stream } = await newStream(faithful, 'reshard', 2);
+  const consumer = quickReshardConsumer({ kinesis, dynamodb }, streamName, applicationName);
   const recorded = await runRecordingTimes(consumer);
   const { seen, events } = recorded;
   try {

@@ -1,7 +1,8 @@
 import type { LocalTwinClient } from '@shardline/local';
 import { afterEach } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
-import { type Consumer, type ConsumerOptions, createConsumer, silentLogger } from '../../src/index.js';
+import { type Consumer, type ConsumerOptions, silentLogger } from '../../src/index.js';
+import { consumerOn, type TwinClients } from './localTwin.js';
 
 /** What one `shardline` command printed, and the exit code it set. */
 export interface ShardlineRun {
@@ -29,19 +30,12 @@ export async function shardline(...args: string[]): Promise<ShardlineRun> {
  * TRIM_HORIZON with a 3 s failover time, silent; `options` over these.
  */
 export function cliWorker(
-  clients: {
-    readonly kinesis: ConsumerOptions['kinesisClient'];
-    readonly dynamodb: ConsumerOptions['dynamoDBClient'];
-  },
+  clients: TwinClients,
   streamName: string,
   applicationName: string,
   options: Partial<ConsumerOptions> = {},
 ): Consumer {
-  return createConsumer({
-    streamName,
-    applicationName,
-    kinesisClient: clients.kinesis,
-    dynamoDBClient: clients.dynamodb,
+  return consumerOn(clients, streamName, applicationName, {
     workerId: 'worker-1',
     initialPosition: 'TRIM_HORIZON',
     failoverTimeMs: 3_000,

@@ -1,7 +1,12 @@
 import { type LocalTwinClient, uniqueName } from '@shardline/local';
 import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { putRecords as putEntries, until } from '@shardline/test-kit';
-import type { Consumer, KinesisClientLike } from '../../src/index.js';
+import {
+  type Consumer,
+  type ConsumerOptions,
+  createConsumer,
+  type KinesisClientLike,
+} from '../../src/index.js';
 
 /** The twins of one test file and the clients it uses, from {@link useTwins}. */
 export interface Twins {
@@ -39,6 +44,28 @@ export async function newStream(twin: LocalTwinClient, prefix: string, shardCoun
   const applicationName = uniqueName(`${prefix}-app`);
   const stream = await twin.createStream(streamName, { shardCount });
   return { streamName, applicationName, stream };
+}
+
+/** The clients a consumer of the twins reads and keeps its leases with. */
+export interface TwinClients {
+  readonly kinesis: ConsumerOptions['kinesisClient'];
+  readonly dynamodb: ConsumerOptions['dynamoDBClient'];
+}
+
+/** A consumer of `streamName` for `applicationName` on `clients`, with `options`. */
+export function consumerOn(
+  clients: TwinClients,
+  streamName: string,
+  applicationName: string,
+  options: Partial<ConsumerOptions>,
+): Consumer {
+  return createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient: clients.kinesis,
+    dynamoDBClient: clients.dynamodb,
+    ...options,
+  });
 }
 
 /** A record written to the stream, as the ledger of a test knows it. */

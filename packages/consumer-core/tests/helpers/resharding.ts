@@ -8,8 +8,8 @@ import type {
   KinesisClientLike,
   Lease,
 } from '../../src/index.js';
-import { createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords, type WrittenRecord } from './localTwin.js';
+import { DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
+import { consumerOn, makeRecords, putRecords, type TwinClients, type WrittenRecord } from './localTwin.js';
 
 /**
  * Consumer settings under which a reshard plays out in seconds on the twin: short reads, lease takes,
@@ -29,19 +29,12 @@ export const QUICK_RESHARD_OPTIONS = {
  * {@link QUICK_RESHARD_OPTIONS} and `options` over them.
  */
 export function quickReshardConsumer(
-  clients: { readonly kinesis: KinesisClientLike; readonly dynamodb: DynamoDBClientLike },
+  clients: TwinClients,
   streamName: string,
   applicationName: string,
   options: Partial<ConsumerOptions> = {},
 ): Consumer {
-  return createConsumer({
-    streamName,
-    applicationName,
-    kinesisClient: clients.kinesis,
-    dynamoDBClient: clients.dynamodb,
-    ...QUICK_RESHARD_OPTIONS,
-    ...options,
-  });
+  return consumerOn(clients, streamName, applicationName, { ...QUICK_RESHARD_OPTIONS, ...options });
 }
 
 /** A record as it was delivered: its body, its shard, and when (`performance.now()`). */

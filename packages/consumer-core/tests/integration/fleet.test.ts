@@ -98,6 +98,16 @@ async function setUp(label: string, shardCount: number, mode: RetrievalMode = 'p
       timeoutMs,
       'every written record to be processed',
     );
+  /**
+   * Ends a run: stops producing (`stopProducing` from `produce()`), waits until every written record was
+   * processed, stops `stopping`, and returns every worker's ledger.
+   */
+  const drain = async (stopProducing: () => Promise<void>, ...stopping: FleetProcess[]) => {
+    await stopProducing();
+    await waitAllProcessed();
+    await Promise.all(stopping.map((w) => w.stop()));
+    return ledgers();
+  };
   return {
     streamName,
     applicationName,
@@ -109,6 +119,7 @@ async function setUp(label: string, shardCount: number, mode: RetrievalMode = 'p
     produce,
     ledgers,
     waitAllProcessed,
+    drain,
   };
 }
 
@@ -328,10 +339,7 @@ describe('a fleet of worker processes', () => {
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2'], 4), 40_000, '2/2');
     const stopProducing = fleet.produce();
     await new Promise((resolve) => setTimeout(resolve, 8_000)); // several failover times
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    await Promise.all([w1.stop(), w2.stop()]);
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing, w1, w2);
     for (const [id, lines] of ledgers) {
       const throttled = lines.find((l) => l.kind === 'R' && l.requestKind === 'throttled');
       expect(throttled && throttled.kind === 'R' && throttled.count, `${id} was throttled`).toBeGreaterThan(
@@ -433,9 +441,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     await w2.stop();
     expect(w2.output()).toContain('STOPPED');
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w3'], 6), 20_000, '3/3');
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const released = events(ledgers.get('w2')!, 'LEASE_RELEASED').map((e) => e.key);
     expect(released).toHaveLength(2);
     const takes = [...ledgers.get('w1')!, ...ledgers.get('w3')!].filter(
@@ -479,9 +485,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     w2.child.kill('SIGKILL');
     await w2.exited;
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w3'], 6), 30_000, '3/3');
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const w2Ledger = ledgers.get('w2')!;
     const w2Shards = [...new Set(events(w2Ledger, 'LEASE_TAKEN').map((e) => e.key))];
     const takes = [...ledgers.get('w1')!, ...ledgers.get('w3')!].filter(
@@ -547,10 +551,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
         };
         await until(subscribedBack, 20_000, 'the zombie to subscribe to the shards it took back');
       }
-      await stopProducing();
-      await fleet.waitAllProcessed();
-      await Promise.all([w1.stop(), zombie.stop()]);
-      const ledgers = fleet.ledgers();
+      const ledgers = await fleet.drain(stopProducing, w1, zombie);
       expectNoZombieWork(ledgers, 'zombie', cutAtMs);
       if (mode === 'fanOut') {
         const takes = takesOf(ledgers, ['w1'], stolen(), cutAtMs);
@@ -595,10 +596,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     }
     const thawedAtMs = Date.now();
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'zombie'], 4), 40_000, '2/2 again');
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    await Promise.all([w1.stop(), zombie.stop()]);
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing, w1, zombie);
     expectNoZombieWork(ledgers, 'zombie', frozenAtMs);
     if (mode === 'fanOut') {
       // A frozen process cannot cancel. Yet kinesis-local (measured) accepts w1's first subscription, sent
@@ -644,9 +642,7 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
     const movedMs = Date.now() - stoppedAtMs;
     const next = await leaderOf(fleet.applicationName);
     expect(rest).toContain(next);
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const released = events(ledgers.get(first)!, 'LEASE_RELEASED').map((e) => e.key);
     expect(released).toHaveLength(2);
     const takes = takesOf(ledgers, rest, released, stoppedAtMs);
@@ -669,9 +665,7 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
     await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 40_000, '3/3');
     const movedMs = Date.now() - killedAtMs;
     expect(rest).toContain(await leaderOf(fleet.applicationName));
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const victimShards = [...new Set(events(ledgers.get(first)!, 'LEASE_TAKEN').map((e) => e.key))];
     const takes = takesOf(ledgers, rest, victimShards, killedAtMs);
     expect(takes.length).toBeGreaterThanOrEqual(2);

@@ -1,7 +1,7 @@
 import {
-  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
@@ -56,6 +56,27 @@ async function putLeases(tableName: string, owners: Record<string, string | unde
       kclLeaseItem(leaseKey, { leaseOwner, leaseCounter: 1 }),
     ),
   );
+}
+
+/**
+ * Creates, by hand, a lease table (key `leaseKey`, on demand) whose one global secondary index is
+ * `index`, keyed on the string attribute `indexAttribute`.
+ */
+async function createIndexedTable(
+  tableName: string,
+  indexAttribute: string,
+  index: GlobalSecondaryIndex,
+): Promise<void> {
+  await local.createTable({
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: 'leaseKey', AttributeType: 'S' },
+      { AttributeName: indexAttribute, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: [index],
+  });
 }
 
 const OWNERS = {
@@ -148,17 +169,7 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
     'accepts a table whose index was created by hand (KCL 3.x definition) %s the option, and queries it',
     async (_, leaseOwnerIndex) => {
       const tableName = uniqueName('gsihand');
-      const input: CreateTableCommandInput = {
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-          { AttributeName: 'leaseOwner', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: [KCL_LEASE_OWNER_INDEX],
-      };
-      await local.createTable(input);
+      await createIndexedTable(tableName, 'leaseOwner', KCL_LEASE_OWNER_INDEX);
       await putLeases(tableName, OWNERS);
       const r = await recordedStore(tableName, { leaseOwnerIndex });
       const { store } = r;
@@ -173,21 +184,10 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
 
   it('scans when an index of that name has other keys, and says so', async () => {
     const tableName = uniqueName('gsiwrong');
-    await local.createTable({
-      TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: 'leaseKey', AttributeType: 'S' },
-        { AttributeName: 'checkpoint', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'LeaseOwnerToLeaseKeyIndex',
-          KeySchema: [{ AttributeName: 'checkpoint', KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
+    await createIndexedTable(tableName, 'checkpoint', {
+      IndexName: 'LeaseOwnerToLeaseKeyIndex',
+      KeySchema: [{ AttributeName: 'checkpoint', KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     });
     await putLeases(tableName, OWNERS);
     const r = await recordedStore(tableName, { leaseOwnerIndex: true });

@@ -1,6 +1,28 @@
-import type { SubscribeToShardEventStream } from '@aws-sdk/client-kinesis';
+import {
+  KinesisClient,
+  type KinesisClientConfig,
+  type SubscribeToShardEventStream,
+} from '@aws-sdk/client-kinesis';
 import type { KinesisClientLike } from '../../src/index.js';
 import { awsError, type FakeRawRecord } from './fakeKinesis.js';
+
+/**
+ * An SDK client aimed at a push fake (`startFanOutFake`) through `requestHandler`, with test
+ * credentials and one attempt per call (the SDK's own retries would hide what the fake did). The
+ * caller destroys it.
+ */
+export function clientOfFake(
+  fake: { readonly endpoint: string },
+  requestHandler: KinesisClientConfig['requestHandler'],
+): KinesisClient {
+  return new KinesisClient({
+    endpoint: fake.endpoint,
+    requestHandler,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+  });
+}
 
 /** One event of a scripted subscription, or an error thrown by the stream, or the stream ending. */
 export type FanOutStep =

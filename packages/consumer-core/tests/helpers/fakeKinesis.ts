@@ -4,7 +4,17 @@ import {
   GetShardIteratorCommand,
   type GetShardIteratorCommandInput,
 } from '@aws-sdk/client-kinesis';
+import { aggregate } from '@shardline/kpl';
 import type { KinesisClientLike } from '../../src/index.js';
+
+/** A KPL aggregated record of three sub-records: `zero`, `one`, `two` under the partition keys `a`, `b`, `c`. */
+export function aggregatedZeroOneTwo(): Uint8Array {
+  return aggregate([
+    { partitionKey: 'a', data: new TextEncoder().encode('zero') },
+    { partitionKey: 'b', data: new TextEncoder().encode('one') },
+    { partitionKey: 'c', data: new TextEncoder().encode('two') },
+  ]);
+}
 
 /** A raw record as GetRecords returns it. */
 export interface FakeRawRecord {

@@ -3,7 +3,7 @@ import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { expect, it } from 'vitest';
 import { createConsumer, type KinesisClientLike, silentLogger } from '../../src/index.js';
-import { putRecords } from '../helpers/localTwin.js';
+import { putRecords, runSlowProcessor } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb } = local;
@@ -45,20 +45,13 @@ it('a processor far slower than the reader, on a 50,000-record backlog, keeps me
   const sampler = setInterval(() => {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
   }, 10);
-  let handledBatches = 0;
-  let maxCallsAhead = 0;
-  await consumer.run({
-    processBatch: async () => {
-      // The reader gets a 500-record batch in a few ms; this processor takes 150 ms per batch.
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      handledBatches += 1;
-      maxCallsAhead = Math.max(maxCallsAhead, getRecordsCalls - handledBatches);
-    },
-  });
+  // The reader gets a 500-record batch in a few ms; this processor takes 150 ms per batch.
+  const slow = await runSlowProcessor(consumer, 150, () => getRecordsCalls);
   await new Promise((resolve) => setTimeout(resolve, 4_000));
   await consumer.stop();
   clearInterval(sampler);
   const growthMiB = (peakHeap - baselineHeap) / MiB;
+  const { handledBatches, maxAhead: maxCallsAhead } = slow;
   console.info(
     `[backpressure] handled ${handledBatches} batches, ${getRecordsCalls} GetRecords calls, max ahead ${maxCallsAhead}, heap growth ${growthMiB.toFixed(1)} MiB`,
   );

@@ -1,26 +1,15 @@
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterEach, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+import { expect, it } from 'vitest';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
-import { createConsumer, DynamoDBLeaseStore, silentLogger } from '../../src/index.js';
+import { DynamoDBLeaseStore } from '../../src/index.js';
+import { clearExitCodeAfterEach, cliWorker, endpointArgs, shardline } from '../helpers/cli.js';
 import { makeRecords, putRecords } from '../helpers/localTwin.js';
 
 const local = useLocalTwin();
 const { kinesis, dynamodb } = local;
-afterEach(() => {
-  process.exitCode = undefined;
-});
-
-async function shardline(...args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  process.exitCode = undefined;
-  await buildProgram((text) => (out += text)).parseAsync(['node', 'shardline', ...args]);
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { out, exitCode };
-}
+clearExitCodeAfterEach();
 
 it('status shows owners, live leases, checkpoints and lag; reset refuses while workers are live, then resets to TRIM_HORIZON and to a timestamp', async () => {
   const streamName = uniqueName('cli');
@@ -32,17 +21,9 @@ it('status shows owners, live leases, checkpoints and lag; reset refuses while w
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const second = await putRecords(kinesis, streamName, makeRecords(40, 'late', 16, 40));
   const seen = new Set<string>();
-  const consumer = createConsumer({
-    streamName,
-    applicationName: app,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    workerId: 'worker-1',
-    initialPosition: 'TRIM_HORIZON',
-    failoverTimeMs: 3_000,
+  const consumer = cliWorker(local, streamName, app, {
     checkpointIntervalMs: 0,
     idleTimeBetweenReadsMs: 200,
-    logger: silentLogger,
   });
   await consumer.run({
     processBatch: async (batch) => {
@@ -50,15 +31,7 @@ it('status shows owners, live leases, checkpoints and lag; reset refuses while w
     },
   });
   await until(() => seen.size === 80, 20_000, 'all records');
-  const endpoints = [
-    '--kinesis-endpoint',
-    local.info.endpoints.kinesis!,
-    '--dynamodb-endpoint',
-    local.info.endpoints.dynamodb!,
-    '--region',
-    local.info.region,
-  ];
-  const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpoints];
+  const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpointArgs(local)];
 
   const status = await shardline('status', ...common, '--json');
   const rows = (JSON.parse(status.out) as { shards: ShardStatusRow[] }).shards;

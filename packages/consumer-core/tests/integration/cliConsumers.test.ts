@@ -10,39 +10,47 @@ import {
   RegisterStreamConsumerCommand,
 } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterEach, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+import { expect, it } from 'vitest';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
-import { createConsumer, DynamoDBLeaseStore, type Lease, silentLogger } from '../../src/index.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { DynamoDBLeaseStore, type Lease } from '../../src/index.js';
+import { clearExitCodeAfterEach, cliWorker, endpointArgs, shardline } from '../helpers/cli.js';
+import { makeRecords, putRecords, runCollectingBodies, useTwins } from '../helpers/localTwin.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
-const kinesis = faithful.kinesis;
-afterEach(() => {
-  process.exitCode = undefined;
-});
+const { local, faithful, kinesis, dynamodb } = useTwins('faithful');
+clearExitCodeAfterEach();
 
-async function shardline(...args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  process.exitCode = undefined;
-  await buildProgram((text) => (out += text)).parseAsync(['node', 'shardline', ...args]);
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { out, exitCode };
-}
+const endpoints = () => endpointArgs(faithful, local);
 
-const endpoints = () => [
-  '--kinesis-endpoint',
-  faithful.info.endpoints.kinesis!,
-  '--dynamodb-endpoint',
-  local.info.endpoints.dynamodb!,
-  '--region',
-  local.info.region,
-];
+/** `shardline consumers deregister` of `consumerName` on `streamName`, with `extra` flags. */
+const deregister = (streamName: string, consumerName: string, ...extra: string[]) =>
+  shardline(
+    'consumers',
+    'deregister',
+    '--stream',
+    streamName,
+    '--consumer',
+    consumerName,
+    '--watch-ms',
+    '1500',
+    ...endpoints(),
+    ...extra,
+  );
+
+/** `shardline status --no-lag` of `app` on `streamName`, with `extra` flags. */
+const status = (streamName: string, app: string, ...extra: string[]) =>
+  shardline(
+    'status',
+    '--app',
+    app,
+    '--stream',
+    streamName,
+    '--watch-ms',
+    '1500',
+    '--no-lag',
+    ...endpoints(),
+    ...extra,
+  );
 
 async function register(streamArn: string, consumerName: string): Promise<string> {
   const { Consumer } = await kinesis.send(
@@ -147,51 +155,25 @@ it('consumers list shows every registered consumer; deregister prints a plan, re
   // One application reads through its consumer (named like it, the default), another polls.
   const fanOutWorker = await standInWorker(fanOutApp, stream.shardIds, 'worker-f', `fanOut:${fanOutApp}`);
   const pollingWorker = await standInWorker(pollingApp, stream.shardIds, 'worker-p', 'polling');
-  const deregister = (...extra: string[]) =>
-    shardline(
-      'consumers',
-      'deregister',
-      '--stream',
-      streamName,
-      '--consumer',
-      fanOutApp,
-      '--watch-ms',
-      '1500',
-      ...endpoints(),
-      ...extra,
-    );
   try {
     // Default: the table named like the consumer is checked.
-    const refused = await deregister('--yes');
+    const refused = await deregister(streamName, fanOutApp, '--yes');
     expect(refused.exitCode).toBe(2);
     expect(refused.out).toContain(`Refusing: ${fanOutApp} reads through ${fanOutApp}`);
     expect(refused.out).toContain(`fanOut:${fanOutApp}`);
     // A polling application does not hold the consumer; the fan-out one named with --app does.
-    const named = await deregister('--app', pollingApp, '--app', fanOutApp, '--yes');
+    const named = await deregister(streamName, fanOutApp, '--app', pollingApp, '--app', fanOutApp, '--yes');
     expect(named.exitCode).toBe(2);
     expect(named.out).toContain(`Lease table ${pollingApp}: no live lease reads through ${fanOutApp}`);
     expect(named.out).toContain(`Refusing: ${fanOutApp} reads through`);
     expect(await registeredNames(stream.streamArn)).toEqual([fanOutApp, other].sort());
 
     // status shows each application's mode (and per lease).
-    const status = (app: string, ...extra: string[]) =>
-      shardline(
-        'status',
-        '--app',
-        app,
-        '--stream',
-        streamName,
-        '--watch-ms',
-        '1500',
-        '--no-lag',
-        ...endpoints(),
-        ...extra,
-      );
-    const fanOutStatus = await status(fanOutApp);
+    const fanOutStatus = await status(streamName, fanOutApp);
     expect(fanOutStatus.out).toContain(`Retrieval: enhanced fan-out (consumer ${fanOutApp})`);
     expect(fanOutStatus.out).toMatch(/FAILURES\s+RETRIEVAL/);
-    expect((await status(pollingApp)).out).toContain('Retrieval: polling');
-    const statusJson = JSON.parse((await status(fanOutApp, '--json')).out) as {
+    expect((await status(streamName, pollingApp)).out).toContain('Retrieval: polling');
+    const statusJson = JSON.parse((await status(streamName, fanOutApp, '--json')).out) as {
       retrieval: { modes: Record<string, number>; unrecorded: number };
       shards: ShardStatusRow[];
     };
@@ -204,20 +186,20 @@ it('consumers list shows every registered consumer; deregister prints a plan, re
   }
 
   // Workers stopped (their leases no longer renewed): a plan without --yes writes nothing.
-  const plan = await deregister();
+  const plan = await deregister(streamName, fanOutApp);
   expect(plan.exitCode).toBe(1);
   expect(plan.out).toContain(`Lease table ${fanOutApp}: no live lease reads through ${fanOutApp}`);
   expect(plan.out).toContain('Warning: only the lease table');
   expect(plan.out).toContain('Nothing written. Re-run with --yes to apply.');
   expect(await registeredNames(stream.streamArn)).toEqual([fanOutApp, other].sort());
 
-  const done = await deregister('--yes');
+  const done = await deregister(streamName, fanOutApp, '--yes');
   expect(done.out).toContain(`Deregistered ${fanOutApp}.`);
   expect(done.exitCode).toBe(0);
   expect(await registeredNames(stream.streamArn)).toEqual([other]);
 
   // A consumer that is not registered: nothing to do.
-  const missing = await deregister('--yes');
+  const missing = await deregister(streamName, fanOutApp, '--yes');
   expect(missing.exitCode).toBe(1);
   expect(missing.out).toContain('has no registered consumer named');
 }, 120_000);
@@ -226,50 +208,13 @@ it('a real fan-out consumer: status shows its mode, deregister refuses while it 
   const streamName = uniqueName('cli-fanout-real');
   const stream = await faithful.createStream(streamName, { shardCount: 1 });
   const app = uniqueName('cli-fanout-real-app');
-  const consumer = createConsumer({
-    streamName,
-    applicationName: app,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    workerId: 'worker-1',
-    initialPosition: 'TRIM_HORIZON',
-    failoverTimeMs: 3_000,
-    retrieval: { fanOut: {} },
-    logger: silentLogger,
-  });
-  const seen: string[] = [];
-  await consumer.run({
-    processBatch: async (batch) => {
-      for (const r of batch.records) seen.push(new TextDecoder().decode(r.data));
-    },
-  });
+  const consumer = cliWorker({ kinesis, dynamodb }, streamName, app, { retrieval: { fanOut: {} } });
+  const seen = await runCollectingBodies(consumer);
   try {
     const written = await putRecords(kinesis, streamName, makeRecords(10, 'real'));
     await until(() => seen.length >= written.length, 60_000, 'records through the subscription');
-    const status = await shardline(
-      'status',
-      '--app',
-      app,
-      '--stream',
-      streamName,
-      '--watch-ms',
-      '1500',
-      '--no-lag',
-      ...endpoints(),
-    );
-    expect(status.out).toContain(`Retrieval: enhanced fan-out (consumer ${app})`);
-    const refused = await shardline(
-      'consumers',
-      'deregister',
-      '--stream',
-      streamName,
-      '--consumer',
-      app,
-      '--watch-ms',
-      '1500',
-      '--yes',
-      ...endpoints(),
-    );
+    expect((await status(streamName, app)).out).toContain(`Retrieval: enhanced fan-out (consumer ${app})`);
+    const refused = await deregister(streamName, app, '--yes');
     expect(refused.exitCode).toBe(2);
     expect(refused.out).toContain(`Refusing: ${app} reads through ${app}`);
     expect(await registeredNames(stream.streamArn)).toEqual([app]);
@@ -277,18 +222,7 @@ it('a real fan-out consumer: status shows its mode, deregister refuses while it 
     await consumer.stop();
   }
   // Stopped: its lease was released (unowned, no counter moving), so nothing reads through it.
-  const done = await shardline(
-    'consumers',
-    'deregister',
-    '--stream',
-    streamName,
-    '--consumer',
-    app,
-    '--watch-ms',
-    '1500',
-    '--yes',
-    ...endpoints(),
-  );
+  const done = await deregister(streamName, app, '--yes');
   expect(done.exitCode).toBe(0);
   expect(await registeredNames(stream.streamArn)).toEqual([]);
 }, 120_000);

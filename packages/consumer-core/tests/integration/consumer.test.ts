@@ -1,12 +1,6 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListStreamConsumersCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -20,12 +14,11 @@ import {
   retrievalOf,
   silentLogger,
 } from '../../src/index.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
+import { makeRecords, putRecords, useTwins } from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, retrievalFor } from '../helpers/retrievalModes.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { kinesis, dynamodb } = local;
+const { local, faithful, kinesis, dynamodb } = useTwins('local');
 const consumers: Consumer[] = [];
 
 afterAll(async () => {
@@ -62,58 +55,29 @@ describe('consumer on the local twin', () => {
     const checkpointAt = of(s0)[9]!;
     const table = uniqueName('kcl-app');
     await local.createLeaseTable(table);
-    const put = (Item: Record<string, AttributeValue>) =>
-      dynamodb.send(new PutItemCommand({ TableName: table, Item }));
     // Items exactly as the KCL 2.x/3.x serializer writes them (docs/kcl-compatibility.md).
-    await put({
-      leaseKey: { S: s0 },
-      leaseOwner: { S: 'java-worker-gone' },
-      leaseCounter: { N: '17' },
-      checkpoint: { S: checkpointAt.sequenceNumber },
-      checkpointSubSequenceNumber: { N: '0' },
-      ownerSwitchesSinceCheckpoint: { N: '0' },
-      throughputKBps: { N: '3.25' },
-      entityType: { S: 'LEASE' },
-    });
-    await put({
-      leaseKey: { S: 'shardId-000000000099' },
-      leaseCounter: { N: '40' },
-      checkpoint: { S: 'SHARD_END' },
-      checkpointSubSequenceNumber: { N: '0' },
-      ownerSwitchesSinceCheckpoint: { N: '0' },
-      childShardIds: { SS: [s1] },
-      entityType: { S: 'LEASE' },
-    });
-    await put({
-      leaseKey: { S: s1 },
-      leaseCounter: { N: '0' },
-      checkpoint: { S: 'TRIM_HORIZON' },
-      checkpointSubSequenceNumber: { N: '0' },
-      ownerSwitchesSinceCheckpoint: { N: '0' },
-      parentShardId: { SS: ['shardId-000000000099'] },
-      entityType: { S: 'LEASE' },
-    });
-    await put({
-      leaseKey: { S: 'WorkerMetricStats:java-worker-gone' },
-      entityType: { S: 'WORKER_METRIC_STATS' },
-    });
-    await put({
-      leaseKey: { S: 'Leader' },
-      entityType: { S: 'LEADER' },
-      leaderId: { S: 'java-worker-gone' },
-    });
-
-    // A KCL 3.x graceful hand-off left half-way: java-old still processing, java-next to take over.
-    await put({
-      leaseKey: { S: s2 },
-      leaseOwner: { S: 'java-next' },
-      checkpointOwner: { S: 'java-old' },
-      leaseCounter: { N: '8' },
-      checkpoint: { S: of(s2)[4]!.sequenceNumber },
-      checkpointSubSequenceNumber: { N: '0' },
-      ownerSwitchesSinceCheckpoint: { N: '0' },
-      entityType: { S: 'LEASE' },
-    });
+    const leaseEntity = { entityType: { S: 'LEASE' } };
+    await putItems(dynamodb, table, [
+      kclLeaseItem(
+        s0,
+        { leaseOwner: 'java-worker-gone', leaseCounter: 17, checkpoint: checkpointAt.sequenceNumber },
+        { throughputKBps: { N: '3.25' }, ...leaseEntity },
+      ),
+      kclLeaseItem(
+        'shardId-000000000099',
+        { leaseCounter: 40, checkpoint: 'SHARD_END', childShardIds: [s1] },
+        leaseEntity,
+      ),
+      kclLeaseItem(s1, { parentShardIds: ['shardId-000000000099'] }, leaseEntity),
+      { leaseKey: { S: 'WorkerMetricStats:java-worker-gone' }, entityType: { S: 'WORKER_METRIC_STATS' } },
+      { leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker-gone' } },
+      // A KCL 3.x graceful hand-off left half-way: java-old still processing, java-next to take over.
+      kclLeaseItem(
+        s2,
+        { leaseOwner: 'java-next', leaseCounter: 8, checkpoint: of(s2)[4]!.sequenceNumber },
+        { checkpointOwner: { S: 'java-old' }, ...leaseEntity },
+      ),
+    ]);
 
     const seen: string[] = [];
     const firstSeenAt = new Map<string, number>();

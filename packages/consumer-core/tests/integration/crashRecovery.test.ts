@@ -3,16 +3,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalTwinInfo, uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { afterAll, expect, it } from 'vitest';
 import { compareExtendedSequenceNumbers, DynamoDBLeaseStore } from '../../src/index.js';
-import { makeRecords, putRecords } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, useTwins } from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, withKinesisOf } from '../helpers/retrievalModes.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
+const { local, faithful, dynamodb } = useTwins();
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'shardline-crash-'));
 const workerScript = join(import.meta.dirname, '../helpers/crashWorker.ts');

@@ -104,34 +104,49 @@ function isDeadlineRetry(event: ConsumerEvent, operation: string, timeoutMs: num
 
 const FAULTS: readonly Exclude<FaultMode, 'forward' | 'reset'>[] = ['black-hole', 'slow'];
 
+/**
+ * One hung-or-slow case set up: a fault proxy (forwarding until the test sets its mode) in front of
+ * `service`, a stream of two shards holding 40 records (the ledger `written`), and a consumer with the
+ * short settings above whose `service` client has no timeouts of its own and goes through the proxy
+ * (its other client straight to the twin); its events are recorded. The test destroys `untimedClient`.
+ */
+async function setUpFaultCase(service: 'kinesis' | 'dynamodb', fault: FaultMode) {
+  const proxy = await startFaultProxy(local.info.endpoints[service]!, { slowIntervalMs: 200 });
+  proxies.push(proxy);
+  const config = untimedClientConfig(proxy.endpoint);
+  const untimedClient = service === 'kinesis' ? new KinesisClient(config) : new DynamoDBClient(config);
+  const streamName = uniqueName(`deadline-${service[0]}-${fault}`);
+  const applicationName = uniqueName(`deadline-${service[0]}-${fault}-app`);
+  await local.createStream(streamName, { shardCount: 2 });
+  const written = await putRecords(kinesis, streamName, makeRecords(40, 'before'));
+  const consumer = createConsumer({
+    streamName,
+    applicationName,
+    kinesisClient: untimedClient instanceof KinesisClient ? untimedClient : kinesis,
+    dynamoDBClient: untimedClient instanceof DynamoDBClient ? untimedClient : dynamodb,
+    initialPosition: 'TRIM_HORIZON',
+    failoverTimeMs: FAILOVER_MS,
+    leaseTakeIntervalMs: 300,
+    idleTimeBetweenReadsMs: 50,
+    checkpointIntervalMs: 100,
+    shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
+    timeouts: { kinesisCallMs: KINESIS_CALL_MS, leaseTableCallMs: LEASE_TABLE_CALL_MS },
+    logger: silentLogger,
+  });
+  const events: ConsumerEvent[] = [];
+  consumer.events$.subscribe((e) => events.push(e));
+  const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
+  return { proxy, untimedClient, streamName, written, consumer, events, store };
+}
+
 describe('Kinesis hung or slow', () => {
   it.each(FAULTS)(
     '%s: reads are cut at their deadline and resume within deadline + backoff once Kinesis answers; the leases stay renewed; nothing lost or duplicated; stop() within its bound',
     async (fault) => {
-      const proxy = await startFaultProxy(local.info.endpoints.kinesis!, { slowIntervalMs: 200 });
-      proxies.push(proxy);
-      const consumerKinesis = new KinesisClient(untimedClientConfig(proxy.endpoint));
-      const streamName = uniqueName(`deadline-k-${fault}`);
-      const applicationName = uniqueName(`deadline-k-${fault}-app`);
-      await local.createStream(streamName, { shardCount: 2 });
-      const written = await putRecords(kinesis, streamName, makeRecords(40, 'before'));
-      const consumer = createConsumer({
-        streamName,
-        applicationName,
-        kinesisClient: consumerKinesis,
-        dynamoDBClient: dynamodb,
-        initialPosition: 'TRIM_HORIZON',
-        failoverTimeMs: FAILOVER_MS,
-        leaseTakeIntervalMs: 300,
-        idleTimeBetweenReadsMs: 50,
-        checkpointIntervalMs: 100,
-        shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
-        timeouts: { kinesisCallMs: KINESIS_CALL_MS, leaseTableCallMs: LEASE_TABLE_CALL_MS },
-        logger: silentLogger,
-      });
-      const events: ConsumerEvent[] = [];
-      consumer.events$.subscribe((e) => events.push(e));
-      const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
+      const { proxy, untimedClient, streamName, written, consumer, events, store } = await setUpFaultCase(
+        'kinesis',
+        fault,
+      );
       try {
         const deliveries = await runRecording(consumer);
         await until(() => hasAll(deliveries, written), 30_000, 'the records put before the fault');
@@ -180,7 +195,7 @@ describe('Kinesis hung or slow', () => {
         );
       } finally {
         await consumer.stop();
-        consumerKinesis.destroy();
+        untimedClient.destroy();
       }
     },
     120_000,
@@ -191,30 +206,10 @@ describe('DynamoDB hung or slow', () => {
   it.each(FAULTS)(
     '%s: the worker stops delivering before its leases could expire, resumes from its checkpoints once the table answers, loses nothing; stop() within its bound',
     async (fault) => {
-      const proxy = await startFaultProxy(local.info.endpoints.dynamodb!, { slowIntervalMs: 200 });
-      proxies.push(proxy);
-      const consumerDynamoDB = new DynamoDBClient(untimedClientConfig(proxy.endpoint));
-      const streamName = uniqueName(`deadline-d-${fault}`);
-      const applicationName = uniqueName(`deadline-d-${fault}-app`);
-      await local.createStream(streamName, { shardCount: 2 });
-      const written = await putRecords(kinesis, streamName, makeRecords(40, 'before'));
-      const consumer = createConsumer({
-        streamName,
-        applicationName,
-        kinesisClient: kinesis,
-        dynamoDBClient: consumerDynamoDB,
-        initialPosition: 'TRIM_HORIZON',
-        failoverTimeMs: FAILOVER_MS,
-        leaseTakeIntervalMs: 300,
-        idleTimeBetweenReadsMs: 50,
-        checkpointIntervalMs: 100,
-        shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS,
-        timeouts: { kinesisCallMs: KINESIS_CALL_MS, leaseTableCallMs: LEASE_TABLE_CALL_MS },
-        logger: silentLogger,
-      });
-      const events: ConsumerEvent[] = [];
-      consumer.events$.subscribe((e) => events.push(e));
-      const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
+      const { proxy, untimedClient, streamName, written, consumer, events, store } = await setUpFaultCase(
+        'dynamodb',
+        fault,
+      );
       let writer: Promise<void> | undefined;
       let isWriting = true;
       try {
@@ -291,7 +286,7 @@ describe('DynamoDB hung or slow', () => {
         await writer?.catch(() => undefined);
         proxy.setMode('forward');
         await consumer.stop();
-        consumerDynamoDB.destroy();
+        untimedClient.destroy();
       }
     },
     150_000,

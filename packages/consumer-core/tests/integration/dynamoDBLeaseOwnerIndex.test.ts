@@ -1,27 +1,17 @@
 import {
-  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
-  PutItemCommand,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { describe, expect, it } from 'vitest';
 import { type DynamoDBClientLike, DynamoDBLeaseStore, type Logger } from '../../src/index.js';
+import { KCL_LEASE_OWNER_INDEX, kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
 import { leaseStoreContract } from '../helpers/leaseStoreContract.js';
 
 const local = useLocalTwin();
 const client = local.dynamodb;
-
-/** The KCL 3.x index (amazon-kinesis-client v3.5.1, DynamoDBLeaseRefresher / DynamoDBLeaseSerializer). */
-const KCL_INDEX = {
-  IndexName: 'LeaseOwnerToLeaseKeyIndex',
-  KeySchema: [
-    { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-    { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-  ],
-  Projection: { ProjectionType: 'KEYS_ONLY' },
-} as const;
 
 // The contract through the index (the run in dynamoDBLeaseStore.test.ts has no index: the scan path).
 leaseStoreContract('DynamoDBLeaseStore with the leaseOwner index (dynalite)', async () => {
@@ -49,23 +39,44 @@ function recorded() {
   return { wrapped, commands, lines, logger };
 }
 
+/** An initialized store on `tableName` through a {@link recorded} client and logger. */
+async function recordedStore(tableName: string, options: { leaseOwnerIndex?: boolean } = {}) {
+  const r = recorded();
+  const store = new DynamoDBLeaseStore({ client: r.wrapped, tableName, logger: r.logger, ...options });
+  await store.initialize();
+  return { ...r, store };
+}
+
 /** Writes leases owned as given (owner undefined: no `leaseOwner` attribute), as another worker would. */
 async function putLeases(tableName: string, owners: Record<string, string | undefined>): Promise<void> {
-  for (const [leaseKey, owner] of Object.entries(owners)) {
-    await client.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: {
-          leaseKey: { S: leaseKey },
-          leaseCounter: { N: '1' },
-          checkpoint: { S: 'TRIM_HORIZON' },
-          checkpointSubSequenceNumber: { N: '0' },
-          ownerSwitchesSinceCheckpoint: { N: '0' },
-          ...(owner === undefined ? {} : { leaseOwner: { S: owner } }),
-        },
-      }),
-    );
-  }
+  await putItems(
+    client,
+    tableName,
+    Object.entries(owners).map(([leaseKey, leaseOwner]) =>
+      kclLeaseItem(leaseKey, { leaseOwner, leaseCounter: 1 }),
+    ),
+  );
+}
+
+/**
+ * Creates, by hand, a lease table (key `leaseKey`, on demand) whose one global secondary index is
+ * `index`, keyed on the string attribute `indexAttribute`.
+ */
+async function createIndexedTable(
+  tableName: string,
+  indexAttribute: string,
+  index: GlobalSecondaryIndex,
+): Promise<void> {
+  await local.createTable({
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: 'leaseKey', AttributeType: 'S' },
+      { AttributeName: indexAttribute, AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: [index],
+  });
 }
 
 const OWNERS = {
@@ -78,14 +89,8 @@ const OWNERS = {
 describe('DynamoDBLeaseStore leaseOwner index', () => {
   it('creates a new table with the KCL 3.x index and reads owned leases through it', async () => {
     const tableName = uniqueName('gsinew');
-    const r = recorded();
-    const store = new DynamoDBLeaseStore({
-      client: r.wrapped,
-      tableName,
-      leaseOwnerIndex: true,
-      logger: r.logger,
-    });
-    await store.initialize();
+    const r = await recordedStore(tableName, { leaseOwnerIndex: true });
+    const { store } = r;
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.KeySchema).toEqual([{ AttributeName: 'leaseKey', KeyType: 'HASH' }]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
@@ -96,7 +101,10 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
       ]),
     );
     expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
-    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({ ...KCL_INDEX, IndexStatus: 'ACTIVE' });
+    expect(Table?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      ...KCL_LEASE_OWNER_INDEX,
+      IndexStatus: 'ACTIVE',
+    });
     await putLeases(tableName, OWNERS);
     expect((await store.listLeaseKeysOwnedBy('worker-a')).sort()).toEqual([
       'shardId-000000000000',
@@ -119,14 +127,8 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
     const tableName = uniqueName('gsiold');
     await local.createLeaseTable(tableName);
     await putLeases(tableName, OWNERS);
-    const r = recorded();
-    const store = new DynamoDBLeaseStore({
-      client: r.wrapped,
-      tableName,
-      leaseOwnerIndex: true,
-      logger: r.logger,
-    });
-    await store.initialize();
+    const r = await recordedStore(tableName, { leaseOwnerIndex: true });
+    const { store } = r;
     // dynalite refuses an on-demand index Create (it wants ProvisionedThroughput, which DynamoDB refuses
     // on an on-demand table) and ignores a provisioned one (docs/local-emulators.md): the refused path.
     expect(r.commands).toEqual(['DescribeTable', 'UpdateTable']);
@@ -153,9 +155,8 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
     const tableName = uniqueName('gsioff');
     await local.createLeaseTable(tableName);
     await putLeases(tableName, OWNERS);
-    const r = recorded();
-    const store = new DynamoDBLeaseStore({ client: r.wrapped, tableName, logger: r.logger });
-    await store.initialize();
+    const r = await recordedStore(tableName);
+    const { store } = r;
     expect(await store.listLeaseKeysOwnedBy('worker-b')).toEqual(['shardId-000000000001']);
     expect(r.commands).toEqual(['DescribeTable', 'Scan']);
     expect(r.lines.filter((l) => l.level !== 'debug')).toEqual([]);
@@ -168,26 +169,10 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
     'accepts a table whose index was created by hand (KCL 3.x definition) %s the option, and queries it',
     async (_, leaseOwnerIndex) => {
       const tableName = uniqueName('gsihand');
-      const input: CreateTableCommandInput = {
-        TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-          { AttributeName: 'leaseOwner', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: [{ ...KCL_INDEX, KeySchema: [...KCL_INDEX.KeySchema] }],
-      };
-      await local.createTable(input);
+      await createIndexedTable(tableName, 'leaseOwner', KCL_LEASE_OWNER_INDEX);
       await putLeases(tableName, OWNERS);
-      const r = recorded();
-      const store = new DynamoDBLeaseStore({
-        client: r.wrapped,
-        tableName,
-        leaseOwnerIndex,
-        logger: r.logger,
-      });
-      await store.initialize();
+      const r = await recordedStore(tableName, { leaseOwnerIndex });
+      const { store } = r;
       expect((await store.listLeaseKeysOwnedBy('worker-a')).sort()).toEqual([
         'shardId-000000000000',
         'shardId-000000000002',
@@ -199,31 +184,14 @@ describe('DynamoDBLeaseStore leaseOwner index', () => {
 
   it('scans when an index of that name has other keys, and says so', async () => {
     const tableName = uniqueName('gsiwrong');
-    await local.createTable({
-      TableName: tableName,
-      AttributeDefinitions: [
-        { AttributeName: 'leaseKey', AttributeType: 'S' },
-        { AttributeName: 'checkpoint', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'LeaseOwnerToLeaseKeyIndex',
-          KeySchema: [{ AttributeName: 'checkpoint', KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
+    await createIndexedTable(tableName, 'checkpoint', {
+      IndexName: 'LeaseOwnerToLeaseKeyIndex',
+      KeySchema: [{ AttributeName: 'checkpoint', KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
     });
     await putLeases(tableName, OWNERS);
-    const r = recorded();
-    const store = new DynamoDBLeaseStore({
-      client: r.wrapped,
-      tableName,
-      leaseOwnerIndex: true,
-      logger: r.logger,
-    });
-    await store.initialize();
+    const r = await recordedStore(tableName, { leaseOwnerIndex: true });
+    const { store } = r;
     expect(await store.listLeaseKeysOwnedBy('worker-b')).toEqual(['shardId-000000000001']);
     expect(r.commands).toEqual(['DescribeTable', 'Scan']);
     expect(r.lines.filter((l) => l.level === 'warn').length).toBeGreaterThanOrEqual(1);

@@ -1,13 +1,9 @@
-import {
-  type AttributeValue,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { describe, expect, it } from 'vitest';
 import { type DynamoDBClientLike, DynamoDBLeaseStore, LeaseTableSchemaError } from '../../src/index.js';
+import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
 import { leaseStoreContract } from '../helpers/leaseStoreContract.js';
 
 const local = useLocalTwin();
@@ -45,26 +41,26 @@ describe('DynamoDBLeaseStore', () => {
   it('reads KCL items, skips KCL 3.5 non-lease items, and keeps unknown attributes through writes', async () => {
     const tableName = uniqueName('kcl');
     await local.createLeaseTable(tableName);
-    const kclItem: Record<string, AttributeValue> = {
-      leaseKey: { S: 'shardId-000000000001' },
-      leaseOwner: { S: 'java-worker' },
-      leaseCounter: { N: '42' },
-      checkpoint: { S: '49590338271490256608559692538361571095921575989136588898' },
-      checkpointSubSequenceNumber: { N: '2' },
-      ownerSwitchesSinceCheckpoint: { N: '1' },
-      parentShardId: { SS: ['shardId-000000000000'] },
-      startingHashKey: { S: '0' },
-      endingHashKey: { S: '170141183460469231731687303715884105727' },
-      throughputKBps: { N: '12.5' },
-      entityType: { S: 'LEASE' },
-    };
-    await client.send(new PutItemCommand({ TableName: tableName, Item: kclItem }));
-    await client.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: { leaseKey: { S: 'worker-metrics:java-worker' }, entityType: { S: 'WORKER_METRIC_STATS' } },
-      }),
-    );
+    await putItems(client, tableName, [
+      kclLeaseItem(
+        'shardId-000000000001',
+        {
+          leaseOwner: 'java-worker',
+          leaseCounter: 42,
+          checkpoint: '49590338271490256608559692538361571095921575989136588898',
+          checkpointSubSequenceNumber: 2,
+          ownerSwitchesSinceCheckpoint: 1,
+          parentShardIds: ['shardId-000000000000'],
+        },
+        {
+          startingHashKey: { S: '0' },
+          endingHashKey: { S: '170141183460469231731687303715884105727' },
+          throughputKBps: { N: '12.5' },
+          entityType: { S: 'LEASE' },
+        },
+      ),
+      { leaseKey: { S: 'worker-metrics:java-worker' }, entityType: { S: 'WORKER_METRIC_STATS' } },
+    ]);
     const store = new DynamoDBLeaseStore({ client, tableName });
     await store.initialize();
     const leases = await store.listLeases();

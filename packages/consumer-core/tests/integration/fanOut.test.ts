@@ -6,7 +6,6 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { aggregate } from '@shardline/kpl';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,14 +19,18 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
+import {
+  makeRecords,
+  putRecords,
+  runCollectingBodies,
+  runSlowProcessor,
+  useTwins,
+} from '../helpers/localTwin.js';
+import { expectLineageKept, runRecordingTimes, splitThenMerge } from '../helpers/resharding.js';
 
 // kinesis-local 0.6.x implements SubscribeToShard over HTTP/1.1 (the faithful client's handler): it
 // pushes on a one-second poll, never fills ChildShards, and refuses a second open subscription.
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { kinesis } = faithful;
-const { dynamodb } = local;
+const { faithful, kinesis, dynamodb } = useTwins('faithful');
 
 function fanOutConsumer(
   streamName: string,
@@ -134,59 +137,17 @@ describe('enhanced fan-out on kinesis-local', () => {
     const stream = await faithful.createStream(streamName, { shardCount: 2 });
     const instrumented = instrumentKinesisClient(kinesis);
     const consumer = fanOutConsumer(streamName, applicationName, instrumented.client);
-    const events: { event: ConsumerEvent; atMs: number }[] = [];
-    consumer.events$.subscribe((event) => events.push({ event, atMs: performance.now() }));
-    const seen: { body: string; shardId: string; atMs: number }[] = [];
-    await consumer.run({
-      processBatch: async (batch) => {
-        for (const r of batch.records) {
-          seen.push({
-            body: new TextDecoder().decode(r.data),
-            shardId: batch.shardId,
-            atMs: performance.now(),
-          });
-        }
-      },
-    });
+    const recorded = await runRecordingTimes(consumer);
+    const { seen } = recorded;
     try {
-      const written = await putRecords(kinesis, streamName, makeRecords(150, 'r', 12, 0));
-      const parent = stream.shardIds[0]!;
-      const afterSplit = await faithful.splitShard(streamName, parent);
-      written.push(...(await putRecords(kinesis, streamName, makeRecords(150, 'r', 12, 150))));
-      const children = afterSplit.shardIds.filter((id) => !stream.shardIds.includes(id));
-      expect(children).toHaveLength(2);
-      const afterMerge = await faithful.mergeShards(streamName, children[0]!, children[1]!);
-      const merged = afterMerge.shardIds.filter((id) => !afterSplit.shardIds.includes(id));
-      written.push(...(await putRecords(kinesis, streamName, makeRecords(150, 'r', 12, 300))));
+      const reshard = await splitThenMerge(faithful, kinesis, stream, 150);
+      const { written } = reshard;
 
       await until(() => seen.length >= written.length, 120_000, 'every record across the reshards');
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       expect(seen.map((s) => s.body).sort()).toEqual(written.map((r) => r.body).sort());
 
-      const position = new Map(written.map((r, i) => [r.body, i]));
-      const byKey = new Map<string, number[]>();
-      for (const s of seen) {
-        const key = written[position.get(s.body)!]!.partitionKey;
-        byKey.set(key, [...(byKey.get(key) ?? []), position.get(s.body)!]);
-      }
-      for (const order of byKey.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
-
-      const endedAt = (shardId: string) =>
-        events.find((e) => e.event.type === 'SHARD_ENDED' && e.event.shardId === shardId)?.atMs ??
-        Number.POSITIVE_INFINITY;
-      const firstReadAt = (shardId: string) =>
-        seen.find((s) => s.shardId === shardId)?.atMs ?? Number.POSITIVE_INFINITY;
-      for (const child of children) {
-        expect(endedAt(parent)).toBeLessThan(firstReadAt(child));
-        expect(endedAt(child)).toBeLessThan(firstReadAt(merged[0]!));
-      }
-      const leases = await new DynamoDBLeaseStore({
-        client: dynamodb,
-        tableName: applicationName,
-      }).listLeases();
-      const lease = (key: string) => leases.find((l) => l.leaseKey === key)!;
-      expect(lease(parent).checkpoint.sequenceNumber).toBe('SHARD_END');
-      expect([...lease(parent).childShardIds].sort()).toEqual([...children].sort());
+      await expectLineageKept(dynamodb, applicationName, reshard, recorded);
       // kinesis-local never reports the end in the stream: each of the three ended shards was confirmed
       // by GetRecords at its end (a few calls each), never polled in between.
       const getRecords = instrumented.callCounts().get('GetRecordsCommand') ?? 0;
@@ -237,16 +198,8 @@ describe('enhanced fan-out on kinesis-local', () => {
       leaseTakeIntervalMs: 300,
       logger: silentLogger,
     });
-    let handledBatches = 0;
-    let maxEventsAhead = 0;
-    await consumer.run({
-      processBatch: async () => {
-        // kinesis-local pushes about one event a second; this processor takes 3 s per batch.
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
-        handledBatches += 1;
-        maxEventsAhead = Math.max(maxEventsAhead, eventsPulled - handledBatches);
-      },
-    });
+    // kinesis-local pushes about one event a second; this processor takes 3 s per batch.
+    const slow = await runSlowProcessor(consumer, 3_000, () => eventsPulled);
     let waves = 0;
     try {
       // A new wave of records every 400 ms, so the stream keeps having something to push.
@@ -254,12 +207,13 @@ describe('enhanced fan-out on kinesis-local', () => {
       while (performance.now() < deadline) {
         await putRecords(kinesis, streamName, makeRecords(20, `w${waves}`, 4));
         waves += 1;
-        maxEventsAhead = Math.max(maxEventsAhead, eventsPulled - handledBatches);
+        slow.observe();
         await new Promise((resolve) => setTimeout(resolve, 400));
       }
     } finally {
       await consumer.stop();
     }
+    const { handledBatches, maxAhead: maxEventsAhead } = slow;
     console.info(
       `[fan-out backpressure] ${waves} waves written, ${eventsPulled} events with records pulled, ${handledBatches} batches handled, max ahead ${maxEventsAhead}`,
     );

@@ -11,6 +11,7 @@ import {
   instrumentKinesisClient,
   startFanOutFake,
 } from '../../src/testing/index.js';
+import { clientOfFake } from '../helpers/fakeFanOut.js';
 
 // The consumer in fan-out mode over the AWS path: HTTP/2 (NodeHttp2Handler, h2c), the real event-stream
 // framing, ChildShards in the event stream — what kinesis-local (HTTP/1.1, no ChildShards) cannot show.
@@ -174,13 +175,7 @@ describe('a fan-out consumer on the HTTP/2 push fake', () => {
 
     // Another subscriber of the same consumer takes the shard over (a zombie, or a second worker's
     // client): the consumer's stream fails with ResourceInUseException, and it takes the shard back.
-    const intruder = new KinesisClient({
-      endpoint: fake.endpoint,
-      requestHandler: new NodeHttp2Handler(),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const intruder = clientOfFake(fake, new NodeHttp2Handler());
     cleanups.push(() => intruder.destroy());
     const consumerArn = fake.subscriptions()[0]!.consumerArn;
     await new Promise((resolve) => setTimeout(resolve, 600));

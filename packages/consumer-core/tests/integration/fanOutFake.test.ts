@@ -3,7 +3,7 @@ import {
   DescribeStreamConsumerCommand,
   InternalFailureException,
   InvalidArgumentException,
-  KinesisClient,
+  type KinesisClient,
   LimitExceededException,
   ListShardsCommand,
   PutRecordsCommand,
@@ -19,16 +19,11 @@ import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FanOutFakeOptions, type FanOutPushFake, startFanOutFake } from '../../src/testing/index.js';
 import { exceptionFrame, subscribeToShardEventFrame } from '../../src/testing/kinesis/eventStreamFrames.js';
+import { clientOfFake } from '../helpers/fakeFanOut.js';
 
 // The SDK client exactly as the README configures it for AWS: HTTP/2, no TLS needed (h2c to http://).
 function http2Client(fake: FanOutPushFake): KinesisClient {
-  return new KinesisClient({
-    endpoint: fake.endpoint,
-    requestHandler: new NodeHttp2Handler({ requestTimeout: 20_000 }),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+  return clientOfFake(fake, new NodeHttp2Handler({ requestTimeout: 20_000 }));
 }
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -278,13 +273,7 @@ describe('FanOutPushFake with the plain AWS SDK over HTTP/2', () => {
   it('can fall silent without ending (a stall), which only a client read timeout notices', async () => {
     const { fake, consumerArn } = await setUp({ heartbeatIntervalMs: 50 });
     const stall = fake.injectSubscriptionFault({ afterEvents: 2, fault: 'stall' });
-    const timed = new KinesisClient({
-      endpoint: fake.endpoint,
-      requestHandler: new NodeHttp2Handler({ requestTimeout: 700 }),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const timed = clientOfFake(fake, new NodeHttp2Handler({ requestTimeout: 700 }));
     cleanups.push(() => timed.destroy());
     const startedAt = performance.now();
     const result = await drain(await subscribe(timed, consumerArn, 'shardId-000000000000'));
@@ -312,13 +301,7 @@ describe('FanOutPushFake with the plain AWS SDK over HTTP/2', () => {
 
   it('refuses SubscribeToShard from an HTTP/1.1 client, and serves it the other calls', async () => {
     const { fake, streamArn, consumerArn } = await setUp();
-    const http1 = new KinesisClient({
-      endpoint: fake.endpoint,
-      requestHandler: new NodeHttpHandler(),
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    const http1 = clientOfFake(fake, new NodeHttpHandler());
     cleanups.push(() => http1.destroy());
     await put(http1, streamArn, 2);
     await expect(subscribe(http1, consumerArn, 'shardId-000000000000')).rejects.toBeInstanceOf(

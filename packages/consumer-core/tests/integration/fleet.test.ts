@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed, until } from '@shardline/test-kit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DynamoDBLeaseStore } from '../../src/index.js';
@@ -21,15 +20,13 @@ import {
   readLedger,
   startFleetWorker,
 } from '../helpers/fleet.js';
-import { makeRecords, putRecords, type WrittenRecord } from '../helpers/localTwin.js';
+import { makeRecords, putRecords, useTwins, type WrittenRecord } from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, withKinesisOf } from '../helpers/retrievalModes.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.js';
 
 const FAILOVER_MS = 3_000;
 const RENEW_MS = FAILOVER_MS / 3 - 25;
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
+const { local, faithful, dynamodb } = useTwins();
 const dir = mkdtempSync(join(tmpdir(), 'shardline-fleet-'));
 
 afterEach(() => killFleet());
@@ -101,6 +98,16 @@ async function setUp(label: string, shardCount: number, mode: RetrievalMode = 'p
       timeoutMs,
       'every written record to be processed',
     );
+  /**
+   * Ends a run: stops producing (`stopProducing` from `produce()`), waits until every written record was
+   * processed, stops `stopping`, and returns every worker's ledger.
+   */
+  const drain = async (stopProducing: () => Promise<void>, ...stopping: FleetProcess[]) => {
+    await stopProducing();
+    await waitAllProcessed();
+    await Promise.all(stopping.map((w) => w.stop()));
+    return ledgers();
+  };
   return {
     streamName,
     applicationName,
@@ -112,6 +119,7 @@ async function setUp(label: string, shardCount: number, mode: RetrievalMode = 'p
     produce,
     ledgers,
     waitAllProcessed,
+    drain,
   };
 }
 
@@ -142,6 +150,28 @@ const balanced = (counts: Map<string, number>, workerIds: string[], total: numbe
 };
 
 const isAfter = (a: string, b: string) => BigInt(a) > BigInt(b);
+
+/**
+ * After `victim` was killed: each duplicate was processed by the victim, and (where the victim's ledger
+ * holds a numeric checkpoint of the shard) lies after the victim's last checkpoint of that shard.
+ */
+function expectRedeliveredAfterCheckpoint(
+  dups: ReturnType<typeof duplicates>,
+  victimLedger: readonly LedgerLine[],
+  victim: string,
+): void {
+  const lastCheckpoint = new Map<string, string>();
+  for (const e of events(victimLedger, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
+  for (const [body, list] of dups) {
+    expect(
+      list.some((d) => d.workerId === victim),
+      body,
+    ).toBe(true);
+    const { shardId, sequenceNumber } = list[0]!;
+    const checkpoint = lastCheckpoint.get(shardId);
+    if (checkpoint && /^\d+$/.test(checkpoint)) expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
+  }
+}
 
 /** The checkpoint interval of the worker killed by SIGKILL. */
 const W2_CHECKPOINT_MS = 3_000;
@@ -309,10 +339,7 @@ describe('a fleet of worker processes', () => {
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2'], 4), 40_000, '2/2');
     const stopProducing = fleet.produce();
     await new Promise((resolve) => setTimeout(resolve, 8_000)); // several failover times
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    await Promise.all([w1.stop(), w2.stop()]);
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing, w1, w2);
     for (const [id, lines] of ledgers) {
       const throttled = lines.find((l) => l.kind === 'R' && l.requestKind === 'throttled');
       expect(throttled && throttled.kind === 'R' && throttled.count, `${id} was throttled`).toBeGreaterThan(
@@ -414,9 +441,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     await w2.stop();
     expect(w2.output()).toContain('STOPPED');
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w3'], 6), 20_000, '3/3');
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const released = events(ledgers.get('w2')!, 'LEASE_RELEASED').map((e) => e.key);
     expect(released).toHaveLength(2);
     const takes = [...ledgers.get('w1')!, ...ledgers.get('w3')!].filter(
@@ -460,9 +485,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     w2.child.kill('SIGKILL');
     await w2.exited;
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w3'], 6), 30_000, '3/3');
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const w2Ledger = ledgers.get('w2')!;
     const w2Shards = [...new Set(events(w2Ledger, 'LEASE_TAKEN').map((e) => e.key))];
     const takes = [...ledgers.get('w1')!, ...ledgers.get('w3')!].filter(
@@ -475,8 +498,6 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
       expect(take.atMs - killedAtMs).toBeGreaterThanOrEqual(FAILOVER_MS - RENEW_MS - 100);
       expect(take.atMs - killedAtMs).toBeLessThan(FAILOVER_MS + 5_000);
     }
-    const lastCheckpoint = new Map<string, string>();
-    for (const e of events(w2Ledger, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
     const dups = duplicates(ledgers);
     // The killed process's connections died with it: the new owners subscribed once kinesis-local let go.
     if (mode === 'fanOut')
@@ -484,15 +505,8 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     expect(dups.length).toBeGreaterThan(0); // killed with processed records not checkpointed
     for (const [body, list] of dups) {
       expect(list.map((d) => d.workerId).sort()[0], body).not.toBe(list.map((d) => d.workerId).sort()[1]);
-      expect(
-        list.some((d) => d.workerId === 'w2'),
-        body,
-      ).toBe(true);
-      const { shardId, sequenceNumber } = list[0]!;
-      const checkpoint = lastCheckpoint.get(shardId);
-      if (checkpoint && /^\d+$/.test(checkpoint))
-        expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
     }
+    expectRedeliveredAfterCheckpoint(dups, w2Ledger, 'w2');
     await Promise.all([w1.stop(), w3.stop()]);
   }, 120_000);
 
@@ -537,10 +551,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
         };
         await until(subscribedBack, 20_000, 'the zombie to subscribe to the shards it took back');
       }
-      await stopProducing();
-      await fleet.waitAllProcessed();
-      await Promise.all([w1.stop(), zombie.stop()]);
-      const ledgers = fleet.ledgers();
+      const ledgers = await fleet.drain(stopProducing, w1, zombie);
       expectNoZombieWork(ledgers, 'zombie', cutAtMs);
       if (mode === 'fanOut') {
         const takes = takesOf(ledgers, ['w1'], stolen(), cutAtMs);
@@ -585,10 +596,7 @@ describe.each(RETRIEVAL_MODES)('a fleet of worker processes reading by %s', (mod
     }
     const thawedAtMs = Date.now();
     await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'zombie'], 4), 40_000, '2/2 again');
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    await Promise.all([w1.stop(), zombie.stop()]);
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing, w1, zombie);
     expectNoZombieWork(ledgers, 'zombie', frozenAtMs);
     if (mode === 'fanOut') {
       // A frozen process cannot cancel. Yet kinesis-local (measured) accepts w1's first subscription, sent
@@ -611,27 +619,30 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
     new DynamoDBLeaseStore({ client: dynamodb, tableName: `${applicationName}-ShardlineCoordinator` });
   const leaderOf = async (applicationName: string) =>
     (await coordinatorTable(applicationName).getLease('leader'))?.leaseOwner;
-
-  it('three workers: one leader, shards 2/2/2; a graceful stop of the leader moves its shards and the leadership at once, zero duplicates', async () => {
-    const fleet = await setUp('leader-graceful', 6);
+  const WORKERS = ['w1', 'w2', 'w3'];
+  /** w1, w2 and w3 on six shards holding 300 records, balanced 2/2/2; `first` leads, `rest` do not. */
+  const threeBalanced = async (name: string) => {
+    const fleet = await setUp(name, 6);
     await fleet.put(300);
     const workers = new Map<string, FleetProcess>();
-    for (const id of ['w1', 'w2', 'w3']) workers.set(id, await fleet.start(id, leader));
-    await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2', 'w3'], 6), 40_000, '2/2/2');
+    for (const id of WORKERS) workers.set(id, await fleet.start(id, leader));
+    await untilAsync(async () => balanced(await fleet.owners(), WORKERS, 6), 40_000, '2/2/2');
     const first = (await leaderOf(fleet.applicationName))!;
-    expect(['w1', 'w2', 'w3']).toContain(first);
+    return { fleet, workers, first, rest: WORKERS.filter((id) => id !== first) };
+  };
+
+  it('three workers: one leader, shards 2/2/2; a graceful stop of the leader moves its shards and the leadership at once, zero duplicates', async () => {
+    const { fleet, workers, first, rest } = await threeBalanced('leader-graceful');
+    expect(WORKERS).toContain(first);
     const stopProducing = fleet.produce();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const stoppedAtMs = Date.now();
     await workers.get(first)!.stop();
-    const rest = ['w1', 'w2', 'w3'].filter((id) => id !== first);
     await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 20_000, '3/3');
     const movedMs = Date.now() - stoppedAtMs;
     const next = await leaderOf(fleet.applicationName);
     expect(rest).toContain(next);
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const released = events(ledgers.get(first)!, 'LEASE_RELEASED').map((e) => e.key);
     expect(released).toHaveLength(2);
     const takes = takesOf(ledgers, rest, released, stoppedAtMs);
@@ -644,25 +655,17 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
   }, 120_000);
 
   it('SIGKILL of the leader: another worker is elected and takes its shards over after about two failover times; only records after its last checkpoint are re-delivered', async () => {
-    const fleet = await setUp('leader-sigkill', 6);
-    await fleet.put(300);
-    const workers = new Map<string, FleetProcess>();
-    for (const id of ['w1', 'w2', 'w3']) workers.set(id, await fleet.start(id, leader));
-    await untilAsync(async () => balanced(await fleet.owners(), ['w1', 'w2', 'w3'], 6), 40_000, '2/2/2');
-    const first = (await leaderOf(fleet.applicationName))!;
+    const { fleet, workers, first, rest } = await threeBalanced('leader-sigkill');
     const victim = workers.get(first)!;
     const stopProducing = fleet.produce();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const killedAtMs = Date.now();
     victim.child.kill('SIGKILL');
     await victim.exited;
-    const rest = ['w1', 'w2', 'w3'].filter((id) => id !== first);
     await untilAsync(async () => balanced(await fleet.owners(), rest, 6), 40_000, '3/3');
     const movedMs = Date.now() - killedAtMs;
     expect(rest).toContain(await leaderOf(fleet.applicationName));
-    await stopProducing();
-    await fleet.waitAllProcessed();
-    const ledgers = fleet.ledgers();
+    const ledgers = await fleet.drain(stopProducing);
     const victimShards = [...new Set(events(ledgers.get(first)!, 'LEASE_TAKEN').map((e) => e.key))];
     const takes = takesOf(ledgers, rest, victimShards, killedAtMs);
     expect(takes.length).toBeGreaterThanOrEqual(2);
@@ -673,18 +676,7 @@ describe("a leader-assigned fleet of worker processes (leaseAssignment: 'leader'
       expect(take.atMs - killedAtMs).toBeGreaterThanOrEqual(FAILOVER_MS - RENEW_MS - 100);
       expect(take.atMs - killedAtMs).toBeLessThan(2 * FAILOVER_MS + 8_000);
     }
-    const lastCheckpoint = new Map<string, string>();
-    for (const e of events(ledgers.get(first)!, 'CHECKPOINT_WRITTEN')) lastCheckpoint.set(e.key, e.extra!);
-    for (const [body, list] of duplicates(ledgers)) {
-      expect(
-        list.some((d) => d.workerId === first),
-        body,
-      ).toBe(true);
-      const { shardId, sequenceNumber } = list[0]!;
-      const checkpoint = lastCheckpoint.get(shardId);
-      if (checkpoint && /^\d+$/.test(checkpoint))
-        expect(isAfter(sequenceNumber, checkpoint), body).toBe(true);
-    }
+    expectRedeliveredAfterCheckpoint(duplicates(ledgers), ledgers.get(first)!, first);
     await Promise.all(rest.map((id) => workers.get(id)!.stop()));
   }, 150_000);
 });

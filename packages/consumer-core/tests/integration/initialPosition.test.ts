@@ -1,5 +1,4 @@
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,14 +10,18 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { instrumentKinesisClient } from '../../src/testing/index.js';
-import { makeRecords, putRecords, runCollectingBodies } from '../helpers/localTwin.js';
+import {
+  makeRecords,
+  putRecords,
+  runCollectingBodies,
+  useTwins,
+  type WrittenRecord,
+} from '../helpers/localTwin.js';
 import { kinesisFor, RETRIEVAL_MODES, type RetrievalMode, retrievalFor } from '../helpers/retrievalModes.js';
 
 // Start positions in both retrieval modes: polling (GetShardIterator) on kinesalite unless the test
 // needs resharding, enhanced fan-out (SubscribeToShard's StartingPosition) on kinesis-local.
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { dynamodb } = local;
+const { local, faithful, dynamodb } = useTwins();
 
 /**
  * Starts a consumer at `initialPosition`, waits until every shard's reader has started (its first
@@ -61,6 +64,24 @@ async function startAt(
   return { seen, stop: () => consumer.stop() };
 }
 
+/**
+ * Waits until `seen` holds as many records as `expected` (`what`), then a while more for anything
+ * extra; asserts it holds exactly the `expected` records, and none of `excluded`.
+ */
+async function expectOnly(
+  mode: RetrievalMode,
+  seen: readonly string[],
+  expected: readonly WrittenRecord[],
+  excluded: readonly WrittenRecord[],
+  what: string,
+): Promise<void> {
+  await until(() => seen.length >= expected.length, 30_000, what);
+  // Fan-out pushes once a second on kinesis-local: wait past one more push for anything extra.
+  await new Promise((resolve) => setTimeout(resolve, mode === 'fanOut' ? 1_500 : 300));
+  expect([...seen].sort()).toEqual(expected.map((r) => r.body).sort());
+  expect(seen.some((body) => excluded.some((r) => r.body === body))).toBe(false);
+}
+
 async function latestRun(
   mode: RetrievalMode,
   kinesis: KinesisClientLike,
@@ -72,11 +93,7 @@ async function latestRun(
   const { seen, stop } = await startAt(mode, kinesis, streamName, applicationName, shardCount, 'LATEST');
   try {
     const after = await putRecords(kinesis, streamName, makeRecords(20, 'after'));
-    await until(() => seen.length >= after.length, 30_000, 'records written after the start');
-    // Fan-out pushes once a second on kinesis-local: wait past one more push for anything extra.
-    await new Promise((resolve) => setTimeout(resolve, mode === 'fanOut' ? 1_500 : 300));
-    expect([...seen].sort()).toEqual(after.map((r) => r.body).sort());
-    expect(seen.some((body) => before.some((r) => r.body === body))).toBe(false);
+    await expectOnly(mode, seen, after, before, 'records written after the start');
   } finally {
     await stop();
   }
@@ -119,10 +136,7 @@ describe.each(RETRIEVAL_MODES)('initial position, reading by %s', (mode) => {
       atTimestamp,
     });
     try {
-      await until(() => seen.length >= after.length, 30_000, 'records written after the timestamp');
-      await new Promise((resolve) => setTimeout(resolve, mode === 'fanOut' ? 1_500 : 300));
-      expect([...seen].sort()).toEqual(after.map((r) => r.body).sort());
-      expect(seen.some((body) => before.some((r) => r.body === body))).toBe(false);
+      await expectOnly(mode, seen, after, before, 'records written after the timestamp');
     } finally {
       await stop();
     }

@@ -1,10 +1,8 @@
-import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand } from '@aws-sdk/client-kinesis';
 import { uniqueName } from '@shardline/local';
-import { useFaithfulKinesis, useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
-import { afterEach, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
+import { expect, it } from 'vitest';
 import {
   type ConsumerEvent,
   createConsumer,
@@ -15,38 +13,32 @@ import {
   streamIdentityOf,
 } from '../../src/index.js';
 import { ShardSyncer } from '../../src/shard-sync/ShardSyncer.js';
-import { makeRecords, putRecords, runCollectingBodies, type WrittenRecord } from '../helpers/localTwin.js';
+import { clearExitCodeAfterEach, endpointArgs, shardline } from '../helpers/cli.js';
+import { kclLeaseItem, putItems } from '../helpers/kclLeaseTable.js';
+import {
+  makeRecords,
+  newStream,
+  putRecords,
+  readUntil,
+  runCollectingBodies,
+  useTwins,
+  type WrittenRecord,
+} from '../helpers/localTwin.js';
+import { quickReshardConsumer } from '../helpers/resharding.js';
 
-const local = useLocalTwin();
-const faithful = useFaithfulKinesis();
-const { kinesis } = faithful;
-const { dynamodb } = local;
+const { local, faithful, kinesis, dynamodb } = useTwins('faithful');
 
-afterEach(() => {
-  process.exitCode = undefined;
-});
+clearExitCodeAfterEach();
 
 // 64 partition keys: every shard of three rounds of resharding (down to a quarter of the hash space)
 // receives records, so every child starts and its parents' leases become deletable.
 const KEYS = 64;
 
 it('three rounds of split and merge on kinesis-local: finished leases are deleted, a shard sync after each deletion creates nothing, every record is processed, the table ends with the open lineage only', async () => {
-  const streamName = uniqueName('cleanup');
-  const applicationName = uniqueName('cleanup-app');
-  const initial = await faithful.createStream(streamName, { shardCount: 2 });
-  const consumer = createConsumer({
-    streamName,
-    applicationName,
-    kinesisClient: kinesis,
-    dynamoDBClient: dynamodb,
-    initialPosition: 'TRIM_HORIZON',
-    idleTimeBetweenReadsMs: 100,
-    leaseTakeIntervalMs: 300,
-    shardSyncIntervalMs: 1_000,
-    checkpointIntervalMs: 100,
+  const { streamName, applicationName, stream: initial } = await newStream(faithful, 'cleanup', 2);
+  const consumer = quickReshardConsumer({ kinesis, dynamodb }, streamName, applicationName, {
     leaseCleanupIntervalMs: 300,
     garbageLeaseGracePeriodMs: 5_000,
-    logger: silentLogger,
   });
   const store = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
   // An independent shard sync on the same table and stream, run after each deletion the worker reports.
@@ -148,9 +140,7 @@ it('three rounds of split and merge on kinesis-local: finished leases are delete
 }, 240_000);
 
 it('a recreated stream: a consumer with the old table refuses with StreamIdentityMismatchError naming shardline reset; the opt-in starts; shardline reset binds the table to the new stream', async () => {
-  const streamName = uniqueName('recreated');
-  const applicationName = uniqueName('recreated-app');
-  await faithful.createStream(streamName, { shardCount: 1 });
+  const { streamName, applicationName } = await newStream(faithful, 'recreated', 1);
   const base = {
     streamName,
     applicationName,
@@ -164,13 +154,7 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
     logger: silentLogger,
   };
   const old = await putRecords(kinesis, streamName, makeRecords(30, 'old'));
-  const first = createConsumer(base);
-  const firstSeen = await runCollectingBodies(first);
-  try {
-    await until(() => firstSeen.length >= old.length, 30_000, 'the old stream read');
-  } finally {
-    await first.stop();
-  }
+  await readUntil(createConsumer(base), old.length, 'the old stream read');
   const table = new DynamoDBLeaseStore({ client: dynamodb, tableName: applicationName });
   const stampOf = async () =>
     (
@@ -220,10 +204,7 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
 
   // The deliberate way: shardline reset to TRIM_HORIZON, then a plain consumer reads the new stream whole.
   await new Promise((resolve) => setTimeout(resolve, 3_100)); // the opted-in worker's leases expire
-  let out = '';
-  await buildProgram((text) => (out += text)).parseAsync([
-    'node',
-    'shardline',
+  const { out } = await shardline(
     'reset',
     '--app',
     applicationName,
@@ -234,21 +215,10 @@ it('a recreated stream: a consumer with the old table refuses with StreamIdentit
     '--yes',
     '--watch-ms',
     '1000',
-    '--kinesis-endpoint',
-    faithful.info.endpoints.kinesis!,
-    '--dynamodb-endpoint',
-    local.info.endpoints.dynamodb!,
-    '--region',
-    local.info.region,
-  ]);
+    ...endpointArgs(faithful, local),
+  );
   expect(out).toContain('Reset 1 leases.');
-  const after = createConsumer(base);
-  const seen = await runCollectingBodies(after);
-  try {
-    await until(() => seen.length >= fresh.length, 30_000, 'the new stream read from TRIM_HORIZON');
-  } finally {
-    await after.stop();
-  }
+  const seen = await readUntil(createConsumer(base), fresh.length, 'the new stream read from TRIM_HORIZON');
   expect([...seen].sort()).toEqual(fresh.map((r) => r.body).sort());
   expect((await table.listLeases()).map((l) => l.leaseKey)).toEqual(['shardId-000000000000']);
 }, 120_000);
@@ -260,48 +230,18 @@ it('a hand-built Java KCL table still loads with cleanup and the identity guard 
   const of = (shardId: string) => written.filter((r) => r.shardId === shardId);
   const tableName = uniqueName('kcl-cleanup-app');
   await local.createLeaseTable(tableName);
-  const put = (Item: Record<string, AttributeValue>) =>
-    dynamodb.send(new PutItemCommand({ TableName: tableName, Item }));
   // As the KCL 2.x/3.x serializer writes them (docs/kcl-compatibility.md); shardId-000000000099 is a
   // finished parent the stream no longer lists.
-  await put({
-    leaseKey: { S: s0 },
-    leaseCounter: { N: '17' },
-    checkpoint: { S: of(s0)[4]!.sequenceNumber },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-  });
-  await put({
-    leaseKey: { S: 'shardId-000000000099' },
-    leaseCounter: { N: '40' },
-    checkpoint: { S: 'SHARD_END' },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-    childShardIds: { SS: [s1] },
-  });
-  await put({
-    leaseKey: { S: s1 },
-    leaseCounter: { N: '0' },
-    checkpoint: { S: 'TRIM_HORIZON' },
-    checkpointSubSequenceNumber: { N: '0' },
-    ownerSwitchesSinceCheckpoint: { N: '0' },
-    parentShardId: { SS: ['shardId-000000000099'] },
-  });
-  await put({ leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker' } });
+  await putItems(dynamodb, tableName, [
+    kclLeaseItem(s0, { leaseCounter: 17, checkpoint: of(s0)[4]!.sequenceNumber }),
+    kclLeaseItem('shardId-000000000099', { leaseCounter: 40, checkpoint: 'SHARD_END', childShardIds: [s1] }),
+    kclLeaseItem(s1, { parentShardIds: ['shardId-000000000099'] }),
+    { leaseKey: { S: 'Leader' }, entityType: { S: 'LEADER' }, leaderId: { S: 'java-worker' } },
+  ]);
 
-  const consumer = createConsumer({
-    streamName: stream.streamName,
-    applicationName: tableName,
-    kinesisClient: local.kinesis,
-    dynamoDBClient: dynamodb,
-    initialPosition: 'TRIM_HORIZON',
-    idleTimeBetweenReadsMs: 100,
-    leaseTakeIntervalMs: 300,
-    shardSyncIntervalMs: 1_000,
-    checkpointIntervalMs: 100,
+  const consumer = quickReshardConsumer(local, stream.streamName, tableName, {
     leaseCleanupIntervalMs: 300,
     garbageLeaseGracePeriodMs: 60_000,
-    logger: silentLogger,
   });
   const deleted: ConsumerEvent[] = [];
   consumer.events$.subscribe((event) => {

@@ -5,7 +5,6 @@ import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { until } from '@shardline/test-kit';
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main.js';
 import type { ShardStatusRow } from '../../src/cli/shardStatus.js';
 import {
   type Consumer,
@@ -16,6 +15,7 @@ import {
   shardFailureOf,
   silentLogger,
 } from '../../src/index.js';
+import { endpointArgs, shardline } from '../helpers/cli.js';
 import { killFleet, events as ledgerEvents, readLedger, startFleetWorker } from '../helpers/fleet.js';
 import { putRecords } from '../helpers/localTwin.js';
 
@@ -30,15 +30,6 @@ afterAll(() => {
   killFleet();
   rmSync(ledgerDir, { recursive: true, force: true });
 });
-
-async function shardline(...args: string[]): Promise<{ out: string; exitCode: number }> {
-  let out = '';
-  process.exitCode = undefined;
-  await buildProgram((text) => (out += text)).parseAsync(['node', 'shardline', ...args]);
-  const exitCode = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { out, exitCode };
-}
 
 it('a poison record fails the shard on two workers in turn, the count follows the lease, the shard is halted (never bounced), status shows it, and skip moves past it', async () => {
   const streamName = uniqueName('poison');
@@ -121,15 +112,8 @@ it('a poison record fails the shard on two workers in turn, the count follows th
     expect(still.leaseCounter).toBe(counterAtHalt);
     expect(events.filter((e) => e.type === 'SHARD_FAILED')).toHaveLength(4);
 
-    const endpoints = [
-      '--kinesis-endpoint',
-      local.info.endpoints.kinesis!,
-      '--dynamodb-endpoint',
-      local.info.endpoints.dynamodb!,
-      '--region',
-      local.info.region,
-    ];
-    const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpoints];
+    const common = ['--app', app, '--stream', streamName, '--watch-ms', '1500', ...endpointArgs(local)];
+    const skip = (...args: string[]) => shardline('skip', ...common, '--shard', shardId, ...args);
     const status = JSON.parse((await shardline('status', ...common, '--json', '--no-lag')).out) as {
       shards: ShardStatusRow[];
     };
@@ -139,27 +123,19 @@ it('a poison record fails the shard on two workers in turn, the count follows th
     expect(text).toContain(`shardline skip --shard ${shardId} --next`);
 
     // Skip refuses to go backwards, and wants exactly one of --next and --to.
-    const backwards = await shardline(
-      'skip',
-      ...common,
-      '--shard',
-      shardId,
-      '--to',
-      written[0]!.sequenceNumber,
-      '--yes',
-    );
+    const backwards = await skip('--to', written[0]!.sequenceNumber, '--yes');
     expect(backwards.exitCode).toBe(2);
     expect(backwards.out).toContain('is not after the checkpoint');
-    await expect(shardline('skip', ...common, '--shard', shardId, '--yes')).rejects.toThrow(/exactly one of/);
+    await expect(skip('--yes')).rejects.toThrow(/exactly one of/);
     expect((await store.getLease(shardId))!.leaseCounter).toBe(counterAtHalt);
 
     // Skip: the plan names the poison record; nothing is written without --yes.
-    const plan = await shardline('skip', ...common, '--shard', shardId, '--next');
+    const plan = await skip('--next');
     expect(plan.exitCode).toBe(1);
     expect(plan.out).toContain(`Next record: ${poison.sequenceNumber}`);
     expect(plan.out).toContain('clears the halt');
     expect((await store.getLease(shardId))!.leaseCounter).toBe(counterAtHalt);
-    const applied = await shardline('skip', ...common, '--shard', shardId, '--next', '--yes');
+    const applied = await skip('--next', '--yes');
     expect(applied.exitCode).toBe(0);
     const skipped = (await store.getLease(shardId))!;
     expect(skipped.checkpoint.sequenceNumber).toBe(poison.sequenceNumber);
@@ -175,15 +151,7 @@ it('a poison record fails the shard on two workers in turn, the count follows th
       'checkpoint at r4',
     );
     // While a worker holds the lease, skip refuses and writes nothing.
-    const live = await shardline(
-      'skip',
-      ...common,
-      '--shard',
-      shardId,
-      '--to',
-      written[4]!.sequenceNumber,
-      '--yes',
-    );
+    const live = await skip('--to', written[4]!.sequenceNumber, '--yes');
     expect(live.exitCode).toBe(2);
     expect(live.out).toContain('Refusing');
   } finally {

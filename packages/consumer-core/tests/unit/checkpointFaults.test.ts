@@ -10,10 +10,20 @@ import {
   type ShardSession,
 } from '../../src/index.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
+import { collectEvents } from '../helpers/sessions.js';
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
 const until = (condition: () => boolean, timeoutMs = 10_000, what?: string) =>
   waitUntil(condition, timeoutMs, what, 5);
+
+/** A consumer of a one-shard stream holding `r0`, on its own in-memory table; its events recorded. */
+function oneRecordConsumer() {
+  const stream = new InMemoryStream({ shardCount: 1 });
+  stream.putRecord('k', 'r0');
+  const store = new InMemoryLeaseStore();
+  const consumer = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 3_000 });
+  return { store, consumer, events: collectEvents(consumer) };
+}
 
 /** An in-memory table whose checkpoint writes fail (retriable, like a throttled table) while `failing`. */
 function flakyTable() {
@@ -102,12 +112,7 @@ describe('checkpoints against a failing table', () => {
   });
 
   it('after the lease was lost, checkpoint() rejects with LeaseLostError and run() ends the session without counting a failure', async () => {
-    const stream = new InMemoryStream({ shardCount: 1 });
-    stream.putRecord('k', 'r0');
-    const store = new InMemoryLeaseStore();
-    const consumer = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 3_000 });
-    const events: ConsumerEvent[] = [];
-    consumer.events$.subscribe((e) => events.push(e));
+    const { store, consumer, events } = oneRecordConsumer();
     let calls = 0;
     await consumer.run({
       maxAttempts: 1,
@@ -129,12 +134,7 @@ describe('checkpoints against a failing table', () => {
   });
 
   it('a processor whose own checkpoint finds the lease gone ends the session (not a poison batch)', async () => {
-    const stream = new InMemoryStream({ shardCount: 1 });
-    stream.putRecord('k', 'r0');
-    const store = new InMemoryLeaseStore();
-    const consumer = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 3_000 });
-    const events: ConsumerEvent[] = [];
-    consumer.events$.subscribe((e) => events.push(e));
+    const { store, consumer, events } = oneRecordConsumer();
     const rejections: unknown[] = [];
     await consumer.run({
       maxAttempts: 3,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConsumerEvent, KinesisRecord, RecordBatch, ShardSession } from '../../src/index.js';
 import { isLeaseHalted, LeaseLostError, shardFailureOf } from '../../src/index.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
+import { collectSessions } from '../helpers/sessions.js';
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
 
@@ -21,11 +22,16 @@ function putMany(stream: InMemoryStream, count: number, from = 0, keys = 10): st
   return written;
 }
 
+/** An in-memory stream (`options`) holding `count` records written by {@link putMany}, and an empty lease table. */
+function seeded(count: number, options: ConstructorParameters<typeof InMemoryStream>[0]) {
+  const stream = new InMemoryStream(options);
+  const written = putMany(stream, count);
+  return { stream, written, store: new InMemoryLeaseStore() };
+}
+
 describe('consumer over the in-memory stream', () => {
   it('run() delivers every record of every shard and checkpoints each shard at its last record', async () => {
-    const stream = new InMemoryStream({ shardCount: 3, maxRecordsPerFetch: 7 });
-    const written = putMany(stream, 200);
-    const store = new InMemoryLeaseStore();
+    const { stream, written, store } = seeded(200, { shardCount: 3, maxRecordsPerFetch: 7 });
     const seen: string[] = [];
     const consumer = createTestConsumer({ stream, leaseStore: store });
     await consumer.run({ processBatch: async (batch) => void seen.push(...batch.records.map(text)) });
@@ -40,9 +46,7 @@ describe('consumer over the in-memory stream', () => {
   });
 
   it('a second worker started after stop takes the released leases at once and continues after the checkpoint', async () => {
-    const stream = new InMemoryStream({ shardCount: 2 });
-    putMany(stream, 50);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(50, { shardCount: 2 });
     const first: string[] = [];
     const a = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 60_000 });
     await a.run({ processBatch: async (batch) => void first.push(...batch.records.map(text)) });
@@ -107,9 +111,7 @@ describe('consumer over the in-memory stream', () => {
   );
 
   it('hands a poison batch to the dead-letter handler and checkpoints past it', async () => {
-    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 1 });
-    putMany(stream, 3);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(3, { shardCount: 1, maxRecordsPerFetch: 1 });
     const consumer = createTestConsumer({ stream, leaseStore: store });
     const attempts = new Map<string, number>();
     const deadLetters: string[] = [];
@@ -211,16 +213,9 @@ describe('consumer over the in-memory stream', () => {
   });
 
   it('ends a session with LEASE_LOST when another worker takes the lease, and fences its checkpoints', async () => {
-    const stream = new InMemoryStream({ shardCount: 1 });
-    putMany(stream, 5);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(5, { shardCount: 1 });
     const consumer = createTestConsumer({ stream, leaseStore: store, failoverTimeMs: 3_000 });
-    const sessions: ShardSession[] = [];
-    const batches: RecordBatch[] = [];
-    consumer.shards$.subscribe((session) => {
-      sessions.push(session);
-      session.records$.subscribe((batch) => batches.push(batch));
-    });
+    const { sessions, batches } = collectSessions(consumer);
     await consumer.start();
     await until(() => batches.length === 1);
     const lease = store.snapshot()[0]!;
@@ -285,9 +280,7 @@ describe('consumer robustness', () => {
   });
 
   it('unsubscribing from records$ releases the shard, which is taken again and read from the checkpoint', async () => {
-    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 3 });
-    putMany(stream, 9);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(9, { shardCount: 1, maxRecordsPerFetch: 3 });
     const consumer = createTestConsumer({ stream, leaseStore: store });
     const sessions: ShardSession[] = [];
     const firstBodies: string[] = [];
@@ -413,9 +406,7 @@ describe('operator visibility', () => {
 
 describe('graceful stop', () => {
   it('lets the batch in flight finish, checkpoints it, releases; the next worker continues exactly after it', async () => {
-    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 5 });
-    putMany(stream, 20);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(20, { shardCount: 1, maxRecordsPerFetch: 5 });
     const processed: string[] = [];
     let inFlight = false;
     const a = createTestConsumer({ stream, leaseStore: store, checkpointIntervalMs: 60_000 });
@@ -443,9 +434,7 @@ describe('graceful stop', () => {
   });
 
   it('bounds the wait for a batch that never finishes, and keeps the checkpoint at the last handled record', async () => {
-    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 2 });
-    putMany(stream, 6);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(6, { shardCount: 1, maxRecordsPerFetch: 2 });
     let calls = 0;
     const consumer = createTestConsumer({ stream, leaseStore: store, shutdownTimeoutMs: 200 });
     await consumer.run({
@@ -466,9 +455,7 @@ describe('graceful stop', () => {
 
 describe('two-phase checkpoint', () => {
   it('a prepared checkpoint and its state reach the next owner; the next checkpoint clears them', async () => {
-    const stream = new InMemoryStream({ shardCount: 1, maxRecordsPerFetch: 3 });
-    putMany(stream, 6);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(6, { shardCount: 1, maxRecordsPerFetch: 3 });
     const first = createTestConsumer({ stream, leaseStore: store, shutdownTimeoutMs: 100 });
     let prepared = false;
     await first.run({
@@ -513,9 +500,7 @@ describe('two-phase checkpoint', () => {
 
 describe('buffering sink pattern (RxJS)', () => {
   it('a sink that checkpoints only after its buffered writes are durable loses nothing and duplicates nothing across a graceful stop', async () => {
-    const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 4 });
-    putMany(stream, 80);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(80, { shardCount: 2, maxRecordsPerFetch: 4 });
     const durable: string[] = [];
 
     const runSink = (consumer: ReturnType<typeof createTestConsumer>) =>
@@ -564,9 +549,7 @@ describe('buffering sink pattern (RxJS)', () => {
 
 describe('lifecycle', () => {
   it('aborting the signal stops the consumer like stop(): leases released, state stopped, start refused', async () => {
-    const stream = new InMemoryStream({ shardCount: 2 });
-    putMany(stream, 10);
-    const store = new InMemoryLeaseStore();
+    const { stream, store } = seeded(10, { shardCount: 2 });
     const controller = new AbortController();
     const consumer = createTestConsumer({ stream, leaseStore: store, signal: controller.signal });
     const states: string[] = [];

@@ -8,6 +8,7 @@ import {
   type Logger,
   ThroughputExceededError,
 } from '../../src/index.js';
+import { KCL_LEASE_OWNER_INDEX } from '../helpers/kclLeaseTable.js';
 
 interface Sent {
   readonly name: string;
@@ -48,6 +49,16 @@ function recordingLogger() {
     };
   const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
   return { logger, lines, at: (level: string) => lines.filter((l) => l.level === level) };
+}
+
+/** A store on the table `leases` over `client` with the leaseOwner index on, logging to `logger` if given. */
+function indexedStore(client: DynamoDBClientLike, logger?: Logger): DynamoDBLeaseStore {
+  return new DynamoDBLeaseStore({
+    client,
+    tableName: 'leases',
+    leaseOwnerIndex: true,
+    ...(logger ? { logger } : {}),
+  });
 }
 
 const keyItem = (leaseKey: string): Record<string, AttributeValue> => ({ leaseKey: { S: leaseKey } });
@@ -98,7 +109,7 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
         () => ({ Items: [keyItem('shardId-4')] }),
       ],
     });
-    const store = new DynamoDBLeaseStore({ client: fake.client, tableName: 'leases', leaseOwnerIndex: true });
+    const store = indexedStore(fake.client);
     expect(await store.listLeaseKeysOwnedBy('w')).toEqual(['shardId-1', 'shardId-4']);
     expect(fake.names()).toEqual(['Query', 'Query']);
     const [first, second] = fake.sent.map((s) => s.input);
@@ -123,12 +134,7 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
       Scan: scanPages.concat(scanPages, () => ({ Items: [] })),
     });
     const log = recordingLogger();
-    const store = new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-      logger: log.logger,
-    });
+    const store = indexedStore(fake.client, log.logger);
     expect(await store.listLeaseKeysOwnedBy('w')).toEqual(['shardId-1', 'shardId-3']);
     expect(fake.names()).toEqual(['Query', 'Scan', 'Scan']);
     const scan = fake.sent[1]!.input;
@@ -179,18 +185,10 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
     const throttled = fakeClient({
       Query: [throwing(awsError('ProvisionedThroughputExceededException', 'slow down'))],
     });
-    const store = new DynamoDBLeaseStore({
-      client: throttled.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    });
+    const store = indexedStore(throttled.client);
     await expect(store.listLeaseKeysOwnedBy('w')).rejects.toBeInstanceOf(ThroughputExceededError);
     const invalid = fakeClient({ Query: [throwing(awsError('ValidationException', 'Something else'))] });
-    const other = new DynamoDBLeaseStore({
-      client: invalid.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    });
+    const other = indexedStore(invalid.client);
     const error = await other.listLeaseKeysOwnedBy('w').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyError);
     expect(error).toMatchObject({ operation: 'Query', retriable: false });
@@ -216,21 +214,18 @@ describe('DynamoDBLeaseStore.listLeaseKeysOwnedBy', () => {
 
   it('returns no keys for an empty owner without a call', async () => {
     const fake = fakeClient({});
-    const store = new DynamoDBLeaseStore({ client: fake.client, tableName: 'leases', leaseOwnerIndex: true });
+    const store = indexedStore(fake.client);
     expect(await store.listLeaseKeysOwnedBy('')).toEqual([]);
     expect(fake.sent).toEqual([]);
   });
 });
 
 describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
-  const INDEX_CREATE = {
-    IndexName: 'LeaseOwnerToLeaseKeyIndex',
-    KeySchema: [
-      { AttributeName: 'leaseOwner', KeyType: 'HASH' },
-      { AttributeName: 'leaseKey', KeyType: 'RANGE' },
-    ],
-    Projection: { ProjectionType: 'KEYS_ONLY' },
-  };
+  /** The attributes the index adds to a table's definitions, in the order the store sends them. */
+  const INDEX_ATTRIBUTES = [
+    { AttributeName: 'leaseOwner', AttributeType: 'S' },
+    { AttributeName: 'leaseKey', AttributeType: 'S' },
+  ];
 
   it('creates a missing table with the index (on demand)', async () => {
     const fake = fakeClient({
@@ -238,25 +233,22 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
         throwing(awsError('ResourceNotFoundException', 'no table')),
         () =>
           table({
-            GlobalSecondaryIndexes: [{ ...INDEX_CREATE, IndexStatus: 'ACTIVE' }] as never,
+            GlobalSecondaryIndexes: [{ ...KCL_LEASE_OWNER_INDEX, IndexStatus: 'ACTIVE' }] as never,
           }),
       ],
       CreateTable: [() => ({})],
       Query: [() => ({ Items: [] })],
     });
-    const store = new DynamoDBLeaseStore({ client: fake.client, tableName: 'leases', leaseOwnerIndex: true });
+    const store = indexedStore(fake.client);
     await store.initialize();
     expect(fake.sent[1]).toEqual({
       name: 'CreateTable',
       input: {
         TableName: 'leases',
-        AttributeDefinitions: [
-          { AttributeName: 'leaseOwner', AttributeType: 'S' },
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-        ],
+        AttributeDefinitions: INDEX_ATTRIBUTES,
         KeySchema: [{ AttributeName: 'leaseKey', KeyType: 'HASH' }],
         BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: [INDEX_CREATE],
+        GlobalSecondaryIndexes: [KCL_LEASE_OWNER_INDEX],
       },
     });
     await store.listLeaseKeysOwnedBy('w');
@@ -270,22 +262,14 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       Scan: [() => ({ Items: [] })],
     });
     const log = recordingLogger();
-    const store = new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-      logger: log.logger,
-    });
+    const store = indexedStore(fake.client, log.logger);
     await store.initialize();
     expect(fake.sent[1]).toEqual({
       name: 'UpdateTable',
       input: {
         TableName: 'leases',
-        AttributeDefinitions: [
-          { AttributeName: 'leaseOwner', AttributeType: 'S' },
-          { AttributeName: 'leaseKey', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexUpdates: [{ Create: INDEX_CREATE }],
+        AttributeDefinitions: INDEX_ATTRIBUTES,
+        GlobalSecondaryIndexUpdates: [{ Create: KCL_LEASE_OWNER_INDEX }],
       },
     });
     expect(log.at('info')).toHaveLength(1);
@@ -307,14 +291,13 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       ],
       UpdateTable: [() => ({})],
     });
-    await new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    }).initialize();
+    await indexedStore(fake.client).initialize();
     expect(fake.sent[1]?.input.GlobalSecondaryIndexUpdates).toEqual([
       {
-        Create: { ...INDEX_CREATE, ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 7 } },
+        Create: {
+          ...KCL_LEASE_OWNER_INDEX,
+          ProvisionedThroughput: { ReadCapacityUnits: 10, WriteCapacityUnits: 7 },
+        },
       },
     ]);
   });
@@ -330,12 +313,7 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
       UpdateTable: [throwing(awsError(name, message))],
     });
     const log = recordingLogger();
-    const store = new DynamoDBLeaseStore({
-      client: fake.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-      logger: log.logger,
-    });
+    const store = indexedStore(fake.client, log.logger);
     await store.initialize();
     expect(log.at(level).some((l) => (l.fields?.error as Error | undefined)?.name === name)).toBe(true);
     if (level === 'debug') expect(log.at('warn')).toEqual([]);
@@ -344,15 +322,12 @@ describe('DynamoDBLeaseStore.initialize with leaseOwnerIndex', () => {
   it('asks nothing while the index is being created (CREATING), and nothing without the option', async () => {
     const creating = fakeClient({
       DescribeTable: [
-        () => table({ GlobalSecondaryIndexes: [{ ...INDEX_CREATE, IndexStatus: 'CREATING' }] as never }),
+        () =>
+          table({ GlobalSecondaryIndexes: [{ ...KCL_LEASE_OWNER_INDEX, IndexStatus: 'CREATING' }] as never }),
       ],
       Scan: [() => ({ Items: [] })],
     });
-    const store = new DynamoDBLeaseStore({
-      client: creating.client,
-      tableName: 'leases',
-      leaseOwnerIndex: true,
-    });
+    const store = indexedStore(creating.client);
     await store.initialize();
     await store.listLeaseKeysOwnedBy('w');
     expect(creating.names()).toEqual(['DescribeTable', 'Scan']);

@@ -1,7 +1,5 @@
-import { aggregate } from '@shardline/kpl';
 import { describe, expect, it } from 'vitest';
 import {
-  type ConsumerEvent,
   type DependencyError,
   FanOutShardReader,
   type FanOutShardReaderOptions,
@@ -9,7 +7,8 @@ import {
   type StartingPosition,
 } from '../../src/index.js';
 import { fakeFanOutClient, type SubscriptionScript } from '../helpers/fakeFanOut.js';
-import { awsError, rawRecord } from '../helpers/fakeKinesis.js';
+import { aggregatedZeroOneTwo, awsError, rawRecord } from '../helpers/fakeKinesis.js';
+import { readShard } from '../helpers/readShard.js';
 
 const SHARD = 'shardId-000000000000';
 
@@ -39,27 +38,12 @@ async function readAll(
   } = {},
 ) {
   const fake = fakeFanOutClient(scripts, options.other);
-  const controller = new AbortController();
-  const events: ConsumerEvent[] = [];
-  const results: ReadResult[] = [];
-  const watchdog = setInterval(() => {
-    if (options.stopWhen?.(results, fake)) controller.abort();
-  }, 1);
-  try {
-    for await (const result of reader(fake.client, options.reader).read({
-      shardId: SHARD,
-      start: options.start ?? { kind: 'TRIM_HORIZON' },
-      hashKeyRange: undefined,
-      signal: controller.signal,
-      onEvent: (e) => events.push(e),
-    })) {
-      results.push(result);
-    }
-  } finally {
-    clearInterval(watchdog);
-  }
-  const records = results.flatMap((r) => (r.kind === 'records' ? r.records : []));
-  return { fake, events, results, records };
+  const read = await readShard(
+    reader(fake.client, options.reader),
+    (results) => options.stopWhen?.(results, fake) ?? false,
+    options.start,
+  );
+  return { fake, ...read };
 }
 
 const positions = (fake: ReturnType<typeof fakeFanOutClient>) =>
@@ -227,11 +211,7 @@ describe('FanOutShardReader', () => {
   });
 
   it('starts at a checkpoint inside an aggregated record and drops the sub-records already done', async () => {
-    const aggregated = aggregate([
-      { partitionKey: 'a', data: new TextEncoder().encode('zero') },
-      { partitionKey: 'b', data: new TextEncoder().encode('one') },
-      { partitionKey: 'c', data: new TextEncoder().encode('two') },
-    ]);
+    const aggregated = aggregatedZeroOneTwo();
     const { fake, records } = await readAll(
       [[{ records: [rawRecord(20, aggregated), rawRecord(21)], continuation: null }]],
       { start: { kind: 'AFTER', position: { sequenceNumber: '20', subSequenceNumber: 1 } } },

@@ -7,10 +7,16 @@ import {
   type DependencyError,
   type KinesisClientLike,
   PollingShardReader,
-  type ReadResult,
   type StartingPosition,
 } from '../../src/index.js';
-import { awsError, fakeKinesis, type GetRecordsStep, rawRecord } from '../helpers/fakeKinesis.js';
+import {
+  aggregatedZeroOneTwo,
+  awsError,
+  fakeKinesis,
+  type GetRecordsStep,
+  rawRecord,
+} from '../helpers/fakeKinesis.js';
+import { readShard } from '../helpers/readShard.js';
 
 async function readAll(
   script: GetRecordsStep[],
@@ -32,28 +38,9 @@ async function readAll(
     maxBackoffMs: 40,
     random: () => 0.5,
   });
-  const controller = new AbortController();
-  const events: ConsumerEvent[] = [];
-  const results: ReadResult[] = [];
   const stopAfter = options.stopAfterCalls ?? script.length + 1;
-  const watchdog = setInterval(() => {
-    if (fake.calls() >= stopAfter) controller.abort();
-  }, 1);
-  try {
-    for await (const result of reader.read({
-      shardId: 'shardId-000000000000',
-      start: options.start ?? { kind: 'TRIM_HORIZON' },
-      hashKeyRange: undefined,
-      signal: controller.signal,
-      onEvent: (e) => events.push(e),
-    })) {
-      results.push(result);
-    }
-  } finally {
-    clearInterval(watchdog);
-  }
-  const records = results.flatMap((r) => (r.kind === 'records' ? r.records : []));
-  return { fake, events, results, records };
+  const read = await readShard(reader, () => fake.calls() >= stopAfter, options.start);
+  return { fake, ...read };
 }
 
 describe('PollingShardReader', () => {
@@ -129,11 +116,7 @@ describe('PollingShardReader', () => {
   });
 
   it('starts at a checkpoint inside an aggregated record and skips the sub-records already done', async () => {
-    const aggregated = aggregate([
-      { partitionKey: 'a', data: new TextEncoder().encode('zero') },
-      { partitionKey: 'b', data: new TextEncoder().encode('one') },
-      { partitionKey: 'c', data: new TextEncoder().encode('two') },
-    ]);
+    const aggregated = aggregatedZeroOneTwo();
     const { fake, records } = await readAll(
       [{ Records: [rawRecord(20, aggregated), rawRecord(21)], NextShardIterator: undefined }],
       { start: { kind: 'AFTER', position: { sequenceNumber: '20', subSequenceNumber: 0 } } },

@@ -12,6 +12,7 @@ import {
 import { leaseFromNew } from '../../src/leases/Lease.js';
 import { nextShardFailure, withShardFailure } from '../../src/leases/shardFailure.js';
 import { createTestConsumer, InMemoryLeaseStore, InMemoryStream } from '../../src/testing/index.js';
+import { collectSessions } from '../helpers/sessions.js';
 
 const text = (r: KinesisRecord) => new TextDecoder().decode(r.data);
 const until = (condition: () => boolean, timeoutMs = 5_000, what?: string) =>
@@ -127,12 +128,7 @@ describe('ShardSession.fail', () => {
     for (let i = 0; i < 4; i++) stream.putRecord('k', `r${i}`);
     const store = new InMemoryLeaseStore();
     const consumer = createTestConsumer({ stream, leaseStore: store, checkpointIntervalMs: 60_000 });
-    const sessions: ShardSession[] = [];
-    const batches: RecordBatch[] = [];
-    consumer.shards$.subscribe((session) => {
-      sessions.push(session);
-      session.records$.subscribe((batch) => batches.push(batch));
-    });
+    const { sessions, batches } = collectSessions(consumer);
     await consumer.start();
     await until(() => batches.length >= 1);
     await batches[0]!.checkpoint(); // recorded, not yet written (interval)

@@ -62,15 +62,24 @@ export interface ArchivedObject {
   readonly lines: string[];
 }
 
-/** Lists every object under `prefix` and reads it (gunzipping `.gz`). */
-export async function readObjects(s3: S3Client, bucket: string, prefix = ''): Promise<ArchivedObject[]> {
+/**
+ * Lists every object under `prefix` and reads it (gunzipping `.gz`). `keep` picks the keys to read: a
+ * poll that skips objects some process may delete meanwhile (the CLI's start-up write check) must not
+ * list them and then fail to read them.
+ */
+export async function readObjects(
+  s3: S3Client,
+  bucket: string,
+  prefix = '',
+  keep: (key: string) => boolean = () => true,
+): Promise<ArchivedObject[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(
       new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
     );
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    for (const o of page.Contents ?? []) if (o.Key && keep(o.Key)) keys.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   const objects: ArchivedObject[] = [];

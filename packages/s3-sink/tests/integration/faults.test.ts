@@ -78,10 +78,15 @@ function notExactlyOnce(objects: readonly ArchivedObject[], written: readonly Wr
 
 /** Records in S3 (data and error lines, not manifests). */
 async function archivedCount(bucket: string): Promise<number> {
-  const objects = await readObjects(s3, bucket);
-  return objects
-    .filter((o) => !o.key.startsWith('manifests/') && !o.key.startsWith('.shardline-s3-sink/'))
-    .reduce((n, o) => n + o.lines.length, 0);
+  // Not the manifests, nor the CLI's start-up write check (a starting worker deletes it right after
+  // writing it, possibly between this listing and a read).
+  const objects = await readObjects(
+    s3,
+    bucket,
+    '',
+    (key) => !key.startsWith('manifests/') && !key.startsWith('.shardline-s3-sink/'),
+  );
+  return objects.reduce((n, o) => n + o.lines.length, 0);
 }
 
 const DEEP = 20_000;

@@ -6,7 +6,10 @@
  *   that builds each record's envelope with plain `JSON.stringify` inside its measured span;
  * - the producer's HTTP transport through the local ingest gateway (in its own process);
  * - one PutRecord call per event, as a naive replay program does;
- * - `shardline-produce replay` of a generated 1,000,000-row CSV and of a 100,000-row one: peak RSS.
+ * - `shardline-produce replay` of a generated 1,000,000-row CSV and of a 100,000-row one: peak RSS;
+ * - the producer on a partly throttled stream (a hot shard), against a model of Kinesis's per-shard
+ *   write limits behind the real SDK client (no emulator enforces them): the default buffer against
+ *   the former default of 10,000 records.
  * Every contender's records are read back from the stream (by event id) before the round goes on.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -30,6 +33,7 @@ import {
 import type { GatewayInput, GatewayReady } from './producer/gateway.js';
 import type { ProducerLoadInput } from './producer/producerLoad.js';
 import type { PutLoopInput } from './producer/putLoop.js';
+import type { ThrottledLoadInput } from './producer/throttledLoad.js';
 
 interface Params {
   /** Events sent by the bare loop, the producer (both transports) per round. */
@@ -39,6 +43,8 @@ interface Params {
   /** Rows of the large and of the small generated CSV replayed by the CLI. */
   readonly replayRows: number;
   readonly smallReplayRows: number;
+  /** Events of the partly throttled runs. */
+  readonly throttledRecords: number;
 }
 
 interface Shared {
@@ -52,6 +58,9 @@ interface Shared {
 const PUT_LOOP = new URL('./producer/putLoop.ts', import.meta.url);
 const PRODUCER_LOAD = new URL('./producer/producerLoad.ts', import.meta.url);
 const GATEWAY = new URL('./producer/gateway.ts', import.meta.url);
+const THROTTLED_LOAD = new URL('./producer/throttledLoad.ts', import.meta.url);
+/** The throttled runs' hot shard takes this percent of the events (the other 3 shards share the rest). */
+const HOT_PERCENT = 40;
 /** The replay CLI's built entry point, as `shardline-produce` runs it (the workspace is built first). */
 const REPLAY_CLI = join(
   dirname(createRequire(import.meta.url).resolve('@shardline/producer/package.json')),
@@ -305,6 +314,22 @@ async function producerHttp(ctx: BenchmarkContext<Params>, shared: Shared) {
   });
 }
 
+/** The producer on a stream whose hot shard is throttled (an in-process model of the shard limits). */
+async function producerHotShard(ctx: BenchmarkContext<Params>, maxBufferedRecords?: number) {
+  const input: ThrottledLoadInput = {
+    records: ctx.params.throttledRecords,
+    shards: SHARD_COUNT,
+    hotPercent: HOT_PERCENT,
+    maxBufferedRecords,
+  };
+  const report = await ctx.spawnContender(THROTTLED_LOAD, input, { nodeArgs: PROFILE_NODE_ARGS });
+  const m = report.metrics;
+  ctx.log(
+    `  producer-hot-shard${maxBufferedRecords === undefined ? '' : `-buffer-${maxBufferedRecords}`}: ${Math.round(m.records_per_s!)} records/s, hot shard at ${(100 * m.hot_shard_limit_use!).toFixed(0)}% of its limit, ${m.throttled_entries_per_record!.toFixed(2)} throttled entries per record, delivery p99 ${Math.round(m.delivery_p99_ms!)} ms, peak RSS ${report.peakRssMiB.toFixed(0)} MiB`,
+  );
+  return { ...m, client_peak_rss_mib: report.peakRssMiB };
+}
+
 /** `shardline-produce replay` of a generated CSV in its own process; RSS sampled from /proc every 100 ms. */
 async function replay(ctx: BenchmarkContext<Params>, shared: Shared, file: string, rows: number) {
   return withFreshStream(ctx, shared.stack, 'bench-replay', SHARD_COUNT, async (stream) => {
@@ -405,8 +430,20 @@ export default defineBenchmark<Params, Shared>({
   rounds: 3,
   quickRounds: 1,
   params: {
-    full: { records: 200_000, naiveRecords: 10_000, replayRows: 1_000_000, smallReplayRows: 100_000 },
-    quick: { records: 2_000, naiveRecords: 200, replayRows: 5_000, smallReplayRows: 1_000 },
+    full: {
+      records: 200_000,
+      naiveRecords: 10_000,
+      replayRows: 1_000_000,
+      smallReplayRows: 100_000,
+      throttledRecords: 40_000,
+    },
+    quick: {
+      records: 2_000,
+      naiveRecords: 200,
+      replayRows: 5_000,
+      smallReplayRows: 1_000,
+      throttledRecords: 2_000,
+    },
   },
   setup: async (ctx) => {
     const stack = await ctx.startLocalTwin({ dynamodb: false, s3: false });
@@ -435,6 +472,8 @@ export default defineBenchmark<Params, Shared>({
     'naive-put-record': (ctx, shared) => putLoop(ctx, shared, 'naive'),
     'replay-large': (ctx, shared) => replay(ctx, shared, shared.largeCsv, ctx.params.replayRows),
     'replay-small': (ctx, shared) => replay(ctx, shared, shared.smallCsv, ctx.params.smallReplayRows),
+    'producer-hot-shard': (ctx) => producerHotShard(ctx),
+    'producer-hot-shard-buffer-10000': (ctx) => producerHotShard(ctx, 10_000),
   },
   figures: [
     {
@@ -555,6 +594,52 @@ export default defineBenchmark<Params, Shared>({
     },
     { name: 'replay_rss_growth_mib', unit: 'MiB', better: 'lower', from: 'replay-large', baseline: null },
     {
+      name: 'hot_shard_limit_use',
+      unit: 'ratio',
+      better: 'higher',
+      from: 'producer-hot-shard',
+      baseline: 'producer-hot-shard-buffer-10000',
+      description:
+        'partly throttled stream: the hot shard\u2019s bound (its records at 1,000 per second) over the run\u2019s time (1 = the shard kept at its limit throughout); default buffer vs 10,000 records',
+    },
+    {
+      name: 'hot_shard_records_per_s',
+      unit: '1/s',
+      better: 'higher',
+      from: 'producer-hot-shard',
+      metric: 'records_per_s',
+      baseline: 'producer-hot-shard-buffer-10000',
+      baselineMetric: 'records_per_s',
+    },
+    {
+      name: 'hot_shard_delivery_p99_ms',
+      unit: 'ms',
+      better: 'lower',
+      from: 'producer-hot-shard',
+      metric: 'delivery_p99_ms',
+      baseline: 'producer-hot-shard-buffer-10000',
+      baselineMetric: 'delivery_p99_ms',
+      description: 'enqueue resolved → result settled, 99th percentile',
+    },
+    {
+      name: 'hot_shard_throttled_entries_per_record',
+      unit: 'ratio',
+      better: 'lower',
+      from: 'producer-hot-shard',
+      metric: 'throttled_entries_per_record',
+      baseline: 'producer-hot-shard-buffer-10000',
+      baselineMetric: 'throttled_entries_per_record',
+    },
+    {
+      name: 'hot_shard_client_peak_rss_mib',
+      unit: 'MiB',
+      better: 'lower',
+      from: 'producer-hot-shard',
+      metric: 'client_peak_rss_mib',
+      baseline: 'producer-hot-shard-buffer-10000',
+      baselineMetric: 'client_peak_rss_mib',
+    },
+    {
       name: 'replay_rows_per_s',
       unit: '1/s',
       better: 'higher',
@@ -569,6 +654,7 @@ export default defineBenchmark<Params, Shared>({
     'HTTP: the gateway runs in its own process (startIngestGateway), the client is the producer’s httpTransport; kinesalite, gateway and client share the 2 cores.',
     'CPU percent is % of one core between the client’s first and last record, from /proc of the gateway and kinesalite processes.',
     'client_peak_rss_mib / gateway_peak_rss_mib: the process’s peak RSS over its whole life (getrusage maxRSS), the 200,000 event objects of the feeding loop included.',
+    `producer-hot-shard*: ${HOT_PERCENT} % of the events have partition keys of one shard; PutRecords is answered in the contender's process by a model of the per-shard write limits (1,000 records and 1 MiB per second, ProvisionedThroughputExceededException per record beyond them) after a 20 ms round trip; every event is checked against the model's ledger (accepted once, none dead-lettered).`,
     'replay_*: shardline-produce replay (the built dist/main.js, Node start-up included) of a CSV generated from the sample rows, --stream, partitioned by user_session; RSS sampled from /proc every 100 ms; growth = max RSS of the last quarter of the run minus that of the second quarter.',
   ],
 });

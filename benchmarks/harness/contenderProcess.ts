@@ -1,5 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import {
   type BuiltContender,
   buildContender,
@@ -297,6 +302,12 @@ export function runContender<I>(
     });
   const controller = new AbortController();
   const marks: Record<string, Mark> = {};
+  const gc = process.env.SHARDLINE_BENCH_GC ? watchGarbageCollection() : undefined;
+  // One line per collection, with what it copied and promoted.
+  if (process.env.SHARDLINE_BENCH_GC === 'trace') setFlagsFromString('--trace-gc-nvp');
+  const allocations = process.env.SHARDLINE_BENCH_ALLOC_PROF
+    ? sampleAllocations(process.env.SHARDLINE_BENCH_ALLOC_PROF)
+    : undefined;
   const probe: ContenderProbe = {
     signal: controller.signal,
     mark(name) {
@@ -336,6 +347,8 @@ export function runContender<I>(
     body(message.input as I, probe).then(
       async (metrics) => {
         const peakRssMiB = process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+        if (gc) process.stderr.write(`[gc] ${process.argv[1]}: ${gc()}\n`);
+        if (allocations) await allocations();
         await send({ type: 'report', report: { metrics, marks, peakRssMiB } });
         process.exit(0);
       },
@@ -346,4 +359,56 @@ export function runContender<I>(
       },
     );
   });
+}
+
+/**
+ * Counts garbage collections by kind (`SHARDLINE_BENCH_GC=1`): what a contender's allocations cost,
+ * printed on stderr when it reports. Returns the summary's reader.
+ */
+function watchGarbageCollection(): () => string {
+  const names: Record<number, string> = {
+    [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+    [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+    [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
+  };
+  const byKind = new Map<string, { count: number; ms: number }>();
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      const name = names[kind] ?? `kind-${kind}`;
+      const figures = byKind.get(name) ?? { count: 0, ms: 0 };
+      figures.count += 1;
+      figures.ms += entry.duration;
+      byKind.set(name, figures);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => [...byKind].map(([name, { count, ms }]) => `${name} ${count}× ${ms.toFixed(0)} ms`).join(', ');
+}
+
+/**
+ * Samples every allocation, including objects that died young (`SHARDLINE_BENCH_ALLOC_PROF=<dir>`):
+ * where a contender's garbage comes from. Returns the function that writes the `.heapprofile` file
+ * (Chrome DevTools' format) into `dir`.
+ */
+function sampleAllocations(dir: string): () => Promise<void> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  const started = post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    await started;
+    const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+    const name = (process.argv[1] ?? 'contender').split('/').pop();
+    writeFileSync(join(dir, `${name}.${process.pid}.heapprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
 }

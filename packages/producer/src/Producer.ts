@@ -90,17 +90,29 @@ export const ProducerState = {
 /** See {@link ProducerState}. */
 export type ProducerState = (typeof ProducerState)[keyof typeof ProducerState];
 
+/** What an entry's envelope becomes once the record is finished (its bytes are no longer needed). */
+const RELEASED = new Uint8Array(0);
+
+function markHandled(): void {}
+
 /**
- * One accepted record: what the transport sends (it is the {@link TransportRecord} itself, so a record
- * costs one object while it waits) and the producer's bookkeeping. A class, so every entry has one shape.
+ * One accepted record: what the transport sends (it is the {@link TransportRecord} itself), the
+ * producer's bookkeeping, and the {@link Enqueued} handle `enqueue` resolves with — one object per
+ * record while it waits, because every object a buffered record keeps alive is copied by each garbage
+ * collection of the young generation it survives. A class, so every entry has one shape.
+ *
+ * Its `result` promise is made on first read: an application that never reads it (it relies on
+ * `flush`, `close` and the dead-letter sink) costs no promise per record. Once the record is finished
+ * its envelope is released, so an application keeping handles keeps no record bytes alive.
  */
-class Entry implements TransportRecord {
+class Entry implements TransportRecord, Enqueued {
   /** Set when the record enters the buffer. */
   seq = 0;
   readonly eventId: string;
   readonly partitionKey: string;
   readonly explicitHashKey: string | undefined;
-  readonly envelope: Uint8Array;
+  /** The record's bytes; {@link RELEASED} once it is finished. */
+  envelope: Uint8Array;
   readonly dataOffset: number;
   /** Envelope plus partition key bytes. */
   readonly sizeBytes: number;
@@ -111,8 +123,11 @@ class Entry implements TransportRecord {
   firstSentAtMs: number | undefined = undefined;
   dueAtMs = 0;
   isRetry = false;
-  /** Where the outcome goes: the handle `enqueue` resolved with. */
-  readonly handle: EnqueuedHandle;
+  #result: Promise<PutResult> | undefined = undefined;
+  #resolve: ((result: PutResult) => void) | undefined = undefined;
+  #reject: ((error: DeliveryError) => void) | undefined = undefined;
+  /** The outcome, when it came before anyone read `result`. */
+  #outcome: PutResult | DeliveryError | undefined = undefined;
 
   constructor(
     eventId: string,
@@ -128,47 +143,25 @@ class Entry implements TransportRecord {
     this.envelope = envelope;
     this.dataOffset = dataOffset;
     this.sizeBytes = sizeBytes;
-    this.handle = new EnqueuedHandle(eventId);
-  }
-}
-
-function markHandled(): void {}
-
-/**
- * What `enqueue` resolves with. Its `result` promise is made on first read: an application that never
- * reads it (it relies on `flush`, `close` and the dead-letter sink) costs no promise per record. It
- * holds no reference to the record, so keeping handles keeps no envelope alive.
- */
-class EnqueuedHandle implements Enqueued {
-  readonly eventId: string;
-  #result: Promise<PutResult> | undefined = undefined;
-  #resolve: ((result: PutResult) => void) | undefined = undefined;
-  #reject: ((error: DeliveryError) => void) | undefined = undefined;
-  /** The outcome, when it came before anyone read `result`. */
-  #value: PutResult | undefined = undefined;
-  #error: DeliveryError | undefined = undefined;
-
-  constructor(eventId: string) {
-    this.eventId = eventId;
   }
 
   /** Settles when the event is written, or rejects with a {@link DeliveryError} after it was dead-lettered. */
   get result(): Promise<PutResult> {
     if (this.#result !== undefined) return this.#result;
-    if (this.#value !== undefined) {
-      this.#result = Promise.resolve(this.#value);
-      this.#value = undefined;
-    } else if (this.#error !== undefined) {
-      this.#result = Promise.reject(this.#error);
-      // Reading `result` and dropping it must not report an unhandled rejection either.
-      this.#result.catch(markHandled);
-      this.#error = undefined;
-    } else {
+    const outcome = this.#outcome;
+    if (outcome === undefined) {
       this.#result = new Promise<PutResult>((resolve, reject) => {
         this.#resolve = resolve;
         this.#reject = reject;
       });
+    } else if (outcome instanceof DeliveryError) {
+      this.#result = Promise.reject(outcome);
+      // Reading `result` and dropping it must not report an unhandled rejection either.
+      this.#result.catch(markHandled);
+    } else {
+      this.#result = Promise.resolve(outcome);
     }
+    this.#outcome = undefined;
     return this.#result;
   }
 
@@ -179,7 +172,7 @@ class EnqueuedHandle implements Enqueued {
       this.#resolve = undefined;
       this.#reject = undefined;
     } else if (this.#result === undefined) {
-      this.#value = value;
+      this.#outcome = value;
     }
   }
 
@@ -192,7 +185,7 @@ class EnqueuedHandle implements Enqueued {
       this.#resolve = undefined;
       this.#reject = undefined;
     } else if (this.#result === undefined) {
-      this.#error = error;
+      this.#outcome = error;
     }
   }
 }
@@ -317,7 +310,7 @@ export class Producer {
       this.#bufferedBytes += entry.sizeBytes;
       this.#bufferedRecords += 1;
       this.#insert(entry);
-      return Promise.resolve(entry.handle);
+      return Promise.resolve(entry);
     }
     return this.#waitForRoom(entry.sizeBytes).then(() => {
       if (this.#state !== ProducerState.Running) {
@@ -327,7 +320,7 @@ export class Producer {
         throw new ProducerClosedError('The producer closed while put() waited for room.');
       }
       this.#insert(entry);
-      return entry.handle;
+      return entry;
     });
   }
 
@@ -707,7 +700,7 @@ export class Producer {
         succeeded += 1;
         this.#metrics.recordsSent += 1;
         this.#metrics.bytesSent += entry.sizeBytes;
-        entry.handle.fulfil(
+        entry.fulfil(
           outcome.subSequenceNumber === undefined
             ? {
                 eventId: entry.eventId,
@@ -818,7 +811,7 @@ export class Producer {
       this.#lost.push(letter);
     }
     this.#emitter.emit('deadLetter', letter);
-    entry.handle.fail(
+    entry.fail(
       new DeliveryError(
         record.eventId,
         errorCode,
@@ -832,6 +825,7 @@ export class Producer {
   }
 
   #finish(entry: Entry): void {
+    entry.envelope = RELEASED;
     this.#outstanding -= 1;
     this.#bufferedBytes -= entry.sizeBytes;
     this.#bufferedRecords -= 1;

@@ -99,8 +99,27 @@ export function spliceEnvelope(
   return out;
 }
 
+/**
+ * The last time written by {@link toIso} and its text: a producer stamps many records within one
+ * millisecond, and formatting a date costs about as much as serialising a small event.
+ */
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/** `ms` (epoch milliseconds) as ISO-8601 UTC text, reusing the previous call's text for the same ms. */
+function isoOfMs(ms: number): string {
+  if (ms !== lastIsoMs) {
+    const date = new Date(ms);
+    if (Number.isNaN(date.getTime())) throw new EnvelopeEncodeError('receivedAt is not a valid time');
+    lastIso = date.toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 function toIso(receivedAt: Date | string | number | undefined): string {
-  if (receivedAt === undefined) return new Date().toISOString();
+  if (receivedAt === undefined) return isoOfMs(Date.now());
+  if (typeof receivedAt === 'number') return isoOfMs(receivedAt);
   if (typeof receivedAt === 'string') {
     if (!ISO_UTC.test(receivedAt) || Number.isNaN(Date.parse(receivedAt))) {
       throw new EnvelopeEncodeError(
@@ -109,9 +128,8 @@ function toIso(receivedAt: Date | string | number | undefined): string {
     }
     return receivedAt;
   }
-  const date = typeof receivedAt === 'number' ? new Date(receivedAt) : receivedAt;
-  if (Number.isNaN(date.getTime())) throw new EnvelopeEncodeError('receivedAt is not a valid time');
-  return date.toISOString();
+  if (Number.isNaN(receivedAt.getTime())) throw new EnvelopeEncodeError('receivedAt is not a valid time');
+  return receivedAt.toISOString();
 }
 
 const BIGINT_MARK = `\u0000bigint${Math.random().toString(36).slice(2)}:`;

@@ -50,7 +50,12 @@ export interface ProducerOptions {
   readonly maxConcurrentRequests?: number;
   /**
    * Records accepted and not yet delivered (or dead-lettered), at most: `put` waits for room beyond it.
-   * @defaultValue 10000
+   * The default holds what keeps every request full: the requests in flight plus the one forming. A
+   * larger buffer absorbs longer bursts but adds no throughput once requests are full, and every
+   * buffered record is kept alive through garbage collections (CPU and memory).
+   * @defaultValue `(maxConcurrentRequests + 1) × maxBatchRecords`: 2500 with the defaults (500 records
+   * per request, 4 in flight); 250000 user records with the Kinesis transport's aggregation
+   * (`maxBufferedBytes` bounds those first)
    */
   readonly maxBufferedRecords?: number;
   /**
@@ -99,7 +104,6 @@ export const PRODUCER_DEFAULTS = Object.freeze({
   maxRecordBytes: MAX_RECORD_BYTES,
   lingerMs: 50,
   maxConcurrentRequests: 4,
-  maxBufferedRecords: 10_000,
   maxBufferedBytes: 32 * 1_048_576,
   ordered: false,
   retry: Object.freeze({ initialDelayMs: 100, maxDelayMs: 5_000, deadlineMs: 120_000, maxAttempts: 50 }),
@@ -162,14 +166,26 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     1,
     limits.maxRequestBytes,
   );
-  const { maxRecordBytes, lingerMs, maxConcurrentRequests, maxBufferedRecords, maxBufferedBytes } =
-    problems.integers(options, PRODUCER_DEFAULTS, {
+  const { maxRecordBytes, lingerMs, maxConcurrentRequests, maxBufferedBytes } = problems.integers(
+    options,
+    PRODUCER_DEFAULTS,
+    {
       maxRecordBytes: [64, 64 * 1_048_576],
       lingerMs: [0, 60_000],
       maxConcurrentRequests: [1, 1_000],
-      maxBufferedRecords: [1, 100_000_000],
       maxBufferedBytes: [1, Number.MAX_SAFE_INTEGER],
-    });
+    },
+  );
+  const maxBufferedRecords = problems.integer(
+    'maxBufferedRecords',
+    options.maxBufferedRecords ??
+      // An invalid input of the product is listed on its own: no second problem for a derived default.
+      (Number.isInteger(maxConcurrentRequests) && Number.isInteger(maxBatchRecords)
+        ? (maxConcurrentRequests + 1) * maxBatchRecords
+        : 1),
+    1,
+    100_000_000,
+  );
   if (maxBufferedBytes < maxRecordBytes) {
     problems.add(
       'maxBufferedBytes',

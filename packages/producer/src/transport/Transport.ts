@@ -9,7 +9,11 @@ export interface TransportRecord {
   readonly partitionKey: string;
   /** Overrides the partition key's hash (direct Kinesis transport only). */
   readonly explicitHashKey: string | undefined;
-  /** The envelope's UTF-8 bytes. */
+  /**
+   * The envelope's UTF-8 bytes. Valid until the record is finished (written or dead-lettered): the
+   * producer then releases them (`envelope` becomes empty), so a transport that keeps records after
+   * `send` settles must copy what it needs.
+   */
   readonly envelope: Uint8Array;
   /** Where `data`'s JSON starts in `envelope` (it ends one byte before the end: the closing brace). */
   readonly dataOffset: number;

@@ -215,6 +215,30 @@ describe('backpressure', () => {
     await producer.close();
   });
 
+  it('by default buffers what fills the requests in flight plus one: (maxConcurrentRequests + 1) × maxBatchRecords', async () => {
+    for (const [options, expected] of [
+      [{}, 2_500],
+      [{ maxConcurrentRequests: 2, maxBatchRecords: 100 }, 300],
+    ] as const) {
+      const { transport, gate } = gatedTransport();
+      const { producer } = setup(options, transport);
+      let accepted = 0;
+      const producing = (async () => {
+        for (let i = 0; i < expected + 5; i++) {
+          await producer.enqueue({ i });
+          accepted += 1;
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(accepted).toBe(expected); // the next one waits for room
+      expect(producer.metrics.bufferedRecords).toBe(expected);
+      gate.resolve();
+      await producing;
+      await producer.close();
+      expect(transport.written).toHaveLength(expected + 5);
+    }
+  });
+
   it('bounds buffered bytes too', async () => {
     const { transport, gate } = gatedTransport();
     const { producer } = setup({ maxBufferedBytes: 20_000, maxRecordBytes: 10_000 }, transport);
@@ -690,13 +714,19 @@ describe('enqueue result', () => {
 
   it('the transport receives each record with its fields as TransportRecord describes them', async () => {
     const { producer, transport } = setup();
+    let data: string | undefined;
+    transport.script = (records) => {
+      const record = records[0]!;
+      data = Buffer.from(record.envelope).toString('utf8', record.dataOffset, record.envelope.byteLength - 1);
+      return FakeTransport.allOk(records);
+    };
     await producer.enqueue({ x: 'é' }, { eventId: 't1', partitionKey: 'k1', explicitHashKey: '7' });
     await producer.flush();
     const record = transport.requests[0]!.records[0]!;
     expect(record).toMatchObject({ eventId: 't1', partitionKey: 'k1', explicitHashKey: '7' });
-    expect(
-      Buffer.from(record.envelope).toString('utf8', record.dataOffset, record.envelope.byteLength - 1),
-    ).toBe('{"x":"é"}');
+    expect(data).toBe('{"x":"é"}');
+    // Once the record is finished its bytes are released: holding handles keeps no envelope alive.
+    expect(record.envelope.byteLength).toBe(0);
     await producer.close();
   });
 });

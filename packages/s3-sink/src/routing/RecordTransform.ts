@@ -118,13 +118,13 @@ export function transformThenRoute(
     try {
       result = transform.transform(record, shardId);
     } catch (error) {
-      return failed(record, 'Transform.FunctionError', `the transform threw ${describeError(error)}`);
+      return failed(record, 'Transform.FunctionError', `the transform failed: ${describeError(error)}`);
     }
     if (typeof (result as { then?: unknown } | null)?.then === 'function') {
       return Promise.resolve(result).then(
         (value) => apply(record, value),
         (error: unknown) =>
-          failed(record, 'Transform.FunctionError', `the transform rejected: ${describeError(error)}`),
+          failed(record, 'Transform.FunctionError', `the transform failed: ${describeError(error)}`),
       );
     }
     return apply(record, result);

@@ -98,6 +98,7 @@ export interface ResolvedProducerConfig {
   readonly deadLetter: DeadLetterSink;
   readonly closeTimeoutMs: number;
   readonly random: () => number;
+  /** `undefined`: the global `MeterProvider`. */
   readonly meterProvider: MeterProvider | undefined;
 }
 

@@ -190,7 +190,9 @@ export interface ResolvedS3SinkConfig {
   readonly signal: AbortSignal | undefined;
   readonly nowMs: () => number;
   readonly hooks: S3SinkHooks;
+  /** The record transformation; `undefined`: none. */
   readonly transform: RecordTransform | undefined;
+  /** `undefined`: the global `MeterProvider`. */
   readonly meterProvider: MeterProvider | undefined;
 }
 

@@ -54,6 +54,10 @@ export interface RecordTransform {
    * its output for a record may change. Recorded (in a fingerprint) with each prepared range.
    */
   readonly version: string;
+  /**
+   * Transforms one record (the Kinesis record as read, and its shard's id). Pure. Returns a result, or a
+   * promise of one; throwing or rejecting sends the record to `processing-failed`.
+   */
   readonly transform: (record: KinesisRecord, shardId: string) => TransformResult | Promise<TransformResult>;
 }
 

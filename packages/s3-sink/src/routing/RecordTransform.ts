@@ -46,7 +46,8 @@ export type TransformResult =
  * transform is called without any `await`). A transform that throws, rejects, or returns anything else
  * than a {@link TransformResult} sends the record to the error output (`processing-failed`, error code
  * `Transform.FunctionError`), like `ProcessingFailed` (error code `Transform.ProcessingFailed`). The
- * error line's `rawData` is the record's data as read.
+ * error line's `rawData` is then the record's data as read (and the transformed data when that data
+ * fails the envelope check or a partition query afterwards).
  */
 export interface RecordTransform {
   /**

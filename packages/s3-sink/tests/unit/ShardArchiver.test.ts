@@ -643,6 +643,28 @@ describe('ShardArchiver: transform', () => {
     ]);
   });
 
+  it('transformed data that is not an envelope: processing-failed with that data (default policy), or archived as it is (archive)', async () => {
+    const plain = { version: 'v1', transform: () => ({ result: 'Ok' as const, data: 'plain text' }) };
+    const h = harness({ bufferSizeBytes: 1024 * 1024, transform: plain });
+    h.push(records(1, 2));
+    await h.end();
+    const errors = lines(h, 'error');
+    expect(errors.map((e) => [e.errorCode, Buffer.from(e.rawData, 'base64').toString('utf8')])).toEqual([
+      ['EnvelopeDecodeError', 'plain text'],
+      ['EnvelopeDecodeError', 'plain text'],
+    ]);
+    const archived = harness({
+      bufferSizeBytes: 1024 * 1024,
+      transform: plain,
+      invalidRecordPolicy: 'archive',
+    });
+    archived.push(records(1, 2));
+    await archived.end();
+    expect(
+      archived.written.flatMap((p) => p.chunks.filter((c) => c.byteLength > 1).map((c) => decoder.decode(c))),
+    ).toEqual(['plain text', 'plain text']);
+  });
+
   it('routes the transformed data: partition queries see the new bytes', async () => {
     const h = harness({
       bufferSizeBytes: 1024 * 1024,

@@ -16,6 +16,7 @@ import type { DeadLetter } from './dead-letter/DeadLetterSink.js';
 import { DeliveryError, InvalidRecordError, ProducerClosedError, TransportError } from './errors.js';
 import { envelopeDataOffset } from './internal/envelopeDataOffset.js';
 import { EVENT_ID_PATTERN, encodeEnvelope, uuidv7 } from './internal/ingest.js';
+import { ProducerInstruments } from './metrics/ProducerInstruments.js';
 import {
   Emitter,
   type ProducerEventMap,
@@ -238,6 +239,7 @@ export class Producer {
   #closing: Promise<CloseReport> | undefined;
   #abandonedAtClose = 0;
   readonly #lost: DeadLetter[] = [];
+  readonly #instruments: ProducerInstruments;
   #metrics = {
     recordsSent: 0,
     bytesSent: 0,
@@ -252,6 +254,11 @@ export class Producer {
   constructor(options: ProducerOptions) {
     this.#config = resolveProducerConfig(options);
     this.#queue = new PQueue({ concurrency: this.#config.maxConcurrentRequests });
+    this.#instruments = new ProducerInstruments(
+      this.#config.meterProvider,
+      this.#config.transport.name,
+      () => this.metrics,
+    );
   }
 
   /** `running`, `closing` or `closed`. */
@@ -414,6 +421,7 @@ export class Producer {
     } finally {
       await this.#config.transport.close?.();
       this.#state = ProducerState.Closed;
+      this.#instruments.close(this.metrics);
     }
     return {
       recordsSent: this.#metrics.recordsSent,
@@ -725,7 +733,7 @@ export class Producer {
       if (failure !== undefined) work.push(failure);
     }
     this.#inFlight -= 1;
-    this.#emitter.emit('batch', {
+    const batchEvent = {
       transport: transport.name,
       records: batch.length,
       bytes,
@@ -736,7 +744,10 @@ export class Producer {
       failed: batch.length - succeeded,
       throttled,
       requestErrorCode: requestError?.code,
-    });
+    };
+    this.#instruments.onBatch(batchEvent);
+    this.#instruments.update(this.#metrics);
+    this.#emitter.emit('batch', batchEvent);
     this.#releaseDueRetries();
     this.#pump();
     await Promise.all(work);
@@ -806,6 +817,7 @@ export class Producer {
     try {
       await this.#config.deadLetter.write(letter);
       this.#metrics.deadLettered += 1;
+      this.#instruments.update(this.#metrics);
     } catch (error) {
       sinkError = error;
       this.#lost.push(letter);

@@ -22,6 +22,8 @@ export {
   ProducerError,
   TransportError,
 } from './errors.js';
+// OpenTelemetry instrument names
+export { ProducerMetricName } from './metrics/ProducerInstruments.js';
 export type { CloseOptions, CloseReport, Enqueued, PutOptions, PutResult } from './Producer.js';
 export { createProducer, Producer, ProducerState } from './Producer.js';
 export type {

@@ -1,10 +1,18 @@
 import { LifecycleState } from '@shardline/common';
-import { CONSUMER_DEFAULTS, type Consumer, createConsumer } from '@shardline/consumer-core';
+import {
+  CONSUMER_DEFAULTS,
+  type Consumer,
+  createConsumer,
+  type KinesisRecord,
+} from '@shardline/consumer-core';
 import { type Observable, Subject } from 'rxjs';
 import { resolveS3SinkConfig, type S3SinkOptions } from './config/resolveS3SinkConfig.js';
 import { InvalidStateError, S3SinkError } from './errors.js';
+import { S3SinkInstruments } from './metrics/S3SinkInstruments.js';
 import type { ObjectLayout, ObjectPlan } from './objects/planObjects.js';
+import { settingsFingerprint } from './objects/settingsFingerprint.js';
 import { createRecordRouter } from './routing/RecordRouter.js';
+import { type RouteResult, transformThenRoute } from './routing/RecordTransform.js';
 import type { S3SinkEvent, S3SinkMetrics } from './S3SinkEvents.js';
 import { ShardArchiver } from './ShardArchiver.js';
 import { ObjectWriter } from './upload/ObjectWriter.js';
@@ -99,7 +107,10 @@ class DefaultS3Sink implements S3Sink {
     recordsWritten: 0,
     errorRecords: 0,
     uploadErrors: 0,
+    recordsDropped: 0,
+    redoSettingsChanges: 0,
   };
+  #instruments: S3SinkInstruments | undefined;
 
   constructor(config: ReturnType<typeof resolveS3SinkConfig>) {
     this.#config = config;
@@ -112,6 +123,7 @@ class DefaultS3Sink implements S3Sink {
       dynamoDBClient: config.dynamoDBClient,
       initialPosition: config.initialPosition,
       logger: config.logger,
+      ...(config.meterProvider === undefined ? {} : { meterProvider: config.meterProvider }),
       ...config.consumer,
       // A range's checkpoint is written before the next range is recorded (the redo relies on it
       // only for speed: see ShardArchiver). The consumer's buffer must hold a whole range, the next
@@ -141,12 +153,34 @@ class DefaultS3Sink implements S3Sink {
       extension: config.codec.extension,
       newlineDelimiter: config.newlineDelimiter,
     };
-    const route = createRecordRouter({
+    const router = createRecordRouter({
       recordContent: config.recordContent,
       invalidRecordPolicy: config.invalidRecordPolicy,
       partitionQueries: config.partitionQueries,
     });
-    const emit = (event: S3SinkEvent) => this.#events.next(event);
+    const route: (record: KinesisRecord, shardId: string) => RouteResult = config.transform
+      ? transformThenRoute(config.transform, router)
+      : router;
+    const fingerprint = settingsFingerprint(config);
+    const instruments = new S3SinkInstruments({
+      meterProvider: config.meterProvider,
+      applicationName: config.applicationName,
+      streamName: config.streamLabel,
+      workerId: this.consumer.workerId,
+      metrics: () => this.metrics(),
+    });
+    this.#instruments = instruments;
+    const emit = (event: S3SinkEvent) => {
+      if (event.type === 'REDO_SETTINGS_CHANGED') {
+        this.#counters.redoSettingsChanges += 1;
+        config.logger.warn(event.message, {
+          shardId: event.shardId,
+          current: fingerprint.parts,
+        });
+      }
+      instruments.onEvent(event);
+      this.#events.next(event);
+    };
     const writer = new ObjectWriter(config, emit, () => {
       this.#counters.uploadErrors += 1;
     });
@@ -155,11 +189,15 @@ class DefaultS3Sink implements S3Sink {
         config,
         layout,
         route,
+        settingsFingerprint: fingerprint.digest,
         writer,
         emit,
         hardStopSignal: this.#hardStop.signal,
         isStopping: () => this.#state === S3SinkState.Stopping,
         onObjectWritten: (plan, bytes) => this.#countObject(plan, bytes),
+        onRecordsDropped: (records) => {
+          this.#counters.recordsDropped += records;
+        },
       });
       this.#archivers.add(archiver);
       void archiver.done.then(() => this.#archivers.delete(archiver));
@@ -170,6 +208,7 @@ class DefaultS3Sink implements S3Sink {
       if (this.#state === S3SinkState.Starting) this.#state = S3SinkState.Running;
     } catch (error) {
       this.#state = S3SinkState.Stopped;
+      this.#instruments?.close();
       throw error;
     }
   }
@@ -209,6 +248,7 @@ class DefaultS3Sink implements S3Sink {
         });
       }
       this.#hardStop.abort();
+      this.#instruments?.close();
       this.#state = S3SinkState.Stopped;
       this.#events.complete();
     })();

@@ -6,6 +6,8 @@ export const SealReason = {
   Size: 'size',
   /** `bufferIntervalMs` passed since its oldest record was added. */
   Interval: 'interval',
+  /** `bufferRecords` records taken (Kafka Connect's `flush.size`). */
+  RecordCount: 'record-count',
   /** One more partition than `maxActivePartitions`. */
   PartitionLimit: 'partition-limit',
   /**
@@ -30,6 +32,8 @@ export const S3SinkEventType = {
   RangeAbandoned: 'RANGE_ABANDONED',
   RecordsAlreadyArchived: 'RECORDS_ALREADY_ARCHIVED',
   PendingRangeMismatch: 'PENDING_RANGE_MISMATCH',
+  RedoSettingsChanged: 'REDO_SETTINGS_CHANGED',
+  RecordsDropped: 'RECORDS_DROPPED',
   MultipartUploadAborted: 'MULTIPART_UPLOAD_ABORTED',
   Retry: 'RETRY',
   ShardFailed: 'SHARD_FAILED',
@@ -70,6 +74,8 @@ export type S3SinkEvent =
       readonly isMultipart: boolean;
       /** From the first attempt to the durable object, retries included. */
       readonly uploadLatencyMs: number;
+      /** The error output's type (`processing-failed`...) of an `error` object; `undefined` for `data`. */
+      readonly errorOutputType: string | undefined;
     }
   | {
       readonly type: 'RANGE_CHECKPOINTED';
@@ -98,6 +104,32 @@ export type S3SinkEvent =
       readonly type: 'PENDING_RANGE_MISMATCH';
       readonly shardId: string;
       readonly message: string;
+    }
+  | {
+      /**
+       * A previous owner's pending range is redone, and it was prepared with other settings than today's
+       * (another transform `version`, other format options, another time-zone database): the transform
+       * or the settings changed between the crash and the redo, so the redo's objects may differ from
+       * those already written. Reported once; the redo proceeds with today's settings.
+       */
+      readonly type: 'REDO_SETTINGS_CHANGED';
+      readonly shardId: string;
+      readonly first: ExtendedSequenceNumber;
+      readonly last: ExtendedSequenceNumber;
+      readonly preparedFingerprint: string;
+      readonly currentFingerprint: string;
+      readonly message: string;
+    }
+  | {
+      /**
+       * Records the transform dropped (`Dropped`), counted once the range holding them is durable (its
+       * objects written; the checkpoint passes them).
+       */
+      readonly type: 'RECORDS_DROPPED';
+      readonly shardId: string;
+      /** The last record of their range. */
+      readonly last: ExtendedSequenceNumber;
+      readonly recordCount: number;
     }
   | {
       readonly type: 'MULTIPART_UPLOAD_ABORTED';
@@ -164,9 +196,10 @@ export interface S3SinkHooks {
  *
  * The record counts never overlap: a record the sink took from a shard's batches is buffered
  * (`bufferedRecords`) until the object holding it is durable, then counted once, as written
- * (`recordsWritten`, or `errorRecords` for the error output), in the same step that removes it from
- * `bufferedRecords`. So `bufferedRecords + recordsWritten + errorRecords` is the number of records taken
- * so far, minus those dropped for the next owner to redo (`RANGE_ABANDONED`, `SHARD_FAILED`), and it
+ * (`recordsWritten`, or `errorRecords` for the error output, or `recordsDropped` for a record the
+ * transform dropped, once its range's objects are durable), in the same step that removes it from
+ * `bufferedRecords`. So `bufferedRecords + recordsWritten + errorRecords + recordsDropped` is the number
+ * of records taken so far, minus those dropped for the next owner to redo (`RANGE_ABANDONED`, `SHARD_FAILED`), and it
  * never counts a record twice. Records that the consumer has fetched but the sink has not taken yet (its
  * read-ahead, bounded by the consumer's buffer) are in none of these counts.
  */
@@ -183,6 +216,10 @@ export interface S3SinkMetrics {
   readonly errorRecords: number;
   /** S3 request failures (each retried). */
   readonly uploadErrors: number;
+  /** Records the transform dropped, counted once their range's objects are durable. */
+  readonly recordsDropped: number;
+  /** Redone ranges prepared with other settings (`REDO_SETTINGS_CHANGED`). */
+  readonly redoSettingsChanges: number;
   /**
    * Records held and not yet in a durable object now: the open buffers, and the records of sealed
    * ranges whose objects are still being written. Never counted in `recordsWritten`/`errorRecords` at

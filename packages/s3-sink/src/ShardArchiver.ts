@@ -21,6 +21,7 @@ import {
   type SealedRange,
 } from './objects/planObjects.js';
 import type { RecordRoute } from './routing/RecordRouter.js';
+import type { RouteResult } from './routing/RecordTransform.js';
 import { type S3SinkEvent, type S3SinkHookInfo, SealReason } from './S3SinkEvents.js';
 import type { ObjectWriter } from './upload/ObjectWriter.js';
 
@@ -28,7 +29,15 @@ import type { ObjectWriter } from './upload/ObjectWriter.js';
 export interface ShardArchiverContext {
   readonly config: ResolvedS3SinkConfig;
   readonly layout: ObjectLayout;
-  readonly route: (record: KinesisRecord) => RecordRoute;
+  /**
+   * The record's route (after the transform, if any): a promise only for a transform that returned one.
+   */
+  readonly route: (record: KinesisRecord, shardId: string) => RouteResult;
+  /**
+   * Digest of the settings that decide the objects (`settingsFingerprint`), recorded with each prepared
+   * range and compared on a redo. @defaultValue none (not recorded, not compared)
+   */
+  readonly settingsFingerprint?: string;
   readonly writer: ObjectWriter;
   readonly emit: (event: S3SinkEvent) => void;
   /** Aborted once the sink's stop deadline passes: give up writing (the next owner redoes the range). */
@@ -36,6 +45,8 @@ export interface ShardArchiverContext {
   /** Whether the sink is stopping (a completed session then seals with reason `stop`). */
   readonly isStopping: () => boolean;
   readonly onObjectWritten: (plan: ObjectPlan, bytes: number) => void;
+  /** Records a transform dropped, counted once every object of their range is durable. */
+  readonly onRecordsDropped?: (records: number) => void;
 }
 
 /** A previous owner's pending range, to redo exactly. */
@@ -66,6 +77,9 @@ export class ShardArchiver {
    */
   #writtenRecords = 0;
   #writtenBytes = 0;
+  /** Records of the buffer (and their input bytes) that the transform dropped: in no object. */
+  #droppedRecords = 0;
+  #droppedBytes = 0;
   #partitions = new Set<string>();
   #openedAtMs = 0;
   #lastBatch: RecordBatch | undefined;
@@ -250,13 +264,17 @@ export class ShardArchiver {
           if (this.#records.length > 0) await this.#seal(SealReason.Redo);
           this.#redo = undefined;
         } else {
-          this.#add(record);
+          let redoRoute = this.#route(record);
+          if (redoRoute instanceof Promise) redoRoute = await redoRoute;
+          this.#add(record, redoRoute);
           if (compareExtendedSequenceNumbers(record, redo.pending) === 0) await this.#seal(SealReason.Redo);
           continue;
         }
       }
-      const route = this.#context.route(record);
+      let route = this.#route(record);
+      if (route instanceof Promise) route = await route;
       if (
+        route.kind !== 'dropped' &&
         this.#records.length > 0 &&
         !this.#partitions.has(route.partitionId) &&
         this.#partitions.size >= config.maxActivePartitions
@@ -265,18 +283,32 @@ export class ShardArchiver {
       }
       this.#add(record, route);
       if (this.#inputBytes >= config.bufferSizeBytes) await this.#seal(SealReason.Size);
+      else if (config.bufferRecords > 0 && this.#records.length >= config.bufferRecords) {
+        await this.#seal(SealReason.RecordCount);
+      }
     }
     if (config.bufferIntervalMs === 0 && !this.#redo && this.#records.length > 0) {
       await this.#seal(SealReason.Interval);
     }
   }
 
-  #add(record: KinesisRecord, route: RecordRoute = this.#context.route(record)): void {
+  /**
+   * The record's route. Callers `await` only a promise (a transform that returned one): a synchronous
+   * route costs no microtask per record.
+   */
+  #route(record: KinesisRecord): RecordRoute | Promise<RecordRoute> {
+    return this.#context.route(record, this.shardId);
+  }
+
+  #add(record: KinesisRecord, route: RecordRoute): void {
     if (this.#records.length === 0) this.#openedAtMs = this.#context.config.nowMs();
     this.#records.push(record);
     this.#routes.push(route);
     this.#inputBytes += record.data.byteLength;
-    this.#partitions.add(route.partitionId);
+    if (route.kind === 'dropped') {
+      this.#droppedRecords += 1;
+      this.#droppedBytes += record.data.byteLength;
+    } else this.#partitions.add(route.partitionId);
   }
 
   async #finish(): Promise<void> {
@@ -311,6 +343,8 @@ export class ShardArchiver {
     this.#inputBytes = 0;
     this.#writtenRecords = 0;
     this.#writtenBytes = 0;
+    this.#droppedRecords = 0;
+    this.#droppedBytes = 0;
     this.#partitions.clear();
   }
 
@@ -339,6 +373,7 @@ export class ShardArchiver {
       objectCount: plans.length,
       keysSha256: keysDigest(plans),
       multipartUploads: [],
+      settingsFingerprint: this.#context.settingsFingerprint,
     };
     const info: S3SinkHookInfo = {
       shardId: this.shardId,
@@ -363,6 +398,21 @@ export class ShardArchiver {
         type: 'PENDING_RANGE_MISMATCH',
         shardId: this.shardId,
         message: `the redone range gives ${plans.length} object(s) with other keys than the previous owner's ${redo.range.objectCount} (was the key layout changed?)`,
+      });
+    }
+    const prepared = redo?.range?.settingsFingerprint;
+    const current = this.#context.settingsFingerprint;
+    if (prepared !== undefined && current !== undefined && prepared !== current) {
+      // Reported once: the redo goes on with today's settings and records their fingerprint, so a
+      // crash during it is redone without a mismatch (never a loop).
+      emit({
+        type: 'REDO_SETTINGS_CHANGED',
+        shardId: this.shardId,
+        first: range.first,
+        last: range.last,
+        preparedFingerprint: prepared,
+        currentFingerprint: current,
+        message: `the range was prepared with other settings (fingerprint ${prepared}, now ${current}: the transform version, the record format options or the time-zone database changed); it is redone with today's, so its objects may differ from those the previous owner wrote`,
       });
     }
 
@@ -406,7 +456,18 @@ export class ShardArchiver {
         uncompressedBytes: plan.uncompressedBytes,
         isMultipart: written.isMultipart,
         uploadLatencyMs: written.uploadLatencyMs,
+        errorOutputType: plan.errorOutputType,
       });
+    }
+    if (this.#droppedRecords > 0) {
+      // Durable with the range (no object holds them): no longer buffered, counted once as dropped.
+      const dropped = this.#droppedRecords;
+      this.#writtenRecords += dropped;
+      this.#writtenBytes += this.#droppedBytes;
+      this.#droppedRecords = 0;
+      this.#droppedBytes = 0;
+      this.#context.onRecordsDropped?.(dropped);
+      emit({ type: 'RECORDS_DROPPED', shardId: this.shardId, last: range.last, recordCount: dropped });
     }
     await config.hooks.objectsWritten?.(info);
 

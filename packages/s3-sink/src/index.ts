@@ -28,15 +28,18 @@ export type {
   TimestampToken,
 } from './keys/KeyTemplate.js';
 export { ErrorOutputType, objectFileName, parseKeyTemplate, renderKeyTemplate } from './keys/KeyTemplate.js';
-
+// OpenTelemetry instrument names
+export { S3SinkMetricName } from './metrics/S3SinkInstruments.js';
 // Compression codecs
 export type { CompressionCodec } from './objects/compression.js';
 export { gzipCompression, noCompression } from './objects/compression.js';
-
 // Partition queries on the envelope, and what reaches an object
 export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';
 export { evaluateEnvelopeQuery, parseEnvelopeQuery } from './routing/EnvelopeQuery.js';
 export { InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
+// Record transformation (Firehose's data transformation, in process)
+export type { RecordTransform, TransformResult } from './routing/RecordTransform.js';
+export { TransformResultType } from './routing/RecordTransform.js';
 
 // The sink
 export type { S3Sink } from './S3Sink.js';

@@ -1,3 +1,4 @@
+import type { MeterProvider } from '@opentelemetry/api';
 import {
   MAX_PUT_RECORDS_BYTES,
   MAX_PUT_RECORDS_RECORDS,
@@ -80,6 +81,11 @@ export interface ProducerOptions {
   readonly closeTimeoutMs?: number;
   /** Random numbers in [0, 1) for backoff jitter (tests pass a seeded one). @defaultValue Math.random */
   readonly random?: () => number;
+  /**
+   * Where the producer's OpenTelemetry instruments (`shardline.producer.*`, see the README) are created.
+   * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
+   */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** {@link ProducerOptions} after defaults, validated. */
@@ -97,6 +103,8 @@ export interface ResolvedProducerConfig {
   readonly deadLetter: DeadLetterSink;
   readonly closeTimeoutMs: number;
   readonly random: () => number;
+  /** `undefined`: the global `MeterProvider`. */
+  readonly meterProvider: MeterProvider | undefined;
 }
 
 /** Defaults of {@link ProducerOptions}. */
@@ -125,6 +133,7 @@ const KNOWN = new Set([
   'deadLetter',
   'closeTimeoutMs',
   'random',
+  'meterProvider',
 ]);
 const KNOWN_RETRY = new Set(['initialDelayMs', 'maxDelayMs', 'deadlineMs', 'maxAttempts']);
 
@@ -237,6 +246,13 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
   );
   const random = options.random ?? Math.random;
   if (typeof random !== 'function') problems.add('random', 'must be a function');
+  const meterProvider = options.meterProvider;
+  if (
+    meterProvider !== undefined &&
+    typeof (meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function'
+  ) {
+    problems.add('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+  }
 
   problems.throwIfAny();
   return {
@@ -253,5 +269,6 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     deadLetter,
     closeTimeoutMs,
     random,
+    meterProvider,
   };
 }

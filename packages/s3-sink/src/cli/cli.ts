@@ -10,6 +10,7 @@ import { ConfigurationError } from '../errors.js';
 import { createS3Sink } from '../S3Sink.js';
 import type { S3SinkEvent, S3SinkHooks } from '../S3SinkEvents.js';
 import { checkDestinations } from './checkDestinations.js';
+import { addTransformFlags, type TransformFlags, transformFlagOptions } from './transformFlags.js';
 
 /** Exit codes of `shardline-s3-sink` (the README lists them). */
 export const ExitCode = {
@@ -109,6 +110,11 @@ const WRITE_CHECK_KEY_PREFIX = '.shardline-s3-sink/write-check/';
 const CHECK_TIMEOUT_MS = 10_000;
 
 function program(): Command {
+  // Transformation and record-count buffering: their own block (transformFlags.ts).
+  return addTransformFlags(baseProgram());
+}
+
+function baseProgram(): Command {
   return new Command('shardline-s3-sink')
     .description(
       'Archives a Kinesis stream to S3 like Firehose, with exactly-once objects. Runs until SIGINT/SIGTERM, then flushes its buffers and releases its leases.',
@@ -288,9 +294,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     dynamoDBClient.destroy();
     s3Client.destroy();
   };
+  // --- Transformation and record-count buffering ---
+  const transformOptions = await transformFlagOptions(flags as Flags & TransformFlags, process.cwd());
+  if (typeof transformOptions === 'string') {
+    destroy();
+    io.stderr(`shardline-s3-sink: ${transformOptions}\n`);
+    return ExitCode.Usage;
+  }
   let sink: ReturnType<typeof createS3Sink>;
   try {
-    sink = createS3Sink(options);
+    sink = createS3Sink({ ...options, ...transformOptions });
   } catch (error) {
     destroy();
     if (error instanceof ConfigurationError) {
@@ -381,7 +394,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   await sink.stop();
   const m = sink.metrics();
   io.stderr(
-    `shardline-s3-sink: stopped: ${m.objectsWritten} objects, ${m.recordsWritten} records, ${m.errorRecords} error records\n`,
+    `shardline-s3-sink: stopped: ${m.objectsWritten} objects, ${m.recordsWritten} records, ${m.errorRecords} error records${m.recordsDropped > 0 ? `, ${m.recordsDropped} dropped by the transform` : ''}\n`,
   );
   destroy();
   return isOutage ? ExitCode.S3Outage : ExitCode.Ok;

@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { MeterProvider } from '@opentelemetry/api';
 import { ProblemList } from '@shardline/common';
 import {
   type ConsumerOptions,
@@ -12,6 +13,7 @@ import { DEFAULT_TIME_LAYOUT, type KeyTemplate, parseKeyTemplate } from '../keys
 import { type CompressionCodec, gzipCompression, noCompression } from '../objects/compression.js';
 import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
 import { InvalidRecordPolicy, RecordContent } from '../routing/RecordRouter.js';
+import type { RecordTransform } from '../routing/RecordTransform.js';
 import type { S3SinkHooks } from '../S3SinkEvents.js';
 
 /** The S3 client calls the sink makes (your `S3Client`; never destroyed by the sink). */
@@ -87,6 +89,15 @@ export interface S3SinkOptions {
   readonly bufferSizeBytes?: number;
   /** Longest time a record waits in a buffer (0–900 s; 0: one range per batch). @defaultValue 300000 */
   readonly bufferIntervalMs?: number;
+  /**
+   * Most records per shard buffer (Kafka Connect's `flush.size`), beside `bufferSizeBytes` and
+   * `bufferIntervalMs`: the record that reaches it closes the buffer (seal reason `record-count`). Counts
+   * every record taken from the shard (those a transform drops, and those routed to the error output,
+   * included), for all partitions of the buffer together: so an object holds at most this many records.
+   * 0 (or 1–10,000,000): 0 sets no such bound.
+   * @defaultValue 0 (no bound: buffers close by size and interval only)
+   */
+  readonly bufferRecords?: number;
   /** `'none'`, `'gzip'` or your deterministic codec. @defaultValue 'none' */
   readonly compression?: 'none' | 'gzip' | CompressionCodec;
   /** Newline after each record (Firehose's option). @defaultValue true */
@@ -127,6 +138,21 @@ export interface S3SinkOptions {
   readonly nowMs?: () => number;
   /** Named points for fault-injection tests. @defaultValue none */
   readonly hooks?: S3SinkHooks;
+
+  // --- Transformation and metrics ---
+  /**
+   * Transforms each record before it is routed (Firehose's data transformation, in process): returns
+   * `Ok` with new data, `Dropped`, or `ProcessingFailed`. It must be pure, and its `version` must change
+   * with its behaviour: see {@link RecordTransform}.
+   * @defaultValue none (records are archived as read)
+   */
+  readonly transform?: RecordTransform;
+  /**
+   * Where the sink's OpenTelemetry instruments (`shardline.s3_sink.*`, see the README) and its
+   * consumer's (`shardline.consumer.*`) are created.
+   * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
+   */
+  readonly meterProvider?: MeterProvider;
 }
 
 /** {@link S3SinkOptions} after defaults and validation. */
@@ -146,6 +172,8 @@ export interface ResolvedS3SinkConfig {
   readonly maxActivePartitions: number;
   readonly bufferSizeBytes: number;
   readonly bufferIntervalMs: number;
+  /** 0: no record-count bound. */
+  readonly bufferRecords: number;
   readonly codec: CompressionCodec;
   readonly newlineDelimiter: boolean;
   readonly recordContent: RecordContent;
@@ -162,6 +190,10 @@ export interface ResolvedS3SinkConfig {
   readonly signal: AbortSignal | undefined;
   readonly nowMs: () => number;
   readonly hooks: S3SinkHooks;
+  /** The record transformation; `undefined`: none. */
+  readonly transform: RecordTransform | undefined;
+  /** `undefined`: the global `MeterProvider`. */
+  readonly meterProvider: MeterProvider | undefined;
 }
 
 const MIB = 1024 * 1024;
@@ -173,6 +205,7 @@ export const S3_SINK_DEFAULTS = {
   maxActivePartitions: 500,
   bufferSizeBytes: 5 * MIB,
   bufferIntervalMs: 300_000,
+  bufferRecords: 0,
   compression: 'none',
   newlineDelimiter: true,
   recordContent: RecordContent.Envelope,
@@ -191,6 +224,7 @@ export const S3_SINK_LIMITS = {
   minBufferSizeBytes: 1024,
   maxBufferSizeBytes: 128 * MIB,
   maxBufferIntervalMs: 900_000,
+  maxBufferRecords: 10_000_000,
   maxActivePartitions: 10_000,
   // S3: parts of 5 MiB to 5 GiB, at most 10,000 parts.
   minPartSizeBytes: 5 * MIB,
@@ -266,6 +300,9 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     isErrorPrefix: true,
   });
   problems.addAll(errorPrefix.problems);
+  const { bufferRecords } = problems.integers(o, S3_SINK_DEFAULTS, {
+    bufferRecords: [0, S3_SINK_LIMITS.maxBufferRecords],
+  });
   const { maxActivePartitions, bufferSizeBytes, bufferIntervalMs } = problems.integers(o, S3_SINK_DEFAULTS, {
     maxActivePartitions: [1, S3_SINK_LIMITS.maxActivePartitions],
     bufferSizeBytes: [S3_SINK_LIMITS.minBufferSizeBytes, S3_SINK_LIMITS.maxBufferSizeBytes],
@@ -321,6 +358,27 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   }
   if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problems.add('nowMs', 'must be a function');
 
+  // --- Transformation and metrics ---
+  const transform = o.transform;
+  if (transform !== undefined) {
+    if (typeof (transform as { transform?: unknown } | null)?.transform !== 'function') {
+      problems.add('transform.transform', 'must be a function (record, shardId) => TransformResult');
+    }
+    const version = (transform as { version?: unknown } | null)?.version;
+    if (typeof version !== 'string' || version.length === 0 || version.length > 256) {
+      problems.add(
+        'transform.version',
+        'is required: a non-empty string of at most 256 characters naming the transform behaviour (recorded with each prepared range)',
+      );
+    }
+  }
+  if (
+    o.meterProvider !== undefined &&
+    typeof (o.meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function'
+  ) {
+    problems.add('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
+  }
+
   problems.throwIfAny();
   return {
     streamName: o.streamName,
@@ -337,6 +395,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     maxActivePartitions,
     bufferSizeBytes,
     bufferIntervalMs,
+    bufferRecords,
     codec,
     newlineDelimiter,
     recordContent,
@@ -353,5 +412,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     signal: o.signal,
     nowMs: o.nowMs ?? Date.now,
     hooks: o.hooks ?? {},
+    transform,
+    meterProvider: o.meterProvider,
   };
 }

@@ -94,6 +94,8 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
     const head = records[first]!;
     const tail = records[group === undefined ? count - 1 : group[count - 1]!]!;
     const route = routes[first]!;
+    // Dropped by the transform: in the range (the checkpoint passes them), in no object.
+    if (route.kind === 'dropped') continue;
     const timestampMs = head.approximateArrivalTimestamp.getTime();
     const prefix =
       route.kind === 'error'
@@ -170,6 +172,11 @@ export interface PendingRange {
    * them after a crash, even where `ListMultipartUploads` is not available.
    */
   readonly multipartUploads: readonly { readonly key: string; readonly uploadId: string }[];
+  /**
+   * Digest of the settings that decided the objects (see `settingsFingerprint`); `undefined` in a state
+   * written by a sink before fingerprints (nothing to compare then).
+   */
+  readonly settingsFingerprint?: string | undefined;
 }
 
 /** The digest of a plan's keys stored in {@link PendingRange}. */
@@ -179,6 +186,11 @@ export function keysDigest(plans: readonly ObjectPlan[]): string {
     .digest('hex');
 }
 
+/**
+ * Version 1, still: the fingerprint (`fp`) is an optional field that readers without it ignore, so a
+ * state stays readable both ways (a sink rolled back to a version without fingerprints redoes its
+ * range exactly; a higher version would make it treat the state as foreign and redo the range as one).
+ */
 const STATE_VERSION = 1;
 
 /** Encodes a {@link PendingRange} as the lease's `pendingCheckpointState` (small JSON). */
@@ -192,6 +204,7 @@ export function encodePendingRange(range: PendingRange): Uint8Array {
       objects: range.objectCount,
       keys: range.keysSha256,
       mpu: range.multipartUploads.map((u) => [u.key, u.uploadId]),
+      fp: range.settingsFingerprint,
     }),
   );
 }
@@ -223,6 +236,7 @@ export function decodePendingRange(state: Uint8Array): PendingRange {
   ) {
     throw new Error('not a pending range');
   }
+  if (value.fp !== undefined && typeof value.fp !== 'string') throw new Error('not a pending range');
   return {
     multipartUploads: (mpu as [string, string][]).map(([key, uploadId]) => ({ key, uploadId })),
     first: pair(value.first),
@@ -230,5 +244,6 @@ export function decodePendingRange(state: Uint8Array): PendingRange {
     recordCount: value.records,
     objectCount: value.objects,
     keysSha256: value.keys,
+    settingsFingerprint: value.fp,
   };
 }

@@ -48,8 +48,22 @@ export interface ErrorRoute {
   readonly partitionId: string;
 }
 
+/** A record a transform dropped: in no object, but in its range (the checkpoint passes it). */
+export interface DroppedRoute {
+  readonly kind: 'dropped';
+  readonly bytes: undefined;
+  readonly partitionId: '!dropped';
+}
+
+/** The route of every dropped record (one shared, frozen object). */
+export const DROPPED: DroppedRoute = Object.freeze({
+  kind: 'dropped',
+  bytes: undefined,
+  partitionId: '!dropped',
+});
+
 /** Where a record goes. */
-export type RecordRoute = DataRoute | ErrorRoute;
+export type RecordRoute = DataRoute | ErrorRoute | DroppedRoute;
 
 /** The bytes written for `record` routed by `route` (without the delimiter). */
 export function routedBytes(record: KinesisRecord, route: RecordRoute): Uint8Array {
@@ -204,7 +218,8 @@ function describeError(error: unknown): string {
 
 const encoder = new TextEncoder();
 
-function errorRoute(
+/** The error-output route of `record`, with its error line (no processing time: replays give the same bytes). */
+export function errorRoute(
   record: KinesisRecord,
   errorOutputType: ErrorOutputType,
   errorCode: string,

@@ -15,13 +15,19 @@ import {
   type S3SinkOptions,
 } from '../../src/index.js';
 import {
+  decodePendingRange,
   encodePendingRange,
   keysDigest,
   type ObjectPlan,
   type PendingRange,
   planObjects,
 } from '../../src/objects/planObjects.js';
-import { createRecordRouter, type RecordRoute } from '../../src/routing/RecordRouter.js';
+import { createRecordRouter } from '../../src/routing/RecordRouter.js';
+import {
+  type RouteResult,
+  type TransformResult,
+  transformThenRoute,
+} from '../../src/routing/RecordTransform.js';
 import { ShardArchiver } from '../../src/ShardArchiver.js';
 import type { ObjectWriter } from '../../src/upload/ObjectWriter.js';
 
@@ -44,7 +50,10 @@ function record(i: number, type = 'view'): KinesisRecord {
 function harness(
   options: Partial<S3SinkOptions>,
   session: Partial<ShardSession> = {},
-  overrides: { route?: (r: KinesisRecord) => RecordRoute } = {},
+  overrides: {
+    route?: (r: KinesisRecord, shardId: string) => RouteResult;
+    settingsFingerprint?: string;
+  } = {},
 ) {
   const config = resolveS3SinkConfig({
     streamName: 'orders',
@@ -60,6 +69,8 @@ function harness(
   const log: string[] = [];
   let isLeaseLost = false;
   let prepareError: Error | undefined;
+  /** Each pending checkpoint's state, as written. */
+  const states: Uint8Array[] = [];
   const records$ = new Subject<RecordBatch>();
   const batch = (records: KinesisRecord[]): RecordBatch => ({
     shardId: SHARD,
@@ -68,9 +79,10 @@ function harness(
     checkpoint: async (p) => {
       if (!isLeaseLost) log.push(`checkpoint ${(p as KinesisRecord).sequenceNumber.slice(-3)}`);
     },
-    prepareCheckpoint: async (p) => {
+    prepareCheckpoint: async (p, state) => {
       if (isLeaseLost) throw new LeaseLostError(SHARD);
       if (prepareError) throw prepareError;
+      if (state) states.push(state);
       log.push(`prepare ${(p as KinesisRecord).sequenceNumber.slice(-3)}`);
     },
     release: () => {},
@@ -100,13 +112,14 @@ function harness(
     extension: '',
     newlineDelimiter: true,
   };
-  const route =
-    overrides.route ??
-    createRecordRouter({
-      recordContent: 'envelope',
-      invalidRecordPolicy: 'error-output',
-      partitionQueries: config.partitionQueries,
-    });
+  const router = createRecordRouter({
+    recordContent: 'envelope',
+    invalidRecordPolicy: config.invalidRecordPolicy,
+    partitionQueries: config.partitionQueries,
+  });
+  const route = overrides.route ?? (config.transform ? transformThenRoute(config.transform, router) : router);
+  /** Records the archiver reported dropped by the transform (what the sink adds to `recordsDropped`). */
+  const dropped = { n: 0 };
   const archiver = new ShardArchiver(
     {
       shardId: SHARD,
@@ -127,12 +140,16 @@ function harness(
       config,
       layout,
       route,
+      settingsFingerprint: overrides.settingsFingerprint,
       writer,
       emit: (e) => events.push(e),
       hardStopSignal: new AbortController().signal,
       isStopping: () => true,
       onObjectWritten: (plan) => {
         objectRecords.n += plan.recordCount;
+      },
+      onRecordsDropped: (n) => {
+        dropped.n += n;
       },
     },
   );
@@ -142,9 +159,11 @@ function harness(
     log,
     events,
     objectRecords,
+    dropped,
+    states,
     written,
     layout,
-    route,
+    route: router,
     push: (records: KinesisRecord[]) => records$.next(batch(records)),
     end: async () => {
       records$.complete();
@@ -430,5 +449,323 @@ describe('ShardArchiver', () => {
       await h.end();
       expect(h.log).toEqual(['prepare 005', 'write 001-005 (5)', 'fail objectsWritten hook failed']);
     });
+  });
+});
+
+describe('ShardArchiver: record-count buffering', () => {
+  it('closes the buffer at bufferRecords records (seal reason record-count), beside size and interval', async () => {
+    const h = harness({ bufferSizeBytes: 1024 * 1024, bufferRecords: 7 });
+    h.push(records(1, 10));
+    h.push(records(11, 20));
+    await h.end();
+    expect(h.log.filter((l) => l.startsWith('write'))).toEqual([
+      'write 001-007 (7)',
+      'write 008-014 (7)',
+      'write 015-020 (6)',
+    ]);
+    const reasons = h.events.flatMap((e) => (e.type === 'RANGE_SEALED' ? [e.reason] : []));
+    expect(reasons).toEqual(['record-count', 'record-count', 'stop']);
+  });
+
+  it('is off by default: ranges close by size only', async () => {
+    const h = harness({ bufferSizeBytes: 1024 * 1024 });
+    h.push(records(1, 50));
+    await h.end();
+    expect(h.log.filter((l) => l.startsWith('write'))).toEqual(['write 001-050 (50)']);
+  });
+
+  it('the size bound wins when both are reached by the same record (one seal)', async () => {
+    const size = record(1).data.byteLength;
+    const h = harness({ bufferSizeBytes: 1024, bufferRecords: Math.ceil(1024 / size) });
+    h.push(records(1, 24));
+    await h.end();
+    const reasons = h.events.flatMap((e) => (e.type === 'RANGE_SEALED' ? [e.reason] : []));
+    expect(reasons).toEqual(['size', 'size']);
+  });
+});
+
+describe('ShardArchiver: transform', () => {
+  const decoder = new TextDecoder();
+  /** Records 1–8: i%4 = 1 Ok (new data), 2 Dropped, 3 ProcessingFailed, 0 throws. */
+  const mixed = (r: KinesisRecord): TransformResult => {
+    const i = Number(r.sequenceNumber.slice(-3));
+    if (i % 4 === 1) {
+      return {
+        result: 'Ok',
+        data: JSON.stringify({ eventId: `ev-${i}`, receivedAt: '2026-11-25T16:00:00.000Z', data: { t: i } }),
+      };
+    }
+    if (i % 4 === 2) return { result: 'Dropped' };
+    if (i % 4 === 3) return { result: 'ProcessingFailed', reason: `bad record ${i}` };
+    throw new RangeError(`cannot transform ${i}`);
+  };
+  const lines = (h: ReturnType<typeof harness>, kind: 'data' | 'error') =>
+    h.written
+      .filter((p) => p.kind === kind)
+      .flatMap((p) => p.chunks.filter((c) => c.byteLength > 1).map((c) => JSON.parse(decoder.decode(c))));
+
+  it('Ok data is archived, Dropped in no object, ProcessingFailed and throws go to processing-failed; the checkpoint passes all', async () => {
+    const h = harness({ bufferSizeBytes: 1024 * 1024, transform: { version: 'v1', transform: mixed } });
+    h.push(records(1, 8));
+    await h.end();
+    expect(lines(h, 'data')).toEqual([
+      { eventId: 'ev-1', receivedAt: '2026-11-25T16:00:00.000Z', data: { t: 1 } },
+      { eventId: 'ev-5', receivedAt: '2026-11-25T16:00:00.000Z', data: { t: 5 } },
+    ]);
+    const errors = lines(h, 'error');
+    expect(errors.map((e) => [e.sequenceNumber.slice(-3), e.errorCode, e.errorMessage])).toEqual([
+      ['003', 'Transform.ProcessingFailed', 'bad record 3'],
+      ['004', 'Transform.FunctionError', 'the transform failed: RangeError: cannot transform 4'],
+      ['007', 'Transform.ProcessingFailed', 'bad record 7'],
+      ['008', 'Transform.FunctionError', 'the transform failed: RangeError: cannot transform 8'],
+    ]);
+    // The error line holds the record as read (base64), not a transformed one.
+    expect(Buffer.from(errors[0].rawData, 'base64').equals(Buffer.from(record(3).data))).toBe(true);
+    expect(h.written.every((p) => p.kind === 'data' || p.errorOutputType === 'processing-failed')).toBe(true);
+    expect(h.log.filter((l) => l.startsWith('prepare') || l.startsWith('checkpoint'))).toEqual([
+      'prepare 008',
+      'checkpoint 008',
+    ]);
+    // Every record taken is counted once: 2 written, 4 error output, 2 dropped, none still buffered.
+    expect({
+      objects: h.objectRecords.n,
+      dropped: h.dropped.n,
+      buffered: h.archiver.buffered.records,
+    }).toEqual({
+      objects: 6,
+      dropped: 2,
+      buffered: 0,
+    });
+    expect(h.events).toContainEqual({
+      type: 'RECORDS_DROPPED',
+      shardId: SHARD,
+      last: { sequenceNumber: record(8).sequenceNumber, subSequenceNumber: 0 },
+      recordCount: 2,
+    });
+  });
+
+  it('dropped records count as buffered until their range is durable, then as dropped (never both)', async () => {
+    const overlaps: string[] = [];
+    let h: ReturnType<typeof harness> | undefined;
+    const check = (point: string) => (info: S3SinkHookInfo) => {
+      const taken = Number(info.last.sequenceNumber.slice(-3));
+      const sum = h!.archiver.buffered.records + h!.objectRecords.n + h!.dropped.n;
+      if (sum !== taken) overlaps.push(`${point} ${taken}: ${sum}`);
+    };
+    h = harness({
+      bufferSizeBytes: 1024 * 1024,
+      bufferRecords: 3,
+      transform: { version: 'v1', transform: mixed },
+      hooks: {
+        rangeSealed: check('sealed'),
+        pendingWritten: check('prepared'),
+        objectsWritten: check('objects-written'),
+        checkpointed: check('checkpointed'),
+      },
+    });
+    h.push(records(1, 12));
+    await h.end();
+    expect(overlaps).toEqual([]);
+    expect(h.dropped.n).toBe(3);
+  });
+
+  it('a range of dropped records only is prepared and checkpointed with no object', async () => {
+    const h = harness({
+      bufferSizeBytes: 1024 * 1024,
+      transform: { version: 'v1', transform: () => ({ result: 'Dropped' }) },
+    });
+    h.push(records(1, 5));
+    await h.end();
+    expect(h.log).toEqual(['prepare 005', 'checkpoint 005']);
+    expect(h.dropped.n).toBe(5);
+    expect(h.archiver.buffered).toEqual({ records: 0, bytes: 0, openedAtMs: undefined });
+  });
+
+  it('a synchronous transform runs without a microtask per record; a promise gives the same objects', async () => {
+    const order: string[] = [];
+    const sync = harness({
+      bufferSizeBytes: 1024 * 1024,
+      transform: {
+        version: 'v1',
+        transform: (r) => {
+          const i = r.sequenceNumber.slice(-3);
+          if (i === '001') queueMicrotask(() => order.push('microtask'));
+          order.push(i);
+          return mixed(r);
+        },
+      },
+    });
+    sync.push(records(1, 5));
+    await sync.end();
+    // Every record of the batch was transformed before the first microtask could run.
+    expect(order).toEqual(['001', '002', '003', '004', '005', 'microtask']);
+
+    const async = harness({
+      bufferSizeBytes: 1024 * 1024,
+      transform: {
+        version: 'v1',
+        transform: async (r) => {
+          await new Promise((resolve) => setTimeout(resolve, Number(r.sequenceNumber.slice(-1)) % 3));
+          return mixed(r);
+        },
+      },
+    });
+    async.push(records(1, 5));
+    await async.end();
+    const view = (h: ReturnType<typeof harness>) =>
+      h.written.map((p) => [p.key, p.recordCount, p.uncompressedBytes]);
+    expect(view(async)).toEqual(view(sync));
+    expect(async.log).toEqual(sync.log);
+  });
+
+  it('an invalid result or a rejection goes to processing-failed (Transform.FunctionError)', async () => {
+    const h = harness({
+      bufferSizeBytes: 1024 * 1024,
+      transform: {
+        version: 'v1',
+        transform: (r) => {
+          const i = r.sequenceNumber.slice(-1);
+          if (i === '1') return { result: 'Ok' } as never;
+          if (i === '2') return undefined as never;
+          return Promise.reject(new Error('lookup failed'));
+        },
+      },
+    });
+    h.push(records(1, 3));
+    await h.end();
+    expect(lines(h, 'error').map((e) => [e.errorCode, e.errorMessage])).toEqual([
+      ['Transform.FunctionError', 'the transform returned Ok without data (bytes or a string)'],
+      [
+        'Transform.FunctionError',
+        "the transform returned undefined, not { result: 'Ok' | 'Dropped' | 'ProcessingFailed' }",
+      ],
+      ['Transform.FunctionError', 'the transform failed: Error: lookup failed'],
+    ]);
+  });
+
+  it('transformed data that is not an envelope: processing-failed with that data (default policy), or archived as it is (archive)', async () => {
+    const plain = { version: 'v1', transform: () => ({ result: 'Ok' as const, data: 'plain text' }) };
+    const h = harness({ bufferSizeBytes: 1024 * 1024, transform: plain });
+    h.push(records(1, 2));
+    await h.end();
+    const errors = lines(h, 'error');
+    expect(errors.map((e) => [e.errorCode, Buffer.from(e.rawData, 'base64').toString('utf8')])).toEqual([
+      ['EnvelopeDecodeError', 'plain text'],
+      ['EnvelopeDecodeError', 'plain text'],
+    ]);
+    const archived = harness({
+      bufferSizeBytes: 1024 * 1024,
+      transform: plain,
+      invalidRecordPolicy: 'archive',
+    });
+    archived.push(records(1, 2));
+    await archived.end();
+    expect(
+      archived.written.flatMap((p) => p.chunks.filter((c) => c.byteLength > 1).map((c) => decoder.decode(c))),
+    ).toEqual(['plain text', 'plain text']);
+  });
+
+  it('routes the transformed data: partition queries see the new bytes', async () => {
+    const h = harness({
+      bufferSizeBytes: 1024 * 1024,
+      prefix: 't=!{partitionKeyFromQuery:t}/',
+      partitionKeys: { t: 'data.type' },
+      transform: {
+        version: 'v1',
+        transform: (r) => {
+          const envelope = JSON.parse(decoder.decode(r.data));
+          envelope.data.type = envelope.data.i % 2 === 0 ? 'even' : 'odd';
+          return { result: 'Ok', data: new TextEncoder().encode(JSON.stringify(envelope)) };
+        },
+      },
+    });
+    h.push(records(1, 4));
+    await h.end();
+    expect(h.written.map((p) => [p.key.split('/')[0], p.recordCount])).toEqual([
+      ['t=odd', 2],
+      ['t=even', 2],
+    ]);
+  });
+});
+
+describe('ShardArchiver: settings fingerprint', () => {
+  /** The pending state a previous owner wrote for records 11–20 with fingerprint `fp`. */
+  const previousOwner = (fp: string | undefined) => {
+    const probe = harness({ bufferSizeBytes: 1024 * 1024 });
+    const plans = planObjects(
+      {
+        shardId: SHARD,
+        first: record(11),
+        last: record(20),
+        records: records(11, 20),
+        routes: records(11, 20).map((r) => probe.route(r)),
+        inputBytes: 0,
+      },
+      probe.layout,
+    );
+    const pending: PendingRange = {
+      first: record(11),
+      last: record(20),
+      recordCount: 10,
+      objectCount: plans.length,
+      keysSha256: keysDigest(plans),
+      multipartUploads: [],
+      ...(fp === undefined ? {} : { settingsFingerprint: fp }),
+    };
+    return { pendingCheckpoint: record(20), pendingCheckpointState: encodePendingRange(pending) };
+  };
+
+  it('is recorded with every prepared range', async () => {
+    const h = harness({ bufferSizeBytes: 1024 * 1024 }, {}, { settingsFingerprint: 'fp-today' });
+    h.push(records(1, 5));
+    await h.end();
+    expect(h.states.map((s) => decodePendingRange(s).settingsFingerprint)).toEqual(['fp-today']);
+  });
+
+  it('a redo prepared with another fingerprint is reported once and proceeds with today’s settings, recording today’s fingerprint', async () => {
+    const h = harness({ bufferSizeBytes: 1024 * 1024 }, previousOwner('fp-then'), {
+      settingsFingerprint: 'fp-today',
+    });
+    h.push(records(11, 30));
+    await h.end();
+    const changes = h.events.filter((e) => e.type === 'REDO_SETTINGS_CHANGED');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({
+      shardId: SHARD,
+      preparedFingerprint: 'fp-then',
+      currentFingerprint: 'fp-today',
+      last: { sequenceNumber: record(20).sequenceNumber, subSequenceNumber: 0 },
+    });
+    expect(h.log).toEqual([
+      'prepare 020',
+      'write 011-020 (10)',
+      'checkpoint 020',
+      'prepare 030',
+      'write 021-030 (10)',
+      'checkpoint 030',
+    ]);
+    // The redo's own pending state carries today's fingerprint: a crash during it redoes without a mismatch.
+    expect(h.states.map((s) => decodePendingRange(s).settingsFingerprint)).toEqual(['fp-today', 'fp-today']);
+  });
+
+  it('a crash during that redo: the next owner finds today’s fingerprint, no second report (never a loop)', async () => {
+    const h = harness({ bufferSizeBytes: 1024 * 1024 }, previousOwner('fp-today'), {
+      settingsFingerprint: 'fp-today',
+    });
+    h.push(records(11, 20));
+    await h.end();
+    expect(h.events.some((e) => e.type === 'REDO_SETTINGS_CHANGED')).toBe(false);
+    expect(h.log).toEqual(['prepare 020', 'write 011-020 (10)', 'checkpoint 020']);
+  });
+
+  it('a state without a fingerprint (written before fingerprints) decodes and is redone with nothing to compare', async () => {
+    const state = previousOwner(undefined);
+    expect(JSON.parse(new TextDecoder().decode(state.pendingCheckpointState)).fp).toBeUndefined();
+    expect(decodePendingRange(state.pendingCheckpointState).settingsFingerprint).toBeUndefined();
+    const h = harness({ bufferSizeBytes: 1024 * 1024 }, state, { settingsFingerprint: 'fp-today' });
+    h.push(records(11, 20));
+    await h.end();
+    expect(h.events.some((e) => e.type === 'REDO_SETTINGS_CHANGED')).toBe(false);
+    expect(h.log).toEqual(['prepare 020', 'write 011-020 (10)', 'checkpoint 020']);
   });
 });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, runCli } from '../../src/cli/cli.js';
 
@@ -42,5 +43,36 @@ describe('shardline-s3-sink CLI', () => {
     const out = await run(['--stream', 's', '--bucket', 'b-bucket'], {});
     expect(out.code).toBe(ExitCode.Usage);
     expect(out.stderr).toContain('region');
+  });
+});
+
+describe('shardline-s3-sink CLI: --buffer-records and --transform', () => {
+  const base = ['--stream', 's', '--bucket', 'b-bucket'];
+  const fixture = (name: string) => fileURLToPath(new URL(`../helpers/transforms/${name}`, import.meta.url));
+
+  it('refuses a bad --buffer-records', async () => {
+    const out = await run([...base, '--buffer-records', '-3']);
+    expect(out.code).toBe(ExitCode.Usage);
+    expect(out.stderr).toContain('--buffer-records');
+    const tooMany = await run([...base, '--buffer-records', '20000000', '--prefix', 'x/!{nope:1}/']);
+    expect(tooMany.code).toBe(ExitCode.Usage);
+    expect(tooMany.stderr).toContain('bufferRecords');
+    expect(tooMany.stderr).toContain('unknown expression !{nope:1}');
+  });
+
+  it('refuses a --transform module that cannot be imported, or lacks transform or version', async () => {
+    const missing = await run([...base, '--transform', fixture('nope.ts')]);
+    expect(missing.code).toBe(ExitCode.Usage);
+    expect(missing.stderr).toContain('cannot import it');
+    const shared = await run([...base, '--transform', fixture('tagShared.ts')]);
+    expect(shared.code).toBe(ExitCode.Usage);
+    expect(shared.stderr).toContain('must export a function `transform` and a string `version`');
+  });
+
+  it('loads a --transform module with its version (options checked, then the destinations)', async () => {
+    const { transformFlagOptions } = await import('../../src/cli/transformFlags.js');
+    const options = await transformFlagOptions({ transform: fixture('tagA.ts'), bufferRecords: 7 }, '/');
+    expect(typeof options).toBe('object');
+    expect(options).toMatchObject({ bufferRecords: 7, transform: { version: 'tag-A' } });
   });
 });

@@ -6,6 +6,7 @@ import {
   S3_SINK_DEFAULTS,
   type S3SinkOptions,
 } from '../../src/index.js';
+import { settingsFingerprint } from '../../src/objects/settingsFingerprint.js';
 
 const client = { send: async () => ({}) } as never;
 const base: S3SinkOptions = {
@@ -107,5 +108,67 @@ describe('resolveS3SinkConfig', () => {
   it('refuses the error output type outside the error prefix', () => {
     const problems = problemsOf({ prefix: 'x/!{firehose:error-output-type}/' });
     expect(problems[0]?.message).toContain('only in errorPrefix');
+  });
+});
+
+describe('resolveS3SinkConfig: transforms, record-count buffering and metrics', () => {
+  const ok = () => ({ result: 'Dropped' as const });
+
+  it('bufferRecords is off (0) by default and validated', () => {
+    expect(resolveS3SinkConfig(base).bufferRecords).toBe(0);
+    expect(resolveS3SinkConfig({ ...base, bufferRecords: 500 }).bufferRecords).toBe(500);
+    for (const bufferRecords of [-1, 1.5, 10_000_001, '10' as never]) {
+      expect(problemsOf({ bufferRecords }).map((p) => p.path)).toEqual(['bufferRecords']);
+    }
+  });
+
+  it('a transform needs a function and a version; every problem is listed at once', () => {
+    expect(
+      resolveS3SinkConfig({ ...base, transform: { version: 'v1', transform: ok } }).transform?.version,
+    ).toBe('v1');
+    expect(problemsOf({ transform: { transform: ok } as never }).map((p) => p.path)).toEqual([
+      'transform.version',
+    ]);
+    expect(
+      problemsOf({
+        transform: { version: '' } as never,
+        bufferRecords: -1,
+        meterProvider: {} as never,
+      }).map((p) => p.path),
+    ).toEqual(['bufferRecords', 'transform.transform', 'transform.version', 'meterProvider']);
+    expect(problemsOf({ transform: { version: 'x'.repeat(257), transform: ok } }).map((p) => p.path)).toEqual(
+      ['transform.version'],
+    );
+  });
+});
+
+describe('settingsFingerprint', () => {
+  const t = (version: string) => ({ version, transform: () => ({ result: 'Dropped' as const }) });
+  const fp = (options: Partial<S3SinkOptions>, tz = '2025b') =>
+    settingsFingerprint(resolveS3SinkConfig({ ...base, ...options }), tz).digest;
+
+  it('is stable for the same settings, whatever the transform function object', () => {
+    expect(fp({ transform: t('v1') })).toBe(fp({ transform: t('v1') }));
+    expect(fp({})).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('changes with the transform version, the format options and the time-zone database', () => {
+    const reference = fp({ transform: t('v1') });
+    const changed = [
+      fp({ transform: t('v2') }),
+      fp({}),
+      fp({ transform: t('v1'), compression: 'gzip' }),
+      fp({ transform: t('v1'), newlineDelimiter: false }),
+      fp({ transform: t('v1'), recordContent: 'data' }),
+      fp({ transform: t('v1'), invalidRecordPolicy: 'archive' }),
+      fp({ transform: t('v1') }, '2026a'),
+    ];
+    expect(changed.filter((d) => d === reference)).toEqual([]);
+    expect(new Set(changed).size).toBe(changed.length);
+  });
+
+  it('includes the running Node.js time-zone database version by default', () => {
+    const config = resolveS3SinkConfig(base);
+    expect(settingsFingerprint(config).parts.tz).toBe(process.versions.tz ?? null);
   });
 });

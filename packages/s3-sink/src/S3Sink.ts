@@ -140,11 +140,17 @@ class DefaultS3Sink implements S3Sink {
       errorPrefix: config.errorPrefix,
       extension: config.codec.extension,
       newlineDelimiter: config.newlineDelimiter,
+      timeZone: config.timeZone,
     };
     const route = createRecordRouter({
       recordContent: config.recordContent,
       invalidRecordPolicy: config.invalidRecordPolicy,
       partitionQueries: config.partitionQueries,
+      eventTime: config.eventTime && {
+        ...config.eventTime,
+        prefix: config.prefix,
+        timeZone: config.timeZone,
+      },
     });
     const emit = (event: S3SinkEvent) => this.#events.next(event);
     const writer = new ObjectWriter(config, emit, () => {

@@ -63,9 +63,8 @@ export function parseEventTime(value: unknown, format: TimeFieldFormat): number 
     ms = { error: `${what} is not a time` };
   }
   if (typeof ms === 'number' && (ms < MIN_MS || ms > MAX_MS)) {
-    return {
-      error: `${JSON.stringify(value)} is ${new Date(ms).toISOString()}, outside the years 1000–9999`,
-    };
+    const when = Math.abs(ms) <= 8.64e15 ? ` is ${new Date(ms).toISOString()},` : ' is';
+    return { error: `${JSON.stringify(value)}${when} outside the years 1000–9999` };
   }
   return ms;
 }

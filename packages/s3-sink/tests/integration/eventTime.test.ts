@@ -121,5 +121,5 @@ describe('s3-sink event-time partitioning', () => {
         .sort(),
     );
     expect(errorLines.every((l) => l.errorMessage === 'time field data.occurred_at: no value')).toBe(true);
-  });
+  }, 120_000);
 });

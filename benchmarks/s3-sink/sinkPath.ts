@@ -13,12 +13,12 @@ import { createHash } from 'node:crypto';
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { parseKeyTemplate } from '../../packages/s3-sink/src/keys/KeyTemplate.js';
-import { parseEnvelopeQuery } from '../../packages/s3-sink/src/routing/EnvelopeQuery.js';
 import {
   joinChunks,
   type ObjectLayout,
   planObjects,
 } from '../../packages/s3-sink/src/objects/planObjects.js';
+import { parseEnvelopeQuery } from '../../packages/s3-sink/src/routing/EnvelopeQuery.js';
 import { createRecordRouter, type RecordRoute } from '../../packages/s3-sink/src/routing/RecordRouter.js';
 import { sampleEvents } from '../harness/sampleEvents.js';
 

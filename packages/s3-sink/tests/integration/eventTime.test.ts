@@ -67,8 +67,7 @@ describe('s3-sink event-time partitioning', () => {
     await until(() => s.metrics().bufferedRecords === COUNT, 60_000, 'every record read into the buffers');
     await s.stop();
 
-    // What was put (the ledger) against what S3 holds.
-    const ledger = new Map(written.map((w) => [w.eventId, w]));
+    // What was put (the ledger, `written`) against what S3 holds.
     const index = (eventId: string) => Number(eventId.split('-').pop());
     const objects = await readObjects(s3, bucket);
     const dataObjects = eventIdsOf(objects).filter((o) => o.key.startsWith('events/'));

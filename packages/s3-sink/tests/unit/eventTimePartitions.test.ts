@@ -5,7 +5,6 @@ import { ConfigurationError, resolveS3SinkConfig, type S3SinkOptions } from '../
 import { keysDigest, type ObjectLayout, planObjects } from '../../src/objects/planObjects.js';
 import { createRecordRouter, type RecordRoute } from '../../src/routing/RecordRouter.js';
 
-const HOUR = 3_600_000;
 const ARRIVAL = Date.UTC(2026, 10, 25, 15, 59, 0);
 const client = { send: async () => ({}) } as never;
 const base: S3SinkOptions = {

@@ -169,7 +169,9 @@ export interface S3SinkOptions {
 
 /** Event-time partitioning after validation: see {@link S3SinkOptions.timeField}. */
 export interface ResolvedEventTime {
+  /** The parsed `timeField`. */
   readonly query: EnvelopeQuery;
+  /** `timeFieldFormat`. */
   readonly format: TimeFieldFormat;
 }
 

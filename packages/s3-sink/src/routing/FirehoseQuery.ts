@@ -4,7 +4,7 @@ import type { EnvelopeQuery, EnvelopeQuerySegment } from './EnvelopeQuery.js';
  * What {@link parseFirehoseQuery} accepts: the path subset of jq that Firehose dynamic partitioning
  * configurations use in `MetadataExtractionQuery`.
  */
-export const FIREHOSE_QUERY_SUPPORTED =
+export const FIREHOSE_QUERY_SUPPORTED: string =
   'an object of paths, e.g. {event_type: .event_type, country: .user.country}: keys are names or "quoted names" ({name} is short for {name: .name}); paths are ., .field, ."quoted field", .["quoted field"], .[index] and chains of them (.a.b[0]."c d"). Pipes, functions (select, tostring...), operators, optional (?), slices and negative indexes are not supported';
 
 /**

@@ -212,11 +212,6 @@ function renderTimestamp(tokens: readonly TimestampToken[], time: LocalTime): st
   return out;
 }
 
-/** Whether the template has a `!{timestamp:...}` expression. */
-export function hasTimestamp(template: KeyTemplate): boolean {
-  return template.parts.some((part) => part.kind === 'timestamp');
-}
-
 /**
  * Makes a function from an instant to the text of every `!{timestamp:...}` of `template` rendered in
  * `timeZone` (joined by newlines): two instants with the same text give the same key prefix. It renders

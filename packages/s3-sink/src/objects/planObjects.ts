@@ -63,9 +63,10 @@ export interface ObjectLayout {
 const NEWLINE = new Uint8Array([0x0a]);
 
 /**
- * Splits a sealed range into objects: one per destination (partition — with event-time partitioning
- * partition and prefix time —, or error type), each keyed by its first record. Pure: the same range and layout always give the same objects and keys, in the same
- * order (by first record) — the basis of exactly-once objects.
+ * Splits a sealed range into objects: one per destination (partition — with event-time partitioning,
+ * partition and prefix time — or error type), each keyed by its first record. Pure: the same range and
+ * layout always give the same objects and keys, in the same order (by first record) — the basis of
+ * exactly-once objects.
  */
 export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPlan[] {
   const { records, routes } = range;

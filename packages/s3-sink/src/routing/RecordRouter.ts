@@ -209,7 +209,13 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
         partitionId: JSON.stringify(Object.values(partitionValues)),
       };
     }
-    const time = selectEnvelopeValue(eventTime.query, input);
+    let time: ReturnType<typeof selectEnvelopeValue>;
+    try {
+      time = selectEnvelopeValue(eventTime.query, input);
+    } catch (error) {
+      // As for the partition keys: `data` deeper than the parser's stack throws a RangeError here.
+      time = { error: `${eventTime.query.source}: data cannot be parsed: ${describeError(error)}` };
+    }
     const timestampMs = 'error' in time ? time : parseEventTime(time.value, eventTime.format);
     if (typeof timestampMs !== 'number') {
       return errorRoute(

@@ -136,6 +136,22 @@ describe('event-time partitioning', () => {
     ]);
   });
 
+  it('data too deep to parse is a partitioning failure of that record, not a routing failure', () => {
+    // Written by another producer than ours (the encoder refuses it): the envelope scan accepts it.
+    const raw = new TextEncoder().encode(
+      `{"eventId":"ev-deep","receivedAt":"2026-11-25T16:00:00.000Z","data":${'{"a":'.repeat(20_000)}123456789012345678901${'}'.repeat(20_000)}}`,
+    );
+    const records = [record(0, { ts: '2026-11-20T10:00:00Z' }), { ...record(1, {}), data: raw }];
+    const { plans, routes } = plan({ timeField: 'data.ts' }, records);
+    expect(plans.map((p) => p.key)).toEqual([
+      '2026/11/20/10/orders-shardId-000000000001-1000',
+      'errors/partitioning-failed/2026/11/25/15/orders-shardId-000000000001-1010',
+    ]);
+    expect(routes[1]!.kind === 'error' && routes[1]!.reason).toMatch(
+      /^time field data\.ts: data cannot be parsed: RangeError/,
+    );
+  });
+
   it('renders every time of the prefix in the time zone; the error prefix keeps the arrival time', () => {
     const records = [record(0, { ts: '2026-11-20T23:30:00Z' }), record(1, {})];
     const { plans } = plan({ timeField: 'data.ts', timeZone: 'Asia/Tokyo' }, records);

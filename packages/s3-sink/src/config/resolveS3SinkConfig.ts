@@ -138,8 +138,8 @@ export interface S3SinkOptions {
    * syntax (`data.event_time`, `data.meta.ts`, or `receivedAt` for the ingest time). Every
    * `!{timestamp:...}` of `prefix` then renders the record's time, records are grouped into one object
    * per prefix (partition and time bucket), and a record without a usable time goes to the error output
-   * (`partitioning-failed`). The error prefix keeps the arrival time. `prefix` must contain a
-   * `!{timestamp:...}`.
+   * (`partitioning-failed`). Each time bucket counts toward `maxActivePartitions`. The error prefix
+   * keeps the arrival time. `prefix` must contain a `!{timestamp:...}`.
    * @defaultValue none (keys take the arrival time of each object's oldest record, as Firehose does)
    */
   readonly timeField?: string;

@@ -212,11 +212,14 @@ function renderTimestamp(tokens: readonly TimestampToken[], time: LocalTime): st
   return out;
 }
 
+/** Rendered bucket texts kept per renderer (about two months of hours). */
+const MAX_CACHED_BUCKETS = 1536;
+
 /**
  * Makes a function from an instant to the text of every `!{timestamp:...}` of `template` rendered in
  * `timeZone` (joined by newlines): two instants with the same text give the same key prefix. It renders
- * once per wall-clock bucket of the template's finest field (second, minute, hour, else day) and returns
- * the same string while instants stay in the last bucket (records come mostly in time order).
+ * once per wall-clock bucket of the template's finest field (second, minute, hour, else day), and keeps
+ * the texts of recent buckets (records come mostly in time order, late ones to recent buckets).
  *
  * @throws RangeError when `timeZone` is not a zone the runtime knows.
  */
@@ -233,16 +236,25 @@ export function createTimestampRenderer(template: KeyTemplate, timeZone: string)
         ? BUCKET_MS.hour
         : BUCKET_MS.day;
   wallClockMs(0, timeZone);
+  // Out-of-order records (late events, several clients) come back to recent buckets: their texts are
+  // kept too, a bounded number of them.
+  const texts = new Map<number, string>();
   let lastBucket = Number.NaN;
   let lastText = '';
   return (ms) => {
     const wall = wallClockMs(ms, timeZone);
     const bucket = Math.floor(wall / bucketMs);
     if (bucket === lastBucket) return lastText;
-    const time = wallClockFields(wall);
-    lastText = tokens.map((t) => renderTimestamp(t, time)).join('\n');
+    let text = texts.get(bucket);
+    if (text === undefined) {
+      const time = wallClockFields(wall);
+      text = tokens.map((t) => renderTimestamp(t, time)).join('\n');
+      if (texts.size >= MAX_CACHED_BUCKETS) texts.clear();
+      texts.set(bucket, text);
+    }
     lastBucket = bucket;
-    return lastText;
+    lastText = text;
+    return text;
   };
 }
 

@@ -27,8 +27,6 @@ export const EPOCH_MILLIS_THRESHOLD = 100_000_000_000;
 const MIN_MS = Date.UTC(1000, 0, 2);
 const MAX_MS = Date.UTC(9999, 11, 30);
 
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 const DIGITS = /^-?\d+(?:\.\d+)?$/;
 
 /**
@@ -83,35 +81,105 @@ function fromEpoch(value: number, format: TimeFieldFormat): number | { error: st
 }
 
 function fromIso(text: string): number | { error: string } {
-  const m = ISO.exec(text);
-  const invalid = (why: string) => ({
-    error: `${JSON.stringify(text)} is not an ISO 8601 date-time: ${why} (e.g. 2026-05-01T12:00:00Z)`,
-  });
-  if (!m) return invalid('expected yyyy-MM-ddTHH:mm[:ss[.fff]] and a UTC offset');
-  const [, y, mo, d, h, mi, s, fraction, offset] = m;
-  if (offset === undefined) return invalid('no UTC offset (Z or ±hh:mm), so it names no instant');
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = s === undefined ? 0 : Number(s);
-  if (month < 1 || month > 12) return invalid(`month ${mo}`);
-  if (day < 1 || day > daysInMonth(year, month)) return invalid(`day ${d} of month ${mo}`);
-  if (hour > 23) return invalid(`hour ${h}`);
-  if (minute > 59) return invalid(`minute ${mi}`);
-  // 60: a leap second, counted as the first second of the next minute (as POSIX time does).
-  if (second > 60) return invalid(`second ${s}`);
-  let offsetMinutes = 0;
-  if (offset !== 'Z' && offset !== 'z') {
-    const digits = offset.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2));
-    const om = digits.length > 2 ? Number(digits.slice(2)) : 0;
-    if (oh > 23 || om > 59) return invalid(`offset ${offset}`);
-    offsetMinutes = (offset[0] === '-' ? -1 : 1) * (oh * 60 + om);
+  // A scan by position rather than a regular expression: this runs once per record.
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const separator = text.charCodeAt(10);
+  if (
+    year < 0 ||
+    month < 0 ||
+    day < 0 ||
+    hour < 0 ||
+    minute < 0 ||
+    text.charCodeAt(4) !== DASH ||
+    text.charCodeAt(7) !== DASH ||
+    (separator !== UPPER_T && separator !== LOWER_T && separator !== SPACE) ||
+    text.charCodeAt(13) !== COLON
+  ) {
+    return invalidIso(text, 'expected yyyy-MM-ddTHH:mm[:ss[.fff]] and a UTC offset');
   }
-  const millis = fraction === undefined ? 0 : Number(fraction.slice(0, 3).padEnd(3, '0'));
+  let at = 16;
+  let second = 0;
+  let millis = 0;
+  if (text.charCodeAt(at) === COLON) {
+    second = digits(text, at + 1, 2);
+    if (second < 0) return invalidIso(text, 'expected two digits of seconds');
+    at += 3;
+    const mark = text.charCodeAt(at);
+    if (mark === DOT || mark === COMMA) {
+      at += 1;
+      const from = at;
+      while (isDigit(text.charCodeAt(at))) at += 1;
+      if (at === from) return invalidIso(text, 'expected digits after the decimal mark');
+      // Milliseconds; finer digits are truncated.
+      for (let i = 0; i < 3; i++)
+        millis = millis * 10 + (from + i < at ? text.charCodeAt(from + i) - ZERO : 0);
+    }
+  }
+  if (at === text.length) return invalidIso(text, 'no UTC offset (Z or ±hh:mm), so it names no instant');
+  let offsetMinutes = 0;
+  const sign = text.charCodeAt(at);
+  if ((sign === UPPER_Z || sign === LOWER_Z) && at + 1 === text.length) {
+    offsetMinutes = 0;
+  } else if (sign === PLUS || sign === MINUS) {
+    const offsetHours = digits(text, at + 1, 2);
+    let rest = at + 3;
+    if (text.charCodeAt(rest) === COLON) rest += 1;
+    const offsetMins = rest === text.length ? 0 : digits(text, rest, 2);
+    if (offsetHours < 0 || offsetMins < 0 || (rest !== text.length && rest + 2 !== text.length)) {
+      return invalidIso(text, `expected a UTC offset Z, ±hh:mm, ±hhmm or ±hh, not "${text.slice(at)}"`);
+    }
+    if (offsetHours > 23 || offsetMins > 59) return invalidIso(text, `offset ${text.slice(at)}`);
+    offsetMinutes = (sign === MINUS ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  } else {
+    return invalidIso(text, `expected a UTC offset Z, ±hh:mm, ±hhmm or ±hh, not "${text.slice(at)}"`);
+  }
+  if (month < 1 || month > 12) return invalidIso(text, `month ${text.slice(5, 7)}`);
+  if (day < 1 || day > daysInMonth(year, month)) {
+    return invalidIso(text, `day ${text.slice(8, 10)} of month ${text.slice(5, 7)}`);
+  }
+  if (hour > 23) return invalidIso(text, `hour ${text.slice(11, 13)}`);
+  if (minute > 59) return invalidIso(text, `minute ${text.slice(14, 16)}`);
+  // 60: a leap second, counted as the first second of the next minute (as POSIX time does).
+  if (second > 60) return invalidIso(text, `second ${text.slice(17, 19)}`);
   return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
+}
+
+function invalidIso(text: string, why: string): { error: string } {
+  return {
+    error: `${JSON.stringify(text)} is not an ISO 8601 date-time: ${why} (e.g. 2026-05-01T12:00:00Z)`,
+  };
+}
+
+const ZERO = 0x30;
+const DASH = 0x2d;
+const COLON = 0x3a;
+const DOT = 0x2e;
+const COMMA = 0x2c;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const SPACE = 0x20;
+const UPPER_T = 0x54;
+const LOWER_T = 0x74;
+const UPPER_Z = 0x5a;
+const LOWER_Z = 0x7a;
+
+function isDigit(code: number): boolean {
+  return code >= ZERO && code <= ZERO + 9;
+}
+
+/** The number written by `count` ASCII digits at `start`, or -1. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const code = text.charCodeAt(i);
+    if (!isDigit(code)) return -1;
+    value = value * 10 + code - ZERO;
+  }
+  return value;
 }
 
 function daysInMonth(year: number, month: number): number {

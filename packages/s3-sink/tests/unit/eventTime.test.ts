@@ -31,6 +31,21 @@ describe('parseEventTime', () => {
     expect(parseEventTime('2024-02-29T00:00:00Z', 'auto')).toBe(Date.UTC(2024, 1, 29));
   });
 
+  it('agrees with Date.parse on random valid ISO 8601 date-times with offsets', () => {
+    const seed = testSeed('ISO 8601 vs Date.parse');
+    const random = seededRandom(seed);
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    for (let i = 0; i < 5000; i++) {
+      const ms = Date.UTC(1971, 0, 1) + Math.floor(random() * (Date.UTC(9000, 0, 1) - Date.UTC(1971, 0, 1)));
+      const offsetMinutes = (Math.floor(random() * 4 * 28) - 4 * 14) * 15;
+      const local = new Date(ms + offsetMinutes * 60_000).toISOString().slice(0, 23);
+      const sign = offsetMinutes < 0 ? '-' : '+';
+      const text = `${local}${sign}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+      expect(parseEventTime(text, 'iso-8601'), `seed ${seed} ${text}`).toBe(Date.parse(text));
+      expect(parseEventTime(text, 'iso-8601'), `seed ${seed} ${text}`).toBe(ms);
+    }
+  });
+
   it('reads epoch seconds and milliseconds, explicitly or by the documented 1e11 rule', () => {
     expect(parseEventTime(T / 1000, 'auto')).toBe(T);
     expect(parseEventTime(T, 'auto')).toBe(T);
@@ -57,6 +72,16 @@ describe('parseEventTime', () => {
       ['2026-05-01T24:00:00Z', 'auto', /hour 24/],
       ['2026-05-01T12:60:00Z', 'auto', /minute 60/],
       ['2026-05-01T12:00:00+25:00', 'auto', /offset/],
+      ['2026-05-01T12:00:00.Z', 'auto', /digits after the decimal mark/],
+      ['2026-05-01T12:00:0Z', 'auto', /two digits of seconds/],
+      ['2026-05-01T12:00:00+02:0', 'auto', /expected a UTC offset/],
+      ['2026-05-01T12:00:00+2', 'auto', /expected a UTC offset/],
+      ['2026-05-01T12:00:00Zjunk', 'auto', /expected a UTC offset/],
+      ['2026-05-01T12:00:00+02:00 ', 'auto', /expected a UTC offset/],
+      ['2026-5-01T12:00:00Z', 'auto', /expected yyyy-MM-ddTHH:mm/],
+      ['2026-05-01X12:00:00Z', 'auto', /expected yyyy-MM-ddTHH:mm/],
+      [' 2026-05-01T12:00:00Z', 'auto', /expected yyyy-MM-ddTHH:mm/],
+      ['', 'auto', /expected yyyy-MM-ddTHH:mm/],
       [T, 'iso-8601', /is a number, not an ISO 8601/],
       ['2026-05-01T12:00:00Z', 'epoch-seconds', /not a number of seconds/],
       ['2026-05-01T12:00:00Z', 'epoch-millis', /not a number of milliseconds/],

@@ -5,7 +5,9 @@
  * one body and hashed as the writer does (`compression` none). Alternates with a bare pass that does
  * only what the bare loop does with the bytes (join and write them), and prints µs per record of each
  * and the difference. Run:
- * `node --conditions=@shardline/source --import tsx benchmarks/s3-sink/sinkPath.ts [rounds]`.
+ * `node --conditions=@shardline/source --import tsx benchmarks/s3-sink/sinkPath.ts [rounds] [event-time]`;
+ * with `event-time`, records are routed by their `data.event_time` (ISO 8601) rendered in Europe/Paris
+ * (event-time partitioning) instead of by arrival.
  */
 import { createHash } from 'node:crypto';
 import type { KinesisRecord } from '@shardline/consumer-core';
@@ -16,6 +18,7 @@ import {
   type ObjectLayout,
   planObjects,
 } from '../../packages/s3-sink/src/objects/planObjects.js';
+import { parseEnvelopeQuery } from '../../packages/s3-sink/src/routing/EnvelopeQuery.js';
 import { createRecordRouter, type RecordRoute } from '../../packages/s3-sink/src/routing/RecordRouter.js';
 import { sampleEvents } from '../harness/sampleEvents.js';
 
@@ -23,6 +26,7 @@ const RECEIVED_AT_MS = Date.parse('2026-11-25T12:00:00.000Z');
 const COUNT = 200_000;
 const BUFFER_SIZE_BYTES = 5 * 2 ** 20;
 const rounds = Number(process.argv[2] ?? 5);
+const isEventTime = process.argv[3] === 'event-time';
 
 const decoder = new TextDecoder();
 const records: KinesisRecord[] = sampleEvents(COUNT).map((event, index) => {
@@ -54,11 +58,17 @@ const layout: ObjectLayout = {
   }).template,
   extension: '',
   newlineDelimiter: true,
+  ...(isEventTime ? { timeZone: 'Europe/Paris' } : {}),
 };
+const timeQuery = parseEnvelopeQuery('data.event_time');
+if (typeof timeQuery === 'string') throw new Error(timeQuery);
 const route = createRecordRouter({
   recordContent: 'envelope',
   invalidRecordPolicy: 'error-output',
   partitionQueries: new Map(),
+  ...(isEventTime
+    ? { eventTime: { query: timeQuery, format: 'auto', prefix: layout.prefix, timeZone: 'Europe/Paris' } }
+    : {}),
 });
 
 let digest = 0;

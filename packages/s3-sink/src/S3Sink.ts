@@ -152,11 +152,17 @@ class DefaultS3Sink implements S3Sink {
       errorPrefix: config.errorPrefix,
       extension: config.codec.extension,
       newlineDelimiter: config.newlineDelimiter,
+      timeZone: config.timeZone,
     };
     const router = createRecordRouter({
       recordContent: config.recordContent,
       invalidRecordPolicy: config.invalidRecordPolicy,
       partitionQueries: config.partitionQueries,
+      eventTime: config.eventTime && {
+        ...config.eventTime,
+        prefix: config.prefix,
+        timeZone: config.timeZone,
+      },
     });
     const route: (record: KinesisRecord, shardId: string) => RouteResult = config.transform
       ? transformThenRoute(config.transform, router)

@@ -2,6 +2,7 @@
 
 // Configuration
 export type {
+  ResolvedEventTime,
   ResolvedS3SinkConfig,
   S3ClientLike,
   S3SinkConsumerOptions,
@@ -36,6 +37,9 @@ export { gzipCompression, noCompression } from './objects/compression.js';
 // Partition queries on the envelope, and what reaches an object
 export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';
 export { evaluateEnvelopeQuery, parseEnvelopeQuery } from './routing/EnvelopeQuery.js';
+// Event-time partitioning and Firehose-style (jq) partition queries
+export { EPOCH_MILLIS_THRESHOLD, parseEventTime, TimeFieldFormat } from './routing/eventTime.js';
+export { FIREHOSE_QUERY_SUPPORTED, parseFirehoseQuery } from './routing/FirehoseQuery.js';
 export { InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
 // Record transformation (Firehose's data transformation, in process)
 export type { RecordTransform, TransformResult } from './routing/RecordTransform.js';

@@ -12,6 +12,11 @@ import { TransportError } from '@shardline/producer';
 export interface FakeRequest {
   readonly records: readonly TransportRecord[];
   readonly eventIds: readonly string[];
+  /**
+   * Each record's envelope plus partition key bytes, read when the request was sent (the producer
+   * releases a record's bytes once it is finished).
+   */
+  readonly recordBytes: readonly number[];
 }
 
 /** A scripted answer: per-record outcomes computed from the records, or a whole-request error. */
@@ -26,7 +31,7 @@ export class FakeTransport implements Transport {
   readonly limits: TransportLimits;
   readonly requests: FakeRequest[] = [];
   /** Independent ledger: every record written, in write order. */
-  readonly written: { eventId: string; partitionKey: string; data: string }[] = [];
+  readonly written: { eventId: string; partitionKey: string; data: string; requestBytes: number }[] = [];
   inFlight = 0;
   maxInFlight = 0;
   script: Script | undefined;
@@ -44,7 +49,11 @@ export class FakeTransport implements Transport {
   }
 
   async send(records: readonly TransportRecord[], _signal: AbortSignal): Promise<SendResult> {
-    this.requests.push({ records, eventIds: records.map((r) => r.eventId) });
+    this.requests.push({
+      records,
+      eventIds: records.map((r) => r.eventId),
+      recordBytes: records.map((r) => this.requestBytes(r)),
+    });
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
@@ -66,6 +75,8 @@ export class FakeTransport implements Transport {
         eventId: r.eventId,
         partitionKey: r.partitionKey,
         data: Buffer.from(r.envelope).toString('utf8', r.dataOffset, r.envelope.byteLength - 1),
+        // Read now: the producer releases a record's bytes once it is finished.
+        requestBytes: this.requestBytes(r),
       });
     });
   }

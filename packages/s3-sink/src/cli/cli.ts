@@ -7,6 +7,7 @@ import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
 import { ConfigurationError } from '../errors.js';
+import { TimeFieldFormat } from '../routing/eventTime.js';
 import { createS3Sink } from '../S3Sink.js';
 import type { S3SinkEvent, S3SinkHooks } from '../S3SinkEvents.js';
 import { checkDestinations } from './checkDestinations.js';
@@ -100,6 +101,11 @@ interface Flags {
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
   events: boolean;
+  // Event-time partitioning and Firehose-style queries
+  timeField?: string;
+  timeFieldFormat?: TimeFieldFormat;
+  timeZone?: string;
+  metadataExtractionQuery?: string;
 }
 
 /** Default of `--max-s3-outage-ms`. */
@@ -115,82 +121,103 @@ function program(): Command {
 }
 
 function baseProgram(): Command {
-  return new Command('shardline-s3-sink')
-    .description(
-      'Archives a Kinesis stream to S3 like Firehose, with exactly-once objects. Runs until SIGINT/SIGTERM, then flushes its buffers and releases its leases.',
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
-    .option('--stream <name>', 'the stream (or --stream-arn)')
-    .option('--stream-arn <arn>', 'the stream, by ARN')
-    .requiredOption('--bucket <name>', 'destination bucket')
-    .option('--app <name>', 'application (lease table) name (default: <stream>-s3-sink)')
-    .option('--prefix <template>', "key prefix, Firehose syntax (default: '' + yyyy/MM/dd/HH/)")
-    .option('--error-prefix <template>', 'error output prefix (must contain !{firehose:error-output-type})')
-    .option(
-      '--partition-key <name=query>',
-      'dynamic partitioning, e.g. type=data.event_type (repeatable)',
-      partitionKey,
-    )
-    .option('--max-active-partitions <n>', 'partitions per buffer (default 500)', positiveInteger)
-    .addOption(
-      new Option('--compression <codec>', 'object compression').choices(['none', 'gzip']).default('none'),
-    )
-    .option('--buffer-size-bytes <n>', 'buffer size per shard (default 5 MiB)', positiveInteger)
-    .option('--buffer-interval-ms <n>', 'buffer interval (default 300000)', nonNegativeInteger)
-    .option('--no-newline', 'no newline after each record')
-    .addOption(
-      new Option('--record-content <what>', 'what is written per record').choices(['envelope', 'data']),
-    )
-    .addOption(
-      new Option('--invalid-records <policy>', 'records that are not envelopes').choices([
-        'error-output',
-        'archive',
-      ]),
-    )
-    .option('--manifest-prefix <prefix>', "where manifests go (default 'manifests/')")
-    .option('--no-manifests', 'write no manifests')
-    .option('--upload-part-size-bytes <n>', 'multipart part size (default 8 MiB)', positiveInteger)
-    .option('--initial-position <pos>', 'TRIM_HORIZON (default), LATEST or an ISO time', initialPosition)
-    .option('--worker-id <id>', 'this worker id in the lease table')
-    .option('--failover-time-ms <n>', 'lease failover time (default 10000)', positiveInteger)
-    .option(
-      '--idle-time-between-reads-ms <n>',
-      'polling: wait after an empty read (default 1000)',
-      nonNegativeInteger,
-    )
-    .option(
-      '--fan-out <consumerName>',
-      'read with enhanced fan-out through this registered stream consumer (registered at start if missing; billed per shard-hour) instead of polling',
-    )
-    .addOption(
-      new Option(
-        '--lease-assignment <mode>',
-        "how the application's workers share the leases: worker (default; each lists the lease table, KCL 2.x) or leader (an elected worker assigns them, the others query the table's leaseOwner index; KCL 3.x). Every worker of the application must use the same mode",
-      ).choices(['worker', 'leader']),
-    )
-    .option(
-      '--shutdown-timeout-ms <n>',
-      'how long a stop waits for the last writes (default 20000)',
-      nonNegativeInteger,
-    )
-    .option(
-      '--s3-request-timeout-ms <n>',
-      'deadline of each S3 request, then it is retried (default 60000)',
-      positiveInteger,
-    )
-    .option(
-      '--max-s3-outage-ms <n>',
-      `exit (code ${ExitCode.S3Outage}) when no S3 write succeeds for this long while writes keep failing (0: never)`,
-      nonNegativeInteger,
-      DEFAULT_MAX_S3_OUTAGE_MS,
-    )
-    .option('--no-write-check', `do not write the ${WRITE_CHECK_KEY_PREFIX}<app> object at start`)
-    .option('--region <region>', 'AWS region (default: $AWS_REGION)')
-    .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)')
-    .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
-    .option('--events', 'print every sink event as a JSON line on stdout');
+  return (
+    new Command('shardline-s3-sink')
+      .description(
+        'Archives a Kinesis stream to S3 like Firehose, with exactly-once objects. Runs until SIGINT/SIGTERM, then flushes its buffers and releases its leases.',
+      )
+      .exitOverride()
+      .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+      .option('--stream <name>', 'the stream (or --stream-arn)')
+      .option('--stream-arn <arn>', 'the stream, by ARN')
+      .requiredOption('--bucket <name>', 'destination bucket')
+      .option('--app <name>', 'application (lease table) name (default: <stream>-s3-sink)')
+      .option('--prefix <template>', "key prefix, Firehose syntax (default: '' + yyyy/MM/dd/HH/)")
+      .option('--error-prefix <template>', 'error output prefix (must contain !{firehose:error-output-type})')
+      .option(
+        '--partition-key <name=query>',
+        'dynamic partitioning, e.g. type=data.event_type (repeatable)',
+        partitionKey,
+      )
+      .option('--max-active-partitions <n>', 'partitions per buffer (default 500)', positiveInteger)
+      .addOption(
+        new Option('--compression <codec>', 'object compression').choices(['none', 'gzip']).default('none'),
+      )
+      .option('--buffer-size-bytes <n>', 'buffer size per shard (default 5 MiB)', positiveInteger)
+      .option('--buffer-interval-ms <n>', 'buffer interval (default 300000)', nonNegativeInteger)
+      .option('--no-newline', 'no newline after each record')
+      .addOption(
+        new Option('--record-content <what>', 'what is written per record').choices(['envelope', 'data']),
+      )
+      .addOption(
+        new Option('--invalid-records <policy>', 'records that are not envelopes').choices([
+          'error-output',
+          'archive',
+        ]),
+      )
+      .option('--manifest-prefix <prefix>', "where manifests go (default 'manifests/')")
+      .option('--no-manifests', 'write no manifests')
+      .option('--upload-part-size-bytes <n>', 'multipart part size (default 8 MiB)', positiveInteger)
+      .option('--initial-position <pos>', 'TRIM_HORIZON (default), LATEST or an ISO time', initialPosition)
+      .option('--worker-id <id>', 'this worker id in the lease table')
+      .option('--failover-time-ms <n>', 'lease failover time (default 10000)', positiveInteger)
+      .option(
+        '--idle-time-between-reads-ms <n>',
+        'polling: wait after an empty read (default 1000)',
+        nonNegativeInteger,
+      )
+      .option(
+        '--fan-out <consumerName>',
+        'read with enhanced fan-out through this registered stream consumer (registered at start if missing; billed per shard-hour) instead of polling',
+      )
+      .addOption(
+        new Option(
+          '--lease-assignment <mode>',
+          "how the application's workers share the leases: worker (default; each lists the lease table, KCL 2.x) or leader (an elected worker assigns them, the others query the table's leaseOwner index; KCL 3.x). Every worker of the application must use the same mode",
+        ).choices(['worker', 'leader']),
+      )
+      .option(
+        '--shutdown-timeout-ms <n>',
+        'how long a stop waits for the last writes (default 20000)',
+        nonNegativeInteger,
+      )
+      .option(
+        '--s3-request-timeout-ms <n>',
+        'deadline of each S3 request, then it is retried (default 60000)',
+        positiveInteger,
+      )
+      .option(
+        '--max-s3-outage-ms <n>',
+        `exit (code ${ExitCode.S3Outage}) when no S3 write succeeds for this long while writes keep failing (0: never)`,
+        nonNegativeInteger,
+        DEFAULT_MAX_S3_OUTAGE_MS,
+      )
+      .option('--no-write-check', `do not write the ${WRITE_CHECK_KEY_PREFIX}<app> object at start`)
+      .option('--region <region>', 'AWS region (default: $AWS_REGION)')
+      .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
+      .option(
+        '--dynamodb-endpoint <url>',
+        'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)',
+      )
+      .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
+      .option('--events', 'print every sink event as a JSON line on stdout')
+      // Event-time partitioning and Firehose-style queries
+      .option(
+        '--time-field <query>',
+        "partition by each record's own time: the field holding it, e.g. data.event_time or receivedAt (default: arrival time)",
+      )
+      .addOption(
+        new Option(
+          '--time-field-format <format>',
+          'how --time-field is read (default auto: ISO 8601 strings; numbers below 1e11 epoch seconds, else epoch milliseconds)',
+        ).choices(Object.values(TimeFieldFormat)),
+      )
+      .option('--time-zone <zone>', 'IANA time zone of the times in the prefixes (default UTC)')
+      .option(
+        '--metadata-extraction-query <jq>',
+        "Firehose dynamic partitioning query on the event as sent, e.g. '{event_type: .event_type, country: .user.country}' (paths only)",
+      )
+  );
 }
 
 /** Runs `shardline-s3-sink` with `argv` (without `node` and the script). Resolves with the exit code. */
@@ -288,6 +315,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
     s3RequestTimeoutMs: flags.s3RequestTimeoutMs,
     hooks: io.hooks,
+    // Event-time partitioning and Firehose-style queries
+    timeField: flags.timeField,
+    timeFieldFormat: flags.timeFieldFormat,
+    timeZone: flags.timeZone,
+    metadataExtractionQuery: flags.metadataExtractionQuery,
   };
   const destroy = () => {
     kinesisClient.destroy();

@@ -10,8 +10,11 @@ import {
   type Logger,
 } from '@shardline/consumer-core';
 import { DEFAULT_TIME_LAYOUT, type KeyTemplate, parseKeyTemplate } from '../keys/KeyTemplate.js';
+import { checkTimeZone, UTC } from '../keys/timeZone.js';
 import { type CompressionCodec, gzipCompression, noCompression } from '../objects/compression.js';
 import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
+import { TimeFieldFormat } from '../routing/eventTime.js';
+import { parseFirehoseQuery } from '../routing/FirehoseQuery.js';
 import { InvalidRecordPolicy, RecordContent } from '../routing/RecordRouter.js';
 import type { RecordTransform } from '../routing/RecordTransform.js';
 import type { S3SinkHooks } from '../S3SinkEvents.js';
@@ -153,6 +156,48 @@ export interface S3SinkOptions {
    * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
    */
   readonly meterProvider?: MeterProvider;
+  // Event-time partitioning and Firehose-style queries
+
+  /**
+   * Event-time partitioning: the field holding each record's own time, in the `partitionKeys` query
+   * syntax (`data.event_time`, `data.meta.ts`, or `receivedAt` for the ingest time). Every
+   * `!{timestamp:...}` of `prefix` then renders the record's time, records are grouped into one object
+   * per prefix (partition and time bucket), and a record without a usable time goes to the error output
+   * (`partitioning-failed`). Each time bucket counts toward `maxActivePartitions`. The error prefix
+   * keeps the arrival time. `prefix` must contain a `!{timestamp:...}`.
+   * @defaultValue none (keys take the arrival time of each object's oldest record, as Firehose does)
+   */
+  readonly timeField?: string;
+  /**
+   * How the `timeField` value is read: `'auto'` (an ISO 8601 string, or a number of epoch seconds below
+   * 1e11 and epoch milliseconds from 1e11), `'iso-8601'`, `'epoch-seconds'` or `'epoch-millis'`. ISO
+   * 8601 times need a UTC offset. See `TimeFieldFormat`.
+   * @defaultValue 'auto'
+   */
+  readonly timeFieldFormat?: TimeFieldFormat;
+  /**
+   * IANA time zone of every `!{timestamp:...}` in `prefix` and `errorPrefix` (Firehose's
+   * `CustomTimeZone`), checked with `Intl` at construction. Keys depend on the runtime's time-zone
+   * database (`process.versions.tz`) when it changes the zone's rules.
+   * @defaultValue 'UTC'
+   */
+  readonly timeZone?: string;
+  /**
+   * Dynamic partitioning the Firehose way: a `MetadataExtractionQuery` (jq object, e.g.
+   * `{event_type: .event_type, country: .user.country}`) evaluated on the envelope's `data` — the event
+   * as sent, the record Firehose would have seen. Only paths are supported (see
+   * `FIREHOSE_QUERY_SUPPORTED`). Its names join those of `partitionKeys` (no name in both).
+   * @defaultValue none
+   */
+  readonly metadataExtractionQuery?: string;
+}
+
+/** Event-time partitioning after validation: see {@link S3SinkOptions.timeField}. */
+export interface ResolvedEventTime {
+  /** The parsed `timeField`. */
+  readonly query: EnvelopeQuery;
+  /** `timeFieldFormat`. */
+  readonly format: TimeFieldFormat;
 }
 
 /** {@link S3SinkOptions} after defaults and validation. */
@@ -194,6 +239,10 @@ export interface ResolvedS3SinkConfig {
   readonly transform: RecordTransform | undefined;
   /** `undefined`: the global `MeterProvider`. */
   readonly meterProvider: MeterProvider | undefined;
+  /** Event-time partitioning; `undefined`: arrival time. */
+  readonly eventTime: ResolvedEventTime | undefined;
+  /** The runtime's name of the keys' time zone (`timeZone`, e.g. `utc` → `UTC`). */
+  readonly timeZone: string;
 }
 
 const MIB = 1024 * 1024;
@@ -217,6 +266,8 @@ export const S3_SINK_DEFAULTS = {
   retryMaxDelayMs: 30_000,
   s3RequestTimeoutMs: 60_000,
   initialPosition: 'TRIM_HORIZON',
+  timeFieldFormat: TimeFieldFormat.Auto,
+  timeZone: UTC,
 } as const;
 
 /** Limits checked by {@link resolveS3SinkConfig}. */
@@ -276,6 +327,46 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   }
   const names = [...Object.keys(partitionKeys)];
 
+  // Event-time partitioning and Firehose-style queries (the checks that need the prefix follow it).
+  if (o.metadataExtractionQuery !== undefined) {
+    const queries =
+      typeof o.metadataExtractionQuery === 'string'
+        ? parseFirehoseQuery(o.metadataExtractionQuery)
+        : 'must be a jq object string, e.g. {event_type: .event_type}';
+    if (typeof queries === 'string') problems.add('metadataExtractionQuery', queries);
+    else {
+      for (const [name, query] of queries) {
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+          problems.add(
+            'metadataExtractionQuery',
+            `key ${JSON.stringify(name)}: names are 1–64 of [A-Za-z0-9_-]`,
+          );
+        } else if (partitionQueries.has(name)) {
+          problems.add('metadataExtractionQuery', `key ${name} is also defined in partitionKeys`);
+        } else {
+          partitionQueries.set(name, query);
+          names.push(name);
+        }
+      }
+    }
+  }
+  let eventTime: ResolvedEventTime | undefined;
+  const timeFieldFormat = o.timeFieldFormat ?? S3_SINK_DEFAULTS.timeFieldFormat;
+  if (!Object.values(TimeFieldFormat).includes(timeFieldFormat)) {
+    problems.add('timeFieldFormat', `must be one of ${Object.values(TimeFieldFormat).join(', ')}`);
+  }
+  if (o.timeField !== undefined) {
+    const query =
+      typeof o.timeField === 'string' ? parseEnvelopeQuery(o.timeField) : 'must be a query string';
+    if (typeof query === 'string') problems.add('timeField', query);
+    else eventTime = { query, format: timeFieldFormat };
+  } else if (o.timeFieldFormat !== undefined) {
+    problems.add('timeFieldFormat', 'is set without timeField');
+  }
+  const zone = checkTimeZone(o.timeZone ?? S3_SINK_DEFAULTS.timeZone);
+  if ('error' in zone) problems.add('timeZone', zone.error);
+  const timeZone = 'error' in zone ? UTC : zone.timeZone;
+
   let prefixSource = o.prefix ?? S3_SINK_DEFAULTS.prefix;
   if (typeof prefixSource !== 'string') {
     problems.add('prefix', 'must be a string');
@@ -290,8 +381,14 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
   problems.addAll(prefix.problems);
   for (const name of names) {
     if (!prefix.template.partitionKeyNames.includes(name)) {
-      problems.add(`partitionKeys.${name}`, `is not used in prefix (add !{partitionKeyFromQuery:${name}})`);
+      problems.add(
+        Object.hasOwn(partitionKeys, name) ? `partitionKeys.${name}` : `metadataExtractionQuery.${name}`,
+        `is not used in prefix (add !{partitionKeyFromQuery:${name}})`,
+      );
     }
+  }
+  if (o.timeField !== undefined && !prefix.template.parts.some((part) => part.kind === 'timestamp')) {
+    problems.add('timeField', 'is set but prefix has no !{timestamp:...} for the event time to name');
   }
   const errorPrefixSource = o.errorPrefix ?? S3_SINK_DEFAULTS.errorPrefix;
   const errorPrefix = parseKeyTemplate(typeof errorPrefixSource === 'string' ? errorPrefixSource : '', {
@@ -414,5 +511,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     hooks: o.hooks ?? {},
     transform,
     meterProvider: o.meterProvider,
+    eventTime,
+    timeZone,
   };
 }

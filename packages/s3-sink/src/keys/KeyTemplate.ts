@@ -1,4 +1,5 @@
 import type { ConfigurationProblem } from '../errors.js';
+import { BUCKET_MS, type LocalTime, localTime, UTC, wallClockFields, wallClockMs } from './timeZone.js';
 
 /** Why a record went to the error output: the value of `!{firehose:error-output-type}`. */
 export const ErrorOutputType = {
@@ -160,26 +161,36 @@ function parseTimestampFormat(format: string): TimestampToken[] | string {
 
 /** Values an object's key is rendered from. */
 export interface KeyValues {
-  /** Arrival time of the object's oldest record (ms since the epoch); rendered in UTC. */
+  /**
+   * The key's time (ms since the epoch): the arrival time of the object's oldest record, or with
+   * event-time partitioning the event time of its records (all of them render the same prefix).
+   */
   readonly timestampMs: number;
+  /** IANA time zone the time is rendered in. @defaultValue `'UTC'` */
+  readonly timeZone?: string;
   /** Values of the partition keys. */
   readonly partitionValues?: Readonly<Record<string, string>>;
   /** For the error prefix. */
   readonly errorOutputType?: ErrorOutputType;
 }
 
-/** Renders a template. Pure: the same values always give the same text. */
+/**
+ * Renders a template. Pure: the same values always give the same text.
+ *
+ * @throws Error when a partition key of the template has no value; RangeError when `timeZone` is not a
+ *   zone the runtime knows.
+ */
 export function renderKeyTemplate(template: KeyTemplate, values: KeyValues): string {
   let out = '';
-  const date = new Date(values.timestampMs);
+  let time: LocalTime | undefined;
   for (const part of template.parts) {
     switch (part.kind) {
       case 'literal':
         out += part.text;
         break;
       case 'timestamp':
-        for (const token of part.tokens)
-          out += token.kind === 'literal' ? token.text : field(date, token.field);
+        time ??= localTime(values.timestampMs, values.timeZone ?? UTC);
+        out += renderTimestamp(part.tokens, time);
         break;
       case 'partitionKey': {
         const value = values.partitionValues?.[part.name];
@@ -195,23 +206,75 @@ export function renderKeyTemplate(template: KeyTemplate, values: KeyValues): str
   return out;
 }
 
-function field(date: Date, name: 'yyyy' | 'yy' | 'MM' | 'dd' | 'HH' | 'mm' | 'ss'): string {
+function renderTimestamp(tokens: readonly TimestampToken[], time: LocalTime): string {
+  let out = '';
+  for (const token of tokens) out += token.kind === 'literal' ? token.text : field(time, token.field);
+  return out;
+}
+
+/** Rendered bucket texts kept per renderer (about two months of hours). */
+const MAX_CACHED_BUCKETS = 1536;
+
+/**
+ * Makes a function from an instant to the text of every `!{timestamp:...}` of `template` rendered in
+ * `timeZone` (joined by newlines): two instants with the same text give the same key prefix. It renders
+ * once per wall-clock bucket of the template's finest field (second, minute, hour, else day), and keeps
+ * the texts of recent buckets (records come mostly in time order, late ones to recent buckets).
+ *
+ * @throws RangeError when `timeZone` is not a zone the runtime knows.
+ */
+export function createTimestampRenderer(template: KeyTemplate, timeZone: string): (ms: number) => string {
+  const tokens = template.parts.flatMap((part) => (part.kind === 'timestamp' ? [part.tokens] : []));
+  const fields = new Set(
+    tokens.flatMap((t) => t.flatMap((token) => (token.kind === 'field' ? [token.field] : []))),
+  );
+  const bucketMs = fields.has('ss')
+    ? BUCKET_MS.second
+    : fields.has('mm')
+      ? BUCKET_MS.minute
+      : fields.has('HH')
+        ? BUCKET_MS.hour
+        : BUCKET_MS.day;
+  wallClockMs(0, timeZone);
+  // Out-of-order records (late events, several clients) come back to recent buckets: their texts are
+  // kept too, a bounded number of them.
+  const texts = new Map<number, string>();
+  let lastBucket = Number.NaN;
+  let lastText = '';
+  return (ms) => {
+    const wall = wallClockMs(ms, timeZone);
+    const bucket = Math.floor(wall / bucketMs);
+    if (bucket === lastBucket) return lastText;
+    let text = texts.get(bucket);
+    if (text === undefined) {
+      const time = wallClockFields(wall);
+      text = tokens.map((t) => renderTimestamp(t, time)).join('\n');
+      if (texts.size >= MAX_CACHED_BUCKETS) texts.clear();
+      texts.set(bucket, text);
+    }
+    lastBucket = bucket;
+    lastText = text;
+    return text;
+  };
+}
+
+function field(time: LocalTime, name: 'yyyy' | 'yy' | 'MM' | 'dd' | 'HH' | 'mm' | 'ss'): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   switch (name) {
     case 'yyyy':
-      return pad(date.getUTCFullYear(), 4);
+      return pad(time.year, 4);
     case 'yy':
-      return pad(date.getUTCFullYear() % 100);
+      return pad(time.year % 100);
     case 'MM':
-      return pad(date.getUTCMonth() + 1);
+      return pad(time.month);
     case 'dd':
-      return pad(date.getUTCDate());
+      return pad(time.day);
     case 'HH':
-      return pad(date.getUTCHours());
+      return pad(time.hour);
     case 'mm':
-      return pad(date.getUTCMinutes());
+      return pad(time.minute);
     case 'ss':
-      return pad(date.getUTCSeconds());
+      return pad(time.second);
   }
 }
 

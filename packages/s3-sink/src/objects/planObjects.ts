@@ -56,14 +56,17 @@ export interface ObjectLayout {
   /** The codec's key extension. */
   readonly extension: string;
   readonly newlineDelimiter: boolean;
+  /** IANA time zone of the times in both prefixes. @defaultValue `'UTC'` */
+  readonly timeZone?: string;
 }
 
 const NEWLINE = new Uint8Array([0x0a]);
 
 /**
- * Splits a sealed range into objects: one per destination (partition, or error type), each keyed by its
- * first record. Pure: the same range and layout always give the same objects and keys, in the same
- * order (by first record) — the basis of exactly-once objects.
+ * Splits a sealed range into objects: one per destination (partition — with event-time partitioning,
+ * partition and prefix time — or error type), each keyed by its first record. Pure: the same range and
+ * layout always give the same objects and keys, in the same order (by first record) — the basis of
+ * exactly-once objects.
  */
 export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPlan[] {
   const { records, routes } = range;
@@ -96,11 +99,21 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
     const route = routes[first]!;
     // Dropped by the transform: in the range (the checkpoint passes them), in no object.
     if (route.kind === 'dropped') continue;
-    const timestampMs = head.approximateArrivalTimestamp.getTime();
+    const { timeZone } = layout;
+    // The key's time: with event-time partitioning the group's own (every record of a group renders the
+    // same prefix time); otherwise, and for the error output, the oldest record's arrival.
+    const timestampMs =
+      route.kind === 'data' && route.timestampMs !== undefined
+        ? route.timestampMs
+        : head.approximateArrivalTimestamp.getTime();
     const prefix =
       route.kind === 'error'
-        ? renderKeyTemplate(layout.errorPrefix, { timestampMs, errorOutputType: route.errorOutputType })
-        : renderKeyTemplate(layout.prefix, { timestampMs, partitionValues: route.partitionValues });
+        ? renderKeyTemplate(layout.errorPrefix, {
+            timestampMs,
+            timeZone,
+            errorOutputType: route.errorOutputType,
+          })
+        : renderKeyTemplate(layout.prefix, { timestampMs, timeZone, partitionValues: route.partitionValues });
     const chunks: Uint8Array[] = [];
     let uncompressedBytes = 0;
     let inputBytes = 0;

@@ -68,9 +68,13 @@ export interface QueryInput {
 }
 
 /**
- * Evaluates a query: the selected scalar as text (numbers exactly as parsed), or an error message.
+ * Selects the value a query points at, as parsed (numbers as numbers, big integers as decimal strings),
+ * or an error message when there is none.
  */
-export function evaluateEnvelopeQuery(query: EnvelopeQuery, input: QueryInput): string | { error: string } {
+export function selectEnvelopeValue(
+  query: EnvelopeQuery,
+  input: QueryInput,
+): { value: unknown } | { error: string } {
   let value: unknown;
   if (query.root === 'data') {
     value = input.data();
@@ -90,6 +94,16 @@ export function evaluateEnvelopeQuery(query: EnvelopeQuery, input: QueryInput): 
   } else {
     value = input[query.root];
   }
+  return { value };
+}
+
+/**
+ * Evaluates a query: the selected scalar as text (numbers exactly as parsed), or an error message.
+ */
+export function evaluateEnvelopeQuery(query: EnvelopeQuery, input: QueryInput): string | { error: string } {
+  const selected = selectEnvelopeValue(query, input);
+  if ('error' in selected) return selected;
+  const { value } = selected;
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
     return String(value);

@@ -1,7 +1,8 @@
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { BigIntegerMode, checkEnvelope, decodeEnvelope } from '@shardline/ingest';
-import { ErrorOutputType } from '../keys/KeyTemplate.js';
-import { type EnvelopeQuery, evaluateEnvelopeQuery } from './EnvelopeQuery.js';
+import { createTimestampRenderer, ErrorOutputType, type KeyTemplate } from '../keys/KeyTemplate.js';
+import { type EnvelopeQuery, evaluateEnvelopeQuery, selectEnvelopeValue } from './EnvelopeQuery.js';
+import { parseEventTime, type TimeFieldFormat } from './eventTime.js';
 
 /** What goes into an object for each record. */
 export const RecordContent = {
@@ -33,8 +34,16 @@ export interface DataRoute {
   readonly bytes: Uint8Array | undefined;
   /** Partition key values (empty without dynamic partitioning). */
   readonly partitionValues: Readonly<Record<string, string>>;
-  /** One string per distinct partition (`''` without dynamic partitioning). */
+  /**
+   * One string per distinct partition (`''` without dynamic partitioning); with event-time partitioning
+   * it includes the record's rendered prefix time, so each object holds one time bucket.
+   */
   readonly partitionId: string;
+  /**
+   * With event-time partitioning: an event time (ms) whose prefix time is the record's (the record's
+   * own, or that of a record before it in the same bucket): the time its object's key is rendered from.
+   */
+  readonly timestampMs?: number;
 }
 
 /** A record routed to the error output. */
@@ -76,6 +85,19 @@ export interface RecordRouterSettings {
   readonly invalidRecordPolicy: InvalidRecordPolicy;
   /** Queries by partition key name (empty: no dynamic partitioning). */
   readonly partitionQueries: ReadonlyMap<string, EnvelopeQuery>;
+  /** Event-time partitioning; `undefined`: keys take the arrival time of each object's oldest record. */
+  readonly eventTime?: EventTimeSettings;
+}
+
+/** Where a record's event time is and how it names the record's prefix. */
+export interface EventTimeSettings {
+  /** The field holding the time. */
+  readonly query: EnvelopeQuery;
+  readonly format: TimeFieldFormat;
+  /** The data prefix: records whose times render its `!{timestamp:...}` the same share an object. */
+  readonly prefix: KeyTemplate;
+  /** IANA time zone of the prefix. */
+  readonly timeZone: string;
 }
 
 /** Characters a partition value may not hold: it becomes part of an S3 key. */
@@ -105,7 +127,12 @@ const AS_ARRIVED: DataRoute = Object.freeze({
  * same route, so a replayed range produces the same objects.
  */
 export function createRecordRouter(settings: RecordRouterSettings): (record: KinesisRecord) => RecordRoute {
-  const isPartitioned = settings.partitionQueries.size > 0;
+  const { eventTime } = settings;
+  const isPartitioned = settings.partitionQueries.size > 0 || eventTime !== undefined;
+  const timeText = eventTime ? createTimestampRenderer(eventTime.prefix, eventTime.timeZone) : undefined;
+  // Event time without partition keys: consecutive records of one bucket share their route object.
+  let lastTimeRoute: DataRoute | undefined;
+  let lastTimeText: string | undefined;
   const mustDecode =
     isPartitioned ||
     settings.recordContent === RecordContent.Data ||
@@ -188,11 +215,54 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
       partitionValues[name] = value;
     }
     const bytes = settings.recordContent === RecordContent.Data ? decoded.dataBytes : undefined;
+    if (eventTime === undefined || timeText === undefined) {
+      return {
+        kind: 'data',
+        bytes,
+        partitionValues,
+        partitionId: JSON.stringify(Object.values(partitionValues)),
+      };
+    }
+    let time: ReturnType<typeof selectEnvelopeValue>;
+    try {
+      time = selectEnvelopeValue(eventTime.query, input);
+    } catch (error) {
+      // As for the partition keys: `data` deeper than the parser's stack throws a RangeError here.
+      time = { error: `${eventTime.query.source}: data cannot be parsed: ${describeError(error)}` };
+    }
+    const timestampMs = 'error' in time ? time : parseEventTime(time.value, eventTime.format);
+    if (typeof timestampMs !== 'number') {
+      return errorRoute(
+        record,
+        ErrorOutputType.PartitioningFailed,
+        'PartitioningFailed',
+        'error' in time
+          ? `time field ${time.error}`
+          : `time field ${eventTime.query.source}: ${timestampMs.error}`,
+      );
+    }
+    const text = timeText(timestampMs);
+    if (settings.partitionQueries.size === 0) {
+      if (bytes === undefined && text === lastTimeText && lastTimeRoute) return lastTimeRoute;
+      const shared: DataRoute = {
+        kind: 'data',
+        bytes,
+        partitionValues: NO_PARTITION_VALUES,
+        partitionId: JSON.stringify([text]),
+        timestampMs,
+      };
+      if (bytes === undefined) {
+        lastTimeRoute = shared;
+        lastTimeText = text;
+      }
+      return shared;
+    }
     return {
       kind: 'data',
       bytes,
       partitionValues,
-      partitionId: JSON.stringify(Object.values(partitionValues)),
+      partitionId: JSON.stringify([...Object.values(partitionValues), text]),
+      timestampMs,
     };
   };
   return (record) => {

@@ -333,6 +333,41 @@ describe('ShardArchiver', () => {
     expect(h.written.map((p) => p.key.split('/')[0])).toEqual(['t=a', 't=b', 't=c', 't=a']);
   });
 
+  it('counts each event-time bucket as a partition: a new hour beyond maxActivePartitions closes the buffer', async () => {
+    const options = {
+      prefix: '!{timestamp:yyyy/MM/dd/HH}/',
+      timeField: 'data.type',
+      maxActivePartitions: 2,
+    } as const;
+    const config = resolveS3SinkConfig({
+      streamName: 'orders',
+      bucket: 'archive-bucket',
+      applicationName: 'app',
+      kinesisClient: client,
+      dynamoDBClient: client,
+      s3Client: client,
+      ...options,
+    });
+    const route = createRecordRouter({
+      recordContent: 'envelope',
+      invalidRecordPolicy: 'error-output',
+      partitionQueries: config.partitionQueries,
+      eventTime: { ...config.eventTime!, prefix: config.prefix, timeZone: config.timeZone },
+    });
+    const h = harness(options, {}, { route });
+    const hours = [10, 11, 10, 12, 12, 10];
+    h.push(records(1, 6, (i) => `2026-11-20T${hours[i - 1]}:30:00Z`));
+    await h.end();
+    // 10,11,10 | 12,12,10: the third hour closes the first range; each range gives one object per hour.
+    expect(h.log.filter((l) => l.startsWith('prepare'))).toEqual(['prepare 003', 'prepare 006']);
+    expect(h.written.map((p) => `${p.key.slice(0, 14)} ${p.recordCount}`)).toEqual([
+      '2026/11/20/10/ 2',
+      '2026/11/20/11/ 1',
+      '2026/11/20/12/ 2',
+      '2026/11/20/10/ 1',
+    ]);
+  });
+
   it('abandons its buffer when the lease is lost: nothing written, nothing checkpointed', async () => {
     const h = harness({ bufferSizeBytes: 1024 * 1024 });
     h.push(records(1, 5));

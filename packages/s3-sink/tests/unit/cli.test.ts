@@ -39,6 +39,30 @@ describe('shardline-s3-sink CLI', () => {
     expect(out.stderr).toContain('unknown expression !{nope:1}');
   });
 
+  it('passes the event-time and query flags to the options, problems listed together', async () => {
+    const out = await run([
+      '--stream',
+      's',
+      '--bucket',
+      'b-bucket',
+      '--prefix',
+      'country=!{partitionKeyFromQuery:country}/',
+      '--time-field',
+      'data.ts',
+      '--time-zone',
+      'Europe/Atlantis',
+      '--metadata-extraction-query',
+      '{country: .user.country | ascii_upcase}',
+    ]);
+    expect(out.code).toBe(ExitCode.Usage);
+    expect(out.stderr).toContain('metadataExtractionQuery: pipes (|) are not supported');
+    expect(out.stderr).toContain('timeZone: "Europe/Atlantis"');
+    expect(out.stderr).toContain('timeField: is set but prefix has no !{timestamp:...}');
+    const format = await run(['--stream', 's', '--bucket', 'b-bucket', '--time-field-format', 'nanos']);
+    expect(format.code).toBe(ExitCode.Usage);
+    expect(format.stderr).toContain('auto, iso-8601, epoch-seconds, epoch-millis');
+  });
+
   it('needs a region', async () => {
     const out = await run(['--stream', 's', '--bucket', 'b-bucket'], {});
     expect(out.code).toBe(ExitCode.Usage);

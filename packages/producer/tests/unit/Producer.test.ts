@@ -533,7 +533,11 @@ describe('flush, close, events', () => {
     let sawAbort = false;
     transport.send = (records, signal) =>
       new Promise((_resolve, reject) => {
-        transport.requests.push({ records, eventIds: records.map((r) => r.eventId) });
+        transport.requests.push({
+          records,
+          eventIds: records.map((r) => r.eventId),
+          recordBytes: records.map((r) => transport.requestBytes(r)),
+        });
         signal.addEventListener('abort', () => {
           sawAbort = true;
           reject(signal.reason);

@@ -139,7 +139,8 @@ class DefaultS3Sink implements S3Sink {
       prefix: config.prefix,
       errorPrefix: config.errorPrefix,
       extension: config.codec.extension,
-      newlineDelimiter: config.newlineDelimiter,
+      contentType: config.codec.contentType,
+      format: config.format,
     };
     const route = createRecordRouter({
       recordContent: config.recordContent,

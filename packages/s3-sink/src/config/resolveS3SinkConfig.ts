@@ -10,6 +10,13 @@ import {
 } from '@shardline/consumer-core';
 import { DEFAULT_TIME_LAYOUT, type KeyTemplate, parseKeyTemplate } from '../keys/KeyTemplate.js';
 import { type CompressionCodec, gzipCompression, noCompression } from '../objects/compression.js';
+import {
+  createParquetFormat,
+  isZstdAvailable,
+  ParquetCompression,
+} from '../objects/formats/ParquetFormat.js';
+import { type RecordFormat, RecordFormatName, jsonLinesFormat } from '../objects/formats/RecordFormat.js';
+import { type ParquetSchemaSource, parseParquetSchema } from '../objects/formats/parquetSchema.js';
 import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
 import { InvalidRecordPolicy, RecordContent } from '../routing/RecordRouter.js';
 import type { S3SinkHooks } from '../S3SinkEvents.js';
@@ -127,6 +134,33 @@ export interface S3SinkOptions {
   readonly nowMs?: () => number;
   /** Named points for fault-injection tests. @defaultValue none */
   readonly hooks?: S3SinkHooks;
+
+  // Record format
+  /**
+   * Format of data objects: `'json'` (JSON lines, as routed) or `'parquet'` (columns from
+   * `parquet.schema`; needs `compression: 'none'`, since Parquet compresses its pages itself). The error
+   * output is JSON lines whatever the format.
+   * @defaultValue 'json'
+   */
+  readonly format?: RecordFormatName;
+  /** Parquet settings; required with `format: 'parquet'`, refused otherwise. */
+  readonly parquet?: ParquetOptions;
+}
+
+/** Parquet settings of {@link S3SinkOptions}. */
+export interface ParquetOptions {
+  /** The columns from the envelope's `data`: a column list or a JSON Schema subset (see the README). */
+  readonly schema: ParquetSchemaSource;
+  /**
+   * The schema version in object names (`<stream>-<shard>-<sequence>.<version>.parquet`): change it,
+   * or let it change, to start new objects when the schema changes. 1–32 of `[A-Za-z0-9_-]`.
+   * @defaultValue the first 12 hex digits of the SHA-256 of the schema's columns
+   */
+  readonly schemaVersion?: string;
+  /** Page compression: `'snappy'`, or `'zstd'` (Node.js ≥ 22.15). @defaultValue 'snappy' */
+  readonly compression?: ParquetCompression;
+  /** Most rows per row group (1–1,000,000); unset: one row group per object. @defaultValue one per object */
+  readonly rowGroupSize?: number;
 }
 
 /** {@link S3SinkOptions} after defaults and validation. */
@@ -162,6 +196,8 @@ export interface ResolvedS3SinkConfig {
   readonly signal: AbortSignal | undefined;
   readonly nowMs: () => number;
   readonly hooks: S3SinkHooks;
+  /** How data objects' bodies are made (`json` lines by default). */
+  readonly format: RecordFormat;
 }
 
 const MIB = 1024 * 1024;
@@ -320,6 +356,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     }
   }
   if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problems.add('nowMs', 'must be a function');
+  const format = resolveRecordFormat(o, newlineDelimiter, problems);
 
   problems.throwIfAny();
   return {
@@ -353,5 +390,58 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     signal: o.signal,
     nowMs: o.nowMs ?? Date.now,
     hooks: o.hooks ?? {},
+    format,
   };
+}
+
+/** The record format of the options (its problems added to `problems`). */
+function resolveRecordFormat(
+  o: Partial<S3SinkOptions>,
+  newlineDelimiter: boolean,
+  problems: ProblemList,
+): RecordFormat {
+  const name = o.format ?? RecordFormatName.Json;
+  const json = jsonLinesFormat(newlineDelimiter);
+  if (name === RecordFormatName.Json) {
+    if (o.parquet !== undefined) problems.add('parquet', "is for format 'parquet' only");
+    return json;
+  }
+  if (name !== RecordFormatName.Parquet) {
+    problems.add('format', `must be one of ${Object.values(RecordFormatName).join(', ')}`);
+    return json;
+  }
+  if ((o.compression ?? 'none') !== 'none') {
+    problems.add(
+      'compression',
+      "must be 'none' with format 'parquet': Parquet compresses its pages itself (set parquet.compression)",
+    );
+  }
+  if (o.recordContent === RecordContent.Data) {
+    problems.add('recordContent', "is for format 'json' only (Parquet columns come from the envelope's data)");
+  }
+  const parquet = (o.parquet ?? {}) as Partial<ParquetOptions>;
+  if (o.parquet === undefined) problems.add('parquet', "is required with format 'parquet' (at least a schema)");
+  const { schema, problems: schemaProblems } =
+    o.parquet === undefined
+      ? { schema: undefined, problems: [] }
+      : parseParquetSchema(parquet.schema, parquet.schemaVersion, 'parquet.schema');
+  problems.addAll(schemaProblems);
+  const compression = parquet.compression ?? ParquetCompression.Snappy;
+  if (!Object.values(ParquetCompression).includes(compression)) {
+    problems.add('parquet.compression', `must be one of ${Object.values(ParquetCompression).join(', ')}`);
+  } else if (compression === ParquetCompression.Zstd && !isZstdAvailable()) {
+    problems.add(
+      'parquet.compression',
+      `zstd needs Node.js 22.15 or later (zlib's Zstandard); this is ${process.version}: use 'snappy'`,
+    );
+  }
+  const rowGroupSize = parquet.rowGroupSize;
+  if (
+    rowGroupSize !== undefined &&
+    (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1 || rowGroupSize > 1_000_000)
+  ) {
+    problems.add('parquet.rowGroupSize', 'must be an integer from 1 to 1000000');
+  }
+  if (schema === undefined) return json;
+  return createParquetFormat({ schema, compression, rowGroupSize });
 }

@@ -6,7 +6,8 @@ import {
   objectFileName,
   renderKeyTemplate,
 } from '../keys/KeyTemplate.js';
-import { type RecordRoute, routedBytes } from '../routing/RecordRouter.js';
+import type { RecordRoute } from '../routing/RecordRouter.js';
+import { jsonLinesFormat, type RecordFormat, RecordFormatName } from './formats/RecordFormat.js';
 
 /** A contiguous run of one shard's records, closed and about to become objects. */
 export interface SealedRange {
@@ -42,7 +43,11 @@ export interface ObjectPlan {
   readonly inputBytes: number;
   /** Arrival time of the oldest record (the key's time), ISO-8601 UTC. */
   readonly oldestArrival: string;
-  /** The uncompressed body, as chunks (records and delimiters). */
+  /** The data format of the body (`json` for the error output). */
+  readonly format: RecordFormatName;
+  /** The object's `Content-Type`. */
+  readonly contentType: string;
+  /** The uncompressed body, as chunks (records and delimiters, or a Parquet file). */
   readonly chunks: readonly Uint8Array[];
   readonly uncompressedBytes: number;
 }
@@ -53,12 +58,16 @@ export interface ObjectLayout {
   readonly streamLabel: string;
   readonly prefix: KeyTemplate;
   readonly errorPrefix: KeyTemplate;
-  /** The codec's key extension. */
+  /** The codec's key extension (after the format's, for data objects). */
   readonly extension: string;
-  readonly newlineDelimiter: boolean;
+  /** The codec's `Content-Type` (data objects use the format's when it has one). */
+  readonly contentType: string;
+  /** How data objects' bodies are made; the error output is always JSON lines. */
+  readonly format: RecordFormat;
 }
 
-const NEWLINE = new Uint8Array([0x0a]);
+/** The error output's format: JSON lines, always newline-delimited. */
+const ERROR_LINES = jsonLinesFormat(true);
 
 /**
  * Splits a sealed range into objects: one per destination (partition, or error type), each keyed by its
@@ -66,8 +75,11 @@ const NEWLINE = new Uint8Array([0x0a]);
  * order (by first record) — the basis of exactly-once objects.
  */
 export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPlan[] {
-  const { records, routes } = range;
+  const { records } = range;
   if (records.length === 0) return [];
+  const format = layout.format;
+  // The format converts the data records first: those that do not fit it go to the error output.
+  const { routes, prepared } = format.prepare(records, range.routes);
   // Record indexes by destination, in first-record order; `undefined` for a range with one destination
   // (most ranges), which is then read in place, without a list of indexes.
   let groups: readonly (readonly number[] | undefined)[] = [undefined];
@@ -99,25 +111,22 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       route.kind === 'error'
         ? renderKeyTemplate(layout.errorPrefix, { timestampMs, errorOutputType: route.errorOutputType })
         : renderKeyTemplate(layout.prefix, { timestampMs, partitionValues: route.partitionValues });
-    const chunks: Uint8Array[] = [];
-    let uncompressedBytes = 0;
     let inputBytes = 0;
-    for (let k = 0; k < count; k++) {
-      const i = group === undefined ? k : group[k]!;
-      const record = records[i]!;
-      const r = routes[i]!;
-      inputBytes += record.data.byteLength;
-      const bytes = routedBytes(record, r);
-      chunks.push(bytes);
-      uncompressedBytes += bytes.byteLength;
-      // Error lines are always one per line, whatever the data objects use.
-      if (layout.newlineDelimiter || r.kind === 'error') {
-        chunks.push(NEWLINE);
-        uncompressedBytes += 1;
-      }
-    }
+    for (let k = 0; k < count; k++) inputBytes += records[group === undefined ? k : group[k]!]!.data.byteLength;
+    // Error lines are always JSON lines, one per line, whatever the data objects use.
+    const isError = route.kind === 'error';
+    const body = (isError ? ERROR_LINES : format).encode({ records, routes, indexes: group, count }, prepared);
     plans.push({
-      key: prefix + objectFileName(layout.streamLabel, range.shardId, head, layout.extension),
+      key:
+        prefix +
+        objectFileName(
+          layout.streamLabel,
+          range.shardId,
+          head,
+          isError ? layout.extension : format.extension + layout.extension,
+        ),
+      format: isError ? RecordFormatName.Json : format.name,
+      contentType: (isError ? undefined : format.contentType) ?? layout.contentType,
       kind: route.kind,
       errorOutputType: route.kind === 'error' ? route.errorOutputType : undefined,
       partitionValues: route.kind === 'data' ? route.partitionValues : {},
@@ -127,8 +136,8 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       recordCount: count,
       inputBytes,
       oldestArrival: head.approximateArrivalTimestamp.toISOString(),
-      chunks,
-      uncompressedBytes,
+      chunks: body.chunks,
+      uncompressedBytes: body.uncompressedBytes,
     });
   }
   return plans;

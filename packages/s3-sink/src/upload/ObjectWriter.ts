@@ -34,6 +34,9 @@ export interface ObjectManifest {
   /** Bytes stored (after compression). */
   readonly bytes: number;
   readonly uncompressedBytes: number;
+  /** The body's record format: `json` (JSON lines; always for the error output) or `parquet`. */
+  readonly format: string;
+  /** The codec over the whole body (`none` for Parquet, which compresses its pages itself). */
   readonly compression: string;
   /** SHA-256 (hex) of the stored bytes. */
   readonly sha256: string;
@@ -110,6 +113,7 @@ export class ObjectWriter {
       recordCount: plan.recordCount,
       bytes: body.byteLength,
       uncompressedBytes: plan.uncompressedBytes,
+      format: plan.format,
       compression: config.codec.name,
       sha256,
       uncompressedSha256,
@@ -179,7 +183,7 @@ export class ObjectWriter {
         Bucket: config.bucket,
         Key: plan.key,
         Body: body,
-        ContentType: config.codec.contentType,
+        ContentType: plan.contentType,
         Metadata: {
           'shardline-shard-id': plan.shardId,
           'shardline-first-sequence-number': positionText(plan.first),

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { parseKeyTemplate } from '../../packages/s3-sink/src/keys/KeyTemplate.js';
+import { jsonLinesFormat } from '../../packages/s3-sink/src/objects/formats/RecordFormat.js';
 import {
   joinChunks,
   type ObjectLayout,
@@ -53,7 +54,8 @@ const layout: ObjectLayout = {
     isErrorPrefix: true,
   }).template,
   extension: '',
-  newlineDelimiter: true,
+  contentType: 'application/x-ndjson',
+  format: jsonLinesFormat(true),
 };
 const route = createRecordRouter({
   recordContent: 'envelope',

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -7,6 +8,7 @@ import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
 import { ConfigurationError } from '../errors.js';
+import type { ParquetSchemaSource } from '../objects/formats/parquetSchema.js';
 import { createS3Sink } from '../S3Sink.js';
 import type { S3SinkEvent, S3SinkHooks } from '../S3SinkEvents.js';
 import { checkDestinations } from './checkDestinations.js';
@@ -99,6 +101,12 @@ interface Flags {
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
   events: boolean;
+  // Record format
+  format: 'json' | 'parquet';
+  schema?: string;
+  schemaVersion?: string;
+  parquetCompression?: 'snappy' | 'zstd';
+  parquetRowGroupSize?: number;
 }
 
 /** Default of `--max-s3-outage-ms`. */
@@ -184,7 +192,56 @@ function program(): Command {
     .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
     .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)')
     .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
-    .option('--events', 'print every sink event as a JSON line on stdout');
+    .option('--events', 'print every sink event as a JSON line on stdout')
+    // Record format
+    .addOption(
+      new Option('--format <format>', 'format of data objects (the error output is always JSON lines)')
+        .choices(['json', 'parquet'])
+        .default('json'),
+    )
+    .option(
+      '--schema <file>',
+      'Parquet: a JSON file holding the column list ([{"name","type","nullable"?}]) or a JSON Schema object',
+    )
+    .option('--schema-version <version>', 'Parquet: schema version in object names (default: a hash of the schema)')
+    .addOption(
+      new Option('--parquet-compression <codec>', 'Parquet page compression (default snappy; zstd: Node ≥ 22.15)').choices([
+        'snappy',
+        'zstd',
+      ]),
+    )
+    .option('--parquet-row-group-size <n>', 'Parquet: most rows per row group (default: one per object)', positiveInteger);
+}
+
+/** The record format options of the flags, or a usage problem. */
+function recordFormatOptions(flags: Flags): Pick<S3SinkOptions, 'format' | 'parquet'> | string {
+  const parquetFlags = [
+    ['--schema', flags.schema],
+    ['--schema-version', flags.schemaVersion],
+    ['--parquet-compression', flags.parquetCompression],
+    ['--parquet-row-group-size', flags.parquetRowGroupSize],
+  ].filter(([, value]) => value !== undefined);
+  if (flags.format !== 'parquet') {
+    return parquetFlags.length === 0
+      ? { format: 'json' }
+      : `${parquetFlags.map(([name]) => name).join(', ')} need --format parquet`;
+  }
+  if (flags.schema === undefined) return '--format parquet needs --schema <file>';
+  let schema: unknown;
+  try {
+    schema = JSON.parse(readFileSync(flags.schema, 'utf8'));
+  } catch (error) {
+    return `--schema ${flags.schema}: ${(error as Error).message}`;
+  }
+  return {
+    format: 'parquet',
+    parquet: {
+      schema: schema as ParquetSchemaSource,
+      schemaVersion: flags.schemaVersion,
+      compression: flags.parquetCompression,
+      rowGroupSize: flags.parquetRowGroupSize,
+    },
+  };
 }
 
 /** Runs `shardline-s3-sink` with `argv` (without `node` and the script). Resolves with the exit code. */
@@ -201,6 +258,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.Ok;
     }
     io.stderr(`shardline-s3-sink: ${message}\n${program().helpInformation()}`);
+    return ExitCode.Usage;
+  }
+  const formatOptions = recordFormatOptions(flags);
+  if (typeof formatOptions === 'string') {
+    io.stderr(`shardline-s3-sink: ${formatOptions}\n`);
     return ExitCode.Usage;
   }
   const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
@@ -282,6 +344,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
     s3RequestTimeoutMs: flags.s3RequestTimeoutMs,
     hooks: io.hooks,
+    ...formatOptions,
   };
   const destroy = () => {
     kinesisClient.destroy();

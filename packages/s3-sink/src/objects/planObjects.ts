@@ -7,7 +7,12 @@ import {
   renderKeyTemplate,
 } from '../keys/KeyTemplate.js';
 import type { RecordRoute } from '../routing/RecordRouter.js';
-import { jsonLinesFormat, type RecordFormat, RecordFormatName } from './formats/RecordFormat.js';
+import {
+  jsonLinesFormat,
+  type ObjectBody,
+  type RecordFormat,
+  RecordFormatName,
+} from './formats/RecordFormat.js';
 
 /** A contiguous run of one shard's records, closed and about to become objects. */
 export interface SealedRange {
@@ -47,9 +52,20 @@ export interface ObjectPlan {
   readonly format: RecordFormatName;
   /** The object's `Content-Type`. */
   readonly contentType: string;
-  /** The uncompressed body, as chunks (records and delimiters, or a Parquet file). */
+  /**
+   * The uncompressed body, as chunks (records and delimiters); empty when the format makes the body at
+   * write time (`encodeBody`).
+   */
   readonly chunks: readonly Uint8Array[];
+  /** Bytes of `chunks` (0 with `encodeBody`). */
   readonly uncompressedBytes: number;
+  /** Makes the body when the object is written (Parquet); `undefined`: the body is `chunks`. */
+  readonly encodeBody: (() => Promise<ObjectBody>) | undefined;
+}
+
+/** A plan's uncompressed body: its chunks, or made now by its format. */
+export async function objectBody(plan: ObjectPlan): Promise<ObjectBody> {
+  return plan.encodeBody ? plan.encodeBody() : plan;
 }
 
 /** How objects are named and laid out. */
@@ -115,7 +131,9 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
     for (let k = 0; k < count; k++) inputBytes += records[group === undefined ? k : group[k]!]!.data.byteLength;
     // Error lines are always JSON lines, one per line, whatever the data objects use.
     const isError = route.kind === 'error';
-    const body = (isError ? ERROR_LINES : format).encode({ records, routes, indexes: group, count }, prepared);
+    const encoder: RecordFormat = isError ? ERROR_LINES : format;
+    const objectRecords = { records, routes, indexes: group, count };
+    const body = encoder.encodesAtWrite ? undefined : (encoder.encode(objectRecords, prepared) as ObjectBody);
     plans.push({
       key:
         prefix +
@@ -136,8 +154,9 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       recordCount: count,
       inputBytes,
       oldestArrival: head.approximateArrivalTimestamp.toISOString(),
-      chunks: body.chunks,
-      uncompressedBytes: body.uncompressedBytes,
+      chunks: body?.chunks ?? [],
+      uncompressedBytes: body?.uncompressedBytes ?? 0,
+      encodeBody: body === undefined ? async () => encoder.encode(objectRecords, prepared) : undefined,
     });
   }
   return plans;

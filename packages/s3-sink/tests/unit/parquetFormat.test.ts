@@ -8,7 +8,7 @@ import { ConfigurationError, resolveS3SinkConfig, type S3SinkOptions } from '../
 import { convertRecord, createParquetFormat, isZstdAvailable } from '../../src/objects/formats/ParquetFormat.js';
 import { formatFingerprint, jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
 import { type ParquetSchema, parseParquetSchema } from '../../src/objects/formats/parquetSchema.js';
-import { joinChunks, planObjects } from '../../src/objects/planObjects.js';
+import { joinChunks, type ObjectPlan, objectBody, planObjects } from '../../src/objects/planObjects.js';
 import { readParquet } from '../helpers/parquet.js';
 import { parquetLayout, SAMPLE_COLUMNS, sampleRange, sampleRecords, T0 } from '../helpers/parquetSample.js';
 
@@ -30,6 +30,11 @@ function problemsOf(options: Partial<S3SinkOptions>): string[] {
     return (error as ConfigurationError).problems.map((p) => `${p.path}: ${p.message}`);
   }
   throw new Error('expected a ConfigurationError');
+}
+
+async function bodyOf(plan: ObjectPlan): Promise<Buffer> {
+  const { chunks, uncompressedBytes } = await objectBody(plan);
+  return joinChunks(chunks, uncompressedBytes);
 }
 
 function schemaOf(source: unknown, version?: string): ParquetSchema {
@@ -298,7 +303,7 @@ describe('planObjects with Parquet', () => {
     );
 
     const { rows, schemas, rowGroups } = await readParquet([
-      { name: data!.key, bytes: joinChunks(data!.chunks, data!.uncompressedBytes) },
+      { name: data!.key, bytes: await bodyOf(data!) },
     ]);
     expect(rowGroups.get(data!.key)).toBe(1);
     expect(schemas.get(data!.key)!.slice(1).map((c) => [c.name, c.type, c.converted_type, c.repetition_type])).toEqual([
@@ -331,7 +336,7 @@ describe('planObjects with Parquet', () => {
   it('bounds row groups when asked', async () => {
     const [data] = planObjects(sampleRange(sampleRecords(50)), parquetLayout({ rowGroupSize: 16 }));
     const { rows, rowGroups } = await readParquet([
-      { name: 'a', bytes: joinChunks(data!.chunks, data!.uncompressedBytes) },
+      { name: 'a', bytes: await bodyOf(data!) },
     ]);
     expect(rows).toHaveLength(40);
     expect(rowGroups.get('a')).toBe(3);
@@ -358,8 +363,8 @@ describe('planObjects with Parquet', () => {
     expect(b).toEqual(a);
     const range = sampleRange(sampleRecords(10));
     const layout = parquetLayout();
-    const first = planObjects(range, layout).map((p) => joinChunks(p.chunks, p.uncompressedBytes));
-    const second = planObjects(range, layout).map((p) => joinChunks(p.chunks, p.uncompressedBytes));
+    const first = await Promise.all(planObjects(range, layout).map(bodyOf));
+    const second = await Promise.all(planObjects(range, layout).map(bodyOf));
     expect(second).toEqual(first);
   }, 60_000);
 
@@ -382,7 +387,7 @@ describe('planObjects with Parquet', () => {
       format: createParquetFormat({ schema: schemaOf(SAMPLE_COLUMNS), compression: 'zstd', rowGroupSize: undefined }),
     };
     const [data] = planObjects(sampleRange(sampleRecords(20)), layout);
-    const { rows } = await readParquet([{ name: 'z', bytes: joinChunks(data!.chunks, data!.uncompressedBytes) }]);
+    const { rows } = await readParquet([{ name: 'z', bytes: await bodyOf(data!) }]);
     expect(rows).toHaveLength(16);
   });
 });

@@ -1,7 +1,7 @@
 import * as zlib from 'node:zlib';
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { BigIntegerMode, decodeEnvelope } from '@shardline/ingest';
-import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter, type ColumnSource, parquetWrite } from 'hyparquet-writer';
 import { ErrorOutputType } from '../../keys/KeyTemplate.js';
 import { errorRoute, type RecordRoute } from '../../routing/RecordRouter.js';
 import { type ParquetSchema, ParquetColumnType } from './parquetSchema.js';
@@ -97,7 +97,9 @@ export function createParquetFormat(settings: ParquetFormatSettings): RecordForm
       }
       return { routes: converted ?? routes, prepared: rows };
     },
-    encode(group: ObjectRecords, rows): ObjectBody {
+    // Made when the object is written, yielding to the event loop between row groups.
+    encodesAtWrite: true,
+    async encode(group: ObjectRecords, rows): Promise<ObjectBody> {
       const { indexes, count } = group;
       const width = schema.columns.length + 2;
       const values: unknown[][] = [];
@@ -118,7 +120,11 @@ export function createParquetFormat(settings: ParquetFormatSettings): RecordForm
           }),
         ),
       ];
-      const buffer = parquetWriteBuffer({
+      const writer = new ByteWriter() as ByteWriter & { flush?: () => Promise<void> };
+      // Called after each row group: the next one is encoded after pending I/O and timers have run.
+      writer.flush = () => new Promise((resolve) => setImmediate(resolve));
+      await parquetWrite({
+        writer,
         columnData,
         codec,
         compressors,
@@ -126,7 +132,7 @@ export function createParquetFormat(settings: ParquetFormatSettings): RecordForm
         kvMetadata,
         createdBy: CREATED_BY,
       });
-      const body = new Uint8Array(buffer);
+      const body = new Uint8Array(writer.getBuffer());
       return { chunks: [body], uncompressedBytes: body.byteLength };
     },
   };

@@ -24,7 +24,7 @@ export interface ObjectRecords {
 
 /** An object's body before compression, as chunks written in order. */
 export interface ObjectBody {
-  readonly chunks: Uint8Array[];
+  readonly chunks: readonly Uint8Array[];
   readonly uncompressedBytes: number;
 }
 
@@ -55,8 +55,14 @@ export interface RecordFormat<Prepared = unknown> {
     records: readonly KinesisRecord[],
     routes: readonly RecordRoute[],
   ): { readonly routes: readonly RecordRoute[]; readonly prepared: Prepared };
+  /**
+   * Whether the body is made when the object is written (`encode` may then return a promise and yield
+   * to the event loop) rather than when the range is planned. Heavy formats (Parquet) set it: their
+   * plans hold keys and counts only, and the work runs between other tasks (lease renewals).
+   */
+  readonly encodesAtWrite: boolean;
   /** The body of one data object (its records all have data routes). */
-  encode(records: ObjectRecords, prepared: Prepared): ObjectBody;
+  encode(records: ObjectRecords, prepared: Prepared): ObjectBody | Promise<ObjectBody>;
 }
 
 const NEWLINE = new Uint8Array([0x0a]);
@@ -94,6 +100,7 @@ export function jsonLinesFormat(newlineDelimiter: boolean): RecordFormat<undefin
     extension: '',
     contentType: undefined,
     fingerprint: `json;newline=${newlineDelimiter}`,
+    encodesAtWrite: false,
     prepare: (_records, routes) => ({ routes, prepared: NOTHING_PREPARED }),
     encode: (records) => encodeLines(records, newlineDelimiter),
   };

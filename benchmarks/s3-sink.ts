@@ -16,8 +16,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { encodeEnvelope } from '@shardline/ingest';
-import { parquetReadObjects } from 'hyparquet';
 import { kinesisClientConfig, type LocalTwin, uniqueName } from '@shardline/local';
+import { parquetReadObjects } from 'hyparquet';
 import { EventLedger, eventIndex } from './consumer/shared.js';
 import {
   type BenchmarkContext,
@@ -126,7 +126,10 @@ async function verifyBucket(
     ).transformToByteArray();
     if (key.endsWith('.parquet')) {
       // hyparquet: the reader of the writer's project, not the sink's code.
-      const file = stored.buffer.slice(stored.byteOffset, stored.byteOffset + stored.byteLength) as ArrayBuffer;
+      const file = stored.buffer.slice(
+        stored.byteOffset,
+        stored.byteOffset + stored.byteLength,
+      ) as ArrayBuffer;
       const rows = await parquetReadObjects({ file, columns: ['eventId'] });
       for (const row of rows) ledger.see(eventIndex({ event_id: row.eventId as string }));
       continue;
@@ -158,7 +161,12 @@ async function deleteBucket(s3: S3Client, bucket: string, keys: readonly string[
 }
 
 /** Pre-loads a fresh stream, runs a drain contender into a fresh bucket, then checks the bucket. */
-function drain(file: URL, prefix: string, compression: DrainCompression, format: 'json' | 'parquet' = 'json') {
+function drain(
+  file: URL,
+  prefix: string,
+  compression: DrainCompression,
+  format: 'json' | 'parquet' = 'json',
+) {
   return async (ctx: BenchmarkContext<Params>, shared: Shared): Promise<RoundMetrics> => {
     const { stack } = shared;
     return withPreloadedStream(ctx, stack, shared, prefix, SHARDS, async (stream) => {
@@ -196,7 +204,14 @@ function gzipFigure(metric: string, unit: string, better: Better): FigureSpec {
  * bytes through the same library, so the difference is the sink's own overhead, not the format's cost.
  */
 function parquetFigure(metric: string, unit: string, better: Better): FigureSpec {
-  return { name: `parquet_${metric}`, unit, better, from: 'sink-parquet', metric, baseline: 'bare-loop-parquet' };
+  return {
+    name: `parquet_${metric}`,
+    unit,
+    better,
+    from: 'sink-parquet',
+    metric,
+    baseline: 'bare-loop-parquet',
+  };
 }
 
 export default defineBenchmark<Params, Shared>({
@@ -240,6 +255,6 @@ export default defineBenchmark<Params, Shared>({
     'Every contender runs in its own process on a fresh 4-shard kinesalite stream pre-loaded with the sample events as ingest envelopes, writing into a fresh fauxqs bucket (the sink also into a fresh dynalite lease table).',
     'Time and CPU from the first GetShardIterator to the moment every record is durable in S3 (the sink: its OBJECT_WRITTEN events; the bare loop: its PutObject answers); the bucket is then read back and must hold every event exactly once.',
     'Objects close when their record bytes reach bufferSizeBytes (both contenders), the rest at the end of the stream (the sink: stop() once it holds every record; its buffer interval is 900 s). The sink also writes a manifest per object and its lease-table prepare/checkpoint per range; the bare loop writes nothing else.',
-    'The Parquet pair (parquet_* figures): both contenders write one Parquet file per object with hyparquet-writer, the same columns (the envelope and the sample events\' fields) and snappy pages; the bare loop JSON.parses each record and fills the columns itself (bareParquet.ts), the sink converts with its schema (exact integers) and writes at write time; the bucket is read back with hyparquet.',
+    "The Parquet pair (parquet_* figures): both contenders write one Parquet file per object with hyparquet-writer, the same columns (the envelope and the sample events' fields) and snappy pages; the bare loop JSON.parses each record and fills the columns itself (bareParquet.ts), the sink converts with its schema (exact integers) and writes at write time; the bucket is read back with hyparquet.",
   ],
 });

@@ -33,13 +33,12 @@ export { ErrorOutputType, objectFileName, parseKeyTemplate, renderKeyTemplate } 
 // Compression codecs
 export type { CompressionCodec } from './objects/compression.js';
 export { gzipCompression, noCompression } from './objects/compression.js';
-
-// Record formats (the seam between routing and compression)
-export type { ObjectBody, ObjectRecords, RecordFormat } from './objects/formats/RecordFormat.js';
-export { formatFingerprint, RecordFormatName } from './objects/formats/RecordFormat.js';
 export { ParquetCompression } from './objects/formats/ParquetFormat.js';
 export type { ParquetColumn, ParquetSchema, ParquetSchemaSource } from './objects/formats/parquetSchema.js';
 export { ParquetColumnType } from './objects/formats/parquetSchema.js';
+// Record formats (the seam between routing and compression)
+export type { ObjectBody, ObjectRecords, RecordFormat } from './objects/formats/RecordFormat.js';
+export { formatFingerprint, RecordFormatName } from './objects/formats/RecordFormat.js';
 
 // Partition queries on the envelope, and what reaches an object
 export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';

@@ -117,100 +117,112 @@ const WRITE_CHECK_KEY_PREFIX = '.shardline-s3-sink/write-check/';
 const CHECK_TIMEOUT_MS = 10_000;
 
 function program(): Command {
-  return new Command('shardline-s3-sink')
-    .description(
-      'Archives a Kinesis stream to S3 like Firehose, with exactly-once objects. Runs until SIGINT/SIGTERM, then flushes its buffers and releases its leases.',
-    )
-    .exitOverride()
-    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
-    .option('--stream <name>', 'the stream (or --stream-arn)')
-    .option('--stream-arn <arn>', 'the stream, by ARN')
-    .requiredOption('--bucket <name>', 'destination bucket')
-    .option('--app <name>', 'application (lease table) name (default: <stream>-s3-sink)')
-    .option('--prefix <template>', "key prefix, Firehose syntax (default: '' + yyyy/MM/dd/HH/)")
-    .option('--error-prefix <template>', 'error output prefix (must contain !{firehose:error-output-type})')
-    .option(
-      '--partition-key <name=query>',
-      'dynamic partitioning, e.g. type=data.event_type (repeatable)',
-      partitionKey,
-    )
-    .option('--max-active-partitions <n>', 'partitions per buffer (default 500)', positiveInteger)
-    .addOption(
-      new Option('--compression <codec>', 'object compression').choices(['none', 'gzip']).default('none'),
-    )
-    .option('--buffer-size-bytes <n>', 'buffer size per shard (default 5 MiB)', positiveInteger)
-    .option('--buffer-interval-ms <n>', 'buffer interval (default 300000)', nonNegativeInteger)
-    .option('--no-newline', 'no newline after each record')
-    .addOption(
-      new Option('--record-content <what>', 'what is written per record').choices(['envelope', 'data']),
-    )
-    .addOption(
-      new Option('--invalid-records <policy>', 'records that are not envelopes').choices([
-        'error-output',
-        'archive',
-      ]),
-    )
-    .option('--manifest-prefix <prefix>', "where manifests go (default 'manifests/')")
-    .option('--no-manifests', 'write no manifests')
-    .option('--upload-part-size-bytes <n>', 'multipart part size (default 8 MiB)', positiveInteger)
-    .option('--initial-position <pos>', 'TRIM_HORIZON (default), LATEST or an ISO time', initialPosition)
-    .option('--worker-id <id>', 'this worker id in the lease table')
-    .option('--failover-time-ms <n>', 'lease failover time (default 10000)', positiveInteger)
-    .option(
-      '--idle-time-between-reads-ms <n>',
-      'polling: wait after an empty read (default 1000)',
-      nonNegativeInteger,
-    )
-    .option(
-      '--fan-out <consumerName>',
-      'read with enhanced fan-out through this registered stream consumer (registered at start if missing; billed per shard-hour) instead of polling',
-    )
-    .addOption(
-      new Option(
-        '--lease-assignment <mode>',
-        "how the application's workers share the leases: worker (default; each lists the lease table, KCL 2.x) or leader (an elected worker assigns them, the others query the table's leaseOwner index; KCL 3.x). Every worker of the application must use the same mode",
-      ).choices(['worker', 'leader']),
-    )
-    .option(
-      '--shutdown-timeout-ms <n>',
-      'how long a stop waits for the last writes (default 20000)',
-      nonNegativeInteger,
-    )
-    .option(
-      '--s3-request-timeout-ms <n>',
-      'deadline of each S3 request, then it is retried (default 60000)',
-      positiveInteger,
-    )
-    .option(
-      '--max-s3-outage-ms <n>',
-      `exit (code ${ExitCode.S3Outage}) when no S3 write succeeds for this long while writes keep failing (0: never)`,
-      nonNegativeInteger,
-      DEFAULT_MAX_S3_OUTAGE_MS,
-    )
-    .option('--no-write-check', `do not write the ${WRITE_CHECK_KEY_PREFIX}<app> object at start`)
-    .option('--region <region>', 'AWS region (default: $AWS_REGION)')
-    .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
-    .option('--dynamodb-endpoint <url>', 'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)')
-    .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
-    .option('--events', 'print every sink event as a JSON line on stdout')
-    // Record format
-    .addOption(
-      new Option('--format <format>', 'format of data objects (the error output is always JSON lines)')
-        .choices(['json', 'parquet'])
-        .default('json'),
-    )
-    .option(
-      '--schema <file>',
-      'Parquet: a JSON file holding the column list ([{"name","type","nullable"?}]) or a JSON Schema object',
-    )
-    .option('--schema-version <version>', 'Parquet: schema version in object names (default: a hash of the schema)')
-    .addOption(
-      new Option('--parquet-compression <codec>', 'Parquet page compression (default snappy; zstd: Node ≥ 22.15)').choices([
-        'snappy',
-        'zstd',
-      ]),
-    )
-    .option('--parquet-row-group-size <n>', 'Parquet: most rows per row group (default: one per object)', positiveInteger);
+  return (
+    new Command('shardline-s3-sink')
+      .description(
+        'Archives a Kinesis stream to S3 like Firehose, with exactly-once objects. Runs until SIGINT/SIGTERM, then flushes its buffers and releases its leases.',
+      )
+      .exitOverride()
+      .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+      .option('--stream <name>', 'the stream (or --stream-arn)')
+      .option('--stream-arn <arn>', 'the stream, by ARN')
+      .requiredOption('--bucket <name>', 'destination bucket')
+      .option('--app <name>', 'application (lease table) name (default: <stream>-s3-sink)')
+      .option('--prefix <template>', "key prefix, Firehose syntax (default: '' + yyyy/MM/dd/HH/)")
+      .option('--error-prefix <template>', 'error output prefix (must contain !{firehose:error-output-type})')
+      .option(
+        '--partition-key <name=query>',
+        'dynamic partitioning, e.g. type=data.event_type (repeatable)',
+        partitionKey,
+      )
+      .option('--max-active-partitions <n>', 'partitions per buffer (default 500)', positiveInteger)
+      .addOption(
+        new Option('--compression <codec>', 'object compression').choices(['none', 'gzip']).default('none'),
+      )
+      .option('--buffer-size-bytes <n>', 'buffer size per shard (default 5 MiB)', positiveInteger)
+      .option('--buffer-interval-ms <n>', 'buffer interval (default 300000)', nonNegativeInteger)
+      .option('--no-newline', 'no newline after each record')
+      .addOption(
+        new Option('--record-content <what>', 'what is written per record').choices(['envelope', 'data']),
+      )
+      .addOption(
+        new Option('--invalid-records <policy>', 'records that are not envelopes').choices([
+          'error-output',
+          'archive',
+        ]),
+      )
+      .option('--manifest-prefix <prefix>', "where manifests go (default 'manifests/')")
+      .option('--no-manifests', 'write no manifests')
+      .option('--upload-part-size-bytes <n>', 'multipart part size (default 8 MiB)', positiveInteger)
+      .option('--initial-position <pos>', 'TRIM_HORIZON (default), LATEST or an ISO time', initialPosition)
+      .option('--worker-id <id>', 'this worker id in the lease table')
+      .option('--failover-time-ms <n>', 'lease failover time (default 10000)', positiveInteger)
+      .option(
+        '--idle-time-between-reads-ms <n>',
+        'polling: wait after an empty read (default 1000)',
+        nonNegativeInteger,
+      )
+      .option(
+        '--fan-out <consumerName>',
+        'read with enhanced fan-out through this registered stream consumer (registered at start if missing; billed per shard-hour) instead of polling',
+      )
+      .addOption(
+        new Option(
+          '--lease-assignment <mode>',
+          "how the application's workers share the leases: worker (default; each lists the lease table, KCL 2.x) or leader (an elected worker assigns them, the others query the table's leaseOwner index; KCL 3.x). Every worker of the application must use the same mode",
+        ).choices(['worker', 'leader']),
+      )
+      .option(
+        '--shutdown-timeout-ms <n>',
+        'how long a stop waits for the last writes (default 20000)',
+        nonNegativeInteger,
+      )
+      .option(
+        '--s3-request-timeout-ms <n>',
+        'deadline of each S3 request, then it is retried (default 60000)',
+        positiveInteger,
+      )
+      .option(
+        '--max-s3-outage-ms <n>',
+        `exit (code ${ExitCode.S3Outage}) when no S3 write succeeds for this long while writes keep failing (0: never)`,
+        nonNegativeInteger,
+        DEFAULT_MAX_S3_OUTAGE_MS,
+      )
+      .option('--no-write-check', `do not write the ${WRITE_CHECK_KEY_PREFIX}<app> object at start`)
+      .option('--region <region>', 'AWS region (default: $AWS_REGION)')
+      .option('--kinesis-endpoint <url>', 'Kinesis endpoint (default: $AWS_ENDPOINT_URL_KINESIS, else AWS)')
+      .option(
+        '--dynamodb-endpoint <url>',
+        'DynamoDB endpoint (default: $AWS_ENDPOINT_URL_DYNAMODB, else AWS)',
+      )
+      .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
+      .option('--events', 'print every sink event as a JSON line on stdout')
+      // Record format
+      .addOption(
+        new Option('--format <format>', 'format of data objects (the error output is always JSON lines)')
+          .choices(['json', 'parquet'])
+          .default('json'),
+      )
+      .option(
+        '--schema <file>',
+        'Parquet: a JSON file holding the column list ([{"name","type","nullable"?}]) or a JSON Schema object',
+      )
+      .option(
+        '--schema-version <version>',
+        'Parquet: schema version in object names (default: a hash of the schema)',
+      )
+      .addOption(
+        new Option(
+          '--parquet-compression <codec>',
+          'Parquet page compression (default snappy; zstd: Node ≥ 22.15)',
+        ).choices(['snappy', 'zstd']),
+      )
+      .option(
+        '--parquet-row-group-size <n>',
+        'Parquet: most rows per row group (default: one per object)',
+        positiveInteger,
+      )
+  );
 }
 
 /** The record format options of the flags, or a usage problem. */

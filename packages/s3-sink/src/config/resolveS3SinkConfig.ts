@@ -15,8 +15,8 @@ import {
   isZstdAvailable,
   ParquetCompression,
 } from '../objects/formats/ParquetFormat.js';
-import { type RecordFormat, RecordFormatName, jsonLinesFormat } from '../objects/formats/RecordFormat.js';
 import { type ParquetSchemaSource, parseParquetSchema } from '../objects/formats/parquetSchema.js';
+import { jsonLinesFormat, type RecordFormat, RecordFormatName } from '../objects/formats/RecordFormat.js';
 import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
 import { InvalidRecordPolicy, RecordContent } from '../routing/RecordRouter.js';
 import type { S3SinkHooks } from '../S3SinkEvents.js';
@@ -417,10 +417,14 @@ function resolveRecordFormat(
     );
   }
   if (o.recordContent === RecordContent.Data) {
-    problems.add('recordContent', "is for format 'json' only (Parquet columns come from the envelope's data)");
+    problems.add(
+      'recordContent',
+      "is for format 'json' only (Parquet columns come from the envelope's data)",
+    );
   }
   const parquet = (o.parquet ?? {}) as Partial<ParquetOptions>;
-  if (o.parquet === undefined) problems.add('parquet', "is required with format 'parquet' (at least a schema)");
+  if (o.parquet === undefined)
+    problems.add('parquet', "is required with format 'parquet' (at least a schema)");
   const { schema, problems: schemaProblems } =
     o.parquet === undefined
       ? { schema: undefined, problems: [] }

@@ -128,7 +128,8 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
         ? renderKeyTemplate(layout.errorPrefix, { timestampMs, errorOutputType: route.errorOutputType })
         : renderKeyTemplate(layout.prefix, { timestampMs, partitionValues: route.partitionValues });
     let inputBytes = 0;
-    for (let k = 0; k < count; k++) inputBytes += records[group === undefined ? k : group[k]!]!.data.byteLength;
+    for (let k = 0; k < count; k++)
+      inputBytes += records[group === undefined ? k : group[k]!]!.data.byteLength;
     // Error lines are always JSON lines, one per line, whatever the data objects use.
     const isError = route.kind === 'error';
     const encoder: RecordFormat = isError ? ERROR_LINES : format;

@@ -10,7 +10,10 @@ import { DuckDBInstance } from '@duckdb/node-api';
  */
 export async function readParquet(files: readonly { name: string; bytes: Uint8Array }[]): Promise<{
   rows: Record<string, unknown>[];
-  schemas: Map<string, { name: string; type: string | null; converted_type: string | null; repetition_type: string | null }[]>;
+  schemas: Map<
+    string,
+    { name: string; type: string | null; converted_type: string | null; repetition_type: string | null }[]
+  >;
   rowGroups: Map<string, number>;
 }> {
   const dir = await mkdtemp(join(tmpdir(), 'parquet-read-'));
@@ -24,7 +27,10 @@ export async function readParquet(files: readonly { name: string; bytes: Uint8Ar
       paths.push(path);
     }
     const rows: Record<string, unknown>[] = [];
-    const schemas = new Map<string, { name: string; type: string | null; converted_type: string | null; repetition_type: string | null }[]>();
+    const schemas = new Map<
+      string,
+      { name: string; type: string | null; converted_type: string | null; repetition_type: string | null }[]
+    >();
     const rowGroups = new Map<string, number>();
     for (const [i, path] of paths.entries()) {
       const name = files[i]!.name;

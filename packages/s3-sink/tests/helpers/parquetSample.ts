@@ -56,7 +56,11 @@ export function parquetLayout(options: { rowGroupSize?: number; schemaVersion?: 
     }).template,
     extension: '',
     contentType: 'application/x-ndjson',
-    format: createParquetFormat({ schema: schema!, compression: 'snappy', rowGroupSize: options.rowGroupSize }),
+    format: createParquetFormat({
+      schema: schema!,
+      compression: 'snappy',
+      rowGroupSize: options.rowGroupSize,
+    }),
   };
 }
 

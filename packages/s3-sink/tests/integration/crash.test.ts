@@ -98,7 +98,16 @@ afterAll(() => rmSync(schemaDir, { recursive: true, force: true }));
 const FORMAT_FLAGS = {
   json: [],
   // Row groups of 200 records (~1.6 MiB): the encoder yields to lease renewals between them.
-  parquet: ['--format', 'parquet', '--schema', schemaFile, '--schema-version', 'v1', '--parquet-row-group-size', '200'],
+  parquet: [
+    '--format',
+    'parquet',
+    '--schema',
+    schemaFile,
+    '--schema-version',
+    'v1',
+    '--parquet-row-group-size',
+    '200',
+  ],
 } as const;
 const EXTENSIONS = { json: '', parquet: '.v1.parquet' } as const;
 const PAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -115,7 +115,9 @@ describe('s3-sink Parquet output', () => {
         expect(o.key).toMatch(/^errors\/format-conversion-failed\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/[^.]+$/);
         return o.lines.map((l) => JSON.parse(l) as Record<string, string>);
       });
-    expect(errorLines.map((l) => l.sequenceNumber).sort()).toEqual(failed.map((w) => w.sequenceNumber).sort());
+    expect(errorLines.map((l) => l.sequenceNumber).sort()).toEqual(
+      failed.map((w) => w.sequenceNumber).sort(),
+    );
     for (const line of errorLines) {
       const w = failed.find((f) => f.sequenceNumber === line.sequenceNumber)!;
       const i = Number(w.eventId.slice(3));

@@ -44,7 +44,14 @@ describe('shardline-s3-sink CLI: record format flags', () => {
     const missing = await run(['--format', 'parquet', '--schema', join(dir, 'nope.json')]);
     expect(missing.code).toBe(ExitCode.Usage);
     expect(missing.stderr).toContain('ENOENT');
-    const bad = await run(['--format', 'parquet', '--schema', join(dir, 'bad.json'), '--compression', 'gzip']);
+    const bad = await run([
+      '--format',
+      'parquet',
+      '--schema',
+      join(dir, 'bad.json'),
+      '--compression',
+      'gzip',
+    ]);
     expect(bad.code).toBe(ExitCode.Usage);
     expect(bad.stderr).toContain('"eventId" is reserved');
     expect(bad.stderr).toContain('parquet.schema[1].type');

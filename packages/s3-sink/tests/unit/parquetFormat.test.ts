@@ -5,9 +5,13 @@ import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, resolveS3SinkConfig, type S3SinkOptions } from '../../src/index.js';
-import { convertRecord, createParquetFormat, isZstdAvailable } from '../../src/objects/formats/ParquetFormat.js';
-import { formatFingerprint, jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
+import {
+  convertRecord,
+  createParquetFormat,
+  isZstdAvailable,
+} from '../../src/objects/formats/ParquetFormat.js';
 import { type ParquetSchema, parseParquetSchema } from '../../src/objects/formats/parquetSchema.js';
+import { formatFingerprint, jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
 import { joinChunks, type ObjectPlan, objectBody, planObjects } from '../../src/objects/planObjects.js';
 import { readParquet } from '../helpers/parquet.js';
 import { parquetLayout, SAMPLE_COLUMNS, sampleRange, sampleRecords, T0 } from '../helpers/parquetSample.js';
@@ -203,10 +207,18 @@ describe('format options', () => {
     const json = resolveS3SinkConfig(base).format;
     expect(json.name).toBe('json');
     expect(formatFingerprint(json)).toBe('json;newline=true');
-    const parquet = resolveS3SinkConfig({ ...base, format: 'parquet', parquet: { schema: SAMPLE_COLUMNS } }).format;
+    const parquet = resolveS3SinkConfig({
+      ...base,
+      format: 'parquet',
+      parquet: { schema: SAMPLE_COLUMNS },
+    }).format;
     expect(parquet.name).toBe('parquet');
     expect(parquet.extension).toMatch(/^\.[0-9a-f]{12}\.parquet$/);
-    const again = resolveS3SinkConfig({ ...base, format: 'parquet', parquet: { schema: SAMPLE_COLUMNS } }).format;
+    const again = resolveS3SinkConfig({
+      ...base,
+      format: 'parquet',
+      parquet: { schema: SAMPLE_COLUMNS },
+    }).format;
     expect(formatFingerprint(again)).toBe(formatFingerprint(parquet));
     const other = resolveS3SinkConfig({
       ...base,
@@ -229,13 +241,23 @@ describe('record conversion', () => {
   const convert = (data: string) => convertRecord(record(data), schema);
 
   it('keeps integers exact up to the INT64 bounds and refuses those beyond', () => {
-    expect(convert('{"s":"x","i":9223372036854775807}')).toEqual(['ev-0', BigInt(T0), 2n ** 63n - 1n, null, null, null, 'x']);
+    expect(convert('{"s":"x","i":9223372036854775807}')).toEqual([
+      'ev-0',
+      BigInt(T0),
+      2n ** 63n - 1n,
+      null,
+      null,
+      null,
+      'x',
+    ]);
     expect((convert('{"s":"x","i":-9223372036854775808}') as unknown[])[2]).toBe(-(2n ** 63n));
     expect((convert('{"s":"x","i":9007199254740993}') as unknown[])[2]).toBe(9007199254740993n);
     expect(convert('{"s":"x","i":9223372036854775808}')).toBe(
       'column i: 9223372036854775808 does not fit in INT64 (±2^63)',
     );
-    expect(convert('{"s":"x","i":1e20}')).toMatch(/^column i: 100000000000000000000 \(number\) is beyond 2\^53/);
+    expect(convert('{"s":"x","i":1e20}')).toMatch(
+      /^column i: 100000000000000000000 \(number\) is beyond 2\^53/,
+    );
     expect(convert('{"s":"x","i":1.5}')).toBe('column i: expected an integer, got 1.5 (number)');
     expect(convert('{"s":"x","i":"7"}')).toBe('column i: expected an integer, got "7" (string)');
     expect((convert('{"s":"x","i":2.0}') as unknown[])[2]).toBe(2n);
@@ -250,8 +272,12 @@ describe('record conversion', () => {
 
   it('reads timestamps as RFC 3339 with an offset or epoch milliseconds', () => {
     const at = (t: string) => convert(`{"s":"x","t":${t}}`);
-    expect((at('"2026-11-25T16:00:00.123+01:00"') as unknown[])[4]).toBe(BigInt(Date.UTC(2026, 10, 25, 15, 0, 0, 123)));
-    expect((at('"2026-11-25T15:00:00.123000Z"') as unknown[])[4]).toBe(BigInt(Date.UTC(2026, 10, 25, 15, 0, 0, 123)));
+    expect((at('"2026-11-25T16:00:00.123+01:00"') as unknown[])[4]).toBe(
+      BigInt(Date.UTC(2026, 10, 25, 15, 0, 0, 123)),
+    );
+    expect((at('"2026-11-25T15:00:00.123000Z"') as unknown[])[4]).toBe(
+      BigInt(Date.UTC(2026, 10, 25, 15, 0, 0, 123)),
+    );
     expect((at('1764082800123') as unknown[])[4]).toBe(1764082800123n);
     expect(at('"2026-11-25 15:00:00Z"')).toMatch(/is not an RFC 3339 date-time/);
     expect(at('"2026-11-25T15:00:00"')).toMatch(/is not an RFC 3339 date-time/);
@@ -286,9 +312,16 @@ describe('planObjects with Parquet', () => {
       ['error', 'format-conversion-failed', 8, 'json', 'application/x-ndjson'],
     ]);
     const [data, errors] = plans;
-    expect(data!.key).toMatch(/^2026\/11\/25\/15\/orders-shardId-000000000000-100000000000000000000\.[0-9a-f]{12}\.parquet$/);
-    expect(errors!.key).toMatch(/^errors\/format-conversion-failed\/orders-shardId-000000000000-100000000000000000040$/);
-    const lines = joinChunks(errors!.chunks, errors!.uncompressedBytes).toString('utf8').trimEnd().split('\n');
+    expect(data!.key).toMatch(
+      /^2026\/11\/25\/15\/orders-shardId-000000000000-100000000000000000000\.[0-9a-f]{12}\.parquet$/,
+    );
+    expect(errors!.key).toMatch(
+      /^errors\/format-conversion-failed\/orders-shardId-000000000000-100000000000000000040$/,
+    );
+    const lines = joinChunks(errors!.chunks, errors!.uncompressedBytes)
+      .toString('utf8')
+      .trimEnd()
+      .split('\n');
     expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual(
       records
         .filter((_, i) => i % 5 === 4)
@@ -302,11 +335,14 @@ describe('planObjects with Parquet', () => {
         ),
     );
 
-    const { rows, schemas, rowGroups } = await readParquet([
-      { name: data!.key, bytes: await bodyOf(data!) },
-    ]);
+    const { rows, schemas, rowGroups } = await readParquet([{ name: data!.key, bytes: await bodyOf(data!) }]);
     expect(rowGroups.get(data!.key)).toBe(1);
-    expect(schemas.get(data!.key)!.slice(1).map((c) => [c.name, c.type, c.converted_type, c.repetition_type])).toEqual([
+    expect(
+      schemas
+        .get(data!.key)!
+        .slice(1)
+        .map((c) => [c.name, c.type, c.converted_type, c.repetition_type]),
+    ).toEqual([
       ['eventId', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
       ['receivedAt', 'INT64', 'TIMESTAMP_MILLIS', 'REQUIRED'],
       ['user', 'BYTE_ARRAY', 'UTF8', 'REQUIRED'],
@@ -335,9 +371,7 @@ describe('planObjects with Parquet', () => {
 
   it('bounds row groups when asked', async () => {
     const [data] = planObjects(sampleRange(sampleRecords(50)), parquetLayout({ rowGroupSize: 16 }));
-    const { rows, rowGroups } = await readParquet([
-      { name: 'a', bytes: await bodyOf(data!) },
-    ]);
+    const { rows, rowGroups } = await readParquet([{ name: 'a', bytes: await bodyOf(data!) }]);
     expect(rows).toHaveLength(40);
     expect(rowGroups.get('a')).toBe(3);
   });
@@ -378,13 +412,19 @@ describe('planObjects with Parquet', () => {
       Buffer.concat(records.flatMap((r) => [r.data, Buffer.from('\n')])),
     );
     const [bare] = planObjects(sampleRange(records), { ...layout, format: jsonLinesFormat(false) });
-    expect(joinChunks(bare!.chunks, bare!.uncompressedBytes)).toEqual(Buffer.concat(records.map((r) => r.data)));
+    expect(joinChunks(bare!.chunks, bare!.uncompressedBytes)).toEqual(
+      Buffer.concat(records.map((r) => r.data)),
+    );
   });
 
   it.runIf(isZstdAvailable())('writes zstd pages an independent reader reads', async () => {
     const layout = {
       ...parquetLayout(),
-      format: createParquetFormat({ schema: schemaOf(SAMPLE_COLUMNS), compression: 'zstd', rowGroupSize: undefined }),
+      format: createParquetFormat({
+        schema: schemaOf(SAMPLE_COLUMNS),
+        compression: 'zstd',
+        rowGroupSize: undefined,
+      }),
     };
     const [data] = planObjects(sampleRange(sampleRecords(20)), layout);
     const { rows } = await readParquet([{ name: 'z', bytes: await bodyOf(data!) }]);

@@ -1,8 +1,8 @@
-import { jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
 import { parseEnvelopeQuery, parseKeyTemplate } from '../../src/index.js';
+import { jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
 import {
   decodePendingRange,
   encodePendingRange,

@@ -4,7 +4,7 @@ import { BigIntegerMode, decodeEnvelope } from '@shardline/ingest';
 import { ByteWriter, type ColumnSource, parquetWrite } from 'hyparquet-writer';
 import { ErrorOutputType } from '../../keys/KeyTemplate.js';
 import { errorRoute, type RecordRoute } from '../../routing/RecordRouter.js';
-import { type ParquetSchema, ParquetColumnType } from './parquetSchema.js';
+import { ParquetColumnType, type ParquetSchema } from './parquetSchema.js';
 import { type ObjectBody, type ObjectRecords, type RecordFormat, RecordFormatName } from './RecordFormat.js';
 
 /** Page compression of Parquet objects. */
@@ -49,7 +49,9 @@ type Row = unknown[];
  * Deterministic: no time, random or environment in the file; the same records give the same bytes
  * with the same library version.
  */
-export function createParquetFormat(settings: ParquetFormatSettings): RecordFormat<readonly (Row | undefined)[]> {
+export function createParquetFormat(
+  settings: ParquetFormatSettings,
+): RecordFormat<readonly (Row | undefined)[]> {
   const { schema, compression, rowGroupSize } = settings;
   const codec = compression === ParquetCompression.Zstd ? 'ZSTD' : 'SNAPPY';
   const compressors =
@@ -252,7 +254,11 @@ function expected(what: string, value: unknown): string {
 
 function describe(value: unknown): string {
   const text =
-    typeof value === 'bigint' ? String(value) : typeof value === 'object' ? exactJson(value) : JSON.stringify(value);
+    typeof value === 'bigint'
+      ? String(value)
+      : typeof value === 'object'
+        ? exactJson(value)
+        : JSON.stringify(value);
   const kind = Array.isArray(value) ? 'array' : typeof value === 'bigint' ? 'number' : typeof value;
   return `${text.length > 64 ? `${text.slice(0, 61)}...` : text} (${kind})`;
 }

@@ -43,6 +43,7 @@ export { formatFingerprint, RecordFormatName } from './objects/formats/RecordFor
 // Partition queries on the envelope, and what reaches an object
 export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';
 export { evaluateEnvelopeQuery, parseEnvelopeQuery } from './routing/EnvelopeQuery.js';
+export type { DataRoute, ErrorRoute, RecordRoute } from './routing/RecordRouter.js';
 export { InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
 
 // The sink

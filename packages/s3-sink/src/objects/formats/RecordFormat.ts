@@ -16,15 +16,21 @@ export type RecordFormatName = (typeof RecordFormatName)[keyof typeof RecordForm
  * `undefined`: all of them, in order — most ranges have one destination).
  */
 export interface ObjectRecords {
+  /** The whole range's records, in shard order. */
   readonly records: readonly KinesisRecord[];
+  /** Each record's route, at the same index. */
   readonly routes: readonly RecordRoute[];
+  /** The object's records as indexes into `records`; `undefined`: all of them. */
   readonly indexes: readonly number[] | undefined;
+  /** How many records the object holds. */
   readonly count: number;
 }
 
 /** An object's body before compression, as chunks written in order. */
 export interface ObjectBody {
+  /** The body's bytes, in order (views of the records where possible). */
   readonly chunks: readonly Uint8Array[];
+  /** The sum of the chunks' lengths. */
   readonly uncompressedBytes: number;
 }
 
@@ -36,6 +42,7 @@ export interface ObjectBody {
  * @typeParam Prepared - what {@link RecordFormat.prepare} computes once per range for `encode`.
  */
 export interface RecordFormat<Prepared = unknown> {
+  /** Which format: in manifests (`format`) and the fingerprint. */
   readonly name: RecordFormatName;
   /** Appended to data object keys, before the codec's extension (e.g. `.v1.parquet`; may be empty). */
   readonly extension: string;

@@ -26,6 +26,7 @@ export type ParquetColumnType = (typeof ParquetColumnType)[keyof typeof ParquetC
 export interface ParquetColumn {
   /** The field of `data`, and the column's name (`[A-Za-z_][A-Za-z0-9_]*`, at most 128). */
   readonly name: string;
+  /** What the field holds, and so the column's Parquet type (see {@link ParquetColumnType}). */
   readonly type: ParquetColumnType;
   /**
    * Whether the field may be missing or `null` (an `OPTIONAL` column). A record without a

@@ -263,6 +263,18 @@ describe('record conversion', () => {
     expect((convert('{"s":"x","i":2.0}') as unknown[])[2]).toBe(2n);
   });
 
+  it('reads long digit runs in strings as strings, and small numbers beside them as they are', () => {
+    expect(convert('{"s":"12345678901234567890","i":5,"j":{"id":"98765432109876543210"}}')).toEqual([
+      'ev-0',
+      BigInt(T0),
+      5n,
+      null,
+      null,
+      '{"id":"98765432109876543210"}',
+      '12345678901234567890',
+    ]);
+  });
+
   it('refuses a number column value a double cannot hold exactly', () => {
     expect((convert('{"s":"x","n":9007199254740992}') as unknown[])[3]).toBe(9007199254740992);
     expect(convert('{"s":"x","n":9007199254740993}')).toBe(

@@ -1,6 +1,6 @@
 import * as zlib from 'node:zlib';
 import type { KinesisRecord } from '@shardline/consumer-core';
-import { BigIntegerMode, decodeEnvelope } from '@shardline/ingest';
+import { BigIntegerMode, decodeEnvelope, parseJson } from '@shardline/ingest';
 import { ByteWriter, type ColumnSource, parquetWrite } from 'hyparquet-writer';
 import { ErrorOutputType } from '../../keys/KeyTemplate.js';
 import { errorRoute, type RecordRoute } from '../../routing/RecordRouter.js';
@@ -156,8 +156,14 @@ export function convertRecord(record: KinesisRecord, schema: ParquetSchema): Row
   let envelope: ReturnType<typeof decodeEnvelope>;
   let data: unknown;
   try {
-    envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.BigInt });
+    // `JSON.parse` first (fast); read again exactly only when a value the columns take is a number
+    // beyond 2^53, the only case where `JSON.parse` may have lost digits. (The exact reader is chosen by
+    // the text alone, and long digit runs in strings — ids — are common.)
+    envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.Number });
     data = envelope.data;
+    if (typeof data === 'object' && data !== null && !Array.isArray(data) && hasUnsafeNumber(data, schema)) {
+      data = parseJson(envelope.dataJson, BigIntegerMode.BigInt);
+    }
   } catch (error) {
     return `not an event envelope with JSON data: ${(error as Error).message}`;
   }
@@ -182,6 +188,24 @@ export function convertRecord(record: KinesisRecord, schema: ParquetSchema): Row
     row.push(converted.value);
   }
   return row;
+}
+
+/** Whether a value of `data` that a column takes is, or holds, a number beyond ±2^53. */
+function hasUnsafeNumber(data: object, schema: ParquetSchema): boolean {
+  const fields = data as Record<string, unknown>;
+  for (const column of schema.columns) {
+    if (Object.hasOwn(fields, column.name) && isOrHoldsUnsafeNumber(fields[column.name])) return true;
+  }
+  return false;
+}
+
+function isOrHoldsUnsafeNumber(value: unknown): boolean {
+  if (typeof value === 'number') return Math.abs(value) > Number.MAX_SAFE_INTEGER;
+  if (typeof value !== 'object' || value === null) return false;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) {
+    if (isOrHoldsUnsafeNumber(v)) return true;
+  }
+  return false;
 }
 
 function convertValue(value: unknown, type: ParquetColumnType): { value: unknown } | string {

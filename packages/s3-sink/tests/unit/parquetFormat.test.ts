@@ -388,6 +388,25 @@ describe('planObjects with Parquet', () => {
     expect(rowGroups.get('a')).toBe(3);
   });
 
+  it('yields to the event loop between row groups while it encodes', async () => {
+    const [data] = planObjects(sampleRange(sampleRecords(100)), parquetLayout({ rowGroupSize: 8 }));
+    let ticks = 0;
+    let isDone = false;
+    const tick = () => {
+      ticks += 1;
+      if (!isDone) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const body = objectBody(data!).finally(() => {
+      isDone = true;
+    });
+    const ticksAtStart = ticks;
+    await body;
+    // 80 records that fit, in row groups of 8: the loop ran between (at least most of) the 10 groups.
+    expect(ticksAtStart).toBe(0);
+    expect(ticks).toBeGreaterThanOrEqual(9);
+  });
+
   it('names objects by schema version: a new version never reuses a written key', () => {
     const range = sampleRange(sampleRecords(10));
     const [v1] = planObjects(range, parquetLayout({ schemaVersion: 'v1' }));

@@ -416,6 +416,9 @@ function resolveRecordFormat(
       "must be 'none' with format 'parquet': Parquet compresses its pages itself (set parquet.compression)",
     );
   }
+  if (o.newlineDelimiter === false) {
+    problems.add('newlineDelimiter', "is for format 'json' only (Parquet has no delimiters)");
+  }
   if (o.recordContent === RecordContent.Data) {
     problems.add(
       'recordContent',

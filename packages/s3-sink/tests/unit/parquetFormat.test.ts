@@ -174,6 +174,7 @@ describe('format options', () => {
     const problems = problemsOf({
       format: 'parquet',
       compression: 'gzip',
+      newlineDelimiter: false,
       recordContent: 'data',
       parquet: {
         schema: [{ name: 'a', type: 'text' as never }],
@@ -183,6 +184,7 @@ describe('format options', () => {
     });
     expect(problems).toEqual([
       "compression: must be 'none' with format 'parquet': Parquet compresses its pages itself (set parquet.compression)",
+      "newlineDelimiter: is for format 'json' only (Parquet has no delimiters)",
       "recordContent: is for format 'json' only (Parquet columns come from the envelope's data)",
       expect.stringContaining('parquet.schema[0].type: must be one of'),
       'parquet.compression: must be one of snappy, zstd',

@@ -3,7 +3,8 @@
  * (`Limit` 10,000) loop per shard over a pre-loaded stream, with the sink's client settings, that
  * writes each shard's records to S3 with plain `PutObject` in objects closed by the sink's size rule
  * (record bytes reaching `bufferSizeBytes`; the rest at the shard's end): each record's bytes as they
- * arrived plus `\n`, gzip (zlib level 6, as the sink) when asked. Per shard, one object is uploaded
+ * arrived plus `\n`, gzip (zlib level 6, as the sink) when asked; or, for the Parquet pair, one Parquet
+ * file per object written by the same library with the same columns as the sink's (`bareParquet.ts`). Per shard, one object is uploaded
  * while the loop reads on (the sink also reads ahead while it writes, one range per shard at a time).
  * No lease table, no manifest, no checkpoint: the ceiling the sink is held against.
  */
@@ -14,7 +15,8 @@ import { GetRecordsCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { kinesisClientConfig, s3ClientConfig } from '@shardline/local';
 import { countRequests, runContender, trimHorizonIterator } from '../harness/index.js';
-import { type DrainInput, drainMetrics } from './shared.js';
+import { encodeParquet } from './bareParquet.js';
+import { BENCH_PARQUET_SCHEMA_VERSION, type DrainInput, drainMetrics } from './shared.js';
 
 const gzipAsync = promisify(gzip);
 const NEWLINE = new Uint8Array([0x0a]);
@@ -28,14 +30,19 @@ runContender<DrainInput>(async (input, probe) => {
   let storedBytes = 0;
 
   const writeObject = async (key: string, chunks: Uint8Array[], records: number): Promise<void> => {
-    const raw = Buffer.concat(chunks);
+    const raw = input.format === 'parquet' ? encodeParquet(chunks) : Buffer.concat(chunks);
     const body = input.compression === 'gzip' ? await gzipAsync(raw) : raw;
     await s3.send(
       new PutObjectCommand({
         Bucket: input.bucket,
         Key: key,
         Body: body,
-        ContentType: input.compression === 'gzip' ? 'application/gzip' : 'application/x-ndjson',
+        ContentType:
+          input.format === 'parquet'
+            ? 'application/vnd.apache.parquet'
+            : input.compression === 'gzip'
+              ? 'application/gzip'
+              : 'application/x-ndjson',
       }),
     );
     objects += 1;
@@ -45,7 +52,14 @@ runContender<DrainInput>(async (input, probe) => {
   };
 
   probe.mark('start'); // the first GetShardIterator
-  const extension = input.compression === 'gzip' ? '.gz' : '';
+  const extension =
+    input.format === 'parquet'
+      ? `.${BENCH_PARQUET_SCHEMA_VERSION}.parquet`
+      : input.compression === 'gzip'
+        ? '.gz'
+        : '';
+  // Parquet: the records only (no delimiter), encoded when the object closes.
+  const isParquet = input.format === 'parquet';
   await Promise.all(
     input.shardIds.map(async (shardId) => {
       let iterator = await trimHorizonIterator(kinesis, input.streamName, shardId);
@@ -72,7 +86,8 @@ runContender<DrainInput>(async (input, probe) => {
         for (const record of records) {
           const data = record.Data ?? new Uint8Array();
           if (bufferedRecords === 0) firstSequenceNumber = record.SequenceNumber ?? '';
-          chunks.push(data, NEWLINE);
+          if (isParquet) chunks.push(data);
+          else chunks.push(data, NEWLINE);
           bufferedBytes += data.length;
           bufferedRecords += 1;
           if (bufferedBytes >= input.bufferSizeBytes) await close();

@@ -21,6 +21,8 @@ export interface DrainInput {
   /** A fresh lease table name (the sink's `applicationName`; unused by the bare loop). */
   readonly tableName: string;
   readonly compression: DrainCompression;
+  /** Data objects as JSON lines (default) or Parquet with {@link BENCH_PARQUET_COLUMNS}. */
+  readonly format?: 'json' | 'parquet';
   /**
    * An object is closed once the record bytes buffered for it reach this (the sink's `bufferSizeBytes`
    * rule: the record that reaches it is the object's last), and at the end of the stream.
@@ -45,3 +47,21 @@ export function drainMetrics(
     drain_s: seconds,
   };
 }
+
+/**
+ * The Parquet columns of the sample events' `data` (after the envelope's `eventId` and `receivedAt`),
+ * given to the sink as its schema and written the same way by the bare loop.
+ */
+export const BENCH_PARQUET_COLUMNS = [
+  { name: 'event_time', type: 'timestamp', nullable: true },
+  { name: 'event_type', type: 'string', nullable: true },
+  { name: 'product_id', type: 'string', nullable: true },
+  { name: 'category_id', type: 'string', nullable: true },
+  { name: 'category_code', type: 'string', nullable: true },
+  { name: 'brand', type: 'string', nullable: true },
+  { name: 'price', type: 'number', nullable: true },
+  { name: 'user_id', type: 'string', nullable: true },
+  { name: 'user_session', type: 'string', nullable: true },
+] as const;
+/** The schema version both Parquet contenders name their objects with. */
+export const BENCH_PARQUET_SCHEMA_VERSION = 'bench1';

@@ -20,7 +20,12 @@ import { dynamoDBClientConfig, kinesisClientConfig, s3ClientConfig } from '@shar
 import { createS3Sink, type S3SinkEvent } from '@shardline/s3-sink';
 import { onFirstCommand } from '../consumer/markFirstCall.js';
 import { countRequests, runContender } from '../harness/index.js';
-import { type DrainInput, drainMetrics } from './shared.js';
+import {
+  BENCH_PARQUET_COLUMNS,
+  BENCH_PARQUET_SCHEMA_VERSION,
+  type DrainInput,
+  drainMetrics,
+} from './shared.js';
 
 /**
  * How often the stop rule and the stall watch read `metrics()`: its CPU counts as the sink's (every
@@ -55,6 +60,12 @@ runContender<DrainInput>(async (input, probe) => {
     bufferSizeBytes: input.bufferSizeBytes,
     bufferIntervalMs: 900_000,
     compression: input.compression,
+    ...(input.format === 'parquet'
+      ? {
+          format: 'parquet' as const,
+          parquet: { schema: BENCH_PARQUET_COLUMNS, schemaVersion: BENCH_PARQUET_SCHEMA_VERSION },
+        }
+      : {}),
     signal: probe.signal,
   });
 

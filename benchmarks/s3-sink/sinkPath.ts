@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { parseKeyTemplate } from '../../packages/s3-sink/src/keys/KeyTemplate.js';
+import { jsonLinesFormat } from '../../packages/s3-sink/src/objects/formats/RecordFormat.js';
 import {
   joinChunks,
   type ObjectLayout,
@@ -57,8 +58,9 @@ const layout: ObjectLayout = {
     isErrorPrefix: true,
   }).template,
   extension: '',
-  newlineDelimiter: true,
   ...(isEventTime ? { timeZone: 'Europe/Paris' } : {}),
+  contentType: 'application/x-ndjson',
+  format: jsonLinesFormat(true),
 };
 const timeQuery = parseEnvelopeQuery('data.event_time');
 if (typeof timeQuery === 'string') throw new Error(timeQuery);

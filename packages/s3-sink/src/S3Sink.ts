@@ -151,8 +151,9 @@ class DefaultS3Sink implements S3Sink {
       prefix: config.prefix,
       errorPrefix: config.errorPrefix,
       extension: config.codec.extension,
-      newlineDelimiter: config.newlineDelimiter,
       timeZone: config.timeZone,
+      contentType: config.codec.contentType,
+      format: config.format,
     };
     const router = createRecordRouter({
       recordContent: config.recordContent,

@@ -453,7 +453,7 @@ export class ShardArchiver {
         kind: plan.kind,
         recordCount: plan.recordCount,
         bytes: written.manifest.bytes,
-        uncompressedBytes: plan.uncompressedBytes,
+        uncompressedBytes: written.manifest.uncompressedBytes,
         isMultipart: written.isMultipart,
         uploadLatencyMs: written.uploadLatencyMs,
         errorOutputType: plan.errorOutputType,

@@ -2,6 +2,7 @@
 
 // Configuration
 export type {
+  ParquetOptions,
   ResolvedEventTime,
   ResolvedS3SinkConfig,
   S3ClientLike,
@@ -34,12 +35,19 @@ export { S3SinkMetricName } from './metrics/S3SinkInstruments.js';
 // Compression codecs
 export type { CompressionCodec } from './objects/compression.js';
 export { gzipCompression, noCompression } from './objects/compression.js';
+export { ParquetCompression } from './objects/formats/ParquetFormat.js';
+export type { ParquetColumn, ParquetSchema, ParquetSchemaSource } from './objects/formats/parquetSchema.js';
+export { ParquetColumnType } from './objects/formats/parquetSchema.js';
+// Record formats (the seam between routing and compression)
+export type { ObjectBody, ObjectRecords, RecordFormat } from './objects/formats/RecordFormat.js';
+export { formatFingerprint, RecordFormatName } from './objects/formats/RecordFormat.js';
 // Partition queries on the envelope, and what reaches an object
 export type { EnvelopeQuery, EnvelopeQuerySegment, QueryInput } from './routing/EnvelopeQuery.js';
 export { evaluateEnvelopeQuery, parseEnvelopeQuery } from './routing/EnvelopeQuery.js';
 // Event-time partitioning and Firehose-style (jq) partition queries
 export { EPOCH_MILLIS_THRESHOLD, parseEventTime, TimeFieldFormat } from './routing/eventTime.js';
 export { FIREHOSE_QUERY_SUPPORTED, parseFirehoseQuery } from './routing/FirehoseQuery.js';
+export type { DataRoute, DroppedRoute, ErrorRoute, RecordRoute } from './routing/RecordRouter.js';
 export { InvalidRecordPolicy, RecordContent } from './routing/RecordRouter.js';
 // Record transformation (Firehose's data transformation, in process)
 export type { RecordTransform, TransformResult } from './routing/RecordTransform.js';

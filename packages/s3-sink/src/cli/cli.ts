@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -7,6 +8,7 @@ import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
 import { ConfigurationError } from '../errors.js';
+import type { ParquetSchemaSource } from '../objects/formats/parquetSchema.js';
 import { TimeFieldFormat } from '../routing/eventTime.js';
 import { createS3Sink } from '../S3Sink.js';
 import type { S3SinkEvent, S3SinkHooks } from '../S3SinkEvents.js';
@@ -106,6 +108,12 @@ interface Flags {
   timeFieldFormat?: TimeFieldFormat;
   timeZone?: string;
   metadataExtractionQuery?: string;
+  // Record format
+  format: 'json' | 'parquet';
+  schema?: string;
+  schemaVersion?: string;
+  parquetCompression?: 'snappy' | 'zstd';
+  parquetRowGroupSize?: number;
 }
 
 /** Default of `--max-s3-outage-ms`. */
@@ -217,7 +225,63 @@ function baseProgram(): Command {
         '--metadata-extraction-query <jq>',
         "Firehose dynamic partitioning query on the event as sent, e.g. '{event_type: .event_type, country: .user.country}' (paths only)",
       )
+      // Record format
+      .addOption(
+        new Option('--format <format>', 'format of data objects (the error output is always JSON lines)')
+          .choices(['json', 'parquet'])
+          .default('json'),
+      )
+      .option(
+        '--schema <file>',
+        'Parquet: a JSON file holding the column list ([{"name","type","nullable"?}]) or a JSON Schema object',
+      )
+      .option(
+        '--schema-version <version>',
+        'Parquet: schema version in object names (default: a hash of the schema)',
+      )
+      .addOption(
+        new Option(
+          '--parquet-compression <codec>',
+          'Parquet page compression (default snappy; zstd: Node ≥ 22.15)',
+        ).choices(['snappy', 'zstd']),
+      )
+      .option(
+        '--parquet-row-group-size <n>',
+        'Parquet: most rows per row group (default: one per object)',
+        positiveInteger,
+      )
   );
+}
+
+/** The record format options of the flags, or a usage problem. */
+function recordFormatOptions(flags: Flags): Pick<S3SinkOptions, 'format' | 'parquet'> | string {
+  const parquetFlags = [
+    ['--schema', flags.schema],
+    ['--schema-version', flags.schemaVersion],
+    ['--parquet-compression', flags.parquetCompression],
+    ['--parquet-row-group-size', flags.parquetRowGroupSize],
+  ].filter(([, value]) => value !== undefined);
+  if (flags.format !== 'parquet') {
+    return parquetFlags.length === 0
+      ? { format: 'json' }
+      : `${parquetFlags.map(([name]) => name).join(', ')} need --format parquet`;
+  }
+  if (flags.schema === undefined) return '--format parquet needs --schema <file>';
+  let schema: unknown;
+  try {
+    schema = JSON.parse(readFileSync(flags.schema, 'utf8'));
+  } catch (error) {
+    return `--schema ${flags.schema}: ${(error as Error).message}`;
+  }
+  return {
+    format: 'parquet',
+    parquet: {
+      schema: schema as ParquetSchemaSource,
+      schemaVersion: flags.schemaVersion,
+      compression: flags.parquetCompression,
+      rowGroupSize: flags.parquetRowGroupSize,
+    },
+  };
 }
 
 /** Runs `shardline-s3-sink` with `argv` (without `node` and the script). Resolves with the exit code. */
@@ -234,6 +298,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.Ok;
     }
     io.stderr(`shardline-s3-sink: ${message}\n${program().helpInformation()}`);
+    return ExitCode.Usage;
+  }
+  const formatOptions = recordFormatOptions(flags);
+  if (typeof formatOptions === 'string') {
+    io.stderr(`shardline-s3-sink: ${formatOptions}\n`);
     return ExitCode.Usage;
   }
   const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
@@ -320,6 +389,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     timeFieldFormat: flags.timeFieldFormat,
     timeZone: flags.timeZone,
     metadataExtractionQuery: flags.metadataExtractionQuery,
+    ...formatOptions,
   };
   const destroy = () => {
     kinesisClient.destroy();

@@ -12,6 +12,13 @@ import {
 import { DEFAULT_TIME_LAYOUT, type KeyTemplate, parseKeyTemplate } from '../keys/KeyTemplate.js';
 import { checkTimeZone, UTC } from '../keys/timeZone.js';
 import { type CompressionCodec, gzipCompression, noCompression } from '../objects/compression.js';
+import {
+  createParquetFormat,
+  isZstdAvailable,
+  ParquetCompression,
+} from '../objects/formats/ParquetFormat.js';
+import { type ParquetSchemaSource, parseParquetSchema } from '../objects/formats/parquetSchema.js';
+import { jsonLinesFormat, type RecordFormat, RecordFormatName } from '../objects/formats/RecordFormat.js';
 import { type EnvelopeQuery, parseEnvelopeQuery } from '../routing/EnvelopeQuery.js';
 import { TimeFieldFormat } from '../routing/eventTime.js';
 import { parseFirehoseQuery } from '../routing/FirehoseQuery.js';
@@ -190,6 +197,32 @@ export interface S3SinkOptions {
    * @defaultValue none
    */
   readonly metadataExtractionQuery?: string;
+  // Record format
+  /**
+   * Format of data objects: `'json'` (JSON lines, as routed) or `'parquet'` (columns from
+   * `parquet.schema`; needs `compression: 'none'`, since Parquet compresses its pages itself). The error
+   * output is JSON lines whatever the format.
+   * @defaultValue 'json'
+   */
+  readonly format?: RecordFormatName;
+  /** Parquet settings; required with `format: 'parquet'`, refused otherwise. */
+  readonly parquet?: ParquetOptions;
+}
+
+/** Parquet settings of {@link S3SinkOptions}. */
+export interface ParquetOptions {
+  /** The columns from the envelope's `data`: a column list or a JSON Schema subset (see the README). */
+  readonly schema: ParquetSchemaSource;
+  /**
+   * The schema version in object names (`<stream>-<shard>-<sequence>.<version>.parquet`): change it,
+   * or let it change, to start new objects when the schema changes. 1–32 of `[A-Za-z0-9_-]`.
+   * @defaultValue the first 12 hex digits of the SHA-256 of the schema's columns
+   */
+  readonly schemaVersion?: string;
+  /** Page compression: `'snappy'`, or `'zstd'` (Node.js ≥ 22.15). @defaultValue 'snappy' */
+  readonly compression?: ParquetCompression;
+  /** Most rows per row group (1–1,000,000); unset: one row group per object. @defaultValue one per object */
+  readonly rowGroupSize?: number;
 }
 
 /** Event-time partitioning after validation: see {@link S3SinkOptions.timeField}. */
@@ -243,6 +276,8 @@ export interface ResolvedS3SinkConfig {
   readonly eventTime: ResolvedEventTime | undefined;
   /** The runtime's name of the keys' time zone (`timeZone`, e.g. `utc` → `UTC`). */
   readonly timeZone: string;
+  /** How data objects' bodies are made (`json` lines by default). */
+  readonly format: RecordFormat;
 }
 
 const MIB = 1024 * 1024;
@@ -454,6 +489,7 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     }
   }
   if (o.nowMs !== undefined && typeof o.nowMs !== 'function') problems.add('nowMs', 'must be a function');
+  const format = resolveRecordFormat(o, newlineDelimiter, problems);
 
   // --- Transformation and metrics ---
   const transform = o.transform;
@@ -513,5 +549,65 @@ export function resolveS3SinkConfig(options: S3SinkOptions): ResolvedS3SinkConfi
     meterProvider: o.meterProvider,
     eventTime,
     timeZone,
+    format,
   };
+}
+
+/** The record format of the options (its problems added to `problems`). */
+function resolveRecordFormat(
+  o: Partial<S3SinkOptions>,
+  newlineDelimiter: boolean,
+  problems: ProblemList,
+): RecordFormat {
+  const name = o.format ?? RecordFormatName.Json;
+  const json = jsonLinesFormat(newlineDelimiter);
+  if (name === RecordFormatName.Json) {
+    if (o.parquet !== undefined) problems.add('parquet', "is for format 'parquet' only");
+    return json;
+  }
+  if (name !== RecordFormatName.Parquet) {
+    problems.add('format', `must be one of ${Object.values(RecordFormatName).join(', ')}`);
+    return json;
+  }
+  if ((o.compression ?? 'none') !== 'none') {
+    problems.add(
+      'compression',
+      "must be 'none' with format 'parquet': Parquet compresses its pages itself (set parquet.compression)",
+    );
+  }
+  if (o.newlineDelimiter === false) {
+    problems.add('newlineDelimiter', "is for format 'json' only (Parquet has no delimiters)");
+  }
+  if (o.recordContent === RecordContent.Data) {
+    problems.add(
+      'recordContent',
+      "is for format 'json' only (Parquet columns come from the envelope's data)",
+    );
+  }
+  const parquet = (o.parquet ?? {}) as Partial<ParquetOptions>;
+  if (o.parquet === undefined)
+    problems.add('parquet', "is required with format 'parquet' (at least a schema)");
+  const { schema, problems: schemaProblems } =
+    o.parquet === undefined
+      ? { schema: undefined, problems: [] }
+      : parseParquetSchema(parquet.schema, parquet.schemaVersion, 'parquet.schema');
+  problems.addAll(schemaProblems);
+  const compression = parquet.compression ?? ParquetCompression.Snappy;
+  if (!Object.values(ParquetCompression).includes(compression)) {
+    problems.add('parquet.compression', `must be one of ${Object.values(ParquetCompression).join(', ')}`);
+  } else if (compression === ParquetCompression.Zstd && !isZstdAvailable()) {
+    problems.add(
+      'parquet.compression',
+      `zstd needs Node.js 22.15 or later (zlib's Zstandard); this is ${process.version}: use 'snappy'`,
+    );
+  }
+  const rowGroupSize = parquet.rowGroupSize;
+  if (
+    rowGroupSize !== undefined &&
+    (!Number.isSafeInteger(rowGroupSize) || rowGroupSize < 1 || rowGroupSize > 1_000_000)
+  ) {
+    problems.add('parquet.rowGroupSize', 'must be an integer from 1 to 1000000');
+  }
+  if (schema === undefined) return json;
+  return createParquetFormat({ schema, compression, rowGroupSize });
 }

@@ -7,6 +7,8 @@ export const ErrorOutputType = {
   ProcessingFailed: 'processing-failed',
   /** A `partitionKeys` query found no usable value in the record. */
   PartitioningFailed: 'partitioning-failed',
+  /** The record does not fit the output format's schema (Parquet: a missing column, a wrong type). */
+  FormatConversionFailed: 'format-conversion-failed',
 } as const;
 /** See {@link ErrorOutputType}. */
 export type ErrorOutputType = (typeof ErrorOutputType)[keyof typeof ErrorOutputType];

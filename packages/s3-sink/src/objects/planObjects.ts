@@ -6,7 +6,13 @@ import {
   objectFileName,
   renderKeyTemplate,
 } from '../keys/KeyTemplate.js';
-import { type RecordRoute, routedBytes } from '../routing/RecordRouter.js';
+import type { RecordRoute } from '../routing/RecordRouter.js';
+import {
+  jsonLinesFormat,
+  type ObjectBody,
+  type RecordFormat,
+  RecordFormatName,
+} from './formats/RecordFormat.js';
 
 /** A contiguous run of one shard's records, closed and about to become objects. */
 export interface SealedRange {
@@ -42,9 +48,24 @@ export interface ObjectPlan {
   readonly inputBytes: number;
   /** Arrival time of the oldest record (the key's time), ISO-8601 UTC. */
   readonly oldestArrival: string;
-  /** The uncompressed body, as chunks (records and delimiters). */
+  /** The data format of the body (`json` for the error output). */
+  readonly format: RecordFormatName;
+  /** The object's `Content-Type`. */
+  readonly contentType: string;
+  /**
+   * The uncompressed body, as chunks (records and delimiters); empty when the format makes the body at
+   * write time (`encodeBody`).
+   */
   readonly chunks: readonly Uint8Array[];
+  /** Bytes of `chunks` (0 with `encodeBody`). */
   readonly uncompressedBytes: number;
+  /** Makes the body when the object is written (Parquet); `undefined`: the body is `chunks`. */
+  readonly encodeBody: (() => Promise<ObjectBody>) | undefined;
+}
+
+/** A plan's uncompressed body: its chunks, or made now by its format. */
+export async function objectBody(plan: ObjectPlan): Promise<ObjectBody> {
+  return plan.encodeBody ? plan.encodeBody() : plan;
 }
 
 /** How objects are named and laid out. */
@@ -53,14 +74,18 @@ export interface ObjectLayout {
   readonly streamLabel: string;
   readonly prefix: KeyTemplate;
   readonly errorPrefix: KeyTemplate;
-  /** The codec's key extension. */
+  /** The codec's key extension (after the format's, for data objects). */
   readonly extension: string;
-  readonly newlineDelimiter: boolean;
+  /** The codec's `Content-Type` (data objects use the format's when it has one). */
+  readonly contentType: string;
+  /** How data objects' bodies are made; the error output is always JSON lines. */
+  readonly format: RecordFormat;
   /** IANA time zone of the times in both prefixes. @defaultValue `'UTC'` */
   readonly timeZone?: string;
 }
 
-const NEWLINE = new Uint8Array([0x0a]);
+/** The error output's format: JSON lines, always newline-delimited. */
+const ERROR_LINES = jsonLinesFormat(true);
 
 /**
  * Splits a sealed range into objects: one per destination (partition — with event-time partitioning,
@@ -69,8 +94,11 @@ const NEWLINE = new Uint8Array([0x0a]);
  * exactly-once objects.
  */
 export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPlan[] {
-  const { records, routes } = range;
+  const { records } = range;
   if (records.length === 0) return [];
+  const format = layout.format;
+  // The format converts the data records first: those that do not fit it go to the error output.
+  const { routes, prepared } = format.prepare(records, range.routes);
   // Record indexes by destination, in first-record order; `undefined` for a range with one destination
   // (most ranges), which is then read in place, without a list of indexes.
   let groups: readonly (readonly number[] | undefined)[] = [undefined];
@@ -114,25 +142,25 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
             errorOutputType: route.errorOutputType,
           })
         : renderKeyTemplate(layout.prefix, { timestampMs, timeZone, partitionValues: route.partitionValues });
-    const chunks: Uint8Array[] = [];
-    let uncompressedBytes = 0;
     let inputBytes = 0;
-    for (let k = 0; k < count; k++) {
-      const i = group === undefined ? k : group[k]!;
-      const record = records[i]!;
-      const r = routes[i]!;
-      inputBytes += record.data.byteLength;
-      const bytes = routedBytes(record, r);
-      chunks.push(bytes);
-      uncompressedBytes += bytes.byteLength;
-      // Error lines are always one per line, whatever the data objects use.
-      if (layout.newlineDelimiter || r.kind === 'error') {
-        chunks.push(NEWLINE);
-        uncompressedBytes += 1;
-      }
-    }
+    for (let k = 0; k < count; k++)
+      inputBytes += records[group === undefined ? k : group[k]!]!.data.byteLength;
+    // Error lines are always JSON lines, one per line, whatever the data objects use.
+    const isError = route.kind === 'error';
+    const encoder: RecordFormat = isError ? ERROR_LINES : format;
+    const objectRecords = { records, routes, indexes: group, count };
+    const body = encoder.encodesAtWrite ? undefined : (encoder.encode(objectRecords, prepared) as ObjectBody);
     plans.push({
-      key: prefix + objectFileName(layout.streamLabel, range.shardId, head, layout.extension),
+      key:
+        prefix +
+        objectFileName(
+          layout.streamLabel,
+          range.shardId,
+          head,
+          isError ? layout.extension : format.extension + layout.extension,
+        ),
+      format: isError ? RecordFormatName.Json : format.name,
+      contentType: (isError ? undefined : format.contentType) ?? layout.contentType,
       kind: route.kind,
       errorOutputType: route.kind === 'error' ? route.errorOutputType : undefined,
       partitionValues: route.kind === 'data' ? route.partitionValues : {},
@@ -142,8 +170,9 @@ export function planObjects(range: SealedRange, layout: ObjectLayout): ObjectPla
       recordCount: count,
       inputBytes,
       oldestArrival: head.approximateArrivalTimestamp.toISOString(),
-      chunks,
-      uncompressedBytes,
+      chunks: body?.chunks ?? [],
+      uncompressedBytes: body?.uncompressedBytes ?? 0,
+      encodeBody: body === undefined ? async () => encoder.encode(objectRecords, prepared) : undefined,
     });
   }
   return plans;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
+import { formatFingerprint } from './formats/RecordFormat.js';
 
 /**
  * The settings that decide an object's bytes beyond the records and keys (the keys have their own
@@ -8,6 +9,8 @@ import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
  */
 export function formatSettings(config: ResolvedS3SinkConfig): Record<string, unknown> {
   return {
+    // The record format with its own settings (Parquet: schema, its version, page compression, row groups).
+    format: formatFingerprint(config.format),
     compression: config.codec.name,
     extension: config.codec.extension,
     newlineDelimiter: config.newlineDelimiter,

@@ -26,6 +26,7 @@ export type InvalidRecordPolicy = (typeof InvalidRecordPolicy)[keyof typeof Inva
 
 /** A record routed to a data object. */
 export interface DataRoute {
+  /** A data object. */
   readonly kind: 'data';
   /**
    * The bytes written for it (without the delimiter); `undefined`: the record's data as it arrived
@@ -48,12 +49,15 @@ export interface DataRoute {
 
 /** A record routed to the error output. */
 export interface ErrorRoute {
+  /** The error output. */
   readonly kind: 'error';
+  /** Why: the error prefix's `!{firehose:error-output-type}`. */
   readonly errorOutputType: ErrorOutputType;
   /** One JSON line describing the failure, with the record's data in base64. */
   readonly bytes: Uint8Array;
   /** Short reason, as in the line's `errorMessage`. */
   readonly reason: string;
+  /** `!error:<errorOutputType>`: one error object per type and range. */
   readonly partitionId: string;
 }
 
@@ -288,7 +292,10 @@ function describeError(error: unknown): string {
 
 const encoder = new TextEncoder();
 
-/** The error-output route of `record`, with its error line (no processing time: replays give the same bytes). */
+/**
+ * The route of a record to the error output: one JSON line with the reason, the record's position and
+ * its data in base64 (no processing time: a replayed record gives the same bytes).
+ */
 export function errorRoute(
   record: KinesisRecord,
   errorOutputType: ErrorOutputType,

@@ -12,7 +12,7 @@ import { backoffDelayMs, sleepUnlessAborted, withDeadline } from '@shardline/com
 import type { ExtendedSequenceNumber } from '@shardline/consumer-core';
 import type { ResolvedS3SinkConfig } from '../config/resolveS3SinkConfig.js';
 import { S3WriteError } from '../errors.js';
-import { joinChunks, type ObjectPlan } from '../objects/planObjects.js';
+import { joinChunks, type ObjectPlan, objectBody } from '../objects/planObjects.js';
 import type { S3SinkEvent } from '../S3SinkEvents.js';
 import { describeS3Failure } from './describeS3Failure.js';
 
@@ -34,6 +34,9 @@ export interface ObjectManifest {
   /** Bytes stored (after compression). */
   readonly bytes: number;
   readonly uncompressedBytes: number;
+  /** The body's record format: `json` (JSON lines; always for the error output) or `parquet`. */
+  readonly format: string;
+  /** The codec over the whole body (`none` for Parquet, which compresses its pages itself). */
   readonly compression: string;
   /** SHA-256 (hex) of the stored bytes. */
   readonly sha256: string;
@@ -89,7 +92,9 @@ export class ObjectWriter {
   async write(plan: ObjectPlan, control: WriteControl): Promise<WrittenObject | undefined> {
     const config = this.#config;
     // One copy of the records into one buffer: compressed (or stored) and hashed in one pass each.
-    const raw = joinChunks(plan.chunks, plan.uncompressedBytes);
+    // Parquet bodies are made here, at write time (they may yield to the event loop between row groups).
+    const { chunks, uncompressedBytes } = await objectBody(plan);
+    const raw = joinChunks(chunks, uncompressedBytes);
     const body = await config.codec.compress([raw]);
     const sha256 = createHash('sha256').update(body).digest('hex');
     // Uncompressed, the body is the raw bytes themselves: one hash is enough.
@@ -109,7 +114,8 @@ export class ObjectWriter {
       lastSubSequenceNumber: plan.last.subSequenceNumber,
       recordCount: plan.recordCount,
       bytes: body.byteLength,
-      uncompressedBytes: plan.uncompressedBytes,
+      uncompressedBytes,
+      format: plan.format,
       compression: config.codec.name,
       sha256,
       uncompressedSha256,
@@ -179,7 +185,7 @@ export class ObjectWriter {
         Bucket: config.bucket,
         Key: plan.key,
         Body: body,
-        ContentType: config.codec.contentType,
+        ContentType: plan.contentType,
         Metadata: {
           'shardline-shard-id': plan.shardId,
           'shardline-first-sequence-number': positionText(plan.first),

@@ -9,6 +9,7 @@ import {
 import { encodeEnvelope } from '@shardline/ingest';
 import { type LocalStream, type LocalTwinClient, uniqueName } from '@shardline/local';
 import { putRecords, until as waitUntil } from '@shardline/test-kit';
+import { readParquet } from './parquet.js';
 
 /** What the test wrote: the independent ledger archives are checked against. */
 export interface WrittenEvent {
@@ -58,8 +59,13 @@ export async function putEvents(
 export interface ArchivedObject {
   readonly key: string;
   readonly body: Buffer;
-  /** Its lines (the delimiter removed; the last empty piece dropped). */
+  /**
+   * Its lines (the delimiter removed; the last empty piece dropped). A Parquet object (`.parquet`) is
+   * read by DuckDB, an independent reader: one line per row, the row as JSON (integers as strings).
+   */
   readonly lines: string[];
+  /** A Parquet object's rows as DuckDB reads them. */
+  readonly rows?: Record<string, unknown>[];
 }
 
 /**
@@ -83,15 +89,30 @@ export async function readObjects(
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   const objects: ArchivedObject[] = [];
+  const parquet: { name: string; bytes: Uint8Array }[] = [];
   for (const key of keys.sort()) {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const raw = Buffer.from(await out.Body!.transformToByteArray());
+    if (key.endsWith('.parquet')) {
+      parquet.push({ name: key, bytes: raw });
+      objects.push({ key, body: raw, lines: [] });
+      continue;
+    }
     const body = key.endsWith('.gz') ? gunzipSync(raw) : raw;
     const lines = body.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     objects.push({ key, body: raw, lines });
   }
-  return objects;
+  if (parquet.length === 0) return objects;
+  const { rows } = await readParquet(parquet);
+  return objects.map((o) => {
+    if (!o.key.endsWith('.parquet')) return o;
+    const own = rows.filter((r) => r.file === o.key);
+    const lines = own.map((r) =>
+      JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+    return { ...o, lines, rows: own };
+  });
 }
 
 /** Incomplete multipart uploads in the bucket. */

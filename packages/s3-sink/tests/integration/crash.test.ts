@@ -1,9 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, UploadPartCommand } from '@aws-sdk/client-s3';
 import { dynamoDBClientConfig, uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
 import { seededRandom, testSeed } from '@shardline/test-kit';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkExactlyOnce,
   defaultKeyPattern,
@@ -80,6 +83,34 @@ const points = [
   // had been lost: the first range's records are in S3 already and must not be written again.
   { point: 'pending-written', at: 2, redo: true, lostCheckpoint: true },
 ] as const;
+// Each crash point for both record formats: Parquet objects are read back by DuckDB (readObjects).
+const cases = (['json', 'parquet'] as const).flatMap((format) => points.map((p) => ({ ...p, format })));
+/** The Parquet schema of the records below, and the flags that select it. */
+const PARQUET_SCHEMA = [
+  { name: 'i', type: 'integer', nullable: false },
+  { name: 'event_type', type: 'string' },
+  { name: 'pad', type: 'string' },
+];
+const schemaDir = mkdtempSync(join(tmpdir(), 'crash-schema-'));
+const schemaFile = join(schemaDir, 'schema.json');
+writeFileSync(schemaFile, JSON.stringify(PARQUET_SCHEMA));
+afterAll(() => rmSync(schemaDir, { recursive: true, force: true }));
+const FORMAT_FLAGS = {
+  json: [],
+  // Row groups of 200 records (~1.6 MiB): the encoder yields to lease renewals between them.
+  parquet: [
+    '--format',
+    'parquet',
+    '--schema',
+    schemaFile,
+    '--schema-version',
+    'v1',
+    '--parquet-row-group-size',
+    '200',
+  ],
+} as const;
+const EXTENSIONS = { json: '', parquet: '.v1.parquet' } as const;
+const PAD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
 /** Sets a lease's checkpoint back to TRIM_HORIZON (the pending fields stay). */
 async function rollBackCheckpoint(table: string): Promise<void> {
@@ -102,9 +133,9 @@ async function rollBackCheckpoint(table: string): Promise<void> {
 
 describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
   // Each point has its own stream, bucket and application: they run side by side (the processes mostly wait).
-  it.concurrent.each(points)(
-    '$point:$at (lost checkpoint: $lostCheckpoint): after a restart S3 holds every record exactly once, no multipart upload left',
-    async ({ point, at, redo, lostCheckpoint }) => {
+  it.concurrent.each(cases)(
+    '$format $point:$at (lost checkpoint: $lostCheckpoint): after a restart S3 holds every record exactly once, no multipart upload left',
+    async ({ point, at, redo, lostCheckpoint, format }) => {
       const startedMs = Date.now();
       const phases: string[] = [];
       const phase = (name: string) =>
@@ -116,10 +147,15 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
       // Some random-looking padding (seeded) so that sizes vary from run to run.
       const random = seededRandom(seed);
       const padBytes = () => 7_500 + Math.floor(random() * 1_000);
+      // Parquet compresses its pages: its padding must not compress, for objects over 10 MiB.
+      const pad = (n: number) =>
+        format === 'json'
+          ? 'p'.repeat(n)
+          : Array.from({ length: n }, () => PAD_ALPHABET[Math.floor(random() * 64)]).join('');
       const written = await putEvents(kinesis, stream.streamName, RECORDS, {
-        data: (i) => ({ i, event_type: 'view', pad: 'p'.repeat(padBytes()) }),
+        data: (i) => ({ i, event_type: 'view', pad: pad(padBytes()) }),
       });
-      const args = [...targetArgs(stream.streamName, bucket, app), ...SINK_FLAGS];
+      const args = [...targetArgs(stream.streamName, bucket, app), ...SINK_FLAGS, ...FORMAT_FLAGS[format]];
       phase('records written');
 
       const first = spawnSink(local.info, args, { testHook: `${point}:${at}` });
@@ -147,10 +183,16 @@ describe('s3-sink crash recovery (SIGKILL of a separate sink process)', () => {
 
       phase('stopped');
       // Where the time goes (the waits have their own bounds): printed for the slow runs to be read.
-      console.log(`s3-sink crash ${point}:${at}: ${phases.join(', ')}`);
+      console.log(`s3-sink crash ${format} ${point}:${at}: ${phases.join(', ')}`);
       const objects = await readObjects(s3, bucket);
-      const keyPattern = defaultKeyPattern(stream.streamName);
+      const keyPattern = defaultKeyPattern(stream.streamName, EXTENSIONS[format]);
       expect(checkExactlyOnce(objects, written, keyPattern)).toEqual([]);
+      if (format === 'parquet') {
+        // DuckDB read the rows: each with its own values.
+        const rows = objects.flatMap((o) => o.rows ?? []);
+        expect(rows).toHaveLength(RECORDS);
+        expect(rows.filter((r) => r.i !== BigInt(String(r.eventId).slice(3)))).toEqual([]);
+      }
       // fauxqs has no ListMultipartUploads (it answers an empty list): probe the known upload as well.
       expect(await incompleteUploads(s3, bucket)).toEqual([]);
       if (hooked) expect(await isUploadOpen(bucket, hooked[1]!, hooked[2]!)).toBe(false);

@@ -110,7 +110,8 @@ function harness(
     prefix: config.prefix,
     errorPrefix: config.errorPrefix,
     extension: '',
-    newlineDelimiter: true,
+    contentType: 'application/x-ndjson',
+    format: config.format,
   };
   const router = createRecordRouter({
     recordContent: 'envelope',

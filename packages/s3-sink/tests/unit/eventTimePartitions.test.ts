@@ -44,7 +44,8 @@ function plan(options: Partial<S3SinkOptions>, records: KinesisRecord[]) {
     prefix: config.prefix,
     errorPrefix: config.errorPrefix,
     extension: '',
-    newlineDelimiter: true,
+    contentType: config.codec.contentType,
+    format: config.format,
     timeZone: config.timeZone,
   };
   const routes: RecordRoute[] = records.map((r) => route(r));

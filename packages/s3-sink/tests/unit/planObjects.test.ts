@@ -2,6 +2,7 @@ import type { KinesisRecord } from '@shardline/consumer-core';
 import { encodeEnvelope } from '@shardline/ingest';
 import { describe, expect, it } from 'vitest';
 import { parseEnvelopeQuery, parseKeyTemplate } from '../../src/index.js';
+import { jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
 import {
   decodePendingRange,
   encodePendingRange,
@@ -47,7 +48,8 @@ function layout(partitioned: boolean): ObjectLayout {
       isErrorPrefix: true,
     }).template,
     extension: '.gz',
-    newlineDelimiter: true,
+    contentType: 'application/gzip',
+    format: jsonLinesFormat(true),
   };
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalTwin, startLocalTwin } from '@shardline/local';
-import { readArchive } from './archive.js';
+import { type ArchiveFormat, readArchive, SAMPLE_NUMBER_FIELDS, SAMPLE_PARQUET_SCHEMA } from './archive.js';
 import { readStreamEventIds } from './ledger.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -21,10 +21,12 @@ const STREAM = 'events';
 const BUCKET = 'shardline-archive';
 const SINK_APP = 'demo-archive';
 
-const USAGE = `usage: pnpm demo [--events N] [--rate N/s] [--chaos] [--keep] [--timeout-s S]
+const USAGE = `usage: pnpm demo [--events N] [--rate N/s] [--chaos] [--format json|parquet] [--keep] [--timeout-s S]
   --events N     also send N more events, derived from the sample rows (new sessions and ids)
   --rate N/s     pace the replay (default: as fast as the pipeline takes it)
   --chaos        SIGKILL one s3-sink worker mid-replay: the other takes over its shards
+  --format F     archive format: json (JSON lines, gzip; the default) or parquet (columns from the
+                 sample's schema, snappy pages; read back with DuckDB)
   --keep         leave the pipeline running afterwards and say how to look at it (Ctrl-C stops it)
   --timeout-s S  give up waiting for the archive after S seconds (default 90)`;
 
@@ -32,6 +34,7 @@ interface DemoFlags {
   readonly extraEvents: number;
   readonly rate: string | undefined;
   readonly chaos: boolean;
+  readonly format: ArchiveFormat;
   readonly keep: boolean;
   readonly timeoutMs: number;
 }
@@ -43,6 +46,7 @@ function parseFlags(argv: string[]): DemoFlags {
       events: { type: 'string' },
       rate: { type: 'string' },
       chaos: { type: 'boolean', default: false },
+      format: { type: 'string', default: 'json' },
       keep: { type: 'boolean', default: false },
       'timeout-s': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -61,11 +65,14 @@ function parseFlags(argv: string[]): DemoFlags {
     problems.push('--rate must look like 200/s');
   const timeoutS = Number(values['timeout-s'] ?? 90);
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) problems.push('--timeout-s must be a positive number');
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'parquet') problems.push('--format must be json or parquet');
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return {
     extraEvents,
     rate: values.rate,
     chaos: values.chaos ?? false,
+    format: format as ArchiveFormat,
     keep: values.keep ?? false,
     timeoutMs: timeoutS * 1_000,
   };
@@ -109,12 +116,15 @@ function startProcess(
   return child;
 }
 
-function startSink(stack: LocalTwin, workerId: string, runDir: string): ChildProcess {
+function startSink(stack: LocalTwin, workerId: string, runDir: string, format: ArchiveFormat): ChildProcess {
   return startProcess(
     workerId,
     [
       'packages/s3-sink/src/main.ts',
       ...['--stream', STREAM, '--bucket', BUCKET, '--app', SINK_APP, '--worker-id', workerId],
+      ...(format === 'parquet'
+        ? ['--format', 'parquet', '--schema', writeSampleSchema(runDir)]
+        : ['--compression', 'gzip']),
       // Short buffers and failover so that the demo finishes in seconds (Firehose's defaults: 5 MiB, 300 s).
       ...[
         '--buffer-interval-ms',
@@ -128,6 +138,13 @@ function startSink(stack: LocalTwin, workerId: string, runDir: string): ChildPro
     stack.env,
     join(runDir, 'logs', `${workerId}.log`),
   );
+}
+
+/** Writes the sample's Parquet schema for the sink's `--schema` flag; returns its path. */
+function writeSampleSchema(runDir: string): string {
+  const file = join(runDir, 'parquet-schema.json');
+  writeFileSync(file, `${JSON.stringify(SAMPLE_PARQUET_SCHEMA, null, 2)}\n`);
+  return file;
 }
 
 async function stopProcess(child: ChildProcess, timeoutMs = 15_000): Promise<void> {
@@ -183,7 +200,10 @@ async function main(): Promise<number> {
     say(`ingest API at ${ingest.url} (x-api-key ${ingest.apiKey})`);
 
     say('starting two s3-sink workers and the live-metrics app (separate processes)');
-    const sinks = [startSink(stack, 'sink-1', runDir), startSink(stack, 'sink-2', runDir)];
+    const sinks = [
+      startSink(stack, 'sink-1', runDir, flags.format),
+      startSink(stack, 'sink-2', runDir, flags.format),
+    ];
     children.push(...sinks);
     const metricsLog = join(runDir, 'logs', 'live-metrics.log');
     children.push(
@@ -209,6 +229,11 @@ async function main(): Promise<number> {
       ...['--url', ingest.url, '--partition-key', 'user_session', '--event-time', 'event_time'],
       ...['--journal', join(runDir, 'replay.journal'), '--rejects', join(runDir, 'rejects.jsonl')],
       ...(flags.rate ? ['--rate', flags.rate.endsWith('/s') ? flags.rate : `${flags.rate}/s`] : []),
+      // Parquet columns are typed: the numeric columns are sent as JSON numbers (category_id holds
+      // integers beyond 2^53, written exactly into INT64).
+      ...(flags.format === 'parquet'
+        ? SAMPLE_NUMBER_FIELDS.flatMap((field) => ['--type', `${field}=number`])
+        : []),
     ];
     const replay = spawn(
       process.execPath,
@@ -251,7 +276,7 @@ async function main(): Promise<number> {
     const deadline = Date.now() + flags.timeoutMs;
     let archive = await readArchive(stack.s3, BUCKET);
     while ([...expected].some((id) => !archive.eventIds.has(id)) && Date.now() < deadline) {
-      await sleep(500);
+      await sleep(flags.format === 'parquet' ? 1_000 : 500);
       archive = await readArchive(stack.s3, BUCKET);
     }
     const lagMs = Date.now() - replayDone;
@@ -261,7 +286,12 @@ async function main(): Promise<number> {
 
     const metricsBlocks = readFileSync(metricsLog, 'utf8').split('\n---\n');
     const lastMetrics = metricsBlocks.filter((b) => b.includes('live metrics:')).at(-1);
-    const ok = replayCode === 0 && sent === expected.size && missing === 0 && duplicates === 0;
+    const ok =
+      replayCode === 0 &&
+      sent === expected.size &&
+      missing === 0 &&
+      duplicates === 0 &&
+      archive.errorRecords === 0;
     console.log(
       [
         '',
@@ -271,7 +301,8 @@ async function main(): Promise<number> {
         `events archived in S3 (read from the objects) ${archive.eventIds.size}`,
         `duplicates in S3                              ${duplicates}`,
         `missing from S3                               ${missing}`,
-        `objects                                       ${archive.objects} (${(archive.bytes / 1024).toFixed(1)} KiB, gzip)`,
+        `objects                                       ${archive.objects} (${(archive.bytes / 1024).toFixed(1)} KiB, ${flags.format === 'parquet' ? 'Parquet, snappy pages; read back with DuckDB' : 'JSON lines, gzip'})`,
+        `records in the error output                   ${archive.errorRecords}`,
         `archive lag after the last event was sent     ${(lagMs / 1000).toFixed(1)} s`,
         `shards per s3-sink worker                     ${[...owners].map(([w, s]) => `${w}: ${s.length}`).join(', ')}`,
         `S3 files on disk                              ${relative(process.cwd(), join(runDir, 'twin', 's3', BUCKET)) || '.'}`,
@@ -285,6 +316,8 @@ async function main(): Promise<number> {
       JSON.stringify({
         events_sent: sent,
         events_archived: archive.eventIds.size,
+        format: flags.format,
+        error_records: archive.errorRecords,
         duplicates,
         missing,
         elapsed_ms: Date.now() - started,

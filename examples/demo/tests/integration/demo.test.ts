@@ -31,9 +31,26 @@ it('runs the whole pipeline with a worker killed mid-run and verifies the archiv
   expect(out).toContain('verified: every event is in S3 exactly once');
 }, 150_000);
 
+it('archives as Parquet and verifies every event with DuckDB', async () => {
+  const { code, out } = await runDemo(['--format', 'parquet', '--events', '200']);
+  expect(code, out).toBe(0);
+  const summary = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  expect(summary).toMatchObject({
+    events_sent: 1_200,
+    events_archived: 1_200,
+    format: 'parquet',
+    error_records: 0,
+    duplicates: 0,
+    missing: 0,
+  });
+  expect(out).toContain('Parquet, snappy pages; read back with DuckDB');
+  expect(out).toContain('verified: every event is in S3 exactly once');
+}, 150_000);
+
 it('refuses bad flags with a usage error', async () => {
-  const { code, out } = await runDemo(['--events=-3', '--rate', 'fast']);
+  const { code, out } = await runDemo(['--events=-3', '--rate', 'fast', '--format', 'orc']);
   expect(code).toBe(2);
+  expect(out).toContain('--format must be json or parquet');
   expect(out).toContain('--events must be a whole number');
   expect(out).toContain('--rate must look like 200/s');
 });

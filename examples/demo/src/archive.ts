@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { decodeEnvelope } from '@shardline/ingest';
 
 /** The demo's archive formats: JSON lines (gzip) or Parquet. */
@@ -88,6 +87,8 @@ export async function readArchive(
 /** The `eventId` of every row of the Parquet files, read by DuckDB. */
 async function parquetEventIds(files: readonly Uint8Array[]): Promise<string[]> {
   if (files.length === 0) return [];
+  // Loaded only for a Parquet archive (a native module).
+  const { DuckDBInstance } = await import('@duckdb/node-api');
   const dir = await mkdtemp(join(tmpdir(), 'shardline-demo-parquet-'));
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();

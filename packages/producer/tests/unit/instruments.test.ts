@@ -1,7 +1,7 @@
 import { createProducer, type DeadLetter, ProducerMetricName } from '@shardline/producer';
+import { inMemoryMetrics } from '@shardline/test-kit/metrics';
 import { describe, expect, it } from 'vitest';
 import { FakeTransport } from '../helpers/FakeTransport.js';
-import { inMemoryMetrics } from '../helpers/metrics.js';
 
 describe('producer OpenTelemetry instruments (SDK, in-memory reader)', () => {
   it('mirror producer.metrics: records sent, failed, retried, throttled, dead-lettered, bytes, requests, latency, buffer', async () => {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
+import { inMemoryMetrics } from '@shardline/test-kit/metrics';
 import { describe, expect, it } from 'vitest';
 import { S3SinkMetricName, type TransformResult } from '../../src/index.js';
 import {
@@ -13,7 +14,6 @@ import {
   readObjects,
   until,
 } from '../helpers/archive.js';
-import { inMemoryMetrics } from '../helpers/metrics.js';
 import { kill, stopGracefully, targetArgs, useSinkProcesses, waitFor } from '../helpers/processes.js';
 import { useTestSinks } from '../helpers/sinks.js';
 

@@ -1,7 +1,7 @@
+import { inMemoryMetrics } from '@shardline/test-kit/metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { S3SinkMetricName, type S3SinkMetrics } from '../../src/index.js';
 import { S3SinkInstruments } from '../../src/metrics/S3SinkInstruments.js';
-import { inMemoryMetrics } from '../helpers/metrics.js';
 
 const SHARD = 'shardId-000000000001';
 const position = {

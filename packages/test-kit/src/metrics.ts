@@ -1,3 +1,7 @@
+/**
+ * OpenTelemetry metrics in tests (`@shardline/test-kit/metrics`, a subpath so that only the tests that
+ * read instruments load the SDK): a `MeterProvider` whose points are collected on demand.
+ */
 import type { Attributes } from '@opentelemetry/api';
 import { type DataPoint, type Histogram, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 

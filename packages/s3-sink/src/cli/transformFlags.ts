@@ -55,6 +55,10 @@ export async function transformFlagOptions(
   if (typeof transform !== 'function' || typeof version !== 'string') {
     return `--transform ${flags.transform}: the module must export a function \`transform\` and a string \`version\``;
   }
-  options.transform = { version, transform: transform as RecordTransform['transform'] };
+  // Bound to its module or default export: a transform that uses `this` keeps it.
+  options.transform = {
+    version,
+    transform: (transform as RecordTransform['transform']).bind(source) as RecordTransform['transform'],
+  };
   return options;
 }

@@ -40,7 +40,8 @@ export function settingsFingerprint(
   const parts = {
     transformVersion: config.transform?.version ?? null,
     format: formatSettings(config),
-    tz: tz ?? null,
+    // The time-zone database decides local times only: keys rendered in UTC never depend on it.
+    tz: config.timeZone === 'UTC' ? null : (tz ?? null),
   };
   const digest = createHash('sha256').update(stableJson(parts)).digest('hex').slice(0, 32);
   return { digest, parts };

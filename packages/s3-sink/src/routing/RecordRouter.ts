@@ -3,6 +3,7 @@ import { BigIntegerMode, checkEnvelope, decodeEnvelope } from '@shardline/ingest
 import { createTimestampRenderer, ErrorOutputType, type KeyTemplate } from '../keys/KeyTemplate.js';
 import { type EnvelopeQuery, evaluateEnvelopeQuery, selectEnvelopeValue } from './EnvelopeQuery.js';
 import { parseEventTime, type TimeFieldFormat } from './eventTime.js';
+import { jsonDepth, MAX_DATA_DEPTH } from './jsonDepth.js';
 
 /** What goes into an object for each record. */
 export const RecordContent = {
@@ -180,7 +181,15 @@ export function createRecordRouter(settings: RecordRouterSettings): (record: Kin
       receivedAt: decoded.receivedAt,
       partitionKey: record.partitionKey,
       data: () => {
-        data ??= { value: decoded.data };
+        if (data === undefined) {
+          const depth = jsonDepth(decoded.dataBytes);
+          if (depth > MAX_DATA_DEPTH) {
+            throw new RangeError(
+              `data is nested ${depth} levels deep, over the ${MAX_DATA_DEPTH} of the event contract`,
+            );
+          }
+          data = { value: decoded.data };
+        }
         return data.value;
       },
     };

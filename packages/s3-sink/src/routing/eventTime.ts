@@ -137,6 +137,8 @@ function fromIso(text: string): number | { error: string } {
   } else {
     return invalidIso(text, `expected a UTC offset Z, ±hh:mm, ±hhmm or ±hh, not "${text.slice(at)}"`);
   }
+  // Before the range check on the instant: `Date.UTC` reads years 0–99 as 1900–1999.
+  if (year < 1000) return { error: `${JSON.stringify(text)} is outside the years 1000–9999` };
   if (month < 1 || month > 12) return invalidIso(text, `month ${text.slice(5, 7)}`);
   if (day < 1 || day > daysInMonth(year, month)) {
     return invalidIso(text, `day ${text.slice(8, 10)} of month ${text.slice(5, 7)}`);

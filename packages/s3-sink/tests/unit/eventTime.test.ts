@@ -209,4 +209,11 @@ describe('time zones', () => {
     expect(days(Date.UTC(2026, 3, 30, 22, 30))).toBe('2026/05');
     expect(days(Date.UTC(2026, 3, 30, 21, 30))).toBe('2026/04');
   });
+
+  it('refuses ISO times before the year 1000, which Date.UTC would read as 1900–1999', () => {
+    expect(parseEventTime('0024-03-01T00:00:00Z', 'iso-8601')).toEqual({
+      error: '"0024-03-01T00:00:00Z" is outside the years 1000–9999',
+    });
+    expect(parseEventTime('0999-12-31T23:59:59Z', 'auto')).toHaveProperty('error');
+  });
 });

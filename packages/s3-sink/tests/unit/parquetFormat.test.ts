@@ -9,6 +9,7 @@ import {
   convertRecord,
   createParquetFormat,
   isZstdAvailable,
+  PARQUET_WRITER_VERSION,
 } from '../../src/objects/formats/ParquetFormat.js';
 import { type ParquetSchema, parseParquetSchema } from '../../src/objects/formats/parquetSchema.js';
 import { formatFingerprint, jsonLinesFormat } from '../../src/objects/formats/RecordFormat.js';
@@ -170,6 +171,20 @@ describe('Parquet schema', () => {
 });
 
 describe('format options', () => {
+  it('fingerprints the pinned writer version (another version may write other bytes)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(manifest.dependencies['hyparquet-writer']).toBe(PARQUET_WRITER_VERSION);
+    const format = createParquetFormat({
+      schema: schemaOf(SAMPLE_COLUMNS),
+      compression: 'snappy',
+      rowGroupSize: undefined,
+    });
+    expect(formatFingerprint(format)).toContain(`hyparquet-writer@${PARQUET_WRITER_VERSION}`);
+  });
+
   it('lists every problem of the format options at once', () => {
     const problems = problemsOf({
       format: 'parquet',
@@ -314,6 +329,44 @@ describe('record conversion', () => {
     expect(convert('"x"')).toBe('data is a string, not a JSON object');
     const notEnvelope = { ...record('{}'), data: new TextEncoder().encode('{"x":1}') };
     expect(convertRecord(notEnvelope, schema)).toMatch(/^not an event envelope with JSON data: /);
+  });
+
+  it('refuses data nested beyond the contract before any recursive step, whatever the depth', () => {
+    // Built by hand: encodeEnvelope itself refuses such data.
+    const deep = (levels: number) => ({
+      ...record('{}'),
+      data: new TextEncoder().encode(
+        `{"eventId":"ev-0","receivedAt":"2026-11-25T16:00:00.000Z","data":{"s":"x","j":${'['.repeat(levels)}${']'.repeat(levels)}}}`,
+      ),
+    });
+    for (const levels of [64, 5_000, 100_000]) {
+      expect(convertRecord(deep(levels), schema)).toBe(
+        `data is nested ${levels + 1} levels deep, over the 64 of the event contract`,
+      );
+    }
+    expect((convertRecord(deep(63), schema) as unknown[])[5]).toBe(`${'['.repeat(63)}${']'.repeat(63)}`);
+  });
+
+  it('refuses numbers JSON.parse reads as Infinity (1e400) rather than writing Infinity or null', () => {
+    expect(convert('{"s":"x","n":1e400}')).toBe("column n: Infinity (number) is out of a DOUBLE's range");
+    expect(convert('{"s":"x","j":{"a":[-1e400]}}')).toMatch(
+      /^column j: .* holds a number out of a DOUBLE's range/,
+    );
+  });
+
+  it("converts the routed bytes: a transform's output, not the record as read", () => {
+    const format = createParquetFormat({ schema, compression: 'snappy', rowGroupSize: undefined });
+    const original = record('{"s":"secret@example.com"}');
+    const transformed = encodeEnvelope({
+      eventId: 'ev-0',
+      receivedAt: new Date(T0),
+      dataJson: '{"s":"REDACTED"}',
+    });
+    const { prepared } = format.prepare(
+      [original],
+      [{ kind: 'data', bytes: transformed, partitionValues: {}, partitionId: '' }],
+    );
+    expect(prepared[0]![6]).toBe('REDACTED');
   });
 });
 

@@ -1,8 +1,9 @@
 import * as zlib from 'node:zlib';
 import type { KinesisRecord } from '@shardline/consumer-core';
-import { BigIntegerMode, decodeEnvelope, parseJson } from '@shardline/ingest';
+import { BigIntegerMode, decodeEnvelope, INGEST_LIMITS, parseJson } from '@shardline/ingest';
 import { ByteWriter, type ColumnSource, parquetWrite } from 'hyparquet-writer';
 import { ErrorOutputType } from '../../keys/KeyTemplate.js';
+import { jsonDepth } from '../../routing/jsonDepth.js';
 import { errorRoute, type RecordRoute } from '../../routing/RecordRouter.js';
 import { ParquetColumnType, type ParquetSchema } from './parquetSchema.js';
 import { type ObjectBody, type ObjectRecords, type RecordFormat, RecordFormatName } from './RecordFormat.js';
@@ -29,6 +30,11 @@ const ZSTD_LEVEL = 3;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const CREATED_BY = 'shardline s3-sink (hyparquet-writer)';
+/**
+ * The writer's version, pinned in package.json (a test keeps them equal): part of the format's
+ * fingerprint, because another version may write other bytes for the same rows.
+ */
+export const PARQUET_WRITER_VERSION = '0.17.0';
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Whether this Node.js has Zstandard in `zlib` (22.15 and later). */
@@ -77,7 +83,7 @@ export function createParquetFormat(
     name: RecordFormatName.Parquet,
     extension: `.${schema.version}.parquet`,
     contentType: 'application/vnd.apache.parquet',
-    fingerprint: `parquet;schema=${schema.version}:${schema.canonical};compression=${compression};rowGroupSize=${
+    fingerprint: `parquet;writer=hyparquet-writer@${PARQUET_WRITER_VERSION};schema=${schema.version}:${schema.canonical};compression=${compression};rowGroupSize=${
       rowGroupSize ?? 'object'
     }`,
     prepare(records, routes) {
@@ -86,7 +92,8 @@ export function createParquetFormat(
       for (let i = 0; i < records.length; i++) {
         const route = routes[i]!;
         if (route.kind !== 'data') continue;
-        const row = convertRecord(records[i]!, schema);
+        // The routed bytes: a transform's output when there is one, else the record as read.
+        const row = convertRecordBytes(route.bytes ?? records[i]!.data, schema);
         if (typeof row === 'string') {
           converted ??= routes.slice();
           converted[i] = errorRoute(
@@ -153,13 +160,34 @@ const PARQUET_TYPES = {
  * One record as a row of `schema`, or why it does not fit. Pure.
  */
 export function convertRecord(record: KinesisRecord, schema: ParquetSchema): Row | string {
+  return convertRecordBytes(record.data, schema);
+}
+
+/**
+ * {@link convertRecord} of a record's (routed) bytes. Never throws: whatever goes wrong is the reason
+ * the record does not fit. Values nested deeper than the ingest contract's 64 levels are refused before
+ * any recursive step, so the outcome never depends on the stack's size.
+ */
+function convertRecordBytes(bytes: Uint8Array, schema: ParquetSchema): Row | string {
+  try {
+    return convertEnvelope(bytes, schema);
+  } catch (error) {
+    return `cannot be converted: ${(error as Error).message}`;
+  }
+}
+
+function convertEnvelope(bytes: Uint8Array, schema: ParquetSchema): Row | string {
   let envelope: ReturnType<typeof decodeEnvelope>;
   let data: unknown;
   try {
     // `JSON.parse` first (fast); read again exactly only when a value the columns take is a number
     // beyond 2^53, the only case where `JSON.parse` may have lost digits. (The exact reader is chosen by
     // the text alone, and long digit runs in strings — ids — are common.)
-    envelope = decodeEnvelope(record.data, { integers: BigIntegerMode.Number });
+    envelope = decodeEnvelope(bytes, { integers: BigIntegerMode.Number });
+    const depth = jsonDepth(envelope.dataBytes);
+    if (depth > INGEST_LIMITS.maxDataDepth) {
+      return `data is nested ${depth} levels deep, over the ${INGEST_LIMITS.maxDataDepth} of the event contract`;
+    }
     data = envelope.data;
     if (typeof data === 'object' && data !== null && !Array.isArray(data) && hasUnsafeNumber(data, schema)) {
       data = parseJson(envelope.dataJson, BigIntegerMode.BigInt);
@@ -229,7 +257,9 @@ function convertValue(value: unknown, type: ParquetColumnType): { value: unknown
       }
       return expected('an integer', value);
     case ParquetColumnType.Number:
-      if (typeof value === 'number') return { value };
+      // `JSON.parse` reads 1e400 as Infinity: not the number that was sent.
+      if (typeof value === 'number')
+        return Number.isFinite(value) ? { value } : `${describe(value)} is out of a DOUBLE's range`;
       if (typeof value === 'bigint') {
         const n = Number(value);
         return BigInt(n) === value ? { value: n } : `${value} cannot be stored exactly as a DOUBLE`;
@@ -238,7 +268,9 @@ function convertValue(value: unknown, type: ParquetColumnType): { value: unknown
     case ParquetColumnType.Timestamp:
       return timestampMs(value);
     case ParquetColumnType.Json:
-      return { value: exactJson(value) };
+      return holdsNonFinite(value)
+        ? `${describe(value)} holds a number out of a DOUBLE's range (it would be written as null)`
+        : { value: exactJson(value) };
   }
 }
 
@@ -278,13 +310,21 @@ function expected(what: string, value: unknown): string {
 
 function describe(value: unknown): string {
   const text =
-    typeof value === 'bigint'
+    typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value))
       ? String(value)
       : typeof value === 'object'
         ? exactJson(value)
         : JSON.stringify(value);
   const kind = Array.isArray(value) ? 'array' : typeof value === 'bigint' ? 'number' : typeof value;
   return `${text.length > 64 ? `${text.slice(0, 61)}...` : text} (${kind})`;
+}
+
+/** Whether a parsed value is or holds a number `JSON.parse` made infinite (1e400). Depth ≤ 64. */
+function holdsNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return false;
+  for (const v of Array.isArray(value) ? value : Object.values(value)) if (holdsNonFinite(v)) return true;
+  return false;
 }
 
 /** JSON text of a parsed value, big integers (bigint) written as their exact digits. */

@@ -91,7 +91,7 @@ export function schemaColumns(
         problems.add(`${at}.type`, `must be one of ${TYPES.join(', ')}, got ${JSON.stringify(type)}`);
       }
       if (typeof nullable !== 'boolean') problems.add(`${at}.nullable`, 'must be a boolean');
-      if (typeof name === 'string') {
+      if (typeof name === 'string' && TYPES.includes(type as string)) {
         columns.push({ name, type: type as ArchiveColumnType, nullable: nullable === true });
       }
     });
@@ -191,7 +191,7 @@ export const DEFAULT_TIME_LAYOUT = '!{timestamp:yyyy/MM/dd/HH}/';
 type Token = { kind: 'text'; text: string } | { kind: 'expression'; name: string; argument: string };
 
 /** Splits a prefix in Firehose syntax into text and `!{name:argument}` expressions. */
-function tokenize(template: string): Token[] | string {
+function tokenize(template: string, offset: number): Token[] | string {
   const tokens: Token[] = [];
   let i = 0;
   while (i < template.length) {
@@ -202,7 +202,7 @@ function tokenize(template: string): Token[] | string {
     }
     if (start > i) tokens.push({ kind: 'text', text: template.slice(i, start) });
     const end = template.indexOf('}', start);
-    if (end < 0) return `'!{' at ${start} is not closed`;
+    if (end < 0) return `'!{' at ${offset + start} is not closed`;
     const expression = template.slice(start + 2, end);
     const colon = expression.indexOf(':');
     tokens.push({
@@ -281,7 +281,7 @@ export function archiveLayout(
   const fixed = fixedPart(template);
   const location = fixed.slice(0, fixed.lastIndexOf('/') + 1);
   const partitions: PartitionProjection[] = [];
-  const tokens = tokenize(template.slice(location.length));
+  const tokens = tokenize(template.slice(location.length), location.length);
   if (typeof tokens === 'string') {
     problems.add(path, tokens);
     return { location, locationTemplate: template, partitions };

@@ -328,13 +328,15 @@ describe('ReferencePipelineStack (function mode)', () => {
       if (writesArchive) {
         const writes = statements.filter((s) => JSON.stringify(s.Action).includes('s3:PutObject'));
         expect(writes.map((s) => JSON.stringify(s.Resource)).sort()).toEqual([
-          expect.stringMatching(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/\.shardline-s3-sink\/write-check\/Test-s3-sink"/),
+          expect.stringMatching(
+            /ArchiveBucket[0-9A-F]+","Arn"\]\},"\/\.shardline-s3-sink\/write-check\/",\{"Ref":"S3SinkLeasesTable[0-9A-F]+"\}\]/,
+          ),
           expect.stringMatching(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/s3-sink\/\*"/),
         ]);
         // Delete is granted on the start check's own key only.
         const deletes = statements.filter((s) => JSON.stringify(s.Action).includes('s3:DeleteObject'));
         expect(deletes.map((s) => JSON.stringify(s.Resource))).toEqual([
-          expect.stringMatching(/\/\.shardline-s3-sink\/write-check\/Test-s3-sink"/),
+          expect.stringMatching(/\/\.shardline-s3-sink\/write-check\/",\{"Ref":"S3SinkLeasesTable/),
         ]);
         const bucket = statements.find((s) => s.Action === 's3:ListBucketMultipartUploads')!;
         expect(bucket.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ArchiveBucket/), 'Arn'] });

@@ -8,7 +8,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArchiveTable, type ArchiveTableProps } from '../../src/constructs/ArchiveTable.js';
-import { archiveLayout, glueColumns, schemaColumns } from '../../src/constructs/archiveLayout.js';
+import {
+  type ArchiveColumn,
+  archiveLayout,
+  glueColumns,
+  schemaColumns,
+} from '../../src/constructs/archiveLayout.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { DEFAULT_COMMANDS } from '../../src/stacks/ReferencePipelineStack.js';
 import { referenceTemplate } from '../helpers/synthStack.js';
@@ -36,9 +41,19 @@ function tableTemplate(props: Partial<ArchiveTableProps>): Template {
   return Template.fromStack(stack);
 }
 
-function tableInput(template: Template): Record<string, any> {
+/** The parts of a Glue `TableInput` the tests read. */
+interface TableInput {
+  readonly StorageDescriptor: {
+    readonly Columns: { Name: string; Type: string }[];
+    readonly Location: unknown;
+  };
+  readonly PartitionKeys: { Name: string; Type: string }[];
+  readonly Parameters: Record<string, unknown>;
+}
+
+function tableInput(template: Template): TableInput {
   const [table] = Object.values(template.findResources('AWS::Glue::Table'));
-  return table!.Properties.TableInput;
+  return table!.Properties.TableInput as TableInput;
 }
 
 /** The problems a construct threw, as `path: message` lines. */
@@ -85,7 +100,7 @@ describe('ArchiveTable', () => {
       'projection.dt.interval.unit': 'HOURS',
     });
     expect(input.Parameters.compressionType).toBeUndefined();
-    expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain('/data/${dt}/');
+    expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(`/data/\${dt}/`);
   });
 
   it('reads gzipped JSON lines of envelopes with the OpenX SerDe: data as a struct, times as ISO text', () => {
@@ -117,7 +132,7 @@ describe('ArchiveTable', () => {
       timeZone: 'Europe/Paris',
     });
     const input = tableInput(template);
-    expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual([
+    expect(input.PartitionKeys.map((k) => k.Name)).toEqual([
       'year',
       'month',
       'day',
@@ -138,7 +153,7 @@ describe('ArchiveTable', () => {
       'projection.channel.values': 'web,app,store',
     });
     expect(JSON.stringify(input.Parameters['storage.location.template'])).toContain(
-      '/data/year=${year}/month=${month}/day=${day}/hour=${hour}/country=${country}/${channel}/',
+      `/data/year=\${year}/month=\${month}/day=\${day}/hour=\${hour}/country=\${country}/\${channel}/`,
     );
     // Only the Glue database and table: no role, no crawler.
     expect(Object.keys(template.findResources('AWS::Glue::Crawler'))).toEqual([]);
@@ -290,7 +305,7 @@ describe('archive layout and columns (pure)', () => {
 });
 
 describe('ReferencePipelineStack archiving as Parquet', () => {
-  const schema = [
+  const schema: ArchiveColumn[] = [
     { name: 'event_type', type: 'string' },
     { name: 'price', type: 'number' },
   ];
@@ -335,7 +350,7 @@ describe('ReferencePipelineStack archiving as Parquet', () => {
     const input = tableInput(template);
     expect(JSON.stringify(input.StorageDescriptor.Location)).toContain('"/s3-sink/parquet/"');
     expect(input.Parameters['projection.year.type']).toBe('integer');
-    expect(input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual([
+    expect(input.StorageDescriptor.Columns.map((c) => c.Name)).toEqual([
       'eventid',
       'receivedat',
       'event_type',
@@ -360,22 +375,22 @@ describe('ReferencePipelineStack archiving as Parquet', () => {
         env: { PATH: `${dir}:/usr/bin:/bin`, ...taskEnv, SHARDLINE_FAN_OUT_CONSUMER: 'my consumer' },
         encoding: 'utf8',
       }).split('\n');
-      const after = (name: string) => out[out.indexOf(name) + 1];
+      const flagValue = (name: string) => out[out.indexOf(name) + 1];
       expect(out[0]).toBe('packages/s3-sink/bin/shardline-s3-sink.js');
-      expect(after('--fan-out')).toBe('my consumer');
-      expect(after('--format')).toBe('parquet');
-      expect(after('--parquet-compression')).toBe('zstd');
-      expect(after('--compression')).toBe('none');
-      expect(after('--time-field')).toBe('data.occurred_at');
-      expect(after('--time-field-format')).toBe('iso-8601');
-      expect(after('--time-zone')).toBe('Europe/Paris');
-      expect(after('--metadata-extraction-query')).toBe('{event_type: .event_type}');
-      expect(after('--buffer-records')).toBe('50000');
-      expect(after('--prefix')).toBe(
+      expect(flagValue('--fan-out')).toBe('my consumer');
+      expect(flagValue('--format')).toBe('parquet');
+      expect(flagValue('--parquet-compression')).toBe('zstd');
+      expect(flagValue('--compression')).toBe('none');
+      expect(flagValue('--time-field')).toBe('data.occurred_at');
+      expect(flagValue('--time-field-format')).toBe('iso-8601');
+      expect(flagValue('--time-zone')).toBe('Europe/Paris');
+      expect(flagValue('--metadata-extraction-query')).toBe('{event_type: .event_type}');
+      expect(flagValue('--buffer-records')).toBe('50000');
+      expect(flagValue('--prefix')).toBe(
         's3-sink/parquet/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
       );
-      expect(after('--manifest-prefix')).toBe('s3-sink/manifests/');
-      expect(after('--error-prefix')).toBe('s3-sink/errors/!{firehose:error-output-type}/');
+      expect(flagValue('--manifest-prefix')).toBe('s3-sink/manifests/');
+      expect(flagValue('--error-prefix')).toBe('s3-sink/errors/!{firehose:error-output-type}/');
       expect(out.find((l) => l.startsWith('SCHEMA:'))).toBe(`SCHEMA:${JSON.stringify(schema)}`);
       expect(out.filter((l) => l.startsWith('--')).sort()).toEqual(
         [

@@ -45,12 +45,18 @@ export { SHARD_SCALING_DEFAULTS } from './scaling/decideShardCount.js';
 export type {
   ReferencePipelineStackProps,
   S3SinkArchiveSettings,
+  S3SinkMetricsSettings,
 } from './stacks/ReferencePipelineStack.js';
 export {
+  CLOUDWATCH_METRICS_IMPORT,
   DEFAULT_COMMANDS,
   ReferencePipelineStack,
   S3_SINK_FLAG_VARIABLES,
 } from './stacks/ReferencePipelineStack.js';
+
+// Metrics: OpenTelemetry instruments as CloudWatch embedded-metric-format lines
+
+export { CloudWatchEmfExporter, EMF_DIMENSION_KEYS, emfRecords } from './metrics/CloudWatchEmfExporter.js';
 
 // Errors
 

@@ -155,6 +155,24 @@ export interface S3SinkArchiveSettings {
       >;
 }
 
+/** See `ReferencePipelineStackProps.s3SinkMetrics`. */
+export interface S3SinkMetricsSettings {
+  /** CloudWatch namespace of the metrics. @defaultValue 'Shardline' */
+  readonly namespace?: string;
+  /** How often instruments are exported. @defaultValue 60000 */
+  readonly exportIntervalMs?: number;
+  /**
+   * The module `node --import` loads, relative to the image's working directory.
+   * @defaultValue {@link CLOUDWATCH_METRICS_IMPORT}
+   */
+  readonly nodeImport?: string;
+  /** More variables for that module (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`). @defaultValue {} */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** The consumer image's module that exports OpenTelemetry metrics as CloudWatch EMF lines on stdout. */
+export const CLOUDWATCH_METRICS_IMPORT = './infra/dist/metrics/registerCloudWatchMetrics.js';
+
 /** Props of {@link ReferencePipelineStack}. */
 export interface ReferencePipelineStackProps extends StackProps {
   /** @defaultValue 'function' */
@@ -201,6 +219,16 @@ export interface ReferencePipelineStackProps extends StackProps {
    * @defaultValue gzipped JSON lines of envelopes under `<archivePrefix>events/yyyy/MM/dd/HH/`, no table
    */
   readonly archive?: S3SinkArchiveSettings;
+  /**
+   * The s3-sink's OpenTelemetry metrics (its `shardline.s3_sink.*` and its consumer's
+   * `shardline.consumer.*` instruments) in CloudWatch: its task loads a meter provider with
+   * `node --import` (`NODE_OPTIONS`) that writes CloudWatch embedded-metric-format lines to stdout, which
+   * the task's log group turns into metrics in `namespace` — no collector, no agent, no extra IAM.
+   * `nodeImport` loads your own OpenTelemetry setup instead (a module in the image, e.g. an OTLP
+   * exporter), with `environment` (`OTEL_*` variables).
+   * @defaultValue none (the instruments are no-ops)
+   */
+  readonly s3SinkMetrics?: S3SinkMetricsSettings;
   /** What happens to the data stores when the stack is deleted. @defaultValue RemovalPolicy.RETAIN */
   readonly dataRemovalPolicy?: RemovalPolicy;
 }
@@ -293,6 +321,38 @@ function s3SinkEnvironment(
   return environment;
 }
 
+/** The s3-sink task's variables for its OpenTelemetry metrics. */
+function metricsEnvironment(
+  settings: S3SinkMetricsSettings | undefined,
+  problems: ProblemList,
+): Record<string, string> {
+  if (settings === undefined) return {};
+  problems.optionalMatch(
+    's3SinkMetrics.namespace',
+    settings.namespace,
+    /^[^:][^:]{0,254}$/,
+    'a CloudWatch namespace (1–255 characters, no colon)',
+  );
+  problems.optionalInteger('s3SinkMetrics.exportIntervalMs', settings.exportIntervalMs, 1_000, 3_600_000);
+  problems.optionalMatch(
+    's3SinkMetrics.nodeImport',
+    settings.nodeImport,
+    /^\S+$/,
+    'a module path without spaces',
+  );
+  for (const name of Object.keys(settings.environment ?? {})) {
+    if (name === 'NODE_OPTIONS' || name.startsWith('SHARDLINE_')) {
+      problems.add(`s3SinkMetrics.environment.${name}`, 'is set by the stack');
+    }
+  }
+  return {
+    ...settings.environment,
+    NODE_OPTIONS: `--import ${settings.nodeImport ?? CLOUDWATCH_METRICS_IMPORT}`,
+    SHARDLINE_METRICS_NAMESPACE: settings.namespace ?? 'Shardline',
+    SHARDLINE_METRICS_INTERVAL_MS: String(settings.exportIntervalMs ?? 60_000),
+  };
+}
+
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) dir = dirname(dir);
@@ -330,11 +390,10 @@ export class ReferencePipelineStack extends Stack {
     for (const app of ['s3Sink', 'liveMetrics'] as const) {
       problems.optionalOneOf(`leaseAssignment.${app}`, props.leaseAssignment?.[app], ['worker', 'leader']);
     }
-    const sinkEnvironment = s3SinkEnvironment(
-      props.archive ?? {},
-      props.archivePrefix ?? 's3-sink/',
-      problems,
-    );
+    const sinkEnvironment = {
+      ...s3SinkEnvironment(props.archive ?? {}, props.archivePrefix ?? 's3-sink/', problems),
+      ...metricsEnvironment(props.s3SinkMetrics, problems),
+    };
     problems.throwIfAny();
     const removalPolicy = props.dataRemovalPolicy ?? RemovalPolicy.RETAIN;
 

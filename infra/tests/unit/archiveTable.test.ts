@@ -431,7 +431,7 @@ describe('ReferencePipelineStack archive settings', () => {
     const { stack, template } = referenceTemplate();
     expect(stack.archiveTable).toBeUndefined();
     template.resourceCountIs('AWS::Glue::Table', 0);
-  });
+  }, 60_000);
 
   it('lists every wrong setting at synth', () => {
     const problems = problemsOf(() =>
@@ -499,5 +499,5 @@ describe('the synthesized app with a Parquet archive and its table', () => {
     expect(JSON.stringify(template.toJSON())).toContain(
       JSON.stringify(readFileSync(schemaFile, 'utf8')).slice(1, -1),
     );
-  });
+  }, 60_000);
 });

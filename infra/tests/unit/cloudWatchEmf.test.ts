@@ -72,7 +72,10 @@ describe('CloudWatchEmfExporter', () => {
     const [histogram] = of('shardline.s3_sink.upload.latency');
     const value = histogram!['shardline.s3_sink.upload.latency'] as { Values: number[]; Counts: number[] };
     expect(value.Counts.reduce((a, b) => a + b, 0)).toBe(2);
-    for (const v of value.Values) expect(v).toBeGreaterThanOrEqual(40), expect(v).toBeLessThanOrEqual(60);
+    for (const v of value.Values) {
+      expect(v).toBeGreaterThanOrEqual(40);
+      expect(v).toBeLessThanOrEqual(60);
+    }
     expect(histogram!._aws.CloudWatchMetrics[0]!.Metrics).toEqual([
       { Name: 'shardline.s3_sink.upload.latency', Unit: 'Milliseconds' },
     ]);

@@ -15,6 +15,7 @@ import {
   type ArchiveSchema,
   archiveLayout,
   checkLocationApart,
+  fixedPart,
   schemaColumns,
 } from '../constructs/archiveLayout.js';
 import { ConsumerService, type ConsumerServiceProps } from '../constructs/ConsumerService.js';
@@ -293,10 +294,19 @@ function s3SinkEnvironment(
       problems.add('archive.timeField', 'is set but dataPrefix has no !{timestamp:…} for the event time');
     }
   }
-  // Where the data goes, apart from the errors and manifests (whether or not a table reads it).
+  // Where the data goes, apart from the errors and manifests (whether or not a table reads it); with a
+  // table, the prefix must also be readable as its partitions (checked here so that one error lists all).
   const dataPrefix = settings.dataPrefix ?? DEFAULT_DATA_PREFIX;
-  const layout = archiveLayout(archivePrefix + dataPrefix, 'archive.dataPrefix', problems, {});
-  checkLocationApart(layout.location, 'archive.dataPrefix', problems, {
+  const table = settings.table === true ? {} : settings.table === false ? undefined : settings.table;
+  const fixed = fixedPart(archivePrefix + dataPrefix);
+  const location =
+    table === undefined
+      ? fixed.slice(0, fixed.lastIndexOf('/') + 1)
+      : archiveLayout(archivePrefix + dataPrefix, 'archive.dataPrefix', problems, {
+          timePartitionName: table.timePartitionName,
+          partitionValues: table.partitionValues,
+        }).location;
+  checkLocationApart(location, 'archive.dataPrefix', problems, {
     manifestPrefix: archivePrefix + MANIFEST_PREFIX,
     errorPrefix: archivePrefix + ERROR_PREFIX,
   });

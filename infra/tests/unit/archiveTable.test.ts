@@ -433,6 +433,21 @@ describe('ReferencePipelineStack archive settings', () => {
     template.resourceCountIs('AWS::Glue::Table', 0);
   }, 60_000);
 
+  it('takes any sink prefix without a table; with one, the prefix must read as partitions', () => {
+    const archive = {
+      dataPrefix: 'events/!{partitionKeyFromQuery:type}-v1/',
+      metadataExtractionQuery: '{type: .event_type}',
+    };
+    expect(() => referenceTemplate({ archive })).not.toThrow();
+    expect(
+      problemsOf(() =>
+        referenceTemplate({ archive: { ...archive, schema: [{ name: 'a', type: 'string' }], table: true } }),
+      ),
+    ).toEqual([
+      "archive.dataPrefix: !{partitionKeyFromQuery:type} must be a folder of its own: '!{partitionKeyFromQuery:type}/' or Hive style 'name=!{partitionKeyFromQuery:type}/'",
+    ]);
+  }, 60_000);
+
   it('lists every wrong setting at synth', () => {
     const problems = problemsOf(() =>
       referenceTemplate({

@@ -314,8 +314,11 @@ function s3SinkEnvironment(
   const set = (variable: string, value: string | number | undefined) => {
     if (value !== undefined) environment[variable] = String(value);
   };
-  set('SHARDLINE_S3_SINK_FORMAT', format);
-  if (format === 'parquet') set('SHARDLINE_S3_SINK_SCHEMA', JSON.stringify(settings.schema));
+  // JSON lines are the sink's default: no --format then, so the command also runs a sink without it.
+  if (format === 'parquet') {
+    set('SHARDLINE_S3_SINK_FORMAT', format);
+    set('SHARDLINE_S3_SINK_SCHEMA', JSON.stringify(settings.schema));
+  }
   set('SHARDLINE_S3_SINK_SCHEMA_VERSION', settings.schemaVersion);
   set('SHARDLINE_S3_SINK_PARQUET_COMPRESSION', settings.parquetCompression);
   set('SHARDLINE_S3_SINK_PARQUET_ROW_GROUP_SIZE', settings.parquetRowGroupSize);

@@ -431,6 +431,15 @@ describe('ReferencePipelineStack archive settings', () => {
     const { stack, template } = referenceTemplate();
     expect(stack.archiveTable).toBeUndefined();
     template.resourceCountIs('AWS::Glue::Table', 0);
+    const sink = Object.values(template.findResources('AWS::ECS::TaskDefinition'))
+      .map((t) => t.Properties.ContainerDefinitions[0])
+      .find((c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    const names = sink.Environment.map((e: { Name: string }) => e.Name);
+    // JSON lines are the sink's default: no --format, so a sink without that flag runs the command too.
+    expect(names.filter((n: string) => n.startsWith('SHARDLINE_S3_SINK_')).sort()).toEqual([
+      'SHARDLINE_S3_SINK_COMPRESSION',
+      'SHARDLINE_S3_SINK_DATA_PREFIX',
+    ]);
   }, 60_000);
 
   it('takes any sink prefix without a table; with one, the prefix must read as partitions', () => {

@@ -1,4 +1,5 @@
 // The CDK app: `pnpm --filter @shardline/infra synth` (offline, no AWS account, no Docker).
+import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IngestIntegrationMode } from './constructs/IngestApi.js';
@@ -8,7 +9,9 @@ import { ReferencePipelineStack } from './stacks/ReferencePipelineStack.js';
 /**
  * Builds the app: the reference pipeline stack, checked by cdk-nag's AwsSolutions pack (every
  * unacknowledged finding fails synth). Context: `-c ingestMode=direct`, `-c stackName=…`,
- * `-c fanOut=s3Sink,liveMetrics`, `-c leaderAssignment=s3Sink,liveMetrics`.
+ * `-c fanOut=s3Sink,liveMetrics`, `-c leaderAssignment=s3Sink,liveMetrics`; the archive:
+ * `-c archiveFormat=parquet -c archiveSchema=<file.json>` (the s3-sink's schema file),
+ * `-c archiveDataPrefix=<template>`, `-c archiveTable=true` (a Glue table and an Athena workgroup).
  */
 export function buildApp(app: App = new App()): { app: App; stack: ReferencePipelineStack } {
   const mode = app.node.tryGetContext('ingestMode') as IngestIntegrationMode | undefined;
@@ -16,12 +19,23 @@ export function buildApp(app: App = new App()): { app: App; stack: ReferencePipe
   const fanOut = applications(app, 'fanOut');
   // `-c leaderAssignment=s3Sink,liveMetrics`: those applications use leader-based lease assignment.
   const leader = applications(app, 'leaderAssignment');
+  const context = (key: string) => app.node.tryGetContext(key) as string | undefined;
+  const schemaFile = context('archiveSchema');
+  const hasTable = String(context('archiveTable') ?? 'false') === 'true';
   const stack = new ReferencePipelineStack(app, app.node.tryGetContext('stackName') ?? 'ShardlinePipeline', {
     ingestMode: mode,
     fanOut: { s3Sink: fanOut.includes('s3Sink'), liveMetrics: fanOut.includes('liveMetrics') },
     leaseAssignment: {
       s3Sink: leader.includes('s3Sink') ? 'leader' : 'worker',
       liveMetrics: leader.includes('liveMetrics') ? 'leader' : 'worker',
+    },
+    archive: {
+      ...(context('archiveFormat') === undefined
+        ? {}
+        : { format: context('archiveFormat') as 'json' | 'parquet' }),
+      ...(schemaFile === undefined ? {} : { schema: JSON.parse(readFileSync(schemaFile, 'utf8')) }),
+      ...(context('archiveDataPrefix') === undefined ? {} : { dataPrefix: context('archiveDataPrefix') }),
+      ...(hasTable ? { table: { workGroup: {} } } : {}),
     },
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     description: 'Shardline reference pipeline: ingest API → Kinesis → s3-sink and live metrics on Fargate',

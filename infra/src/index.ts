@@ -5,7 +5,18 @@
 // Constructs
 
 export type { ArchiveBucketProps } from './constructs/ArchiveBucket.js';
-export { ARCHIVE_WRITER_ACTIONS, ArchiveBucket } from './constructs/ArchiveBucket.js';
+export { ARCHIVE_WRITER_ACTIONS, ArchiveBucket, START_CHECK_KEY_PREFIX } from './constructs/ArchiveBucket.js';
+export type { ArchiveTableProps } from './constructs/ArchiveTable.js';
+export { ArchiveTable } from './constructs/ArchiveTable.js';
+export type {
+  ArchiveColumn,
+  ArchiveLayout,
+  ArchiveRecordContent,
+  ArchiveSchema,
+  GlueColumn,
+  PartitionProjection,
+} from './constructs/archiveLayout.js';
+export { ArchiveColumnType, ArchiveFormat, GLUE_TYPES } from './constructs/archiveLayout.js';
 export type { ConsumerServiceProps } from './constructs/ConsumerService.js';
 export { ConsumerService } from './constructs/ConsumerService.js';
 export type { EventStreamProps, ShardScalingOptions } from './constructs/EventStream.js';
@@ -31,8 +42,21 @@ export { SHARD_SCALING_DEFAULTS } from './scaling/decideShardCount.js';
 
 // The reference stack
 
-export type { ReferencePipelineStackProps } from './stacks/ReferencePipelineStack.js';
-export { DEFAULT_COMMANDS, ReferencePipelineStack } from './stacks/ReferencePipelineStack.js';
+export type {
+  ReferencePipelineStackProps,
+  S3SinkArchiveSettings,
+  S3SinkMetricsSettings,
+} from './stacks/ReferencePipelineStack.js';
+export {
+  CLOUDWATCH_METRICS_IMPORT,
+  DEFAULT_COMMANDS,
+  ReferencePipelineStack,
+  S3_SINK_FLAG_VARIABLES,
+} from './stacks/ReferencePipelineStack.js';
+
+// Metrics: OpenTelemetry instruments as CloudWatch embedded-metric-format lines
+
+export { CloudWatchEmfExporter, EMF_DIMENSION_KEYS, emfRecords } from './metrics/CloudWatchEmfExporter.js';
 
 // Errors
 

@@ -35,7 +35,7 @@ export const REFERENCE_PIPELINE_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] 
   {
     id: 'AwsSolutions::AwsSolutions-ECS2',
     reason:
-      'Environment variables hold names only (stream, table, bucket, prefix); no secret is passed in the environment (ConsumerService has a secrets prop).',
+      "Environment variables hold names (stream, table, bucket, prefix) and the s3-sink's archive settings (format, schema, prefixes, time zone, buffering); no secret is passed in the environment (ConsumerService has a secrets prop).",
   },
 ]);
 

@@ -29,6 +29,12 @@ export const ARCHIVE_WRITER_ACTIONS = Object.freeze(['s3:PutObject', 's3:AbortMu
 /** The bucket-level action an archiver needs: find the uploads a crashed worker left (to abort them). */
 export const ARCHIVE_WRITER_BUCKET_ACTIONS = Object.freeze(['s3:ListBucketMultipartUploads'] as const);
 
+/**
+ * Where `shardline-s3-sink` proves at start that the bucket takes writes (a small object, deleted right
+ * after), followed by its application name.
+ */
+export const START_CHECK_KEY_PREFIX = '.shardline-s3-sink/write-check/';
+
 const BUCKET_NAME = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /**
@@ -124,6 +130,27 @@ export class ArchiveBucket extends Construct {
       grantee,
       actions: [...ARCHIVE_WRITER_ACTIONS],
       resourceArns: [this.bucket.arnForObjects(`${prefix ?? ''}*`)],
+      resource: this.bucket,
+    });
+  }
+
+  /**
+   * Lets the `shardline-s3-sink` command of application `applicationName` check the bucket before it
+   * takes leases: `s3:ListBucket` on the bucket (what `HeadBucket` needs; it lists key names, reads no
+   * object) and `s3:PutObject`, `s3:DeleteObject` on its one start-check key
+   * (`{@link START_CHECK_KEY_PREFIX}<applicationName>`) — without them the command exits at start.
+   */
+  grantStartCheck(grantee: iam.IGrantable, applicationName: string): void {
+    iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [this.bucket.bucketArn],
+      resource: this.bucket,
+    });
+    iam.Grant.addToPrincipalOrResource({
+      grantee,
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      resourceArns: [this.bucket.arnForObjects(`${START_CHECK_KEY_PREFIX}${applicationName}`)],
       resource: this.bucket,
     });
   }

@@ -32,8 +32,17 @@ export interface ConsumerServiceProps {
   readonly environment?: Readonly<Record<string, string>>;
   /** Secrets from Secrets Manager or SSM, by variable name. */
   readonly secrets?: Readonly<Record<string, ecs.Secret>>;
-  /** The archive this app writes to, and the key prefix it may write under. @defaultValue none */
-  readonly archive?: { readonly bucket: ArchiveBucket; readonly prefix?: string };
+  /**
+   * The archive this app writes to, and the key prefix it may write under. `startCheck` (default
+   * `true`) also allows the s3-sink command's start check: `HeadBucket` and its own object
+   * `.shardline-s3-sink/write-check/<application>` (see `ArchiveBucket.grantStartCheck`).
+   * @defaultValue none
+   */
+  readonly archive?: {
+    readonly bucket: ArchiveBucket;
+    readonly prefix?: string;
+    readonly startCheck?: boolean;
+  };
   /** Task CPU units (256, 512, 1024, 2048, 4096). @defaultValue 512 */
   readonly cpu?: number;
   /** Task memory in MiB. @defaultValue 1024 */
@@ -190,6 +199,8 @@ export class ConsumerService extends Construct {
     if (props.archive) {
       const { bucket, prefix = '' } = props.archive;
       bucket.grantArchiveWrite(role, prefix);
+      // The s3-sink command's start check (HeadBucket, and a write of its own small object).
+      if (props.archive.startCheck ?? true) bucket.grantStartCheck(role, tableName);
       const logicalId = Stack.of(bucket).getLogicalId(bucket.bucket.node.defaultChild as s3.CfnBucket);
       acknowledgeNag(
         role,

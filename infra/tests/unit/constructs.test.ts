@@ -84,7 +84,7 @@ describe('ReferencePipelineStack with enhanced fan-out', () => {
       sink.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
     );
     expect(env.SHARDLINE_FAN_OUT_CONSUMER).toEqual(env.SHARDLINE_APP);
-    expect(sink.Command[2]).toContain('set -- --fan-out "$SHARDLINE_FAN_OUT_CONSUMER"');
+    expect(sink.Command[2]).toContain('set -- "$@" --fan-out "$SHARDLINE_FAN_OUT_CONSUMER"');
     expect(sink.Command[2]).toContain('shardline-s3-sink.js "$@"');
     const metrics = containers.find((c) => !JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
     expect(JSON.stringify(metrics.Environment)).not.toContain('SHARDLINE_FAN_OUT_CONSUMER');
@@ -308,7 +308,15 @@ describe('ReferencePipelineStack (function mode)', () => {
           'kinesis:ListShards',
           'kms:Decrypt',
           ...(writesArchive
-            ? ['s3:AbortMultipartUpload', 's3:ListBucketMultipartUploads', 's3:PutObject']
+            ? [
+                's3:AbortMultipartUpload',
+                's3:ListBucketMultipartUploads',
+                's3:PutObject',
+                // the start check: HeadBucket, and its one object
+                's3:ListBucket',
+                's3:PutObject',
+                's3:DeleteObject',
+              ]
             : []),
         ].sort(),
       );
@@ -318,8 +326,18 @@ describe('ReferencePipelineStack (function mode)', () => {
         prefix.startsWith('S3') ? 'LiveMetricsLeases' : 'S3SinkLeases',
       );
       if (writesArchive) {
-        const objects = statements.find((s) => JSON.stringify(s.Action).includes('s3:PutObject'))!;
-        expect(JSON.stringify(objects.Resource)).toMatch(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/s3-sink\/\*"/);
+        const writes = statements.filter((s) => JSON.stringify(s.Action).includes('s3:PutObject'));
+        expect(writes.map((s) => JSON.stringify(s.Resource)).sort()).toEqual([
+          expect.stringMatching(
+            /ArchiveBucket[0-9A-F]+","Arn"\]\},"\/\.shardline-s3-sink\/write-check\/",\{"Ref":"S3SinkLeasesTable[0-9A-F]+"\}\]/,
+          ),
+          expect.stringMatching(/ArchiveBucket[0-9A-F]+","Arn"\]\},"\/s3-sink\/\*"/),
+        ]);
+        // Delete is granted on the start check's own key only.
+        const deletes = statements.filter((s) => JSON.stringify(s.Action).includes('s3:DeleteObject'));
+        expect(deletes.map((s) => JSON.stringify(s.Resource))).toEqual([
+          expect.stringMatching(/\/\.shardline-s3-sink\/write-check\/",\{"Ref":"S3SinkLeasesTable/),
+        ]);
         const bucket = statements.find((s) => s.Action === 's3:ListBucketMultipartUploads')!;
         expect(bucket.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ArchiveBucket/), 'Arn'] });
       }
@@ -348,7 +366,7 @@ describe('ReferencePipelineStack (function mode)', () => {
     for (const name of ['SHARDLINE_STREAM', 'SHARDLINE_APP', 'SHARDLINE_BUCKET'])
       expect(shell).toContain(`"$${name}"`);
     // Objects, manifests and errors all under the prefix the task role may write.
-    expect(shell.match(/"\$SHARDLINE_PREFIX"/g)).toHaveLength(3);
+    expect(shell.match(/"\$SHARDLINE_PREFIX/g)).toHaveLength(3);
   });
 
   it('creates KCL-compatible lease tables: leaseKey hash key only, on-demand, point-in-time recovery', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -14,16 +14,30 @@ describe('cdk synth (offline)', () => {
   });
 
   it.each([
-    ['function', '', ''],
-    ['direct', '', ''],
-    ['function', 's3Sink,liveMetrics', ''],
-    ['function', 's3Sink', 's3Sink,liveMetrics'],
+    ['function', '', '', ''],
+    ['direct', '', '', ''],
+    ['function', 's3Sink,liveMetrics', '', ''],
+    ['function', 's3Sink', 's3Sink,liveMetrics', ''],
+    ['function', '', '', 'parquet'],
   ])(
-    'synthesizes the %s mode (fan-out: %s; leader assignment: %s) with no unacknowledged cdk-nag finding',
-    (mode, fanOut, leaderAssignment) => {
+    'synthesizes the %s mode (fan-out: %s; leader assignment: %s; archive with a table: %s) with no unacknowledged cdk-nag finding',
+    (mode, fanOut, leaderAssignment, archiveFormat) => {
       const outdir = mkdtempSync(join(tmpdir(), 'shardline-cdk-'));
       dirs.push(outdir);
-      const { app } = buildApp(new App({ outdir, context: { ingestMode: mode, fanOut, leaderAssignment } }));
+      const archive: Record<string, string> = {};
+      if (archiveFormat !== '') {
+        const schemaFile = join(outdir, 'schema.json');
+        writeFileSync(schemaFile, JSON.stringify([{ name: 'event_type', type: 'string' }]));
+        Object.assign(archive, {
+          archiveFormat,
+          archiveSchema: schemaFile,
+          archiveDataPrefix: 'parquet/',
+          archiveTable: 'true',
+        });
+      }
+      const { app } = buildApp(
+        new App({ outdir, context: { ingestMode: mode, fanOut, leaderAssignment, ...archive } }),
+      );
       const assembly = app.synth(); // throws on an unacknowledged finding
       const template = assembly.getStackByName('ShardlinePipeline').template as {
         Resources: Record<string, { Type: string }>;
@@ -34,6 +48,7 @@ describe('cdk synth (offline)', () => {
       // A lease table per application, and a coordinator table per leader-mode one.
       const leaders = leaderAssignment === '' ? 0 : leaderAssignment.split(',').length;
       expect(types.filter((t) => t === 'AWS::DynamoDB::Table')).toHaveLength(2 + leaders);
+      expect(types.filter((t) => t === 'AWS::Glue::Table')).toHaveLength(archiveFormat === '' ? 0 : 1);
       const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
         pluginReports: {
           pluginName: string;

@@ -7,6 +7,7 @@ import {
 import { ShardCheckpointer } from '../checkpoint/ShardCheckpointer.js';
 import { LeaseLostError, RetriesExhaustedError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
+import type { ShardProgress } from '../health/healthStatus.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import type { Lease } from '../leases/Lease.js';
@@ -115,6 +116,10 @@ export class ShardConsumer implements ShardInfo {
   #resolveCompletion!: (reason: ShardCompletionReason) => void;
   #isCompleted = false;
   #finishing: Promise<void> | undefined;
+  /** `millisBehindLatest` of the last read (health: is the shard behind?). */
+  #lastMillisBehindLatest: number | undefined;
+  /** When a batch was last handled, or the session started (health: is the shard progressing?). */
+  #lastProgressAtMs: number;
 
   constructor(lease: Lease, context: ShardConsumerContext) {
     this.#lease = lease;
@@ -124,6 +129,7 @@ export class ShardConsumer implements ShardInfo {
     this.startingCheckpoint = lease.checkpoint;
     this.pendingCheckpoint = lease.pendingCheckpoint;
     this.pendingCheckpointState = lease.pendingCheckpointState;
+    this.#lastProgressAtMs = context.clock.nowMs();
     this.completion = new Promise((resolve) => {
       this.#resolveCompletion = resolve;
     });
@@ -166,6 +172,16 @@ export class ShardConsumer implements ShardInfo {
     if (this.#isClaimed) return false;
     this.#isClaimed = true;
     return true;
+  }
+
+  /** What the health check judges this shard on: work waiting, and time since a batch was handled. */
+  progress(nowMs: number): ShardProgress {
+    return {
+      shardId: this.shardId,
+      bufferedBatchCount: this.#unacked.length,
+      millisBehindLatest: this.#lastMillisBehindLatest,
+      sinceProgressMs: Math.max(0, nowMs - this.#lastProgressAtMs),
+    };
   }
 
   /** Whether batches may still be handed out. */
@@ -243,6 +259,7 @@ export class ShardConsumer implements ShardInfo {
   }
 
   #reportProcessed(batch: Batch): void {
+    this.#lastProgressAtMs = this.#context.clock.nowMs();
     this.#context.onEvent({
       type: 'BATCH_PROCESSED',
       shardId: this.shardId,
@@ -393,6 +410,7 @@ export class ShardConsumer implements ShardInfo {
             break;
           }
           failures = 0;
+          this.#lastMillisBehindLatest = result.millisBehindLatest;
           const batch = new Batch(this, result.records, result.millisBehindLatest, result.byteCount);
           // A reader that fails is restarted right after the last record it handed over.
           start = { kind: 'AFTER', position: batch.last };

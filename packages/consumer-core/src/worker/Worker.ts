@@ -2,6 +2,8 @@ import { retry } from '@shardline/common';
 import type { ResolvedConsumerConfig } from '../config/resolveConsumerConfig.js';
 import { InvalidStateError } from '../errors.js';
 import { asError, type ConsumerEvent, type ConsumerEventListener, type ConsumerState } from '../events.js';
+import { HealthServer } from '../health/HealthServer.js';
+import { evaluateLiveness, evaluateReadiness, type HealthSnapshot } from '../health/healthStatus.js';
 import { Loop } from '../internal/Loop.js';
 import type { Lease } from '../leases/Lease.js';
 import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
@@ -55,10 +57,21 @@ export class Worker {
   readonly #startController = new AbortController();
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #healthServer: HealthServer | undefined;
 
   constructor(config: ResolvedConsumerConfig, ports: WorkerPorts) {
     this.#config = config;
     this.#ports = ports;
+    const { health } = config;
+    this.#healthServer = health
+      ? new HealthServer({
+          host: health.host,
+          port: health.port,
+          logger: config.logger,
+          liveness: (eventLoop) => evaluateLiveness(this.healthSnapshot(eventLoop), health),
+          readiness: (eventLoop) => evaluateReadiness(this.healthSnapshot(eventLoop), health),
+        })
+      : undefined;
     this.#metrics = new ConsumerMetrics({
       meterProvider: config.meterProvider,
       applicationName: config.applicationName,
@@ -155,6 +168,33 @@ export class Worker {
     return this.#config.workerId;
   }
 
+  /** Where the health endpoints listen (after `start()` began, until `stop()` ended). */
+  get healthAddress(): { readonly host: string; readonly port: number } | undefined {
+    return this.#healthServer?.address;
+  }
+
+  /** What the health endpoints judge, now. */
+  healthSnapshot(eventLoop: HealthSnapshot['eventLoop']): HealthSnapshot {
+    const nowMs = this.#config.clock.nowMs();
+    const { lastRenewedAtMs, failingSinceMs } = this.#coordinator.renewalStatus;
+    return {
+      workerId: this.#config.workerId,
+      state: this.#state,
+      eventLoop,
+      leaseRenewal: {
+        heldLeaseCount: this.#coordinator.heldLeaseKeys().length,
+        lastRenewalAgoMs: lastRenewedAtMs === undefined ? undefined : Math.round(nowMs - lastRenewedAtMs),
+        failingForMs: failingSinceMs === undefined ? undefined : Math.round(nowMs - failingSinceMs),
+      },
+      shards: [...this.#shardConsumers.values()]
+        .filter((shardConsumer) => shardConsumer.isActive)
+        .map((shardConsumer) => {
+          const progress = shardConsumer.progress(nowMs);
+          return { ...progress, sinceProgressMs: Math.round(progress.sinceProgressMs) };
+        }),
+    };
+  }
+
   /** Shards being processed now. */
   get activeShardIds(): string[] {
     return [...this.#shardConsumers.keys()];
@@ -194,6 +234,8 @@ export class Worker {
         ? AbortSignal.any([this.#config.signal, this.#startController.signal])
         : this.#startController.signal;
       try {
+        // First: a port already taken fails start() before anything is written to the table.
+        await this.#healthServer?.listen();
         for (const store of [this.#ports.leaseStore, this.#ports.coordinatorStore]) {
           if (!store || (store === this.#ports.coordinatorStore && this.#config.leaseAssignment !== 'leader'))
             continue;
@@ -230,6 +272,7 @@ export class Worker {
           });
         }
       } catch (error) {
+        await this.#healthServer?.close();
         this.#metrics.close();
         this.#setState('stopped');
         this.#stopping ??= Promise.resolve();
@@ -281,6 +324,8 @@ export class Worker {
       );
       await step('tell peers to take the released leases', () => this.#coordinator.hintPeers());
       await step('stop lease renewal', () => this.#coordinator.stop());
+      // Last: /readyz answers 503 (stopping) while the shards drain.
+      await step('close the health endpoints', async () => this.#healthServer?.close());
       this.#metrics.close();
       this.#setState('stopped');
     })();

@@ -192,10 +192,15 @@ export interface HealthCheckOptions {
 
 /** {@link HealthCheckOptions} after defaults. */
 export interface ResolvedHealthCheckConfig {
+  /** The port to listen on (0: any free port). */
   readonly port: number;
+  /** The address to bind. */
   readonly host: string;
+  /** `/healthz` fails above this event-loop delay (p99), in milliseconds. */
   readonly maxEventLoopDelayMs: number;
+  /** `/healthz` fails when renewals have been failing for longer than this, in milliseconds. */
   readonly maxRenewalFailureMs: number;
+  /** A shard behind without progress for longer than this is stalled (`/readyz`), in milliseconds. */
   readonly stalledShardMs: number;
 }
 
@@ -659,10 +664,9 @@ function resolveHealth(
   for (const key of Object.keys(given)) {
     if (!HEALTH_KEYS.has(key)) problems.add(`health.${key}`, 'unknown option');
   }
-  const port =
-    given.port === undefined
-      ? (problems.add('health.port', 'is required (0–65535)'), 0)
-      : problems.integer('health.port', given.port, 0, 65_535);
+  let port = 0;
+  if (given.port === undefined) problems.add('health.port', 'is required (0–65535)');
+  else port = problems.integer('health.port', given.port, 0, 65_535);
   const host = given.host ?? CONSUMER_DEFAULTS.healthHost;
   if (typeof host !== 'string' || host.length === 0) {
     problems.add('health.host', `must be a non-empty address such as '0.0.0.0', got ${JSON.stringify(host)}`);

@@ -173,7 +173,7 @@ export interface HealthCheckOptions {
    * @defaultValue `'127.0.0.1'`
    */
   readonly host?: string;
-  /** `/healthz` fails when the event loop's delay (p99 since the previous probe) is above this. @defaultValue 1000 */
+  /** `/healthz` fails when the event loop's delay (p99 of a timer's lateness over the last 10 s, sampled every 100 ms) is above this. @defaultValue 1000 */
   readonly maxEventLoopDelayMs?: number;
   /**
    * `/healthz` fails when lease renewals have been failing for longer than this (every attempt

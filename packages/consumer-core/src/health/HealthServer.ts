@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from '../internal/logger.js';
 import type { HealthReport } from './healthStatus.js';
 
@@ -10,7 +9,9 @@ export interface HealthServerOptions {
   /** 0 picks a free port (see {@link HealthServer.address}). */
   readonly port: number;
   readonly logger: Logger;
-  /** Answers `/healthz`; gets the event-loop delay measured since the previous probe. */
+  /** How far back the event-loop delay is judged. @defaultValue 10000 */
+  readonly eventLoopWindowMs?: number;
+  /** Answers `/healthz`; gets the event-loop delay of the last window. */
   readonly liveness: (eventLoop: EventLoopDelay) => HealthReport;
   /** Answers `/readyz`. */
   readonly readiness: (eventLoop: EventLoopDelay) => HealthReport;
@@ -22,25 +23,30 @@ export interface EventLoopDelay {
   readonly maxDelayMs: number;
 }
 
-/** How finely the event-loop delay is sampled (Node's default is 10 ms). */
-const EVENT_LOOP_RESOLUTION_MS = 20;
-/** The histogram is reset at least this often, so one old pause does not fail every later probe. */
-const EVENT_LOOP_WINDOW_MS = 30_000;
+/**
+ * How often the event loop is sampled: a timer that should fire every 100 ms records how late it ran.
+ * (`perf_hooks.monitorEventLoopDelay` loses the first sample after each `reset()`, so a pause right
+ * after a probe would go unseen; a timer of our own keeps a sliding window instead.)
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+const DEFAULT_EVENT_LOOP_WINDOW_MS = 10_000;
 
 /**
  * `/healthz` and `/readyz` over `node:http`: GET and HEAD, JSON bodies, 405 for other methods, 404 for
- * other paths. Owns the listening socket and the event-loop delay histogram; {@link close} frees both.
+ * other paths. Owns the listening socket and the event-loop sampler; {@link close} stops both.
  */
 export class HealthServer {
   readonly #options: HealthServerOptions;
   readonly #server: Server;
-  readonly #histogram: IntervalHistogram;
-  #windowStartedAtMs = 0;
+  readonly #windowMs: number;
+  /** Event-loop delays of the last window, oldest first. */
+  #samples: { readonly atMs: number; readonly delayMs: number }[] = [];
+  #sampler: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: HealthServerOptions) {
     this.#options = options;
-    this.#histogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+    this.#windowMs = options.eventLoopWindowMs ?? DEFAULT_EVENT_LOOP_WINDOW_MS;
     this.#server = createServer((request, response) => this.#handle(request, response));
     // Probes are short: never hold the process open, or a stopping consumer, on an idle keep-alive.
     this.#server.keepAliveTimeout = 1_000;
@@ -58,11 +64,10 @@ export class HealthServer {
    * @throws the listen error (`EADDRINUSE`, `EACCES`), the server then closed.
    */
   async listen(): Promise<void> {
-    this.#histogram.enable();
-    this.#windowStartedAtMs = performance.now();
+    this.#startSampling();
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => {
-        this.#histogram.disable();
+        this.#stopSampling();
         reject(error);
       };
       this.#server.once('error', onError);
@@ -77,7 +82,7 @@ export class HealthServer {
   /** Stops listening and closes every connection. Memoized. */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      this.#histogram.disable();
+      this.#stopSampling();
       if (!this.#server.listening) {
         resolve();
         return;
@@ -89,20 +94,37 @@ export class HealthServer {
     return this.#closing;
   }
 
+  #startSampling(): void {
+    let expectedAtMs = performance.now() + EVENT_LOOP_SAMPLE_MS;
+    this.#sampler = setInterval(() => {
+      const nowMs = performance.now();
+      this.#samples.push({ atMs: nowMs, delayMs: Math.max(0, nowMs - expectedAtMs) });
+      expectedAtMs = nowMs + EVENT_LOOP_SAMPLE_MS;
+      this.#prune(nowMs);
+    }, EVENT_LOOP_SAMPLE_MS);
+    this.#sampler.unref();
+  }
+
+  #stopSampling(): void {
+    if (this.#sampler) clearInterval(this.#sampler);
+    this.#sampler = undefined;
+    this.#samples = [];
+  }
+
+  #prune(nowMs: number): void {
+    const fromMs = nowMs - this.#windowMs;
+    let drop = 0;
+    while (drop < this.#samples.length && this.#samples[drop]!.atMs < fromMs) drop++;
+    if (drop > 0) this.#samples.splice(0, drop);
+  }
+
+  /** p99 and max of the delays sampled in the last window (a blocked loop yields few, long samples). */
   #eventLoopDelay(): EventLoopDelay {
-    const histogram = this.#histogram;
-    const toMs = (ns: number) => Math.round(ns / 1e6);
-    const delay =
-      histogram.count === 0
-        ? { delayP99Ms: 0, maxDelayMs: 0 }
-        : { delayP99Ms: toMs(histogram.percentile(99)), maxDelayMs: toMs(histogram.max) };
-    // The window is the time since the previous probe, or the last 30 s at most.
-    const nowMs = performance.now();
-    if (histogram.count > 0 || nowMs - this.#windowStartedAtMs > EVENT_LOOP_WINDOW_MS) {
-      histogram.reset();
-      this.#windowStartedAtMs = nowMs;
-    }
-    return delay;
+    this.#prune(performance.now());
+    if (this.#samples.length === 0) return { delayP99Ms: 0, maxDelayMs: 0 };
+    const delays = this.#samples.map((sample) => sample.delayMs).sort((a, b) => a - b);
+    const p99 = delays[Math.ceil(0.99 * delays.length) - 1]!;
+    return { delayP99Ms: Math.round(p99), maxDelayMs: Math.round(delays[delays.length - 1]!) };
   }
 
   #handle(request: IncomingMessage, response: ServerResponse): void {

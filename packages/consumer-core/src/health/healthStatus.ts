@@ -10,7 +10,7 @@ export interface HealthSnapshot {
   readonly workerId: string;
   /** The consumer's lifecycle state. */
   readonly state: ConsumerState;
-  /** Event-loop delay over the window since the previous probe, in milliseconds. */
+  /** Event-loop delay over the last 10 s (a 100 ms timer's lateness), in milliseconds. */
   readonly eventLoop: {
     /** 99th percentile of the measured delay (0 when nothing was measured yet). */
     readonly delayP99Ms: number;
@@ -43,6 +43,11 @@ export interface ShardProgress {
   readonly millisBehindLatest: number | undefined;
   /** Time since a batch of this shard was last handled (or since the session started). */
   readonly sinceProgressMs: number;
+  /**
+   * Sessions of this shard that failed on this worker in a row without a batch handled (the poison
+   * policy: `fail()`, a batch out of retries); `sinceProgressMs` then counts from before the first.
+   */
+  readonly failedSessions: number;
 }
 
 /** The thresholds of the health checks (see `HealthCheckOptions`). */
@@ -84,13 +89,14 @@ export interface HealthReport {
 }
 
 /**
- * Whether a shard is stalled: behind — records read and not handled — and no batch handled for longer
- * than `stalledShardMs`. A quiet shard (nothing read, nothing waiting) is never stalled however long it
+ * Whether a shard is stalled: behind — records read and not handled, now or by a session that failed
+ * here — and no batch handled for longer than `stalledShardMs`. A quiet shard (nothing read, nothing waiting) is never stalled however long it
  * stays quiet. (`millisBehindLatest` is reported with it, not judged: readers yield no empty reads, so
  * the value of the last batch read goes stale on a quiet shard.)
  */
 export function isShardStalled(shard: ShardProgress, stalledShardMs: number): boolean {
-  return shard.bufferedBatchCount > 0 && shard.sinceProgressMs > stalledShardMs;
+  const isBehind = shard.bufferedBatchCount > 0 || shard.failedSessions > 0;
+  return isBehind && shard.sinceProgressMs > stalledShardMs;
 }
 
 function livenessChecks(

@@ -44,6 +44,13 @@ export interface ShardConsumerContext {
    * failures in a row at its checkpoint, when recorded).
    */
   readonly onFailed?: (shardId: string, failureCount: number | undefined) => void;
+  /**
+   * When a batch of this shard was last handled, if before this session (a session that failed here at
+   * the same checkpoint): the health check's stall clock goes on instead of starting again.
+   */
+  readonly progressSinceMs?: number;
+  /** Sessions of this shard that failed here in a row, at this checkpoint, before this one. */
+  readonly failedSessionsBefore?: number;
 }
 
 class Batch implements RecordBatch {
@@ -120,6 +127,8 @@ export class ShardConsumer implements ShardInfo {
   #lastMillisBehindLatest: number | undefined;
   /** When a batch was last handled, or the session started (health: is the shard progressing?). */
   #lastProgressAtMs: number;
+  /** Failed sessions in a row here before this one; 0 once a batch is handled. */
+  #failedSessionsBefore: number;
 
   constructor(lease: Lease, context: ShardConsumerContext) {
     this.#lease = lease;
@@ -129,7 +138,8 @@ export class ShardConsumer implements ShardInfo {
     this.startingCheckpoint = lease.checkpoint;
     this.pendingCheckpoint = lease.pendingCheckpoint;
     this.pendingCheckpointState = lease.pendingCheckpointState;
-    this.#lastProgressAtMs = context.clock.nowMs();
+    this.#lastProgressAtMs = context.progressSinceMs ?? context.clock.nowMs();
+    this.#failedSessionsBefore = context.failedSessionsBefore ?? 0;
     this.completion = new Promise((resolve) => {
       this.#resolveCompletion = resolve;
     });
@@ -174,6 +184,26 @@ export class ShardConsumer implements ShardInfo {
     return true;
   }
 
+  /** The checkpoint last written (durable) for this shard. */
+  get writtenCheckpoint(): ExtendedSequenceNumber {
+    return this.#checkpointer.written;
+  }
+
+  /** Failed sessions of this shard here in a row before this one (0 once a batch is handled). */
+  get failedSessionsBefore(): number {
+    return this.#failedSessionsBefore;
+  }
+
+  /** `millisBehindLatest` of the last batch read. */
+  get millisBehindLatest(): number | undefined {
+    return this.#lastMillisBehindLatest;
+  }
+
+  /** When a batch was last handled, or the session (or the failed sessions before it) started. */
+  get lastProgressAtMs(): number {
+    return this.#lastProgressAtMs;
+  }
+
   /** What the health check judges this shard on: work waiting, and time since a batch was handled. */
   progress(nowMs: number): ShardProgress {
     return {
@@ -181,6 +211,7 @@ export class ShardConsumer implements ShardInfo {
       bufferedBatchCount: this.#unacked.length,
       millisBehindLatest: this.#lastMillisBehindLatest,
       sinceProgressMs: Math.max(0, nowMs - this.#lastProgressAtMs),
+      failedSessions: this.#failedSessionsBefore,
     };
   }
 
@@ -260,6 +291,7 @@ export class ShardConsumer implements ShardInfo {
 
   #reportProcessed(batch: Batch): void {
     this.#lastProgressAtMs = this.#context.clock.nowMs();
+    this.#failedSessionsBefore = 0;
     this.#context.onEvent({
       type: 'BATCH_PROCESSED',
       shardId: this.shardId,

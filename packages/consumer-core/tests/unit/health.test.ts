@@ -28,8 +28,20 @@ function snapshot(overrides: Partial<HealthSnapshot> = {}): HealthSnapshot {
     eventLoop: { delayP99Ms: 12, maxDelayMs: 30 },
     leaseRenewal: { heldLeaseCount: 2, lastRenewalAgoMs: 1_500, failingForMs: undefined },
     shards: [
-      { shardId: 'shardId-000', bufferedBatchCount: 1, millisBehindLatest: 0, sinceProgressMs: 200 },
-      { shardId: 'shardId-001', bufferedBatchCount: 0, millisBehindLatest: 5_000, sinceProgressMs: 900_000 },
+      {
+        shardId: 'shardId-000',
+        bufferedBatchCount: 1,
+        millisBehindLatest: 0,
+        sinceProgressMs: 200,
+        failedSessions: 0,
+      },
+      {
+        shardId: 'shardId-001',
+        bufferedBatchCount: 0,
+        millisBehindLatest: 5_000,
+        sinceProgressMs: 900_000,
+        failedSessions: 0,
+      },
     ],
     ...overrides,
   };
@@ -49,8 +61,20 @@ describe('health decisions (pure)', () => {
   it('a stalled shard fails /readyz, listing it, and never /healthz', () => {
     const stalled = snapshot({
       shards: [
-        { shardId: 'shardId-002', bufferedBatchCount: 3, millisBehindLatest: 7_000, sinceProgressMs: 60_001 },
-        { shardId: 'shardId-000', bufferedBatchCount: 1, millisBehindLatest: 0, sinceProgressMs: 60_000 },
+        {
+          shardId: 'shardId-002',
+          bufferedBatchCount: 3,
+          millisBehindLatest: 7_000,
+          sinceProgressMs: 60_001,
+          failedSessions: 0,
+        },
+        {
+          shardId: 'shardId-000',
+          bufferedBatchCount: 1,
+          millisBehindLatest: 0,
+          sinceProgressMs: 60_000,
+          failedSessions: 0,
+        },
       ],
     });
     expect(evaluateLiveness(stalled, thresholds).statusCode).toBe(200);
@@ -70,6 +94,28 @@ describe('health decisions (pure)', () => {
       ],
     });
     expect(ready.body.checks.shards!.reason).toContain('1 shard(s)');
+  });
+
+  it('a shard whose sessions fail here (nothing buffered between sessions) is stalled once no batch was handled for the stall time', () => {
+    const failing = (sinceProgressMs: number) =>
+      snapshot({
+        shards: [
+          {
+            shardId: 'shardId-003',
+            bufferedBatchCount: 0,
+            millisBehindLatest: 100,
+            sinceProgressMs,
+            failedSessions: 3,
+          },
+        ],
+      });
+    expect(evaluateReadiness(failing(60_000), thresholds).statusCode).toBe(200);
+    const ready = evaluateReadiness(failing(60_001), thresholds);
+    expect(ready.statusCode).toBe(503);
+    expect(ready.body.checks.shards).toMatchObject({
+      stalled: [{ shardId: 'shardId-003', failedSessions: 3 }],
+    });
+    expect(evaluateLiveness(failing(60_001), thresholds).statusCode).toBe(200);
   });
 
   it('a slow event loop fails both', () => {
@@ -310,6 +356,64 @@ describe('health endpoints of a consumer (in memory)', () => {
       recovered = await call(port, '/healthz');
     }
     expect(recovered.status).toBe(200);
+    await consumer.stop();
+  });
+
+  it('a shard whose sessions keep failing here (poison policy) stays stalled across sessions', async () => {
+    const stream = new InMemoryStream({ shardCount: 2, maxRecordsPerFetch: 5 });
+    for (let i = 0; i < 20; i++) stream.putRecord(`k${i}`, `r${i}`);
+    let poisonShard: string | undefined;
+    let failures = 0;
+    const consumer = createTestConsumer({
+      stream,
+      shutdownTimeoutMs: 200,
+      maxShardFailures: 1_000,
+      shardFailureBackoffMs: 0,
+      health: { port: 0, stalledShardMs: 600 },
+    });
+    await consumer.run({
+      maxAttempts: 1,
+      processBatch: async (batch) => {
+        poisonShard ??= batch.shardId;
+        if (batch.shardId === poisonShard) {
+          failures++;
+          throw new Error('poison');
+        }
+      },
+    });
+    const port = consumer.healthAddress!.port;
+    let ready = await call(port, '/readyz');
+    const deadline = Date.now() + 10_000;
+    while (ready.status !== 503 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      ready = await call(port, '/readyz');
+    }
+    // Each session is shorter than the stall time: the clock went on across them.
+    expect(failures).toBeGreaterThan(1);
+    expect(ready.status).toBe(503);
+    expect(ready.json().checks.shards!.stalled).toEqual([expect.objectContaining({ shardId: poisonShard })]);
+    expect((await call(port, '/healthz')).status).toBe(200);
+    await consumer.stop();
+  });
+
+  it('/healthz fails after the event loop was blocked', async () => {
+    const consumer = createTestConsumer({
+      stream: new InMemoryStream({ shardCount: 1 }),
+      health: { port: 0, maxEventLoopDelayMs: 150 },
+    });
+    await consumer.start();
+    const port = consumer.healthAddress!.port;
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await call(port, '/healthz')).status).toBe(200);
+    const blockedUntil = performance.now() + 500;
+    while (performance.now() < blockedUntil) {
+      // A synchronous stretch: nothing else runs.
+    }
+    const blocked = await call(port, '/healthz');
+    expect(blocked.status).toBe(503);
+    expect(blocked.json().checks.eventLoop).toMatchObject({ ok: false });
+    expect(blocked.json().checks.eventLoop!.maxDelayMs as number).toBeGreaterThanOrEqual(400);
+    expect((await call(port, '/readyz')).status).toBe(503);
     await consumer.stop();
   });
 });

@@ -31,7 +31,7 @@ describe('HealthServer', () => {
       liveness: (eventLoop) => {
         seen.push(eventLoop);
         return {
-          statusCode: eventLoop.delayP99Ms > 200 ? 503 : 200,
+          statusCode: eventLoop.delayP99Ms > 250 ? 503 : 200,
           body: { status: 'ok', workerId: 'w', checks: {} },
         };
       },
@@ -43,16 +43,15 @@ describe('HealthServer', () => {
       await sleep(350);
       expect((await get(port, '/healthz')).status).toBe(200);
       // A probe right after the previous one still sees the pause (nothing is reset by a probe).
-      const blockedUntil = performance.now() + 400;
+      const blockedUntil = performance.now() + 500;
       while (performance.now() < blockedUntil) {
         // A synchronous stretch: the sampler cannot run.
       }
       expect((await get(port, '/healthz')).status).toBe(503);
       expect((await get(port, '/healthz')).status).toBe(503);
-      expect(seen.at(-1)!.maxDelayMs).toBeGreaterThanOrEqual(300);
+      expect(seen.at(-1)!.maxDelayMs).toBeGreaterThanOrEqual(400);
       await sleep(1_200);
       expect((await get(port, '/healthz')).status).toBe(200);
-      expect(seen.at(-1)!.maxDelayMs).toBeLessThan(200);
     } finally {
       await server.close();
     }

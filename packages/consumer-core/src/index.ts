@@ -9,10 +9,12 @@ export type {
   ConsumerOptions,
   ConsumerTimeoutOptions,
   FanOutRetrievalOptions,
+  HealthCheckOptions,
   LeaseAssignmentMode,
   PollingRetrievalOptions,
   ResolvedConsumerConfig,
   ResolvedConsumerTimeouts,
+  ResolvedHealthCheckConfig,
   ResolvedRetrievalConfig,
   RetrievalOptions,
 } from './config/resolveConsumerConfig.js';
@@ -39,6 +41,16 @@ export {
 // Events and lifecycle
 export type { ConsumerEvent, ConsumerEventListener, LeaseLossReason } from './events.js';
 export { ConsumerEventType, ConsumerState } from './events.js';
+// Health checks: the pure decisions behind /healthz and /readyz
+export type {
+  HealthCheckResult,
+  HealthReport,
+  HealthSnapshot,
+  HealthThresholds,
+  ShardProgress,
+  StalledShard,
+} from './health/healthStatus.js';
+export { evaluateLiveness, evaluateReadiness, isShardStalled } from './health/healthStatus.js';
 // Utilities: clock and logger ports
 export type { Clock } from './internal/clock.js';
 export type { LogFields, Logger } from './internal/logger.js';

@@ -125,6 +125,16 @@ class DefaultS3Sink implements S3Sink {
       logger: config.logger,
       ...(config.meterProvider === undefined ? {} : { meterProvider: config.meterProvider }),
       ...config.consumer,
+      ...(config.consumer.health === undefined
+        ? {}
+        : {
+            health: {
+              // A batch counts as handled once its range is written, about a buffer interval after it
+              // was read: a shard is stalled only well past that.
+              stalledShardMs: Math.max(300_000, 2 * config.bufferIntervalMs + 60_000),
+              ...config.consumer.health,
+            },
+          }),
       // A range's checkpoint is written before the next range is recorded (the redo relies on it
       // only for speed: see ShardArchiver). The consumer's buffer must hold a whole range, the next
       // one, and one more GetRecords answer (up to 10 MiB): a batch only partly in a written range

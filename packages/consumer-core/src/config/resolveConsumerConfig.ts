@@ -154,6 +154,54 @@ export interface ConsumerOptions {
    * with `StreamIdentityMismatchError`; `shardline reset` is the deliberate way out. @defaultValue false
    */
   readonly acceptStreamIdentityChange?: boolean;
+  /**
+   * Serve `/healthz` and `/readyz` over HTTP on this port while the consumer runs (started by
+   * `start()`/`run()`, closed by `stop()`). `/healthz` judges this process only (event loop responsive,
+   * lease renewals succeeding): use it as the container health check. `/readyz` adds the consumer's state
+   * and stalled shards, which are never a reason to restart the process. @defaultValue off
+   */
+  readonly health?: HealthCheckOptions;
+}
+
+/** Options of the health endpoints (see {@link ConsumerOptions.health}). */
+export interface HealthCheckOptions {
+  /** The port to listen on (1–65535, or 0 for any free port). */
+  readonly port: number;
+  /**
+   * The address to bind. Keep the default unless something outside the process's network namespace
+   * probes it; a container whose orchestrator probes over the network needs `'0.0.0.0'`.
+   * @defaultValue `'127.0.0.1'`
+   */
+  readonly host?: string;
+  /** `/healthz` fails when the event loop's delay (p99 of a timer's lateness over the last 10 s, sampled every 100 ms) is above this. @defaultValue 1000 */
+  readonly maxEventLoopDelayMs?: number;
+  /**
+   * `/healthz` fails when lease renewals have been failing for longer than this (every attempt
+   * since the last success failed). By then the worker has given up its leases locally.
+   * @defaultValue `failoverTimeMs`
+   */
+  readonly maxRenewalFailureMs?: number;
+  /**
+   * A shard behind (records read and not yet handled) without a handled batch for longer than this is
+   * stalled: `/readyz` lists it and answers 503 (`/healthz` does not).
+   * Keep it above the longest time a batch may take (for the S3 sink: its buffer interval).
+   * @defaultValue 300000
+   */
+  readonly stalledShardMs?: number;
+}
+
+/** {@link HealthCheckOptions} after defaults. */
+export interface ResolvedHealthCheckConfig {
+  /** The port to listen on (0: any free port). */
+  readonly port: number;
+  /** The address to bind. */
+  readonly host: string;
+  /** `/healthz` fails above this event-loop delay (p99), in milliseconds. */
+  readonly maxEventLoopDelayMs: number;
+  /** `/healthz` fails when renewals have been failing for longer than this, in milliseconds. */
+  readonly maxRenewalFailureMs: number;
+  /** A shard behind without progress for longer than this is stalled (`/readyz`), in milliseconds. */
+  readonly stalledShardMs: number;
 }
 
 /** How a consumer reads records (see {@link ConsumerOptions.retrieval}). */
@@ -272,6 +320,8 @@ export interface ResolvedConsumerConfig {
   readonly leaseCleanupIntervalMs: number;
   readonly garbageLeaseGracePeriodMs: number;
   readonly acceptStreamIdentityChange: boolean;
+  /** The health endpoints, when enabled. */
+  readonly health: ResolvedHealthCheckConfig | undefined;
 }
 
 /** Defaults of {@link ConsumerOptions} (derived defaults are computed from `failoverTimeMs`). */
@@ -295,6 +345,9 @@ export const CONSUMER_DEFAULTS = {
   acceptStreamIdentityChange: false,
   maxShardFailures: 5,
   shardFailureBackoffMs: 10_000,
+  healthHost: '127.0.0.1',
+  maxEventLoopDelayMs: 1_000,
+  stalledShardMs: 300_000,
 } as const;
 
 const KNOWN_KEYS = new Set([
@@ -332,7 +385,9 @@ const KNOWN_KEYS = new Set([
   'leaseCleanupIntervalMs',
   'garbageLeaseGracePeriodMs',
   'acceptStreamIdentityChange',
+  'health',
 ]);
+const HEALTH_KEYS = new Set(['port', 'host', 'maxEventLoopDelayMs', 'maxRenewalFailureMs', 'stalledShardMs']);
 
 const TIMEOUT_KEYS = new Set(['kinesisCallMs', 'leaseTableCallMs']);
 const POLLING_KEYS = new Set(['idleTimeBetweenReadsMs', 'maxRecordsPerFetch']);
@@ -555,6 +610,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     );
   }
 
+  const health = resolveHealth(options.health, baseFailoverMs, problems);
+
   problems.throwIfAny();
   return {
     streamName,
@@ -590,6 +647,51 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     leaseCleanupIntervalMs,
     garbageLeaseGracePeriodMs,
     acceptStreamIdentityChange,
+    health,
+  };
+}
+
+function resolveHealth(
+  given: HealthCheckOptions | undefined,
+  failoverTimeMs: number,
+  problems: ProblemList,
+): ResolvedHealthCheckConfig | undefined {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null) {
+    problems.add('health', 'must be an object ({ port, host?, ... })');
+    return undefined;
+  }
+  for (const key of Object.keys(given)) {
+    if (!HEALTH_KEYS.has(key)) problems.add(`health.${key}`, 'unknown option');
+  }
+  let port = 0;
+  if (given.port === undefined) problems.add('health.port', 'is required (0–65535)');
+  else port = problems.integer('health.port', given.port, 0, 65_535);
+  const host = given.host ?? CONSUMER_DEFAULTS.healthHost;
+  if (typeof host !== 'string' || host.length === 0) {
+    problems.add('health.host', `must be a non-empty address such as '0.0.0.0', got ${JSON.stringify(host)}`);
+  }
+  return {
+    port,
+    host,
+    maxEventLoopDelayMs: problems.integer(
+      'health.maxEventLoopDelayMs',
+      given.maxEventLoopDelayMs ?? CONSUMER_DEFAULTS.maxEventLoopDelayMs,
+      10,
+      600_000,
+    ),
+    maxRenewalFailureMs: problems.integer(
+      'health.maxRenewalFailureMs',
+      given.maxRenewalFailureMs ?? failoverTimeMs,
+      100,
+      86_400_000,
+    ),
+    stalledShardMs: problems.integer(
+      'health.stalledShardMs',
+      given.stalledShardMs ?? CONSUMER_DEFAULTS.stalledShardMs,
+      100,
+      86_400_000,
+    ),
   };
 }
 

@@ -9,7 +9,7 @@ import { LeaseDiscovery } from './LeaseDiscovery.js';
 import type { LeaseHandle } from './LeaseHandle.js';
 import { LeaseHandoffs } from './LeaseHandoffs.js';
 import { type LeaseLoopContext, leaseLoopContext } from './LeaseLoopContext.js';
-import { LeaseRenewer } from './LeaseRenewer.js';
+import { LeaseRenewer, type RenewalStatus } from './LeaseRenewer.js';
 import type { LeaseStore } from './LeaseStore.js';
 import { LeaseTaker, type LeaseTakingSettings } from './LeaseTaker.js';
 import type { LeaseAssignmentPlan } from './leaseAssignment.js';
@@ -128,6 +128,7 @@ export class LeaseCoordinator {
       onRoundError: onRoundError('taking'),
       eligibility: options.eligibility,
       onLeasesListed: (leases) => {
+        this.#renewer.noteTableAnswered();
         this.#cleaner?.noteLeases(leases);
         options.onLeasesListed?.(leases);
       },
@@ -158,6 +159,7 @@ export class LeaseCoordinator {
       ? new LeaderMode(options, options.leaderAssignment, context, held, this.#handoffs, {
           onRoundError,
           onLeasesListed: (leases) => this.#cleaner?.noteLeases(leases),
+          onTableAnswered: () => this.#renewer.noteTableAnswered(),
         })
       : undefined;
   }
@@ -207,6 +209,11 @@ export class LeaseCoordinator {
       this.#cleaner?.stop(),
       this.#leader?.stop(),
     ]);
+  }
+
+  /** The renewer's record of success and failure (the health check reads it). */
+  get renewalStatus(): RenewalStatus {
+    return this.#renewer.renewalStatus;
   }
 
   /** Keys of the leases this worker holds (and has not lost). */
@@ -276,6 +283,7 @@ class LeaderMode {
     hooks: {
       readonly onRoundError: (operation: string) => (error: unknown) => void;
       readonly onLeasesListed: (leases: readonly Lease[]) => void;
+      readonly onTableAnswered: () => void;
     },
   ) {
     this.#settings = settings;
@@ -289,6 +297,7 @@ class LeaderMode {
       intervalMs: Math.max(100, options.leaseTakeIntervalMs / 2 - 25),
       accepts: settings.accepts,
       onRoundError: hooks.onRoundError('discovery'),
+      onRoundDone: hooks.onTableAnswered,
     });
     this.#createAssigner = () =>
       new LeaseAssigner({

@@ -26,6 +26,8 @@ export interface LeaseDiscoveryOptions extends LeaseLoopContext {
   readonly accepts: (lease: Lease) => boolean;
   /** A discovery round failed as a whole. */
   readonly onRoundError: (error: unknown) => void;
+  /** A discovery round completed (the table answered). */
+  readonly onRoundDone?: () => void;
 }
 
 /**
@@ -43,7 +45,14 @@ export class LeaseDiscovery {
 
   constructor(options: LeaseDiscoveryOptions) {
     this.#options = options;
-    this.#loop = new Loop(options.intervalMs, () => this.discoverRound(), options.onRoundError);
+    this.#loop = new Loop(
+      options.intervalMs,
+      async () => {
+        await this.discoverRound();
+        options.onRoundDone?.();
+      },
+      options.onRoundError,
+    );
   }
 
   /** Starts (the first round runs at once). */

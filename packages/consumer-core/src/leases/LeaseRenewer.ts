@@ -37,6 +37,12 @@ export async function adoptOwnLandedWrite(
   return true;
 }
 
+/** The renewer's record of success and failure (see {@link LeaseRenewer.renewalStatus}). */
+export interface RenewalStatus {
+  readonly lastRenewedAtMs: number | undefined;
+  readonly failingSinceMs: number | undefined;
+}
+
 /** Options of {@link LeaseRenewer}. */
 export interface LeaseRenewerOptions extends LeaseLoopContext {
   readonly held: HeldLeases;
@@ -60,6 +66,8 @@ export class LeaseRenewer {
   readonly #options: LeaseRenewerOptions;
   readonly #loop: Loop;
   #expiryTimer: NodeJS.Timeout | undefined;
+  #lastRenewedAtMs: number | undefined;
+  #failingSinceMs: number | undefined;
 
   constructor(options: LeaseRenewerOptions) {
     this.#options = options;
@@ -74,6 +82,27 @@ export class LeaseRenewer {
   /** Aborted when renewal stops: the signal of the renewal loop's calls. */
   get signal(): AbortSignal {
     return this.#loop.signal;
+  }
+
+  /**
+   * When a renewal last succeeded, and since when they fail (the first failed attempt after that
+   * success; `undefined` while they succeed), on the clock's milliseconds. Read by the health check.
+   */
+  get renewalStatus(): RenewalStatus {
+    return { lastRenewedAtMs: this.#lastRenewedAtMs, failingSinceMs: this.#failingSinceMs };
+  }
+
+  /**
+   * The lease table answered a listing while this worker holds no lease: nothing is left to renew, and
+   * renewals are no longer failing (else a worker whose leases expired during an outage would be
+   * reported failing after the table came back).
+   */
+  noteTableAnswered(): void {
+    if (this.#options.held.keys().length === 0) this.#failingSinceMs = undefined;
+  }
+
+  #noteFailure(): void {
+    this.#failingSinceMs ??= this.#options.clock.nowMs();
   }
 
   /** Starts renewing (the first round after one interval) and the expiry check. */
@@ -136,6 +165,8 @@ export class LeaseRenewer {
               return;
             }
             held.wrote(renewed, sentAtMs);
+            this.#lastRenewedAtMs = clock.nowMs();
+            this.#failingSinceMs = undefined;
             // A peer stopped and released its leases: take them now.
             if (held.noticeTakeHint(takeHintOf(renewed))) this.#options.onTakeHint();
           },
@@ -147,7 +178,8 @@ export class LeaseRenewer {
             maxDelayMs: Math.max(100, failoverTimeMs / 10),
             signal,
             isRetriable: (error) => isRetriableError(error) && heldLeases.isHeld(leaseKey),
-            onRetry: (error, attempt, delayMs) =>
+            onRetry: (error, attempt, delayMs) => {
+              this.#noteFailure();
               this.#options.onEvent({
                 type: 'RETRY',
                 operation: 'renew',
@@ -155,11 +187,13 @@ export class LeaseRenewer {
                 attempt,
                 delayMs,
                 error: asError(error),
-              }),
+              });
+            },
           },
         );
       } catch (error) {
         if (signal.aborted) return;
+        this.#noteFailure();
         this.#options.logger.warn('Renewing a lease failed', { leaseKey, error });
         this.#options.onEvent({ type: 'ERROR', shardId: leaseKey, error: asError(error) });
         heldLeases.isHeld(leaseKey);

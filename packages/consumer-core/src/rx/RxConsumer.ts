@@ -51,9 +51,15 @@ export interface Consumer {
   /** This worker's id in the lease table. */
   readonly workerId: string;
   /**
-   * Creates the lease table if missing, syncs shards, starts taking leases. Subscribe to `shards$`
-   * first (or use `run()`).
-   * @throws `LeaseTableSchemaError`, `DependencyError`, `InvalidStateError` (after stop).
+   * Where `/healthz` and `/readyz` listen (the option `health`), from `start()` until `stop()` has
+   * finished; `undefined` otherwise or when the option is off. With `health.port: 0` it gives the port
+   * picked.
+   */
+  readonly healthAddress: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * Creates the lease table if missing, syncs shards, starts taking leases; first opens the health
+   * endpoints when the option `health` is set. Subscribe to `shards$` first (or use `run()`).
+   * @throws the listen error (`EADDRINUSE`) of the health endpoints, `LeaseTableSchemaError`, `DependencyError`, `InvalidStateError` (after stop).
    */
   start(): Promise<void>;
   /**
@@ -95,6 +101,10 @@ export class RxConsumer implements Consumer {
 
   get workerId(): string {
     return this.#worker.workerId;
+  }
+
+  get healthAddress(): { readonly host: string; readonly port: number } | undefined {
+    return this.#worker.healthAddress;
   }
 
   start(): Promise<void> {

@@ -7,6 +7,7 @@ import {
 import { ShardCheckpointer } from '../checkpoint/ShardCheckpointer.js';
 import { LeaseLostError, RetriesExhaustedError } from '../errors.js';
 import { asError, type ConsumerEventListener } from '../events.js';
+import type { ShardProgress } from '../health/healthStatus.js';
 import type { Clock } from '../internal/clock.js';
 import type { Logger } from '../internal/logger.js';
 import type { Lease } from '../leases/Lease.js';
@@ -43,6 +44,13 @@ export interface ShardConsumerContext {
    * failures in a row at its checkpoint, when recorded).
    */
   readonly onFailed?: (shardId: string, failureCount: number | undefined) => void;
+  /**
+   * When a batch of this shard was last handled, if before this session (a session that failed here at
+   * the same checkpoint): the health check's stall clock goes on instead of starting again.
+   */
+  readonly progressSinceMs?: number;
+  /** Sessions of this shard that failed here in a row, at this checkpoint, before this one. */
+  readonly failedSessionsBefore?: number;
 }
 
 class Batch implements RecordBatch {
@@ -115,6 +123,12 @@ export class ShardConsumer implements ShardInfo {
   #resolveCompletion!: (reason: ShardCompletionReason) => void;
   #isCompleted = false;
   #finishing: Promise<void> | undefined;
+  /** `millisBehindLatest` of the last read (health: is the shard behind?). */
+  #lastMillisBehindLatest: number | undefined;
+  /** When a batch was last handled, or the session started (health: is the shard progressing?). */
+  #lastProgressAtMs: number;
+  /** Failed sessions in a row here before this one; 0 once a batch is handled. */
+  #failedSessionsBefore: number;
 
   constructor(lease: Lease, context: ShardConsumerContext) {
     this.#lease = lease;
@@ -124,6 +138,8 @@ export class ShardConsumer implements ShardInfo {
     this.startingCheckpoint = lease.checkpoint;
     this.pendingCheckpoint = lease.pendingCheckpoint;
     this.pendingCheckpointState = lease.pendingCheckpointState;
+    this.#lastProgressAtMs = context.progressSinceMs ?? context.clock.nowMs();
+    this.#failedSessionsBefore = context.failedSessionsBefore ?? 0;
     this.completion = new Promise((resolve) => {
       this.#resolveCompletion = resolve;
     });
@@ -166,6 +182,37 @@ export class ShardConsumer implements ShardInfo {
     if (this.#isClaimed) return false;
     this.#isClaimed = true;
     return true;
+  }
+
+  /** The checkpoint last written (durable) for this shard. */
+  get writtenCheckpoint(): ExtendedSequenceNumber {
+    return this.#checkpointer.written;
+  }
+
+  /** Failed sessions of this shard here in a row before this one (0 once a batch is handled). */
+  get failedSessionsBefore(): number {
+    return this.#failedSessionsBefore;
+  }
+
+  /** `millisBehindLatest` of the last batch read. */
+  get millisBehindLatest(): number | undefined {
+    return this.#lastMillisBehindLatest;
+  }
+
+  /** When a batch was last handled, or the session (or the failed sessions before it) started. */
+  get lastProgressAtMs(): number {
+    return this.#lastProgressAtMs;
+  }
+
+  /** What the health check judges this shard on: work waiting, and time since a batch was handled. */
+  progress(nowMs: number): ShardProgress {
+    return {
+      shardId: this.shardId,
+      bufferedBatchCount: this.#unacked.length,
+      millisBehindLatest: this.#lastMillisBehindLatest,
+      sinceProgressMs: Math.max(0, nowMs - this.#lastProgressAtMs),
+      failedSessions: this.#failedSessionsBefore,
+    };
   }
 
   /** Whether batches may still be handed out. */
@@ -243,6 +290,8 @@ export class ShardConsumer implements ShardInfo {
   }
 
   #reportProcessed(batch: Batch): void {
+    this.#lastProgressAtMs = this.#context.clock.nowMs();
+    this.#failedSessionsBefore = 0;
     this.#context.onEvent({
       type: 'BATCH_PROCESSED',
       shardId: this.shardId,
@@ -393,6 +442,7 @@ export class ShardConsumer implements ShardInfo {
             break;
           }
           failures = 0;
+          this.#lastMillisBehindLatest = result.millisBehindLatest;
           const batch = new Batch(this, result.records, result.millisBehindLatest, result.byteCount);
           // A reader that fails is restarted right after the last record it handed over.
           start = { kind: 'AFTER', position: batch.last };

@@ -1,7 +1,18 @@
 import { retry } from '@shardline/common';
+import {
+  compareExtendedSequenceNumbers,
+  type ExtendedSequenceNumber,
+} from '../checkpoint/ExtendedSequenceNumber.js';
 import type { ResolvedConsumerConfig } from '../config/resolveConsumerConfig.js';
 import { InvalidStateError } from '../errors.js';
 import { asError, type ConsumerEvent, type ConsumerEventListener, type ConsumerState } from '../events.js';
+import { HealthServer } from '../health/HealthServer.js';
+import {
+  evaluateLiveness,
+  evaluateReadiness,
+  type HealthSnapshot,
+  type ShardProgress,
+} from '../health/healthStatus.js';
 import { Loop } from '../internal/Loop.js';
 import type { Lease } from '../leases/Lease.js';
 import { LeaseCoordinator } from '../leases/LeaseCoordinator.js';
@@ -23,6 +34,16 @@ export interface WorkerPorts {
   readonly coordinatorStore?: LeaseStore;
   readonly shardReader: ShardReader;
   readonly shardLister: ShardLister;
+}
+
+/** A shard whose session failed here, as the health check remembers it until this worker takes it again. */
+interface FailedProgress {
+  readonly checkpoint: ExtendedSequenceNumber;
+  readonly progressAtMs: number;
+  readonly failedSessions: number;
+  readonly millisBehindLatest: number | undefined;
+  /** Listed by the health check until then (this worker should have taken it again by that time). */
+  readonly listUntilMs: number;
 }
 
 /**
@@ -48,6 +69,11 @@ export class Worker {
   readonly #shardConsumers = new Map<string, ShardConsumer>();
   /** Shards whose session failed here: not taken again by this worker before this time (monotonic ms). */
   readonly #failedUntilMs = new Map<string, number>();
+  /**
+   * Shards whose session failed here: the checkpoint it failed at and when a batch was last handled, so
+   * that the next session here at the same checkpoint keeps the stall clock going (health).
+   */
+  readonly #failedProgress = new Map<string, FailedProgress>();
   readonly #listeners = new Set<ConsumerEventListener>();
   readonly #sessionListeners = new Set<(shardConsumer: ShardConsumer) => void>();
   #state: ConsumerState = 'idle';
@@ -55,10 +81,21 @@ export class Worker {
   readonly #startController = new AbortController();
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #healthServer: HealthServer | undefined;
 
   constructor(config: ResolvedConsumerConfig, ports: WorkerPorts) {
     this.#config = config;
     this.#ports = ports;
+    const { health } = config;
+    this.#healthServer = health
+      ? new HealthServer({
+          host: health.host,
+          port: health.port,
+          logger: config.logger,
+          liveness: (eventLoop) => evaluateLiveness(this.healthSnapshot(eventLoop), health),
+          readiness: (eventLoop) => evaluateReadiness(this.healthSnapshot(eventLoop), health),
+        })
+      : undefined;
     this.#metrics = new ConsumerMetrics({
       meterProvider: config.meterProvider,
       applicationName: config.applicationName,
@@ -155,6 +192,52 @@ export class Worker {
     return this.#config.workerId;
   }
 
+  /** Where the health endpoints listen (after `start()` began, until `stop()` ended). */
+  get healthAddress(): { readonly host: string; readonly port: number } | undefined {
+    return this.#healthServer?.address;
+  }
+
+  /** What the health endpoints judge, now. */
+  healthSnapshot(eventLoop: HealthSnapshot['eventLoop']): HealthSnapshot {
+    const nowMs = this.#config.clock.nowMs();
+    const { lastRenewedAtMs, failingSinceMs } = this.#coordinator.renewalStatus;
+    return {
+      workerId: this.#config.workerId,
+      state: this.#state,
+      eventLoop,
+      leaseRenewal: {
+        heldLeaseCount: this.#coordinator.heldLeaseKeys().length,
+        lastRenewalAgoMs: lastRenewedAtMs === undefined ? undefined : Math.round(nowMs - lastRenewedAtMs),
+        failingForMs: failingSinceMs === undefined ? undefined : Math.round(nowMs - failingSinceMs),
+      },
+      shards: [...this.#shardConsumers.values()]
+        .filter((shardConsumer) => shardConsumer.isActive)
+        .map((shardConsumer) => shardConsumer.progress(nowMs))
+        .concat(this.#failedShardsBetweenSessions(nowMs))
+        .map((progress) => ({ ...progress, sinceProgressMs: Math.round(progress.sinceProgressMs) })),
+    };
+  }
+
+  /** Shards whose session failed here and that this worker should take again soon (between sessions). */
+  #failedShardsBetweenSessions(nowMs: number): ShardProgress[] {
+    const shards: ShardProgress[] = [];
+    for (const [shardId, failed] of this.#failedProgress) {
+      if (nowMs >= failed.listUntilMs) {
+        // Not taken again here in time (another worker has it, or it was halted): its own business now.
+        this.#failedProgress.delete(shardId);
+      } else if (!this.#shardConsumers.get(shardId)?.isActive) {
+        shards.push({
+          shardId,
+          bufferedBatchCount: 0,
+          millisBehindLatest: failed.millisBehindLatest,
+          sinceProgressMs: Math.max(0, nowMs - failed.progressAtMs),
+          failedSessions: failed.failedSessions,
+        });
+      }
+    }
+    return shards;
+  }
+
   /** Shards being processed now. */
   get activeShardIds(): string[] {
     return [...this.#shardConsumers.keys()];
@@ -194,6 +277,8 @@ export class Worker {
         ? AbortSignal.any([this.#config.signal, this.#startController.signal])
         : this.#startController.signal;
       try {
+        // First: a port already taken fails start() before anything is written to the table.
+        await this.#healthServer?.listen();
         for (const store of [this.#ports.leaseStore, this.#ports.coordinatorStore]) {
           if (!store || (store === this.#ports.coordinatorStore && this.#config.leaseAssignment !== 'leader'))
             continue;
@@ -230,6 +315,7 @@ export class Worker {
           });
         }
       } catch (error) {
+        await this.#healthServer?.close();
         this.#metrics.close();
         this.#setState('stopped');
         this.#stopping ??= Promise.resolve();
@@ -281,6 +367,8 @@ export class Worker {
       );
       await step('tell peers to take the released leases', () => this.#coordinator.hintPeers());
       await step('stop lease renewal', () => this.#coordinator.stop());
+      // Last: /readyz answers 503 (stopping) while the shards drain.
+      await step('close the health endpoints', async () => this.#healthServer?.close());
       this.#metrics.close();
       this.#setState('stopped');
     })();
@@ -316,7 +404,13 @@ export class Worker {
       return;
     }
     const config = this.#config;
+    const failed = this.#failedProgress.get(lease.leaseKey);
+    this.#failedProgress.delete(lease.leaseKey);
+    const isSameStall = failed && compareExtendedSequenceNumbers(failed.checkpoint, lease.checkpoint) === 0;
     const shardConsumer = new ShardConsumer(lease, {
+      ...(isSameStall
+        ? { progressSinceMs: failed.progressAtMs, failedSessionsBefore: failed.failedSessions }
+        : {}),
       reader: this.#ports.shardReader,
       clock: config.clock,
       logger: config.logger,
@@ -336,7 +430,15 @@ export class Worker {
           config.shardFailureBackoffMs * 2 ** Math.max(0, (failureCount ?? 1) - 1),
           MAX_SHARD_FAILURE_BACKOFF_MS,
         );
-        this.#failedUntilMs.set(shardId, config.clock.nowMs() + delayMs);
+        const nowMs = config.clock.nowMs();
+        this.#failedUntilMs.set(shardId, nowMs + delayMs);
+        this.#failedProgress.set(shardId, {
+          checkpoint: shardConsumer.writtenCheckpoint,
+          progressAtMs: shardConsumer.lastProgressAtMs,
+          failedSessions: shardConsumer.failedSessionsBefore + 1,
+          millisBehindLatest: shardConsumer.millisBehindLatest,
+          listUntilMs: nowMs + delayMs + config.leaseTakeIntervalMs + config.failoverTimeMs,
+        });
       },
       onCompleted: (shardId) => {
         // The coordinator already dropped the lease (released, lost or expired); forgetting it here

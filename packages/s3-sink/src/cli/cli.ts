@@ -56,6 +56,11 @@ const invalidArgument = (message: string): never => {
 };
 const positiveInteger = integerArgument(1, invalidArgument);
 const nonNegativeInteger = integerArgument(0, invalidArgument);
+function port(value: string): number {
+  const n = nonNegativeInteger(value);
+  if (n > 65_535) invalidArgument('must be a port from 0 to 65535');
+  return n;
+}
 function partitionKey(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
   if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`'${value}' is not <name>=<query>`);
@@ -103,6 +108,9 @@ interface Flags {
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
   events: boolean;
+  healthPort?: number;
+  healthHost?: string;
+  healthStalledShardMs?: number;
   // Event-time partitioning and Firehose-style queries
   timeField?: string;
   timeFieldFormat?: TimeFieldFormat;
@@ -209,6 +217,20 @@ function baseProgram(): Command {
       )
       .option('--s3-endpoint <url>', 'S3 endpoint, path-style (default: $AWS_ENDPOINT_URL_S3, else AWS)')
       .option('--events', 'print every sink event as a JSON line on stdout')
+      .option(
+        '--health-port <n>',
+        'serve /healthz (container health check: event loop, lease renewals) and /readyz (adds stalled shards) on this port (default: off)',
+        port,
+      )
+      .option(
+        '--health-host <address>',
+        "address of the health endpoints (default 127.0.0.1; '0.0.0.0' in a container probed over the network)",
+      )
+      .option(
+        '--health-stalled-shard-ms <n>',
+        '/readyz lists a shard with records waiting and none written for this long (default: 2 × buffer interval + 60 s, at least 300000)',
+        positiveInteger,
+      )
       // Event-time partitioning and Firehose-style queries
       .option(
         '--time-field <query>',
@@ -300,6 +322,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`shardline-s3-sink: ${message}\n${program().helpInformation()}`);
     return ExitCode.Usage;
   }
+  if (
+    flags.healthPort === undefined &&
+    (flags.healthHost !== undefined || flags.healthStalledShardMs !== undefined)
+  ) {
+    io.stderr('shardline-s3-sink: --health-host and --health-stalled-shard-ms need --health-port\n');
+    return ExitCode.Usage;
+  }
   const formatOptions = recordFormatOptions(flags);
   if (typeof formatOptions === 'string') {
     io.stderr(`shardline-s3-sink: ${formatOptions}\n`);
@@ -381,6 +410,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       ...(flags.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: flags.shutdownTimeoutMs }),
       // The coordinator table is the consumer's default, <app>-ShardlineCoordinator (the infra's).
       ...(flags.leaseAssignment === undefined ? {} : { leaseAssignment: flags.leaseAssignment }),
+      ...(flags.healthPort === undefined
+        ? {}
+        : {
+            health: {
+              port: flags.healthPort,
+              ...(flags.healthHost === undefined ? {} : { host: flags.healthHost }),
+              ...(flags.healthStalledShardMs === undefined
+                ? {}
+                : { stalledShardMs: flags.healthStalledShardMs }),
+            },
+          }),
     },
     s3RequestTimeoutMs: flags.s3RequestTimeoutMs,
     hooks: io.hooks,
@@ -479,6 +519,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   io.stderr(
     `shardline-s3-sink: archiving ${streamLabel} to s3://${flags.bucket} as worker ${sink.consumer.workerId}\n`,
   );
+  const health = sink.consumer.healthAddress;
+  if (health) {
+    io.stderr(
+      `shardline-s3-sink: health checks on http://${health.host}:${health.port}/healthz and /readyz\n`,
+    );
+  }
   const stopSignal = AbortSignal.any([io.signal, outage.signal]);
   await new Promise<void>((resolve) => {
     if (stopSignal.aborted) resolve();

@@ -53,6 +53,7 @@ const TUNABLE_CONSUMER_OPTIONS = [
   'garbageLeaseGracePeriodMs',
   'acceptStreamIdentityChange',
   'retrieval',
+  'health',
 ] as const satisfies readonly (keyof ConsumerOptions)[];
 
 /** Consumer settings the sink lets you tune (the others it sets itself, see the README). */
@@ -137,7 +138,9 @@ export interface S3SinkOptions {
   readonly initialPosition?: InitialPosition;
   /**
    * Lease and retrieval settings passed to the consumer, e.g. `retrieval: { fanOut: {} }` to read with
-   * enhanced fan-out (see the consumer-core README). @defaultValue `{}` (polling)
+   * enhanced fan-out (see the consumer-core README), or `health: { port }` to serve `/healthz` and
+   * `/readyz` (the sink's default `health.stalledShardMs` is `max(300000, 2 × bufferIntervalMs + 60000)`:
+   * a batch counts as handled once its range is written). @defaultValue `{}` (polling)
    */
   readonly consumer?: S3SinkConsumerOptions;
   /** @defaultValue warnings and errors to the console */

@@ -1,0 +1,74 @@
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  InstrumentType,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { MetricsLogger } from '../MetricsLogger.js';
+import { type CounterMemory, toEmfDocuments } from './toEmfDocuments.js';
+
+/** Settings of an {@link EmfExporter}. */
+export interface EmfExporterSettings {
+  readonly namespace: string;
+  readonly droppedAttributes: ReadonlySet<string>;
+  /** Writes one line (the newline included). Must not throw; a throw is reported and the flush dropped. */
+  readonly write: (line: string) => void;
+  /** Milliseconds since the epoch, for the documents' `Timestamp`. */
+  readonly now: () => number;
+  readonly logger: MetricsLogger;
+}
+
+/**
+ * An OpenTelemetry push exporter that writes embedded-metric-format documents, one JSON line each.
+ * Histograms are collected as deltas (their min and max are then those of the flush period); counters
+ * cumulatively, the increase being computed here so that an unchanged counter still emits 0.
+ */
+export class EmfExporter implements PushMetricExporter {
+  readonly #settings: EmfExporterSettings;
+  readonly #memory: CounterMemory = new Map();
+  #isShutdown = false;
+
+  constructor(settings: EmfExporterSettings) {
+    this.#settings = settings;
+  }
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    if (this.#isShutdown) {
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('The EMF exporter was shut down.') });
+      return;
+    }
+    try {
+      const documents = toEmfDocuments(
+        metrics,
+        {
+          namespace: this.#settings.namespace,
+          timestampMs: this.#settings.now(),
+          droppedAttributes: this.#settings.droppedAttributes,
+        },
+        this.#memory,
+      );
+      for (const document of documents) this.#settings.write(`${JSON.stringify(document)}\n`);
+      resultCallback({ code: ExportResultCode.SUCCESS });
+    } catch (error) {
+      // A metrics exporter never stops the pipeline: report and go on.
+      this.#settings.logger.warn('Writing EMF metrics failed; this flush is lost.', { error });
+      resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : undefined });
+    }
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return instrumentType === InstrumentType.HISTOGRAM
+      ? AggregationTemporality.DELTA
+      : AggregationTemporality.CUMULATIVE;
+  }
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.#isShutdown = true;
+    return Promise.resolve();
+  }
+}

@@ -27,4 +27,5 @@ export {
   type ResolvedMetricsExporterConfig,
   resolveMetricsExporterConfig,
 } from './MetricsExporterOptions.js';
-export type { MetricsLogger } from './MetricsLogger.js';
+export { type MetricsLogger, stderrLogger } from './MetricsLogger.js';
+export { streamWriter } from './streamWriter.js';

@@ -8,8 +8,8 @@ import {
   type EmfDocument,
   type MetricsExporter,
   type MetricsLogger,
+  streamWriter,
 } from '../../src/index.js';
-import { streamWriter } from '../../src/streamWriter.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -231,7 +231,7 @@ describe('EMF exporter', () => {
     write('two\n');
     await new Promise((r) => setImmediate(r));
     expect(chunks.join('')).toBe('one\n');
-    expect(warnings).toEqual(['stdout failed; EMF metrics are no longer written.']);
+    expect(warnings).toEqual(['stdout failed; nothing more is written to it.']);
   });
 });
 

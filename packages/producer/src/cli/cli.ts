@@ -305,7 +305,12 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
       const name = basename(file).replace(/\.csv$/i, '');
       // Metrics run for the whole replay; the last EMF flush (at shutdown) holds the final counts. An
       // exporter failure (port in use, stdout closed) is reported on stderr and the replay goes on.
-      const metrics = flags.metrics === undefined ? undefined : createMetricsExporter(flags.metrics);
+      const metrics =
+        flags.metrics === undefined
+          ? undefined
+          : createMetricsExporter(
+              flags.metrics.kind === 'emf' ? { ...flags.metrics, write: context.stdout } : flags.metrics,
+            );
       if (metrics) context.stderr(`shardline-produce: metrics: ${metrics.description}\n`);
       const summary = await replayCsv({
         file,

@@ -325,7 +325,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   // Metrics run from before the sink starts until after it stopped, so the last EMF flush holds the
   // final counts. An exporter failure (port in use, stdout closed) is reported and the sink runs on.
-  const metrics = flags.metrics === undefined ? undefined : createMetricsExporter(flags.metrics);
+  const metrics =
+    flags.metrics === undefined
+      ? undefined
+      : createMetricsExporter(
+          flags.metrics.kind === 'emf' ? { ...flags.metrics, write: io.stdout } : flags.metrics,
+        );
   if (metrics) io.stderr(`shardline-s3-sink: metrics: ${metrics.description}\n`);
   try {
     return await runSink(flags, formatOptions, io, metrics?.meterProvider);

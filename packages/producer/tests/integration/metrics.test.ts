@@ -1,8 +1,10 @@
 import { decodeEnvelope } from '@shardline/ingest';
 import { uniqueName } from '@shardline/local';
 import { useLocalTwin } from '@shardline/local/vitest';
+import { collect } from '@shardline/test-kit';
 import { describe, expect, it } from 'vitest';
 import { readAll } from '../helpers/kinesis.js';
+import { spawnCli } from '../helpers/processes.js';
 import { replayRunner, sampleFile } from '../helpers/replay.js';
 import { useTempDir } from '../helpers/tempDir.js';
 
@@ -73,5 +75,34 @@ describe('shardline-produce replay --metrics emf', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/prometheus needs a port/);
     expect(await readAll(local.kinesis, stream.streamName)).toHaveLength(0);
+  });
+
+  it('a closed stdout stops the EMF lines, not the replay: every row is sent and the exit is 0', async () => {
+    const stream = await local.createStream(uniqueName('replay-emf-epipe'), { shardCount: 1 });
+    const rows = 100;
+    const child = spawnCli(
+      [
+        'replay',
+        ECOMMERCE,
+        '--stream',
+        stream.streamName,
+        '--limit',
+        String(rows),
+        '--metrics',
+        'emf',
+        '--progress',
+        'lines',
+        ...['--rejects', `${dir}/epipe.rejects.jsonl`, '--dead-letters', `${dir}/epipe.dead-letters.jsonl`],
+      ],
+      local.env,
+    );
+    // The reader of stdout goes away before anything is written: every write to it fails (EPIPE).
+    child.stdout?.destroy();
+    const output = collect(child);
+    const result = await output.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/stdout failed; nothing more is written to it/);
+    const stored = await readAll(local.kinesis, stream.streamName);
+    expect(new Set(stored.map((r) => decodeEnvelope(r.data).eventId)).size).toBe(rows);
   });
 });

@@ -13,6 +13,7 @@ export type MetricsExporterKind = (typeof MetricsExporterKind)[keyof typeof Metr
 
 /** A Prometheus endpoint. */
 export interface PrometheusExporterOptions {
+  /** A Prometheus endpoint. */
   readonly kind: 'prometheus';
   /** The TCP port of `GET /metrics` (1 to 65535). */
   readonly port: number;
@@ -28,6 +29,7 @@ export interface PrometheusExporterOptions {
 
 /** CloudWatch embedded-metric-format lines. */
 export interface EmfExporterOptions {
+  /** CloudWatch embedded metric format on stdout. */
   readonly kind: 'emf';
   /** The CloudWatch namespace (1 to 255 characters, no leading colon). @defaultValue `'Shardline'` */
   readonly namespace?: string;

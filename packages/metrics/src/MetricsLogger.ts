@@ -1,5 +1,6 @@
 /** Where an exporter reports its own failures (it never throws them into the pipeline). */
 export interface MetricsLogger {
+  /** Reports a failure of the exporter (`fields.error`: the cause). */
   warn(message: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 

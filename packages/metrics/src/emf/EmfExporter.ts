@@ -10,12 +10,15 @@ import { type CounterMemory, toEmfDocuments } from './toEmfDocuments.js';
 
 /** Settings of an {@link EmfExporter}. */
 export interface EmfExporterSettings {
+  /** The CloudWatch namespace of every metric. */
   readonly namespace: string;
+  /** Attributes that are not dimensions (see {@link toEmfDocuments}). */
   readonly droppedAttributes: ReadonlySet<string>;
   /** Writes one line (the newline included). Must not throw; a throw is reported and the flush dropped. */
   readonly write: (line: string) => void;
   /** Milliseconds since the epoch, for the documents' `Timestamp`. */
   readonly now: () => number;
+  /** Where a failed write is reported. */
   readonly logger: MetricsLogger;
 }
 
@@ -33,6 +36,7 @@ export class EmfExporter implements PushMetricExporter {
     this.#settings = settings;
   }
 
+  /** Writes one collection as EMF lines; never throws (a failed write is reported and the flush lost). */
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     if (this.#isShutdown) {
       resultCallback({ code: ExportResultCode.FAILED, error: new Error('The EMF exporter was shut down.') });
@@ -57,16 +61,19 @@ export class EmfExporter implements PushMetricExporter {
     }
   }
 
+  /** Histograms as deltas (min and max of the period), everything else cumulative. */
   selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
     return instrumentType === InstrumentType.HISTOGRAM
       ? AggregationTemporality.DELTA
       : AggregationTemporality.CUMULATIVE;
   }
 
+  /** Nothing is buffered here: resolves at once. */
   forceFlush(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** Later exports fail (the reader exports its last collection before calling this). */
   shutdown(): Promise<void> {
     this.#isShutdown = true;
     return Promise.resolve();

@@ -16,12 +16,15 @@ export const EMF_MAX_DIMENSIONS = 30;
 
 /** One metric of a {@link EmfDocument}'s directive. */
 export interface EmfMetricDefinition {
+  /** The metric's name: also the name of the member holding its value. */
   readonly Name: string;
+  /** The CloudWatch unit. */
   readonly Unit: CloudWatchUnit;
 }
 
 /** One embedded-metric-format document: one JSON line on stdout, one log event in CloudWatch Logs. */
 export interface EmfDocument {
+  /** The metadata: when, and which members are metrics in which namespace and dimensions. */
   readonly _aws: {
     /** Milliseconds since the epoch. */
     readonly Timestamp: number;
@@ -39,6 +42,7 @@ export interface EmfDocument {
 
 /** Settings of {@link toEmfDocuments}. */
 export interface EmfFormatSettings {
+  /** The CloudWatch namespace of every metric. */
   readonly namespace: string;
   /** The documents' `Timestamp`, milliseconds since the epoch. */
   readonly timestampMs: number;

@@ -47,7 +47,11 @@ it('metrics: prometheus serves shardline_consumer_ series while the consumer run
     metrics: { kind: 'prometheus', host: '127.0.0.1', port },
   });
   let processed = 0;
-  await consumer.run({ processBatch: async (batch) => void (processed += batch.records.length) });
+  await consumer.run({
+    processBatch: async (batch) => {
+      processed += batch.records.length;
+    },
+  });
   try {
     await until(() => processed >= count, 30_000, 'every record processed');
     const body = await (await fetch(url)).text();
@@ -77,7 +81,11 @@ it('metrics: emf writes its last flush when the consumer stops', async () => {
     metrics: { kind: 'emf', namespace: 'Test', write: (line) => lines.push(line) },
   });
   let processed = 0;
-  await consumer.run({ processBatch: async (batch) => void (processed += batch.records.length) });
+  await consumer.run({
+    processBatch: async (batch) => {
+      processed += batch.records.length;
+    },
+  });
   await until(() => processed >= count, 30_000, 'every record processed');
   expect(lines).toEqual([]); // the first flush is 60 s away
   await consumer.stop();

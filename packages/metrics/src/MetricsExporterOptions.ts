@@ -42,6 +42,13 @@ export interface EmfExporterOptions {
    */
   readonly droppedAttributes?: readonly string[];
   /**
+   * Dimensions that get a second, rolled-up dimension set: a document with more dimensions (e.g. the
+   * sink's `shardline.s3_sink.error_output.type`) is also published under these alone, so that one
+   * alarm covers every error type of an application.
+   * @defaultValue `['shardline.application', 'shardline.stream', 'shardline.producer.transport']`
+   */
+  readonly rollupDimensions?: readonly string[];
+  /**
    * Writes one line (newline included). @defaultValue `process.stdout`, given up (with one warning on
    * stderr) once stdout fails, e.g. closed
    */
@@ -61,6 +68,7 @@ export const METRICS_EXPORTER_DEFAULTS = {
   namespace: 'Shardline',
   flushIntervalMs: 60_000,
   droppedAttributes: ['shardline.shard.id', 'shardline.worker.id'],
+  rollupDimensions: ['shardline.application', 'shardline.stream', 'shardline.producer.transport'],
 } as const;
 
 /** {@link MetricsExporterOptions} after defaults. */
@@ -76,6 +84,7 @@ export type ResolvedMetricsExporterConfig =
       readonly namespace: string;
       readonly flushIntervalMs: number;
       readonly droppedAttributes: ReadonlySet<string>;
+      readonly rollupDimensions: ReadonlySet<string>;
       readonly write?: (line: string) => void;
       readonly now: () => number;
       readonly logger?: MetricsLogger;
@@ -87,6 +96,7 @@ const EMF_KEYS = new Set([
   'namespace',
   'flushIntervalMs',
   'droppedAttributes',
+  'rollupDimensions',
   'write',
   'now',
   'logger',
@@ -129,6 +139,10 @@ export function resolveMetricsExporterConfig(options: MetricsExporterOptions): R
     if (!Array.isArray(dropped) || dropped.some((a) => typeof a !== 'string')) {
       problems.add('droppedAttributes', 'must be an array of attribute names');
     }
+    const rollup = options.rollupDimensions ?? METRICS_EXPORTER_DEFAULTS.rollupDimensions;
+    if (!Array.isArray(rollup) || rollup.some((a) => typeof a !== 'string')) {
+      problems.add('rollupDimensions', 'must be an array of attribute names');
+    }
     if (options.write !== undefined && typeof options.write !== 'function')
       problems.add('write', 'must be a function');
     if (options.now !== undefined && typeof options.now !== 'function')
@@ -139,6 +153,7 @@ export function resolveMetricsExporterConfig(options: MetricsExporterOptions): R
       namespace,
       flushIntervalMs,
       droppedAttributes: new Set(dropped),
+      rollupDimensions: new Set(rollup),
       now: options.now ?? Date.now,
       ...(options.write === undefined ? {} : { write: options.write }),
       ...(logger === undefined ? {} : { logger }),

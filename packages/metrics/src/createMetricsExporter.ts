@@ -84,6 +84,7 @@ function emf(
   const exporter = new EmfExporter({
     namespace: config.namespace,
     droppedAttributes: config.droppedAttributes,
+    rollupDimensions: config.rollupDimensions,
     write: config.write ?? streamWriter(process.stdout, logger),
     now: config.now,
     logger,

@@ -14,6 +14,8 @@ export interface EmfExporterSettings {
   readonly namespace: string;
   /** Attributes that are not dimensions (see {@link toEmfDocuments}). */
   readonly droppedAttributes: ReadonlySet<string>;
+  /** Dimensions of the rolled-up dimension set (see {@link toEmfDocuments}). */
+  readonly rollupDimensions: ReadonlySet<string>;
   /** Writes one line (the newline included). Must not throw; a throw is reported and the flush dropped. */
   readonly write: (line: string) => void;
   /** Milliseconds since the epoch, for the documents' `Timestamp`. */
@@ -49,6 +51,7 @@ export class EmfExporter implements PushMetricExporter {
           namespace: this.#settings.namespace,
           timestampMs: this.#settings.now(),
           droppedAttributes: this.#settings.droppedAttributes,
+          rollupDimensions: this.#settings.rollupDimensions,
         },
         this.#memory,
       );

@@ -48,6 +48,11 @@ export interface EmfFormatSettings {
   readonly timestampMs: number;
   /** Attributes left out of the dimensions; points differing only in them are merged. */
   readonly droppedAttributes: ReadonlySet<string>;
+  /**
+   * A document whose dimensions include some of these and others too is also published under these
+   * alone (a second dimension set): the roll-up an alarm per application needs.
+   */
+  readonly rollupDimensions: ReadonlySet<string>;
 }
 
 /**
@@ -73,6 +78,9 @@ type Merge = 'sum' | 'max' | 'min';
  *   (the increase since the last flush), or none when nothing was recorded;
  * - attributes become dimensions (values as strings), except `droppedAttributes`; points that then share
  *   dimensions are merged: counts and sums added, gauges and maxima the maximum, minima the minimum.
+ *
+ * - a document whose dimensions are more than its `rollupDimensions` gets a second dimension set of
+ *   those alone (CloudWatch aggregates the documents' values under it).
  *
  * One document per dimension set (values are top-level members, so two values of one metric need two
  * documents), split into documents of at most 100 metrics.
@@ -119,11 +127,17 @@ export function toEmfDocuments(
         definitions.push({ Name: name, Unit: v.unit });
         members[name] = v.value;
       }
+      const keys = Object.keys(s.dimensions);
+      const rollup = keys.filter((k) => settings.rollupDimensions.has(k));
       documents.push({
         _aws: {
           Timestamp: settings.timestampMs,
           CloudWatchMetrics: [
-            { Namespace: settings.namespace, Dimensions: [Object.keys(s.dimensions)], Metrics: definitions },
+            {
+              Namespace: settings.namespace,
+              Dimensions: rollup.length > 0 && rollup.length < keys.length ? [keys, rollup] : [keys],
+              Metrics: definitions,
+            },
           ],
         },
         ...members,

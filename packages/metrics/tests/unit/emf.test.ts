@@ -157,6 +157,34 @@ describe('EMF exporter', () => {
     expect(h.documents()[0]?.['shardline.consumer.records.processed']).toBe(0);
   });
 
+  it('adds a rolled-up dimension set to documents with more than the application and stream', async () => {
+    const h = emfHarness();
+    const errors = h.metrics.meterProvider
+      .getMeter('test')
+      .createCounter('shardline.s3_sink.error_output.records');
+    const base = {
+      'shardline.application': 'app',
+      'shardline.stream': 's',
+      'shardline.shard.id': 'shardId-1',
+    };
+    errors.add(2, { ...base, 'shardline.s3_sink.error_output.type': 'processing-failed' });
+    errors.add(3, { ...base, 'shardline.s3_sink.error_output.type': 'partitioning-failed' });
+    h.metrics.meterProvider.getMeter('test').createCounter('plain').add(1, base);
+    await flush(h);
+    const documents = h.documents();
+    const withType = [
+      ['shardline.application', 'shardline.s3_sink.error_output.type', 'shardline.stream'],
+      ['shardline.application', 'shardline.stream'],
+    ];
+    expect(documents.map((d) => d._aws.CloudWatchMetrics[0].Dimensions)).toEqual([
+      withType,
+      withType,
+      [['shardline.application', 'shardline.stream']], // nothing to roll up
+    ]);
+    expect(documents.map((d) => d['shardline.s3_sink.error_output.records'])).toEqual([3, 2, undefined]);
+    for (const d of documents) expectValidEmf(d);
+  });
+
   it('splits more than 100 metrics of one dimension set into several documents', async () => {
     const h = emfHarness();
     const meter = h.metrics.meterProvider.getMeter('test');

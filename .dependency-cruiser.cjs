@@ -85,6 +85,11 @@ module.exports = {
       ['common', 'test-kit'],
       '@shardline/kpl (the KPL codec) is installed by producers and consumers alike: of the Shardline packages it depends only on @shardline/common; its tests may use the private test kit (test-kit-only-in-tests keeps it out of the sources).',
     ),
+    dependsOnlyOn(
+      'metrics',
+      ['common', 'test-kit'],
+      '@shardline/metrics (the Prometheus and EMF exporters) is installed by the producer, the sink and consumers alike: of the Shardline packages it depends only on @shardline/common; its tests may use the private test kit.',
+    ),
     {
       name: 'producer-not-on-consumer-core',
       severity: 'error',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { MeterProvider } from '@opentelemetry/api';
 import { ProblemList } from '@shardline/common';
+import { type MetricsExporterOptions, resolveMetricsExporterConfig } from '@shardline/metrics';
 import { ConfigurationError } from '../errors.js';
 import { type Clock, monotonicClock } from '../internal/clock.js';
 import { consoleWarningsLogger, type Logger } from '../internal/logger.js';
@@ -129,6 +130,16 @@ export interface ConsumerOptions {
    * @defaultValue the global `MeterProvider`: a no-op unless the application installs an OpenTelemetry SDK
    */
   readonly meterProvider?: MeterProvider;
+  /**
+   * Publish this consumer's metrics where operators look, without installing an OpenTelemetry SDK: a
+   * Prometheus endpoint (`{ kind: 'prometheus', port: 9464 }`) or CloudWatch embedded-metric-format
+   * lines on stdout (`{ kind: 'emf', namespace: 'Orders' }`, written every 60 s and at stop). Started by
+   * `createConsumer`, shut down when the consumer stops (the last EMF flush written, the port closed);
+   * an exporter that fails (port in use, stdout closed) is reported on stderr and never stops the
+   * consumer. Not with `meterProvider`. See `@shardline/metrics`.
+   * @defaultValue none: metrics go to `meterProvider`
+   */
+  readonly metrics?: MetricsExporterOptions;
   /**
    * Delete a finished shard's lease (`SHARD_END`) once every child's lease has started (its checkpoint
    * moved past `TRIM_HORIZON`) and no parent lease is left, as the Java KCL's option of the same name.
@@ -315,6 +326,8 @@ export interface ResolvedConsumerConfig {
   readonly signal: AbortSignal | undefined;
   readonly clock: Clock;
   readonly meterProvider: MeterProvider | undefined;
+  /** The exporter `createConsumer` starts (checked here, started there). */
+  readonly metrics: MetricsExporterOptions | undefined;
   readonly cleanupLeasesUponShardCompletion: boolean;
   readonly cleanupGarbageLeases: boolean;
   readonly leaseCleanupIntervalMs: number;
@@ -380,6 +393,7 @@ const KNOWN_KEYS = new Set([
   'signal',
   'clock',
   'meterProvider',
+  'metrics',
   'cleanupLeasesUponShardCompletion',
   'cleanupGarbageLeases',
   'leaseCleanupIntervalMs',
@@ -577,6 +591,17 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   ) {
     problems.add('meterProvider', 'must be an OpenTelemetry MeterProvider (with getMeter)');
   }
+  if (options.metrics !== undefined) {
+    if (meterProvider !== undefined) {
+      problems.add('metrics', 'give metrics or meterProvider, not both (metrics makes its own provider)');
+    }
+    try {
+      resolveMetricsExporterConfig(options.metrics);
+    } catch (error) {
+      if (!(error instanceof ConfigurationError)) throw error;
+      for (const p of error.problems) problems.add(`metrics.${p.path}`, p.message);
+    }
+  }
 
   const boolean = (name: keyof typeof CONSUMER_DEFAULTS & keyof ConsumerOptions): boolean => {
     const value = options[name] ?? CONSUMER_DEFAULTS[name];
@@ -642,6 +667,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     signal: options.signal,
     clock,
     meterProvider,
+    metrics: options.metrics,
     cleanupLeasesUponShardCompletion,
     cleanupGarbageLeases,
     leaseCleanupIntervalMs,

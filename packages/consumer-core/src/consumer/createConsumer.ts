@@ -1,3 +1,4 @@
+import { createMetricsExporter, type MetricsExporter } from '@shardline/metrics';
 import {
   type ConsumerOptions,
   type ResolvedConsumerConfig,
@@ -8,6 +9,7 @@ import { retrievalLabel } from '../leases/retrievalAttribute.js';
 import { FanOutShardReader } from '../retrieval/kinesis/FanOutShardReader.js';
 import { PollingShardReader } from '../retrieval/kinesis/PollingShardReader.js';
 import type { ShardReader } from '../retrieval/ShardReader.js';
+import type { RunOptions } from '../run/runShard.js';
 import { type Consumer, RxConsumer } from '../rx/RxConsumer.js';
 import { KinesisShardLister } from '../shard-sync/kinesis/KinesisShardLister.js';
 import { Worker, type WorkerPorts } from '../worker/Worker.js';
@@ -39,8 +41,10 @@ import { Worker, type WorkerPorts } from '../worker/Worker.js';
  * @throws `ConfigurationError` listing every problem with `options`.
  */
 export function createConsumer(options: ConsumerOptions): Consumer {
-  const config = resolveConsumerConfig(options);
-  return createConsumerWithPorts(config, {
+  const resolved = resolveConsumerConfig(options);
+  const exporter = resolved.metrics === undefined ? undefined : createMetricsExporter(resolved.metrics);
+  const config = exporter === undefined ? resolved : { ...resolved, meterProvider: exporter.meterProvider };
+  const consumer = createConsumerWithPorts(config, {
     leaseStore: new DynamoDBLeaseStore({
       client: config.dynamoDBClient,
       tableName: config.leaseTableName,
@@ -67,6 +71,57 @@ export function createConsumer(options: ConsumerOptions): Consumer {
       callTimeoutMs: config.timeouts.kinesisCallMs,
     }),
   });
+  return exporter === undefined ? consumer : new ExportingConsumer(consumer, exporter);
+}
+
+/**
+ * A consumer that owns a metrics exporter: shut down once the consumer stopped (by `stop()`, its
+ * signal, or a failed start), so that the last EMF flush holds the final counts; `stop()` resolves
+ * after it.
+ */
+class ExportingConsumer implements Consumer {
+  readonly #consumer: Consumer;
+  readonly #exporter: MetricsExporter;
+
+  constructor(consumer: Consumer, exporter: MetricsExporter) {
+    this.#consumer = consumer;
+    this.#exporter = exporter;
+    const subscription = consumer.events$.subscribe((event) => {
+      if (event.type === 'STATE_CHANGED' && event.state === 'stopped') {
+        subscription.unsubscribe();
+        void exporter.shutdown();
+      }
+    });
+  }
+
+  get shards$(): Consumer['shards$'] {
+    return this.#consumer.shards$;
+  }
+  get events$(): Consumer['events$'] {
+    return this.#consumer.events$;
+  }
+  get state(): Consumer['state'] {
+    return this.#consumer.state;
+  }
+  get workerId(): string {
+    return this.#consumer.workerId;
+  }
+  get healthAddress(): Consumer['healthAddress'] {
+    return this.#consumer.healthAddress;
+  }
+  start(): Promise<void> {
+    return this.#consumer.start();
+  }
+  run(options: RunOptions): Promise<void> {
+    return this.#consumer.run(options);
+  }
+  async stop(): Promise<void> {
+    try {
+      await this.#consumer.stop();
+    } finally {
+      await this.#exporter.shutdown();
+    }
+  }
 }
 
 /** The reader of the configured retrieval mode: the lease, checkpoint and hand-off logic is the same for both. */

@@ -12,6 +12,28 @@ const valid: ConsumerOptions = {
 };
 
 describe('resolveConsumerConfig', () => {
+  it('checks the metrics option: its own problems under metrics.*, and not with meterProvider', () => {
+    expect(resolveConsumerConfig({ ...valid, metrics: { kind: 'emf' } }).metrics).toEqual({ kind: 'emf' });
+    let error: unknown;
+    try {
+      resolveConsumerConfig({
+        ...valid,
+        meterProvider: { getMeter: () => ({}) } as never,
+        metrics: { kind: 'prometheus', port: 0 },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as ConfigurationError).problems.map((p) => p.path).sort()).toEqual([
+      'metrics',
+      'metrics.port',
+    ]);
+    expect(() => resolveConsumerConfig({ ...valid, metrics: { kind: 'statsd' } as never })).toThrow(
+      /metrics\.kind: must be "prometheus" or "emf"/,
+    );
+  });
+
   it('applies the defaults, deriving renew and take intervals from the failover time', () => {
     const config = resolveConsumerConfig(valid);
     expect(config).toMatchObject({

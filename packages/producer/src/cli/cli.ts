@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
-import { integerArgument, kinesisRequestHandler } from '@shardline/common';
+import { ConfigurationError, integerArgument, kinesisRequestHandler } from '@shardline/common';
+import { createMetricsExporter, type MetricsExporterOptions, parseMetricsFlag } from '@shardline/metrics';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DestinationError } from '../errors.js';
@@ -42,6 +43,16 @@ const invalidArgument = (message: string): never => {
 };
 const positiveInteger = integerArgument(1, invalidArgument);
 const nonNegativeInteger = integerArgument(0, invalidArgument);
+function metricsExporter(value: string): MetricsExporterOptions {
+  try {
+    return parseMetricsFlag(value);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new InvalidArgumentError(error.problems.map((p) => p.message).join('; '));
+    }
+    throw error;
+  }
+}
 function rate(value: string): number {
   const m = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(value);
   const n = m === null ? Number.NaN : Number(m[1]);
@@ -71,6 +82,7 @@ function url(value: string): string {
 
 /** Flags of `replay`. */
 export interface ReplayFlags {
+  metrics?: MetricsExporterOptions;
   url?: string;
   apiKey?: string;
   gzip?: boolean;
@@ -281,11 +293,25 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
       positiveInteger,
       30_000,
     )
+    .option(
+      '--metrics <exporter>',
+      'publish metrics: prometheus:<port> (GET /metrics), prometheus:<host>:<port>, emf (CloudWatch embedded metric format on stdout) or emf:<namespace>',
+      metricsExporter,
+    )
     .option('--no-check', 'skip the check of the destination (stream or ingest API) before sending')
     .action(async (file: string, flags: ReplayFlags) => {
       validate(flags);
       const transport = transportFromFlags(flags, context.env);
       const name = basename(file).replace(/\.csv$/i, '');
+      // Metrics run for the whole replay; the last EMF flush (at shutdown) holds the final counts. An
+      // exporter failure (port in use, stdout closed) is reported on stderr and the replay goes on.
+      const metrics =
+        flags.metrics === undefined
+          ? undefined
+          : createMetricsExporter(
+              flags.metrics.kind === 'emf' ? { ...flags.metrics, write: context.stdout } : flags.metrics,
+            );
+      if (metrics) context.stderr(`shardline-produce: metrics: ${metrics.description}\n`);
       const summary = await replayCsv({
         file,
         transport,
@@ -298,6 +324,7 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
         },
         producer: {
           ordered: flags.ordered ?? false,
+          ...(metrics === undefined ? {} : { meterProvider: metrics.meterProvider }),
           ...(flags.concurrency === undefined ? {} : { maxConcurrentRequests: flags.concurrency }),
           ...(flags.lingerMs === undefined ? {} : { lingerMs: flags.lingerMs }),
           ...(flags.batchRecords === undefined
@@ -323,7 +350,7 @@ export function buildCli(context: CliContext, setExitCode: (code: number) => voi
         maxFailingMs: flags.maxFailingMs,
         checkDestination: flags.check,
         beforeJournalWrite: context.beforeJournalWrite,
-      });
+      }).finally(() => metrics?.shutdown());
       context.stdout(summaryText(summary));
       if (summary.failure instanceof JournalError) {
         context.stderr(

@@ -1,3 +1,4 @@
+import { stderrLogger, streamWriter } from '@shardline/metrics';
 import { type CliHooks, ExitCode, runCli } from './cli.js';
 
 /** The signals that stop a replay gracefully, and the exit code of each (128 + signal number). */
@@ -27,7 +28,8 @@ export async function runProcess(hooks: CliHooks = {}): Promise<void> {
   process.exitCode = await runCli(process.argv.slice(2), {
     env: process.env,
     isTty: process.stderr.isTTY === true,
-    stdout: (text) => process.stdout.write(text),
+    // A closed stdout (EPIPE) must not end the replay half-way: its output stops, the replay goes on.
+    stdout: streamWriter(process.stdout, stderrLogger),
     stderr: (text) => process.stderr.write(text),
     signal: abort.signal,
     ...hooks,

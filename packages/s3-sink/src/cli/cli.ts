@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { MeterProvider } from '@opentelemetry/api';
 import { integerArgument, kinesisRequestHandler } from '@shardline/common';
 import type { InitialPosition, LeaseAssignmentMode } from '@shardline/consumer-core';
+import { createMetricsExporter, type MetricsExporterOptions, parseMetricsFlag } from '@shardline/metrics';
 import { NodeHttp2Handler, NodeHttpHandler } from '@smithy/node-http-handler';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { S3SinkOptions } from '../config/resolveS3SinkConfig.js';
@@ -66,6 +68,16 @@ function partitionKey(value: string, previous: Record<string, string> = {}): Rec
   if (i <= 0 || i === value.length - 1) throw new InvalidArgumentError(`'${value}' is not <name>=<query>`);
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
 }
+function metricsExporter(value: string): MetricsExporterOptions {
+  try {
+    return parseMetricsFlag(value);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new InvalidArgumentError(error.problems.map((p) => p.message).join('; '));
+    }
+    throw error;
+  }
+}
 function initialPosition(value: string): InitialPosition {
   if (value === 'TRIM_HORIZON' || value === 'LATEST') return value;
   const date = new Date(value);
@@ -76,6 +88,7 @@ function initialPosition(value: string): InitialPosition {
 }
 
 interface Flags {
+  metrics?: MetricsExporterOptions;
   stream?: string;
   streamArn?: string;
   bucket: string;
@@ -231,6 +244,11 @@ function baseProgram(): Command {
         '/readyz lists a shard with records waiting and none written for this long (default: 2 × buffer interval + 60 s, at least 300000)',
         positiveInteger,
       )
+      .option(
+        '--metrics <exporter>',
+        'publish metrics: prometheus:<port> (GET /metrics), prometheus:<host>:<port>, emf (CloudWatch embedded metric format on stdout) or emf:<namespace>',
+        metricsExporter,
+      )
       // Event-time partitioning and Firehose-style queries
       .option(
         '--time-field <query>',
@@ -334,6 +352,28 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`shardline-s3-sink: ${formatOptions}\n`);
     return ExitCode.Usage;
   }
+  // Metrics run from before the sink starts until after it stopped, so the last EMF flush holds the
+  // final counts. An exporter failure (port in use, stdout closed) is reported and the sink runs on.
+  const metrics =
+    flags.metrics === undefined
+      ? undefined
+      : createMetricsExporter(
+          flags.metrics.kind === 'emf' ? { ...flags.metrics, write: io.stdout } : flags.metrics,
+        );
+  if (metrics) io.stderr(`shardline-s3-sink: metrics: ${metrics.description}\n`);
+  try {
+    return await runSink(flags, formatOptions, io, metrics?.meterProvider);
+  } finally {
+    await metrics?.shutdown();
+  }
+}
+
+async function runSink(
+  flags: Flags,
+  formatOptions: Pick<S3SinkOptions, 'format' | 'parquet'>,
+  io: CliIo,
+  meterProvider: MeterProvider | undefined,
+): Promise<number> {
   const region = flags.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
   if (!region) {
     io.stderr('shardline-s3-sink: no region: pass --region or set AWS_REGION\n');
@@ -424,6 +464,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
     s3RequestTimeoutMs: flags.s3RequestTimeoutMs,
     hooks: io.hooks,
+    ...(meterProvider === undefined ? {} : { meterProvider }),
     // Event-time partitioning and Firehose-style queries
     timeField: flags.timeField,
     timeFieldFormat: flags.timeFieldFormat,

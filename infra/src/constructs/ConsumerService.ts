@@ -33,6 +33,14 @@ export interface ConsumerServiceProps {
   /** Secrets from Secrets Manager or SSM, by variable name. */
   readonly secrets?: Readonly<Record<string, ecs.Secret>>;
   /**
+   * The port of the app's `/healthz` (its `--health-port`, passed as `SHARDLINE_HEALTH_PORT`): the
+   * container health check asks it from inside the container (127.0.0.1), so ECS replaces a task whose
+   * event loop is stuck or whose lease renewals keep failing. A stalled shard is never a restart signal:
+   * it shows in `/readyz`, which the health check does not ask.
+   * @defaultValue none (no container health check)
+   */
+  readonly healthCheckPort?: number;
+  /**
    * The archive this app writes to, and the key prefix it may write under. `startCheck` (default
    * `true`) also allows the s3-sink command's start check: `HeadBucket` and its own object
    * `.shardline-s3-sink/write-check/<application>` (see `ArchiveBucket.grantStartCheck`).
@@ -122,6 +130,7 @@ export class ConsumerService extends Construct {
     problems.optionalInteger('shardsPerTask', props.shardsPerTask, 1, 1000);
     problems.optionalInteger('minTasks', props.minTasks, 0, 1000);
     problems.optionalInteger('maxTasks', props.maxTasks, 1, 1000);
+    problems.optionalInteger('healthCheckPort', props.healthCheckPort, 1, 65_535);
     const minTasks = props.minTasks ?? 1;
     const maxTasks = props.maxTasks ?? 8;
     if (minTasks > maxTasks)
@@ -173,10 +182,30 @@ export class ConsumerService extends Construct {
               SHARDLINE_LEASE_ASSIGNMENT: 'leader',
               SHARDLINE_COORDINATOR_TABLE: coordinatorTable.tableName,
             }),
+        ...(props.healthCheckPort === undefined
+          ? {}
+          : { SHARDLINE_HEALTH_PORT: String(props.healthCheckPort) }),
         AWS_REGION: Stack.of(this).region,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         ...props.environment,
       },
+      // The image is node:*-slim (no curl): Node's fetch asks /healthz, exit 0 on 200.
+      ...(props.healthCheckPort === undefined
+        ? {}
+        : {
+            healthCheck: {
+              command: [
+                'CMD',
+                'node',
+                '-e',
+                `fetch('http://127.0.0.1:${props.healthCheckPort}/healthz',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+              ],
+              interval: Duration.seconds(15),
+              timeout: Duration.seconds(5),
+              retries: 3,
+              startPeriod: Duration.seconds(60),
+            },
+          }),
       secrets: props.secrets ? { ...props.secrets } : undefined,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: id }),
       // SIGTERM → the consumer's stop(): final checkpoints and lease release before Fargate kills it.

@@ -61,6 +61,8 @@ const S3_SINK_SHELL = [
   'set --;',
   // With SHARDLINE_FAN_OUT_CONSUMER (ConsumerService's fanOut): enhanced fan-out through that consumer.
   '[ -z "$SHARDLINE_FAN_OUT_CONSUMER" ] || set -- "$@" --fan-out "$SHARDLINE_FAN_OUT_CONSUMER";',
+  // With SHARDLINE_HEALTH_PORT (ConsumerService's healthCheckPort): /healthz and /readyz on 127.0.0.1.
+  '[ -z "$SHARDLINE_HEALTH_PORT" ] || set -- "$@" --health-port "$SHARDLINE_HEALTH_PORT";',
   // With SHARDLINE_LEASE_ASSIGNMENT (set when the lease table has leaseAssignment 'leader'): that mode.
   '[ -z "$SHARDLINE_LEASE_ASSIGNMENT" ] || set -- "$@" --lease-assignment "$SHARDLINE_LEASE_ASSIGNMENT";',
   ...Object.entries(S3_SINK_FLAG_VARIABLES).map(
@@ -76,6 +78,9 @@ const S3_SINK_SHELL = [
   `--prefix "$SHARDLINE_PREFIX$DATA_PREFIX" --manifest-prefix "$SHARDLINE_PREFIX"${MANIFEST_PREFIX}`,
   `--error-prefix "$SHARDLINE_PREFIX"'${ERROR_PREFIX}' --compression "$COMPRESSION"`,
 ].join(' ');
+
+/** The port of the s3-sink task's `/healthz` (inside the container only). */
+export const SINK_HEALTH_PORT = 8080;
 
 /** Default container commands, run from the repository root inside the image (docker/consumer.Dockerfile). */
 export const DEFAULT_COMMANDS = Object.freeze({
@@ -476,6 +481,8 @@ export class ReferencePipelineStack extends Stack {
       command: props.s3SinkCommand ?? DEFAULT_COMMANDS.s3Sink,
       archive: { bucket: this.archive, prefix: props.archivePrefix ?? 's3-sink/' },
       environment: sinkEnvironment,
+      // The default command serves /healthz there; a command of your own may not.
+      ...(props.s3SinkCommand === undefined ? { healthCheckPort: SINK_HEALTH_PORT } : {}),
     });
     const table = props.archive?.table;
     if (table !== undefined && table !== false) {

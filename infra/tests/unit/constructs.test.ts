@@ -263,6 +263,11 @@ describe("the s3-sink's command turns the environment into flags", () => {
     expect(both.slice(0, 4)).toEqual(['--fan-out', 'c', '--lease-assignment', 'leader']);
     expect(both).toEqual(expect.arrayContaining(['--stream', 's', '--app', 'a', '--bucket', 'b']));
   });
+
+  it('passes --health-port only when SHARDLINE_HEALTH_PORT is set', () => {
+    expect(shell({})).not.toContain('--health-port');
+    expect(shell({ SHARDLINE_HEALTH_PORT: '8080' }).slice(0, 2)).toEqual(['--health-port', '8080']);
+  });
 });
 
 describe('ReferencePipelineStack (function mode)', () => {
@@ -367,6 +372,24 @@ describe('ReferencePipelineStack (function mode)', () => {
       expect(shell).toContain(`"$${name}"`);
     // Objects, manifests and errors all under the prefix the task role may write.
     expect(shell.match(/"\$SHARDLINE_PREFIX/g)).toHaveLength(3);
+  });
+
+  it("checks the s3-sink container's /healthz (this process only), and no health check for live metrics", () => {
+    const containers = Object.values(template.findResources('AWS::ECS::TaskDefinition')).map(
+      (t) => t.Properties.ContainerDefinitions[0],
+    );
+    const sink = containers.find((c) => JSON.stringify(c.Command ?? []).includes('shardline-s3-sink'))!;
+    const env = Object.fromEntries(
+      sink.Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]),
+    );
+    expect(env.SHARDLINE_HEALTH_PORT).toBe('8080');
+    expect(sink.HealthCheck).toMatchObject({ Interval: 15, Timeout: 5, Retries: 3, StartPeriod: 60 });
+    expect(sink.HealthCheck.Command.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    expect(sink.HealthCheck.Command[3]).toContain("fetch('http://127.0.0.1:8080/healthz'");
+    expect(sink.HealthCheck.Command[3]).not.toContain('readyz');
+    const others = containers.filter((c) => c !== sink);
+    expect(others.length).toBeGreaterThan(0);
+    for (const c of others) expect(c.HealthCheck).toBeUndefined();
   });
 
   it('creates KCL-compatible lease tables: leaseKey hash key only, on-demand, point-in-time recovery', () => {

@@ -48,15 +48,12 @@ export type {
   S3SinkMetricsSettings,
 } from './stacks/ReferencePipelineStack.js';
 export {
-  CLOUDWATCH_METRICS_IMPORT,
   DEFAULT_COMMANDS,
+  METRICS_NAMESPACE,
   ReferencePipelineStack,
   S3_SINK_FLAG_VARIABLES,
+  SINK_HEALTH_PORT,
 } from './stacks/ReferencePipelineStack.js';
-
-// Metrics: OpenTelemetry instruments as CloudWatch embedded-metric-format lines
-
-export { CloudWatchEmfExporter, EMF_DIMENSION_KEYS, emfRecords } from './metrics/CloudWatchEmfExporter.js';
 
 // Errors
 

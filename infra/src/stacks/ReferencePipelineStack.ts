@@ -61,6 +61,8 @@ const S3_SINK_SHELL = [
   'set --;',
   // With SHARDLINE_FAN_OUT_CONSUMER (ConsumerService's fanOut): enhanced fan-out through that consumer.
   '[ -z "$SHARDLINE_FAN_OUT_CONSUMER" ] || set -- "$@" --fan-out "$SHARDLINE_FAN_OUT_CONSUMER";',
+  // With SHARDLINE_METRICS (s3SinkMetrics): the sink's metrics exporter, e.g. emf:Shardline.
+  '[ -z "$SHARDLINE_METRICS" ] || set -- "$@" --metrics "$SHARDLINE_METRICS";',
   // With SHARDLINE_HEALTH_PORT (ConsumerService's healthCheckPort): /healthz and /readyz on 127.0.0.1.
   '[ -z "$SHARDLINE_HEALTH_PORT" ] || set -- "$@" --health-port "$SHARDLINE_HEALTH_PORT";',
   // With SHARDLINE_LEASE_ASSIGNMENT (set when the lease table has leaseAssignment 'leader'): that mode.
@@ -165,19 +167,24 @@ export interface S3SinkArchiveSettings {
 export interface S3SinkMetricsSettings {
   /** CloudWatch namespace of the metrics. @defaultValue 'Shardline' */
   readonly namespace?: string;
-  /** How often instruments are exported. @defaultValue 60000 */
-  readonly exportIntervalMs?: number;
   /**
-   * The module `node --import` loads, relative to the image's working directory.
-   * @defaultValue {@link CLOUDWATCH_METRICS_IMPORT}
+   * Your own OpenTelemetry setup instead of the sink's `--metrics emf`: a module in the image that
+   * `node --import` (`NODE_OPTIONS`) loads, relative to the image's working directory (e.g. an OTLP
+   * exporter), with `environment` (`OTEL_*` variables). The alarms on the sink's own metrics need EMF
+   * and are then not created.
+   * @defaultValue none (`--metrics emf:<namespace>`)
    */
   readonly nodeImport?: string;
-  /** More variables for that module (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT`). @defaultValue {} */
+  /** More variables for that module. @defaultValue {} */
   readonly environment?: Readonly<Record<string, string>>;
+  /** Alarm when the sink's own lag (`shardline.consumer.millis_behind_latest`, Maximum) stays above this. @defaultValue 5 minutes */
+  readonly maxLag?: Duration;
+  /**
+   * Alarm when the sink's oldest buffer (`shardline.s3_sink.buffer.age`, Maximum) stays older than this:
+   * objects are not being written. @defaultValue 15 minutes (3 × the default 300 s buffer interval)
+   */
+  readonly maxBufferAge?: Duration;
 }
-
-/** The consumer image's module that exports OpenTelemetry metrics as CloudWatch EMF lines on stdout. */
-export const CLOUDWATCH_METRICS_IMPORT = './infra/dist/metrics/registerCloudWatchMetrics.js';
 
 /** Props of {@link ReferencePipelineStack}. */
 export interface ReferencePipelineStackProps extends StackProps {
@@ -227,11 +234,11 @@ export interface ReferencePipelineStackProps extends StackProps {
   readonly archive?: S3SinkArchiveSettings;
   /**
    * The s3-sink's OpenTelemetry metrics (its `shardline.s3_sink.*` and its consumer's
-   * `shardline.consumer.*` instruments) in CloudWatch: its task loads a meter provider with
-   * `node --import` (`NODE_OPTIONS`) that writes CloudWatch embedded-metric-format lines to stdout, which
-   * the task's log group turns into metrics in `namespace` — no collector, no agent, no extra IAM.
-   * `nodeImport` loads your own OpenTelemetry setup instead (a module in the image, e.g. an OTLP
-   * exporter), with `environment` (`OTEL_*` variables).
+   * `shardline.consumer.*` instruments) in CloudWatch: the sink runs with `--metrics emf:<namespace>`,
+   * CloudWatch embedded-metric-format lines on stdout that the task's log group turns into metrics — no
+   * collector, no agent, no extra IAM — and the stack alarms on the sink's own lag, its buffer age and
+   * its error-output records (`sinkLagAlarm`, `sinkBufferAgeAlarm`, `sinkErrorOutputAlarm`).
+   * `nodeImport` loads your own OpenTelemetry setup instead (no alarms then).
    * @defaultValue none (the instruments are no-ops)
    */
   readonly s3SinkMetrics?: S3SinkMetricsSettings;
@@ -348,10 +355,9 @@ function metricsEnvironment(
   problems.optionalMatch(
     's3SinkMetrics.namespace',
     settings.namespace,
-    /^[^:][^:]{0,254}$/,
-    'a CloudWatch namespace (1–255 characters, no colon)',
+    /^(?!:)(?!AWS\/)[0-9A-Za-z.\-_/#:]{1,255}$/,
+    'a CloudWatch namespace (1–255 of letters, digits and . - _ / # :, not starting with ":" or "AWS/")',
   );
-  problems.optionalInteger('s3SinkMetrics.exportIntervalMs', settings.exportIntervalMs, 1_000, 3_600_000);
   problems.optionalMatch(
     's3SinkMetrics.nodeImport',
     settings.nodeImport,
@@ -363,13 +369,18 @@ function metricsEnvironment(
       problems.add(`s3SinkMetrics.environment.${name}`, 'is set by the stack');
     }
   }
-  return {
-    ...settings.environment,
-    NODE_OPTIONS: `--import ${settings.nodeImport ?? CLOUDWATCH_METRICS_IMPORT}`,
-    SHARDLINE_METRICS_NAMESPACE: settings.namespace ?? 'Shardline',
-    SHARDLINE_METRICS_INTERVAL_MS: String(settings.exportIntervalMs ?? 60_000),
-  };
+  if (settings.environment !== undefined && settings.nodeImport === undefined) {
+    problems.add('s3SinkMetrics.environment', 'is for the module of nodeImport');
+  }
+  if (settings.nodeImport !== undefined) {
+    return { ...settings.environment, NODE_OPTIONS: `--import ${settings.nodeImport}` };
+  }
+  // The sink's own exporter: CloudWatch embedded-metric-format lines on stdout (`--metrics emf`).
+  return { SHARDLINE_METRICS: `emf:${settings.namespace ?? METRICS_NAMESPACE}` };
 }
+
+/** The default CloudWatch namespace of the s3-sink's metrics. */
+export const METRICS_NAMESPACE = 'Shardline';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -394,6 +405,15 @@ export class ReferencePipelineStack extends Stack {
   readonly archiveTable: ArchiveTable | undefined;
   readonly iteratorAgeAlarm: cloudwatch.Alarm;
   readonly apiServerErrorAlarm: cloudwatch.Alarm;
+  /**
+   * With `s3SinkMetrics` (EMF): the s3-sink's own lag — the stream's iterator age is the maximum over
+   * every application reading it, and absent for fan-out readers.
+   */
+  readonly sinkLagAlarm: cloudwatch.Alarm | undefined;
+  /** With `s3SinkMetrics` (EMF): the sink's oldest buffer, i.e. objects not being written. */
+  readonly sinkBufferAgeAlarm: cloudwatch.Alarm | undefined;
+  /** With `s3SinkMetrics` (EMF): records written to the error output (any type). */
+  readonly sinkErrorOutputAlarm: cloudwatch.Alarm | undefined;
 
   constructor(scope: Construct, id: string, props: ReferencePipelineStackProps = {}) {
     super(scope, id, props);
@@ -528,6 +548,52 @@ export class ReferencePipelineStack extends Stack {
       datapointsToAlarm: 2,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+
+    const metricsSettings = props.s3SinkMetrics;
+    if (metricsSettings !== undefined && metricsSettings.nodeImport === undefined) {
+      // The EMF lines' dimension set of application and stream (the exporter's roll-up).
+      const sinkMetric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: metricsSettings.namespace ?? METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: {
+            // The sink's application name: its lease table's (the task's --app).
+            'shardline.application': `${this.stackName}-s3-sink`,
+            'shardline.stream': this.events.stream.streamName,
+          },
+          statistic,
+          period: Duration.minutes(1),
+        });
+      const maxLag = metricsSettings.maxLag ?? Duration.minutes(5);
+      this.sinkLagAlarm = new cloudwatch.Alarm(this, 'SinkLagHigh', {
+        alarmDescription: `The s3-sink is more than ${maxLag.toHumanString()} behind the stream (its own lag, whatever other applications do)`,
+        metric: sinkMetric('shardline.consumer.millis_behind_latest', 'Maximum'),
+        threshold: maxLag.toMilliseconds(),
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      });
+      const maxBufferAge = metricsSettings.maxBufferAge ?? Duration.minutes(15);
+      this.sinkBufferAgeAlarm = new cloudwatch.Alarm(this, 'SinkBufferAgeHigh', {
+        alarmDescription: `The s3-sink's oldest buffer is older than ${maxBufferAge.toHumanString()}: objects are not being written (S3 failing, or a shard stuck)`,
+        metric: sinkMetric('shardline.s3_sink.buffer.age', 'Maximum'),
+        threshold: maxBufferAge.toMilliseconds(),
+        evaluationPeriods: 5,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      });
+      this.sinkErrorOutputAlarm = new cloudwatch.Alarm(this, 'SinkErrorOutput', {
+        alarmDescription:
+          'The s3-sink wrote records to its error output (not envelopes, partitioning or format conversion failed): look under the error prefix',
+        metric: sinkMetric('shardline.s3_sink.error_output.records', 'Sum').with({
+          period: Duration.minutes(5),
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
 
     new CfnOutput(this, 'IngestUrl', { value: `${this.ingest.url}v1/events` });
     new CfnOutput(this, 'ApiKeyId', { value: this.ingest.apiKey.keyId });

@@ -401,6 +401,7 @@ describe('ReferencePipelineStack archiving as Parquet', () => {
           '--error-prefix',
           '--fan-out',
           '--format',
+          '--health-port',
           '--manifest-prefix',
           '--metadata-extraction-query',
           '--parquet-compression',

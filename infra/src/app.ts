@@ -2,13 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { IngestIntegrationMode } from './constructs/IngestApi.js';
+import { ANY_ORIGIN, type IngestIntegrationMode } from './constructs/IngestApi.js';
 import { acknowledgeReferenceFindings } from './nagAcknowledgements.js';
 import { ReferencePipelineStack } from './stacks/ReferencePipelineStack.js';
 
 /**
  * Builds the app: the reference pipeline stack, checked by cdk-nag's AwsSolutions pack (every
- * unacknowledged finding fails synth). Context: `-c ingestMode=direct`, `-c stackName=…`,
+ * unacknowledged finding fails synth). Context (required): `-c allowedOrigins=https://a.example,https://b.example`
+ * (the ingest API's CORS origins; `-c allowedOrigins=any` for every origin). Optional: `-c ingestMode=direct`, `-c stackName=…`,
  * `-c fanOut=s3Sink,liveMetrics`, `-c leaderAssignment=s3Sink,liveMetrics`; the archive:
  * `-c archiveFormat=parquet -c archiveSchema=<file.json>` (the s3-sink's schema file),
  * `-c archiveDataPrefix=<template>`, `-c archiveTable=true` (a Glue table and an Athena workgroup).
@@ -24,6 +25,7 @@ export function buildApp(app: App = new App()): { app: App; stack: ReferencePipe
   const hasTable = String(context('archiveTable') ?? 'false') === 'true';
   const stack = new ReferencePipelineStack(app, app.node.tryGetContext('stackName') ?? 'ShardlinePipeline', {
     ingestMode: mode,
+    allowedOrigins: allowedOrigins(app),
     fanOut: { s3Sink: fanOut.includes('s3Sink'), liveMetrics: fanOut.includes('liveMetrics') },
     leaseAssignment: {
       s3Sink: leader.includes('s3Sink') ? 'leader' : 'worker',
@@ -43,6 +45,24 @@ export function buildApp(app: App = new App()): { app: App; stack: ReferencePipe
   acknowledgeReferenceFindings(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
+}
+
+/**
+ * `-c allowedOrigins=https://a.example,https://b.example` (or `any`).
+ * @throws Error saying how to give it when absent.
+ */
+function allowedOrigins(app: App): typeof ANY_ORIGIN | string[] {
+  const value = String(app.node.tryGetContext('allowedOrigins') ?? '').trim();
+  if (value === '') {
+    throw new Error(
+      `-c allowedOrigins is required: the origins whose web pages may call the ingest API, e.g. -c allowedOrigins=https://shop.example.com,https://app.example.com (or -c allowedOrigins=${ANY_ORIGIN} to allow every origin)`,
+    );
+  }
+  if (value === ANY_ORIGIN) return ANY_ORIGIN;
+  return value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
 }
 
 /** The application names of a comma-separated context value. @throws Error naming any unknown one. */

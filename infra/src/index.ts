@@ -26,8 +26,19 @@ export {
   STREAM_WRITER_ACTIONS,
   StreamCapacityMode,
 } from './constructs/EventStream.js';
-export type { IngestApiProps } from './constructs/IngestApi.js';
-export { IngestApi, IngestIntegrationMode } from './constructs/IngestApi.js';
+export type {
+  IngestApiProps,
+  IngestClient,
+  IngestClientKey,
+  IngestQuotaPeriod,
+  IngestWafOptions,
+} from './constructs/IngestApi.js';
+export {
+  ANY_ORIGIN,
+  DEFAULT_INGEST_CLIENTS,
+  IngestApi,
+  IngestIntegrationMode,
+} from './constructs/IngestApi.js';
 export type { LeaseAssignment, LeaseTableProps } from './constructs/LeaseTable.js';
 export {
   COORDINATOR_TABLE_WORKER_ACTIONS,

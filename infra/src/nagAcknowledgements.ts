@@ -19,11 +19,6 @@ export const REFERENCE_PIPELINE_ACKNOWLEDGEMENTS: readonly NagAcknowledgement[] 
       'function mode: the contract handler validates every body and lists every problem with its JSON Pointer; an API Gateway validator in front would answer first with a vaguer 400. direct mode has a validator with the contract models.',
   },
   {
-    id: 'AwsSolutions::AwsSolutions-APIG3',
-    reason:
-      'WAF is optional (IngestApi webAclArn): API keys and usage-plan throttling bound each client; attach a web ACL for public internet exposure.',
-  },
-  {
     id: 'AwsSolutions::AwsSolutions-APIG4',
     reason:
       'The ingest contract authenticates machine clients by API key (x-api-key) with a usage plan per key; IAM or Cognito authorizers do not fit browser and partner producers.',

@@ -33,23 +33,91 @@ export const IngestIntegrationMode = {
 /** See {@link IngestIntegrationMode}. */
 export type IngestIntegrationMode = (typeof IngestIntegrationMode)[keyof typeof IngestIntegrationMode];
 
+/**
+ * `allowedOrigins: ANY_ORIGIN` (the string `'any'`): CORS allows every origin (`*`). Only for an API no
+ * browser page of yours depends on being the only caller of; a key shipped in a page can then be used
+ * from any site.
+ */
+export const ANY_ORIGIN = 'any';
+
+/** The period of an {@link IngestClient}'s quota. */
+export type IngestQuotaPeriod = 'DAY' | 'WEEK' | 'MONTH';
+
+/** One client of the ingest API: its own API key and its own usage plan (throttle and quota). */
+export interface IngestClient {
+  /** Names the key, its usage plan and its stack output: 1–40 of a-z 0-9 and '-', starting with a letter. */
+  readonly name: string;
+  /** Steady requests per second of this client's key. @defaultValue the API's `rateLimitPerSecond` */
+  readonly rateLimitPerSecond?: number;
+  /** Burst of requests of this client's key. @defaultValue the API's `burstLimit` */
+  readonly burstLimit?: number;
+  /**
+   * Requests this client may make per period (API Gateway answers 429 beyond it), or `false` for none.
+   * @defaultValue \{ limit: 1_000_000, period: 'DAY' \}
+   */
+  readonly quota?: { readonly limit: number; readonly period: IngestQuotaPeriod } | false;
+}
+
+/** The WAF web ACL that {@link IngestApi} creates (unless `waf: false` or `webAclArn`). */
+export interface IngestWafOptions {
+  /**
+   * Requests one source IP may make in any 5 minutes before WAF blocks it (403) until its rate falls.
+   * @defaultValue 2000
+   */
+  readonly rateLimitPer5Minutes?: number;
+  /**
+   * Adds the AWS managed common rule set (`AWSManagedRulesCommonRuleSet`), with its 8 KB body-size rule
+   * counted rather than blocking (ingest batches are larger). @defaultValue false
+   */
+  readonly managedCommonRules?: boolean;
+}
+
+/** The default client: one key with a conservative throttle and a daily quota. */
+export const DEFAULT_INGEST_CLIENTS: readonly IngestClient[] = Object.freeze([{ name: 'default' }]);
+
+/** One client's key and usage plan, as created. */
+export interface IngestClientKey {
+  readonly apiKey: apigateway.IApiKey;
+  readonly usagePlan: apigateway.UsagePlan;
+}
+
 /** Props of {@link IngestApi}. */
 export interface IngestApiProps {
   /** The stream the API writes to. */
   readonly stream: EventStream;
   /** @defaultValue 'function' */
   readonly mode?: IngestIntegrationMode;
-  /** Origins allowed by CORS. @defaultValue '*' */
-  readonly allowedOrigins?: '*' | readonly string[];
-  /** Steady requests per second per API key (usage plan). @defaultValue 500 */
+  /**
+   * Origins allowed by CORS, e.g. `['https://shop.example.com']` (required), or {@link ANY_ORIGIN}
+   * (`'any'`) to allow every origin.
+   */
+  readonly allowedOrigins: typeof ANY_ORIGIN | readonly string[];
+  /**
+   * The API's clients: one API key and one usage plan (throttle, quota) each, so a leaked key can be
+   * revoked alone and one client cannot use up another's throttle.
+   * @defaultValue {@link DEFAULT_INGEST_CLIENTS} (one client named `default`)
+   */
+  readonly clients?: readonly IngestClient[];
+  /** Steady requests per second of a client that sets none. @defaultValue 100 */
   readonly rateLimitPerSecond?: number;
-  /** Burst of requests per API key (usage plan). @defaultValue 1000 */
+  /** Burst of requests of a client that sets none. @defaultValue 200 */
   readonly burstLimit?: number;
+  /**
+   * The WAF web ACL created and associated with the stage (a rate-based rule per source IP), or
+   * `false` for none (then API keys and usage plans are the only bound). @defaultValue \{\}
+   */
+  readonly waf?: IngestWafOptions | false;
+  /**
+   * Reserved concurrency of the `function` mode's Lambda (its most concurrent invocations, and
+   * capacity no other function of the account can take: it is subtracted from the account's
+   * unreserved pool, which must keep at least 100), or `false` for none. @defaultValue 50
+   */
+  readonly functionReservedConcurrency?: number | false;
   /** The stage name (the URL's first segment, before `/v1/events`). @defaultValue 'prod' */
   readonly stageName?: string;
   /** Days to keep access logs. @defaultValue 90 */
   readonly accessLogRetentionDays?: logs.RetentionDays;
-  /** A WAF web ACL to associate with the stage. @defaultValue none */
+  /** A WAF web ACL of your own to associate with the stage instead of the created one. @defaultValue none */
   readonly webAclArn?: string;
   /** Memory of the `function` mode's Lambda. @defaultValue 512 */
   readonly functionMemoryMb?: number;
@@ -58,6 +126,8 @@ export interface IngestApiProps {
 const JSON_TYPE = 'application/json';
 const CORS_HEADERS = 'Content-Type,Content-Encoding,X-Api-Key';
 const STAGE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
+const CLIENT_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const DEFAULT_QUOTA = { limit: 1_000_000, period: 'DAY' } as const;
 
 /**
  * The ingest API (`POST /v1/events`, `POST /v1/event`) on API Gateway: a REST API with API keys, a usage
@@ -82,9 +152,14 @@ const STAGE_NAME = /^[a-zA-Z0-9_]{1,128}$/;
 export class IngestApi extends Construct {
   readonly api: apigateway.RestApi;
   readonly mode: IngestIntegrationMode;
-  /** The API key of the usage plan (its value: `aws apigateway get-api-key --include-value`). */
+  /** The first client's API key (its value: `aws apigateway get-api-key --include-value`). */
   readonly apiKey: apigateway.IApiKey;
+  /** The first client's usage plan. */
   readonly usagePlan: apigateway.UsagePlan;
+  /** Every client's key and usage plan, by client name. */
+  readonly clients: ReadonlyMap<string, IngestClientKey>;
+  /** The web ACL created for the stage (none with `waf: false` or `webAclArn`). */
+  readonly webAcl: wafv2.CfnWebACL | undefined;
   readonly accessLogs: logs.LogGroup;
   /** The `function` mode's Lambda. */
   readonly handlerFunction: lambda.IFunction | undefined;
@@ -100,10 +175,45 @@ export class IngestApi extends Construct {
     problems.optionalInteger('burstLimit', props.burstLimit, 1, 5_000);
     problems.optionalInteger('functionMemoryMb', props.functionMemoryMb, 128, 10_240);
     problems.optionalMatch('stageName', props.stageName, STAGE_NAME, '1–128 characters of a-z A-Z 0-9 _');
-    const origins = props.allowedOrigins ?? '*';
-    if (origins !== '*') {
+    const clients = props.clients ?? DEFAULT_INGEST_CLIENTS;
+    if (!Array.isArray(clients as unknown) || clients.length === 0)
+      problems.add('clients', 'must list at least one client');
+    else {
+      const seen = new Set<string>();
+      clients.forEach((client, i) => {
+        problems.optionalMatch(
+          `clients.${i}.name`,
+          client.name,
+          CLIENT_NAME,
+          "1–40 of a-z 0-9 '-', a letter first",
+        );
+        if (seen.has(client.name))
+          problems.add(`clients.${i}.name`, `repeats ${JSON.stringify(client.name)}`);
+        seen.add(client.name);
+        problems.optionalInteger(`clients.${i}.rateLimitPerSecond`, client.rateLimitPerSecond, 1, 10_000);
+        problems.optionalInteger(`clients.${i}.burstLimit`, client.burstLimit, 1, 5_000);
+        if (client.quota !== undefined && client.quota !== false) {
+          problems.optionalInteger(`clients.${i}.quota.limit`, client.quota.limit, 1, 1_000_000_000);
+          problems.optionalOneOf(`clients.${i}.quota.period`, client.quota.period, ['DAY', 'WEEK', 'MONTH']);
+        }
+      });
+    }
+    if (props.waf !== undefined && props.waf !== false) {
+      problems.optionalInteger('waf.rateLimitPer5Minutes', props.waf.rateLimitPer5Minutes, 10, 2_000_000_000);
+      if (props.webAclArn !== undefined)
+        problems.add('waf', 'cannot be set with webAclArn (that web ACL is used instead)');
+    }
+    if (props.functionReservedConcurrency !== false)
+      problems.optionalInteger('functionReservedConcurrency', props.functionReservedConcurrency, 1, 10_000);
+    const origins = props.allowedOrigins;
+    if (origins === undefined) {
+      problems.add(
+        'allowedOrigins',
+        `is required: the list of origins whose pages may call the API (e.g. ['https://shop.example.com']), or ANY_ORIGIN ('${ANY_ORIGIN}') for every origin`,
+      );
+    } else if (origins !== ANY_ORIGIN) {
       if (!Array.isArray(origins) || origins.length === 0)
-        problems.add('allowedOrigins', "must be '*' or a non-empty list");
+        problems.add('allowedOrigins', `must be a non-empty list of origins or ANY_ORIGIN ('${ANY_ORIGIN}')`);
       else
         origins.forEach((o, i) => {
           if (!/^https?:\/\/[^/\s]+$/.test(o))
@@ -117,11 +227,15 @@ export class IngestApi extends Construct {
     if (mode === IngestIntegrationMode.Direct && props.functionMemoryMb !== undefined) {
       problems.add('functionMemoryMb', "applies to mode 'function' only");
     }
+    if (mode === IngestIntegrationMode.Direct && props.functionReservedConcurrency !== undefined) {
+      problems.add('functionReservedConcurrency', "applies to mode 'function' only");
+    }
     problems.throwIfAny();
     this.mode = mode;
+    const anyOrigin = origins === ANY_ORIGIN;
 
     // Answers built by API Gateway itself (not by the handler or a template) carry one static origin.
-    const gatewayOrigin = origins === '*' ? '*' : origins[0]!;
+    const gatewayOrigin = anyOrigin ? '*' : origins[0]!;
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetentionDays ?? logs.RetentionDays.THREE_MONTHS,
     });
@@ -147,7 +261,7 @@ export class IngestApi extends Construct {
         tracingEnabled: true,
       },
       defaultCorsPreflightOptions: {
-        allowOrigins: origins === '*' ? apigateway.Cors.ALL_ORIGINS : [...origins],
+        allowOrigins: anyOrigin ? apigateway.Cors.ALL_ORIGINS : [...origins],
         allowMethods: ['POST', 'OPTIONS'],
         allowHeaders: CORS_HEADERS.split(','),
         exposeHeaders: ['Retry-After'],
@@ -174,11 +288,15 @@ export class IngestApi extends Construct {
         timeout: Duration.seconds(25),
         environment: {
           STREAM_NAME: props.stream.stream.streamName,
-          ALLOWED_ORIGINS: origins === '*' ? '*' : origins.join(','),
+          ALLOWED_ORIGINS: anyOrigin ? '*' : origins.join(','),
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
       });
       props.stream.grantWrite(fn);
+      const reserved = props.functionReservedConcurrency ?? 50;
+      if (reserved !== false) {
+        (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reserved;
+      }
       this.handlerFunction = fn;
       const integration = new apigateway.LambdaIntegration(fn, { proxy: true });
       for (const resource of [eventsResource, eventResource]) {
@@ -225,19 +343,92 @@ export class IngestApi extends Construct {
       );
     }
 
-    this.usagePlan = this.api.addUsagePlan('UsagePlan', {
-      description: 'Shardline ingest API clients',
-      throttle: { rateLimit: props.rateLimitPerSecond ?? 500, burstLimit: props.burstLimit ?? 1000 },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
-    this.apiKey = this.api.addApiKey('ApiKey', { description: 'Shardline ingest API key' });
-    this.usagePlan.addApiKey(this.apiKey);
-    if (props.webAclArn !== undefined) {
-      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+    const keys = new Map<string, IngestClientKey>();
+    for (const client of clients) {
+      // The `default` client keeps the logical ids of the single key of earlier versions (same key).
+      const suffix = client.name === 'default' ? '' : pascalCase(client.name);
+      const quota = client.quota ?? DEFAULT_QUOTA;
+      const usagePlan = this.api.addUsagePlan(`UsagePlan${suffix}`, {
+        description: `Shardline ingest API client ${client.name}`,
+        throttle: {
+          rateLimit: client.rateLimitPerSecond ?? props.rateLimitPerSecond ?? 100,
+          burstLimit: client.burstLimit ?? props.burstLimit ?? 200,
+        },
+        ...(quota === false
+          ? {}
+          : { quota: { limit: quota.limit, period: apigateway.Period[quota.period] } }),
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      const apiKey = this.api.addApiKey(`ApiKey${suffix}`, {
+        description: `Shardline ingest API key of client ${client.name}`,
+      });
+      usagePlan.addApiKey(apiKey);
+      keys.set(client.name, { apiKey, usagePlan });
+    }
+    this.clients = keys;
+    const first = keys.values().next().value!;
+    this.apiKey = first.apiKey;
+    this.usagePlan = first.usagePlan;
+
+    const waf = props.waf ?? {};
+    let webAclArn = props.webAclArn;
+    if (webAclArn === undefined && waf !== false) {
+      this.webAcl = this.#createWebAcl(waf);
+      webAclArn = this.webAcl.attrArn;
+    }
+    if (webAclArn !== undefined) {
+      const association = new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
         resourceArn: this.api.deploymentStage.stageArn,
-        webAclArn: props.webAclArn,
+        webAclArn,
+      });
+      association.node.addDependency(this.api.deploymentStage);
+    }
+  }
+
+  #createWebAcl(options: IngestWafOptions): wafv2.CfnWebACL {
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const rules: wafv2.CfnWebACL.RuleProperty[] = [
+      {
+        name: 'RatePerSourceIp',
+        priority: 0,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            aggregateKeyType: 'IP',
+            limit: options.rateLimitPer5Minutes ?? 2000,
+            evaluationWindowSec: 300,
+          },
+        },
+        visibilityConfig: visibility('RatePerSourceIp'),
+      },
+    ];
+    if (options.managedCommonRules === true) {
+      rules.push({
+        name: 'AwsCommonRules',
+        priority: 1,
+        overrideAction: { none: {} },
+        statement: {
+          managedRuleGroupStatement: {
+            vendorName: 'AWS',
+            name: 'AWSManagedRulesCommonRuleSet',
+            // Ingest batches are larger than the rule set's 8 KB body limit.
+            ruleActionOverrides: [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }],
+          },
+        },
+        visibilityConfig: visibility('AwsCommonRules'),
       });
     }
+    return new wafv2.CfnWebACL(this, 'WebAclRules', {
+      scope: 'REGIONAL',
+      description: 'Shardline ingest API: a rate limit per source IP',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('ShardlineIngest'),
+      rules,
+    });
   }
 
   /** The base URL, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod/` (then `v1/events`). */
@@ -395,4 +586,12 @@ export class IngestApi extends Construct {
       });
     }
   }
+}
+
+/** `partner-acme` → `PartnerAcme` (a logical id part). */
+function pascalCase(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

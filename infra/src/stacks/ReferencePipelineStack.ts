@@ -20,7 +20,13 @@ import {
 } from '../constructs/archiveLayout.js';
 import { ConsumerService, type ConsumerServiceProps } from '../constructs/ConsumerService.js';
 import { EventStream, type EventStreamProps } from '../constructs/EventStream.js';
-import { IngestApi, type IngestIntegrationMode } from '../constructs/IngestApi.js';
+import {
+  type ANY_ORIGIN,
+  IngestApi,
+  type IngestClient,
+  type IngestIntegrationMode,
+  type IngestWafOptions,
+} from '../constructs/IngestApi.js';
 import { type LeaseAssignment, LeaseTable } from '../constructs/LeaseTable.js';
 
 /**
@@ -190,8 +196,16 @@ export interface S3SinkMetricsSettings {
 export interface ReferencePipelineStackProps extends StackProps {
   /** @defaultValue 'function' */
   readonly ingestMode?: IngestIntegrationMode;
-  /** @defaultValue '*' */
-  readonly allowedOrigins?: '*' | readonly string[];
+  /**
+   * Origins allowed by the ingest API's CORS (required), or `ANY_ORIGIN` (`'any'`) for every origin.
+   */
+  readonly allowedOrigins: typeof ANY_ORIGIN | readonly string[];
+  /** The ingest API's clients, one key and usage plan each. @defaultValue one client named `default` */
+  readonly ingestClients?: readonly IngestClient[];
+  /** The ingest API's WAF web ACL, or `false` for none. @defaultValue a rate limit of 2,000 requests per 5 minutes per source IP */
+  readonly ingestWaf?: IngestWafOptions | false;
+  /** Reserved concurrency of the ingest function (`ingestMode: 'function'`), or `false`. @defaultValue 50 */
+  readonly ingestReservedConcurrency?: number | false;
   /** The stream's capacity (on-demand by default). */
   readonly stream?: EventStreamProps;
   /**
@@ -415,7 +429,7 @@ export class ReferencePipelineStack extends Stack {
   /** With `s3SinkMetrics` (EMF): records written to the error output (any type). */
   readonly sinkErrorOutputAlarm: cloudwatch.Alarm | undefined;
 
-  constructor(scope: Construct, id: string, props: ReferencePipelineStackProps = {}) {
+  constructor(scope: Construct, id: string, props: ReferencePipelineStackProps) {
     super(scope, id, props);
     const problems = propsProblems('ReferencePipelineStack');
     problems.optionalMatch(
@@ -440,6 +454,9 @@ export class ReferencePipelineStack extends Stack {
       stream: this.events,
       mode: props.ingestMode,
       allowedOrigins: props.allowedOrigins,
+      clients: props.ingestClients,
+      waf: props.ingestWaf,
+      functionReservedConcurrency: props.ingestReservedConcurrency,
     });
     this.archive = new ArchiveBucket(this, 'Archive', { removalPolicy });
 
@@ -596,7 +613,15 @@ export class ReferencePipelineStack extends Stack {
     }
 
     new CfnOutput(this, 'IngestUrl', { value: `${this.ingest.url}v1/events` });
-    new CfnOutput(this, 'ApiKeyId', { value: this.ingest.apiKey.keyId });
+    for (const [name, client] of this.ingest.clients) {
+      // `ApiKeyId` for the `default` client (as before), `ApiKeyId<Name>` for the others.
+      const suffix =
+        name === 'default' ? '' : name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+      new CfnOutput(this, `ApiKeyId${suffix}`, {
+        value: client.apiKey.keyId,
+        description: `The API key id of ingest client ${name}`,
+      });
+    }
     new CfnOutput(this, 'StreamName', { value: this.events.stream.streamName });
     new CfnOutput(this, 'ArchiveBucket', { value: this.archive.bucket.bucketName });
   }

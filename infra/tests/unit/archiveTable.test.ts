@@ -511,6 +511,7 @@ describe('the synthesized app with a Parquet archive and its table', () => {
       new App({
         context: {
           'aws:cdk:bundling-stacks': [],
+          allowedOrigins: 'https://shop.example.com',
           archiveFormat: 'parquet',
           archiveSchema: schemaFile,
           archiveDataPrefix: 'parquet/',

@@ -15,7 +15,7 @@ import {
 } from '../../src/constructs/LeaseTable.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { DEFAULT_COMMANDS } from '../../src/stacks/ReferencePipelineStack.js';
-import { referenceTemplate } from '../helpers/synthStack.js';
+import { referenceTemplate, TEST_ORIGIN } from '../helpers/synthStack.js';
 
 type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
 
@@ -442,7 +442,7 @@ describe('ReferencePipelineStack (function mode)', () => {
       expect(m.Properties.Integration.Type).toBe('AWS_PROXY');
     }
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 500, BurstLimit: 1000 },
+      Throttle: { RateLimit: 100, BurstLimit: 200 },
     });
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
@@ -461,7 +461,9 @@ describe('ReferencePipelineStack (function mode)', () => {
         ResponseType: type,
         StatusCode: status,
         ResponseTemplates: { 'application/json': Match.stringLikeRegexp(`"error":"${error}"`) },
-        ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Access-Control-Allow-Origin': "'*'" }),
+        ResponseParameters: Match.objectLike({
+          'gatewayresponse.header.Access-Control-Allow-Origin': `'${TEST_ORIGIN}'`,
+        }),
       });
     }
   });

@@ -36,7 +36,16 @@ describe('cdk synth (offline)', () => {
         });
       }
       const { app } = buildApp(
-        new App({ outdir, context: { ingestMode: mode, fanOut, leaderAssignment, ...archive } }),
+        new App({
+          outdir,
+          context: {
+            ingestMode: mode,
+            fanOut,
+            leaderAssignment,
+            allowedOrigins: 'https://shop.example.com,https://app.example.com',
+            ...archive,
+          },
+        }),
       );
       const assembly = app.synth(); // throws on an unacknowledged finding
       const template = assembly.getStackByName('ShardlinePipeline').template as {

@@ -395,7 +395,8 @@ export class IngestApi extends Construct {
       {
         name: 'RatePerSourceIp',
         priority: 0,
-        action: { block: {} },
+        // 429 in the contract's error shape, so clients back off as from any throttle.
+        action: { block: { customResponse: { responseCode: 429, customResponseBodyKey: 'throttled' } } },
         statement: {
           rateBasedStatement: {
             aggregateKeyType: 'IP',
@@ -426,6 +427,15 @@ export class IngestApi extends Construct {
       scope: 'REGIONAL',
       description: 'Shardline ingest API: a rate limit per source IP',
       defaultAction: { allow: {} },
+      customResponseBodies: {
+        throttled: {
+          contentType: 'APPLICATION_JSON',
+          content: JSON.stringify({
+            error: 'Throttled',
+            message: 'Too many requests from this address: retry later with backoff',
+          }),
+        },
+      },
       visibilityConfig: visibility('ShardlineIngest'),
       rules,
     });

@@ -58,9 +58,15 @@ describe('the ingest API is safe to expose by default', () => {
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',
       DefaultAction: { Allow: {} },
+      CustomResponseBodies: {
+        throttled: {
+          ContentType: 'APPLICATION_JSON',
+          Content: Match.stringLikeRegexp('"error":"Throttled"'),
+        },
+      },
       Rules: [
         Match.objectLike({
-          Action: { Block: {} },
+          Action: { Block: { CustomResponse: { ResponseCode: 429, CustomResponseBodyKey: 'throttled' } } },
           Statement: {
             RateBasedStatement: { AggregateKeyType: 'IP', Limit: 2000, EvaluationWindowSec: 300 },
           },

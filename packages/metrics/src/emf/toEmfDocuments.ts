@@ -181,17 +181,9 @@ function addMetric(metric: MetricData, put: Put, memory: CounterMemory): void {
       for (const point of metric.dataPoints) put(point.attributes, name, point.value, cwUnit, 'max');
       return;
     case DataPointType.HISTOGRAM:
-      for (const point of metric.dataPoints) {
-        const h = point.value;
-        if (h.count === 0) continue;
-        put(point.attributes, `${name}.count`, h.count, 'Count', 'sum');
-        if (h.sum !== undefined) put(point.attributes, `${name}.sum`, h.sum, cwUnit, 'sum');
-        if (h.min !== undefined) put(point.attributes, `${name}.min`, h.min, cwUnit, 'min');
-        if (h.max !== undefined) put(point.attributes, `${name}.max`, h.max, cwUnit, 'max');
-      }
-      return;
+    // No Shardline instrument makes an exponential one (a histogram's default aggregation is explicit
+    // buckets); both are written as their count, sum, min and max.
     case DataPointType.EXPONENTIAL_HISTOGRAM:
-      // No Shardline instrument uses one (the default aggregation of a histogram is explicit buckets).
       for (const point of metric.dataPoints) {
         const h = point.value;
         if (h.count === 0) continue;
